@@ -1,0 +1,119 @@
+# proxywrap - see README.md.  Targets: all check fuzz lint demo bench install clean
+-include config.mak
+
+VERSION  ?= 0.1.0
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+CLANG    ?= clang
+BUILD    ?= build
+
+WARN     = -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral \
+	   -Wstrict-prototypes -Wmissing-prototypes -Wvla
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 $(WARN) -Iinclude -D_GNU_SOURCE \
+	    -DPROXYWRAP_VERSION='"$(VERSION)"'
+ifeq ($(WERROR),1)
+CFLAGS   += -Werror
+endif
+
+# Pure modules: no sockets, no I/O (make lint checks).  Linked into the
+# library, the tool, the unit tests and the fuzzers.
+PURE_SRCS = src/buf.c src/url.c src/config.c src/rules.c src/socks5.c \
+	    src/http_connect.c
+# The library: hooks and the modules that touch sockets.
+LIB_SRCS  = $(PURE_SRCS) src/real.c src/shim.c src/log.c src/fdtab.c \
+	    src/tunnel.c src/hooks_net.c
+TOOL_SRCS = tools/proxywrap.c $(PURE_SRCS) src/explain.c
+
+LIB_LDLIBS = -ldl -lpthread
+
+LIB_OBJS      = $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
+ASAN_OBJS     = $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
+TOOL_OBJS     = $(TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
+PURE_OBJS     = $(PURE_SRCS:%.c=$(BUILD)/obj/%.o)
+UNIT_SRCS     = $(wildcard tests/unit/test_*.c)
+UNIT_BINS     = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS     = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS     = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+REPLAY_BINS   = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/replay/%)
+TESTBIN_SRCS  = $(wildcard tests/bin/*.c)
+TESTBIN_BINS  = $(TESTBIN_SRCS:tests/bin/%.c=$(BUILD)/bin/%)
+
+SHLIB_FLAGS = -shared -fvisibility=hidden \
+	      -Wl,--version-script=src/libshim.map -Wl,-z,defs \
+	      -Wl,--exclude-libs,ALL
+
+.PHONY: all check unit fuzz lint demo bench install clean asan testbins
+all: $(BUILD)/libshim.so $(BUILD)/proxywrap
+
+$(BUILD)/pic/%.o: %.c $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+$(BUILD)/asan/%.o: %.c $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	    -fPIC -fvisibility=hidden -c $< -o $@
+$(BUILD)/obj/%.o: %.c $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libshim.so: $(LIB_OBJS) src/libshim.map
+	$(CC) $(CFLAGS) $(SHLIB_FLAGS) -o $@ $(LIB_OBJS) $(LIB_LDLIBS)
+# The sanitizer build: load it with LD_PRELOAD="$(libasan) $(this)".
+$(BUILD)/asan/libshim.so: $(ASAN_OBJS) src/libshim.map
+	$(CC) $(CFLAGS) -fsanitize=address,undefined -shared -fvisibility=hidden \
+	    -Wl,--version-script=src/libshim.map -o $@ $(ASAN_OBJS) $(LIB_LDLIBS)
+asan: $(BUILD)/asan/libshim.so
+
+$(BUILD)/proxywrap: $(TOOL_OBJS)
+	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJS)
+
+# Unit tests (cmocka): each links the pure modules.
+$(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(PURE_OBJS) -lcmocka
+unit: $(UNIT_BINS)
+
+# Fuzz targets: libFuzzer binaries, and plain replay drivers that run each
+# corpus file from an exact-size copy (so ASan sees any over-read).
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -Iinclude -D_GNU_SOURCE \
+	      -fsanitize=fuzzer,address,undefined
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(PURE_SRCS)
+$(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(PURE_SRCS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -g -O1 -Iinclude -D_GNU_SOURCE \
+	    -fsanitize=address,undefined -o $@ $< tests/fuzz/replay.c $(PURE_SRCS)
+FUZZ_SECONDS ?= 60
+fuzz: $(FUZZ_BINS)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(BUILD)
+
+# Small C programs the integration tests run under the shim.
+$(BUILD)/bin/%: tests/bin/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< -lpthread
+testbins: $(TESTBIN_BINS)
+
+check:
+	bash tests/run.sh
+
+lint:
+	sh tests/lint.sh
+
+demo: all
+	bash tools/demo.sh
+
+bench: all
+	bash bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/proxywrap \
+	    $(DESTDIR)$(PREFIX)/share/doc/proxywrap
+	install -m 755 $(BUILD)/proxywrap $(DESTDIR)$(PREFIX)/bin/proxywrap
+	install -m 755 $(BUILD)/libshim.so $(DESTDIR)$(PREFIX)/lib/proxywrap/libshim.so
+	install -m 644 shim.conf.example README.md $(DESTDIR)$(PREFIX)/share/doc/proxywrap/
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,110 @@
+/*
+ * config.h - the rule file (shim.conf) parsed into an immutable struct.
+ *
+ * Grammar (one statement per line, '#' starts a comment):
+ *   proxy NAME URL
+ *   direct DEST...          block DEST...          via NAME[>NAME...] DEST...
+ *   connect_timeout N[ms|s] strict on|off
+ * DEST: name | .suffix | *.glob | a.b.c.d[/n] | v6[/n] | any of these with
+ *       :PORT or :LOW-HIGH (v6 with a port in brackets: [v6]:PORT,
+ *       [v6/n]:PORT) | * | *:PORT
+ *
+ * Errors never stop parsing: each is recorded as "file:line: message".
+ * Pure: cfg_parse does no I/O; cfg_load reads the file then calls it.
+ */
+#ifndef PROXYWRAP_CONFIG_H
+#define PROXYWRAP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "url.h"
+
+#define CFG_NAME_MAX 64		/* proxy names */
+#define CFG_CHAIN_MAX 8		/* proxies in one via chain */
+#define CFG_ERR_MAX 64		/* errors recorded; later ones only counted */
+#define CFG_TIMEOUT_DEFAULT_MS 10000
+
+enum cfg_action {
+	CFG_DIRECT,	/* connect as the application asked */
+	CFG_BLOCK,	/* refuse with EACCES */
+	CFG_VIA,	/* tunnel through rule->chain */
+};
+
+enum cfg_dest_kind {
+	DEST_ANY,	/* "*": every name and address (loopback excepted) */
+	DEST_NAME,	/* "example.com": that name only */
+	DEST_SUFFIX,	/* ".example.com": the name and every name under it */
+	DEST_GLOB,	/* "*.example.com": names under it only */
+	DEST_CIDR,	/* an address or prefix, v4 or v6 */
+};
+
+struct cfg_dest {
+	enum cfg_dest_kind kind;
+	char *name;		/* DEST_NAME/SUFFIX/GLOB: lowercase, no leading
+				 * "." or "*.", no trailing "." */
+	int family;		/* DEST_CIDR: AF_INET or AF_INET6 */
+	uint8_t addr[16];	/* DEST_CIDR: network order, host bits zero */
+	int prefix;		/* DEST_CIDR: 0..32 or 0..128 */
+	uint16_t port_lo;	/* 0 and 65535 when no port was given */
+	uint16_t port_hi;
+};
+
+struct cfg_rule {
+	enum cfg_action action;
+	int chain[CFG_CHAIN_MAX];	/* CFG_VIA: indexes into cfg->proxies */
+	int nchain;
+	struct cfg_dest *dests;
+	size_t ndests;
+	int line;			/* 1-based line in cfg->file */
+	char *text;			/* the statement as written, comments and
+					 * extra blanks removed, for log lines */
+};
+
+struct cfg_proxy {
+	char name[CFG_NAME_MAX];
+	struct proxy_url url;
+	int line;
+};
+
+struct config {
+	char *file;			/* name used in messages */
+	struct cfg_proxy *proxies;
+	size_t nproxies;
+	struct cfg_rule *rules;
+	size_t nrules;
+	int connect_timeout_ms;		/* CFG_TIMEOUT_DEFAULT_MS if unset */
+	bool strict;			/* unmatched destinations are blocked */
+	char **errs;			/* "file:line: message", at most CFG_ERR_MAX */
+	size_t nerrs;			/* all errors, also those not recorded */
+};
+
+/*
+ * Parse text[0..len) as a rule file called `file` (used in messages).
+ * Always returns a config (NULL only when out of memory); check ->nerrs.
+ */
+struct config *cfg_parse(const char *file, const char *text, size_t len);
+
+/*
+ * Read and parse `path`.  A file that cannot be read yields a config with
+ * one error "path: cannot read: strerror".  NULL only when out of memory.
+ */
+struct config *cfg_load(const char *path);
+
+/*
+ * Append statements given outside the file, as proxywrap's -p and --strict
+ * do: each URL in urls[0..n) becomes "proxy pN URL" and, together, one
+ * final rule "via p1>p2>... *" (n > 0).  `origin` names them in messages
+ * (e.g. "-p").  Errors are added to cfg->errs.  Returns 0 or -ENOMEM.
+ */
+int cfg_add_cli_proxies(struct config *cfg, const char *origin,
+			const char *const *urls, size_t n);
+
+/* Free everything cfg owns; NULL is fine.  Wipes credentials first. */
+void cfg_free(struct config *cfg);
+
+/* "direct", "block", "via" */
+const char *cfg_action_str(enum cfg_action a);
+
+#endif

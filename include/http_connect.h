@@ -1,0 +1,46 @@
+/*
+ * http_connect.h - HTTP CONNECT (RFC 9110 §9.3.6) as a pure request
+ * builder and response parser.  No sockets in here.
+ */
+#ifndef PROXYWRAP_HTTP_CONNECT_H
+#define PROXYWRAP_HTTP_CONNECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parse.h"
+
+#define HTTPC_HDR_MAX 16384		/* whole response head (curl) */
+#define HTTPC_HDR_LINES_MAX 64		/* header lines (OpenBSD nc) */
+#define HTTPC_REASON_MAX 128		/* reason phrase kept for logs */
+
+struct httpc_response {
+	int code;			/* 100..599 */
+	int minor;			/* HTTP/1.x */
+	char reason[HTTPC_REASON_MAX];	/* NUL-terminated, may be cut */
+};
+
+/*
+ * "CONNECT host:port HTTP/1.1\r\nHost: host:port\r\n
+ *  [Proxy-Authorization: Basic b64(user:pass)\r\n]\r\n"
+ * host is a name or an address literal; an IPv6 literal (contains ':') is
+ * written in brackets.  user NULL means no credentials.  Returns the length
+ * or -ENOSPC / -EINVAL (CR, LF or NUL in host).
+ */
+int httpc_build_request(char *buf, size_t n, const char *host,
+			uint16_t port, const char *user, const char *pass);
+
+/*
+ * Parse the response head in p[0..len).  PARSE_OK when "\r\n\r\n" (or a
+ * bare "\n\n") ends it: *used is the head's length including that, and the
+ * bytes after it are the tunnel's.  PARSE_MORE with *need = 1 while no end
+ * is seen.  PARSE_ERR for a bad status line, more than HTTPC_HDR_MAX bytes
+ * or HTTPC_HDR_LINES_MAX lines.
+ */
+int httpc_parse_response(const uint8_t *p, size_t len, size_t *used,
+			 size_t *need, struct httpc_response *r);
+
+/* Base64 (RFC 4648 §4) of in[0..n) into out; returns length or -ENOSPC. */
+int httpc_base64(const uint8_t *in, size_t n, char *out, size_t outn);
+
+#endif

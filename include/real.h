@@ -1,0 +1,99 @@
+/*
+ * real.h - the libc functions the hooks stand in front of.
+ *
+ * real.c resolves each once with dlsym(RTLD_NEXT) and is the only file that
+ * calls dlsym.  Internal code (tunnel, dns, log) calls real_xxx() so that it
+ * never recurses into our own hooks.  A function missing from libc stays
+ * NULL; callers of optional ones check real_has(name) first.
+ */
+#ifndef PROXYWRAP_REAL_H
+#define PROXYWRAP_REAL_H
+
+#include <netdb.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+/* X(return type, name, (parameters), (arguments)) */
+#define REAL_FUNCS(X)							\
+	X(int, socket, (int d, int t, int p), (d, t, p))		\
+	X(int, connect, (int fd, const struct sockaddr *a, socklen_t l),\
+	  (fd, a, l))							\
+	X(int, close, (int fd), (fd))					\
+	X(int, dup2, (int a, int b), (a, b))				\
+	X(int, dup3, (int a, int b, int f), (a, b, f))			\
+	X(int, getsockopt, (int fd, int lv, int o, void *v,		\
+			    socklen_t *l), (fd, lv, o, v, l))		\
+	X(int, getpeername, (int fd, struct sockaddr *a, socklen_t *l),	\
+	  (fd, a, l))							\
+	X(ssize_t, read, (int fd, void *b, size_t n), (fd, b, n))	\
+	X(ssize_t, write, (int fd, const void *b, size_t n), (fd, b, n))\
+	X(ssize_t, readv, (int fd, const struct iovec *v, int n),	\
+	  (fd, v, n))							\
+	X(ssize_t, writev, (int fd, const struct iovec *v, int n),	\
+	  (fd, v, n))							\
+	X(ssize_t, recv, (int fd, void *b, size_t n, int f),		\
+	  (fd, b, n, f))						\
+	X(ssize_t, send, (int fd, const void *b, size_t n, int f),	\
+	  (fd, b, n, f))						\
+	X(ssize_t, recvfrom, (int fd, void *b, size_t n, int f,		\
+			      struct sockaddr *a, socklen_t *l),	\
+	  (fd, b, n, f, a, l))						\
+	X(ssize_t, sendto, (int fd, const void *b, size_t n, int f,	\
+			    const struct sockaddr *a, socklen_t l),	\
+	  (fd, b, n, f, a, l))						\
+	X(ssize_t, recvmsg, (int fd, struct msghdr *m, int f),		\
+	  (fd, m, f))							\
+	X(ssize_t, sendmsg, (int fd, const struct msghdr *m, int f),	\
+	  (fd, m, f))							\
+	X(int, poll, (struct pollfd *p, nfds_t n, int t), (p, n, t))	\
+	X(int, getaddrinfo, (const char *n, const char *s,		\
+			     const struct addrinfo *h,			\
+			     struct addrinfo **r), (n, s, h, r))	\
+	X(int, getnameinfo, (const struct sockaddr *a, socklen_t l,	\
+			     char *h, socklen_t hl, char *s,		\
+			     socklen_t sl, int f),			\
+	  (a, l, h, hl, s, sl, f))					\
+	X(struct hostent *, gethostbyname, (const char *n), (n))	\
+	X(struct hostent *, gethostbyname2, (const char *n, int af),	\
+	  (n, af))							\
+	X(int, gethostbyname_r, (const char *n, struct hostent *h,	\
+				 char *b, size_t bl,			\
+				 struct hostent **r, int *e),		\
+	  (n, h, b, bl, r, e))						\
+	X(int, gethostbyname2_r, (const char *n, int af,		\
+				  struct hostent *h, char *b,		\
+				  size_t bl, struct hostent **r,	\
+				  int *e), (n, af, h, b, bl, r, e))	\
+	X(struct hostent *, gethostbyaddr, (const void *a, socklen_t l,	\
+					    int t), (a, l, t))		\
+	X(int, gethostbyaddr_r, (const void *a, socklen_t l, int t,	\
+				 struct hostent *h, char *b,		\
+				 size_t bl, struct hostent **r, int *e),\
+	  (a, l, t, h, b, bl, r, e))					\
+	X(int, execve, (const char *p, char *const a[],			\
+			char *const e[]), (p, a, e))			\
+	X(int, fexecve, (int fd, char *const a[], char *const e[]),	\
+	  (fd, a, e))							\
+	X(int, posix_spawn, (pid_t *pid, const char *p,			\
+			     const posix_spawn_file_actions_t *fa,	\
+			     const posix_spawnattr_t *at,		\
+			     char *const a[], char *const e[]),		\
+	  (pid, p, fa, at, a, e))					\
+	X(int, posix_spawnp, (pid_t *pid, const char *p,		\
+			      const posix_spawn_file_actions_t *fa,	\
+			      const posix_spawnattr_t *at,		\
+			      char *const a[], char *const e[]),	\
+	  (pid, p, fa, at, a, e))
+
+#define REAL_DECL(ret, name, params, args) ret real_##name params;
+REAL_FUNCS(REAL_DECL)
+#undef REAL_DECL
+
+/* Resolve every pointer now (idempotent, thread-safe). */
+void real_init(void);
+
+#endif

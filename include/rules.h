@@ -1,0 +1,53 @@
+/*
+ * rules.h - the compiled rule set: answers "which rule decides this
+ * destination" for a name or an address, first match wins.
+ *
+ * Matchers are indexed (exact names in a hash, suffixes by label, CIDRs by
+ * prefix length) so a decision costs well under a microsecond even with
+ * 100,000 rules.  Immutable after rules_compile; safe to share between
+ * threads.  Pure: no I/O.
+ */
+#ifndef PROXYWRAP_RULES_H
+#define PROXYWRAP_RULES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct rules;
+
+struct decision {
+	enum cfg_action action;
+	const struct cfg_rule *rule;	/* NULL: no rule matched (default) */
+	bool loopback;			/* decided by the loopback default */
+};
+
+/* Compile cfg (which must outlive the result).  NULL when out of memory. */
+struct rules *rules_compile(const struct config *cfg);
+void rules_free(struct rules *r);
+
+/*
+ * Decide for a host name (any case, a trailing dot ignored) and a port.
+ * Name destinations and "*" are considered; address destinations are not
+ * (unless the name is itself an address literal, which is then decided
+ * as an address).
+ */
+void rules_decide_name(const struct rules *r, const char *name,
+		       uint16_t port, struct decision *d);
+
+/*
+ * Decide for an address: family AF_INET (addr 4 bytes) or AF_INET6
+ * (16 bytes; v4-mapped addresses are decided as their IPv4 address).
+ * Address destinations and "*" are considered.
+ */
+void rules_decide_addr(const struct rules *r, int family,
+		       const uint8_t *addr, uint16_t port, struct decision *d);
+
+/*
+ * Defaults when no rule matches: loopback (127.0.0.0/8, ::1, "localhost",
+ * names under ".localhost") is direct unless a rule other than "*" names
+ * it; everything else is direct, or blocked when cfg->strict.
+ */
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * real.c - the real libc functions, found once with dlsym(RTLD_NEXT).
+ *
+ * Each real_xxx() wrapper loads its pointer on first use with an atomic
+ * load, so the hooks pay one predictable branch and no lock.  dlsym may
+ * set errno (and calls malloc); the loader saves and restores it so that
+ * a hook's caller never sees a stray value.
+ */
+#define _GNU_SOURCE
+#include "real.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+
+#define REAL_PTR(ret, name, params, args)				\
+	static ret(*p_##name) params;					\
+	static ret(*load_##name(void)) params				\
+	{								\
+		ret(*fn_) params = __atomic_load_n(&p_##name,		\
+						   __ATOMIC_ACQUIRE);	\
+		if (fn_ == NULL) {					\
+			int saved = errno;				\
+			*(void **)&fn_ = dlsym(RTLD_NEXT, #name);	\
+			__atomic_store_n(&p_##name, fn_,		\
+					 __ATOMIC_RELEASE);		\
+			errno = saved;					\
+		}							\
+		return fn_;						\
+	}								\
+	ret real_##name params						\
+	{								\
+		ret(*fn_) params = load_##name();			\
+		if (fn_ == NULL) {					\
+			errno = ENOSYS;					\
+			return (ret)-1;					\
+		}							\
+		return fn_ args;					\
+	}
+REAL_FUNCS(REAL_PTR)
+#undef REAL_PTR
+
+void
+real_init(void)
+{
+#define REAL_LOAD(ret, name, params, args) (void)load_##name();
+	REAL_FUNCS(REAL_LOAD)
+#undef REAL_LOAD
+}
