@@ -93,4 +93,23 @@ int socks5_parse_reply(const uint8_t *p, size_t len, size_t *used,
 /* Human text for a REP code, e.g. "connection refused". */
 const char *socks5_rep_str(uint8_t rep);
 
+/*
+ * UDP datagram header (RFC 1928 §7): RSV(2) FRAG ATYP DST.ADDR DST.PORT,
+ * written with FRAG 0 (we never fragment).  Returns the header length, or
+ * -ENOSPC / -EINVAL (bad ATYP, empty or overlong name).  The payload goes
+ * right after it and is the caller's business.
+ */
+int socks5_build_udp_header(uint8_t *buf, size_t n,
+			    const struct socks5_addr *dst);
+
+/*
+ * Parse the header of one received datagram p[0..len).  A datagram is
+ * complete by definition, so a short one is PARSE_ERR, never PARSE_MORE.
+ * On PARSE_OK *hdrlen is the header length (the payload starts there),
+ * *frag the FRAG byte (non-zero means a fragment; callers drop those) and
+ * *src the address the datagram came from.  RSV is not checked.
+ */
+int socks5_parse_udp_header(const uint8_t *p, size_t len, size_t *hdrlen,
+			    uint8_t *frag, struct socks5_addr *src);
+
 #endif
