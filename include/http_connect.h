@@ -24,8 +24,12 @@ struct httpc_response {
  * "CONNECT host:port HTTP/1.1\r\nHost: host:port\r\n
  *  [Proxy-Authorization: Basic b64(user:pass)\r\n]\r\n"
  * host is a name or an address literal; an IPv6 literal (contains ':') is
- * written in brackets.  user NULL means no credentials.  Returns the length
- * or -ENOSPC / -EINVAL (CR, LF or NUL in host).
+ * written in brackets (unless it already starts with '[').  user NULL means
+ * no credentials; pass NULL with a user is an empty password.  buf is
+ * NUL-terminated (the NUL needs room but is not counted).  Returns the
+ * length or -ENOSPC / -EINVAL (empty host, CR, LF, space or another control
+ * byte in host; user:pass longer than 1023 bytes).  On error buf is wiped;
+ * on success it holds the credentials and the caller wipes it once sent.
  */
 int httpc_build_request(char *buf, size_t n, const char *host,
 			uint16_t port, const char *user, const char *pass);
@@ -33,14 +37,20 @@ int httpc_build_request(char *buf, size_t n, const char *host,
 /*
  * Parse the response head in p[0..len).  PARSE_OK when "\r\n\r\n" (or a
  * bare "\n\n") ends it: *used is the head's length including that, and the
- * bytes after it are the tunnel's.  PARSE_MORE with *need = 1 while no end
- * is seen.  PARSE_ERR for a bad status line, more than HTTPC_HDR_MAX bytes
- * or HTTPC_HDR_LINES_MAX lines.
+ * bytes after it are the tunnel's.  Each line may end in CRLF or LF.
+ * PARSE_MORE with *need = 1 while no end is seen.  PARSE_ERR for a bad
+ * status line ("HTTP/1." DIGIT SP 3DIGIT, then SP reason or end of line,
+ * code 100..599), a NUL or bare CR in the head, more than HTTPC_HDR_MAX
+ * bytes or more than HTTPC_HDR_LINES_MAX field lines (status line and
+ * the empty line not counted).  r is filled from the status line.
  */
 int httpc_parse_response(const uint8_t *p, size_t len, size_t *used,
 			 size_t *need, struct httpc_response *r);
 
-/* Base64 (RFC 4648 §4) of in[0..n) into out; returns length or -ENOSPC. */
+/*
+ * Base64 (RFC 4648 §4, padded) of in[0..n) into out, NUL-terminated (the
+ * NUL needs room but is not counted); returns length or -ENOSPC.
+ */
 int httpc_base64(const uint8_t *in, size_t n, char *out, size_t outn);
 
 #endif
