@@ -8,7 +8,7 @@ CC       ?= cc
 CLANG    ?= clang
 BUILD    ?= build
 
-WARN     = -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral \
+WARN     = -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation \
 	   -Wstrict-prototypes -Wmissing-prototypes -Wvla
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -Iinclude -D_GNU_SOURCE \
@@ -23,7 +23,7 @@ PURE_SRCS = src/buf.c src/url.c src/config.c src/rules.c src/socks5.c \
 	    src/http_connect.c
 # The library: hooks and the modules that touch sockets.
 LIB_SRCS  = $(PURE_SRCS) src/real.c src/shim.c src/log.c src/fdtab.c \
-	    src/tunnel.c src/hooks_net.c
+	    src/tunnel.c src/route.c src/hooks_net.c
 TOOL_SRCS = tools/proxywrap.c $(PURE_SRCS) src/explain.c
 
 LIB_LDLIBS = -ldl -lpthread

@@ -1,0 +1,44 @@
+/*
+ * fdtab.h - what the library knows about an application's fd.
+ *
+ * A two-level table indexed by fd, allocated lazily: a lookup on an fd the
+ * library never touched costs two atomic loads and no lock, which is what
+ * the close() and getpeername() hooks pay on every call.
+ */
+#ifndef PROXYWRAP_FDTAB_H
+#define PROXYWRAP_FDTAB_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+enum fd_state {
+	FD_TUNNEL_READY = 1,	/* a tunnel is up: bytes go to the dest */
+	FD_TUNNEL_PENDING = 2,	/* handshake running (non-blocking) */
+	FD_TUNNEL_FAILED = 3,	/* handshake failed: err says why */
+};
+
+struct fd_entry {
+	int state;			/* enum fd_state, atomic */
+	int err;			/* errno for FD_TUNNEL_FAILED */
+	struct sockaddr_storage peer;	/* what the app connected to */
+	socklen_t peerlen;
+};
+
+/*
+ * The entry for fd, or NULL when there is none.  The pointer stays valid
+ * until fdtab_clear(fd) (callers on other threads racing a close are the
+ * application's own bug, as with the fd itself).
+ */
+struct fd_entry *fdtab_get(int fd);
+
+/* Attach a new zeroed entry to fd (replacing any); NULL: no memory or fd
+ * out of range. */
+struct fd_entry *fdtab_set(int fd);
+
+/* Forget fd (on close).  Cheap when fd has no entry. */
+void fdtab_clear(int fd);
+
+/* Copy fd's entry to newfd (dup2/dup3/F_DUPFD): both name the socket. */
+void fdtab_dup(int fd, int newfd);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * route.h - the core of connect(): decide by the rules, then go direct,
+ * refuse, or tunnel through the rule's proxies; log one line.
+ */
+#ifndef PROXYWRAP_ROUTE_H
+#define PROXYWRAP_ROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "rules.h"
+#include "shim.h"
+#include "tunnel.h"
+
+/* The destination of sa (AF_INET/AF_INET6 only); false if malformed. */
+bool route_dest(const struct sockaddr *sa, socklen_t len,
+		struct tun_dest *d);
+
+/* The decision for d (mapping a fake address back to its name). */
+void route_decide(const struct shim *s, struct tun_dest *d,
+		  struct decision *dec);
+
+/*
+ * connect() for an AF_INET/AF_INET6 address.  Returns what connect()
+ * would: 0, or -1 with errno set.
+ */
+int route_connect(int fd, const struct sockaddr *sa, socklen_t len);
+
+/* "shim.conf:12 block 93.184.0.0/16", or why no rule decided. */
+void route_rule_str(const struct shim *s, const struct decision *dec,
+		    char *buf, size_t n);
+
+/* "198.18.1.2:80", "[2001:db8::1]:443", "example.com:443" */
+void route_dest_str(const struct tun_dest *d, char *buf, size_t n);
+
+#endif

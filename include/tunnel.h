@@ -1,0 +1,101 @@
+/*
+ * tunnel.h - drive a proxy handshake (a chain of them) on the
+ * application's own socket, in-band: afterwards the fd is an ordinary TCP
+ * connection whose bytes go to the destination, and the library is out of
+ * the way.
+ *
+ * A handshake is a state machine (struct tun) advanced by tun_step() with
+ * non-blocking I/O only, so the same code serves a blocking connect()
+ * (tun_run: poll with a deadline) and overlapped handshakes driven from an
+ * event loop.  Reads never go past the proxy's reply: bytes a server sends
+ * first (an SSH banner) stay in the kernel for the application.
+ */
+#ifndef PROXYWRAP_TUNNEL_H
+#define PROXYWRAP_TUNNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "http_connect.h"
+#include "socks5.h"
+
+/* Where the application wants to go. */
+struct tun_dest {
+	char name[URL_HOST_MAX];	/* "" when only the address is known */
+	int family;			/* AF_INET/AF_INET6 when addr is set */
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+enum tun_state {
+	TUN_CONNECTING,		/* TCP connect to the first proxy */
+	TUN_SEND,		/* writing the current request */
+	TUN_S5_METHOD,		/* reading the SOCKS5 method reply */
+	TUN_S5_AUTH,		/* reading the RFC 1929 reply */
+	TUN_S5_REPLY,		/* reading the SOCKS5 request reply */
+	TUN_HTTP_HEAD,		/* reading the HTTP response head */
+	TUN_DONE,		/* tunnel up */
+	TUN_FAILED,		/* see err and msg */
+};
+
+#define TUN_OUT_MAX 1024	/* the longest request we build */
+#define TUN_MSG_MAX 192
+
+struct tun {
+	int fd;
+	const struct config *cfg;
+	const struct cfg_rule *rule;
+	int hop;			/* index into rule->chain */
+	struct tun_dest dst;
+	enum tun_state state;
+	enum tun_state after_send;	/* state once out[] is written */
+	short want;			/* POLLIN/POLLOUT to wait for */
+	int64_t deadline_ms;		/* CLOCK_MONOTONIC */
+	int64_t started_ms;
+	uint8_t out[TUN_OUT_MAX];
+	size_t outlen, outoff;
+	uint8_t in[HTTPC_HDR_MAX];
+	size_t have, need;
+	int err;			/* -errno once TUN_FAILED */
+	char msg[TUN_MSG_MAX];		/* why, for the log line */
+};
+
+/*
+ * Prepare a handshake on fd through rule->chain toward dst, to finish by
+ * now + timeout_ms.  Pure setup; nothing is sent.
+ */
+void tun_init(struct tun *t, int fd, const struct config *cfg,
+	      const struct cfg_rule *rule, const struct tun_dest *dst,
+	      int timeout_ms);
+
+/*
+ * Start the TCP connection to the first proxy (the fd must be
+ * non-blocking).  Returns 0 (connected or in progress: then call tun_step
+ * once writable) or -errno (t->msg says why).
+ */
+int tun_connect(struct tun *t);
+
+/*
+ * Advance with non-blocking I/O.  Returns 0 when the tunnel is up,
+ * -EAGAIN when it must wait for t->want, or -errno on failure (t->msg).
+ */
+int tun_step(struct tun *t);
+
+/* Run tun_connect + tun_step to completion with poll and the deadline.
+ * A blocking connect()'s whole handshake.  Returns 0 or -errno. */
+int tun_run(struct tun *t);
+
+/* The proxy at rule->chain[hop] as text with the password hidden. */
+void tun_proxy_str(const struct tun *t, int hop, char *buf, size_t n);
+
+/* Map a SOCKS5 REP code / HTTP status to the errno the app gets. */
+int tun_socks5_errno(uint8_t rep);
+int tun_http_errno(int code);
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+int64_t tun_now_ms(void);
+
+#endif

@@ -1,0 +1,154 @@
+/*
+ * shim.c - the library's process state: settings read from the
+ * environment and the rule file loaded once, lazily, on the first call
+ * that needs them.  Nothing runs at load time, so a process that never
+ * opens a socket pays only for the dynamic loader's work.
+ */
+#include "shim.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+
+#include "log.h"
+
+#define SHIM_PROXY_MAX CFG_CHAIN_MAX
+
+static struct shim state;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static __thread int internal_depth __attribute__((tls_model("initial-exec")));
+
+bool
+shim_internal(void)
+{
+	return internal_depth > 0;
+}
+
+void
+shim_internal_enter(void)
+{
+	internal_depth++;
+}
+
+void
+shim_internal_leave(void)
+{
+	internal_depth--;
+}
+
+/* Split SHIM_PROXY ("url url ...") into cfg_add_cli_proxies' array. */
+static int
+add_env_proxies(struct config *cfg, const char *list)
+{
+	char *copy, *save = NULL, *tok;
+	const char *urls[SHIM_PROXY_MAX + 1];
+	size_t n = 0;
+	int rc;
+
+	copy = strdup(list);
+	if (copy == NULL)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, " \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		if (n == SHIM_PROXY_MAX + 1)
+			break;
+		urls[n++] = tok;
+	}
+	rc = n > 0 ? cfg_add_cli_proxies(cfg, "SHIM_PROXY", urls, n) : 0;
+	explicit_bzero(copy, strlen(list));
+	free(copy);
+	return rc;
+}
+
+static struct config *
+load_config(bool trusted)
+{
+	const char *path = trusted ? getenv("SHIM_CONFIG") : NULL;
+	const char *proxies = trusted ? getenv("SHIM_PROXY") : NULL;
+	const char *strict = trusted ? getenv("SHIM_STRICT") : NULL;
+	struct config *cfg;
+
+	if (path != NULL && path[0] != '\0')
+		cfg = cfg_load(path);
+	else
+		cfg = cfg_parse("(none)", "", 0);
+	if (cfg == NULL)
+		return NULL;
+	if (proxies != NULL && proxies[0] != '\0' &&
+	    add_env_proxies(cfg, proxies) < 0) {
+		cfg_free(cfg);
+		return NULL;
+	}
+	if (strict != NULL && strcmp(strict, "1") == 0)
+		cfg->strict = true;
+	return cfg;
+}
+
+/*
+ * A config that blocks everything but loopback: used when the real one is
+ * unusable, so that a broken setup fails closed instead of going direct.
+ */
+static void
+fail_closed(struct config **cfg)
+{
+	struct config *empty = cfg_parse("(none)", "", 0);
+
+	if (empty == NULL)
+		return;
+	empty->strict = true;
+	/* keep the broken config's errors reachable for the log only */
+	cfg_free(*cfg);
+	*cfg = empty;
+}
+
+static void
+shim_load(void)
+{
+	int saved = errno;
+	struct config *cfg;
+	size_t i;
+
+	state.secure = getauxval(AT_SECURE) != 0;
+	log_init(!state.secure);
+	shim_internal_enter();
+	cfg = load_config(!state.secure);
+	if (state.secure) {
+		/* setuid/setgid/capabilities: no environment is trusted */
+		log_msg(LOG_WARN, "secure-execution process: settings ignored, "
+			"connections other than loopback are blocked");
+		if (cfg != NULL)
+			cfg->strict = true;
+	}
+	if (cfg != NULL && cfg->nerrs > 0) {
+		for (i = 0; i < cfg->nerrs && i < CFG_ERR_MAX && cfg->errs; i++)
+			log_msg(LOG_ERR, "%s", cfg->errs[i]);
+		log_msg(LOG_ERR, "configuration unusable: connections other "
+			"than loopback are blocked");
+		state.broken = true;
+		fail_closed(&cfg);
+	}
+	if (cfg == NULL) {
+		log_msg(LOG_ERR, "out of memory loading the configuration");
+		state.broken = true;
+	} else {
+		state.rules = rules_compile(cfg);
+		if (state.rules == NULL) {
+			log_msg(LOG_ERR, "out of memory compiling the rules");
+			state.broken = true;
+		}
+	}
+	state.cfg = cfg;
+	state.timeout_ms = cfg != NULL ? cfg->connect_timeout_ms
+				       : CFG_TIMEOUT_DEFAULT_MS;
+	shim_internal_leave();
+	errno = saved;
+}
+
+const struct shim *
+shim_get(void)
+{
+	pthread_once(&once, shim_load);
+	return &state;
+}

@@ -1,0 +1,678 @@
+/*
+ * tunnel.c - drive SOCKS5 and HTTP CONNECT handshakes on the
+ * application's own socket.
+ *
+ * The protocol bytes are built and parsed by the pure modules (socks5.c,
+ * http_connect.c); this file only moves them, with non-blocking I/O and a
+ * deadline, and maps proxy answers to errno values in one table each.
+ */
+#include "tunnel.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "real.h"
+#include "shim.h"
+#include "url.h"
+
+int64_t
+tun_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+tun_fail(struct tun *t, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+tun_fail(struct tun *t, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->msg, sizeof(t->msg), fmt, ap);
+	va_end(ap);
+	t->err = err;
+	t->state = TUN_FAILED;
+	return err;
+}
+
+/*
+ * SOCKS5 REP (RFC 1928 §6) -> errno.  Refusals the application can act on
+ * keep their meaning; the rest become ECONNREFUSED, which every client
+ * already treats as "could not connect".
+ */
+int
+tun_socks5_errno(uint8_t rep)
+{
+	static const int map[] = {
+		[SOCKS5_REP_OK] = 0,
+		[SOCKS5_REP_FAIL] = ECONNREFUSED,
+		[SOCKS5_REP_RULESET] = EACCES,
+		[SOCKS5_REP_NETUNREACH] = ENETUNREACH,
+		[SOCKS5_REP_HOSTUNREACH] = EHOSTUNREACH,
+		[SOCKS5_REP_REFUSED] = ECONNREFUSED,
+		[SOCKS5_REP_TTL] = ETIMEDOUT,
+		[SOCKS5_REP_CMD] = EOPNOTSUPP,
+		[SOCKS5_REP_ATYP] = EAFNOSUPPORT,
+	};
+
+	if (rep < sizeof(map) / sizeof(map[0]))
+		return map[rep];
+	return ECONNREFUSED;
+}
+
+/* HTTP status of a failed CONNECT -> errno. */
+int
+tun_http_errno(int code)
+{
+	if (code / 100 == 2)
+		return 0;
+	switch (code) {
+	case 401:
+	case 403:
+	case 407:
+		return EACCES;		/* refused by policy or credentials */
+	case 504:
+	case 408:
+		return ETIMEDOUT;
+	case 502:
+		return ECONNREFUSED;	/* the proxy could not connect */
+	case 503:
+		return EHOSTUNREACH;
+	default:
+		return ECONNREFUSED;
+	}
+}
+
+void
+tun_proxy_str(const struct tun *t, int hop, char *buf, size_t n)
+{
+	const struct cfg_proxy *p = &t->cfg->proxies[t->rule->chain[hop]];
+	char url[URL_HOST_MAX + 64];
+
+	url_redact(&p->url, url, sizeof(url));
+	snprintf(buf, n, "%s (%s)", p->name, url);
+}
+
+/*
+ * Proxy addresses, resolved once per process.  A proxy given by name is
+ * resolved with libc's resolver behind the internal guard, so our own
+ * getaddrinfo hook never routes the proxy's own name.
+ */
+#define TUN_PROXIES_CACHED 64
+
+struct proxy_addr {
+	bool done;
+	int err;
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+static struct proxy_addr paddr[TUN_PROXIES_CACHED];
+static pthread_mutex_t paddr_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+resolve_host(const char *host, uint16_t port, struct sockaddr_storage *ss,
+	     socklen_t *len)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	int rc;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		*len = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		*len = sizeof(*s6);
+		return 0;
+	}
+	shim_internal_enter();
+	rc = real_getaddrinfo(host, NULL, &hints, &ai);
+	shim_internal_leave();
+	if (rc != 0 || ai == NULL)
+		return -EHOSTUNREACH;
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*len = ai->ai_addrlen;
+	if (ss->ss_family == AF_INET)
+		s4->sin_port = htons(port);
+	else
+		s6->sin6_port = htons(port);
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static int
+proxy_sockaddr(const struct config *cfg, int idx,
+	       struct sockaddr_storage *ss, socklen_t *len)
+{
+	const struct proxy_url *u = &cfg->proxies[idx].url;
+	struct proxy_addr *pa;
+	int rc;
+
+	if (idx >= TUN_PROXIES_CACHED)
+		return resolve_host(u->host, u->port, ss, len);
+	pa = &paddr[idx];
+	pthread_mutex_lock(&paddr_mu);
+	if (!pa->done) {
+		pa->err = resolve_host(u->host, u->port, &pa->ss, &pa->len);
+		/* a failed lookup is retried next time */
+		pa->done = pa->err == 0;
+	}
+	rc = pa->err;
+	memcpy(ss, &pa->ss, sizeof(*ss));
+	*len = pa->len;
+	pthread_mutex_unlock(&paddr_mu);
+	return rc;
+}
+
+void
+tun_init(struct tun *t, int fd, const struct config *cfg,
+	 const struct cfg_rule *rule, const struct tun_dest *dst,
+	 int timeout_ms)
+{
+	memset(t, 0, offsetof(struct tun, out));
+	t->fd = fd;
+	t->cfg = cfg;
+	t->rule = rule;
+	t->dst = *dst;
+	t->state = TUN_CONNECTING;
+	t->started_ms = tun_now_ms();
+	t->deadline_ms = t->started_ms + timeout_ms;
+}
+
+/* An AF_INET6 socket reaches an IPv4 proxy through ::ffff:a.b.c.d. */
+static int
+fit_family(int sockfam, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in s4;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == sockfam)
+		return 0;
+	if (sockfam == AF_INET6 && ss->ss_family == AF_INET) {
+		memcpy(&s4, ss, sizeof(s4));
+		memset(ss, 0, sizeof(*ss));
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = s4.sin_port;
+		s6->sin6_addr.s6_addr[10] = 0xff;
+		s6->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&s6->sin6_addr.s6_addr[12], &s4.sin_addr, 4);
+		*len = sizeof(*s6);
+		return 0;
+	}
+	/* XXX: an AF_INET socket facing an IPv6-only proxy needs a
+	 * replacement socket with the options carried over (DESIGN.md). */
+	return -EAFNOSUPPORT;
+}
+
+int
+tun_connect(struct tun *t)
+{
+	struct sockaddr_storage ss, own;
+	socklen_t len, ownlen = sizeof(own);
+	char pstr[TUN_MSG_MAX / 2];
+	int rc;
+
+	tun_proxy_str(t, 0, pstr, sizeof(pstr));
+	rc = proxy_sockaddr(t->cfg, t->rule->chain[0], &ss, &len);
+	if (rc < 0)
+		return tun_fail(t, rc, "proxy %s: cannot resolve its host",
+				pstr);
+	if (getsockname(t->fd, (struct sockaddr *)&own, &ownlen) == -1)
+		return tun_fail(t, -errno, "proxy %s: %s", pstr,
+				strerror(errno));
+	rc = fit_family(own.ss_family, &ss, &len);
+	if (rc < 0)
+		return tun_fail(t, rc, "proxy %s: IPv6 proxy for an IPv4 "
+				"socket is not supported yet", pstr);
+	if (real_connect(t->fd, (struct sockaddr *)&ss, len) == -1 &&
+	    errno != EINPROGRESS)
+		return tun_fail(t, -errno, "proxy %s unreachable: %s", pstr,
+				strerror(errno));
+	t->state = TUN_CONNECTING;
+	t->want = POLLOUT;
+	return 0;
+}
+
+static const struct cfg_proxy *
+hop_proxy(const struct tun *t, int hop)
+{
+	return &t->cfg->proxies[t->rule->chain[hop]];
+}
+
+/* Fill a SOCKS5 address from a literal, or take it as a name. */
+static void
+s5addr_from_host(struct socks5_addr *a, const char *host, uint16_t port)
+{
+	memset(a, 0, sizeof(*a));
+	a->port = port;
+	if (inet_pton(AF_INET, host, a->addr) == 1) {
+		a->atyp = SOCKS5_ATYP_V4;
+	} else if (inet_pton(AF_INET6, host, a->addr) == 1) {
+		a->atyp = SOCKS5_ATYP_V6;
+	} else {
+		a->atyp = SOCKS5_ATYP_NAME;
+		snprintf(a->name, sizeof(a->name), "%s", host);
+	}
+}
+
+/* v4-mapped IPv6 destinations are sent as the IPv4 address they are. */
+static void
+s5addr_from_dest(struct socks5_addr *a, const struct tun_dest *d)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	memset(a, 0, sizeof(*a));
+	a->port = d->port;
+	if (d->name[0] != '\0') {
+		a->atyp = SOCKS5_ATYP_NAME;
+		snprintf(a->name, sizeof(a->name), "%s", d->name);
+	} else if (d->family == AF_INET6 &&
+		   memcmp(d->addr, mapped, sizeof(mapped)) != 0) {
+		a->atyp = SOCKS5_ATYP_V6;
+		memcpy(a->addr, d->addr, 16);
+	} else {
+		a->atyp = SOCKS5_ATYP_V4;
+		memcpy(a->addr, d->family == AF_INET6 ? d->addr + 12 : d->addr,
+		       4);
+	}
+}
+
+/*
+ * What the proxy at t->hop must connect to: the next proxy of the chain,
+ * or the destination.  A next proxy given by name is resolved here when
+ * this hop resolves locally (socks5://).
+ */
+static void
+hop_target(struct tun *t, struct socks5_addr *a)
+{
+	const struct cfg_proxy *next;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char host[INET6_ADDRSTRLEN];
+
+	if (t->hop + 1 >= t->rule->nchain) {
+		s5addr_from_dest(a, &t->dst);
+		return;
+	}
+	next = hop_proxy(t, t->hop + 1);
+	s5addr_from_host(a, next->url.host, next->url.port);
+	if (a->atyp != SOCKS5_ATYP_NAME ||
+	    url_remote_dns(&hop_proxy(t, t->hop)->url))
+		return;
+	if (proxy_sockaddr(t->cfg, t->rule->chain[t->hop + 1], &ss, &len) < 0)
+		return;		/* let this hop try the name itself */
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
+			  host, sizeof(host));
+	else
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+			  host, sizeof(host));
+	s5addr_from_host(a, host, next->url.port);
+}
+
+static void
+queue(struct tun *t, int len, enum tun_state after)
+{
+	t->outlen = (size_t)len;
+	t->outoff = 0;
+	t->after_send = after;
+	t->state = TUN_SEND;
+	t->have = 0;
+}
+
+/* Build the first message for proxy t->hop. */
+static int
+start_hop(struct tun *t)
+{
+	const struct proxy_url *u = &hop_proxy(t, t->hop)->url;
+	struct socks5_addr a;
+	char host[INET6_ADDRSTRLEN + SOCKS5_NAME_MAX];
+	int len;
+
+	hop_target(t, &a);
+	if (u->scheme != URL_HTTP) {
+		len = socks5_build_greeting(t->out, sizeof(t->out),
+					    u->has_auth);
+		if (len < 0)
+			return tun_fail(t, -EINVAL, "cannot build greeting");
+		queue(t, len, TUN_S5_METHOD);
+		return 0;
+	}
+	if (a.atyp == SOCKS5_ATYP_NAME)
+		snprintf(host, sizeof(host), "%s", a.name);
+	else
+		inet_ntop(a.atyp == SOCKS5_ATYP_V4 ? AF_INET : AF_INET6,
+			  a.addr, host, sizeof(host));
+	len = httpc_build_request((char *)t->out, sizeof(t->out), host,
+				  a.port, u->has_auth ? u->user : NULL,
+				  u->pass);
+	if (len < 0)
+		return tun_fail(t, -EINVAL, "cannot build CONNECT for %s",
+				host);
+	queue(t, len, TUN_HTTP_HEAD);
+	return 0;
+}
+
+/* After one proxy said yes: the next one, or done. */
+static int
+hop_done(struct tun *t)
+{
+	t->hop++;
+	if (t->hop < t->rule->nchain)
+		return start_hop(t);
+	t->state = TUN_DONE;
+	return 0;
+}
+
+/* recv at most n more bytes into in[]; -EAGAIN sets want. */
+static int
+recv_some(struct tun *t, size_t n, int flags)
+{
+	ssize_t r;
+
+	do {
+		r = real_recv(t->fd, t->in + t->have, n, flags | MSG_DONTWAIT);
+	} while (r == -1 && errno == EINTR);
+	if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		t->want = POLLIN;
+		return -EAGAIN;
+	}
+	if (r == -1)
+		return -errno;
+	if (r == 0)
+		return -ECONNRESET;
+	if (!(flags & MSG_PEEK))
+		t->have += (size_t)r;
+	return (int)r;
+}
+
+static int
+io_fail(struct tun *t, int rc, const char *pstr)
+{
+	if (rc == -ECONNRESET)
+		return tun_fail(t, rc, "proxy %s closed the connection "
+				"during the handshake", pstr);
+	return tun_fail(t, rc, "proxy %s: %s", pstr, strerror(-rc));
+}
+
+static int
+step_send(struct tun *t, const char *pstr)
+{
+	ssize_t r;
+
+	while (t->outoff < t->outlen) {
+		r = real_send(t->fd, t->out + t->outoff, t->outlen - t->outoff,
+			      MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			t->want = POLLOUT;
+			return -EAGAIN;
+		}
+		if (r == -1)
+			return io_fail(t, -errno, pstr);
+		t->outoff += (size_t)r;
+	}
+	/* requests may hold credentials: wipe them once sent */
+	explicit_bzero(t->out, t->outlen);
+	t->state = t->after_send;
+	t->have = 0;
+	return 0;
+}
+
+/*
+ * Feed in[] to a SOCKS5 parser, reading exactly what it says is missing
+ * (the caller's `need`): never more, so a server's first bytes after the
+ * reply stay unread.
+ */
+#define S5_READ(t, call, pstr)						\
+	for (;;) {							\
+		int prc_ = (call);					\
+		if (prc_ == PARSE_OK)					\
+			break;						\
+		if (prc_ == PARSE_ERR)					\
+			return tun_fail(t, -EPROTO, "proxy %s sent a "	\
+					"malformed SOCKS5 reply", pstr);\
+		if (t->have + need > sizeof(t->in))			\
+			return tun_fail(t, -EPROTO, "proxy %s reply "	\
+					"too long", pstr);		\
+		int r_ = recv_some(t, need, 0);			\
+		if (r_ == -EAGAIN)					\
+			return r_;					\
+		if (r_ < 0)						\
+			return io_fail(t, r_, pstr);			\
+	}
+
+static int
+step_s5_method(struct tun *t, const char *pstr)
+{
+	const struct proxy_url *u = &hop_proxy(t, t->hop)->url;
+	size_t used = 0, need = 0;
+	uint8_t method = 0;
+	struct socks5_addr a;
+	int len;
+
+	S5_READ(t, socks5_parse_method(t->in, t->have, &used, &need,
+				       &method), pstr);
+	(void)used;
+	if (method == SOCKS5_M_USERPASS && u->has_auth) {
+		len = socks5_build_auth(t->out, sizeof(t->out), u->user,
+					u->pass);
+		if (len < 0)
+			return tun_fail(t, -EINVAL, "proxy %s: credentials "
+					"too long for SOCKS5", pstr);
+		queue(t, len, TUN_S5_AUTH);
+		return 0;
+	}
+	if (method != SOCKS5_M_NONE)
+		return tun_fail(t, -EACCES, "proxy %s accepts none of our "
+				"authentication methods%s", pstr,
+				u->has_auth ? "" : " (it may want a user "
+				"name and password)");
+	hop_target(t, &a);
+	len = socks5_build_request(t->out, sizeof(t->out), SOCKS5_CMD_CONNECT,
+				   &a);
+	if (len < 0)
+		return tun_fail(t, -EINVAL, "cannot build SOCKS5 request");
+	queue(t, len, TUN_S5_REPLY);
+	return 0;
+}
+
+static int
+step_s5_auth(struct tun *t, const char *pstr)
+{
+	size_t used = 0, need = 0;
+	bool ok = false;
+	struct socks5_addr a;
+	int len;
+
+	S5_READ(t, socks5_parse_auth(t->in, t->have, &used, &need, &ok),
+		pstr);
+	(void)used;
+	if (!ok)
+		return tun_fail(t, -EACCES, "proxy %s: authentication failed",
+				pstr);
+	hop_target(t, &a);
+	len = socks5_build_request(t->out, sizeof(t->out), SOCKS5_CMD_CONNECT,
+				   &a);
+	if (len < 0)
+		return tun_fail(t, -EINVAL, "cannot build SOCKS5 request");
+	queue(t, len, TUN_S5_REPLY);
+	return 0;
+}
+
+static int
+step_s5_reply(struct tun *t, const char *pstr)
+{
+	struct socks5_reply rep;
+	size_t used = 0, need = 0;
+
+	memset(&rep, 0, sizeof(rep));
+	S5_READ(t, socks5_parse_reply(t->in, t->have, &used, &need, &rep),
+		pstr);
+	(void)used;
+	if (rep.rep != SOCKS5_REP_OK)
+		return tun_fail(t, -tun_socks5_errno(rep.rep),
+				"proxy %s refused: %s (SOCKS5 reply %u)", pstr,
+				socks5_rep_str(rep.rep), rep.rep);
+	return hop_done(t);
+}
+
+/*
+ * HTTP: peek at what has arrived, and consume it only up to the end of
+ * the response head.  Bytes peeked before the end is seen are all head
+ * bytes, so they are consumed at once; this keeps poll() from reporting
+ * the same bytes forever.
+ */
+static int
+step_http(struct tun *t, const char *pstr)
+{
+	struct httpc_response resp;
+	size_t used = 0, need = 0;
+	int r, prc;
+
+	for (;;) {
+		if (t->have == sizeof(t->in))
+			return tun_fail(t, -EPROTO, "proxy %s: response head "
+					"too long", pstr);
+		r = recv_some(t, sizeof(t->in) - t->have, MSG_PEEK);
+		if (r == -EAGAIN)
+			return r;
+		if (r < 0)
+			return io_fail(t, r, pstr);
+		memset(&resp, 0, sizeof(resp));
+		prc = httpc_parse_response(t->in, t->have + (size_t)r, &used,
+					   &need, &resp);
+		if (prc == PARSE_ERR)
+			return tun_fail(t, -EPROTO, "proxy %s sent a malformed "
+					"HTTP response", pstr);
+		if (prc == PARSE_MORE) {
+			r = recv_some(t, (size_t)r, 0);
+			if (r < 0)
+				return io_fail(t, r, pstr);
+			continue;
+		}
+		r = recv_some(t, used - t->have, 0);
+		if (r < 0)
+			return io_fail(t, r, pstr);
+		break;
+	}
+	if (resp.code / 100 != 2)
+		return tun_fail(t, -tun_http_errno(resp.code),
+				"proxy %s refused: HTTP %d %s%s", pstr,
+				resp.code, resp.reason,
+				resp.code == 407 ? " (proxy authentication "
+				"required)" : "");
+	return hop_done(t);
+}
+
+static int
+step_connecting(struct tun *t, const char *pstr)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+	struct pollfd p = { .fd = t->fd, .events = POLLOUT };
+
+	if (real_poll(&p, 1, 0) == 0) {
+		t->want = POLLOUT;
+		return -EAGAIN;
+	}
+	if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err != 0)
+		return tun_fail(t, -err, "proxy %s unreachable: %s", pstr,
+				strerror(err));
+	t->hop = 0;
+	return start_hop(t);
+}
+
+int
+tun_step(struct tun *t)
+{
+	char pstr[TUN_MSG_MAX / 2];
+	int rc = 0;
+
+	while (rc == 0) {
+		if (t->state == TUN_DONE)
+			return 0;
+		if (t->state == TUN_FAILED)
+			return t->err;
+		tun_proxy_str(t, t->hop < t->rule->nchain ? t->hop : 0, pstr,
+			      sizeof(pstr));
+		switch (t->state) {
+		case TUN_CONNECTING:
+			rc = step_connecting(t, pstr);
+			break;
+		case TUN_SEND:
+			rc = step_send(t, pstr);
+			break;
+		case TUN_S5_METHOD:
+			rc = step_s5_method(t, pstr);
+			break;
+		case TUN_S5_AUTH:
+			rc = step_s5_auth(t, pstr);
+			break;
+		case TUN_S5_REPLY:
+			rc = step_s5_reply(t, pstr);
+			break;
+		case TUN_HTTP_HEAD:
+			rc = step_http(t, pstr);
+			break;
+		default:
+			return tun_fail(t, -EPROTO, "bad tunnel state");
+		}
+	}
+	return rc;
+}
+
+int
+tun_run(struct tun *t)
+{
+	char pstr[TUN_MSG_MAX / 2];
+	struct pollfd p;
+	int64_t left;
+	int rc;
+
+	rc = tun_connect(t);
+	while (rc == 0 || rc == -EAGAIN) {
+		rc = tun_step(t);
+		if (rc != -EAGAIN)
+			break;
+		left = t->deadline_ms - tun_now_ms();
+		if (left <= 0) {
+			tun_proxy_str(t, t->hop, pstr, sizeof(pstr));
+			return tun_fail(t, -ETIMEDOUT, "proxy %s: %s within "
+					"%d ms", pstr,
+					t->state == TUN_CONNECTING ?
+					"no connection" : "no reply",
+					t->cfg->connect_timeout_ms);
+		}
+		p.fd = t->fd;
+		p.events = t->want;
+		p.revents = 0;
+		if (real_poll(&p, 1, left > 60000 ? 60000 : (int)left) == -1 &&
+		    errno != EINTR)
+			return tun_fail(t, -errno, "poll: %s", strerror(errno));
+	}
+	return rc;
+}
