@@ -5,13 +5,18 @@
  * a fake address from a reserved pool; connect() maps it back to the name.
  * The table lives in a shared memory file named by SHIM_SESSION, so every
  * process of one proxywrap session (across fork and exec, and after the
- * first process exits) sees the same mapping.  Without a session it is
- * private to the process (and its forked children).
+ * first process exits) sees the same mapping.  Without a session (or when
+ * the file is unusable) it is an anonymous shared mapping, private to the
+ * process and the children it forks.
  *
- * Default pools: IPv4 240.0.0.0/4 minus 255.255.255.255 ("reserved for
- * future use", never routed, not multicast); IPv6 fc00:7077::/32... see
- * fakedns.c for the final choice.  A name gets one slot; its IPv4 and IPv6
- * fakes are both derived from the slot index, so they are stable.
+ * Default pools (see fakedns.c for why): IPv4 240.0.0.0/4 (class E), IPv6
+ * fd70:7277:7261::/96 (a ULA).  SHIM_FAKE_POOL="CIDR [CIDR]" overrides
+ * either (until the rule file's `fake_pool` statement is wired).  A name
+ * gets one slot for ever; its IPv4 and IPv6 fakes are both derived from the
+ * slot index (pool base + index + 1), so they are stable.
+ *
+ * Every function is thread-safe, async-fork-safe (no locks are held across
+ * calls) and preserves errno.
  */
 #ifndef PROXYWRAP_FAKEDNS_H
 #define PROXYWRAP_FAKEDNS_H
@@ -20,25 +25,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define FDNS_SLOTS 65536	/* names in one session's table */
+#define FDNS_NAME_MAX 255	/* RFC 1035 2.3.4 */
+
 /*
  * Is this address inside a fake pool?  Cheap (a prefix compare), used by
- * connect() on every call.  family AF_INET: 4 bytes; AF_INET6: 16 bytes
- * (v4-mapped addresses are checked as IPv4).
+ * connect() on every call; never maps the table.  family AF_INET: 4 bytes;
+ * AF_INET6: 16 bytes (v4-mapped addresses are checked as IPv4).
  */
 bool fdns_is_fake(int family, const uint8_t *addr);
 
 /*
- * The name a fake address stands for, copied into name[0..n).  Returns 0,
- * -ENOENT when the slot is empty or was reused, -ENOSPC when n is too small.
+ * The name a fake address stands for, copied NUL-terminated into
+ * name[0..n).  Returns 0, -ENOENT when the address is not fake or its slot
+ * is empty, -ENOSPC when n is too small.
  */
 int fdns_lookup(int family, const uint8_t *addr, char *name, size_t n);
 
 /*
- * The fake address for `name` (lowercased by the caller), allocating a
- * slot on first use.  family AF_INET writes 4 bytes, AF_INET6 16.  Returns
- * 0, or -ENOSPC when the table is full (the caller fails the lookup with
- * EAI_AGAIN and logs once).
+ * The fake address for `name` (lowercased by the caller, no trailing dot),
+ * allocating a slot on first use.  family AF_INET writes 4 bytes, AF_INET6
+ * 16.  Returns 0; -ENOSPC when the table (or the pool) is full: the caller
+ * fails the lookup with EAI_AGAIN and logs once; -ENAMETOOLONG for a name
+ * longer than FDNS_NAME_MAX; -EINVAL for an empty name or another family;
+ * -ENOMEM when no table can be mapped at all.
  */
 int fdns_assign(const char *name, int family, uint8_t *addr);
+
+/*
+ * Parse a pool list ("240.0.0.0/4 fd70:7277:7261::/96", blanks or commas
+ * between, either family optional) and make it the process's pools.
+ * Returns 0 or -EINVAL (pools unchanged).  Called with SHIM_FAKE_POOL on
+ * first use; the config module will call it for `fake_pool`.
+ */
+int fdns_set_pools(const char *spec);
 
 #endif
