@@ -56,7 +56,7 @@ $(BUILD)/asan/%.o: %.c $(wildcard include/*.h)
 	    -fPIC -fvisibility=hidden -c $< -o $@
 $(BUILD)/obj/%.o: %.c $(wildcard include/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) -DPROXYWRAP_LIBDIR='"$(PREFIX)/lib/proxywrap"' -c $< -o $@
 
 $(BUILD)/libshim.so: $(LIB_OBJS) src/libshim.map
 	$(CC) $(CFLAGS) $(SHLIB_FLAGS) -o $@ $(LIB_OBJS) $(LIB_LDLIBS)

@@ -1,0 +1,388 @@
+/*
+ * proxywrap - run a command with libshim.so preloaded and a rule file
+ * checked before anything runs.
+ *
+ *   proxywrap [-c FILE] [-p URL]... [--strict] [-q|-v] [--log FILE] [--]
+ *             CMD [ARG...]
+ *   proxywrap --check [-c FILE] [-p URL]...
+ *   proxywrap --explain DEST [-c FILE] [-p URL]...
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "explain.h"
+#include "rules.h"
+
+#ifndef PROXYWRAP_LIBDIR
+#define PROXYWRAP_LIBDIR "/usr/local/lib/proxywrap"
+#endif
+
+#define MAX_CLI_PROXIES CFG_CHAIN_MAX
+
+struct opts {
+	const char *config;
+	const char *proxies[MAX_CLI_PROXIES];
+	size_t nproxies;
+	bool strict;
+	int verbose;			/* 0 -q, 1 default, 2 -v, 3 -vv */
+	const char *log;
+	bool check;
+	const char *explain;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: proxywrap [-c FILE] [-p URL]... [--strict] [-q|-v] [--log FILE]\n"
+"                 [--] CMD [ARG...]\n"
+"       proxywrap --check [-c FILE] [-p URL]...\n"
+"       proxywrap --explain DEST [-c FILE] [-p URL]...\n"
+"\n"
+"Run CMD with its TCP connections routed by a rule file: direct, blocked,\n"
+"or through HTTP CONNECT / SOCKS5 proxies.\n"
+"\n"
+"  -c, --config FILE   rule file (default: $SHIM_CONFIG, then\n"
+"                      ~/.config/proxywrap/shim.conf, then\n"
+"                      /etc/proxywrap/shim.conf)\n"
+"  -p, --proxy URL     send everything not matched by the rule file\n"
+"                      through URL (http://, socks5://, socks5h://,\n"
+"                      user:password@ allowed); repeat to chain proxies\n"
+"      --strict        block destinations that no rule matches\n"
+"  -q, --quiet         log errors only\n"
+"  -v, --verbose       log every decision (twice: handshake details)\n"
+"      --log FILE      write log lines to FILE instead of stderr\n"
+"      --check         validate the configuration and exit\n"
+"      --explain DEST  say which rule decides DEST (host[:port],\n"
+"                      [v6]:port) and what it does, then exit\n"
+"  -h, --help          this text\n"
+"      --version       the version\n"
+"\n"
+"Exit status: CMD's, or 2 for a bad configuration or usage.\n");
+}
+
+static void
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	enum { O_STRICT = 256, O_LOG, O_CHECK, O_EXPLAIN, O_VERSION };
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "proxy", required_argument, NULL, 'p' },
+		{ "strict", no_argument, NULL, O_STRICT },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "log", required_argument, NULL, O_LOG },
+		{ "check", no_argument, NULL, O_CHECK },
+		{ "explain", required_argument, NULL, O_EXPLAIN },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->verbose = 1;
+	/* '+': options stop at the command, whose own options are its own */
+	while ((c = getopt_long(argc, argv, "+c:p:qvh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'p':
+			if (o->nproxies == MAX_CLI_PROXIES)
+				errx(2, "at most %d -p proxies",
+				     MAX_CLI_PROXIES);
+			o->proxies[o->nproxies++] = optarg;
+			break;
+		case O_STRICT:
+			o->strict = true;
+			break;
+		case 'q':
+			o->verbose = 0;
+			break;
+		case 'v':
+			o->verbose = o->verbose < 3 ? o->verbose + 1 : 3;
+			break;
+		case O_LOG:
+			o->log = optarg;
+			break;
+		case O_CHECK:
+			o->check = true;
+			break;
+		case O_EXPLAIN:
+			o->explain = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case O_VERSION:
+			printf("proxywrap %s\n", PROXYWRAP_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+}
+
+static bool
+readable(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
+/* -c, then $SHIM_CONFIG, then the user's and the system's file. */
+static const char *
+find_config(const struct opts *o, char *buf, size_t n)
+{
+	const char *env = getenv("SHIM_CONFIG"), *home = getenv("HOME");
+
+	if (o->config != NULL)
+		return o->config;
+	if (o->nproxies > 0)
+		return NULL;	/* -p alone: everything via that proxy */
+	if (env != NULL && env[0] != '\0')
+		return env;
+	if (home != NULL) {
+		snprintf(buf, n, "%s/.config/proxywrap/shim.conf", home);
+		if (readable(buf))
+			return buf;
+	}
+	if (readable("/etc/proxywrap/shim.conf"))
+		return "/etc/proxywrap/shim.conf";
+	return NULL;
+}
+
+static struct config *
+load(const struct opts *o, const char *path)
+{
+	struct config *cfg;
+	size_t i;
+
+	cfg = path != NULL ? cfg_load(path) : cfg_parse("(none)", "", 0);
+	if (cfg == NULL || cfg_add_cli_proxies(cfg, "-p", o->proxies,
+					       o->nproxies) < 0)
+		errx(2, "out of memory");
+	if (o->strict)
+		cfg->strict = true;
+	if (cfg->nerrs == 0)
+		return cfg;
+	for (i = 0; i < cfg->nerrs && i < CFG_ERR_MAX; i++)
+		fprintf(stderr, "%s\n", cfg->errs[i]);
+	if (cfg->nerrs > CFG_ERR_MAX)
+		fprintf(stderr, "proxywrap: %zu more errors\n",
+			cfg->nerrs - CFG_ERR_MAX);
+	fprintf(stderr, "proxywrap: %zu error%s in the configuration; "
+		"nothing was run\n", cfg->nerrs, cfg->nerrs == 1 ? "" : "s");
+	exit(2);
+}
+
+/* libshim.so next to this executable (build tree), else the install. */
+static void
+find_lib(char *buf, size_t n)
+{
+	char exe[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (len > 0) {
+		exe[len] = '\0';
+		snprintf(buf, n, "%s/libshim.so", dirname(exe));
+		if (readable(buf))
+			return;
+		/* dirname() left the bin directory in exe */
+		snprintf(buf, n, "%s/../lib/proxywrap/libshim.so", exe);
+		if (readable(buf))
+			return;
+	}
+	snprintf(buf, n, "%s/libshim.so", PROXYWRAP_LIBDIR);
+	if (!readable(buf))
+		errx(2, "cannot find libshim.so next to proxywrap or in %s",
+		     PROXYWRAP_LIBDIR);
+}
+
+static void
+set_env(const char *name, const char *value)
+{
+	if (value == NULL ? unsetenv(name) : setenv(name, value, 1))
+		err(2, "setenv %s", name);
+}
+
+/*
+ * The settings reach every process of the tree through the environment;
+ * LD_PRELOAD keeps what was there, after our library.
+ */
+static void
+export_settings(const struct opts *o, const char *config, const char *lib,
+		const char *session)
+{
+	char abs[PATH_MAX], *preload, verbose[2];
+	const char *old = getenv("LD_PRELOAD");
+	size_t len, i, off = 0;
+	char proxies[MAX_CLI_PROXIES * (URL_HOST_MAX + 3 * URL_CRED_MAX)];
+
+	if (old != NULL && old[0] != '\0') {
+		len = strlen(lib) + 1 + strlen(old) + 1;
+		preload = malloc(len);
+		if (preload == NULL)
+			errx(2, "out of memory");
+		snprintf(preload, len, "%s %s", lib, old);
+		set_env("LD_PRELOAD", preload);
+		free(preload);
+	} else {
+		set_env("LD_PRELOAD", lib);
+	}
+	if (config != NULL && realpath(config, abs) != NULL)
+		config = abs;
+	set_env("SHIM_CONFIG", config);
+	proxies[0] = '\0';
+	for (i = 0; i < o->nproxies && off < sizeof(proxies); i++)
+		off += (size_t)snprintf(proxies + off, sizeof(proxies) - off,
+					"%s%s", i ? " " : "", o->proxies[i]);
+	set_env("SHIM_PROXY", o->nproxies > 0 ? proxies : NULL);
+	explicit_bzero(proxies, sizeof(proxies));
+	set_env("SHIM_STRICT", o->strict ? "1" : NULL);
+	if (o->log != NULL && realpath(o->log, abs) == NULL) {
+		/* the log file may not exist yet: make the path absolute */
+		char cwd[PATH_MAX];
+
+		if (o->log[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL &&
+		    strlen(cwd) + strlen(o->log) + 2 <= sizeof(abs))
+			snprintf(abs, sizeof(abs), "%s/%s", cwd, o->log);
+		else
+			snprintf(abs, sizeof(abs), "%s", o->log);
+	}
+	set_env("SHIM_LOG", o->log != NULL ? abs : NULL);
+	verbose[0] = (char)('0' + o->verbose);
+	verbose[1] = '\0';
+	set_env("SHIM_VERBOSE", verbose);
+	set_env("SHIM_SESSION", session);
+}
+
+/*
+ * The fake-address table of this session: a file every process of the
+ * tree maps; removed when the command exits (processes still running keep
+ * their mapping).
+ */
+static char *
+make_session(void)
+{
+	static char path[PATH_MAX];
+	const char *dir = "/dev/shm", *tmp = getenv("TMPDIR");
+	int fd;
+
+	if (access(dir, W_OK) != 0)
+		dir = tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp";
+	snprintf(path, sizeof(path), "%s/proxywrap-session-XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd == -1)
+		return NULL;	/* each process then keeps its own table */
+	close(fd);
+	return path;
+}
+
+static pid_t child;
+
+static void
+forward(int sig)
+{
+	if (child > 0)
+		kill(child, sig);
+}
+
+/* Run argv as a child; return its status the way a shell would see it. */
+static int
+run(char **argv, const char *session)
+{
+	static const int fwd[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 };
+	struct sigaction sa = { .sa_handler = forward };
+	int status, e;
+	size_t i;
+
+	child = fork();
+	if (child == -1)
+		err(2, "fork");
+	if (child == 0) {
+		execvp(argv[0], argv);
+		e = errno;
+		fprintf(stderr, "proxywrap: %s: %s\n", argv[0], strerror(e));
+		_exit(e == ENOENT ? 127 : 126);
+	}
+	/* Terminal signals reach the child through its process group. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	for (i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
+		sigaction(fwd[i], &sa, NULL);
+	while (waitpid(child, &status, 0) == -1)
+		if (errno != EINTR)
+			err(2, "waitpid");
+	if (session != NULL)
+		unlink(session);
+	if (WIFSIGNALED(status)) {
+		/* die the same way, so our parent sees what the command did */
+		signal(WTERMSIG(status), SIG_DFL);
+		raise(WTERMSIG(status));
+		return 128 + WTERMSIG(status);
+	}
+	return WEXITSTATUS(status);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct config *cfg;
+	struct rules *r;
+	char buf[PATH_MAX], lib[PATH_MAX], host[URL_HOST_MAX], *out;
+	const char *path;
+	unsigned int port;
+	char *session;
+
+	parse_opts(argc, argv, &o);
+	path = find_config(&o, buf, sizeof(buf));
+	cfg = load(&o, path);
+	r = rules_compile(cfg);
+	if (r == NULL)
+		errx(2, "out of memory");
+	if (o.check) {
+		printf("%s: ok (%zu prox%s, %zu rule%s%s)\n",
+		       path != NULL ? path : "-p", cfg->nproxies,
+		       cfg->nproxies == 1 ? "y" : "ies", cfg->nrules,
+		       cfg->nrules == 1 ? "" : "s",
+		       cfg->strict ? ", strict" : "");
+		return 0;
+	}
+	if (o.explain != NULL) {
+		if (explain_parse_dest(o.explain, host, sizeof(host), &port))
+			errx(2, "--explain: bad destination '%s' (want "
+			     "host[:port] or [v6]:port)", o.explain);
+		out = malloc(4096);
+		if (out == NULL)
+			errx(2, "out of memory");
+		explain(cfg, r, host, port, out, 4096);
+		fputs(out, stdout);
+		free(out);
+		return 0;
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	find_lib(lib, sizeof(lib));
+	session = make_session();
+	export_settings(&o, path, lib, session);
+	rules_free(r);
+	cfg_free(cfg);
+	return run(argv + optind, session);
+}
