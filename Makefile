@@ -44,7 +44,8 @@ SHLIB_FLAGS = -shared -fvisibility=hidden \
 	      -Wl,--version-script=src/libshim.map -Wl,-z,defs \
 	      -Wl,--exclude-libs,ALL
 
-.PHONY: all check unit fuzz lint demo bench install clean asan testbins
+.PHONY: all check unit fuzz fuzz-bins replay-bins lint demo bench install \
+	clean asan testbins
 all: $(BUILD)/libshim.so $(BUILD)/proxywrap
 
 $(BUILD)/pic/%.o: %.c $(wildcard include/*.h)
@@ -87,6 +88,8 @@ $(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(PURE_SRCS)
 	$(CC) -std=gnu11 -g -O1 -Iinclude -D_GNU_SOURCE \
 	    -fsanitize=address,undefined -o $@ $< tests/fuzz/replay.c $(PURE_SRCS)
 FUZZ_SECONDS ?= 60
+fuzz-bins: $(FUZZ_BINS)
+replay-bins: $(REPLAY_BINS)
 fuzz: $(FUZZ_BINS)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(BUILD)
 
