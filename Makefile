@@ -23,7 +23,7 @@ PURE_SRCS = src/buf.c src/url.c src/config.c src/rules.c src/socks5.c \
 	    src/http_connect.c
 # The library: hooks and the modules that touch sockets.
 LIB_SRCS  = $(PURE_SRCS) src/real.c src/shim.c src/log.c src/fdtab.c \
-	    src/tunnel.c src/route.c src/hooks_net.c
+	    src/tunnel.c src/route.c src/async.c src/hooks_net.c
 TOOL_SRCS = tools/proxywrap.c $(PURE_SRCS) src/explain.c
 
 LIB_LDLIBS = -ldl -lpthread

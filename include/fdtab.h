@@ -17,9 +17,12 @@ enum fd_state {
 	FD_TUNNEL_FAILED = 3,	/* handshake failed: err says why */
 };
 
+struct tun;
+
 struct fd_entry {
 	int state;			/* enum fd_state, atomic */
 	int err;			/* errno for FD_TUNNEL_FAILED */
+	struct tun *tun;		/* FD_TUNNEL_PENDING: the handshake */
 	struct sockaddr_storage peer;	/* what the app connected to */
 	socklen_t peerlen;
 };

@@ -27,6 +27,10 @@ void route_decide(const struct shim *s, struct tun_dest *d,
  */
 int route_connect(int fd, const struct sockaddr *sa, socklen_t len);
 
+/* One log line for a finished handshake: failure (WARN) or success
+ * (INFO, with the time it took). */
+void route_report(const struct tun *t, int rc);
+
 /* "shim.conf:12 block 93.184.0.0/16", or why no rule decided. */
 void route_rule_str(const struct shim *s, const struct decision *dec,
 		    char *buf, size_t n);

@@ -61,6 +61,9 @@ struct tun {
 	size_t have, need;
 	int err;			/* -errno once TUN_FAILED */
 	char msg[TUN_MSG_MAX];		/* why, for the log line */
+	struct sockaddr_storage peer;	/* what the app connected to */
+	socklen_t peerlen;
+	struct tun *next, *prev;	/* async.c's pending list */
 };
 
 /*
@@ -87,6 +90,9 @@ int tun_step(struct tun *t);
 /* Run tun_connect + tun_step to completion with poll and the deadline.
  * A blocking connect()'s whole handshake.  Returns 0 or -errno. */
 int tun_run(struct tun *t);
+
+/* Fail t for its deadline ("no reply within N ms"); returns -ETIMEDOUT. */
+int tun_expired(struct tun *t);
 
 /* The proxy at rule->chain[hop] as text with the password hidden. */
 void tun_proxy_str(const struct tun *t, int hop, char *buf, size_t n);

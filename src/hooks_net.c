@@ -1,11 +1,17 @@
 /*
  * hooks_net.c - the exported socket interposers.  Each asks "is this
  * mine?" and either calls libc untouched or hands over to the core.
+ *
+ * The read and write family matter only while a non-blocking socket's
+ * handshake is under way: until the first such socket exists in the
+ * process they cost one relaxed load, then one fd-table lookup.
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include "async.h"
 #include "fdtab.h"
 #include "real.h"
 #include "route.h"
@@ -13,13 +19,50 @@
 
 #define HOOK __attribute__((visibility("default")))
 
+/* Wait for fd's tunnel if its handshake is still running.  0 or -errno. */
+static inline int
+ready(int fd)
+{
+	if (__builtin_expect(!__atomic_load_n(&async_used, __ATOMIC_RELAXED),
+			     1))
+		return 0;
+	return async_wait(fd);
+}
+
+#define WAIT_READY(fd)							\
+	do {								\
+		int rc_ = ready(fd);					\
+		if (rc_ < 0) {						\
+			errno = -rc_;					\
+			return -1;					\
+		}							\
+	} while (0)
+
 HOOK int
 connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
+	struct fd_entry *e;
+
 	if (sa == NULL || len < sizeof(sa_family_t) ||
 	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
 	    shim_internal())
 		return real_connect(fd, sa, len);
+	e = fdtab_get(fd);
+	if (e != NULL) {
+		/* connect() again on a socket we tunnel: as the kernel
+		 * answers a second connect on a TCP socket */
+		switch (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE)) {
+		case FD_TUNNEL_PENDING:
+			errno = EALREADY;
+			return -1;
+		case FD_TUNNEL_READY:
+			errno = EISCONN;
+			return -1;
+		case FD_TUNNEL_FAILED:
+			errno = e->err;
+			return -1;
+		}
+	}
 	return route_connect(fd, sa, len);
 }
 
@@ -28,29 +71,137 @@ HOOK int
 getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	struct fd_entry *e = fdtab_get(fd);
+	int state;
 
-	if (e == NULL || sa == NULL || len == NULL ||
-	    __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) != FD_TUNNEL_READY)
+	if (e == NULL || sa == NULL || len == NULL)
 		return real_getpeername(fd, sa, len);
+	state = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+	if (state != FD_TUNNEL_READY) {
+		errno = ENOTCONN;	/* still connecting, or failed */
+		return -1;
+	}
 	memcpy(sa, &e->peer, *len < e->peerlen ? *len : e->peerlen);
 	*len = e->peerlen;
 	return 0;
 }
 
+/*
+ * SO_ERROR is how an event loop learns a non-blocking connect's result:
+ * for a tunnelled socket the result is the tunnel's.
+ */
+HOOK int
+getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
+{
+	int rc;
+
+	if (level != SOL_SOCKET || opt != SO_ERROR || val == NULL ||
+	    len == NULL || *len < sizeof(int))
+		return real_getsockopt(fd, level, opt, val, len);
+	rc = ready(fd);
+	if (rc < 0) {
+		*(int *)val = -rc;
+		*len = sizeof(int);
+		return 0;
+	}
+	return real_getsockopt(fd, level, opt, val, len);
+}
+
+HOOK ssize_t
+read(int fd, void *buf, size_t n)
+{
+	WAIT_READY(fd);
+	return real_read(fd, buf, n);
+}
+
+HOOK ssize_t
+write(int fd, const void *buf, size_t n)
+{
+	WAIT_READY(fd);
+	return real_write(fd, buf, n);
+}
+
+HOOK ssize_t
+readv(int fd, const struct iovec *iov, int n)
+{
+	WAIT_READY(fd);
+	return real_readv(fd, iov, n);
+}
+
+HOOK ssize_t
+writev(int fd, const struct iovec *iov, int n)
+{
+	WAIT_READY(fd);
+	return real_writev(fd, iov, n);
+}
+
+HOOK ssize_t
+recv(int fd, void *buf, size_t n, int flags)
+{
+	WAIT_READY(fd);
+	return real_recv(fd, buf, n, flags);
+}
+
+HOOK ssize_t
+send(int fd, const void *buf, size_t n, int flags)
+{
+	WAIT_READY(fd);
+	return real_send(fd, buf, n, flags);
+}
+
+HOOK ssize_t
+recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa,
+	 socklen_t *len)
+{
+	WAIT_READY(fd);
+	return real_recvfrom(fd, buf, n, flags, sa, len);
+}
+
+HOOK ssize_t
+sendto(int fd, const void *buf, size_t n, int flags,
+       const struct sockaddr *sa, socklen_t len)
+{
+	WAIT_READY(fd);
+	return real_sendto(fd, buf, n, flags, sa, len);
+}
+
+HOOK ssize_t
+recvmsg(int fd, struct msghdr *m, int flags)
+{
+	WAIT_READY(fd);
+	return real_recvmsg(fd, m, flags);
+}
+
+HOOK ssize_t
+sendmsg(int fd, const struct msghdr *m, int flags)
+{
+	WAIT_READY(fd);
+	return real_sendmsg(fd, m, flags);
+}
+
 HOOK int
 close(int fd)
 {
-	fdtab_clear(fd);
+	if (async_internal_fd(fd)) {
+		errno = EBADF;	/* ours: the application never opened it */
+		return -1;
+	}
+	if (__atomic_load_n(&async_used, __ATOMIC_RELAXED))
+		async_forget(fd);
+	else
+		fdtab_clear(fd);
 	return real_close(fd);
 }
 
 HOOK int
 dup2(int oldfd, int newfd)
 {
-	int rc = real_dup2(oldfd, newfd);
+	int rc, saved;
 
+	if (oldfd != newfd && __atomic_load_n(&async_used, __ATOMIC_RELAXED))
+		async_forget(newfd);
+	rc = real_dup2(oldfd, newfd);
 	if (rc >= 0 && oldfd != newfd) {
-		int saved = errno;
+		saved = errno;
 		fdtab_dup(oldfd, newfd);
 		errno = saved;
 	}
@@ -60,10 +211,13 @@ dup2(int oldfd, int newfd)
 HOOK int
 dup3(int oldfd, int newfd, int flags)
 {
-	int rc = real_dup3(oldfd, newfd, flags);
+	int rc, saved;
 
+	if (__atomic_load_n(&async_used, __ATOMIC_RELAXED))
+		async_forget(newfd);
+	rc = real_dup3(oldfd, newfd, flags);
 	if (rc >= 0) {
-		int saved = errno;
+		saved = errno;
 		fdtab_dup(oldfd, newfd);
 		errno = saved;
 	}

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "async.h"
 #include "fdtab.h"
 #include "log.h"
 #include "real.h"
@@ -93,63 +94,80 @@ sock_type(int fd)
 	int type = 0;
 	socklen_t len = sizeof(type);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1)
+	if (real_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1)
 		return -1;
 	return type;
 }
 
+void
+route_report(const struct tun *t, int rc)
+{
+	const struct shim *s = shim_get();
+	char dstr[URL_HOST_MAX + 16], rstr[512], pstr[TUN_MSG_MAX];
+
+	if (!log_enabled(rc < 0 ? LOG_WARN : LOG_INFO))
+		return;
+	route_dest_str(&t->dst, dstr, sizeof(dstr));
+	snprintf(rstr, sizeof(rstr), "%s:%d %s", s->cfg->file, t->rule->line,
+		 t->rule->text);
+	if (rc < 0) {
+		log_msg(LOG_WARN, "failed %s: %s (%s)", dstr, t->msg, rstr);
+		return;
+	}
+	tun_proxy_str(t, t->rule->nchain - 1, pstr, sizeof(pstr));
+	log_msg(LOG_INFO, "via %s: %s in %lld ms (%s)", pstr, dstr,
+		(long long)(tun_now_ms() - t->started_ms), rstr);
+}
+
+/*
+ * A blocking socket gets the whole handshake here, bounded by the
+ * deadline.  A non-blocking one starts it and returns EINPROGRESS: the
+ * helper (async.c) finishes it while the application's event loop goes on.
+ */
 static int
 via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
     const struct tun_dest *d, const struct decision *dec)
 {
-	char dstr[URL_HOST_MAX + 16], rstr[512], pstr[TUN_MSG_MAX];
 	struct fd_entry *e;
 	struct tun *t;
 	int flags, rc;
 
+	flags = fcntl(fd, F_GETFL);
+	if (flags == -1)
+		return -errno;
 	t = malloc(sizeof(*t));
 	if (t == NULL)
 		return -ENOMEM;
 	tun_init(t, fd, s->cfg, dec->rule, d, s->timeout_ms);
-	flags = fcntl(fd, F_GETFL);
-	if (flags == -1) {
-		rc = -errno;
-		free(t);
-		return rc;
+	memcpy(&t->peer, sa, len < sizeof(t->peer) ? len : sizeof(t->peer));
+	t->peerlen = len;
+	if (flags & O_NONBLOCK) {
+		rc = tun_connect(t);
+		if (rc < 0) {
+			route_report(t, rc);
+			free(t);
+			return rc;
+		}
+		rc = async_start(t);
+		return rc < 0 ? rc : -EINPROGRESS;
 	}
-	/*
-	 * XXX(issue 6): a non-blocking socket gets its handshake here too,
-	 * as proxychains does; overlapped handshakes come with the helper.
-	 */
-	if (!(flags & O_NONBLOCK))
-		fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 	rc = tun_run(t);
-	if (!(flags & O_NONBLOCK))
-		fcntl(fd, F_SETFL, flags);
-	route_dest_str(d, dstr, sizeof(dstr));
-	route_rule_str(s, dec, rstr, sizeof(rstr));
-	if (rc < 0) {
-		/* never leave a half-made tunnel that looks connected */
-		if (t->state != TUN_CONNECTING)
-			shutdown(fd, SHUT_RDWR);
-		log_msg(LOG_WARN, "failed %s: %s (%s)", dstr, t->msg, rstr);
-		free(t);
-		return rc;
-	}
-	e = fdtab_set(fd);
-	if (e != NULL) {
-		memcpy(&e->peer, sa, len < sizeof(e->peer) ? len
-							   : sizeof(e->peer));
-		e->peerlen = len;
-		__atomic_store_n(&e->state, FD_TUNNEL_READY, __ATOMIC_RELEASE);
-	}
-	if (log_enabled(LOG_INFO)) {
-		tun_proxy_str(t, dec->rule->nchain - 1, pstr, sizeof(pstr));
-		log_msg(LOG_INFO, "via %s: %s in %lld ms (%s)", pstr, dstr,
-			(long long)(tun_now_ms() - t->started_ms), rstr);
+	fcntl(fd, F_SETFL, flags);
+	if (rc < 0 && t->state != TUN_CONNECTING)
+		shutdown(fd, SHUT_RDWR);	/* no half-made tunnel */
+	route_report(t, rc);
+	if (rc == 0) {
+		e = fdtab_set(fd);
+		if (e != NULL) {
+			memcpy(&e->peer, &t->peer, sizeof(e->peer));
+			e->peerlen = t->peerlen;
+			__atomic_store_n(&e->state, FD_TUNNEL_READY,
+					 __ATOMIC_RELEASE);
+		}
 	}
 	free(t);
-	return 0;
+	return rc;
 }
 
 int

@@ -190,6 +190,7 @@ tun_init(struct tun *t, int fd, const struct config *cfg,
 	 int timeout_ms)
 {
 	memset(t, 0, offsetof(struct tun, out));
+	t->next = t->prev = NULL;
 	t->fd = fd;
 	t->cfg = cfg;
 	t->rule = rule;
@@ -597,7 +598,7 @@ step_connecting(struct tun *t, const char *pstr)
 		t->want = POLLOUT;
 		return -EAGAIN;
 	}
-	if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+	if (real_getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (err != 0)
 		return tun_fail(t, -err, "proxy %s unreachable: %s", pstr,
@@ -646,9 +647,21 @@ tun_step(struct tun *t)
 }
 
 int
-tun_run(struct tun *t)
+tun_expired(struct tun *t)
 {
 	char pstr[TUN_MSG_MAX / 2];
+
+	tun_proxy_str(t, t->hop < t->rule->nchain ? t->hop : 0, pstr,
+		      sizeof(pstr));
+	return tun_fail(t, -ETIMEDOUT, "proxy %s: %s within %d ms", pstr,
+			t->state == TUN_CONNECTING ? "no connection"
+						   : "no reply",
+			t->cfg->connect_timeout_ms);
+}
+
+int
+tun_run(struct tun *t)
+{
 	struct pollfd p;
 	int64_t left;
 	int rc;
@@ -659,14 +672,8 @@ tun_run(struct tun *t)
 		if (rc != -EAGAIN)
 			break;
 		left = t->deadline_ms - tun_now_ms();
-		if (left <= 0) {
-			tun_proxy_str(t, t->hop, pstr, sizeof(pstr));
-			return tun_fail(t, -ETIMEDOUT, "proxy %s: %s within "
-					"%d ms", pstr,
-					t->state == TUN_CONNECTING ?
-					"no connection" : "no reply",
-					t->cfg->connect_timeout_ms);
-		}
+		if (left <= 0)
+			return tun_expired(t);
 		p.fd = t->fd;
 		p.events = t->want;
 		p.revents = 0;

@@ -1,0 +1,269 @@
+/*
+ * async.c - the helper thread that drives overlapped handshakes.
+ *
+ * One epoll set holds every application socket whose handshake is under
+ * way (EPOLLONESHOT, re-armed with what tun_step asks for).  One mutex
+ * guards the pending table and the tun state; the helper holds it only
+ * while stepping, which is non-blocking I/O.  Waiters sleep on one
+ * condition variable, broadcast whenever a handshake ends.
+ */
+#include "async.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "fdtab.h"
+#include "real.h"
+#include "route.h"
+
+int async_used;
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int epfd = -1;
+static bool running;		/* helper alive in this process */
+static unsigned long npending;
+static struct tun *pending;	/* list of handshakes under way */
+
+/* With mu held. */
+static void
+link_tun(struct tun *t)
+{
+	t->prev = NULL;
+	t->next = pending;
+	if (pending != NULL)
+		pending->prev = t;
+	pending = t;
+	npending++;
+}
+
+static void
+unlink_tun(struct tun *t)
+{
+	if (t->prev != NULL)
+		t->prev->next = t->next;
+	else
+		pending = t->next;
+	if (t->next != NULL)
+		t->next->prev = t->prev;
+	npending--;
+}
+
+/* Runs with mu held.  Ends t: ready or failed, wakes waiters. */
+static void
+finish(struct tun *t, struct fd_entry *e, int rc)
+{
+	epoll_ctl(epfd, EPOLL_CTL_DEL, t->fd, NULL);
+	if (rc < 0 && t->state != TUN_CONNECTING)
+		shutdown(t->fd, SHUT_RDWR);	/* no half-made tunnel */
+	e->err = -rc;
+	e->tun = NULL;
+	__atomic_store_n(&e->state, rc == 0 ? FD_TUNNEL_READY
+					   : FD_TUNNEL_FAILED,
+			 __ATOMIC_RELEASE);
+	unlink_tun(t);
+	route_report(t, rc);
+	free(t);
+	pthread_cond_broadcast(&cv);
+}
+
+static void
+arm(struct tun *t, int op)
+{
+	struct epoll_event ev = {
+		.events = EPOLLONESHOT |
+			  (t->want & POLLIN ? EPOLLIN : 0) |
+			  (t->want & POLLOUT ? EPOLLOUT : 0),
+		.data.fd = t->fd,
+	};
+
+	epoll_ctl(epfd, op, t->fd, &ev);
+}
+
+/* Runs with mu held: step fd's handshake after an event. */
+static void
+step(int fd)
+{
+	struct fd_entry *e = fdtab_get(fd);
+	struct tun *t;
+	int rc;
+
+	if (e == NULL || e->tun == NULL)
+		return;
+	t = e->tun;
+	rc = tun_step(t);
+	if (rc == -EAGAIN)
+		arm(t, EPOLL_CTL_MOD);
+	else
+		finish(t, e, rc);
+}
+
+/* Runs with mu held: fail every handshake past its deadline. */
+static int
+expire(void)
+{
+	int64_t now = tun_now_ms(), next = now + 1000;
+	struct tun *t, *tnext;
+	struct fd_entry *e;
+
+	for (t = pending; t != NULL; t = tnext) {
+		tnext = t->next;
+		e = fdtab_get(t->fd);
+		if (t->deadline_ms <= now && e != NULL)
+			finish(t, e, tun_expired(t));
+		else if (t->deadline_ms < next)
+			next = t->deadline_ms;
+	}
+	return next > now ? (int)(next - now) : 1;
+}
+
+static void *
+helper(void *arg)
+{
+	struct epoll_event ev[64];
+	int n, i, wait_ms = 1000;
+
+	(void)arg;
+	for (;;) {
+		n = epoll_wait(epfd, ev, 64, wait_ms);
+		pthread_mutex_lock(&mu);
+		for (i = 0; i < n; i++)
+			step(ev[i].data.fd);
+		wait_ms = npending > 0 ? expire() : 1000;
+		pthread_mutex_unlock(&mu);
+	}
+	return NULL;
+}
+
+/* With mu held: the epoll set and the thread, created on first use. */
+static int
+start_helper(void)
+{
+	sigset_t all, old;
+	pthread_attr_t at;
+	pthread_t th;
+	int rc;
+
+	if (running)
+		return 0;
+	if (epfd == -1) {
+		epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (epfd == -1)
+			return -errno;
+	}
+	/* The helper takes no signal: they are the application's. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&at, 256 * 1024);
+	rc = pthread_create(&th, &at, helper, NULL);
+	pthread_attr_destroy(&at);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		return -rc;
+	running = true;
+	return 0;
+}
+
+/* A forked child has no helper: its pending entries were the parent's. */
+static void
+atfork_child(void)
+{
+	pthread_mutex_init(&mu, NULL);
+	pthread_cond_init(&cv, NULL);
+	running = false;
+	npending = 0;
+	pending = NULL;
+	if (epfd != -1)
+		real_close(epfd);
+	epfd = -1;
+}
+
+static void
+atfork_init(void)
+{
+	pthread_atfork(NULL, NULL, atfork_child);
+}
+
+int
+async_start(struct tun *t)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct fd_entry *e;
+	int rc;
+
+	pthread_once(&once, atfork_init);
+	pthread_mutex_lock(&mu);
+	rc = start_helper();
+	e = rc == 0 ? fdtab_set(t->fd) : NULL;
+	if (e == NULL) {
+		pthread_mutex_unlock(&mu);
+		free(t);
+		return rc < 0 ? rc : -ENOMEM;
+	}
+	e->tun = t;
+	memcpy(&e->peer, &t->peer, sizeof(e->peer));
+	e->peerlen = t->peerlen;
+	e->state = FD_TUNNEL_PENDING;
+	__atomic_store_n(&async_used, 1, __ATOMIC_RELEASE);
+	link_tun(t);
+	arm(t, EPOLL_CTL_ADD);
+	pthread_mutex_unlock(&mu);
+	return 0;
+}
+
+int
+async_wait(int fd)
+{
+	struct fd_entry *e = fdtab_get(fd);
+	struct timespec until;
+	int rc = 0;
+
+	if (e == NULL)
+		return 0;
+	if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == FD_TUNNEL_READY)
+		return 0;
+	pthread_mutex_lock(&mu);
+	while (e->state == FD_TUNNEL_PENDING && running) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;	/* the helper expires the deadline */
+		pthread_cond_timedwait(&cv, &mu, &until);
+	}
+	if (e->state == FD_TUNNEL_FAILED)
+		rc = -e->err;
+	pthread_mutex_unlock(&mu);
+	return rc;
+}
+
+void
+async_forget(int fd)
+{
+	struct fd_entry *e;
+
+	if (!__atomic_load_n(&async_used, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&mu);
+	e = fdtab_get(fd);
+	if (e != NULL && e->tun != NULL) {
+		epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+		unlink_tun(e->tun);
+		free(e->tun);
+		e->tun = NULL;
+	}
+	/* under mu, so the helper never looks at a freed entry */
+	fdtab_clear(fd);
+	pthread_mutex_unlock(&mu);
+}
+
+bool
+async_internal_fd(int fd)
+{
+	return fd >= 0 && fd == __atomic_load_n(&epfd, __ATOMIC_RELAXED);
+}
