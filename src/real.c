@@ -6,7 +6,6 @@
  * set errno (and calls malloc); the loader saves and restores it so that
  * a hook's caller never sees a stray value.
  */
-#define _GNU_SOURCE
 #include "real.h"
 
 #include <dlfcn.h>
