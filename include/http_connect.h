@@ -28,7 +28,7 @@ struct httpc_response {
  * no credentials; pass NULL with a user is an empty password.  buf is
  * NUL-terminated (the NUL needs room but is not counted).  Returns the
  * length or -ENOSPC / -EINVAL (empty host, CR, LF, space or another control
- * byte in host; user:pass longer than 1023 bytes).  On error buf is wiped;
+ * byte in host; "user:pass" longer than 1024 bytes).  On error buf is wiped;
  * on success it holds the credentials and the caller wipes it once sent.
  */
 int httpc_build_request(char *buf, size_t n, const char *host,

@@ -1,0 +1,451 @@
+/*
+ * test_http_connect.c - the CONNECT request against text written from
+ * RFC 9110 §9.3.6 and RFC 7617, base64 against RFC 4648 §10, and the
+ * response parser split at every offset, followed by tunnel bytes, and
+ * fed oversized and malformed heads.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "http_connect.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char ssh_banner[] = "SSH-2.0-OpenSSH_9.2\r\n";
+
+/* An exact-size heap copy, so ASan builds catch any read past len. */
+static uint8_t *
+dup_exact(const void *p, size_t n)
+{
+	uint8_t *d = malloc(n > 0 ? n : 1);
+
+	assert_non_null(d);
+	if (n > 0)
+		memcpy(d, p, n);
+	return d;
+}
+
+static int
+parse_exact(const void *p, size_t len, size_t *used, size_t *need,
+	    struct httpc_response *r)
+{
+	uint8_t *copy = dup_exact(p, len);
+	int rc;
+
+	rc = httpc_parse_response(len > 0 ? copy : NULL, len, used, need, r);
+	free(copy);
+	return rc;
+}
+
+/* ---- base64, RFC 4648 §10 test vectors ---- */
+
+static void
+test_base64(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} v[] = {
+		{ "", "" },
+		{ "f", "Zg==" },
+		{ "fo", "Zm8=" },
+		{ "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" },
+		{ "fooba", "Zm9vYmE=" },
+		{ "foobar", "Zm9vYmFy" },
+	};
+	static const uint8_t bin[] = { 0xfb, 0xff, 0xbf };
+	char out[16];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(v); i++) {
+		n = strlen(v[i].in);
+		assert_int_equal(httpc_base64((const uint8_t *)v[i].in, n,
+					      out, sizeof(out)),
+				 strlen(v[i].out));
+		assert_string_equal(out, v[i].out);
+		/* Room for the NUL is required. */
+		assert_int_equal(httpc_base64((const uint8_t *)v[i].in, n,
+					      out, strlen(v[i].out)),
+				 -ENOSPC);
+	}
+	/* The two last alphabet characters. */
+	assert_int_equal(httpc_base64(bin, sizeof(bin), out, sizeof(out)), 4);
+	assert_string_equal(out, "+/+/");
+}
+
+/* ---- request builder ---- */
+
+static const struct req_case {
+	const char *what;
+	const char *host;
+	uint16_t port;
+	const char *user, *pass;
+	const char *want;
+} req_cases[] = {
+	{ "name", "example.com", 443, NULL, NULL,
+	  "CONNECT example.com:443 HTTP/1.1\r\n"
+	  "Host: example.com:443\r\n"
+	  "\r\n" },
+	{ "v4 literal, port 0", "198.18.0.1", 0, NULL, NULL,
+	  "CONNECT 198.18.0.1:0 HTTP/1.1\r\n"
+	  "Host: 198.18.0.1:0\r\n"
+	  "\r\n" },
+	{ "v6 literal is bracketed", "2001:db8::1", 65535, NULL, NULL,
+	  "CONNECT [2001:db8::1]:65535 HTTP/1.1\r\n"
+	  "Host: [2001:db8::1]:65535\r\n"
+	  "\r\n" },
+	{ "already bracketed v6", "[2001:db8::2]", 22, NULL, NULL,
+	  "CONNECT [2001:db8::2]:22 HTTP/1.1\r\n"
+	  "Host: [2001:db8::2]:22\r\n"
+	  "\r\n" },
+	/* RFC 7617 §2 example credentials. */
+	{ "basic auth", "db.corp.example", 5432, "Aladdin", "open sesame",
+	  "CONNECT db.corp.example:5432 HTTP/1.1\r\n"
+	  "Host: db.corp.example:5432\r\n"
+	  "Proxy-Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n"
+	  "\r\n" },
+	{ "user without password", "h.test", 80, "u", NULL,
+	  "CONNECT h.test:80 HTTP/1.1\r\n"
+	  "Host: h.test:80\r\n"
+	  "Proxy-Authorization: Basic dTo=\r\n"
+	  "\r\n" },
+	{ "empty user and password", "h.test", 80, "", "",
+	  "CONNECT h.test:80 HTTP/1.1\r\n"
+	  "Host: h.test:80\r\n"
+	  "Proxy-Authorization: Basic Og==\r\n"
+	  "\r\n" },
+};
+
+static void
+test_request_build(void **state)
+{
+	char buf[512], *small;
+	const struct req_case *c;
+	size_t i, n, want_len;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(req_cases); i++) {
+		c = &req_cases[i];
+		print_message("%s\n", c->what);
+		want_len = strlen(c->want);
+		assert_int_equal(httpc_build_request(buf, sizeof(buf), c->host,
+						     c->port, c->user,
+						     c->pass), want_len);
+		assert_string_equal(buf, c->want);
+		/* Exactly fits with its NUL; one byte less is too small. */
+		for (n = 0; n <= want_len; n++) {
+			small = malloc(n > 0 ? n : 1);
+			assert_non_null(small);
+			assert_int_equal(httpc_build_request(small, n, c->host,
+							     c->port, c->user,
+							     c->pass),
+					 -ENOSPC);
+			free(small);
+		}
+		small = malloc(want_len + 1);
+		assert_non_null(small);
+		assert_int_equal(httpc_build_request(small, want_len + 1,
+						     c->host, c->port,
+						     c->user, c->pass),
+				 want_len);
+		free(small);
+	}
+}
+
+static void
+test_request_bad(void **state)
+{
+	static const char *const bad_hosts[] = {
+		"", "a\r\nX-Injected: 1", "a\nb", "a\rb", "a b", "a\tb",
+		"a\x7f", "\x01",
+	};
+	char buf[4096], *longpass;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(bad_hosts); i++)
+		assert_int_equal(httpc_build_request(buf, sizeof(buf),
+						     bad_hosts[i], 80, NULL,
+						     NULL), -EINVAL);
+	assert_int_equal(httpc_build_request(buf, sizeof(buf), NULL, 80,
+					     NULL, NULL), -EINVAL);
+
+	/* "user:pass" beyond the 1024-byte scratch is refused, buf wiped. */
+	longpass = malloc(1100);
+	assert_non_null(longpass);
+	memset(longpass, 'p', 1099);
+	longpass[1099] = '\0';
+	memset(buf, 'z', sizeof(buf));
+	assert_int_equal(httpc_build_request(buf, sizeof(buf), "h.test", 80,
+					     "u", longpass), -EINVAL);
+	assert_null(memchr(buf, 'z', sizeof(buf)));
+	longpass[1023] = '\0';
+	assert_int_equal(httpc_build_request(buf, sizeof(buf), "h.test", 80,
+					     "u", longpass), -EINVAL);
+	longpass[1022] = '\0';
+	assert_true(httpc_build_request(buf, sizeof(buf), "h.test", 80, "u",
+					longpass) > 0);
+	free(longpass);
+}
+
+/* ---- response parser ---- */
+
+static const struct ok_case {
+	const char *what;
+	const char *in;
+	int code, minor;
+	const char *reason;
+} ok_cases[] = {
+	{ "200 established",
+	  "HTTP/1.1 200 Connection established\r\n\r\n",
+	  200, 1, "Connection established" },
+	{ "HTTP/1.0 200 with a header",
+	  "HTTP/1.0 200 OK\r\nProxy-agent: tinyproxy/1.11\r\n\r\n",
+	  200, 0, "OK" },
+	{ "204", "HTTP/1.1 204 No Content\r\n\r\n", 204, 1, "No Content" },
+	{ "299 without a reason", "HTTP/1.1 299\r\n\r\n", 299, 1, "" },
+	{ "200 with an empty reason", "HTTP/1.1 200 \r\n\r\n", 200, 1, "" },
+	{ "407",
+	  "HTTP/1.1 407 Proxy Authentication Required\r\n"
+	  "Proxy-Authenticate: Basic realm=\"corp\"\r\n"
+	  "Content-Length: 0\r\n\r\n",
+	  407, 1, "Proxy Authentication Required" },
+	{ "403", "HTTP/1.1 403 Forbidden\r\nVia: 1.1 squid\r\n\r\n",
+	  403, 1, "Forbidden" },
+	{ "502", "HTTP/1.1 502 Bad Gateway\r\n\r\n", 502, 1, "Bad Gateway" },
+	{ "100 is a head too", "HTTP/1.1 100 Continue\r\n\r\n", 100, 1,
+	  "Continue" },
+	{ "599", "HTTP/1.1 599 x\r\n\r\n", 599, 1, "x" },
+	{ "LF only", "HTTP/1.1 200 OK\n\n", 200, 1, "OK" },
+	{ "LF only with headers",
+	  "HTTP/1.1 200 OK\nVia: x\nX-A: b\n\n", 200, 1, "OK" },
+	{ "CRLF then LF", "HTTP/1.1 200 OK\r\nVia: x\r\n\n", 200, 1, "OK" },
+	{ "LF then CRLF", "HTTP/1.1 200 OK\nVia: x\n\r\n", 200, 1, "OK" },
+	{ "reason with control bytes",
+	  "HTTP/1.1 403 Bad\x01\x7f\xff\tX\r\n\r\n", 403, 1, "Bad????X" },
+};
+
+/* Every prefix of a valid head is PARSE_MORE, need 1. */
+static void
+check_ok(const struct ok_case *c)
+{
+	struct httpc_response r;
+	size_t len = strlen(c->in), k, used, need;
+	char *with_tail;
+	size_t tail_len = sizeof(ssh_banner) - 1;
+
+	for (k = 0; k < len; k++) {
+		need = 0;
+		assert_int_equal(parse_exact(c->in, k, &used, &need, &r),
+				 PARSE_MORE);
+		assert_int_equal(need, 1);
+	}
+	memset(&r, 0x55, sizeof(r));
+	assert_int_equal(parse_exact(c->in, len, &used, &need, &r), PARSE_OK);
+	assert_int_equal(used, len);
+	assert_int_equal(r.code, c->code);
+	assert_int_equal(r.minor, c->minor);
+	assert_string_equal(r.reason, c->reason);
+
+	/* The SSH server spoke first: its banner is not part of the head. */
+	with_tail = malloc(len + tail_len);
+	assert_non_null(with_tail);
+	memcpy(with_tail, c->in, len);
+	memcpy(with_tail + len, ssh_banner, tail_len);
+	assert_int_equal(parse_exact(with_tail, len + tail_len, &used, &need,
+				     &r), PARSE_OK);
+	assert_int_equal(used, len);
+	assert_memory_equal(with_tail + used, ssh_banner, tail_len);
+	free(with_tail);
+}
+
+static void
+test_response_ok(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(ok_cases); i++) {
+		print_message("%s\n", ok_cases[i].what);
+		check_ok(&ok_cases[i]);
+	}
+}
+
+static void
+test_response_malformed(void **state)
+{
+	static const struct {
+		const char *what;
+		const char *in;
+		size_t len;	/* 0: strlen */
+	} cases[] = {
+		/* nc accepted this until 2025: no SP after the code. */
+		{ "200poo", "HTTP/1.0 200poo\r\n\r\n", 0 },
+		{ "HTTP/2", "HTTP/2 200\r\n\r\n", 0 },
+		{ "lower case", "http/1.1 200 OK\r\n\r\n", 0 },
+		{ "HTTP/1.x", "HTTP/1.x 200 OK\r\n\r\n", 0 },
+		{ "two-digit minor", "HTTP/1.10 200 OK\r\n\r\n", 0 },
+		{ "two-digit code", "HTTP/1.1 20 OK\r\n\r\n", 0 },
+		{ "four-digit code", "HTTP/1.1 2000 OK\r\n\r\n", 0 },
+		{ "code 099", "HTTP/1.1 099 x\r\n\r\n", 0 },
+		{ "code 600", "HTTP/1.1 600 x\r\n\r\n", 0 },
+		{ "two spaces", "HTTP/1.1  200 OK\r\n\r\n", 0 },
+		{ "tab", "HTTP/1.1\t200 OK\r\n\r\n", 0 },
+		{ "tab after code", "HTTP/1.1 200\tOK\r\n\r\n", 0 },
+		{ "leading space", " HTTP/1.1 200 OK\r\n\r\n", 0 },
+		{ "empty head", "\r\n\r\n", 0 },
+		{ "no version", "HTTP/1.\r\n\r\n", 0 },
+		{ "a SOCKS reply", "\x05\x00", 2 },
+		{ "NUL in a header", "HTTP/1.1 200 OK\r\nA: \0b\r\n\r\n", 25 },
+		{ "NUL in the reason", "HTTP/1.1 200 O\0K\r\n\r\n", 20 },
+		{ "bare CR", "HTTP/1.1 200 OK\rX: y\r\n\r\n", 0 },
+		{ "bare CR, incomplete", "HTTP/1.1 200 OK\r\nA\rb", 0 },
+		/* Wrong from the first bytes: no need to wait for the end. */
+		{ "not HTTP, short", "SSH-2", 0 },
+		{ "not HTTP, one byte", "h", 0 },
+	};
+	struct httpc_response r;
+	size_t i, len, used, need;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		print_message("%s\n", cases[i].what);
+		len = cases[i].len > 0 ? cases[i].len : strlen(cases[i].in);
+		assert_int_equal(parse_exact(cases[i].in, len, &used, &need,
+					     &r), PARSE_ERR);
+	}
+}
+
+/* Build "HTTP/1.1 200 OK\r\n" + n field lines + "\r\n" into a malloc. */
+static char *
+head_with_lines(size_t n, size_t *len)
+{
+	static const char status[] = "HTTP/1.1 200 OK\r\n";
+	static const char field[] = "X-Filler: 0123456789\r\n";
+	char *h = malloc(sizeof(status) + n * (sizeof(field) - 1) + 3);
+	size_t i, off = 0;
+
+	assert_non_null(h);
+	memcpy(h, status, sizeof(status) - 1);
+	off += sizeof(status) - 1;
+	for (i = 0; i < n; i++) {
+		memcpy(h + off, field, sizeof(field) - 1);
+		off += sizeof(field) - 1;
+	}
+	memcpy(h + off, "\r\n", 2);
+	*len = off + 2;
+	return h;
+}
+
+static void
+test_response_line_cap(void **state)
+{
+	struct httpc_response r;
+	size_t len, used, need;
+	char *h;
+
+	(void)state;
+	h = head_with_lines(HTTPC_HDR_LINES_MAX, &len);
+	assert_int_equal(parse_exact(h, len, &used, &need, &r), PARSE_OK);
+	assert_int_equal(used, len);
+	free(h);
+
+	h = head_with_lines(HTTPC_HDR_LINES_MAX + 1, &len);
+	assert_int_equal(parse_exact(h, len, &used, &need, &r), PARSE_ERR);
+	/* The 65th line is refused as soon as it is complete. */
+	assert_int_equal(parse_exact(h, len - 2, &used, &need, &r),
+			 PARSE_ERR);
+	free(h);
+}
+
+/* "HTTP/1.1 200 OK\r\nX: aaaa...\r\n\r\n" of exactly `total` bytes. */
+static char *
+head_of_size(size_t total)
+{
+	static const char start[] = "HTTP/1.1 200 OK\r\nX: ";
+	char *h = malloc(total);
+
+	assert_non_null(h);
+	assert_true(total > sizeof(start) + 4);
+	memcpy(h, start, sizeof(start) - 1);
+	memset(h + sizeof(start) - 1, 'a', total - (sizeof(start) - 1) - 4);
+	memcpy(h + total - 4, "\r\n\r\n", 4);
+	return h;
+}
+
+static void
+test_response_byte_cap(void **state)
+{
+	struct httpc_response r;
+	size_t used, need;
+	char *h;
+
+	(void)state;
+	h = head_of_size(HTTPC_HDR_MAX);
+	assert_int_equal(parse_exact(h, HTTPC_HDR_MAX, &used, &need, &r),
+			 PARSE_OK);
+	assert_int_equal(used, HTTPC_HDR_MAX);
+	/* Incomplete but still under the cap: more could help. */
+	assert_int_equal(parse_exact(h, HTTPC_HDR_MAX - 1, &used, &need, &r),
+			 PARSE_MORE);
+	free(h);
+
+	h = head_of_size(HTTPC_HDR_MAX + 1);
+	assert_int_equal(parse_exact(h, HTTPC_HDR_MAX + 1, &used, &need, &r),
+			 PARSE_ERR);
+	/* At the cap with no end in sight: nothing more can help. */
+	assert_int_equal(parse_exact(h, HTTPC_HDR_MAX, &used, &need, &r),
+			 PARSE_ERR);
+	assert_int_equal(parse_exact(h, HTTPC_HDR_MAX - 1, &used, &need, &r),
+			 PARSE_MORE);
+	free(h);
+
+	h = head_of_size(4 * HTTPC_HDR_MAX);
+	assert_int_equal(parse_exact(h, 4 * HTTPC_HDR_MAX, &used, &need, &r),
+			 PARSE_ERR);
+	free(h);
+}
+
+static void
+test_response_reason_cut(void **state)
+{
+	char in[300];
+	struct httpc_response r;
+	size_t used, need, len;
+
+	(void)state;
+	memcpy(in, "HTTP/1.1 502 ", 13);
+	memset(in + 13, 'r', 200);
+	memcpy(in + 213, "\r\n\r\n", 4);
+	len = 217;
+	assert_int_equal(parse_exact(in, len, &used, &need, &r), PARSE_OK);
+	assert_int_equal(used, len);
+	assert_int_equal(r.code, 502);
+	assert_int_equal(strlen(r.reason), HTTPC_REASON_MAX - 1);
+	assert_int_equal(r.reason[0], 'r');
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_request_build),
+		cmocka_unit_test(test_request_bad),
+		cmocka_unit_test(test_response_ok),
+		cmocka_unit_test(test_response_malformed),
+		cmocka_unit_test(test_response_line_cap),
+		cmocka_unit_test(test_response_byte_cap),
+		cmocka_unit_test(test_response_reason_cut),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
