@@ -1,0 +1,899 @@
+/*
+ * config.c - the rule file parsed into an immutable struct config.
+ *
+ * One statement per line; '#' starts a comment anywhere.  Every error is
+ * recorded as "file:line: message" and parsing goes on (OpenBSD parse.y),
+ * so a user sees all mistakes at once; the caller decides what to do.
+ *
+ * Proxies may be used before the line that defines them: `proxy` lines are
+ * read in a first pass, everything else in a second, and the two error
+ * lists are merged by line so messages still come out in file order.
+ *
+ * Pure except cfg_load, which reads the file and nothing else.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#define CFG_MSG_MAX 512
+#define CFG_FILE_MAX (64u << 20)	/* refuse rule files above 64 MiB */
+#define CFG_TIMEOUT_MAX_MS 600000
+
+struct cfg_perr {
+	int line;
+	char *msg;
+};
+
+struct cfg_parser {
+	struct config *cfg;
+	const char *origin;	/* prefix of messages without a line */
+	int line;		/* current line, 0 outside the file */
+	struct cfg_perr errs[CFG_ERR_MAX];
+	size_t nerrs;
+	bool oom;
+	int pass;		/* 1: proxy lines, 2: the rest */
+	char **tok;		/* the current statement's words */
+	size_t ntok, tokcap;
+};
+
+static void cfg_err(struct cfg_parser *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+cfg_err(struct cfg_parser *p, const char *fmt, ...)
+{
+	char msg[CFG_MSG_MAX], full[CFG_MSG_MAX + 128];
+	va_list ap;
+
+	p->cfg->nerrs++;
+	if (p->nerrs >= CFG_ERR_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (p->line > 0)
+		snprintf(full, sizeof(full), "%s:%d: %s", p->cfg->file,
+			 p->line, msg);
+	else
+		snprintf(full, sizeof(full), "%s: %s", p->origin, msg);
+	p->errs[p->nerrs].line = p->line;
+	p->errs[p->nerrs].msg = strdup(full);
+	if (p->errs[p->nerrs].msg == NULL)
+		p->oom = true;
+	else
+		p->nerrs++;
+}
+
+/* Append a parser's errors to cfg->errs, keeping at most CFG_ERR_MAX. */
+static void
+cfg_flush_errs(struct config *cfg, struct cfg_parser *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nerrs; i++) {
+		size_t n = 0;
+
+		while (n < CFG_ERR_MAX && cfg->errs[n] != NULL)
+			n++;
+		if (n < CFG_ERR_MAX)
+			cfg->errs[n] = p->errs[i].msg;
+		else
+			free(p->errs[i].msg);
+	}
+	p->nerrs = 0;
+}
+
+static bool
+cfg_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static bool
+cfg_grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap;
+	void *n;
+
+	if (need <= *cap)
+		return true;
+	ncap = *cap != 0 ? *cap * 2 : 16;
+	while (ncap < need)
+		ncap *= 2;
+	n = reallocarray(*arr, ncap, size);
+	if (n == NULL)
+		return false;
+	*arr = n;
+	*cap = ncap;
+	return true;
+}
+
+const char *
+cfg_action_str(enum cfg_action a)
+{
+	switch (a) {
+	case CFG_DIRECT:
+		return "direct";
+	case CFG_BLOCK:
+		return "block";
+	case CFG_VIA:
+		return "via";
+	}
+	return "?";
+}
+
+static int
+cfg_find_proxy(const struct config *cfg, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nproxies; i++)
+		if (strlen(cfg->proxies[i].name) == len &&
+		    memcmp(cfg->proxies[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+static bool
+cfg_proxy_name_ok(const char *s)
+{
+	size_t i, len = strlen(s);
+
+	if (len == 0 || len >= CFG_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') ||
+		      s[i] == '-' || s[i] == '_' || s[i] == '.'))
+			return false;
+	return true;
+}
+
+/* Define proxy `name`; records an error and returns -1 when it cannot. */
+static int
+cfg_add_proxy(struct cfg_parser *p, const char *name, const char *url,
+	      size_t *cap)
+{
+	struct config *cfg = p->cfg;
+	struct cfg_proxy *px;
+	const char *err;
+	int dup;
+
+	if (!cfg_proxy_name_ok(name)) {
+		cfg_err(p, "bad proxy name '%.*s' (letters, digits, '-', '_',"
+			" '.')", CFG_NAME_MAX, name);
+		return -1;
+	}
+	dup = cfg_find_proxy(cfg, name, strlen(name));
+	if (dup >= 0) {
+		if (cfg->proxies[dup].line > 0)
+			cfg_err(p, "proxy '%s' already defined at line %d",
+				name, cfg->proxies[dup].line);
+		else
+			cfg_err(p, "proxy '%s' already defined", name);
+		return -1;
+	}
+	if (!cfg_grow((void **)&cfg->proxies, cap, cfg->nproxies + 1,
+		      sizeof(*cfg->proxies))) {
+		p->oom = true;
+		return -1;
+	}
+	px = &cfg->proxies[cfg->nproxies];
+	memset(px, 0, sizeof(*px));
+	/* The URL text may hold a password: messages name the proxy, never
+	 * the URL. */
+	if (url_parse(url, strlen(url), &px->url, &err) != 0) {
+		explicit_bzero(&px->url, sizeof(px->url));
+		cfg_err(p, "bad URL for proxy '%s': %s", name, err);
+		return -1;
+	}
+	memcpy(px->name, name, strlen(name) + 1);
+	px->line = p->line;
+	cfg->nproxies++;
+	return 0;
+}
+
+/*
+ * "ms" or "s" (or nothing: seconds) after a decimal number; 1 ms..600 s.
+ */
+static void
+cfg_timeout(struct cfg_parser *p)
+{
+	const char *s = p->tok[1];
+	unsigned long long v = 0;
+	size_t i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 12; i++)
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	if (i == 0 || (s[i] >= '0' && s[i] <= '9'))
+		goto bad;
+	if (strcmp(s + i, "s") == 0 || s[i] == '\0')
+		v *= 1000;
+	else if (strcmp(s + i, "ms") != 0)
+		goto bad;
+	if (v < 1 || v > CFG_TIMEOUT_MAX_MS)
+		goto bad;
+	p->cfg->connect_timeout_ms = (int)v;
+	return;
+bad:
+	cfg_err(p, "bad connect_timeout '%s' (use 1ms..600s)", s);
+}
+
+/* "unknown proxy 'x' (defined: a, b)": the list is cut to fit. */
+static void
+cfg_err_unknown_proxy(struct cfg_parser *p, const char *name, size_t len)
+{
+	char names[256];
+	size_t i, off = 0;
+
+	names[0] = '\0';
+	for (i = 0; i < p->cfg->nproxies; i++) {
+		int n = snprintf(names + off, sizeof(names) - off, "%s%s",
+				 i > 0 ? ", " : "", p->cfg->proxies[i].name);
+
+		if (n < 0 || (size_t)n >= sizeof(names) - off) {
+			names[off] = '\0';
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (len > 64)
+		len = 64;
+	if (p->cfg->nproxies == 0)
+		cfg_err(p, "unknown proxy '%.*s' (no proxies defined)",
+			(int)len, name);
+	else
+		cfg_err(p, "unknown proxy '%.*s' (defined: %s%s)", (int)len,
+			name, names, i < p->cfg->nproxies ? ", ..." : "");
+}
+
+/* NAME[>NAME...] into rule->chain; -1 (error recorded) when wrong. */
+static int
+cfg_chain(struct cfg_parser *p, const char *s, struct cfg_rule *rule)
+{
+	int rc = 0;
+
+	rule->nchain = 0;
+	for (;;) {
+		const char *gt = strchr(s, '>');
+		size_t len = gt != NULL ? (size_t)(gt - s) : strlen(s);
+		int idx;
+
+		if (len == 0) {
+			cfg_err(p, "via: empty proxy name in '%s'", p->tok[1]);
+			return -1;
+		}
+		if (rule->nchain == CFG_CHAIN_MAX) {
+			cfg_err(p, "via: more than %d proxies in a chain",
+				CFG_CHAIN_MAX);
+			return -1;
+		}
+		idx = cfg_find_proxy(p->cfg, s, len);
+		if (idx < 0) {
+			cfg_err_unknown_proxy(p, s, len);
+			rc = -1;
+		}
+		rule->chain[rule->nchain++] = idx;
+		if (gt == NULL)
+			break;
+		s = gt + 1;
+	}
+	return rc;
+}
+
+/* "N" or "LOW-HIGH", each 1..65535, LOW <= HIGH. */
+static int
+cfg_ports(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	unsigned long v[2] = { 0, 0 };
+	int n = 0;
+	size_t digits = 0;
+
+	for (;; s++) {
+		if (*s >= '0' && *s <= '9') {
+			if (++digits > 5)
+				return -1;
+			v[n] = v[n] * 10 + (unsigned long)(*s - '0');
+			continue;
+		}
+		if (digits == 0 || v[n] < 1 || v[n] > 65535)
+			return -1;
+		if (*s == '\0')
+			break;
+		if (*s != '-' || n == 1)
+			return -1;
+		n = 1;
+		digits = 0;
+	}
+	if (n == 0)
+		v[1] = v[0];
+	if (v[0] > v[1])
+		return -1;
+	*lo = (uint16_t)v[0];
+	*hi = (uint16_t)v[1];
+	return 0;
+}
+
+/*
+ * An address with an optional "/n" in s (a writable copy).  v4-mapped
+ * IPv6 prefixes of /96 or longer become IPv4, as rules decide v4-mapped
+ * addresses as IPv4.
+ */
+static int
+cfg_cidr(struct cfg_parser *p, const char *tok, char *s, struct cfg_dest *d)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					    0xff, 0xff };
+	char *slash = strchr(s, '/');
+	uint8_t net[16];
+	char buf[INET6_ADDRSTRLEN];
+	int max, i, len;
+
+	if (slash != NULL)
+		*slash = '\0';
+	d->kind = DEST_CIDR;
+	d->family = strchr(s, ':') != NULL ? AF_INET6 : AF_INET;
+	max = d->family == AF_INET ? 32 : 128;
+	len = max / 8;
+	if (inet_pton(d->family, s, d->addr) != 1) {
+		cfg_err(p, "bad address in '%s'", tok);
+		return -1;
+	}
+	d->prefix = max;
+	if (slash != NULL) {
+		const char *q = slash + 1;
+
+		d->prefix = 0;
+		if (*q == '\0' || strlen(q) > 3)
+			goto badlen;
+		for (; *q != '\0'; q++) {
+			if (*q < '0' || *q > '9')
+				goto badlen;
+			d->prefix = d->prefix * 10 + (*q - '0');
+		}
+		if (d->prefix > max)
+			goto badlen;
+	}
+	memcpy(net, d->addr, sizeof(net));
+	for (i = 0; i < len; i++) {
+		int keep = d->prefix - i * 8;
+
+		if (keep <= 0)
+			net[i] = 0;
+		else if (keep < 8)
+			net[i] &= (uint8_t)(0xff00u >> keep);
+	}
+	if (memcmp(net, d->addr, (size_t)len) != 0) {
+		inet_ntop(d->family, net, buf, sizeof(buf));
+		cfg_err(p, "host bits set in %s/%d; did you mean %s/%d?", s,
+			d->prefix, buf, d->prefix);
+		return -1;
+	}
+	if (d->family == AF_INET6 && d->prefix >= 96 &&
+	    memcmp(d->addr, mapped, sizeof(mapped)) == 0) {
+		memmove(d->addr, d->addr + 12, 4);
+		memset(d->addr + 4, 0, 12);
+		d->family = AF_INET;
+		d->prefix -= 96;
+	}
+	return 0;
+badlen:
+	cfg_err(p, "bad prefix length in '%s' (use 0..%d)", tok, max);
+	return -1;
+}
+
+/* A name, ".suffix" or "*.glob" in s (writable): lowercased, trailing dot
+ * dropped, checked like a host name (RFC 1035 lengths). */
+static int
+cfg_name(struct cfg_parser *p, const char *tok, char *s, struct cfg_dest *d)
+{
+	size_t len, i, label = 0;
+
+	d->kind = DEST_NAME;
+	if (s[0] == '*' && s[1] == '.') {
+		d->kind = DEST_GLOB;
+		s += 2;
+	} else if (s[0] == '.') {
+		d->kind = DEST_SUFFIX;
+		s++;
+	}
+	len = strlen(s);
+	if (len > 0 && s[len - 1] == '.')
+		s[--len] = '\0';
+	if (len == 0 || len > 253)
+		goto bad;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c >= 'A' && c <= 'Z')
+			s[i] = (char)(c - 'A' + 'a');
+		if (c == '.') {
+			if (label == 0)
+				goto bad;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			goto bad;
+		if (++label > 63)
+			goto bad;
+	}
+	d->name = strdup(s);
+	if (d->name == NULL) {
+		p->oom = true;
+		return -1;
+	}
+	return 0;
+bad:
+	cfg_err(p, "bad destination '%s'", tok);
+	return -1;
+}
+
+static bool
+cfg_looks_v4(const char *s)
+{
+	if (*s < '0' || *s > '9')
+		return false;
+	for (; *s != '\0'; s++)
+		if (*s != '.' && *s != '/' && (*s < '0' || *s > '9'))
+			return false;
+	return true;
+}
+
+/*
+ * One destination word:
+ *   *  *:P  name  .suffix  *.glob  a.b.c.d[/n]  v6[/n]  [v6[/n]]:P  X:P
+ * where P is PORT or LOW-HIGH.  Errors are recorded; returns 0 or -1.
+ */
+static int
+cfg_parse_dest(struct cfg_parser *p, const char *tok, struct cfg_dest *d)
+{
+	char s[CFG_MSG_MAX / 2];
+	char *host = s, *ports = NULL, *colon;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->port_lo = 0;
+	d->port_hi = 65535;
+	if (strlen(tok) >= sizeof(s)) {
+		cfg_err(p, "destination too long: '%.40s...'", tok);
+		return -1;
+	}
+	memcpy(s, tok, strlen(tok) + 1);
+	if (s[0] == '[') {
+		char *end = strchr(s, ']');
+
+		if (end == NULL || memchr(s, ':', (size_t)(end - s)) == NULL ||
+		    (end[1] != '\0' && end[1] != ':')) {
+			cfg_err(p, "bad destination '%s'", tok);
+			return -1;
+		}
+		*end = '\0';
+		host = s + 1;
+		if (end[1] == ':')
+			ports = end + 2;
+	} else {
+		colon = strchr(s, ':');
+		if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+			*colon = '\0';
+			ports = colon + 1;
+		}
+	}
+	if (ports != NULL && cfg_ports(ports, &d->port_lo, &d->port_hi) != 0) {
+		cfg_err(p, "bad port in '%s' (use 1..65535 or LOW-HIGH)", tok);
+		return -1;
+	}
+	if (strcmp(host, "*") == 0) {
+		d->kind = DEST_ANY;
+		return 0;
+	}
+	if (host != s || strchr(host, ':') != NULL || cfg_looks_v4(host))
+		rc = cfg_cidr(p, tok, host, d);
+	else
+		rc = cfg_name(p, tok, host, d);
+	return rc;
+}
+
+/* The words joined by single blanks: the rule as shown in log lines. */
+static char *
+cfg_join(char *const *tok, size_t ntok)
+{
+	size_t i, len = 0;
+	char *s, *o;
+
+	for (i = 0; i < ntok; i++)
+		len += strlen(tok[i]) + 1;
+	s = malloc(len);
+	if (s == NULL)
+		return NULL;
+	o = s;
+	for (i = 0; i < ntok; i++) {
+		size_t n = strlen(tok[i]);
+
+		memcpy(o, tok[i], n);
+		o += n;
+		*o++ = i + 1 < ntok ? ' ' : '\0';
+	}
+	return s;
+}
+
+/* direct/block/via: a rule with its destinations. */
+static void
+cfg_rule(struct cfg_parser *p, enum cfg_action action, size_t *cap)
+{
+	struct config *cfg = p->cfg;
+	struct cfg_rule rule;
+	size_t first = action == CFG_VIA ? 2 : 1, i;
+	bool bad = false;
+
+	memset(&rule, 0, sizeof(rule));
+	rule.action = action;
+	rule.line = p->line;
+	if (p->ntok <= first) {
+		if (action == CFG_VIA && p->ntok < 2)
+			cfg_err(p, "via: missing proxy name");
+		else
+			cfg_err(p, "%s: no destinations", p->tok[0]);
+		return;
+	}
+	if (action == CFG_VIA && cfg_chain(p, p->tok[1], &rule) != 0)
+		bad = true;
+	rule.dests = calloc(p->ntok - first, sizeof(*rule.dests));
+	if (rule.dests == NULL) {
+		p->oom = true;
+		return;
+	}
+	for (i = first; i < p->ntok; i++) {
+		if (cfg_parse_dest(p, p->tok[i], &rule.dests[rule.ndests]) == 0)
+			rule.ndests++;
+		else
+			bad = true;
+	}
+	rule.text = cfg_join(p->tok, p->ntok);
+	if (rule.text == NULL)
+		p->oom = true;
+	if (bad || p->oom || !cfg_grow((void **)&cfg->rules, cap,
+				       cfg->nrules + 1, sizeof(*cfg->rules))) {
+		/* A broken rule is dropped whole: its errors make the config
+		 * unusable anyway, and half a rule must not match. */
+		if (!bad)
+			p->oom = true;
+		for (i = 0; i < rule.ndests; i++)
+			free(rule.dests[i].name);
+		free(rule.dests);
+		free(rule.text);
+		return;
+	}
+	cfg->rules[cfg->nrules++] = rule;
+}
+
+/* Split line[0..len) into p->tok, cutting comments.  The words point into
+ * `buf`, a writable copy of the line. */
+static int
+cfg_split(struct cfg_parser *p, char *buf, const char *line, size_t len)
+{
+	char *s, *hash;
+
+	/* Line errors are reported once, in the first pass. */
+	if (memchr(line, '\0', len) != NULL) {
+		if (p->pass == 1)
+			cfg_err(p, "NUL byte in line");
+		return -1;
+	}
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	hash = strchr(buf, '#');
+	if (hash != NULL) {
+		/* A '#' glued to a word on a proxy line is almost always part
+		 * of a password: it would silently cut the URL short. */
+		if (p->pass == 1 && hash > buf &&
+		    strncmp(buf, "proxy", 5) == 0 &&
+		    !cfg_blank(hash[-1]))
+			cfg_err(p, "'#' starts a comment: write it as %%23 "
+				"inside a URL");
+		*hash = '\0';
+	}
+	p->ntok = 0;
+	s = buf;
+	for (;;) {
+		while (cfg_blank(*s))
+			s++;
+		if (*s == '\0')
+			break;
+		if (!cfg_grow((void **)&p->tok, &p->tokcap, p->ntok + 1,
+			      sizeof(*p->tok))) {
+			p->oom = true;
+			return -1;
+		}
+		p->tok[p->ntok++] = s;
+		while (*s != '\0' && !cfg_blank(*s))
+			s++;
+		if (*s != '\0')
+			*s++ = '\0';
+	}
+	return 0;
+}
+
+/* Counts of the arrays being filled, kept outside struct config. */
+struct cfg_caps {
+	size_t proxies;
+	size_t rules;
+};
+
+/* One statement (p->tok); pass 1 handles proxies, pass 2 the rest. */
+static void
+cfg_statement(struct cfg_parser *p, int pass, struct cfg_caps *caps)
+{
+	const char *kw = p->tok[0];
+
+	if (strcmp(kw, "proxy") == 0) {
+		if (pass != 1)
+			return;
+		if (p->ntok != 3)
+			cfg_err(p, "proxy: expected NAME URL");
+		else
+			cfg_add_proxy(p, p->tok[1], p->tok[2], &caps->proxies);
+		return;
+	}
+	if (pass != 2)
+		return;
+	if (strcmp(kw, "direct") == 0) {
+		cfg_rule(p, CFG_DIRECT, &caps->rules);
+	} else if (strcmp(kw, "block") == 0) {
+		cfg_rule(p, CFG_BLOCK, &caps->rules);
+	} else if (strcmp(kw, "via") == 0) {
+		cfg_rule(p, CFG_VIA, &caps->rules);
+	} else if (strcmp(kw, "connect_timeout") == 0) {
+		if (p->ntok != 2)
+			cfg_err(p, "connect_timeout: expected one value "
+				"like 5s or 500ms");
+		else
+			cfg_timeout(p);
+	} else if (strcmp(kw, "strict") == 0) {
+		if (p->ntok == 2 && strcmp(p->tok[1], "on") == 0)
+			p->cfg->strict = true;
+		else if (p->ntok == 2 && strcmp(p->tok[1], "off") == 0)
+			p->cfg->strict = false;
+		else if (p->ntok == 2)
+			cfg_err(p, "bad strict value '%.64s' (use on or off)",
+				p->tok[1]);
+		else
+			cfg_err(p, "strict: expected on or off");
+	} else {
+		cfg_err(p, "unknown keyword '%.64s'", kw);
+	}
+}
+
+/* Run one pass over every line of text[0..len). */
+static void
+cfg_pass(struct cfg_parser *p, int pass, const char *text, size_t len,
+	 struct cfg_caps *caps)
+{
+	char *buf = NULL;
+	size_t off = 0, bufcap = 0;
+
+	p->line = 0;
+	p->pass = pass;
+	while (off < len && !p->oom) {
+		const char *nl = memchr(text + off, '\n', len - off);
+		size_t llen = nl != NULL ? (size_t)(nl - (text + off))
+					 : len - off;
+
+		p->line++;
+		if (!cfg_grow((void **)&buf, &bufcap, llen + 1, 1)) {
+			p->oom = true;
+			break;
+		}
+		if (cfg_split(p, buf, text + off, llen) == 0 && p->ntok > 0)
+			cfg_statement(p, pass, caps);
+		off += llen + 1;
+	}
+	free(buf);
+}
+
+/* Merge two error lists sorted by line into cfg->errs. */
+static void
+cfg_merge_errs(struct config *cfg, struct cfg_parser *a, struct cfg_parser *b)
+{
+	size_t i = 0, j = 0, n = 0;
+
+	while (i < a->nerrs || j < b->nerrs) {
+		struct cfg_perr *e;
+
+		if (j >= b->nerrs ||
+		    (i < a->nerrs && a->errs[i].line <= b->errs[j].line))
+			e = &a->errs[i++];
+		else
+			e = &b->errs[j++];
+		if (n < CFG_ERR_MAX)
+			cfg->errs[n++] = e->msg;
+		else
+			free(e->msg);
+	}
+	a->nerrs = b->nerrs = 0;
+}
+
+struct config *
+cfg_parse(const char *file, const char *text, size_t len)
+{
+	struct cfg_parser *p1, *p2;
+	struct cfg_caps caps = { 0, 0 };
+	struct config *cfg;
+	bool oom;
+
+	cfg = calloc(1, sizeof(*cfg));
+	p1 = calloc(1, sizeof(*p1));
+	p2 = calloc(1, sizeof(*p2));
+	if (cfg == NULL || p1 == NULL || p2 == NULL)
+		goto nomem;
+	cfg->connect_timeout_ms = CFG_TIMEOUT_DEFAULT_MS;
+	cfg->file = strdup(file);
+	cfg->errs = calloc(CFG_ERR_MAX, sizeof(*cfg->errs));
+	if (cfg->file == NULL || cfg->errs == NULL)
+		goto nomem;
+	p1->cfg = p2->cfg = cfg;
+	p1->origin = p2->origin = cfg->file;
+	cfg_pass(p1, 1, text, len, &caps);
+	if (!p1->oom)
+		cfg_pass(p2, 2, text, len, &caps);
+	cfg_merge_errs(cfg, p1, p2);
+	oom = p1->oom || p2->oom;
+	free(p1->tok);
+	free(p2->tok);
+	free(p1);
+	free(p2);
+	if (oom) {
+		cfg_free(cfg);
+		return NULL;
+	}
+	return cfg;
+nomem:
+	free(p1);
+	free(p2);
+	cfg_free(cfg);
+	return NULL;
+}
+
+/* The one function here that does I/O: read the whole file, then parse. */
+struct config *
+cfg_load(const char *path)
+{
+	struct config *cfg;
+	char *text = NULL, *n;
+	size_t len = 0, cap = 0;
+	int fd, err = 0;
+	ssize_t r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		err = errno;
+	while (fd != -1) {
+		if (len == cap) {
+			cap = cap != 0 ? cap * 2 : 65536;
+			if (cap > CFG_FILE_MAX) {
+				err = EFBIG;
+				break;
+			}
+			n = realloc(text, cap);
+			if (n == NULL) {
+				err = ENOMEM;
+				break;
+			}
+			text = n;
+		}
+		r = read(fd, text + len, cap - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			err = errno;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	if (fd != -1)
+		close(fd);
+	if (err == ENOMEM) {
+		free(text);
+		return NULL;
+	}
+	cfg = cfg_parse(path, err == 0 ? text : "", err == 0 ? len : 0);
+	free(text);
+	if (cfg != NULL && err != 0) {
+		struct cfg_parser p;
+
+		memset(&p, 0, sizeof(p));
+		p.cfg = cfg;
+		p.origin = path;
+		cfg_err(&p, "cannot read: %s", strerror(err));
+		cfg_flush_errs(cfg, &p);
+	}
+	return cfg;
+}
+
+int
+cfg_add_cli_proxies(struct config *cfg, const char *origin,
+		    const char *const *urls, size_t n)
+{
+	struct cfg_parser p;
+	struct cfg_rule rule;
+	size_t pcap = cfg->nproxies, rcap = cfg->nrules, i;
+	char name[CFG_NAME_MAX], text[16 + CFG_CHAIN_MAX * 8];
+	size_t off;
+	bool bad = false;
+
+	memset(&p, 0, sizeof(p));
+	memset(&rule, 0, sizeof(rule));
+	p.cfg = cfg;
+	p.origin = origin;
+	if (n > CFG_CHAIN_MAX) {
+		cfg_err(&p, "more than %d proxies in a chain", CFG_CHAIN_MAX);
+		cfg_flush_errs(cfg, &p);
+		return p.oom ? -ENOMEM : 0;
+	}
+	off = (size_t)snprintf(text, sizeof(text), "via ");
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "p%zu", i + 1);
+		if (cfg_add_proxy(&p, name, urls[i], &pcap) != 0) {
+			bad = true;
+			continue;
+		}
+		rule.chain[rule.nchain++] = (int)cfg->nproxies - 1;
+		off += (size_t)snprintf(text + off, sizeof(text) - off, "%s%s",
+					i > 0 ? ">" : "", name);
+	}
+	cfg_flush_errs(cfg, &p);
+	if (p.oom)
+		return -ENOMEM;
+	if (bad || n == 0)
+		return 0;
+	snprintf(text + off, sizeof(text) - off, " *");
+	rule.action = CFG_VIA;
+	rule.dests = calloc(1, sizeof(*rule.dests));
+	rule.text = strdup(text);
+	if (rule.dests == NULL || rule.text == NULL ||
+	    !cfg_grow((void **)&cfg->rules, &rcap, cfg->nrules + 1,
+		      sizeof(*cfg->rules))) {
+		free(rule.dests);
+		free(rule.text);
+		return -ENOMEM;
+	}
+	rule.dests[0].kind = DEST_ANY;
+	rule.dests[0].port_hi = 65535;
+	rule.ndests = 1;
+	cfg->rules[cfg->nrules++] = rule;
+	return 0;
+}
+
+void
+cfg_free(struct config *cfg)
+{
+	size_t i, j;
+
+	if (cfg == NULL)
+		return;
+	if (cfg->proxies != NULL)
+		explicit_bzero(cfg->proxies,
+			       cfg->nproxies * sizeof(*cfg->proxies));
+	free(cfg->proxies);
+	for (i = 0; i < cfg->nrules; i++) {
+		for (j = 0; j < cfg->rules[i].ndests; j++)
+			free(cfg->rules[i].dests[j].name);
+		free(cfg->rules[i].dests);
+		free(cfg->rules[i].text);
+	}
+	free(cfg->rules);
+	for (i = 0; cfg->errs != NULL && i < CFG_ERR_MAX; i++)
+		free(cfg->errs[i]);
+	free(cfg->errs);
+	free(cfg->file);
+	free(cfg);
+}

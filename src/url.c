@@ -1,0 +1,364 @@
+/*
+ * url.c - proxy URLs as curl spells them (see url.h).
+ *
+ *   socks5h://alice:s%40cret@proxy.example:1080/
+ *   \_____/   \___________/ \___________/ \__/|
+ *   scheme    userinfo      host          port optional "/"
+ *
+ * The input is s[0..len) and is never assumed NUL-terminated: every read
+ * is an index checked against len.  Pure: no I/O (inet_pton only parses).
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "url.h"
+
+#define URL_PORT_DEFAULT 1080	/* curl's default for every proxy scheme */
+
+static const struct {
+	const char *name;
+	enum url_scheme scheme;
+} url_schemes[] = {
+	{ "http", URL_HTTP },
+	{ "socks5", URL_SOCKS5 },
+	{ "socks5h", URL_SOCKS5H },
+};
+
+static int
+url_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decode s[0..len) into out[URL_CRED_MAX].  %00 is refused: the
+ * result is a C string, and a NUL would silently truncate a credential.
+ */
+static int
+url_decode(const char *s, size_t len, char *out, const char **err)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		int c = (unsigned char)s[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (len - i < 3) {
+				*err = "bad percent-encoding";
+				return -1;
+			}
+			hi = url_hexval(s[i + 1]);
+			lo = url_hexval(s[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+				*err = "bad percent-encoding";
+				return -1;
+			}
+			c = hi * 16 + lo;
+			i += 2;
+		} else if (c == 0 || c == ' ' || c == '\t' || c == '\r' ||
+			   c == '\n') {
+			*err = "bad character in user or password";
+			return -1;
+		}
+		if (o + 1 >= URL_CRED_MAX) {
+			*err = "user name or password too long";
+			return -1;
+		}
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* Letters, digits, '-', '_' and dots; labels 1..63 octets (RFC 1035). */
+static bool
+url_name_ok(const char *s, size_t len)
+{
+	size_t i, label = 0;
+
+	if (len == 0 || len > 253)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return true;
+}
+
+static bool
+url_all_digits_dots(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] != '.' && (s[i] < '0' || s[i] > '9'))
+			return false;
+	return true;
+}
+
+/* The port: 1..65535, decimal digits only. */
+static int
+url_port(const char *s, size_t len, uint16_t *port, const char **err)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (len == 0 || len > 5) {
+		*err = "bad port (use 1..65535)";
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9') {
+			*err = "bad port (use 1..65535)";
+			return -1;
+		}
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v < 1 || v > 65535) {
+		*err = "bad port (use 1..65535)";
+		return -1;
+	}
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/* host[:port] or [v6][:port]; fills out->host and out->port. */
+static int
+url_hostport(const char *s, size_t len, struct proxy_url *out,
+	     const char **err)
+{
+	unsigned char tmp[16];
+	const char *host = s;
+	size_t hlen, rest;
+	const char *colon;
+
+	if (len > 0 && s[0] == '[') {
+		const char *end = memchr(s, ']', len);
+
+		if (end == NULL) {
+			*err = "missing ']' after IPv6 address";
+			return -1;
+		}
+		host = s + 1;
+		hlen = (size_t)(end - host);
+		if (hlen == 0 || hlen >= URL_HOST_MAX) {
+			*err = "bad IPv6 address";
+			return -1;
+		}
+		memcpy(out->host, host, hlen);
+		out->host[hlen] = '\0';
+		if (inet_pton(AF_INET6, out->host, tmp) != 1) {
+			*err = "bad IPv6 address";
+			return -1;
+		}
+		rest = len - (size_t)(end + 1 - s);
+		colon = end + 1;
+		if (rest > 0 && *colon != ':') {
+			*err = "junk after IPv6 address";
+			return -1;
+		}
+	} else {
+		colon = memchr(s, ':', len);
+		hlen = colon != NULL ? (size_t)(colon - s) : len;
+		rest = len - hlen;
+		if (hlen == 0) {
+			*err = "empty host";
+			return -1;
+		}
+		if (!url_name_ok(s, hlen)) {
+			*err = "bad host name";
+			return -1;
+		}
+		memcpy(out->host, s, hlen);
+		out->host[hlen] = '\0';
+		if (url_all_digits_dots(s, hlen) &&
+		    inet_pton(AF_INET, out->host, tmp) != 1) {
+			*err = "bad IPv4 address";
+			return -1;
+		}
+	}
+	out->port = URL_PORT_DEFAULT;
+	if (rest == 0)
+		return 0;
+	return url_port(colon + 1, rest - 1, &out->port, err);
+}
+
+int
+url_parse(const char *s, size_t len, struct proxy_url *out, const char **err)
+{
+	const char *sep, *auth, *at;
+	size_t i, slen, alen;
+	bool found = false;
+
+	memset(out, 0, sizeof(*out));
+	sep = len >= 3 ? memmem(s, len, "://", 3) : NULL;
+	if (sep == NULL) {
+		*err = "missing scheme (use http://, socks5:// or socks5h://)";
+		return -1;
+	}
+	slen = (size_t)(sep - s);
+	for (i = 0; i < sizeof(url_schemes) / sizeof(url_schemes[0]); i++) {
+		if (strlen(url_schemes[i].name) == slen &&
+		    strncasecmp(s, url_schemes[i].name, slen) == 0) {
+			out->scheme = url_schemes[i].scheme;
+			found = true;
+		}
+	}
+	if (!found) {
+		*err = "unknown scheme (use http, socks5 or socks5h)";
+		return -1;
+	}
+	auth = sep + 3;
+	alen = len - slen - 3;
+	/* Only a bare trailing "/" may follow the authority: a proxy URL has
+	 * no path, query or fragment. */
+	for (i = 0; i < alen; i++) {
+		if (auth[i] == '/' || auth[i] == '?' || auth[i] == '#')
+			break;
+	}
+	if (i < alen && !(auth[i] == '/' && i + 1 == alen)) {
+		*err = "a proxy URL has no path, query or fragment";
+		return -1;
+	}
+	alen = i;
+	/* The last '@' ends the userinfo, as in curl: an unencoded '@' in a
+	 * password still works. */
+	at = NULL;
+	for (i = alen; i > 0; i--) {
+		if (auth[i - 1] == '@') {
+			at = auth + i - 1;
+			break;
+		}
+	}
+	if (at != NULL) {
+		size_t ulen = (size_t)(at - auth);
+		const char *colon = memchr(auth, ':', ulen);
+		size_t nlen = colon != NULL ? (size_t)(colon - auth) : ulen;
+
+		if (nlen == 0) {
+			*err = "empty user name";
+			return -1;
+		}
+		if (url_decode(auth, nlen, out->user, err) != 0)
+			return -1;
+		if (colon != NULL &&
+		    url_decode(colon + 1, ulen - nlen - 1, out->pass, err) != 0)
+			return -1;
+		out->has_auth = true;
+		alen -= ulen + 1;
+		auth = at + 1;
+	}
+	return url_hostport(auth, alen, out, err);
+}
+
+const char *
+url_scheme_str(enum url_scheme s)
+{
+	switch (s) {
+	case URL_HTTP:
+		return "http";
+	case URL_SOCKS5:
+		return "socks5";
+	case URL_SOCKS5H:
+		return "socks5h";
+	}
+	return "?";
+}
+
+bool
+url_remote_dns(const struct proxy_url *u)
+{
+	return u->scheme == URL_HTTP || u->scheme == URL_SOCKS5H;
+}
+
+/* Appends to a bounded buffer, counting what it would have written. */
+struct url_out {
+	char *buf;
+	size_t n;
+	size_t len;
+};
+
+static void
+url_put(struct url_out *o, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++, o->len++)
+		if (o->len + 1 < o->n)
+			o->buf[o->len] = s[i];
+}
+
+static void
+url_puts(struct url_out *o, const char *s)
+{
+	url_put(o, s, strlen(s));
+}
+
+/* The user name, percent-encoded where it would be ambiguous or unsafe
+ * in a log line. */
+static void
+url_put_user(struct url_out *o, const char *user)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+
+	for (i = 0; user[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)user[i];
+
+		if (c <= ' ' || c >= 0x7f || c == ':' || c == '@' ||
+		    c == '%' || c == '/' || c == '#') {
+			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+			url_put(o, e, sizeof(e));
+		} else {
+			url_put(o, (const char *)&c, 1);
+		}
+	}
+}
+
+size_t
+url_redact(const struct proxy_url *u, char *buf, size_t n)
+{
+	struct url_out o = { buf, n, 0 };
+	char port[8];
+
+	url_puts(&o, url_scheme_str(u->scheme));
+	url_puts(&o, "://");
+	if (u->has_auth) {
+		url_put_user(&o, u->user);
+		url_puts(&o, ":***@");
+	}
+	if (strchr(u->host, ':') != NULL) {
+		url_puts(&o, "[");
+		url_puts(&o, u->host);
+		url_puts(&o, "]");
+	} else {
+		url_puts(&o, u->host);
+	}
+	snprintf(port, sizeof(port), ":%u", (unsigned)u->port);
+	url_puts(&o, port);
+	if (n > 0)
+		o.buf[o.len < n ? o.len : n - 1] = '\0';
+	return o.len;
+}
