@@ -247,11 +247,13 @@ socks5_parse_auth(const uint8_t *p, size_t len, size_t *used, size_t *need,
  *   +-----+-----+-------+------+----------+----------+
  *
  * BND.ADDR is 4 bytes (ATYP 1), 16 bytes (ATYP 4), or a length octet and
- * that many bytes (ATYP 3).  The shortest reply is 10 bytes, the shortest
- * with a name 7; the first 5 bytes fix the length, so they are asked for
- * first and then exactly the rest.  Asking for more up front could swallow
+ * that many bytes (ATYP 3).  The shortest reply is 7 bytes (an empty name),
+ * an IPv4 one is 10; the first 5 bytes fix the length, so they are asked
+ * for first and then exactly the rest.  Asking for more up front could swallow
  * the first bytes the server sends through the tunnel (microsocks #105).
  * RSV is ignored: some servers do not zero it and it carries nothing.
+ * VER and ATYP are judged as soon as they arrive; a name holding a NUL
+ * cannot be a C string and is PARSE_ERR.
  * A failure REP still comes with an address, which is read like any other.
  */
 int
