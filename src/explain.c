@@ -57,7 +57,9 @@ static void
 rule_where(const struct config *cfg, const struct decision *d, char *buf,
 	   size_t n)
 {
-	if (d->rule != NULL)
+	if (d->rule != NULL && d->rule->line == 0)
+		snprintf(buf, n, "-p: %s", d->rule->text);
+	else if (d->rule != NULL)
 		snprintf(buf, n, "%s:%d: %s", cfg->file, d->rule->line,
 			 d->rule->text);
 	else if (d->loopback)

@@ -61,7 +61,9 @@ void
 route_rule_str(const struct shim *s, const struct decision *dec, char *buf,
 	       size_t n)
 {
-	if (dec->rule != NULL)
+	if (dec->rule != NULL && dec->rule->line == 0)
+		snprintf(buf, n, "-p: %s", dec->rule->text);
+	else if (dec->rule != NULL)
 		snprintf(buf, n, "%s:%d %s", s->cfg->file, dec->rule->line,
 			 dec->rule->text);
 	else if (s->broken)
@@ -108,8 +110,11 @@ route_report(const struct tun *t, int rc)
 	if (!log_enabled(rc < 0 ? LOG_WARN : LOG_INFO))
 		return;
 	route_dest_str(&t->dst, dstr, sizeof(dstr));
-	snprintf(rstr, sizeof(rstr), "%s:%d %s", s->cfg->file, t->rule->line,
-		 t->rule->text);
+	if (t->rule->line == 0)
+		snprintf(rstr, sizeof(rstr), "-p: %s", t->rule->text);
+	else
+		snprintf(rstr, sizeof(rstr), "%s:%d %s", s->cfg->file,
+			 t->rule->line, t->rule->text);
 	if (rc < 0) {
 		log_msg(LOG_WARN, "failed %s: %s (%s)", dstr, t->msg, rstr);
 		return;
