@@ -23,15 +23,19 @@ PURE_SRCS = src/buf.c src/url.c src/config.c src/rules.c src/socks5.c \
 	    src/http_connect.c
 # The library: hooks and the modules that touch sockets.
 LIB_SRCS  = $(PURE_SRCS) src/real.c src/shim.c src/log.c src/fdtab.c \
-	    src/tunnel.c src/route.c src/async.c src/hooks_net.c
+	    src/tunnel.c src/route.c src/async.c src/hooks_net.c \
+	    src/addrinfo.c src/fakedns.c src/dns.c src/hooks_dns.c
 TOOL_SRCS = tools/proxywrap.c $(PURE_SRCS) src/explain.c
 
-LIB_LDLIBS = -ldl -lpthread
+# c-ares is linked statically and kept private (node exports its own).
+LIB_LDLIBS = -Wl,-Bstatic -lcares -Wl,-Bdynamic -ldl -lpthread
 
 LIB_OBJS      = $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 ASAN_OBJS     = $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
 TOOL_OBJS     = $(TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 PURE_OBJS     = $(PURE_SRCS:%.c=$(BUILD)/obj/%.o)
+# Unit tests also cover the fake-address table and addrinfo lists.
+UNIT_OBJS     = $(PURE_OBJS) $(BUILD)/obj/src/addrinfo.o $(BUILD)/obj/src/fakedns.o
 UNIT_SRCS     = $(wildcard tests/unit/test_*.c)
 UNIT_BINS     = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS     = $(wildcard tests/fuzz/fuzz_*.c)
@@ -71,9 +75,10 @@ $(BUILD)/proxywrap: $(TOOL_OBJS)
 	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJS)
 
 # Unit tests (cmocka): each links the pure modules.
-$(BUILD)/tests/%: tests/unit/%.c $(PURE_OBJS)
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(PURE_OBJS) -lcmocka
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(UNIT_OBJS) -lcmocka \
+	    -lpthread
 unit: $(UNIT_BINS)
 
 # Fuzz targets: libFuzzer binaries, and plain replay drivers that run each

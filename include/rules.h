@@ -21,6 +21,7 @@ struct decision {
 	enum cfg_action action;
 	const struct cfg_rule *rule;	/* NULL: no rule matched (default) */
 	bool loopback;			/* decided by the loopback default */
+	bool stale_fake;		/* a fake address with no name: blocked */
 };
 
 /* Compile cfg (which must outlive the result).  NULL when out of memory. */

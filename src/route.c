@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "async.h"
+#include "fakedns.h"
 #include "fdtab.h"
 #include "log.h"
 #include "real.h"
@@ -70,6 +71,8 @@ route_rule_str(const struct shim *s, const struct decision *dec, char *buf,
 		snprintf(buf, n, "configuration unusable");
 	else if (dec->loopback)
 		snprintf(buf, n, "loopback default");
+	else if (dec->stale_fake)
+		snprintf(buf, n, "fake address not in this session's table");
 	else if (dec->action == CFG_BLOCK)
 		snprintf(buf, n, "no rule matched, strict");
 	else
@@ -82,6 +85,14 @@ route_decide(const struct shim *s, struct tun_dest *d, struct decision *dec)
 	memset(dec, 0, sizeof(*dec));
 	if (s->rules == NULL) {
 		dec->action = CFG_BLOCK;
+		return;
+	}
+	/* A fake address stands for the name the application resolved. */
+	if (d->name[0] == '\0' && fdns_is_fake(d->family, d->addr) &&
+	    fdns_lookup(d->family, d->addr, d->name, sizeof(d->name)) < 0) {
+		d->name[0] = '\0';
+		dec->action = CFG_BLOCK;	/* unknown fake: never direct */
+		dec->stale_fake = true;
 		return;
 	}
 	if (d->name[0] != '\0')
