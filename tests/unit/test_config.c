@@ -1,0 +1,483 @@
+/*
+ * test_config.c - the rule file: every statement, every destination form,
+ * every error message exactly as a user sees it.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+static struct config *
+parse(const char *text)
+{
+	struct config *cfg = cfg_parse("shim.conf", text, strlen(text));
+
+	assert_non_null(cfg);
+	return cfg;
+}
+
+/* The example of DESIGN.md parses cleanly. */
+static void
+test_cfg_design_example(void **state)
+{
+	static const char text[] =
+		"proxy corp  http://alice:secret@proxy.corp.example:3128\n"
+		"proxy tor   socks5h://127.0.0.1:9050        # remote DNS\n"
+		"proxy lab   socks5://198.18.0.7:1080\n"
+		"\n"
+		"direct  localhost 127.0.0.0/8 ::1 .corp.example 10.0.0.0/8\n"
+		"block   169.254.169.254\n"
+		"via tor   .onion\n"
+		"via lab   198.18.1.0/24:22 *.lab.example\n"
+		"via corp  *\n"
+		"\n"
+		"connect_timeout 5s\n"
+		"strict on           # unmatched destinations are blocked\n";
+	struct config *cfg = parse(text);
+
+	(void)state;
+	assert_int_equal(cfg->nerrs, 0);
+	assert_int_equal(cfg->nproxies, 3);
+	assert_string_equal(cfg->proxies[0].name, "corp");
+	assert_string_equal(cfg->proxies[0].url.pass, "secret");
+	assert_int_equal(cfg->proxies[1].url.scheme, URL_SOCKS5H);
+	assert_int_equal(cfg->proxies[2].line, 3);
+	assert_int_equal(cfg->nrules, 5);
+	assert_int_equal(cfg->rules[0].action, CFG_DIRECT);
+	assert_int_equal(cfg->rules[0].ndests, 5);
+	assert_int_equal(cfg->rules[0].line, 5);
+	assert_string_equal(cfg->rules[0].text,
+			    "direct localhost 127.0.0.0/8 ::1 .corp.example "
+			    "10.0.0.0/8");
+	assert_int_equal(cfg->rules[1].action, CFG_BLOCK);
+	assert_string_equal(cfg->rules[1].text, "block 169.254.169.254");
+	assert_int_equal(cfg->rules[2].action, CFG_VIA);
+	assert_int_equal(cfg->rules[2].nchain, 1);
+	assert_int_equal(cfg->rules[2].chain[0], 1);
+	assert_int_equal(cfg->rules[3].chain[0], 2);
+	assert_int_equal(cfg->rules[4].dests[0].kind, DEST_ANY);
+	assert_int_equal(cfg->connect_timeout_ms, 5000);
+	assert_true(cfg->strict);
+	cfg_free(cfg);
+}
+
+static void
+test_cfg_defaults(void **state)
+{
+	struct config *cfg = parse("# nothing\n\n   \t\n");
+
+	(void)state;
+	assert_int_equal(cfg->nerrs, 0);
+	assert_int_equal(cfg->nrules, 0);
+	assert_int_equal(cfg->connect_timeout_ms, CFG_TIMEOUT_DEFAULT_MS);
+	assert_false(cfg->strict);
+	assert_string_equal(cfg_action_str(CFG_DIRECT), "direct");
+	assert_string_equal(cfg_action_str(CFG_BLOCK), "block");
+	assert_string_equal(cfg_action_str(CFG_VIA), "via");
+	cfg_free(cfg);
+	cfg = parse("");
+	assert_int_equal(cfg->nerrs, 0);
+	cfg_free(cfg);
+}
+
+struct dest_case {
+	const char *word;
+	enum cfg_dest_kind kind;
+	const char *name;	/* names */
+	int family;		/* cidrs */
+	const char *addr;
+	int prefix;
+	uint16_t lo, hi;
+};
+
+static const struct dest_case dest_cases[] = {
+	{ "example.com", DEST_NAME, "example.com", 0, NULL, 0, 0, 65535 },
+	{ "Example.COM.", DEST_NAME, "example.com", 0, NULL, 0, 0, 65535 },
+	{ ".example.com", DEST_SUFFIX, "example.com", 0, NULL, 0, 0, 65535 },
+	{ "*.example.com", DEST_GLOB, "example.com", 0, NULL, 0, 0, 65535 },
+	{ "*.Example.com.:443", DEST_GLOB, "example.com", 0, NULL, 0,
+	  443, 443 },
+	{ "my_host-1", DEST_NAME, "my_host-1", 0, NULL, 0, 0, 65535 },
+	{ "example.com:22", DEST_NAME, "example.com", 0, NULL, 0, 22, 22 },
+	{ ".example.com:8000-8080", DEST_SUFFIX, "example.com", 0, NULL, 0,
+	  8000, 8080 },
+	{ "*", DEST_ANY, NULL, 0, NULL, 0, 0, 65535 },
+	{ "*:443", DEST_ANY, NULL, 0, NULL, 0, 443, 443 },
+	{ "*:1-1024", DEST_ANY, NULL, 0, NULL, 0, 1, 1024 },
+	{ "10.0.0.0/8", DEST_CIDR, NULL, AF_INET, "10.0.0.0", 8, 0, 65535 },
+	{ "198.18.0.1", DEST_CIDR, NULL, AF_INET, "198.18.0.1", 32,
+	  0, 65535 },
+	{ "0.0.0.0/0", DEST_CIDR, NULL, AF_INET, "0.0.0.0", 0, 0, 65535 },
+	{ "198.18.0.0/15:22", DEST_CIDR, NULL, AF_INET, "198.18.0.0", 15,
+	  22, 22 },
+	{ "198.18.0.1:1-65535", DEST_CIDR, NULL, AF_INET, "198.18.0.1", 32,
+	  1, 65535 },
+	{ "2001:db8::/32", DEST_CIDR, NULL, AF_INET6, "2001:db8::", 32,
+	  0, 65535 },
+	{ "::1", DEST_CIDR, NULL, AF_INET6, "::1", 128, 0, 65535 },
+	{ "::/0", DEST_CIDR, NULL, AF_INET6, "::", 0, 0, 65535 },
+	{ "[2001:db8::1]:22", DEST_CIDR, NULL, AF_INET6, "2001:db8::1", 128,
+	  22, 22 },
+	{ "[2001:db8::/32]:22-23", DEST_CIDR, NULL, AF_INET6, "2001:db8::",
+	  32, 22, 23 },
+	{ "[2001:db8::1]", DEST_CIDR, NULL, AF_INET6, "2001:db8::1", 128,
+	  0, 65535 },
+	/* v4-mapped prefixes become IPv4: addresses are decided that way */
+	{ "::ffff:198.18.0.0/112", DEST_CIDR, NULL, AF_INET, "198.18.0.0",
+	  16, 0, 65535 },
+	{ "[::ffff:198.18.0.1]:80", DEST_CIDR, NULL, AF_INET, "198.18.0.1",
+	  32, 80, 80 },
+};
+
+static void
+test_cfg_dests(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(dest_cases) / sizeof(dest_cases[0]); i++) {
+		const struct dest_case *c = &dest_cases[i];
+		const struct cfg_dest *d;
+		struct config *cfg;
+		char text[128];
+		uint8_t a[16] = { 0 };
+
+		snprintf(text, sizeof(text), "block %s\n", c->word);
+		cfg = parse(text);
+		if (cfg->nerrs != 0)
+			fail_msg("%s: %s", c->word, cfg->errs[0]);
+		assert_int_equal(cfg->nrules, 1);
+		assert_int_equal(cfg->rules[0].ndests, 1);
+		d = &cfg->rules[0].dests[0];
+		assert_int_equal(d->kind, c->kind);
+		if (c->name != NULL)
+			assert_string_equal(d->name, c->name);
+		if (c->kind == DEST_CIDR) {
+			assert_int_equal(d->family, c->family);
+			assert_int_equal(inet_pton(c->family, c->addr, a), 1);
+			assert_memory_equal(d->addr, a,
+					    c->family == AF_INET ? 4 : 16);
+			assert_int_equal(d->prefix, c->prefix);
+		}
+		assert_int_equal(d->port_lo, c->lo);
+		assert_int_equal(d->port_hi, c->hi);
+		cfg_free(cfg);
+	}
+}
+
+struct err_case {
+	const char *text;
+	const char *err;
+};
+
+static const struct err_case err_cases[] = {
+	{ "frobnicate x", "shim.conf:1: unknown keyword 'frobnicate'" },
+	{ "\nDirect x", "shim.conf:2: unknown keyword 'Direct'" },
+	{ "proxy corp", "shim.conf:1: proxy: expected NAME URL" },
+	{ "proxy corp http://h x", "shim.conf:1: proxy: expected NAME URL" },
+	{ "proxy c>p http://h", "shim.conf:1: bad proxy name 'c>p' "
+	  "(letters, digits, '-', '_', '.')" },
+	{ "proxy corp ftp://h", "shim.conf:1: bad URL for proxy 'corp': "
+	  "unknown scheme (use http, socks5 or socks5h)" },
+	{ "proxy corp http://alice:hunter2@h:0",
+	  "shim.conf:1: bad URL for proxy 'corp': bad port (use 1..65535)" },
+	{ "proxy corp socks5://u:1#x@h", "shim.conf:1: '#' starts a comment: "
+	  "write it as %23 inside a URL" },
+	{ "proxy corp http://h\n\nproxy corp http://g",
+	  "shim.conf:3: proxy 'corp' already defined at line 1" },
+	{ "direct", "shim.conf:1: direct: no destinations" },
+	{ "block # all", "shim.conf:1: block: no destinations" },
+	{ "via", "shim.conf:1: via: missing proxy name" },
+	{ "proxy corp http://h\nvia corp", "shim.conf:2: via: no destinations" },
+	{ "via corp2 *", "shim.conf:1: unknown proxy 'corp2' "
+	  "(no proxies defined)" },
+	{ "proxy corp http://h\nproxy tor socks5h://h\nvia corp2 *",
+	  "shim.conf:3: unknown proxy 'corp2' (defined: corp, tor)" },
+	{ "proxy a http://h\nvia a>>a *",
+	  "shim.conf:2: via: empty proxy name in 'a>>a'" },
+	{ "proxy a http://h\nvia a>a>a>a>a>a>a>a>a *",
+	  "shim.conf:2: via: more than 8 proxies in a chain" },
+	{ "block 10.0.0.1/8", "shim.conf:1: host bits set in 10.0.0.1/8; "
+	  "did you mean 10.0.0.0/8?" },
+	{ "block 2001:db8::1/32", "shim.conf:1: host bits set in "
+	  "2001:db8::1/32; did you mean 2001:db8::/32?" },
+	{ "block 10.0.0.0/33", "shim.conf:1: bad prefix length in "
+	  "'10.0.0.0/33' (use 0..32)" },
+	{ "block 10.0.0.0/", "shim.conf:1: bad prefix length in "
+	  "'10.0.0.0/' (use 0..32)" },
+	{ "block ::/129", "shim.conf:1: bad prefix length in '::/129' "
+	  "(use 0..128)" },
+	{ "block 10.0.0.0/x", "shim.conf:1: bad prefix length in "
+	  "'10.0.0.0/x' (use 0..32)" },
+	{ "block 10.0.0.256", "shim.conf:1: bad address in '10.0.0.256'" },
+	{ "block 10.1", "shim.conf:1: bad address in '10.1'" },
+	{ "block 2001:db8::g", "shim.conf:1: bad address in '2001:db8::g'" },
+	{ "block [2001:db8::1", "shim.conf:1: bad destination "
+	  "'[2001:db8::1'" },
+	{ "block [198.18.0.1]:22", "shim.conf:1: bad destination "
+	  "'[198.18.0.1]:22'" },
+	{ "block [::1]x", "shim.conf:1: bad destination '[::1]x'" },
+	{ "block a:0", "shim.conf:1: bad port in 'a:0' "
+	  "(use 1..65535 or LOW-HIGH)" },
+	{ "block a:65536", "shim.conf:1: bad port in 'a:65536' "
+	  "(use 1..65535 or LOW-HIGH)" },
+	{ "block a:20-10", "shim.conf:1: bad port in 'a:20-10' "
+	  "(use 1..65535 or LOW-HIGH)" },
+	{ "block a:1-2-3", "shim.conf:1: bad port in 'a:1-2-3' "
+	  "(use 1..65535 or LOW-HIGH)" },
+	{ "block a:", "shim.conf:1: bad port in 'a:' "
+	  "(use 1..65535 or LOW-HIGH)" },
+	{ "block *:x", "shim.conf:1: bad port in '*:x' "
+	  "(use 1..65535 or LOW-HIGH)" },
+	{ "block [::1]:0", "shim.conf:1: bad port in '[::1]:0' "
+	  "(use 1..65535 or LOW-HIGH)" },
+	{ "block a..b", "shim.conf:1: bad destination 'a..b'" },
+	{ "block .", "shim.conf:1: bad destination '.'" },
+	{ "block *.", "shim.conf:1: bad destination '*.'" },
+	{ "block **.a", "shim.conf:1: bad destination '**.a'" },
+	{ "block a.*.b", "shim.conf:1: bad destination 'a.*.b'" },
+	{ "block a/b", "shim.conf:1: bad destination 'a/b'" },
+	{ "connect_timeout", "shim.conf:1: connect_timeout: expected one "
+	  "value like 5s or 500ms" },
+	{ "connect_timeout 0", "shim.conf:1: bad connect_timeout '0' "
+	  "(use 1ms..600s)" },
+	{ "connect_timeout 601s", "shim.conf:1: bad connect_timeout '601s' "
+	  "(use 1ms..600s)" },
+	{ "connect_timeout 5m", "shim.conf:1: bad connect_timeout '5m' "
+	  "(use 1ms..600s)" },
+	{ "connect_timeout s", "shim.conf:1: bad connect_timeout 's' "
+	  "(use 1ms..600s)" },
+	{ "connect_timeout 99999999999999999999",
+	  "shim.conf:1: bad connect_timeout '99999999999999999999' "
+	  "(use 1ms..600s)" },
+	{ "strict yes", "shim.conf:1: bad strict value 'yes' "
+	  "(use on or off)" },
+	{ "strict", "shim.conf:1: strict: expected on or off" },
+	{ "strict on off", "shim.conf:1: strict: expected on or off" },
+	{ "block a\0b", "shim.conf:1: NUL byte in line" },
+};
+
+static void
+test_cfg_errors(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(err_cases) / sizeof(err_cases[0]); i++) {
+		const char *t = err_cases[i].text;
+		size_t len = strlen(t);
+		struct config *cfg;
+
+		/* the NUL case: the text goes on after the NUL */
+		if (strcmp(t, "block a") == 0)
+			len = 9;
+		cfg = cfg_parse("shim.conf", t, len);
+		assert_non_null(cfg);
+		if (cfg->nerrs != 1)
+			fail_msg("'%s': %zu errors", t, cfg->nerrs);
+		assert_string_equal(cfg->errs[0], err_cases[i].err);
+		assert_null(strstr(cfg->errs[0], "hunter2"));
+		/* a rule with an error is dropped whole */
+		assert_int_equal(cfg->nrules, 0);
+		cfg_free(cfg);
+	}
+}
+
+static void
+test_cfg_timeouts(void **state)
+{
+	static const struct {
+		const char *v;
+		int ms;
+	} cases[] = {
+		{ "5", 5000 }, { "5s", 5000 }, { "1ms", 1 },
+		{ "600s", 600000 }, { "600000ms", 600000 }, { "250ms", 250 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[64];
+		struct config *cfg;
+
+		snprintf(text, sizeof(text), "connect_timeout %s", cases[i].v);
+		cfg = parse(text);
+		assert_int_equal(cfg->nerrs, 0);
+		assert_int_equal(cfg->connect_timeout_ms, cases[i].ms);
+		cfg_free(cfg);
+	}
+}
+
+/* Errors come out in line order, parsing goes on after each, and a
+ * proxy may be defined after the rule that uses it. */
+static void
+test_cfg_keeps_going(void **state)
+{
+	static const char text[] =
+		"via tor .onion\n"
+		"bogus\n"
+		"proxy tor socks5h://127.0.0.1:9050\n"
+		"proxy bad ftp://h\n"
+		"block 10.0.0.1/8 198.18.0.0/15\n"
+		"direct example.com\n"
+		"strict maybe\n";
+	struct config *cfg = parse(text);
+
+	(void)state;
+	assert_int_equal(cfg->nerrs, 4);
+	assert_string_equal(cfg->errs[0], "shim.conf:2: unknown keyword "
+			    "'bogus'");
+	assert_string_equal(cfg->errs[1], "shim.conf:4: bad URL for proxy "
+			    "'bad': unknown scheme (use http, socks5 or "
+			    "socks5h)");
+	assert_string_equal(cfg->errs[2], "shim.conf:5: host bits set in "
+			    "10.0.0.1/8; did you mean 10.0.0.0/8?");
+	assert_string_equal(cfg->errs[3], "shim.conf:7: bad strict value "
+			    "'maybe' (use on or off)");
+	assert_int_equal(cfg->nrules, 2);
+	assert_int_equal(cfg->rules[0].chain[0], 0);
+	assert_string_equal(cfg->rules[1].text, "direct example.com");
+	assert_int_equal(cfg->rules[1].line, 6);
+	cfg_free(cfg);
+}
+
+/* Only CFG_ERR_MAX messages are kept; all are counted. */
+static void
+test_cfg_many_errors(void **state)
+{
+	char *text = malloc(100 * 8);
+	struct config *cfg;
+	size_t i, off = 0;
+
+	(void)state;
+	assert_non_null(text);
+	for (i = 0; i < 100; i++)
+		off += (size_t)snprintf(text + off, 8, "bad%02zu\n", i);
+	cfg = cfg_parse("f", text, off);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->nerrs, 100);
+	assert_string_equal(cfg->errs[0], "f:1: unknown keyword 'bad00'");
+	assert_string_equal(cfg->errs[CFG_ERR_MAX - 1],
+			    "f:64: unknown keyword 'bad63'");
+	cfg_free(cfg);
+	free(text);
+}
+
+static void
+test_cfg_chains(void **state)
+{
+	static const char text[] =
+		"proxy a http://198.18.0.1:3128\n"
+		"proxy b socks5://198.18.0.2\n"
+		"proxy c socks5h://[2001:db8::3]:1080\n"
+		"via a>b>c   .example.com\t198.18.0.0/15:443\n"
+		"via c>a *\n";
+	struct config *cfg = parse(text);
+
+	(void)state;
+	assert_int_equal(cfg->nerrs, 0);
+	assert_int_equal(cfg->rules[0].nchain, 3);
+	assert_int_equal(cfg->rules[0].chain[0], 0);
+	assert_int_equal(cfg->rules[0].chain[1], 1);
+	assert_int_equal(cfg->rules[0].chain[2], 2);
+	assert_string_equal(cfg->rules[0].text,
+			    "via a>b>c .example.com 198.18.0.0/15:443");
+	assert_int_equal(cfg->rules[1].nchain, 2);
+	assert_int_equal(cfg->rules[1].chain[0], 2);
+	cfg_free(cfg);
+}
+
+static void
+test_cfg_cli_proxies(void **state)
+{
+	const char *urls[] = { "socks5://u:pw@198.18.0.1:1080",
+			       "http://198.18.0.2:3128" };
+	const char *bad[] = { "ftp://u:hunter2@h" };
+	struct config *cfg = parse("direct .example.com\n");
+
+	(void)state;
+	assert_int_equal(cfg_add_cli_proxies(cfg, "-p", urls, 2), 0);
+	assert_int_equal(cfg->nerrs, 0);
+	assert_int_equal(cfg->nproxies, 2);
+	assert_string_equal(cfg->proxies[0].name, "p1");
+	assert_string_equal(cfg->proxies[1].name, "p2");
+	assert_int_equal(cfg->nrules, 2);
+	assert_string_equal(cfg->rules[1].text, "via p1>p2 *");
+	assert_int_equal(cfg->rules[1].nchain, 2);
+	assert_int_equal(cfg->rules[1].dests[0].kind, DEST_ANY);
+	assert_int_equal(cfg->rules[1].dests[0].port_hi, 65535);
+	cfg_free(cfg);
+
+	cfg = parse("");
+	assert_int_equal(cfg_add_cli_proxies(cfg, "-p", bad, 1), 0);
+	assert_int_equal(cfg->nerrs, 1);
+	assert_string_equal(cfg->errs[0], "-p: bad URL for proxy 'p1': "
+			    "unknown scheme (use http, socks5 or socks5h)");
+	assert_int_equal(cfg->nrules, 0);
+	cfg_free(cfg);
+
+	cfg = parse("proxy p1 http://h\n");
+	assert_int_equal(cfg_add_cli_proxies(cfg, "-p", urls, 1), 0);
+	assert_int_equal(cfg->nerrs, 1);
+	assert_string_equal(cfg->errs[0], "-p: proxy 'p1' already defined "
+			    "at line 1");
+	cfg_free(cfg);
+}
+
+static void
+test_cfg_load(void **state)
+{
+	char path[] = "/tmp/test_config_XXXXXX";
+	static const char text[] = "block 198.18.0.0/15\nnope\n";
+	struct config *cfg;
+	int fd;
+
+	(void)state;
+	cfg = cfg_load("/nonexistent/shim.conf");
+	assert_non_null(cfg);
+	assert_int_equal(cfg->nerrs, 1);
+	assert_string_equal(cfg->errs[0], "/nonexistent/shim.conf: cannot "
+			    "read: No such file or directory");
+	cfg_free(cfg);
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, sizeof(text) - 1),
+			 (ssize_t)sizeof(text) - 1);
+	close(fd);
+	cfg = cfg_load(path);
+	unlink(path);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->nrules, 1);
+	assert_int_equal(cfg->nerrs, 1);
+	assert_non_null(strstr(cfg->errs[0], ":2: unknown keyword 'nope'"));
+	cfg_free(cfg);
+	cfg_free(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cfg_design_example),
+		cmocka_unit_test(test_cfg_defaults),
+		cmocka_unit_test(test_cfg_dests),
+		cmocka_unit_test(test_cfg_errors),
+		cmocka_unit_test(test_cfg_timeouts),
+		cmocka_unit_test(test_cfg_keeps_going),
+		cmocka_unit_test(test_cfg_many_errors),
+		cmocka_unit_test(test_cfg_chains),
+		cmocka_unit_test(test_cfg_cli_proxies),
+		cmocka_unit_test(test_cfg_load),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
