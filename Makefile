@@ -96,7 +96,7 @@ FUZZ_SECONDS ?= 60
 fuzz-bins: $(FUZZ_BINS)
 replay-bins: $(REPLAY_BINS)
 fuzz: $(FUZZ_BINS)
-	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(BUILD)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(abspath $(BUILD))
 
 # Small C programs the integration tests run under the shim.
 $(BUILD)/bin/%: tests/bin/%.c

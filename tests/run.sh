@@ -75,7 +75,7 @@ for r in "$BUILD"/replay/fuzz_*; do
 	name=$(basename "$r")
 	tap "replay $name" "$r" "tests/fuzz/corpus/${name#fuzz_}"
 done
-tap "fuzz" env FUZZ_SECONDS="$FUZZ_SECONDS" sh tests/fuzz/run.sh "$BUILD"
+tap "fuzz" env FUZZ_SECONDS="$FUZZ_SECONDS" sh tests/fuzz/run.sh "$(realpath "$BUILD")"
 
 tap "integration" env PW_BUILD="$BUILD" bash tests/integ/run.sh
 
