@@ -61,6 +61,27 @@ is_literal(const char *node)
 	       inet_pton(AF_INET6, node, a) == 1;
 }
 
+/*
+ * Could glibc parse this as an address (inet_aton's 127.1 and 0x7f.1,
+ * IPv6 with a %scope)?  Names that cannot skip glibc's numeric pass: with
+ * AI_ADDRCONFIG it takes a process-wide lock (check_pf.c) that a fork()
+ * in another thread leaves held in the child, so the fewer calls the
+ * better.
+ */
+static bool
+maybe_numeric(const char *node)
+{
+	const char *p;
+
+	if (strchr(node, ':') != NULL)
+		return true;
+	for (p = node; *p != '\0'; p++)
+		if (!isxdigit((unsigned char)*p) && *p != '.' && *p != 'x' &&
+		    *p != 'X')
+			return false;
+	return true;
+}
+
 static enum name_route
 route_name(const char *name, uint16_t port)
 {
@@ -157,8 +178,13 @@ lookup_name(const char *node, const char *service,
 	/* glibc checks the service before any lookup: so do we */
 	addrinfo_tmpl_hints(hints, &th);
 	rc = real_getaddrinfo("0.0.0.0", service, &th, &tmpl);
-	if (rc != 0)
+	if (rc != 0) {
+		/* glibc's AI_ADDRCONFIG refusal comes before its service
+		 * check */
+		if (addrconfig(flags, &family) == EAI_NONAME)
+			rc = EAI_NONAME;
 		return rc;
+	}
 	if (tmpl->ai_addr != NULL)
 		port = ntohs(((struct sockaddr_in *)(void *)tmpl->ai_addr)
 				     ->sin_port);
@@ -207,6 +233,8 @@ getaddrinfo(const char *node, const char *service,
 	    (family != AF_UNSPEC && family != AF_INET && family != AF_INET6))
 		return real_getaddrinfo(node, service, hints, res);
 	saved = errno;
+	if (!maybe_numeric(node))
+		goto name;
 	/* literals exactly as glibc parses them (127.1, fe80::1%eth0):
 	 * never a query; connect() decides by address */
 	if (hints != NULL)
@@ -218,6 +246,7 @@ getaddrinfo(const char *node, const char *service,
 	if (rc != EAI_NONAME || is_literal(node) ||
 	    (hints != NULL && (hints->ai_flags & AI_NUMERICHOST)))
 		return rc;
+name:
 	rc = lookup_name(node, service, hints, res);
 	errno = saved;
 	return rc;
