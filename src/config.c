@@ -444,7 +444,7 @@ cfg_looks_v4(const char *s)
 	if (*s < '0' || *s > '9')
 		return false;
 	for (; *s != '\0'; s++)
-		if (*s != '.' && *s != '/' && (*s < '0' || *s > '9'))
+		if (*s != '.' && (*s < '0' || *s > '9'))
 			return false;
 	return true;
 }
@@ -496,7 +496,8 @@ cfg_parse_dest(struct cfg_parser *p, const char *tok, struct cfg_dest *d)
 		d->kind = DEST_ANY;
 		return 0;
 	}
-	if (host != s || strchr(host, ':') != NULL || cfg_looks_v4(host))
+	if (host != s || strchr(host, ':') != NULL ||
+	    strchr(host, '/') != NULL || cfg_looks_v4(host))
 		rc = cfg_cidr(p, tok, host, d);
 	else
 		rc = cfg_name(p, tok, host, d);

@@ -244,7 +244,7 @@ static const struct err_case err_cases[] = {
 	{ "block *.", "shim.conf:1: bad destination '*.'" },
 	{ "block **.a", "shim.conf:1: bad destination '**.a'" },
 	{ "block a.*.b", "shim.conf:1: bad destination 'a.*.b'" },
-	{ "block a/b", "shim.conf:1: bad destination 'a/b'" },
+	{ "block a/b", "shim.conf:1: bad address in 'a/b'" },
 	{ "connect_timeout", "shim.conf:1: connect_timeout: expected one "
 	  "value like 5s or 500ms" },
 	{ "connect_timeout 0", "shim.conf:1: bad connect_timeout '0' "
