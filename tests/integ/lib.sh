@@ -1,0 +1,287 @@
+# lib.sh - helpers for the integration cases (bash).  Sourced by run.sh
+# and by each case's process.  A case is a function tc_NAME, declared with
+#   tcase NAME [smoke]
+# It runs in its own directory ($CD, the cwd), under a time limit; it fails
+# by calling fail (or any assertion below), which exits the case.
+#
+# Running things in the client namespace:
+#   inc CMD...          plain, no shim
+#   pw ARGS...          build/proxywrap ARGS...
+#   shim CONF CMD...    LD_PRELOAD=libshim.so SHIM_CONFIG=CONF CMD...
+#   run WHATEVER...     any of the above, capturing: $RC, files out/err
+#
+# Where did traffic arrive:
+#   world_saw MARK FROM     the world's nginx logged a request for MARK from FROM
+#   local_saw MARK FROM     the local server (198.18.0.1:8080) did
+#   nobody_saw MARK         neither did
+
+CASES=()
+declare -A CASE_FILE CASE_SMOKE
+
+tcase() {
+	CASES+=("$1")
+	CASE_FILE[$1]=${BASH_SOURCE[1]}
+	if [ "${2:-}" = smoke ]; then
+		CASE_SMOKE[$1]=1
+	fi
+}
+
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+PYC=$PW_INTEG_DIR/pyclient.py
+
+say() { printf '# %s\n' "$*" >&2; }
+
+fail() {
+	say "FAIL: $*"
+	exit 1
+}
+
+# The shim's library list for a bare LD_PRELOAD run.
+shim_preload() {
+	if [ -n "${PW_PRELOAD_EXTRA:-}" ]; then
+		printf '%s %s' "$PW_PRELOAD_EXTRA" "$PW_LIB"
+	else
+		printf '%s' "$PW_LIB"
+	fi
+}
+
+inc() {
+	ip netns exec "$NSC" "$@"
+}
+
+# proxywrap loads the libshim.so next to it; run.sh arranges for that to
+# be $PW_LIB (PW_TOOL_RUN).
+pw() {
+	if [ -n "${PW_PRELOAD_EXTRA:-}" ]; then
+		ip netns exec "$NSC" env LD_PRELOAD="$PW_PRELOAD_EXTRA" \
+		    "$PW_TOOL_RUN" "$@"
+	else
+		ip netns exec "$NSC" "$PW_TOOL_RUN" "$@"
+	fi
+}
+
+shim() {
+	local conf=$1
+	shift
+	ip netns exec "$NSC" env LD_PRELOAD="$(shim_preload)" \
+	    SHIM_CONFIG="$conf" "$@"
+}
+
+# shim_env VAR=VAL... -- CMD...: bare preload with arbitrary settings.
+shim_env() {
+	local -a vars=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		vars+=("$1")
+		shift
+	done
+	shift
+	ip netns exec "$NSC" env LD_PRELOAD="$(shim_preload)" "${vars[@]}" "$@"
+}
+
+export -f shim_preload inc pw shim shim_env
+
+# run [-t SECS] CMD...: run with a time limit; $RC, out, err.
+run() {
+	local secs=30
+	if [ "$1" = -t ]; then
+		secs=$2
+		shift 2
+	fi
+	printf '$ %s\n' "$*" >>cmds
+	set +e
+	if declare -F "$1" >/dev/null; then
+		# our helpers (inc, pw, shim...): exported to the child bash
+		timeout -k 2 "$secs" bash -c '"$@"' run "$@" >out 2>err </dev/null
+	else
+		timeout -k 2 "$secs" "$@" >out 2>err </dev/null
+	fi
+	RC=$?
+	set -e
+	if [ "$RC" = 124 ]; then
+		say "timed out after ${secs}s: $*"
+	fi
+	return 0
+}
+
+show() {
+	say "command: $(tail -n 1 cmds)"
+	say "exit: $RC"
+	if [ -s out ]; then
+		say "stdout:"
+		head -c 1500 out | head -n 8 | sed 's/^/#     /' >&2
+	fi
+	if [ -s err ]; then
+		say "stderr:"
+		head -c 1500 err | head -n 8 | sed 's/^/#     /' >&2
+	fi
+}
+
+expect_rc() {
+	local want=$1
+	if [ "$RC" != "$want" ]; then
+		show
+		fail "exit status $RC, wanted $want"
+	fi
+}
+
+expect_fail() {
+	if [ "$RC" = 0 ]; then
+		show
+		fail "command succeeded, wanted a failure"
+	fi
+}
+
+# expect_out_has FIXED-STRING
+expect_out_has() {
+	if ! grep -qF -- "$1" out; then
+		show
+		fail "stdout lacks: $1"
+	fi
+}
+
+expect_out_re() {
+	if ! grep -qE -- "$1" out; then
+		show
+		fail "stdout does not match: $1"
+	fi
+}
+
+expect_err_re() {
+	if ! grep -qE -- "$1" err; then
+		show
+		fail "stderr does not match: $1"
+	fi
+}
+
+expect_err_lacks() {
+	if grep -qF -- "$1" err; then
+		show
+		fail "stderr contains: $1"
+	fi
+}
+
+expect_out_lacks() {
+	if grep -qF -- "$1" out; then
+		show
+		fail "stdout contains: $1"
+	fi
+}
+
+# A unique path for this case's request (called as $(mark): the counter
+# lives in a file).
+mark() {
+	local n=0
+	[ -f .marks ] && n=$(cat .marks)
+	n=$((n + 1))
+	echo "$n" >.marks
+	printf '/m-%s-%s-%s' "$CASE" "$$" "$n"
+}
+
+# Server logs are written when a request completes; allow a moment.
+_saw() {
+	local log=$1 mark=$2 from=$3 i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		if grep -F " \"GET $mark " "$log" 2>/dev/null | grep -q "^$from "; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+world_saw() {
+	if ! _saw "$T/log/world-access.log" "$1" "$2"; then
+		show
+		say "world log for $1: $(grep -F "$1" "$T/log/world-access.log" | head -n 3)"
+		fail "the world did not see $1 from $2"
+	fi
+}
+
+local_saw() {
+	if ! _saw "$T/log/local-access.log" "$1" "$2"; then
+		show
+		say "local log for $1: $(grep -F "$1" "$T/log/local-access.log" | head -n 3)"
+		fail "the local server did not see $1 from $2"
+	fi
+}
+
+nobody_saw() {
+	local hit
+	sleep 0.2
+	hit=$(grep -hF "$1" "$T/log/world-access.log" "$T/log/local-access.log" 2>/dev/null || true)
+	if [ -n "$hit" ]; then
+		show
+		say "seen: $hit"
+		fail "a server saw $1 but should not have"
+	fi
+}
+
+# conf NAME: write stdin to NAME in the case directory.
+conf() {
+	cat >"$1"
+}
+
+# Lines in err that mention proxywrap.
+err_lines() {
+	grep -c 'proxywrap' err || true
+}
+
+# errno names from pyclient.py: "ERRNO NAME".
+expect_errno() {
+	if ! grep -qx "ERRNO $1" out; then
+		show
+		fail "wanted errno $1"
+	fi
+}
+
+# URLs of the test proxies.
+U_DANTE=socks5://$P4:1080
+U_DANTE6="socks5://[$P6]:1080"
+U_DANTE_USER=socks5://$PW_USER:$PW_USER_PASS@$P4:1081
+U_TINY=http://$P4:8888
+U_SQUID=http://$SQUID_USER:$SQUID_PASS@$P4:3128
+U_MS=socks5://$MS_USER:$MS_PASS@$P4:1082
+
+# How many connections to HOST:PORT a proxy has logged so far.
+# NAME: dante dante_user tiny squid ms
+pcount() {
+	local name=$1 host=$2 port=$3 re
+	case $name in
+	dante | dante_user)
+		re="tcp/connect \\[: .* ${host//./\\.}\\.$port\$"
+		[ "$name" = dante ] && f=$T/log/danted-open.log ||
+		    f=$T/log/danted-user.log
+		grep -cE -- "$re" "$f" || true ;;
+	tiny)
+		[[ $host == *:* ]] && host="[$host]"
+		grep -cF -- "CONNECT $host:$port HTTP" "$T/tinyproxy/tinyproxy.log" || true ;;
+	squid)
+		[[ $host == *:* ]] && host="[$host]"
+		grep -cF -- "CONNECT $host:$port " "$T/squid/access.log" || true ;;
+	ms)
+		grep -cF -- "connected to $host:$port" "$T/log/microsocks.out" || true ;;
+	esac
+}
+
+# proxy_saw NAME HOST PORT BEFORE: the proxy logged a new connection.
+proxy_saw() {
+	local i n
+	for i in $(seq 1 30); do
+		n=$(pcount "$1" "$2" "$3")
+		[ "$n" -gt "$4" ] && return 0
+		sleep 0.1
+	done
+	show
+	fail "proxy $1 did not log a connection to $2:$3 (count $n)"
+}
+
+proxy_url() {
+	case $1 in
+	dante) echo "$U_DANTE" ;;
+	dante_user) echo "$U_DANTE_USER" ;;
+	tiny) echo "$U_TINY" ;;
+	squid) echo "$U_SQUID" ;;
+	ms) echo "$U_MS" ;;
+	esac
+}

@@ -1,0 +1,171 @@
+# t_rules.sh - direct, block, strict, ports, loopback: each decision is
+# proved by where the request arrived (or that nothing arrived).
+
+tcase direct_rule smoke
+tc_direct_rule() {
+	local m n
+	conf t.conf <<-EOC
+	proxy d $U_DANTE
+	direct 198.18.0.0/24
+	via d *
+	EOC
+	m=$(mark)
+	n=$(pcount dante "$P4" 8080)
+	run pw -c t.conf curl -sS -m 10 "http://$P4:8080$m"
+	expect_rc 0
+	expect_out_has "local $P4:8080 $m"
+	# From the client's own address: not through dante (198.18.1.1).
+	local_saw "$m" "$C4"
+	[ "$(pcount dante "$P4" 8080)" = "$n" ] || fail "dante carried a direct connection"
+	# And the rest still goes through dante.
+	m=$(mark)
+	run pw -c t.conf curl -sS -m 10 "http://$W4$m"
+	expect_rc 0
+	world_saw "$m" "$PW4"
+}
+
+tcase block_rule smoke
+tc_block_rule() {
+	local m
+	conf t.conf <<-EOC
+	proxy d $U_DANTE
+	# the blocked target
+	block 198.18.1.3
+	via d *
+	EOC
+	m=$(mark)
+	run pw -c t.conf curl -sS -m 10 "http://$WB4$m"
+	expect_rc 7
+	expect_err_re "proxywrap: blocked 198\.18\.1\.3:80 \(([^ ]*/)?t\.conf:3 block 198\.18\.1\.3"
+	[ "$(grep -c 'proxywrap: blocked' err)" = 1 ] || { show; fail "wanted one log line per blocked connect"; }
+	nobody_saw "$m"
+	# The errno the application sees.
+	run pw -c t.conf "$PY" "$PYC" connect "$WB4" 80
+	expect_rc 3
+	expect_errno EACCES
+	# Bare preload: the same decision.
+	run shim t.conf "$PY" "$PYC" connect "$WB4" 80
+	expect_rc 3
+	expect_errno EACCES
+	expect_err_re "blocked 198\.18\.1\.3:80 \(([^ ]*/)?t\.conf:3 block"
+	# Other addresses of the world still go through.
+	m=$(mark)
+	run pw -c t.conf curl -sS -m 10 "http://$W4$m"
+	expect_rc 0
+	world_saw "$m" "$PW4"
+}
+
+tcase block_cidr_port_range
+tc_block_cidr_port_range() {
+	local m
+	conf t.conf <<-EOC
+	proxy d $U_DANTE
+	block 198.18.1.0/24:2000-3000
+	via d 198.18.1.2:80 198.18.1.2:22
+	EOC
+	run pw -c t.conf "$PY" "$PYC" banner "$W4" 2222
+	expect_rc 3
+	expect_errno EACCES
+	expect_err_re "blocked 198\.18\.1\.2:2222 \(([^ ]*/)?t\.conf:2 block"
+	m=$(mark)
+	run pw -c t.conf curl -sS -m 10 "http://$W4$m"
+	expect_rc 0
+	world_saw "$m" "$PW4"
+}
+
+tcase block_v6
+tc_block_v6() {
+	local m
+	conf t.conf <<-EOC
+	proxy d $U_DANTE
+	block [2001:db8:1::2]:80
+	via d *
+	EOC
+	m=$(mark)
+	run pw -c t.conf curl -sS -m 10 -g "http://[$W6]$m"
+	expect_rc 7
+	expect_err_re "blocked \[?2001:db8:1::2\]?:80 \(([^ ]*/)?t\.conf:2 block"
+	nobody_saw "$m"
+}
+
+tcase strict_flag
+tc_strict_flag() {
+	local m
+	conf t.conf <<-EOC
+	proxy d $U_DANTE
+	via d 198.18.1.2
+	EOC
+	# Unmatched and directly reachable: blocked under --strict.
+	m=$(mark)
+	run pw --strict -c t.conf curl -sS -m 10 "http://$P4:8080$m"
+	expect_rc 7
+	expect_err_re "proxywrap: blocked 198\.18\.0\.1:8080"
+	nobody_saw "$m"
+	# Without --strict an unmatched destination goes direct.
+	m=$(mark)
+	run pw -c t.conf curl -sS -m 10 "http://$P4:8080$m"
+	expect_rc 0
+	local_saw "$m" "$C4"
+	# Matched destinations are unaffected by strictness.
+	m=$(mark)
+	run pw --strict -c t.conf curl -sS -m 10 "http://$W4$m"
+	expect_rc 0
+	world_saw "$m" "$PW4"
+}
+
+tcase strict_on_in_file
+tc_strict_on_in_file() {
+	local m
+	conf t.conf <<-EOC
+	proxy d $U_DANTE
+	via d 198.18.1.2
+	strict on
+	EOC
+	m=$(mark)
+	run pw -c t.conf curl -sS -m 10 "http://$P4:8080$m"
+	expect_rc 7
+	expect_err_re "proxywrap: blocked 198\.18\.0\.1:8080"
+	nobody_saw "$m"
+}
+
+# A loopback server in the client namespace (stopped when the case ends).
+loop_server() {
+	# ip netns exec execs: $! is socat itself.
+	ip netns exec "$NSC" socat "TCP4-LISTEN:9000,bind=127.0.0.1,reuseaddr,fork" \
+	    SYSTEM:"echo LOOPBACK-OK" >/dev/null 2>&1 &
+	LOOP_PID=$!
+	trap 'kill $LOOP_PID 2>/dev/null || true' EXIT
+	local i
+	for i in $(seq 1 50); do
+		inc ss -Hltn "sport = :9000" | grep -q 127.0.0.1 && return 0
+		sleep 0.1
+	done
+	fail "loopback server did not start"
+}
+
+tcase loopback_direct_under_star
+tc_loopback_direct_under_star() {
+	loop_server
+	conf t.conf <<-EOC
+	proxy d $U_DANTE
+	via d *
+	strict on
+	EOC
+	run pw -c t.conf socat -T 5 - TCP4:127.0.0.1:9000
+	expect_rc 0
+	expect_out_has LOOPBACK-OK
+}
+
+tcase loopback_named_rule
+tc_loopback_named_rule() {
+	loop_server
+	conf t.conf <<-EOC
+	proxy d $U_DANTE
+	block 127.0.0.0/8:9000
+	via d *
+	EOC
+	run pw -c t.conf "$PY" "$PYC" connect 127.0.0.1 9000
+	expect_rc 3
+	expect_errno EACCES
+	expect_err_re "blocked 127\.0\.0\.1:9000 \(([^ ]*/)?t\.conf:2 block"
+}
