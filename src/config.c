@@ -427,6 +427,9 @@ cfg_name(struct cfg_parser *p, const char *tok, char *s, struct cfg_dest *d)
 		if (++label > 63)
 			goto bad;
 	}
+	/* "a.." loses one dot above and must not pass as "a." (fuzz) */
+	if (label == 0)
+		goto bad;
 	d->name = strdup(s);
 	if (d->name == NULL) {
 		p->oom = true;

@@ -241,6 +241,9 @@ static const struct err_case err_cases[] = {
 	  "(use 1..65535 or LOW-HIGH)" },
 	{ "block a..b", "shim.conf:1: bad destination 'a..b'" },
 	{ "block .", "shim.conf:1: bad destination '.'" },
+	/* fuzz_config: "a.." was kept as the name "a." */
+	{ "block a..", "shim.conf:1: bad destination 'a..'" },
+	{ "block .a..", "shim.conf:1: bad destination '.a..'" },
 	{ "block *.", "shim.conf:1: bad destination '*.'" },
 	{ "block **.a", "shim.conf:1: bad destination '**.a'" },
 	{ "block a.*.b", "shim.conf:1: bad destination 'a.*.b'" },
