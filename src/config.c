@@ -701,6 +701,9 @@ cfg_pass(struct cfg_parser *p, int pass, const char *text, size_t len,
 			cfg_statement(p, pass, caps);
 		off += llen + 1;
 	}
+	/* The copy may hold a proxy password. */
+	if (buf != NULL)
+		explicit_bzero(buf, bufcap);
 	free(buf);
 }
 
@@ -806,10 +809,14 @@ cfg_load(const char *path)
 	if (fd != -1)
 		close(fd);
 	if (err == ENOMEM) {
+		if (text != NULL)
+			explicit_bzero(text, len);
 		free(text);
 		return NULL;
 	}
 	cfg = cfg_parse(path, err == 0 ? text : "", err == 0 ? len : 0);
+	if (text != NULL)
+		explicit_bzero(text, len);
 	free(text);
 	if (cfg != NULL && err != 0) {
 		struct cfg_parser p;

@@ -204,8 +204,9 @@ url_hostport(const char *s, size_t len, struct proxy_url *out,
 	return url_port(colon + 1, rest - 1, &out->port, err);
 }
 
-int
-url_parse(const char *s, size_t len, struct proxy_url *out, const char **err)
+static int
+url_parse_in(const char *s, size_t len, struct proxy_url *out,
+	     const char **err)
 {
 	const char *sep, *auth, *at;
 	size_t i, slen, alen;
@@ -270,6 +271,16 @@ url_parse(const char *s, size_t len, struct proxy_url *out, const char **err)
 		auth = at + 1;
 	}
 	return url_hostport(auth, alen, out, err);
+}
+
+/* On failure nothing of a half-decoded password is left in *out. */
+int
+url_parse(const char *s, size_t len, struct proxy_url *out, const char **err)
+{
+	if (url_parse_in(s, len, out, err) == 0)
+		return 0;
+	explicit_bzero(out, sizeof(*out));
+	return -1;
 }
 
 const char *
