@@ -10,6 +10,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -200,9 +202,63 @@ tun_init(struct tun *t, int fd, const struct config *cfg,
 	t->deadline_ms = t->started_ms + timeout_ms;
 }
 
-/* An AF_INET6 socket reaches an IPv4 proxy through ::ffff:a.b.c.d. */
+/*
+ * An AF_INET socket facing an IPv6-only proxy: put an AF_INET6 socket in
+ * its place (dup3 onto the same fd number), carrying over the flags and
+ * the options an application commonly sets before connect().  A socket
+ * the application bound to a local address cannot be carried over.
+ */
 static int
-fit_family(int sockfam, struct sockaddr_storage *ss, socklen_t *len)
+replace_with_v6(int fd)
+{
+	static const struct { int level, opt; } carry[] = {
+		{ SOL_SOCKET, SO_KEEPALIVE }, { SOL_SOCKET, SO_RCVBUF },
+		{ SOL_SOCKET, SO_SNDBUF }, { SOL_SOCKET, SO_LINGER },
+		{ SOL_SOCKET, SO_PRIORITY }, { SOL_SOCKET, SO_MARK },
+		{ SOL_SOCKET, SO_RCVTIMEO }, { SOL_SOCKET, SO_SNDTIMEO },
+		{ IPPROTO_TCP, TCP_NODELAY }, { IPPROTO_TCP, TCP_KEEPIDLE },
+		{ IPPROTO_TCP, TCP_KEEPINTVL }, { IPPROTO_TCP, TCP_KEEPCNT },
+		{ IPPROTO_TCP, TCP_USER_TIMEOUT }, { IPPROTO_TCP, TCP_MAXSEG },
+	};
+	struct sockaddr_in own;
+	socklen_t len = sizeof(own);
+	char val[64];
+	int nfd, fl, fdfl, proto = 0, rc;
+	size_t i;
+
+	if (getsockname(fd, (struct sockaddr *)&own, &len) == -1)
+		return -errno;
+	if (own.sin_port != 0 || own.sin_addr.s_addr != htonl(INADDR_ANY))
+		return -EAFNOSUPPORT;	/* bound: cannot move the binding */
+	len = sizeof(proto);
+	real_getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len);
+	fl = fcntl(fd, F_GETFL);
+	fdfl = fcntl(fd, F_GETFD);
+	nfd = real_socket(AF_INET6, SOCK_STREAM, proto);
+	if (nfd == -1)
+		return -errno;
+	for (i = 0; i < sizeof(carry) / sizeof(carry[0]); i++) {
+		len = sizeof(val);
+		if (real_getsockopt(fd, carry[i].level, carry[i].opt, val,
+				    &len) == 0)
+			setsockopt(nfd, carry[i].level, carry[i].opt, val, len);
+	}
+	if (fl != -1)
+		fcntl(nfd, F_SETFL, fl);
+	rc = real_dup3(nfd, fd, fdfl != -1 && (fdfl & FD_CLOEXEC) ? O_CLOEXEC
+								  : 0);
+	rc = rc == -1 ? -errno : 0;
+	real_close(nfd);
+	return rc;
+}
+
+/*
+ * Make the proxy's address fit the socket: an AF_INET6 socket reaches an
+ * IPv4 proxy through ::ffff:a.b.c.d; an AF_INET socket facing an IPv6
+ * proxy is replaced by an AF_INET6 one.
+ */
+static int
+fit_family(int fd, int sockfam, struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct sockaddr_in s4;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
@@ -220,9 +276,7 @@ fit_family(int sockfam, struct sockaddr_storage *ss, socklen_t *len)
 		*len = sizeof(*s6);
 		return 0;
 	}
-	/* XXX: an AF_INET socket facing an IPv6-only proxy needs a
-	 * replacement socket with the options carried over (DESIGN.md). */
-	return -EAFNOSUPPORT;
+	return replace_with_v6(fd);
 }
 
 int
@@ -241,10 +295,11 @@ tun_connect(struct tun *t)
 	if (getsockname(t->fd, (struct sockaddr *)&own, &ownlen) == -1)
 		return tun_fail(t, -errno, "proxy %s: %s", pstr,
 				strerror(errno));
-	rc = fit_family(own.ss_family, &ss, &len);
+	rc = fit_family(t->fd, own.ss_family, &ss, &len);
 	if (rc < 0)
-		return tun_fail(t, rc, "proxy %s: IPv6 proxy for an IPv4 "
-				"socket is not supported yet", pstr);
+		return tun_fail(t, rc, "proxy %s: cannot reach an IPv6 proxy "
+				"from this bound IPv4 socket: %s", pstr,
+				strerror(-rc));
 	if (real_connect(t->fd, (struct sockaddr *)&ss, len) == -1 &&
 	    errno != EINPROGRESS)
 		return tun_fail(t, -errno, "proxy %s unreachable: %s", pstr,
