@@ -30,6 +30,15 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 PYC=$PW_INTEG_DIR/pyclient.py
 
+# need_prog NAME: skip the case when NAME cannot run under this setup.
+need_prog() {
+	case " ${PW_BROKEN_PROGS:-} " in
+	*" $1 "*)
+		printf '# SKIP: %s hangs with %s preloaded\n' "$1" "$PW_PRELOAD_EXTRA" >&2
+		exit 77 ;;
+	esac
+}
+
 say() { printf '# %s\n' "$*" >&2; }
 
 fail() {

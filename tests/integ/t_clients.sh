@@ -143,3 +143,44 @@ tc_nonblocking_connect() {
 	expect_errno ECONNREFUSED
 	nobody_saw "$m"
 }
+
+
+# The decisions again with a python client only (the sanitizer run's
+# smoke set cannot run curl under a preloaded ASan runtime).
+tcase python_rules_and_auth smoke
+tc_python_rules_and_auth() {
+	local m
+	conf t.conf <<-EOC
+	proxy sq $U_SQUID
+	proxy bad http://$SQUID_USER:Wr0ngPw-73z@$P4:3128
+	proxy du $U_DANTE_USER
+	direct 198.18.0.0/24
+	block 198.18.1.3
+	via bad 198.18.1.2:443
+	via du 198.18.1.2:22
+	via sq *
+	EOC
+	m=$(mark)
+	run pw -c t.conf "$PY" "$PYC" get "$P4" 8080 "$m"
+	expect_rc 0
+	local_saw "$m" "$C4"
+	run pw -c t.conf "$PY" "$PYC" connect "$WB4" 80
+	expect_rc 3
+	expect_errno EACCES
+	expect_err_re "blocked 198\.18\.1\.3:80 \(([^ ]*/)?t\.conf:5 block"
+	run pw -c t.conf "$PY" "$PYC" connect "$W4" 443
+	expect_rc 3
+	expect_errno EACCES
+	expect_err_re "proxy authentication required"
+	expect_err_lacks Wr0ngPw-73z
+	m=$(mark)
+	run pw -v -c t.conf "$PY" "$PYC" get "$W4" 80 "$m"
+	expect_rc 0
+	expect_out_has "world $W4:80 $m"
+	world_saw "$m" "$PW4"
+	expect_err_lacks "$SQUID_PASS"
+	run pw -v -c t.conf "$PY" "$PYC" banner "$W4" 22
+	expect_rc 0
+	expect_out_re "^BANNER SSH-2\.0-"
+	expect_err_lacks "$PW_USER_PASS"
+}

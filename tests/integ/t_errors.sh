@@ -5,6 +5,7 @@
 # would be visible at the local server.
 tcase proxy_down_fail_closed smoke
 tc_proxy_down_fail_closed() {
+	need_prog curl
 	local m
 	conf t.conf <<-EOC
 	proxy down socks5://$P4:1999
@@ -55,6 +56,7 @@ tc_socks_refused_errno() {
 
 tcase squid_wrong_password smoke
 tc_squid_wrong_password() {
+	need_prog curl
 	local m bad=Wr0ngPw-71x
 	m=$(mark)
 	run pw -p "http://$SQUID_USER:$bad@$P4:3128" curl -sS -m 10 "http://$W4$m"
@@ -76,6 +78,7 @@ tc_squid_wrong_password() {
 
 tcase dante_wrong_password
 tc_dante_wrong_password() {
+	need_prog curl
 	local m bad=Wr0ngPw-72y
 	m=$(mark)
 	run pw -v -p "socks5://$PW_USER:$bad@$P4:1081" curl -sS -m 10 "http://$W4$m"
@@ -89,6 +92,7 @@ tc_dante_wrong_password() {
 # proxy, to stderr and to a --log file: no password anywhere.
 tcase no_password_in_logs smoke
 tc_no_password_in_logs() {
+	need_prog curl
 	local name m
 	for name in dante_user squid ms; do
 		m=$(mark)

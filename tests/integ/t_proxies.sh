@@ -24,6 +24,7 @@ tc_topology_isolated() {
 
 # through NAME -p|-c: curl via the named proxy.
 through() {
+	need_prog curl
 	local name=$1 how=$2 url m n
 	url=$(proxy_url "$name")
 	m=$(mark)
@@ -67,6 +68,7 @@ tc_curl_microsocks_conf() { through ms -c; }
 
 tcase curl_https_tinyproxy smoke
 tc_curl_https_tinyproxy() {
+	need_prog curl
 	local m n
 	m=$(mark)
 	n=$(pcount tiny "$W4" 443)
@@ -79,6 +81,7 @@ tc_curl_https_tinyproxy() {
 
 tcase curl_https_squid
 tc_curl_https_squid() {
+	need_prog curl
 	local m n
 	m=$(mark)
 	n=$(pcount squid "$W4" 443)
@@ -92,6 +95,7 @@ tc_curl_https_squid() {
 # An IPv6 destination through dante reached over IPv4.
 tcase curl_v6_dest_dante
 tc_curl_v6_dest_dante() {
+	need_prog curl
 	local m n
 	m=$(mark)
 	n=$(pcount dante "$W6" 80)
@@ -105,6 +109,7 @@ tc_curl_v6_dest_dante() {
 # An IPv6 destination through dante reached over IPv6, by rule file.
 tcase curl_v6_dest_v6_proxy
 tc_curl_v6_dest_v6_proxy() {
+	need_prog curl
 	local m
 	m=$(mark)
 	conf t.conf <<-EOC
@@ -120,6 +125,7 @@ tc_curl_v6_dest_v6_proxy() {
 # An IPv4 destination through a proxy given by an IPv6 address.
 tcase curl_v4_dest_v6_proxy
 tc_curl_v4_dest_v6_proxy() {
+	need_prog curl
 	local m
 	m=$(mark)
 	run pw -p "$U_DANTE6" curl -sS -m 10 "http://$W4$m"
@@ -132,6 +138,7 @@ tc_curl_v4_dest_v6_proxy() {
 # tinyproxy, which opens the one to the world.
 tcase curl_chain_dante_tinyproxy
 tc_curl_chain_dante_tinyproxy() {
+	need_prog curl
 	local m nd nt
 	m=$(mark)
 	nd=$(pcount dante "$P4" 8888)

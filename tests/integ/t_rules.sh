@@ -3,6 +3,7 @@
 
 tcase direct_rule smoke
 tc_direct_rule() {
+	need_prog curl
 	local m n
 	conf t.conf <<-EOC
 	proxy d $U_DANTE
@@ -26,6 +27,7 @@ tc_direct_rule() {
 
 tcase block_rule smoke
 tc_block_rule() {
+	need_prog curl
 	local m
 	conf t.conf <<-EOC
 	proxy d $U_DANTE
@@ -57,6 +59,7 @@ tc_block_rule() {
 
 tcase block_cidr_port_range
 tc_block_cidr_port_range() {
+	need_prog curl
 	local m
 	conf t.conf <<-EOC
 	proxy d $U_DANTE
@@ -75,6 +78,7 @@ tc_block_cidr_port_range() {
 
 tcase block_v6
 tc_block_v6() {
+	need_prog curl
 	local m
 	conf t.conf <<-EOC
 	proxy d $U_DANTE
@@ -90,6 +94,7 @@ tc_block_v6() {
 
 tcase strict_flag
 tc_strict_flag() {
+	need_prog curl
 	local m
 	conf t.conf <<-EOC
 	proxy d $U_DANTE
@@ -115,6 +120,7 @@ tc_strict_flag() {
 
 tcase strict_on_in_file
 tc_strict_on_in_file() {
+	need_prog curl
 	local m
 	conf t.conf <<-EOC
 	proxy d $U_DANTE
