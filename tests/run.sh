@@ -13,6 +13,7 @@ BUILD=${BUILD:-build}
 FUZZ_SECONDS=${FUZZ_SECONDS:-10}
 PASS=0
 FAIL=0
+SKIP=0
 LOGDIR=$(mktemp -d /tmp/proxywrap-check.XXXXXX)
 
 ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
@@ -21,21 +22,24 @@ not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
 # Run a command that prints TAP-like lines; count them.  A command that
 # fails without printing a "not ok" line counts as one failure.
 tap() {
-	local name=$1 out rc p f
+	local name=$1 out rc p f s
 	shift
 	out="$LOGDIR/$(echo "$name" | tr -c 'a-zA-Z0-9_\n' _).log"
 	"$@" >"$out" 2>&1
 	rc=$?
-	p=$(grep -cE '^ok( |$)' "$out")
+	# a skipped case is reported as skipped, never counted as passed
+	p=$(grep -E '^ok( |$)' "$out" | grep -vc '# SKIP')
+	s=$(grep -E '^ok( |$)' "$out" | grep -c '# SKIP')
 	f=$(grep -cE '^not ok( |$)' "$out")
 	grep -E '^(ok|not ok)( |$)|^#|^ ' "$out" | grep -vE '^# (ok|PASS)' || true
 	PASS=$((PASS + p))
 	FAIL=$((FAIL + f))
+	SKIP=$((SKIP + s))
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		not_ok "$name exited $rc (log: $out)"
 		tail -n 20 "$out" | sed 's/^/    /'
 	fi
-	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$rc" -eq 0 ]; then
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$s" -eq 0 ] && [ "$rc" -eq 0 ]; then
 		not_ok "$name ran no test (log: $out)"
 	fi
 }
@@ -54,7 +58,7 @@ step() {
 
 finish() {
 	echo "logs: $LOGDIR"
-	echo "$PASS passed, $FAIL failed"
+	echo "$PASS passed, $FAIL failed, $SKIP skipped"
 	[ "$FAIL" -eq 0 ]
 	exit $?
 }
