@@ -5,7 +5,9 @@
 #ifndef PROXYWRAP_EXPLAIN_H
 #define PROXYWRAP_EXPLAIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "rules.h"
@@ -25,5 +27,20 @@ int explain_parse_dest(const char *dest, char *host, size_t hostn,
 enum cfg_action explain(const struct config *cfg, const struct rules *r,
 			const char *host, unsigned int port, char *out,
 			size_t n);
+
+/* True when host's name would be resolved on this machine (not a
+ * literal, not blocked, not routed via a proxy that resolves names). */
+bool explain_dns_local(const struct config *cfg, const struct rules *r,
+		       const char *host, unsigned int port);
+
+/*
+ * Append, for one local answer of host, the line
+ *   "  answer 198.18.0.1: direct (shim.conf:3: direct .lan.example)"
+ * deciding as connect() does: the first in the file of the name's rule and
+ * the address's rule.  family AF_INET (4 bytes) or AF_INET6 (16).
+ */
+void explain_answer(const struct config *cfg, const struct rules *r,
+		    const char *host, unsigned int port, int family,
+		    const uint8_t *addr, char *out, size_t n);
 
 #endif

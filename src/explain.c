@@ -118,3 +118,47 @@ explain(const struct config *cfg, const struct rules *r, const char *host,
 	}
 	return d.action;
 }
+
+bool
+explain_dns_local(const struct config *cfg, const struct rules *r,
+		  const char *host, unsigned int port)
+{
+	struct decision d;
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1)
+		return false;
+	rules_decide_name(r, host, (uint16_t)port, &d);
+	if (d.action == CFG_BLOCK)
+		return false;
+	if (d.action == CFG_VIA &&
+	    url_remote_dns(&cfg->proxies[d.rule->chain[d.rule->nchain - 1]].url))
+		return false;
+	return true;
+}
+
+void
+explain_answer(const struct config *cfg, const struct rules *r,
+	       const char *host, unsigned int port, int family,
+	       const uint8_t *addr, char *out, size_t n)
+{
+	struct decision byname, byaddr, *d;
+	char a[INET6_ADDRSTRLEN], where[512];
+	size_t len = strlen(out);
+
+	rules_decide_name(r, host, (uint16_t)port, &byname);
+	rules_decide_addr(r, family, addr, (uint16_t)port, &byaddr);
+	d = &byaddr;
+	if (byname.rule != NULL &&
+	    (byaddr.rule == NULL || byname.rule < byaddr.rule))
+		d = &byname;
+	rule_where(cfg, d, where, sizeof(where));
+	inet_ntop(family, addr, a, sizeof(a));
+	if (len < n)
+		snprintf(out + len, n - len, "  answer %s: %s%s%s (%s)\n", a,
+			 cfg_action_str(d->action),
+			 d->action == CFG_VIA ? " " : "",
+			 d->action == CFG_VIA ?
+				 cfg->proxies[d->rule->chain[0]].name : "",
+			 where);
+}

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "addrinfo.h"
+#include "addrnames.h"
 #include "dns.h"
 #include "fakedns.h"
 #include "log.h"
@@ -148,6 +149,16 @@ log_fake(const char *key, const struct addrinfo_addr *a, size_t n)
 		n > 1 ? " and IPv6" : "");
 }
 
+/* Remember which name the answers came from, for connect()'s rules. */
+static void
+remember(const char *key, const struct dns_answer *ans)
+{
+	size_t i;
+
+	for (i = 0; i < ans->n; i++)
+		anames_put(ans->addrs[i].family, ans->addrs[i].addr, key);
+}
+
 /* glibc's AI_ADDRCONFIG narrowing; EAI_NONAME when nothing can work. */
 static int
 addrconfig(int flags, int *family)
@@ -212,9 +223,11 @@ lookup_name(const char *node, const char *service,
 		if (family == AF_INET6 && (flags & AI_V4MAPPED))
 			family = AF_UNSPEC;
 		rc = dns_resolve(node, family, &ans);
-		if (rc == 0)
+		if (rc == 0) {
+			remember(key, &ans);
 			rc = addrinfo_build(ans.addrs, ans.n, tmpl, hints,
 					    ans.canon, res);
+		}
 		break;
 	}
 out:
@@ -231,6 +244,10 @@ getaddrinfo(const char *node, const char *service,
 
 	if (shim_internal() || node == NULL || *node == '\0' ||
 	    (family != AF_UNSPEC && family != AF_INET && family != AF_INET6))
+		return real_getaddrinfo(node, service, hints, res);
+	/* AI_NUMERICHOST: never a name, whatever the rules say (ssh-keyscan
+	 * asks this way whether its argument is an address) */
+	if (hints != NULL && (hints->ai_flags & AI_NUMERICHOST))
 		return real_getaddrinfo(node, service, hints, res);
 	saved = errno;
 	if (!maybe_numeric(node))
@@ -294,6 +311,8 @@ hostent_name(const char *name, int af, struct hostent *ret, char *buf,
 			break;
 		case ROUTE_LOCAL:
 			rc = dns_resolve(name, af, &ans);
+			if (rc == 0)
+				remember(key, &ans);
 			hname = ans.canon;
 			break;
 		}

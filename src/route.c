@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addrnames.h"
 #include "async.h"
 #include "fakedns.h"
 #include "fdtab.h"
@@ -82,6 +83,9 @@ route_rule_str(const struct shim *s, const struct decision *dec, char *buf,
 void
 route_decide(const struct shim *s, struct tun_dest *d, struct decision *dec)
 {
+	struct decision byname;
+	char name[URL_HOST_MAX];
+
 	memset(dec, 0, sizeof(*dec));
 	if (s->rules == NULL) {
 		dec->action = CFG_BLOCK;
@@ -95,10 +99,22 @@ route_decide(const struct shim *s, struct tun_dest *d, struct decision *dec)
 		dec->stale_fake = true;
 		return;
 	}
-	if (d->name[0] != '\0')
+	if (d->name[0] != '\0') {
 		rules_decide_name(s->rules, d->name, d->port, dec);
-	else
-		rules_decide_addr(s->rules, d->family, d->addr, d->port, dec);
+		return;
+	}
+	rules_decide_addr(s->rules, d->family, d->addr, d->port, dec);
+	/*
+	 * An address this process resolved from a name: the name's rule and
+	 * the address's rule both apply, and the first in the file wins
+	 * ("direct .lan.example" before "via corp *").
+	 */
+	if (anames_get(d->family, d->addr, name, sizeof(name))) {
+		rules_decide_name(s->rules, name, d->port, &byname);
+		if (byname.rule != NULL &&
+		    (dec->rule == NULL || byname.rule < dec->rule))
+			*dec = byname;
+	}
 }
 
 static int

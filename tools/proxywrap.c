@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -212,6 +214,38 @@ find_lib(char *buf, size_t n)
 		     PROXYWRAP_LIBDIR);
 }
 
+/* A local name's answers, looked up here (proxywrap runs unwrapped), each
+ * with the decision connect() would take for it. */
+static void
+explain_answers(const struct config *cfg, const struct rules *r,
+		const char *host, unsigned int port, char *out, size_t n)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai, *p;
+	size_t len;
+	int rc;
+
+	rc = getaddrinfo(host, NULL, &hints, &ai);
+	if (rc != 0) {
+		len = strlen(out);
+		snprintf(out + len, n - len, "  answers: none (%s)\n",
+			 gai_strerror(rc));
+		return;
+	}
+	for (p = ai; p != NULL; p = p->ai_next) {
+		if (p->ai_family == AF_INET)
+			explain_answer(cfg, r, host, port, AF_INET,
+				       (const uint8_t *)&((struct sockaddr_in *)
+					       (void *)p->ai_addr)->sin_addr,
+				       out, n);
+		else if (p->ai_family == AF_INET6)
+			explain_answer(cfg, r, host, port, AF_INET6,
+				       ((struct sockaddr_in6 *)(void *)
+					       p->ai_addr)->sin6_addr.s6_addr,
+				       out, n);
+	}
+	freeaddrinfo(ai);
+}
+
 static void
 set_env(const char *name, const char *value)
 {
@@ -371,6 +405,8 @@ main(int argc, char **argv)
 		if (out == NULL)
 			errx(2, "out of memory");
 		explain(cfg, r, host, port, out, 4096);
+		if (explain_dns_local(cfg, r, host, port))
+			explain_answers(cfg, r, host, port, out, 4096);
 		fputs(out, stdout);
 		free(out);
 		return 0;

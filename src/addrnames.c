@@ -1,0 +1,79 @@
+/*
+ * addrnames.c - a small per-process map from resolved addresses to the
+ * names they answered.  Open hashing into fixed slots under one mutex:
+ * lookups happen once per routed connect(), which costs a syscall anyway.
+ */
+#include "addrnames.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define ANAMES_SLOTS 1024	/* power of two */
+#define ANAMES_NAME_MAX 256
+
+struct aname {
+	int family;		/* 0: empty */
+	uint8_t addr[16];
+	char name[ANAMES_NAME_MAX];
+};
+
+static struct aname slots[ANAMES_SLOTS];
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t
+addr_len(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+/* FNV-1a over the address bytes. */
+static size_t
+slot_of(int family, const uint8_t *addr)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < addr_len(family); i++)
+		h = (h ^ addr[i]) * 16777619u;
+	return h & (ANAMES_SLOTS - 1);
+}
+
+void
+anames_put(int family, const uint8_t *addr, const char *name)
+{
+	struct aname *a;
+	size_t len = strlen(name);
+
+	if ((family != AF_INET && family != AF_INET6) ||
+	    len >= ANAMES_NAME_MAX)
+		return;
+	pthread_mutex_lock(&mu);
+	/* a collision overwrites: the map is a hint for rule order only */
+	a = &slots[slot_of(family, addr)];
+	a->family = family;
+	memset(a->addr, 0, sizeof(a->addr));
+	memcpy(a->addr, addr, addr_len(family));
+	memcpy(a->name, name, len + 1);
+	pthread_mutex_unlock(&mu);
+}
+
+bool
+anames_get(int family, const uint8_t *addr, char *name, size_t n)
+{
+	const struct aname *a;
+	bool found = false;
+
+	if (family != AF_INET && family != AF_INET6)
+		return false;
+	pthread_mutex_lock(&mu);
+	a = &slots[slot_of(family, addr)];
+	if (a->family == family &&
+	    memcmp(a->addr, addr, addr_len(family)) == 0 &&
+	    strlen(a->name) < n) {
+		memcpy(name, a->name, strlen(a->name) + 1);
+		found = true;
+	}
+	pthread_mutex_unlock(&mu);
+	return found;
+}
