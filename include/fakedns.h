@@ -60,4 +60,13 @@ int fdns_assign(const char *name, int family, uint8_t *addr);
  */
 int fdns_set_pools(const char *spec);
 
+/*
+ * A small byte area in the session's shared table (zeroed when the session
+ * starts) for session-wide state of other modules; *n gets its size
+ * (FDNS_AREA_SIZE).  NULL when no table could be mapped.  Access the
+ * bytes with atomics: every process of the session shares them.
+ */
+#define FDNS_AREA_SIZE 256
+uint8_t *fdns_session_area(size_t *n);
+
 #endif

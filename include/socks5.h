@@ -66,6 +66,9 @@ struct socks5_reply {
 /* Greeting offering no-auth, plus user/pass when `auth`. */
 int socks5_build_greeting(uint8_t *buf, size_t n, bool auth);
 
+/* Greeting offering exactly one method (for a pipelined handshake). */
+int socks5_build_greeting_one(uint8_t *buf, size_t n, enum socks5_method m);
+
 /* RFC 1929 request; -EINVAL when user or pass is longer than 255. */
 int socks5_build_auth(uint8_t *buf, size_t n, const char *user,
 		      const char *pass);

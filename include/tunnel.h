@@ -61,6 +61,10 @@ struct tun {
 	size_t have, need;
 	int err;			/* -errno once TUN_FAILED */
 	char msg[TUN_MSG_MAX];		/* why, for the log line */
+	bool pipelined;			/* SOCKS5 messages sent together */
+	bool no_pipe;			/* fell back: one step at a time */
+	int64_t sent_ms;		/* when out[] was fully written */
+	int64_t pipe_deadline_ms;	/* give up on pipelining after */
 	struct sockaddr_storage peer;	/* what the app connected to */
 	socklen_t peerlen;
 	struct tun *next, *prev;	/* async.c's pending list */
@@ -90,6 +94,10 @@ int tun_step(struct tun *t);
 /* Run tun_connect + tun_step to completion with poll and the deadline.
  * A blocking connect()'s whole handshake.  Returns 0 or -errno. */
 int tun_run(struct tun *t);
+
+/* The next time t must be looked at even without I/O: its deadline, or
+ * earlier while a pipelined handshake is on probation. */
+int64_t tun_wake_ms(const struct tun *t);
 
 /* Fail t for its deadline ("no reply within N ms"); returns -ETIMEDOUT. */
 int tun_expired(struct tun *t);

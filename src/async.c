@@ -115,10 +115,19 @@ expire(void)
 	for (t = pending; t != NULL; t = tnext) {
 		tnext = t->next;
 		e = fdtab_get(t->fd);
-		if (t->deadline_ms <= now && e != NULL)
+		if (e == NULL)
+			continue;
+		if (t->deadline_ms <= now) {
 			finish(t, e, tun_expired(t));
-		else if (t->deadline_ms < next)
-			next = t->deadline_ms;
+			continue;
+		}
+		if (tun_wake_ms(t) <= now) {
+			step(t->fd);	/* a pipelining probation ran out */
+			if (e->tun != t)
+				continue;	/* finished and freed */
+		}
+		if (tun_wake_ms(t) < next)
+			next = tun_wake_ms(t);
 	}
 	return next > now ? (int)(next - now) : 1;
 }

@@ -21,6 +21,7 @@
  * sizing of the file is serialised, with flock().
  */
 #include "fakedns.h"
+#include "real.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -263,7 +264,7 @@ table_map_file(const char *path, size_t size)
 		h = NULL;
 	}
 out:
-	close(fd);	/* also drops the flock */
+	real_close(fd);	/* also drops the flock */
 	return h;
 }
 
@@ -301,6 +302,22 @@ table_get(void)
 	}
 	errno = saved;
 	return h;
+}
+
+/*
+ * The rest of the header page holds small session-wide state for other
+ * modules (tunnel.c remembers there which proxies take a pipelined SOCKS5
+ * handshake), so every process of the session learns it once.
+ */
+uint8_t *
+fdns_session_area(size_t *n)
+{
+	struct fdns_hdr *h = table_get();
+
+	if (h == NULL)
+		return NULL;
+	*n = FDNS_AREA_SIZE;
+	return (uint8_t *)h + FDNS_HDR_SIZE - FDNS_AREA_SIZE;
 }
 
 /* Wait for a slot being written; returns its settled state, or EMPTY

@@ -121,6 +121,20 @@ socks5_build_greeting(uint8_t *buf, size_t n, bool auth)
 }
 
 int
+socks5_build_greeting_one(uint8_t *buf, size_t n, enum socks5_method m)
+{
+	struct bufw w;
+
+	/* One method only: the server's choice is then known in advance,
+	 * which is what lets a client send the next messages at once. */
+	bufw_init(&w, buf, n);
+	bufw_u8(&w, SOCKS5_VER);
+	bufw_u8(&w, 1);
+	bufw_u8(&w, (uint8_t)m);
+	return bufw_result(&w);
+}
+
+int
 socks5_build_auth(uint8_t *buf, size_t n, const char *user, const char *pass)
 {
 	struct bufw w;

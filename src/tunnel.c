@@ -21,6 +21,8 @@
 #include <time.h>
 
 #include "real.h"
+#include "fakedns.h"
+#include "log.h"
 #include "shim.h"
 #include "url.h"
 
@@ -186,6 +188,78 @@ proxy_sockaddr(const struct config *cfg, int idx,
 	return rc;
 }
 
+static const struct cfg_proxy *
+hop_proxy(const struct tun *t, int hop)
+{
+	return &t->cfg->proxies[t->rule->chain[hop]];
+}
+
+/*
+ * SOCKS5 pipelining (greeting, auth and request in one write: one round
+ * trip instead of two or three).  RFC 1928 does not promise that a server
+ * reads beyond the greeting, and some (microsocks) drop what follows it.
+ * So each proxy starts "unknown": the first pipelined handshake that gets
+ * every reply marks it "yes" for the process; one that gets the method
+ * reply and then silence (or a reset) marks it "no", and the handshake
+ * starts over on the same socket, one message at a time.
+ */
+enum pipe_state {
+	PIPE_UNKNOWN,	/* not tried yet */
+	PIPE_YES,	/* answered a pipelined handshake */
+	PIPE_NO,	/* dropped one: never again this process */
+};
+
+#define TUN_PIPE_WAIT_MIN_MS 250	/* floor on the silence we accept */
+#define TUN_PIPE_WAIT_RTTS 4		/* ... or this many method RTTs */
+
+/*
+ * What is known, per proxy host:port, lives in the session's shared area
+ * (fakedns.c) so that a short-lived process (one curl) learns from the
+ * ones before it; without a session, in this process's own copy.  A hash
+ * collision can only cost a round trip, never a connection.
+ */
+static uint8_t pipe_local[FDNS_AREA_SIZE];
+
+static uint8_t *
+pipe_slot(const struct tun *t)
+{
+	const struct proxy_url *u = &hop_proxy(t, t->hop)->url;
+	uint32_t h = 2166136261u;
+	uint8_t *area;
+	size_t i, n = sizeof(pipe_local);
+
+	for (i = 0; u->host[i] != '\0'; i++)
+		h = (h ^ (uint8_t)u->host[i]) * 16777619u;
+	h = (h ^ (u->port >> 8)) * 16777619u;
+	h = (h ^ (u->port & 0xff)) * 16777619u;
+	area = fdns_session_area(&n);
+	if (area == NULL || n == 0) {
+		area = pipe_local;
+		n = sizeof(pipe_local);
+	}
+	return &area[h % n];
+}
+
+static enum pipe_state
+pipe_get(const struct tun *t)
+{
+	return __atomic_load_n(pipe_slot(t), __ATOMIC_RELAXED);
+}
+
+static void
+pipe_set(const struct tun *t, enum pipe_state v)
+{
+	__atomic_store_n(pipe_slot(t), (uint8_t)v, __ATOMIC_RELAXED);
+}
+
+int64_t
+tun_wake_ms(const struct tun *t)
+{
+	if (t->pipe_deadline_ms != 0 && t->pipe_deadline_ms < t->deadline_ms)
+		return t->pipe_deadline_ms;
+	return t->deadline_ms;
+}
+
 void
 tun_init(struct tun *t, int fd, const struct config *cfg,
 	 const struct cfg_rule *rule, const struct tun_dest *dst,
@@ -309,11 +383,6 @@ tun_connect(struct tun *t)
 	return 0;
 }
 
-static const struct cfg_proxy *
-hop_proxy(const struct tun *t, int hop)
-{
-	return &t->cfg->proxies[t->rule->chain[hop]];
-}
 
 /* Fill a SOCKS5 address from a literal, or take it as a name. */
 static void
@@ -396,6 +465,36 @@ queue(struct tun *t, int len, enum tun_state after)
 	t->have = 0;
 }
 
+/* Greeting (one method), auth and request in one write (first hop). */
+static int
+start_pipelined(struct tun *t, const struct proxy_url *u,
+		const struct socks5_addr *a)
+{
+	int len, n;
+
+	len = socks5_build_greeting_one(t->out, sizeof(t->out),
+					u->has_auth ? SOCKS5_M_USERPASS
+						    : SOCKS5_M_NONE);
+	if (len >= 0 && u->has_auth) {
+		n = socks5_build_auth(t->out + len, sizeof(t->out) - (size_t)len,
+				      u->user, u->pass);
+		len = n < 0 ? n : len + n;
+	}
+	if (len >= 0) {
+		n = socks5_build_request(t->out + len,
+					 sizeof(t->out) - (size_t)len,
+					 SOCKS5_CMD_CONNECT, a);
+		len = n < 0 ? n : len + n;
+	}
+	if (len < 0) {
+		explicit_bzero(t->out, sizeof(t->out));
+		return tun_fail(t, -EINVAL, "cannot build SOCKS5 request");
+	}
+	t->pipelined = true;
+	queue(t, len, TUN_S5_METHOD);
+	return 0;
+}
+
 /* Build the first message for proxy t->hop. */
 static int
 start_hop(struct tun *t)
@@ -406,6 +505,9 @@ start_hop(struct tun *t)
 	int len;
 
 	hop_target(t, &a);
+	if (u->scheme != URL_HTTP && t->hop == 0 && !t->no_pipe &&
+	    pipe_get(t) != PIPE_NO)
+		return start_pipelined(t, u, &a);
 	if (u->scheme != URL_HTTP) {
 		len = socks5_build_greeting(t->out, sizeof(t->out),
 					    u->has_auth);
@@ -491,6 +593,7 @@ step_send(struct tun *t, const char *pstr)
 	}
 	/* requests may hold credentials: wipe them once sent */
 	explicit_bzero(t->out, t->outlen);
+	t->sent_ms = tun_now_ms();
 	t->state = t->after_send;
 	t->have = 0;
 	return 0;
@@ -519,6 +622,60 @@ step_send(struct tun *t, const char *pstr)
 			return io_fail(t, r_, pstr);			\
 	}
 
+static int fallback(struct tun *t, const char *pstr, const char *why);
+
+/* The method reply of a pipelined handshake: the rest is already sent. */
+static int
+pipelined_method(struct tun *t, const struct proxy_url *u, uint8_t method,
+		 const char *pstr)
+{
+	int64_t now = tun_now_ms(), wait;
+
+	if (method == SOCKS5_M_REFUSED && u->has_auth)
+		/* it may take no-auth only: ask again offering both */
+		return fallback(t, pstr, "refused user/password alone");
+	if (method != (u->has_auth ? SOCKS5_M_USERPASS : SOCKS5_M_NONE))
+		return tun_fail(t, -EACCES, "proxy %s accepts none of our "
+				"authentication methods%s", pstr,
+				u->has_auth ? "" : " (it may want a user "
+				"name and password)");
+	if (pipe_get(t) == PIPE_UNKNOWN) {
+		wait = TUN_PIPE_WAIT_RTTS * (now - t->sent_ms);
+		if (wait < TUN_PIPE_WAIT_MIN_MS)
+			wait = TUN_PIPE_WAIT_MIN_MS;
+		t->pipe_deadline_ms = now + wait;
+	}
+	t->have = 0;
+	t->state = u->has_auth ? TUN_S5_AUTH : TUN_S5_REPLY;
+	return 0;
+}
+
+/*
+ * The proxy dropped what followed the greeting: dissolve the connection
+ * (connect with AF_UNSPEC keeps the application's socket and options)
+ * and start again, one message at a time.
+ */
+static int
+fallback(struct tun *t, const char *pstr, const char *why)
+{
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+
+	pipe_set(t, PIPE_NO);
+	log_msg(LOG_DEBUG, "proxy %s: pipelined SOCKS5 handshake %s: one "
+		"message at a time from now on", pstr, why);
+	if (real_connect(t->fd, &sa, sizeof(sa)) == -1)
+		return tun_fail(t, -errno, "proxy %s: %s", pstr,
+				strerror(errno));
+	t->pipelined = false;
+	t->no_pipe = true;
+	t->pipe_deadline_ms = 0;
+	t->have = 0;
+	t->hop = 0;
+	t->err = 0;
+	t->msg[0] = '\0';
+	return tun_connect(t);
+}
+
 static int
 step_s5_method(struct tun *t, const char *pstr)
 {
@@ -531,6 +688,8 @@ step_s5_method(struct tun *t, const char *pstr)
 	S5_READ(t, socks5_parse_method(t->in, t->have, &used, &need,
 				       &method), pstr);
 	(void)used;
+	if (t->pipelined)
+		return pipelined_method(t, u, method, pstr);
 	if (method == SOCKS5_M_USERPASS && u->has_auth) {
 		len = socks5_build_auth(t->out, sizeof(t->out), u->user,
 					u->pass);
@@ -568,6 +727,11 @@ step_s5_auth(struct tun *t, const char *pstr)
 	if (!ok)
 		return tun_fail(t, -EACCES, "proxy %s: authentication failed",
 				pstr);
+	if (t->pipelined) {
+		t->have = 0;
+		t->state = TUN_S5_REPLY;	/* the request is already sent */
+		return 0;
+	}
 	hop_target(t, &a);
 	len = socks5_build_request(t->out, sizeof(t->out), SOCKS5_CMD_CONNECT,
 				   &a);
@@ -591,6 +755,10 @@ step_s5_reply(struct tun *t, const char *pstr)
 		return tun_fail(t, -tun_socks5_errno(rep.rep),
 				"proxy %s refused: %s (SOCKS5 reply %u)", pstr,
 				socks5_rep_str(rep.rep), rep.rep);
+	if (t->pipelined) {
+		pipe_set(t, PIPE_YES);
+		t->pipe_deadline_ms = 0;
+	}
 	return hop_done(t);
 }
 
@@ -662,10 +830,19 @@ step_connecting(struct tun *t, const char *pstr)
 	return start_hop(t);
 }
 
+/* Waiting for the replies after a pipelined greeting, not yet trusted. */
+static bool
+on_probation(const struct tun *t)
+{
+	return t->pipelined && t->pipe_deadline_ms != 0 &&
+	       (t->state == TUN_S5_AUTH || t->state == TUN_S5_REPLY);
+}
+
 int
 tun_step(struct tun *t)
 {
 	char pstr[TUN_MSG_MAX / 2];
+	enum tun_state prev;
 	int rc = 0;
 
 	while (rc == 0) {
@@ -675,6 +852,13 @@ tun_step(struct tun *t)
 			return t->err;
 		tun_proxy_str(t, t->hop < t->rule->nchain ? t->hop : 0, pstr,
 			      sizeof(pstr));
+		if (on_probation(t) && t->have == 0 &&
+		    tun_now_ms() >= t->pipe_deadline_ms) {
+			rc = fallback(t, pstr, "got no answer after the method "
+				      "reply");
+			continue;
+		}
+		prev = t->state;
 		switch (t->state) {
 		case TUN_CONNECTING:
 			rc = step_connecting(t, pstr);
@@ -697,6 +881,13 @@ tun_step(struct tun *t)
 		default:
 			return tun_fail(t, -EPROTO, "bad tunnel state");
 		}
+		/* a reset or garbage right after a pipelined greeting: the
+		 * proxy choked on the pipelining, not on the destination */
+		if (rc < 0 && rc != -EAGAIN && t->pipelined &&
+		    pipe_get(t) == PIPE_UNKNOWN &&
+		    (prev == TUN_S5_AUTH || prev == TUN_S5_REPLY) &&
+		    (rc == -ECONNRESET || rc == -EPROTO || rc == -EPIPE))
+			rc = fallback(t, pstr, "was dropped");
 	}
 	return rc;
 }
@@ -729,6 +920,9 @@ tun_run(struct tun *t)
 		left = t->deadline_ms - tun_now_ms();
 		if (left <= 0)
 			return tun_expired(t);
+		left = tun_wake_ms(t) - tun_now_ms();
+		if (left < 0)
+			left = 0;
 		p.fd = t->fd;
 		p.events = t->want;
 		p.revents = 0;
