@@ -756,6 +756,9 @@ step_s5_reply(struct tun *t, const char *pstr)
 				"proxy %s refused: %s (SOCKS5 reply %u)", pstr,
 				socks5_rep_str(rep.rep), rep.rep);
 	if (t->pipelined) {
+		if (pipe_get(t) != PIPE_YES)
+			log_msg(LOG_DEBUG, "proxy %s takes a pipelined SOCKS5 "
+				"handshake: one round trip", pstr);
 		pipe_set(t, PIPE_YES);
 		t->pipe_deadline_ms = 0;
 	}

@@ -82,6 +82,25 @@ test_greeting(void **state)
 	check_short_buffers(build_greeting_auth, NULL, sizeof(auth));
 }
 
+/* A pipelined handshake offers exactly one method (RFC 1928 §3). */
+static void
+test_greeting_one(void **state)
+{
+	static const uint8_t none[] = { 0x05, 0x01, 0x00 };
+	static const uint8_t userpass[] = { 0x05, 0x01, 0x02 };
+	uint8_t buf[8];
+
+	(void)state;
+	assert_int_equal(socks5_build_greeting_one(buf, sizeof(buf),
+						   SOCKS5_M_NONE), 3);
+	assert_memory_equal(buf, none, sizeof(none));
+	assert_int_equal(socks5_build_greeting_one(buf, sizeof(buf),
+						   SOCKS5_M_USERPASS), 3);
+	assert_memory_equal(buf, userpass, sizeof(userpass));
+	assert_int_equal(socks5_build_greeting_one(buf, 2, SOCKS5_M_NONE),
+			 -ENOSPC);
+}
+
 /* ---- RFC 1929 §2: VER ULEN UNAME PLEN PASSWD ---- */
 
 struct cred {
@@ -625,6 +644,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_greeting),
+		cmocka_unit_test(test_greeting_one),
 		cmocka_unit_test(test_auth_build),
 		cmocka_unit_test(test_request_build),
 		cmocka_unit_test(test_request_bad),
