@@ -5,6 +5,7 @@
  *   proxy NAME URL
  *   direct DEST...          block DEST...          via NAME[>NAME...] DEST...
  *   connect_timeout N[ms|s] strict on|off
+ *   fake_pool CIDR [CIDR]   (one IPv4 /1../30 and/or one IPv6 /8../126)
  * DEST: name | .suffix | *.glob | a.b.c.d[/n] | v6[/n] | any of these with
  *       :PORT or :LOW-HIGH (v6 with a port in brackets: [v6]:PORT,
  *       [v6/n]:PORT) | * | *:PORT
@@ -25,6 +26,7 @@
 #define CFG_CHAIN_MAX 8		/* proxies in one via chain */
 #define CFG_ERR_MAX 64		/* errors recorded; later ones only counted */
 #define CFG_TIMEOUT_DEFAULT_MS 10000
+#define CFG_POOL_MAX 128	/* fake_pool's CIDRs, as written */
 
 enum cfg_action {
 	CFG_DIRECT,	/* connect as the application asked */
@@ -76,6 +78,7 @@ struct config {
 	size_t nrules;
 	int connect_timeout_ms;		/* CFG_TIMEOUT_DEFAULT_MS if unset */
 	bool strict;			/* unmatched destinations are blocked */
+	char fake_pool[CFG_POOL_MAX];	/* "CIDR [CIDR]" or "": defaults */
 	char **errs;			/* "file:line: message", at most CFG_ERR_MAX */
 	size_t nerrs;			/* all errors, also those not recorded */
 };

@@ -227,6 +227,58 @@ bad:
 	cfg_err(p, "bad connect_timeout '%s' (use 1ms..600s)", s);
 }
 
+/*
+ * fake_pool CIDR [CIDR]: where fake addresses for remotely resolved names
+ * come from (fakedns.c): at most one IPv4 prefix (/1../30) and one IPv6
+ * prefix (/8../126).  Multicast would confuse programs that check it.
+ */
+static void
+cfg_fake_pool(struct cfg_parser *p)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	uint8_t a[16];
+	int fam, seen = 0;
+	size_t i;
+	size_t off = 0;
+	long n;
+
+	if (p->ntok < 2 || p->ntok > 3) {
+		cfg_err(p, "fake_pool: expected an IPv4 and/or an IPv6 prefix");
+		return;
+	}
+	for (i = 1; i < p->ntok; i++) {
+		if (strlen(p->tok[i]) >= sizeof(buf))
+			goto bad;
+		memcpy(buf, p->tok[i], strlen(p->tok[i]) + 1);
+		slash = strchr(buf, '/');
+		if (slash == NULL)
+			goto bad;
+		*slash = '\0';
+		n = strtol(slash + 1, &end, 10);
+		if (end == slash + 1 || *end != '\0')
+			goto bad;
+		if (inet_pton(AF_INET, buf, a) == 1)
+			fam = 1;
+		else if (inet_pton(AF_INET6, buf, a) == 1)
+			fam = 2;
+		else
+			goto bad;
+		if ((fam == 1 && (n < 1 || n > 30 || (a[0] & 0xf0) == 0xe0)) ||
+		    (fam == 2 && (n < 8 || n > 126 || a[0] == 0xff)) ||
+		    (seen & fam))
+			goto bad;
+		seen |= fam;
+		off += (size_t)snprintf(p->cfg->fake_pool + off,
+					sizeof(p->cfg->fake_pool) - off, "%s%s",
+					off ? " " : "", p->tok[i]);
+	}
+	return;
+bad:
+	p->cfg->fake_pool[0] = '\0';
+	cfg_err(p, "bad fake_pool '%.64s' (want one IPv4 /1../30 and/or one "
+		"IPv6 /8../126 prefix, not multicast)", p->tok[i]);
+}
+
 /* "unknown proxy 'x' (defined: a, b)": the list is cut to fit. */
 static void
 cfg_err_unknown_proxy(struct cfg_parser *p, const char *name, size_t len)
@@ -662,6 +714,8 @@ cfg_statement(struct cfg_parser *p, int pass, struct cfg_caps *caps)
 				"like 5s or 500ms");
 		else
 			cfg_timeout(p);
+	} else if (strcmp(kw, "fake_pool") == 0) {
+		cfg_fake_pool(p);
 	} else if (strcmp(kw, "strict") == 0) {
 		if (p->ntok == 2 && strcmp(p->tok[1], "on") == 0)
 			p->cfg->strict = true;

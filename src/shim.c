@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 
+#include "fakedns.h"
 #include "log.h"
 
 #define SHIM_PROXY_MAX CFG_CHAIN_MAX
@@ -139,6 +140,9 @@ shim_load(void)
 			state.broken = true;
 		}
 	}
+	/* the rule file's pool; SHIM_FAKE_POOL, read later, overrides it */
+	if (cfg != NULL && cfg->fake_pool[0] != '\0')
+		fdns_set_pools(cfg->fake_pool);
 	state.cfg = cfg;
 	state.timeout_ms = cfg != NULL ? cfg->connect_timeout_ms
 				       : CFG_TIMEOUT_DEFAULT_MS;

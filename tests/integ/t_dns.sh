@@ -310,3 +310,28 @@ tc_dns_node() {
 	dnsq_lacks "$DNS_WORLD"
 	local_saw "$lm" "$C4"
 }
+
+# fake_pool bounds the table: a /28 holds 14 names; the 15th new name
+# fails with EAI_AGAIN and one log line, and the earlier ones keep working.
+tcase dns_fake_pool_full
+tc_dns_fake_pool_full() {
+	conf pool.conf <<-EOC
+	fake_pool 198.18.7.0/28
+	proxy p socks5h://$P4:1080
+	via p *
+	EOC
+	run pw -c pool.conf "$PY" -c '
+import socket
+for i in range(1, 16):
+    try:
+        a = socket.getaddrinfo("n%d.world.test" % i, 80, socket.AF_INET)[0][4][0]
+        print("name", i, a)
+    except socket.gaierror as e:
+        print("name", i, "error", e.errno)
+'
+	expect_rc 0
+	expect_out_re "^name 1 198\.18\.7\.[0-9]+$"
+	expect_out_re "^name 14 198\.18\.7\.[0-9]+$"
+	expect_out_has "name 15 error $("$PY" -c 'import socket; print(socket.EAI_AGAIN)')"
+	expect_err_re "fake address table full"
+}

@@ -436,6 +436,46 @@ test_cfg_cli_proxies(void **state)
 }
 
 static void
+test_cfg_fake_pool(void **state)
+{
+	static const struct {
+		const char *text, *pool, *err;
+	} cases[] = {
+		{ "fake_pool 198.18.7.0/28\n", "198.18.7.0/28", NULL },
+		{ "fake_pool 240.0.0.0/4 fd00:1::/64\n",
+		  "240.0.0.0/4 fd00:1::/64", NULL },
+		{ "fake_pool 224.0.0.0/4\n", "",
+		  "shim.conf:1: bad fake_pool '224.0.0.0/4' (want one IPv4 "
+		  "/1../30 and/or one IPv6 /8../126 prefix, not multicast)" },
+		{ "fake_pool 10.0.0.0/8 11.0.0.0/8\n", "",
+		  "shim.conf:1: bad fake_pool '11.0.0.0/8' (want one IPv4 "
+		  "/1../30 and/or one IPv6 /8../126 prefix, not multicast)" },
+		{ "fake_pool 10.0.0.0/31\n", "",
+		  "shim.conf:1: bad fake_pool '10.0.0.0/31' (want one IPv4 "
+		  "/1../30 and/or one IPv6 /8../126 prefix, not multicast)" },
+		{ "fake_pool\n", "", "shim.conf:1: fake_pool: expected an "
+		  "IPv4 and/or an IPv6 prefix" },
+	};
+	struct config *cfg;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cfg = cfg_parse("shim.conf", cases[i].text,
+				strlen(cases[i].text));
+		assert_non_null(cfg);
+		assert_string_equal(cfg->fake_pool, cases[i].pool);
+		if (cases[i].err == NULL) {
+			assert_int_equal(cfg->nerrs, 0);
+		} else {
+			assert_int_equal(cfg->nerrs, 1);
+			assert_string_equal(cfg->errs[0], cases[i].err);
+		}
+		cfg_free(cfg);
+	}
+}
+
+static void
 test_cfg_load(void **state)
 {
 	char path[] = "/tmp/test_config_XXXXXX";
@@ -479,6 +519,7 @@ main(void)
 		cmocka_unit_test(test_cfg_many_errors),
 		cmocka_unit_test(test_cfg_chains),
 		cmocka_unit_test(test_cfg_cli_proxies),
+		cmocka_unit_test(test_cfg_fake_pool),
 		cmocka_unit_test(test_cfg_load),
 	};
 
