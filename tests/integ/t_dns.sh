@@ -326,11 +326,16 @@ for i in range(1, 16):
     try:
         a = socket.getaddrinfo("n%d.world.test" % i, 80, socket.AF_INET)[0][4][0]
         print("name", i, a)
+        if i == 1:
+            print("reverse", socket.getnameinfo((a, 80), 0)[0],
+                  socket.gethostbyaddr(a)[0])
     except socket.gaierror as e:
         print("name", i, "error", e.errno)
 '
 	expect_rc 0
 	expect_out_re "^name 1 198\.18\.7\.[0-9]+$"
+	# a fake address answers reverse lookups with its name
+	expect_out_has "reverse n1.world.test n1.world.test"
 	expect_out_re "^name 14 198\.18\.7\.[0-9]+$"
 	expect_out_has "name 15 error $("$PY" -c 'import socket; print(socket.EAI_AGAIN)')"
 	expect_err_re "fake address table full"
