@@ -17,6 +17,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addrinfo.h"
@@ -235,6 +236,32 @@ out:
 	return rc;
 }
 
+/*
+ * "localhost" and names under ".localhost" that no rule names go direct
+ * by the loopback default: glibc answers those from /etc/hosts itself, so
+ * it keeps answering them, at its own cost (the commonest lookup of all).
+ * Only for a numeric or absent service: a rule could name a port.
+ */
+static bool
+loopback_default(const char *node, const char *service)
+{
+	const struct shim *sh;
+	struct decision d;
+	unsigned long port = 0;
+	char *end;
+
+	if (service != NULL) {
+		port = strtoul(service, &end, 10);
+		if (*service == '\0' || *end != '\0' || port > 65535)
+			return false;
+	}
+	sh = shim_get();
+	if (sh->rules == NULL)
+		return false;
+	rules_decide_name(sh->rules, node, (uint16_t)port, &d);
+	return d.loopback && d.rule == NULL && d.action == CFG_DIRECT;
+}
+
 HOOK int
 getaddrinfo(const char *node, const char *service,
 	     const struct addrinfo *hints, struct addrinfo **res)
@@ -250,8 +277,13 @@ getaddrinfo(const char *node, const char *service,
 	if (hints != NULL && (hints->ai_flags & AI_NUMERICHOST))
 		return real_getaddrinfo(node, service, hints, res);
 	saved = errno;
-	if (!maybe_numeric(node))
+	if (!maybe_numeric(node)) {
+		if (loopback_default(node, service)) {
+			errno = saved;
+			return real_getaddrinfo(node, service, hints, res);
+		}
 		goto name;
+	}
 	/* literals exactly as glibc parses them (127.1, fe80::1%eth0):
 	 * never a query; connect() decides by address */
 	if (hints != NULL)
