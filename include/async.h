@@ -39,4 +39,10 @@ void async_forget(int fd);
 /* True if fd is one of the helper's own fds (protect from close/dup2). */
 bool async_internal_fd(int fd);
 
+/*
+ * The application is about to dup2/dup3 onto fd: if it is one of ours,
+ * move ours to another number first (F_DUPFD_CLOEXEC).  0 or -errno.
+ */
+int async_move_internal(int fd);
+
 #endif

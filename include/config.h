@@ -6,6 +6,8 @@
  *   direct DEST...          block DEST...          via NAME[>NAME...] DEST...
  *   connect_timeout N[ms|s] strict on|off
  *   fake_pool CIDR [CIDR]   (one IPv4 /1../30 and/or one IPv6 /8../126)
+ *   allow_exec PATH...      (absolute paths: executables strict mode lets
+ *                            run although the shim cannot follow them)
  * DEST: name | .suffix | *.glob | a.b.c.d[/n] | v6[/n] | any of these with
  *       :PORT or :LOW-HIGH (v6 with a port in brackets: [v6]:PORT,
  *       [v6/n]:PORT) | * | *:PORT
@@ -70,6 +72,11 @@ struct cfg_proxy {
 	int line;
 };
 
+struct cfg_allow {
+	char *path;			/* absolute, as written */
+	int line;
+};
+
 struct config {
 	char *file;			/* name used in messages */
 	struct cfg_proxy *proxies;
@@ -79,6 +86,8 @@ struct config {
 	int connect_timeout_ms;		/* CFG_TIMEOUT_DEFAULT_MS if unset */
 	bool strict;			/* unmatched destinations are blocked */
 	char fake_pool[CFG_POOL_MAX];	/* "CIDR [CIDR]" or "": defaults */
+	struct cfg_allow *allow_exec;	/* allow_exec paths, in file order */
+	size_t nallow_exec;
 	char **errs;			/* "file:line: message", at most CFG_ERR_MAX */
 	size_t nerrs;			/* all errors, also those not recorded */
 };

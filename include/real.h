@@ -78,6 +78,15 @@
 			char *const e[]), (p, a, e))			\
 	X(int, fexecve, (int fd, char *const a[], char *const e[]),	\
 	  (fd, a, e))							\
+	X(int, execvpe, (const char *f, char *const a[],		\
+			 char *const e[]), (f, a, e))			\
+	X(int, execveat, (int d, const char *p, char *const a[],	\
+			  char *const e[], int fl), (d, p, a, e, fl))	\
+	X(int, close_range, (unsigned int lo, unsigned int hi, int fl),	\
+	  (lo, hi, fl))							\
+	/* variadic in libc; every argument is passed in a register */	\
+	X(long, syscall, (long n, long a, long b, long c, long d,	\
+			  long e, long f), (n, a, b, c, d, e, f))	\
 	X(int, posix_spawn, (pid_t *pid, const char *p,			\
 			     const posix_spawn_file_actions_t *fa,	\
 			     const posix_spawnattr_t *at,		\

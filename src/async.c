@@ -10,12 +10,14 @@
 #include "async.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "fdtab.h"
@@ -140,7 +142,10 @@ helper(void *arg)
 
 	(void)arg;
 	for (;;) {
-		n = epoll_wait(epfd, ev, 64, wait_ms);
+		n = epoll_wait(__atomic_load_n(&epfd, __ATOMIC_ACQUIRE), ev, 64,
+			       wait_ms);
+		if (n == -1 && errno != EINTR)
+			real_poll(NULL, 0, 100);  /* epfd being moved: retry */
 		pthread_mutex_lock(&mu);
 		for (i = 0; i < n; i++)
 			step(ev[i].data.fd);
@@ -148,6 +153,30 @@ helper(void *arg)
 		pthread_mutex_unlock(&mu);
 	}
 	return NULL;
+}
+
+/*
+ * Our fd goes high, out of the range where programs expect their own
+ * numbers (shells' "exec 5>file", daemons' dup2 onto 0..2 and 3..N).
+ * Returns the new fd (fd itself closed) or fd when it cannot move.
+ */
+static int
+high_fd(int fd)
+{
+	struct rlimit rl;
+	long lo = 1000;
+	int n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (long)rl.rlim_cur - (long)rl.rlim_cur / 8 < lo)
+		lo = (long)rl.rlim_cur - (long)rl.rlim_cur / 8;
+	if (lo <= fd)
+		return fd;
+	n = fcntl(fd, F_DUPFD_CLOEXEC, (int)lo);
+	if (n == -1)
+		return fd;
+	real_close(fd);
+	return n;
 }
 
 /* With mu held: the epoll set and the thread, created on first use. */
@@ -162,9 +191,10 @@ start_helper(void)
 	if (running)
 		return 0;
 	if (epfd == -1) {
-		epfd = epoll_create1(EPOLL_CLOEXEC);
-		if (epfd == -1)
+		rc = epoll_create1(EPOLL_CLOEXEC);
+		if (rc == -1)
 			return -errno;
+		__atomic_store_n(&epfd, high_fd(rc), __ATOMIC_RELEASE);
 	}
 	/* The helper takes no signal: they are the application's. */
 	sigfillset(&all);
@@ -269,6 +299,30 @@ async_forget(int fd)
 	/* under mu, so the helper never looks at a freed entry */
 	fdtab_clear(fd);
 	pthread_mutex_unlock(&mu);
+}
+
+int
+async_move_internal(int fd)
+{
+	int n, rc = 0, saved = errno;
+
+	if (!async_internal_fd(fd))
+		return 0;
+	pthread_mutex_lock(&mu);
+	if (fd == epfd) {
+		n = fcntl(epfd, F_DUPFD_CLOEXEC, epfd + 1);
+		if (n == -1) {
+			rc = -errno;
+		} else {
+			/* the helper may sit in epoll_wait on the old number:
+			 * it holds the file, and reloads epfd next round */
+			__atomic_store_n(&epfd, n, __ATOMIC_RELEASE);
+			real_close(fd);
+		}
+	}
+	pthread_mutex_unlock(&mu);
+	errno = saved;
+	return rc;
 }
 
 bool

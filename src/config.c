@@ -685,6 +685,38 @@ struct cfg_caps {
 	size_t rules;
 };
 
+/* allow_exec PATH...: each an absolute path. */
+static void
+cfg_allow_exec(struct cfg_parser *p)
+{
+	struct config *cfg = p->cfg;
+	struct cfg_allow *n;
+	size_t i;
+
+	if (p->ntok < 2)
+		cfg_err(p, "allow_exec: expected one or more absolute paths");
+	for (i = 1; i < p->ntok; i++) {
+		if (p->tok[i][0] != '/') {
+			cfg_err(p, "allow_exec: '%.64s' is not an absolute path",
+				p->tok[i]);
+			continue;
+		}
+		n = reallocarray(cfg->allow_exec, cfg->nallow_exec + 1,
+				 sizeof(*n));
+		if (n == NULL) {
+			p->oom = true;
+			return;
+		}
+		cfg->allow_exec = n;
+		n[cfg->nallow_exec].path = strdup(p->tok[i]);
+		if (n[cfg->nallow_exec].path == NULL) {
+			p->oom = true;
+			return;
+		}
+		n[cfg->nallow_exec++].line = p->line;
+	}
+}
+
 /* One statement (p->tok); pass 1 handles proxies, pass 2 the rest. */
 static void
 cfg_statement(struct cfg_parser *p, int pass, struct cfg_caps *caps)
@@ -716,6 +748,8 @@ cfg_statement(struct cfg_parser *p, int pass, struct cfg_caps *caps)
 			cfg_timeout(p);
 	} else if (strcmp(kw, "fake_pool") == 0) {
 		cfg_fake_pool(p);
+	} else if (strcmp(kw, "allow_exec") == 0) {
+		cfg_allow_exec(p);
 	} else if (strcmp(kw, "strict") == 0) {
 		if (p->ntok == 2 && strcmp(p->tok[1], "on") == 0)
 			p->cfg->strict = true;
@@ -956,6 +990,9 @@ cfg_free(struct config *cfg)
 		free(cfg->rules[i].text);
 	}
 	free(cfg->rules);
+	for (i = 0; i < cfg->nallow_exec; i++)
+		free(cfg->allow_exec[i].path);
+	free(cfg->allow_exec);
 	for (i = 0; cfg->errs != NULL && i < CFG_ERR_MAX; i++)
 		free(cfg->errs[i]);
 	free(cfg->errs);

@@ -156,10 +156,45 @@ recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa,
 	return real_recvfrom(fd, buf, n, flags, sa, len);
 }
 
+/*
+ * TCP Fast Open: sendto/sendmsg with MSG_FASTOPEN is connect + send in
+ * one call.  A destination the rules route (via or block) becomes
+ * connect() through the shim, then a plain send of the data, so the data
+ * reaches the destination through the tunnel and never the proxy's
+ * handshake.  True when the rules route the destination (via or block);
+ * a direct one keeps the kernel's Fast Open.
+ */
+static int
+fastopen(int fd, int flags, const struct sockaddr *sa, socklen_t len)
+{
+	struct tun_dest d;
+	struct decision dec;
+	int type = 0, saved = errno;
+	socklen_t tl = sizeof(type);
+
+	if (!(flags & MSG_FASTOPEN) || sa == NULL || shim_internal() ||
+	    fdtab_get(fd) != NULL || !route_dest(sa, len, &d))
+		return 0;
+	if (real_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == -1 ||
+	    type != SOCK_STREAM) {
+		errno = saved;
+		return 0;
+	}
+	route_decide(shim_get(), &d, &dec);
+	errno = saved;
+	return dec.action != CFG_DIRECT;
+}
+
 HOOK ssize_t
 sendto(int fd, const void *buf, size_t n, int flags,
        const struct sockaddr *sa, socklen_t len)
 {
+	if (__builtin_expect(flags & MSG_FASTOPEN, 0) &&
+	    fastopen(fd, flags, sa, len)) {
+		if (route_connect(fd, sa, len) == -1)
+			return -1;	/* EINPROGRESS too, as TFO would */
+		return real_send(fd, buf, n, flags & ~MSG_FASTOPEN);
+	}
 	WAIT_READY(fd);
 	return real_sendto(fd, buf, n, flags, sa, len);
 }
@@ -174,6 +209,17 @@ recvmsg(int fd, struct msghdr *m, int flags)
 HOOK ssize_t
 sendmsg(int fd, const struct msghdr *m, int flags)
 {
+	struct msghdr copy;
+
+	if (__builtin_expect(flags & MSG_FASTOPEN, 0) && m != NULL &&
+	    fastopen(fd, flags, m->msg_name, m->msg_namelen)) {
+		if (route_connect(fd, m->msg_name, m->msg_namelen) == -1)
+			return -1;
+		copy = *m;
+		copy.msg_name = NULL;
+		copy.msg_namelen = 0;
+		return real_sendmsg(fd, &copy, flags & ~MSG_FASTOPEN);
+	}
 	WAIT_READY(fd);
 	return real_sendmsg(fd, m, flags);
 }
@@ -197,8 +243,10 @@ dup2(int oldfd, int newfd)
 {
 	int rc, saved;
 
-	if (oldfd != newfd && __atomic_load_n(&async_used, __ATOMIC_RELAXED))
+	if (oldfd != newfd && __atomic_load_n(&async_used, __ATOMIC_RELAXED)) {
+		async_move_internal(newfd);	/* ours goes elsewhere */
 		async_forget(newfd);
+	}
 	rc = real_dup2(oldfd, newfd);
 	if (rc >= 0 && oldfd != newfd) {
 		saved = errno;
@@ -213,8 +261,10 @@ dup3(int oldfd, int newfd, int flags)
 {
 	int rc, saved;
 
-	if (__atomic_load_n(&async_used, __ATOMIC_RELAXED))
+	if (oldfd != newfd && __atomic_load_n(&async_used, __ATOMIC_RELAXED)) {
+		async_move_internal(newfd);
 		async_forget(newfd);
+	}
 	rc = real_dup3(oldfd, newfd, flags);
 	if (rc >= 0) {
 		saved = errno;

@@ -1,0 +1,272 @@
+/*
+ * execcheck.c - can the shim follow a program into exec?
+ *
+ * exec_parse judges a file's first bytes (pure: ELF headers and "#!"
+ * lines are decoded field by field, every read bounds-checked).  The
+ * exec_check_* functions read the file and add what the inode says:
+ * setuid/setgid bits that would change the user, and file capabilities.
+ * The loader ignores LD_PRELOAD (from anywhere but the system directories)
+ * in all of those, and never runs at all for a static executable.
+ */
+#include "execcheck.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#define ELF_PT_INTERP 3		/* ELF gABI, program header p_type */
+#define ELF_ET_EXEC 2
+#define ELF_ET_DYN 3
+#define EXEC_READ_MAX (1u << 20)	/* program headers further in: give up */
+
+/* An unsigned field of `size` bytes at p[off], in the file's byte order. */
+static bool
+field(const uint8_t *p, size_t len, size_t off, size_t size, bool le,
+      uint64_t *v)
+{
+	size_t i;
+
+	if (off > len || size > len - off)
+		return false;
+	*v = 0;
+	for (i = 0; i < size; i++) {
+		size_t k = le ? size - 1 - i : i;
+
+		*v = (*v << 8) | p[off + k];
+	}
+	return true;
+}
+
+/*
+ * "#!" then optional blanks, then the interpreter up to a blank or the
+ * end of the line (Linux fs/binfmt_script.c).  Bytes past the first line
+ * or past EXEC_INTERP_MAX are not looked at.
+ */
+static void
+parse_script(const uint8_t *p, size_t len, struct exec_image *img)
+{
+	size_t i = 2, n = 0;
+
+	if (len > EXEC_INTERP_MAX)
+		len = EXEC_INTERP_MAX;
+	while (i < len && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	while (i < len && p[i] != ' ' && p[i] != '\t' && p[i] != '\n' &&
+	       p[i] != '\0' && n < sizeof(img->interp) - 1)
+		img->interp[n++] = (char)p[i++];
+	img->interp[n] = '\0';
+	img->kind = n > 0 ? EXEC_SCRIPT : EXEC_OTHER;
+}
+
+/*
+ *  ELF header (gABI)             ELF32   ELF64
+ *   e_ident[16]: 7f 'E' 'L' 'F' class(1|2) data(1 LE|2 BE) ...
+ *   e_type                       16/2    16/2
+ *   e_phoff                      28/4    32/8
+ *   e_phentsize                  42/2    54/2
+ *   e_phnum                      44/2    56/2
+ *  each program header starts with p_type (4 bytes).
+ */
+int
+exec_parse(const uint8_t *p, size_t len, size_t *need,
+	   struct exec_image *img)
+{
+	uint64_t type, phoff, phent, phnum, ptype, i;
+	bool le, is64;
+	size_t end;
+
+	memset(img, 0, sizeof(*img));
+	img->kind = EXEC_OTHER;
+	if (len == 0)
+		return PARSE_ERR;
+	if (len >= 2 && p[0] == '#' && p[1] == '!') {
+		parse_script(p, len, img);
+		return PARSE_OK;
+	}
+	if (len < 16 || memcmp(p, "\177ELF", 4) != 0 ||
+	    (p[4] != 1 && p[4] != 2) || (p[5] != 1 && p[5] != 2))
+		return PARSE_OK;
+	is64 = p[4] == 2;
+	le = p[5] == 1;
+	if (!field(p, len, 16, 2, le, &type) ||
+	    !field(p, len, is64 ? 32 : 28, is64 ? 8 : 4, le, &phoff) ||
+	    !field(p, len, is64 ? 54 : 42, 2, le, &phent) ||
+	    !field(p, len, is64 ? 56 : 44, 2, le, &phnum))
+		return PARSE_OK;	/* a truncated header: not runnable */
+	if ((type != ELF_ET_EXEC && type != ELF_ET_DYN) ||
+	    phent != (is64 ? 56u : 32u) || phnum == 0 ||
+	    phnum > EXEC_PHNUM_MAX || phoff > EXEC_READ_MAX)
+		return PARSE_OK;
+	end = (size_t)(phoff + phent * phnum);
+	if (end > len) {
+		*need = end - len;
+		return PARSE_MORE;
+	}
+	img->kind = EXEC_ELF_STATIC;
+	for (i = 0; i < phnum; i++) {
+		if (!field(p, len, (size_t)(phoff + i * phent), 4, le, &ptype))
+			break;
+		if (ptype == ELF_PT_INTERP) {
+			img->kind = EXEC_ELF_DYNAMIC;
+			break;
+		}
+	}
+	return PARSE_OK;
+}
+
+const char *
+exec_why_str(enum exec_why w)
+{
+	switch (w) {
+	case EXEC_FOLLOWS:
+		return "";
+	case EXEC_WHY_STATIC:
+		return "statically linked";
+	case EXEC_WHY_SETUID:
+		return "setuid";
+	case EXEC_WHY_SETGID:
+		return "setgid";
+	case EXEC_WHY_FCAPS:
+		return "file capabilities";
+	case EXEC_WHY_INTERP:
+		return "its interpreter cannot be followed";
+	}
+	return "?";
+}
+
+/* Would exec change the user or group, or raise capabilities? */
+static int
+privileges(int fd, const struct stat *st)
+{
+	struct statvfs vfs;
+	ssize_t n;
+
+	if (fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOSUID))
+		return EXEC_FOLLOWS;
+	if ((st->st_mode & S_ISUID) && st->st_uid != getuid())
+		return EXEC_WHY_SETUID;
+	/* setgid without group execute means mandatory locking */
+	if ((st->st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) &&
+	    st->st_gid != getgid())
+		return EXEC_WHY_SETGID;
+	n = fgetxattr(fd, "security.capability", NULL, 0);
+	if (n > 0)
+		return EXEC_WHY_FCAPS;
+	return EXEC_FOLLOWS;
+}
+
+/* Read the file's head (and its program headers) and judge it. */
+static int
+judge(int fd, struct exec_image *img)
+{
+	uint8_t head[EXEC_HEAD_MAX], *big;
+	size_t need = 0, want;
+	ssize_t r;
+	int rc;
+
+	r = pread(fd, head, sizeof(head), 0);
+	if (r == -1)
+		return -errno;
+	rc = exec_parse(head, (size_t)r, &need, img);
+	if (rc != PARSE_MORE || (size_t)r < sizeof(head))
+		return 0;	/* short file: all of it was judged */
+	want = (size_t)r + need;
+	big = want <= EXEC_READ_MAX ? malloc(want) : NULL;
+	if (big == NULL)
+		return 0;	/* EXEC_OTHER: let the kernel judge */
+	r = pread(fd, big, want, 0);
+	if (r > 0)
+		rc = exec_parse(big, (size_t)r, &need, img);
+	if (rc != PARSE_OK)
+		img->kind = EXEC_OTHER;
+	free(big);
+	return 0;
+}
+
+static int check_path(const char *path, char *interp, size_t n, int depth);
+
+static int
+check_fd(int fd, char *interp, size_t n, int depth)
+{
+	struct exec_image img;
+	struct stat st;
+	char proc[64];
+	int rc, fd2;
+
+	if (fstat(fd, &st) == -1)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return EXEC_FOLLOWS;	/* exec fails with EACCES anyway */
+	rc = judge(fd, &img);
+	if (rc == -EBADF) {
+		/* an O_PATH fd (fexecve allows it): read it through /proc */
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		fd2 = open(proc, O_RDONLY | O_CLOEXEC);
+		if (fd2 == -1)
+			return -errno;
+		rc = check_fd(fd2, interp, n, depth);
+		close(fd2);
+		return rc;
+	}
+	if (rc < 0)
+		return rc;
+	if (img.kind == EXEC_SCRIPT) {
+		/* the kernel ignores setuid bits on scripts */
+		if (depth >= EXEC_SCRIPT_DEPTH)
+			return EXEC_FOLLOWS;	/* ELOOP from the kernel */
+		rc = check_path(img.interp, interp, n, depth + 1);
+		if (rc > 0 && rc != EXEC_WHY_INTERP && n > 0)
+			snprintf(interp, n, "%s", img.interp);
+		return rc > 0 ? EXEC_WHY_INTERP : rc;
+	}
+	rc = privileges(fd, &st);
+	if (rc != EXEC_FOLLOWS)
+		return rc;
+	return img.kind == EXEC_ELF_STATIC ? EXEC_WHY_STATIC : EXEC_FOLLOWS;
+}
+
+static int
+check_path(const char *path, char *interp, size_t n, int depth)
+{
+	struct stat st;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1 && errno == EACCES) {
+		/* execute-only (sudo is often 4711): the inode still tells */
+		fd = open(path, O_PATH | O_CLOEXEC);
+		if (fd == -1)
+			return -EACCES;
+		rc = fstat(fd, &st) == 0 ? privileges(fd, &st) : -errno;
+		close(fd);
+		return rc == EXEC_FOLLOWS ? -EACCES : rc;
+	}
+	if (fd == -1)
+		return -errno;
+	rc = check_fd(fd, interp, n, depth);
+	close(fd);
+	return rc;
+}
+
+int
+exec_check_fd(int fd, char *interp, size_t n)
+{
+	if (n > 0)
+		interp[0] = '\0';
+	return check_fd(fd, interp, n, 0);
+}
+
+int
+exec_check_path(const char *path, char *interp, size_t n)
+{
+	if (n > 0)
+		interp[0] = '\0';
+	return check_path(path, interp, n, 0);
+}

@@ -1,0 +1,115 @@
+/*
+ * hooks_syscall.c - calls that reach the kernel without the usual libc
+ * wrappers: syscall(SYS_connect, ...) and friends, and close_range(),
+ * which would close the library's own fds along with the program's.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "async.h"
+#include "fdtab.h"
+#include "real.h"
+
+#define HOOK __attribute__((visibility("default")))
+#define FD_SCAN_MAX (1L << 20)	/* fdtab's range */
+
+/*
+ * libc's syscall() takes six register arguments whatever the call; read
+ * them the same way and hand the socket calls the shim routes to their
+ * hooks (which keep libc's return and errno convention, as syscall()
+ * does).  Everything else goes to the real syscall() unchanged.
+ */
+HOOK long
+syscall(long n, ...)
+{
+	va_list ap;
+	long a[6];
+	int i;
+
+	va_start(ap, n);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	switch (n) {
+	case SYS_connect:
+		return connect((int)a[0], (const struct sockaddr *)a[1],
+			       (socklen_t)a[2]);
+	case SYS_sendto:
+		return sendto((int)a[0], (const void *)a[1], (size_t)a[2],
+			      (int)a[3], (const struct sockaddr *)a[4],
+			      (socklen_t)a[5]);
+	case SYS_sendmsg:
+		return sendmsg((int)a[0], (const struct msghdr *)a[1],
+			       (int)a[2]);
+	case SYS_close:
+		return close((int)a[0]);
+	case SYS_close_range:
+		return close_range((unsigned int)a[0], (unsigned int)a[1],
+				   (int)a[2]);
+	case SYS_dup3:
+		return dup3((int)a[0], (int)a[1], (int)a[2]);
+	case SYS_dup2:
+		return dup2((int)a[0], (int)a[1]);
+	}
+	return real_syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/* Forget the fd-table state of every fd in lo..hi that was closed. */
+static void
+forget_range(unsigned int lo, unsigned int hi)
+{
+	struct rlimit rl;
+	long end = FD_SCAN_MAX, fd;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (long)rl.rlim_cur < end)
+		end = (long)rl.rlim_cur;
+	if ((long)hi < end)
+		end = (long)hi + 1;
+	for (fd = lo; fd < end; fd++) {
+		if (fdtab_get((int)fd) == NULL)
+			continue;
+		if (__atomic_load_n(&async_used, __ATOMIC_RELAXED))
+			async_forget((int)fd);
+		else
+			fdtab_clear((int)fd);
+	}
+}
+
+/*
+ * close_range(3, ~0U, 0) is how daemons and spawners close "everything
+ * else": it must not take the helper's epoll fd with it.  The range is
+ * split around ours.  CLOSE_RANGE_CLOEXEC only marks fds, ours already are.
+ */
+HOOK int
+close_range(unsigned int lo, unsigned int hi, int flags)
+{
+	unsigned int fd, start = lo;
+	int rc = 0, saved;
+
+	if (lo > hi || (flags & CLOSE_RANGE_CLOEXEC))
+		return real_close_range(lo, hi, flags);
+	/* the helper owns at most one fd: split at it */
+	for (fd = lo; fd <= hi && fd < (unsigned int)FD_SCAN_MAX; fd++) {
+		if (!async_internal_fd((int)fd))
+			continue;
+		if (fd > start)
+			rc = real_close_range(start, fd - 1, flags);
+		if (rc == -1)
+			return -1;
+		start = fd + 1;
+		break;
+	}
+	if (start <= hi)
+		rc = real_close_range(start, hi, flags);
+	if (rc == 0) {
+		saved = errno;
+		forget_range(lo, hi);
+		errno = saved;
+	}
+	return rc;
+}
