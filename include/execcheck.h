@@ -15,9 +15,11 @@
 #ifndef PROXYWRAP_EXECCHECK_H
 #define PROXYWRAP_EXECCHECK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "parse.h"
 
 #define EXEC_HEAD_MAX 4096	/* bytes of a file read to judge it */
@@ -69,6 +71,31 @@ int exec_check_fd(int fd, char *interp, size_t n);
 
 /* The same for a path (relative to the current directory). */
 int exec_check_path(const char *path, char *interp, size_t n);
+
+/*
+ * The policy for a program judged `why` (> 0) by exec_check_*: allowed
+ * when an allow_exec statement names `shown` or its real path (or, for
+ * EXEC_WHY_INTERP, the interpreter); otherwise refused when strict.
+ * Writes the one log line (without "proxywrap: ") to msg.  Returns 0 to
+ * let it run, -EACCES to refuse.
+ */
+int exec_verdict(const struct config *cfg, bool strict, const char *shown,
+		 int why, const char *interp, char *msg, size_t n);
+
+/*
+ * execvp's search: the file that PATH (pathvar, NULL for the default)
+ * would run, written to buf; a name with '/' is used as is.  False if
+ * nothing executable is found.
+ */
+bool exec_search(const char *file, const char *pathvar, char *buf, size_t n);
+
+/*
+ * proxywrap's check of the command it starts: 0 (go on; a warning may be
+ * in msg) or -EACCES (refused; the reason is in msg).  msg[0] is '\0'
+ * when there is nothing to say.
+ */
+int exec_check_cmd(const struct config *cfg, bool strict, const char *file,
+		   char *msg, size_t n);
 
 /*
  * Library side (hooks_exec.c): remember LD_PRELOAD and the SHIM_*

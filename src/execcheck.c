@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,4 +270,99 @@ exec_check_path(const char *path, char *interp, size_t n)
 	if (n > 0)
 		interp[0] = '\0';
 	return check_path(path, interp, n, 0);
+}
+
+/* allow_exec: the path as exec'd, or its real path, names it. */
+static const struct cfg_allow *
+allowed(const struct config *cfg, const char *path)
+{
+	char real[PATH_MAX];
+	bool have_real;
+	size_t i;
+
+	if (cfg == NULL || path == NULL || cfg->nallow_exec == 0)
+		return NULL;
+	have_real = realpath(path, real) != NULL;
+	for (i = 0; i < cfg->nallow_exec; i++)
+		if (strcmp(cfg->allow_exec[i].path, path) == 0 ||
+		    (have_real && strcmp(cfg->allow_exec[i].path, real) == 0))
+			return &cfg->allow_exec[i];
+	return NULL;
+}
+
+int
+exec_verdict(const struct config *cfg, bool strict, const char *shown,
+	     int why, const char *interp, char *msg, size_t n)
+{
+	const struct cfg_allow *a;
+	char what[EXEC_INTERP_MAX + 64];
+
+	if (why == EXEC_WHY_INTERP)
+		snprintf(what, sizeof(what), "interpreter %s cannot be followed",
+			 interp);
+	else
+		snprintf(what, sizeof(what), "%s", exec_why_str(why));
+	a = allowed(cfg, shown);
+	if (a == NULL && why == EXEC_WHY_INTERP)
+		a = allowed(cfg, interp);
+	if (a != NULL) {
+		snprintf(msg, n, "allowed exec of %s: %s: runs without the "
+			 "shim (%s:%d allow_exec %s)", shown, what, cfg->file,
+			 a->line, a->path);
+		return 0;
+	}
+	if (!strict) {
+		snprintf(msg, n, "exec of %s: %s: the shim cannot follow it",
+			 shown, what);
+		return 0;
+	}
+	snprintf(msg, n, "refused exec of %s: %s: the shim cannot follow it "
+		 "(strict mode; allow with allow_exec %s)", shown, what, shown);
+	return -EACCES;
+}
+
+bool
+exec_search(const char *file, const char *pathvar, char *buf, size_t n)
+{
+	const char *p, *end;
+	size_t dl, fl = strlen(file);
+
+	if (strchr(file, '/') != NULL) {
+		snprintf(buf, n, "%s", file);
+		return true;
+	}
+	if (fl == 0)
+		return false;
+	p = pathvar != NULL ? pathvar : "/bin:/usr/bin";
+	for (;;) {
+		end = strchrnul(p, ':');
+		dl = (size_t)(end - p);
+		if (dl + 1 + fl + 1 <= n) {
+			if (dl == 0)
+				snprintf(buf, n, "%s", file);
+			else
+				snprintf(buf, n, "%.*s/%s", (int)dl, p, file);
+			if (access(buf, X_OK) == 0)
+				return true;
+		}
+		if (*end == '\0')
+			return false;
+		p = end + 1;
+	}
+}
+
+int
+exec_check_cmd(const struct config *cfg, bool strict, const char *file,
+	       char *msg, size_t n)
+{
+	char path[PATH_MAX], interp[EXEC_INTERP_MAX];
+	int why;
+
+	msg[0] = '\0';
+	if (!exec_search(file, getenv("PATH"), path, sizeof(path)))
+		return 0;	/* exec will report it */
+	why = exec_check_path(path, interp, sizeof(interp));
+	if (why <= 0)
+		return 0;
+	return exec_verdict(cfg, strict, path, why, interp, msg, n);
 }

@@ -262,60 +262,21 @@ env_free(struct newenv *ne)
 	errno = saved;
 }
 
-/* allow_exec: the path as exec'd, or its real path, names it. */
-static const struct cfg_allow *
-allowed(const struct config *cfg, const char *path)
-{
-	char real[PATH_MAX];
-	bool have_real;
-	size_t i;
-
-	if (cfg == NULL || path == NULL || cfg->nallow_exec == 0)
-		return NULL;
-	have_real = realpath(path, real) != NULL;
-	for (i = 0; i < cfg->nallow_exec; i++)
-		if (strcmp(cfg->allow_exec[i].path, path) == 0 ||
-		    (have_real && strcmp(cfg->allow_exec[i].path, real) == 0))
-			return &cfg->allow_exec[i];
-	return NULL;
-}
-
-/*
- * Decide on an exec of `shown` whose verdict is `why` (interp: the
- * interpreter at fault).  0 to go on, -EACCES to refuse.
- */
+/* 0 to go on, -EACCES to refuse; the verdict's log line, if any. */
 static int
 gate_verdict(const char *shown, int why, const char *interp)
 {
 	const struct shim *s;
-	const struct cfg_allow *a;
-	char what[EXEC_INTERP_MAX + 64];
+	char msg[LOG_LINE_MAX];
+	int rc;
 
 	if (why <= 0)
 		return 0;	/* follows, or unreadable: exec will say */
 	s = shim_get();
-	if (why == EXEC_WHY_INTERP)
-		snprintf(what, sizeof(what), "interpreter %s cannot be followed",
-			 interp);
-	else
-		snprintf(what, sizeof(what), "%s", exec_why_str(why));
-	a = allowed(s->cfg, shown);
-	if (a == NULL && why == EXEC_WHY_INTERP)
-		a = allowed(s->cfg, interp);
-	if (a != NULL) {
-		log_msg(LOG_WARN, "allowed exec of %s: %s: runs without the "
-			"shim (%s:%d allow_exec %s)", shown, what,
-			s->cfg->file, a->line, a->path);
-		return 0;
-	}
-	if (s->cfg == NULL || !s->cfg->strict) {
-		log_msg(LOG_WARN, "exec of %s: %s: the shim cannot follow it",
-			shown, what);
-		return 0;
-	}
-	log_msg(LOG_WARN, "refused exec of %s: %s: the shim cannot follow it "
-		"(strict mode; allow with allow_exec %s)", shown, what, shown);
-	return -EACCES;
+	rc = exec_verdict(s->cfg, s->cfg != NULL && s->cfg->strict, shown, why,
+			  interp, msg, sizeof(msg));
+	log_msg(LOG_WARN, "%s", msg);
+	return rc;
 }
 
 static int
@@ -353,37 +314,6 @@ gate_fd(int fd, const char *shown)
 	return rc;
 }
 
-/* execvp's search: the file PATH would run, into buf; false if none. */
-static bool
-search(const char *file, const char *pathvar, char *buf, size_t n)
-{
-	const char *p, *end;
-	size_t dl, fl = strlen(file);
-
-	if (strchr(file, '/') != NULL) {
-		snprintf(buf, n, "%s", file);
-		return true;
-	}
-	if (fl == 0)
-		return false;
-	p = pathvar != NULL ? pathvar : "/bin:/usr/bin";
-	for (;;) {
-		end = strchrnul(p, ':');
-		dl = (size_t)(end - p);
-		if (dl + 1 + fl + 1 <= n) {
-			if (dl == 0)
-				snprintf(buf, n, "%s", file);
-			else
-				snprintf(buf, n, "%.*s/%s", (int)dl, p, file);
-			if (access(buf, X_OK) == 0)
-				return true;
-		}
-		if (*end == '\0')
-			return false;
-		p = end + 1;
-	}
-}
-
 static int
 gate_search(const char *file)
 {
@@ -393,7 +323,7 @@ gate_search(const char *file)
 
 	if (file == NULL)
 		return 0;
-	found = search(file, getenv("PATH"), path, sizeof(path));
+	found = exec_search(file, getenv("PATH"), path, sizeof(path));
 	errno = saved;
 	return found ? gate_path(path) : 0;
 }

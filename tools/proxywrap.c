@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "execcheck.h"
 #include "explain.h"
 #include "rules.h"
 
@@ -326,6 +327,33 @@ make_session(void)
 	return path;
 }
 
+/*
+ * Before starting cmd: a rule file holding passwords that other users can
+ * read draws a warning; a command the shim cannot follow is refused in
+ * strict mode and warned about otherwise (the library does the same for
+ * every exec inside the tree).
+ */
+static void
+preflight(const struct config *cfg, const char *path, const char *cmd)
+{
+	char msg[1024];
+	struct stat st;
+	size_t i;
+
+	for (i = 0; path != NULL && i < cfg->nproxies; i++) {
+		if (cfg->proxies[i].url.has_auth && stat(path, &st) == 0 &&
+		    (st.st_mode & 044)) {
+			warnx("%s holds proxy credentials and other users can "
+			      "read it (chmod 600 %s)", path, path);
+			break;
+		}
+	}
+	if (exec_check_cmd(cfg, cfg->strict, cmd, msg, sizeof(msg)) < 0)
+		errx(126, "%s", msg);
+	if (msg[0] != '\0')
+		warnx("%s", msg);
+}
+
 static pid_t child;
 
 static void
@@ -415,6 +443,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	preflight(cfg, path, argv[optind]);
 	find_lib(lib, sizeof(lib));
 	session = make_session();
 	export_settings(&o, path, lib, session);
