@@ -1,0 +1,240 @@
+/*
+ * pwclient.c - a small HTTP client for the integration tests, in C so it
+ * runs fast under valgrind and can be linked statically.
+ *
+ *   pwclient get HOST PORT PATH        connect(), GET, print the status line
+ *   pwclient raw HOST PORT PATH        the same through syscall(SYS_connect)
+ *   pwclient tfo HOST PORT PATH        sendto(MSG_FASTOPEN) instead of connect
+ *   pwclient threads N HOST PORT PATH  N threads at once; "ok K/N"
+ *   pwclient sig restart|norestart HOST PORT
+ *                                      SIGALRM after 300 ms during connect(),
+ *                                      then GET / if connected
+ *   pwclient fds HOST PORT PATH        non-blocking connect (starts the
+ *                                      shim's helper), then close_range and
+ *                                      dup2 over every fd 3..1023, then GET
+ * Exit: 0 on HTTP 200, 3 with "ERRNO NAME" on a failed call, 1 otherwise.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+static struct sockaddr_in dst;
+static const char *path;
+
+static int
+fail(const char *what, int e)
+{
+	printf("ERRNO %s\n", strerrorname_np(e) ? strerrorname_np(e) : "?");
+	fprintf(stderr, "pwclient: %s: %s\n", what, strerror(e));
+	return 3;
+}
+
+/* Send GET, read the answer; 0 when the status is 200. */
+static int
+http(int fd, int sent)
+{
+	char req[512], buf[4096];
+	size_t have = 0;
+	ssize_t r;
+	int n;
+
+	n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: t\r\n\r\n",
+		     path);
+	if (!sent && write(fd, req, (size_t)n) != n)
+		return fail("write", errno);
+	while (have < sizeof(buf) - 1) {
+		r = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+	}
+	buf[have] = '\0';
+	if (strchr(buf, '\r') != NULL)
+		*strchr(buf, '\r') = '\0';
+	printf("%s\n", buf);
+	return strncmp(buf, "HTTP/1.1 200", 12) == 0 ||
+	       strncmp(buf, "HTTP/1.0 200", 12) == 0 ? 0 : 1;
+}
+
+static int
+get(int raw)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rc;
+
+	if (raw)
+		rc = (int)syscall(SYS_connect, fd, &dst, sizeof(dst));
+	else
+		rc = connect(fd, (struct sockaddr *)&dst, sizeof(dst));
+	if (rc == -1)
+		return fail("connect", errno);
+	rc = http(fd, 0);
+	close(fd);
+	return rc;
+}
+
+static int
+tfo(void)
+{
+	char req[512];
+	int fd = socket(AF_INET, SOCK_STREAM, 0), n, rc;
+
+	n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: t\r\n\r\n",
+		     path);
+	if (sendto(fd, req, (size_t)n, MSG_FASTOPEN, (struct sockaddr *)&dst,
+		   sizeof(dst)) != n)
+		return fail("sendto", errno);
+	rc = http(fd, 1);
+	close(fd);
+	return rc;
+}
+
+static void *
+worker(void *arg)
+{
+	(void)arg;
+	return (void *)(long)get(0);
+}
+
+static int
+threads(int n)
+{
+	pthread_t th[256];
+	int i, ok = 0;
+	void *rv;
+
+	if (n > 256)
+		n = 256;
+	for (i = 0; i < n; i++)
+		if (pthread_create(&th[i], NULL, worker, NULL) != 0)
+			return fail("pthread_create", EAGAIN);
+	for (i = 0; i < n; i++) {
+		pthread_join(th[i], &rv);
+		ok += rv == NULL;
+	}
+	printf("ok %d/%d\n", ok, n);
+	return ok == n ? 0 : 1;
+}
+
+static volatile sig_atomic_t fired;
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	fired = 1;
+}
+
+/*
+ * A signal arrives during the handshake.  With SA_RESTART connect() goes
+ * on and succeeds; without, it fails with EINTR and the socket must not
+ * look connected (getpeername fails, a write fails).
+ */
+static int
+sig(int restart)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { 0, 300000 } };
+	struct sockaddr_in peer;
+	socklen_t plen = sizeof(peer);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), rc, e;
+
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	rc = connect(fd, (struct sockaddr *)&dst, sizeof(dst));
+	e = errno;
+	printf("fired %d\n", (int)fired);
+	if (rc == 0) {
+		printf("connected\n");
+		return http(fd, 0);
+	}
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
+		printf("HALF-MADE: getpeername succeeds\n");
+	signal(SIGPIPE, SIG_IGN);
+	if (write(fd, "x", 1) == 1)
+		printf("HALF-MADE: write succeeds\n");
+	return fail("connect", e);
+}
+
+static int
+fds(void)
+{
+	int fd, devnull, i, rc;
+	struct pollfd p;
+
+	/* a non-blocking connect starts the shim's helper (and its fd) */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	rc = connect(fd, (struct sockaddr *)&dst, sizeof(dst));
+	if (rc == -1 && errno != EINPROGRESS)
+		return fail("connect (non-blocking)", errno);
+	p.fd = fd;
+	p.events = POLLOUT;
+	poll(&p, 1, 5000);
+	close(fd);
+	/* what daemons do: close everything, then fill fds */
+	if (close_range(3, ~0U, 0) == -1)
+		return fail("close_range", errno);
+	devnull = open("/dev/null", O_RDONLY);
+	for (i = 3; i < 1024; i++)
+		if (i != devnull)
+			dup2(devnull, i);
+	for (i = 3; i < 1024; i++)
+		if (i != devnull)
+			close(i);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	rc = connect(fd, (struct sockaddr *)&dst, sizeof(dst));
+	if (rc == -1 && errno != EINPROGRESS)
+		return fail("connect after close_range", errno);
+	p.fd = fd;
+	p.events = POLLOUT;
+	if (poll(&p, 1, 10000) != 1)
+		return fail("poll", ETIMEDOUT);
+	fcntl(fd, F_SETFL, 0);
+	return http(fd, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	int i = 2;
+
+	if (argc < 4)
+		return 2;
+	if (strcmp(argv[1], "threads") == 0 || strcmp(argv[1], "sig") == 0)
+		i = 3;
+	if (argc < i + 2)
+		return 2;
+	memset(&dst, 0, sizeof(dst));
+	dst.sin_family = AF_INET;
+	dst.sin_port = htons((uint16_t)atoi(argv[i + 1]));
+	if (inet_pton(AF_INET, argv[i], &dst.sin_addr) != 1)
+		return 2;
+	path = argc > i + 2 ? argv[i + 2] : "/";
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (strcmp(argv[1], "get") == 0)
+		return get(0);
+	if (strcmp(argv[1], "raw") == 0)
+		return get(1);
+	if (strcmp(argv[1], "tfo") == 0)
+		return tfo();
+	if (strcmp(argv[1], "threads") == 0)
+		return threads(atoi(argv[2]));
+	if (strcmp(argv[1], "sig") == 0)
+		return sig(strcmp(argv[2], "restart") == 0);
+	if (strcmp(argv[1], "fds") == 0)
+		return fds();
+	return 2;
+}

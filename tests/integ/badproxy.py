@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""badproxy.py - a misbehaving proxy for the integration tests.
+
+    badproxy.py MODE PORT COUNTFILE [LIFETIME]
+
+Listens on 127.0.0.1:PORT and, for every connection, misbehaves as MODE:
+  silent   accepts and reads, never answers
+  close    reads the first bytes of the handshake, then closes
+  dribble  answers a valid SOCKS5 handshake one byte per second
+  garbage  answers bytes that are neither SOCKS5 nor HTTP
+  407      an HTTP proxy that answers 407 to every CONNECT
+  slow     a SOCKS5 proxy that takes 1 s per reply, then answers HTTP
+           requests itself with "200 OK slow" (a working, slow tunnel)
+Each accepted connection is counted in COUNTFILE (rewritten each time).
+Exits after LIFETIME seconds (default 40): nothing outlives a test.
+"""
+import socket
+import sys
+import threading
+import time
+
+REPLY_407 = (b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+             b"Proxy-Authenticate: Basic realm=\"bad\"\r\n"
+             b"Content-Length: 0\r\n\r\n")
+
+
+def dribble(c, data):
+    for i in range(len(data)):
+        c.sendall(data[i:i + 1])
+        time.sleep(1)
+
+
+def request_pending(first):
+    """True when the SOCKS5 request did not come with the greeting
+    (the shim may pipeline greeting and request in one write)."""
+    return len(first) < 2 or len(first) <= 2 + first[1]
+
+
+def serve(c, mode):
+    c.settimeout(30)
+    try:
+        first = c.recv(4096)
+        if mode == "silent":
+            while c.recv(4096):
+                pass
+        elif mode == "close":
+            c.close()
+        elif mode == "garbage":
+            c.sendall(b"\xde\xad\xbe\xef not a proxy \x00\xff\r\n\r\n")
+            time.sleep(5)
+        elif mode == "dribble":
+            dribble(c, b"\x05\x00")
+            if request_pending(first):
+                c.recv(4096)
+            dribble(c, b"\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x50")
+            time.sleep(5)
+        elif mode == "slow":
+            time.sleep(1)
+            c.sendall(b"\x05\x00")
+            if request_pending(first):
+                c.recv(4096)
+            time.sleep(1)
+            c.sendall(b"\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x50")
+            c.recv(4096)
+            c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\nslow")
+        elif mode == "407":
+            if first:
+                c.sendall(REPLY_407)
+            time.sleep(2)
+    except OSError:
+        pass
+    finally:
+        c.close()
+
+
+def main():
+    mode, port, countfile = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    lifetime = float(sys.argv[4]) if len(sys.argv) > 4 else 40
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(64)
+    s.settimeout(0.5)
+    count = 0
+    with open(countfile, "w") as f:
+        f.write("0\n")
+    end = time.time() + lifetime
+    while time.time() < end:
+        try:
+            c, _ = s.accept()
+        except socket.timeout:
+            continue
+        count += 1
+        with open(countfile, "w") as f:
+            f.write("%d\n" % count)
+        threading.Thread(target=serve, args=(c, mode), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
