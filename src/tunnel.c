@@ -266,6 +266,12 @@ tun_init(struct tun *t, int fd, const struct config *cfg,
 	 int timeout_ms)
 {
 	memset(t, 0, offsetof(struct tun, out));
+	/* the fields after the buffers are not covered by the memset */
+	t->outlen = t->outoff = t->have = t->need = 0;
+	t->err = 0;
+	t->msg[0] = '\0';
+	t->pipelined = t->no_pipe = false;
+	t->sent_ms = t->pipe_deadline_ms = 0;
 	t->next = t->prev = NULL;
 	t->fd = fd;
 	t->cfg = cfg;
