@@ -8,6 +8,8 @@
  *   fake_pool CIDR [CIDR]   (one IPv4 /1../30 and/or one IPv6 /8../126)
  *   allow_exec PATH...      (absolute paths: executables strict mode lets
  *                            run although the shim cannot follow them)
+ *   log PATH                (absolute path: the JSON audit log, one object
+ *                            per line; SHIM_LOG / --log take precedence)
  * DEST: name | .suffix | *.glob | a.b.c.d[/n] | v6[/n] | any of these with
  *       :PORT or :LOW-HIGH (v6 with a port in brackets: [v6]:PORT,
  *       [v6/n]:PORT) | * | *:PORT
@@ -88,6 +90,7 @@ struct config {
 	char fake_pool[CFG_POOL_MAX];	/* "CIDR [CIDR]" or "": defaults */
 	struct cfg_allow *allow_exec;	/* allow_exec paths, in file order */
 	size_t nallow_exec;
+	char *log;			/* `log PATH`, or NULL */
 	char **errs;			/* "file:line: message", at most CFG_ERR_MAX */
 	size_t nerrs;			/* all errors, also those not recorded */
 };

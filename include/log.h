@@ -9,6 +9,7 @@
 #define PROXYWRAP_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level {
 	LOG_ERR = 0,	/* config errors, internal failures */
@@ -29,5 +30,70 @@ void log_msg(enum log_level lv, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 #define LOG_LINE_MAX 1024
+
+/*
+ * The audit log: with SHIM_LOG (proxywrap --log) or `log PATH` in the rule
+ * file, every decision is also written there as one JSON object per line,
+ * appended with one write(2) on an O_APPEND fd, at most LOG_JSON_MAX bytes
+ * (fields are cut to fit), so lines from many processes never interleave:
+ *   {"time":"2024-05-01T12:00:00.123Z","pid":42,"exe":"/usr/bin/curl",
+ *    "event":"connect","proto":"tcp","dest":{"name":"example.com",
+ *    "addr":"198.18.0.1","port":443},"rule":{"at":"shim.conf:12",
+ *    "text":"via corp *"},"action":"via","proxy":{"name":"corp",
+ *    "url":"http://alice:***@198.18.0.2:3128"},"outcome":"ok",
+ *    "error":null,"handshake_ms":3}
+ * Human lines stay on stderr (at SHIM_VERBOSE); the file gets JSON only.
+ * Absent fields are null.  No secrets: callers pass redacted URLs.
+ */
+#define LOG_JSON_MAX 4000
+
+struct log_event {
+	const char *event;	/* "resolve", "connect", "block",
+				 * "exec-refused", "exec-allowed",
+				 * "proxy-error" */
+	const char *proto;	/* "tcp", "udp", "dns", or NULL */
+	const char *name;	/* destination name, or NULL */
+	int family;		/* AF_INET/AF_INET6 with addr, else 0 */
+	const void *addr;	/* 4 or 16 bytes, network order */
+	int port;		/* -1: none */
+	const char *path;	/* exec events: the program, else NULL */
+	const char *rule_at;	/* "shim.conf:12", or NULL (no rule) */
+	const char *rule_text;	/* "via corp *", or why no rule decided */
+	const char *action;	/* "direct", "block", "via", "local",
+				 * "remote" */
+	const char *proxy;	/* the proxy's name (last hop), or NULL */
+	const char *proxy_url;	/* redacted (url_redact), or NULL */
+	int err;		/* 0: outcome "ok"; else the errno */
+	const char *msg;	/* what went wrong, or NULL */
+	long long handshake_ms;	/* -1: none */
+};
+
+/* True when an audit log is configured (log_event would write). */
+bool log_json_enabled(void);
+
+/* Use path as the audit log unless SHIM_LOG already chose one (the rule
+ * file's `log PATH`). */
+void log_set_default_file(const char *path);
+
+/* A struct log_event with every field absent. */
+void log_event_init(struct log_event *ev, const char *event);
+
+/* Append ev as one JSON line to the audit log (nothing if none). */
+void log_event(const struct log_event *ev);
+
+/*
+ * The JSON line for ev into buf[0..n) (pure but for time, pid and exe,
+ * given here): returns its length including the final '\n'.  n must be
+ * at least 256; longer fields are cut so the line always fits.
+ */
+size_t log_event_format(const struct log_event *ev, const char *time,
+			long pid, const char *exe, char *buf, size_t n);
+
+/* JSON-escape s (quotes included) into buf[0..n); returns the length
+ * written, never cutting an escape in half.  NULL becomes null. */
+size_t log_json_str(const char *s, char *buf, size_t n);
+
+/* errno's symbolic name ("ECONNREFUSED"), or "E?" */
+const char *log_errno_name(int e);
 
 #endif

@@ -49,6 +49,8 @@
 	  (fd, m, f))							\
 	X(ssize_t, sendmsg, (int fd, const struct msghdr *m, int f),	\
 	  (fd, m, f))							\
+	X(int, sendmmsg, (int fd, struct mmsghdr *v, unsigned int n,	\
+			  int f), (fd, v, n, f))			\
 	X(int, poll, (struct pollfd *p, nfds_t n, int t), (p, n, t))	\
 	X(int, getaddrinfo, (const char *n, const char *s,		\
 			     const struct addrinfo *h,			\

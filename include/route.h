@@ -27,6 +27,21 @@ void route_decide(const struct shim *s, struct tun_dest *d,
  */
 int route_connect(int fd, const struct sockaddr *sa, socklen_t len);
 
+/*
+ * sendto/sendmsg/sendmmsg with a destination: 0 when the datagram may go
+ * (not an inet address, not a datagram socket, or the rules say direct),
+ * else -EACCES after a log line (block, or via: UDP cannot be proxied
+ * yet).  errno is left as it was.
+ */
+int route_datagram(int fd, const struct sockaddr *sa, socklen_t len);
+
+/* The audit log line (log_event) for a decision about d: event
+ * "connect", "block", "proxy-error" or "resolve"; proto "tcp", "udp" or
+ * "dns"; err 0 or an errno; ms the handshake time or -1. */
+void route_audit(const char *event, const char *proto,
+		 const struct tun_dest *d, const struct decision *dec,
+		 int err, const char *msg, long long ms);
+
 /* One log line for a finished handshake: failure (WARN) or success
  * (INFO, with the time it took). */
 void route_report(const struct tun *t, int rc);

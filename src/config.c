@@ -717,6 +717,20 @@ cfg_allow_exec(struct cfg_parser *p)
 	}
 }
 
+/* log PATH: the audit log, an absolute path; the last one wins. */
+static void
+cfg_log(struct cfg_parser *p)
+{
+	if (p->ntok != 2 || p->tok[1][0] != '/') {
+		cfg_err(p, "log: expected one absolute path");
+		return;
+	}
+	free(p->cfg->log);
+	p->cfg->log = strdup(p->tok[1]);
+	if (p->cfg->log == NULL)
+		p->oom = true;
+}
+
 /* One statement (p->tok); pass 1 handles proxies, pass 2 the rest. */
 static void
 cfg_statement(struct cfg_parser *p, int pass, struct cfg_caps *caps)
@@ -750,6 +764,8 @@ cfg_statement(struct cfg_parser *p, int pass, struct cfg_caps *caps)
 		cfg_fake_pool(p);
 	} else if (strcmp(kw, "allow_exec") == 0) {
 		cfg_allow_exec(p);
+	} else if (strcmp(kw, "log") == 0) {
+		cfg_log(p);
 	} else if (strcmp(kw, "strict") == 0) {
 		if (p->ntok == 2 && strcmp(p->tok[1], "on") == 0)
 			p->cfg->strict = true;
@@ -993,6 +1009,7 @@ cfg_free(struct config *cfg)
 	for (i = 0; i < cfg->nallow_exec; i++)
 		free(cfg->allow_exec[i].path);
 	free(cfg->allow_exec);
+	free(cfg->log);
 	for (i = 0; cfg->errs != NULL && i < CFG_ERR_MAX; i++)
 		free(cfg->errs[i]);
 	free(cfg->errs);

@@ -157,6 +157,30 @@ recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa,
 }
 
 /*
+ * A datagram with an inet destination is decided by the rules (UDP that
+ * is not direct is refused); anything else costs two compares.
+ */
+static int
+dgram_refused(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	int rc = route_datagram(fd, sa, len);
+
+	if (rc < 0)
+		errno = -rc;
+	return rc < 0;
+}
+
+static inline int
+datagram_refused(int fd, const void *dst, socklen_t len)
+{
+	const struct sockaddr *sa = dst;
+
+	return len >= sizeof(sa_family_t) &&
+	       (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) &&
+	       !shim_internal() && dgram_refused(fd, sa, len);
+}
+
+/*
  * TCP Fast Open: sendto/sendmsg with MSG_FASTOPEN is connect + send in
  * one call.  A destination the rules route (via or block) becomes
  * connect() through the shim, then a plain send of the data, so the data
@@ -195,6 +219,8 @@ sendto(int fd, const void *buf, size_t n, int flags,
 			return -1;	/* EINPROGRESS too, as TFO would */
 		return real_send(fd, buf, n, flags & ~MSG_FASTOPEN);
 	}
+	if (sa != NULL && datagram_refused(fd, sa, len))
+		return -1;
 	WAIT_READY(fd);
 	return real_sendto(fd, buf, n, flags, sa, len);
 }
@@ -220,8 +246,30 @@ sendmsg(int fd, const struct msghdr *m, int flags)
 		copy.msg_namelen = 0;
 		return real_sendmsg(fd, &copy, flags & ~MSG_FASTOPEN);
 	}
+	if (m != NULL && m->msg_name != NULL &&
+	    datagram_refused(fd, m->msg_name, m->msg_namelen))
+		return -1;
 	WAIT_READY(fd);
 	return real_sendmsg(fd, m, flags);
+}
+
+/* Each message with a destination is decided; the first refused one
+ * ends the batch (as the kernel stops at a failing message). */
+HOOK int
+sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
+{
+	unsigned int i;
+
+	if (v == NULL)
+		return real_sendmmsg(fd, v, n, flags);
+	for (i = 0; i < n; i++)
+		if (v[i].msg_hdr.msg_name != NULL &&
+		    datagram_refused(fd, v[i].msg_hdr.msg_name,
+				     v[i].msg_hdr.msg_namelen))
+			break;
+	if (i == 0 && n > 0)
+		return -1;
+	return real_sendmmsg(fd, v, i, flags);
 }
 
 HOOK int

@@ -1,26 +1,32 @@
 /*
- * log.c - one line per event.
+ * log.c - one line per event: human text on stderr, and the JSON audit
+ * log in a file.
  *
  * Each line is formatted into a stack buffer and written with a single
- * write(2): stderr by default, or SHIM_LOG opened per line with O_APPEND
- * (so lines from many processes never interleave, and the library holds
- * no long-lived fd that an application could close or dup2 over).
+ * write(2).  The audit log is opened per line with O_APPEND (so lines
+ * from many processes never interleave, and the library holds no
+ * long-lived fd that an application could close or dup2 over).
  */
 #include "log.h"
 #include "real.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOG_PATH_MAX 4096
+#define LOG_EXE_MAX 512
 
 static int log_level = LOG_WARN;
-static char log_path[LOG_PATH_MAX];	/* empty: stderr */
+static char log_path[LOG_PATH_MAX];	/* empty: no audit log */
+static bool log_path_env;		/* SHIM_LOG chose it */
 
 void
 log_init(bool trusted)
@@ -29,14 +35,25 @@ log_init(bool trusted)
 
 	log_level = LOG_WARN;
 	log_path[0] = '\0';
+	log_path_env = false;
 	if (!trusted)
 		return;
 	v = getenv("SHIM_VERBOSE");
 	if (v != NULL && v[0] >= '0' && v[0] <= '9' && v[1] == '\0')
 		log_level = v[0] - '0';
 	p = getenv("SHIM_LOG");
-	if (p != NULL && p[0] != '\0' && strlen(p) < sizeof(log_path))
+	if (p != NULL && p[0] != '\0' && strlen(p) < sizeof(log_path)) {
 		memcpy(log_path, p, strlen(p) + 1);
+		log_path_env = true;
+	}
+}
+
+void
+log_set_default_file(const char *path)
+{
+	if (log_path_env || path == NULL || strlen(path) >= sizeof(log_path))
+		return;
+	memcpy(log_path, path, strlen(path) + 1);
 }
 
 bool
@@ -45,23 +62,10 @@ log_enabled(enum log_level lv)
 	return (int)lv <= log_level;
 }
 
-static void
-log_write(const char *line, size_t len)
+bool
+log_json_enabled(void)
 {
-	int fd = STDERR_FILENO;
-
-	if (log_path[0] != '\0') {
-		fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-			  0600);
-		if (fd == -1)
-			fd = STDERR_FILENO;
-	}
-	/* One write: a short write on a pipe is possible but never mixed. */
-	if (real_write(fd, line, len) == -1) {
-		/* nothing sensible to do: logging must not fail a call */
-	}
-	if (fd != STDERR_FILENO)
-		real_close(fd);
+	return log_path[0] != '\0';
 }
 
 void
@@ -88,6 +92,245 @@ log_msg(enum log_level lv, const char *fmt, ...)
 	if (len > sizeof(line) - 2)
 		len = sizeof(line) - 2;
 	line[len++] = '\n';
-	log_write(line, len);
+	/* One write: a short write on a pipe is possible but never mixed. */
+	if (real_write(STDERR_FILENO, line, len) == -1) {
+		/* nothing sensible to do: logging must not fail a call */
+	}
+	errno = saved;
+}
+
+/* Length of the well-formed UTF-8 sequence at s (1..4), or 0. */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;	/* no surrogates */
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+size_t
+log_json_str(const char *s, char *buf, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char esc[8];
+	const char *add;
+	size_t len = 0, alen, u;
+
+	if (n < 7)
+		return 0;
+	if (s == NULL) {
+		memcpy(buf, "null", 5);
+		return 4;
+	}
+	buf[len++] = '"';
+	while (*p != '\0') {
+		add = esc;
+		alen = 2;
+		esc[0] = '\\';
+		u = 1;
+		switch (*p) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		default:
+			if (*p < 0x20 || *p == 0x7f) {
+				snprintf(esc, sizeof(esc), "\\u%04x", *p);
+				alen = 6;
+			} else if (*p < 0x80) {
+				add = (const char *)p;
+				alen = 1;
+			} else {
+				u = utf8_len(p);
+				if (u == 0) {
+					add = "\\ufffd";
+					alen = 6;
+					u = 1;
+				} else {
+					add = (const char *)p;
+					alen = u;
+				}
+			}
+		}
+		if (len + alen + 2 > n)
+			break;	/* cut whole characters only */
+		memcpy(buf + len, add, alen);
+		len += alen;
+		p += u;
+	}
+	buf[len++] = '"';
+	buf[len] = '\0';
+	return len;
+}
+
+const char *
+log_errno_name(int e)
+{
+	const char *s = strerrorname_np(e);
+
+	return s != NULL ? s : "E?";
+}
+
+/* A bounded JSON writer: text that does not fit is dropped. */
+struct jw {
+	char *buf;
+	size_t n, len;
+};
+
+static void
+jw_raw(struct jw *w, const char *s)
+{
+	size_t l = strlen(s);
+
+	if (w->len + l + 1 < w->n) {
+		memcpy(w->buf + w->len, s, l + 1);
+		w->len += l;
+	}
+}
+
+/* "key":"value" (or null), the value at most max bytes escaped. */
+static void
+jw_str(struct jw *w, const char *key, const char *v, size_t max)
+{
+	jw_raw(w, key);
+	if (max > w->n - w->len - 1)
+		max = w->n - w->len - 1;
+	w->len += log_json_str(v, w->buf + w->len, max);
+}
+
+static void
+jw_num(struct jw *w, const char *key, long long v)
+{
+	char num[32];
+
+	jw_raw(w, key);
+	if (v < 0) {
+		jw_raw(w, "null");
+		return;
+	}
+	snprintf(num, sizeof(num), "%lld", v);
+	jw_raw(w, num);
+}
+
+size_t
+log_event_format(const struct log_event *ev, const char *time, long pid,
+		 const char *exe, char *buf, size_t n)
+{
+	struct jw w = { buf, n - 1, 0 };	/* room for '\n' */
+	char addr[INET6_ADDRSTRLEN];
+	const char *a = NULL;
+
+	if (ev->addr != NULL && (ev->family == AF_INET ||
+				 ev->family == AF_INET6))
+		a = inet_ntop(ev->family, ev->addr, addr, sizeof(addr));
+	buf[0] = '\0';
+	jw_str(&w, "{\"time\":", time, 40);
+	jw_num(&w, ",\"pid\":", pid);
+	jw_str(&w, ",\"exe\":", exe, 500);
+	jw_str(&w, ",\"event\":", ev->event, 40);
+	jw_str(&w, ",\"proto\":", ev->proto, 16);
+	jw_str(&w, ",\"dest\":{\"name\":", ev->name, 520);
+	jw_str(&w, ",\"addr\":", a, 60);
+	jw_num(&w, ",\"port\":", ev->port);
+	jw_raw(&w, "}");
+	if (ev->path != NULL)
+		jw_str(&w, ",\"path\":", ev->path, 500);
+	jw_str(&w, ",\"rule\":{\"at\":", ev->rule_at, 300);
+	jw_str(&w, ",\"text\":", ev->rule_text, 700);
+	jw_raw(&w, "}");
+	jw_str(&w, ",\"action\":", ev->action, 16);
+	if (ev->proxy != NULL || ev->proxy_url != NULL) {
+		jw_str(&w, ",\"proxy\":{\"name\":", ev->proxy, 100);
+		jw_str(&w, ",\"url\":", ev->proxy_url, 400);
+		jw_raw(&w, "}");
+	} else {
+		jw_raw(&w, ",\"proxy\":null");
+	}
+	jw_str(&w, ",\"outcome\":", ev->err == 0 ? "ok" :
+		   log_errno_name(ev->err), 40);
+	jw_str(&w, ",\"error\":", ev->err == 0 && ev->msg == NULL ? NULL :
+		   ev->msg != NULL ? ev->msg : strerror(ev->err), 400);
+	jw_num(&w, ",\"handshake_ms\":", ev->handshake_ms);
+	jw_raw(&w, "}");
+	buf[w.len++] = '\n';
+	buf[w.len] = '\0';
+	return w.len;
+}
+
+void
+log_event_init(struct log_event *ev, const char *event)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->event = event;
+	ev->port = -1;
+	ev->handshake_ms = -1;
+}
+
+/* readlink(/proc/self/exe), once per process image. */
+static const char *
+log_exe(void)
+{
+	static char exe[LOG_EXE_MAX];
+	static int done;
+	ssize_t len;
+
+	if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
+		return exe;
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[len > 0 ? len : 0] = '\0';
+	__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+	return exe;
+}
+
+void
+log_event(const struct log_event *ev)
+{
+	char line[LOG_JSON_MAX + 2], now[40];
+	struct timespec ts;
+	struct tm tm;
+	size_t len;
+	int saved = errno, fd;
+
+	if (!log_json_enabled())
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	len = strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(now + len, sizeof(now) - len, ".%03ldZ",
+		 ts.tv_nsec / 1000000);
+	len = log_event_format(ev, now, (long)getpid(), log_exe(), line,
+			       sizeof(line));
+	fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd != -1) {
+		if (real_write(fd, line, len) == -1) {
+			/* logging must not fail a call */
+		}
+		real_close(fd);
+	}
 	errno = saved;
 }

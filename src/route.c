@@ -128,12 +128,72 @@ sock_type(int fd)
 	return type;
 }
 
+/* "shim.conf:12" for a rule (NULL for none or -p's), into buf. */
+static const char *
+rule_at(const struct shim *s, const struct cfg_rule *rule, char *buf,
+	size_t n)
+{
+	if (rule == NULL)
+		return NULL;
+	if (rule->line == 0)
+		snprintf(buf, n, "-p");
+	else
+		snprintf(buf, n, "%s:%d", s->cfg->file, rule->line);
+	return buf;
+}
+
+void
+route_audit(const char *event, const char *proto, const struct tun_dest *d,
+	    const struct decision *dec, int err, const char *msg,
+	    long long ms)
+{
+	const struct shim *s = shim_get();
+	const struct cfg_proxy *px = NULL;
+	struct log_event ev;
+	char at[300], why[64], url[URL_HOST_MAX + 2 * URL_CRED_MAX + 32];
+
+	if (!log_json_enabled())
+		return;
+	log_event_init(&ev, event);
+	ev.proto = proto;
+	ev.name = d->name[0] != '\0' ? d->name : NULL;
+	if (d->family != 0 && (d->name[0] == '\0' ||
+			       !fdns_is_fake(d->family, d->addr))) {
+		ev.family = d->family;
+		ev.addr = d->addr;
+	}
+	ev.port = d->port;
+	ev.action = cfg_action_str(dec->action);
+	if (dec->rule != NULL) {
+		ev.rule_at = rule_at(s, dec->rule, at, sizeof(at));
+		ev.rule_text = dec->rule->text;
+	} else {
+		route_rule_str(s, dec, why, sizeof(why));
+		ev.rule_text = why;
+	}
+	if (dec->action == CFG_VIA && dec->rule != NULL &&
+	    dec->rule->nchain > 0) {
+		px = &s->cfg->proxies[dec->rule->chain[dec->rule->nchain - 1]];
+		url_redact(&px->url, url, sizeof(url));
+		ev.proxy = px->name;
+		ev.proxy_url = url;
+	}
+	ev.err = err;
+	ev.msg = msg;
+	ev.handshake_ms = ms;
+	log_event(&ev);
+}
+
 void
 route_report(const struct tun *t, int rc)
 {
 	const struct shim *s = shim_get();
+	struct decision dec = { .action = CFG_VIA, .rule = t->rule };
 	char dstr[URL_HOST_MAX + 16], rstr[512], pstr[TUN_MSG_MAX];
+	long long ms = (long long)(tun_now_ms() - t->started_ms);
 
+	route_audit(rc < 0 ? "proxy-error" : "connect", "tcp", &t->dst, &dec,
+		    rc < 0 ? -rc : 0, rc < 0 ? t->msg : NULL, ms);
 	if (!log_enabled(rc < 0 ? LOG_WARN : LOG_INFO))
 		return;
 	route_dest_str(&t->dst, dstr, sizeof(dstr));
@@ -147,8 +207,7 @@ route_report(const struct tun *t, int rc)
 		return;
 	}
 	tun_proxy_str(t, t->rule->nchain - 1, pstr, sizeof(pstr));
-	log_msg(LOG_INFO, "via %s: %s in %lld ms (%s)", pstr, dstr,
-		(long long)(tun_now_ms() - t->started_ms), rstr);
+	log_msg(LOG_INFO, "via %s: %s in %lld ms (%s)", pstr, dstr, ms, rstr);
 }
 
 /*
@@ -202,6 +261,52 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 	return rc;
 }
 
+/*
+ * A datagram to d that the rules do not send direct: refused (EACCES),
+ * with a log line; UDP cannot go through a proxy yet, and a via
+ * destination must never leak direct.
+ */
+static int
+refuse_datagram(const struct shim *s, const struct tun_dest *d,
+		const struct decision *dec)
+{
+	char dstr[URL_HOST_MAX + 16], rstr[512];
+	const char *why = dec->action == CFG_VIA ?
+		"UDP through a proxy is not supported yet" : NULL;
+
+	route_audit("block", "udp", d, dec, EACCES, why, -1);
+	route_dest_str(d, dstr, sizeof(dstr));
+	route_rule_str(s, dec, rstr, sizeof(rstr));
+	if (why != NULL)
+		log_msg(LOG_WARN, "blocked udp %s: %s (%s)", dstr, why, rstr);
+	else
+		log_msg(LOG_WARN, "blocked udp %s (%s)", dstr, rstr);
+	return -EACCES;
+}
+
+int
+route_datagram(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	const struct shim *s;
+	struct decision dec;
+	struct tun_dest d;
+	int saved = errno, type;
+
+	if (!route_dest(sa, len, &d))
+		return 0;
+	s = shim_get();
+	route_decide(s, &d, &dec);
+	if (dec.action == CFG_DIRECT) {
+		errno = saved;
+		return 0;
+	}
+	type = sock_type(fd);
+	errno = saved;
+	if (type != SOCK_DGRAM)
+		return 0;	/* TCP's sendto ignores the address */
+	return refuse_datagram(s, &d, &dec);
+}
+
 int
 route_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
@@ -209,7 +314,7 @@ route_connect(int fd, const struct sockaddr *sa, socklen_t len)
 	struct decision dec;
 	struct tun_dest d;
 	char dstr[URL_HOST_MAX + 16], rstr[512];
-	int saved = errno, rc;
+	int saved = errno, rc, type;
 
 	if (!route_dest(sa, len, &d))
 		return real_connect(fd, sa, len);
@@ -222,14 +327,29 @@ route_connect(int fd, const struct sockaddr *sa, socklen_t len)
 			log_msg(LOG_INFO, "direct %s (%s)", dstr, rstr);
 		}
 		errno = saved;
-		return real_connect(fd, sa, len);
+		rc = real_connect(fd, sa, len);
+		if (log_json_enabled()) {
+			saved = errno;
+			type = sock_type(fd);
+			route_audit("connect", type == SOCK_DGRAM ? "udp" :
+				    "tcp", &d, &dec,
+				    rc == -1 && saved != EINPROGRESS ? saved :
+				    0, NULL, -1);
+			errno = saved;
+		}
+		return rc;
 	}
-	/* XXX(issue 5, 7): datagram sockets are not routed yet */
-	if (sock_type(fd) != SOCK_STREAM) {
+	type = sock_type(fd);
+	if (type == SOCK_DGRAM) {
+		errno = -refuse_datagram(s, &d, &dec);
+		return -1;
+	}
+	if (type != SOCK_STREAM) {
 		errno = saved;
 		return real_connect(fd, sa, len);
 	}
 	if (dec.action == CFG_BLOCK) {
+		route_audit("block", "tcp", &d, &dec, EACCES, NULL, -1);
 		route_dest_str(&d, dstr, sizeof(dstr));
 		route_rule_str(s, &dec, rstr, sizeof(rstr));
 		log_msg(LOG_WARN, "blocked %s (%s)", dstr, rstr);

@@ -143,6 +143,8 @@ shim_load(void)
 	/* the rule file's pool; SHIM_FAKE_POOL, read later, overrides it */
 	if (cfg != NULL && cfg->fake_pool[0] != '\0')
 		fdns_set_pools(cfg->fake_pool);
+	if (cfg != NULL && cfg->log != NULL)
+		log_set_default_file(cfg->log);	/* SHIM_LOG wins */
 	state.cfg = cfg;
 	state.timeout_ms = cfg != NULL ? cfg->connect_timeout_ms
 				       : CFG_TIMEOUT_DEFAULT_MS;
