@@ -37,10 +37,12 @@ int route_datagram(int fd, const struct sockaddr *sa, socklen_t len);
 
 /* The audit log line (log_event) for a decision about d: event
  * "connect", "block", "proxy-error" or "resolve"; proto "tcp", "udp" or
- * "dns"; err 0 or an errno; ms the handshake time or -1. */
+ * "dns"; action NULL for dec's ("direct", "block", "via") or e.g.
+ * "local"/"remote" for a name; err 0 or an errno; ms the handshake time
+ * or -1. */
 void route_audit(const char *event, const char *proto,
 		 const struct tun_dest *d, const struct decision *dec,
-		 int err, const char *msg, long long ms);
+		 const char *action, int err, const char *msg, long long ms);
 
 /* One log line for a finished handshake: failure (WARN) or success
  * (INFO, with the time it took). */

@@ -17,6 +17,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@
 #include "fakedns.h"
 #include "log.h"
 #include "real.h"
+#include "route.h"
 #include "shim.h"
 
 #define HOOK __attribute__((visibility("default")))
@@ -84,12 +86,28 @@ maybe_numeric(const char *node)
 	return true;
 }
 
+/* The audit log line for a name's decision. */
+static void
+audit_name(const char *name, uint16_t port, const struct decision *d,
+	   const char *action, int err, const char *msg)
+{
+	struct tun_dest td;
+
+	if (!log_json_enabled())
+		return;
+	memset(&td, 0, sizeof(td));
+	snprintf(td.name, sizeof(td.name), "%s", name);
+	td.port = port;
+	route_audit("resolve", "dns", &td, d, action, err, msg, -1);
+}
+
 static enum name_route
 route_name(const char *name, uint16_t port)
 {
 	const struct shim *sh = shim_get();
 	const struct cfg_proxy *last;
 	struct decision d;
+	enum name_route r;
 
 	rules_decide_name(sh->rules, name, port, &d);
 	if (d.action == CFG_BLOCK) {
@@ -100,13 +118,20 @@ route_name(const char *name, uint16_t port)
 			log_msg(LOG_WARN, "blocked name %s (%s)", name,
 				sh->broken ? "unusable configuration" :
 					     "strict: no rule matched");
+		audit_name(name, port, &d, "block", EACCES,
+			   "name blocked: the lookup fails (EAI_NONAME)");
 		return ROUTE_BLOCK;
 	}
-	if (d.action != CFG_VIA || d.rule == NULL || d.rule->nchain == 0)
-		return ROUTE_LOCAL;
-	/* the last hop is the one that receives the destination's name */
-	last = &sh->cfg->proxies[d.rule->chain[d.rule->nchain - 1]];
-	return url_remote_dns(&last->url) ? ROUTE_FAKE : ROUTE_LOCAL;
+	r = ROUTE_LOCAL;
+	if (d.action == CFG_VIA && d.rule != NULL && d.rule->nchain > 0) {
+		/* the last hop is the one that receives the name */
+		last = &sh->cfg->proxies[d.rule->chain[d.rule->nchain - 1]];
+		if (url_remote_dns(&last->url))
+			r = ROUTE_FAKE;
+	}
+	audit_name(name, port, &d, r == ROUTE_FAKE ? "remote" : "local", 0,
+		   NULL);
+	return r;
 }
 
 /* The fake addresses of `key` for `family`: v4 then v6 for AF_UNSPEC

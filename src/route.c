@@ -144,8 +144,8 @@ rule_at(const struct shim *s, const struct cfg_rule *rule, char *buf,
 
 void
 route_audit(const char *event, const char *proto, const struct tun_dest *d,
-	    const struct decision *dec, int err, const char *msg,
-	    long long ms)
+	    const struct decision *dec, const char *action, int err,
+	    const char *msg, long long ms)
 {
 	const struct shim *s = shim_get();
 	const struct cfg_proxy *px = NULL;
@@ -163,7 +163,7 @@ route_audit(const char *event, const char *proto, const struct tun_dest *d,
 		ev.addr = d->addr;
 	}
 	ev.port = d->port;
-	ev.action = cfg_action_str(dec->action);
+	ev.action = action != NULL ? action : cfg_action_str(dec->action);
 	if (dec->rule != NULL) {
 		ev.rule_at = rule_at(s, dec->rule, at, sizeof(at));
 		ev.rule_text = dec->rule->text;
@@ -193,7 +193,7 @@ route_report(const struct tun *t, int rc)
 	long long ms = (long long)(tun_now_ms() - t->started_ms);
 
 	route_audit(rc < 0 ? "proxy-error" : "connect", "tcp", &t->dst, &dec,
-		    rc < 0 ? -rc : 0, rc < 0 ? t->msg : NULL, ms);
+		    NULL, rc < 0 ? -rc : 0, rc < 0 ? t->msg : NULL, ms);
 	if (!log_enabled(rc < 0 ? LOG_WARN : LOG_INFO))
 		return;
 	route_dest_str(&t->dst, dstr, sizeof(dstr));
@@ -274,7 +274,7 @@ refuse_datagram(const struct shim *s, const struct tun_dest *d,
 	const char *why = dec->action == CFG_VIA ?
 		"UDP through a proxy is not supported yet" : NULL;
 
-	route_audit("block", "udp", d, dec, EACCES, why, -1);
+	route_audit("block", "udp", d, dec, NULL, EACCES, why, -1);
 	route_dest_str(d, dstr, sizeof(dstr));
 	route_rule_str(s, dec, rstr, sizeof(rstr));
 	if (why != NULL)
@@ -332,7 +332,7 @@ route_connect(int fd, const struct sockaddr *sa, socklen_t len)
 			saved = errno;
 			type = sock_type(fd);
 			route_audit("connect", type == SOCK_DGRAM ? "udp" :
-				    "tcp", &d, &dec,
+				    "tcp", &d, &dec, NULL,
 				    rc == -1 && saved != EINPROGRESS ? saved :
 				    0, NULL, -1);
 			errno = saved;
@@ -349,7 +349,7 @@ route_connect(int fd, const struct sockaddr *sa, socklen_t len)
 		return real_connect(fd, sa, len);
 	}
 	if (dec.action == CFG_BLOCK) {
-		route_audit("block", "tcp", &d, &dec, EACCES, NULL, -1);
+		route_audit("block", "tcp", &d, &dec, NULL, EACCES, NULL, -1);
 		route_dest_str(&d, dstr, sizeof(dstr));
 		route_rule_str(s, &dec, rstr, sizeof(rstr));
 		log_msg(LOG_WARN, "blocked %s (%s)", dstr, rstr);
