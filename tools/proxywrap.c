@@ -26,7 +26,9 @@
 #include "config.h"
 #include "execcheck.h"
 #include "explain.h"
+#include "fromenv.h"
 #include "rules.h"
+#include "summary.h"
 
 #ifndef PROXYWRAP_LIBDIR
 #define PROXYWRAP_LIBDIR "/usr/local/lib/proxywrap"
@@ -43,14 +45,16 @@ struct opts {
 	const char *log;
 	bool check;
 	const char *explain;
+	bool summary;			/* table from the audit log at exit */
+	bool from_env;			/* rules from *_PROXY / NO_PROXY */
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: proxywrap [-c FILE] [-p URL]... [--strict] [-q|-v] [--log FILE]\n"
-"                 [--] CMD [ARG...]\n"
+"usage: proxywrap [-c FILE | --from-env] [-p URL]... [--strict] [-q|-v]\n"
+"                 [--log FILE] [--summary] [--] CMD [ARG...]\n"
 "       proxywrap --check [-c FILE] [-p URL]...\n"
 "       proxywrap --explain DEST [-c FILE] [-p URL]...\n"
 "\n"
@@ -66,7 +70,13 @@ usage(FILE *f)
 "      --strict        block destinations that no rule matches\n"
 "  -q, --quiet         log errors only\n"
 "  -v, --verbose       log every decision (twice: handshake details)\n"
-"      --log FILE      write log lines to FILE instead of stderr\n"
+"      --log FILE      append the JSON audit log (one object per line,\n"
+"                      every decision) to FILE; human lines stay on stderr\n"
+"      --summary       when CMD exits, print a table of destinations per\n"
+"                      action, blocked attempts and errors to stderr\n"
+"      --from-env      rules from ALL_PROXY, HTTPS_PROXY, http_proxy and\n"
+"                      NO_PROXY as curl reads them (port 443: HTTPS proxy,\n"
+"                      80: HTTP proxy, others: ALL proxy)\n"
 "      --check         validate the configuration and exit\n"
 "      --explain DEST  say which rule decides DEST (host[:port],\n"
 "                      [v6]:port) and what it does, then exit\n"
@@ -79,7 +89,8 @@ usage(FILE *f)
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum { O_STRICT = 256, O_LOG, O_CHECK, O_EXPLAIN, O_VERSION };
+	enum { O_STRICT = 256, O_LOG, O_CHECK, O_EXPLAIN, O_VERSION,
+	       O_SUMMARY, O_FROM_ENV };
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "proxy", required_argument, NULL, 'p' },
@@ -91,6 +102,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "explain", required_argument, NULL, O_EXPLAIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
+		{ "summary", no_argument, NULL, O_SUMMARY },
+		{ "from-env", no_argument, NULL, O_FROM_ENV },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -126,6 +139,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case O_EXPLAIN:
 			o->explain = optarg;
+			break;
+		case O_SUMMARY:
+			o->summary = true;
+			break;
+		case O_FROM_ENV:
+			o->from_env = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -169,12 +188,16 @@ find_config(const struct opts *o, char *buf, size_t n)
 }
 
 static struct config *
-load(const struct opts *o, const char *path)
+load(const struct opts *o, const char *path, const char *envtext)
 {
 	struct config *cfg;
 	size_t i;
 
-	cfg = path != NULL ? cfg_load(path) : cfg_parse("(none)", "", 0);
+	if (envtext != NULL)
+		cfg = cfg_parse(path, envtext, strlen(envtext));
+	else
+		cfg = path != NULL ? cfg_load(path) :
+				     cfg_parse("(none)", "", 0);
 	if (cfg == NULL || cfg_add_cli_proxies(cfg, "-p", o->proxies,
 					       o->nproxies) < 0)
 		errx(2, "out of memory");
@@ -355,6 +378,7 @@ preflight(const struct config *cfg, const char *path, const char *cmd)
 }
 
 static pid_t child;
+static void (*after_child)(void);	/* --summary, before we exit */
 
 static void
 forward(int sig)
@@ -391,6 +415,8 @@ run(char **argv, const char *session)
 			err(2, "waitpid");
 	if (session != NULL)
 		unlink(session);
+	if (after_child != NULL)
+		after_child();
 	if (WIFSIGNALED(status)) {
 		/* die the same way, so our parent sees what the command did */
 		signal(WTERMSIG(status), SIG_DFL);
@@ -398,6 +424,107 @@ run(char **argv, const char *session)
 		return 128 + WTERMSIG(status);
 	}
 	return WEXITSTATUS(status);
+}
+
+static const char *
+env_get(const char *name, void *ctx)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+/* --from-env: the rule file text, from the proxy variables. */
+static char *
+from_env_text(void)
+{
+	struct fromenv_vars v;
+	size_t n;
+	char *text;
+	int rc;
+
+	fromenv_pick(env_get, NULL, &v);
+	n = 65536 + (v.no_proxy != NULL ? 2 * strlen(v.no_proxy) : 0);
+	text = malloc(n);
+	if (text == NULL)
+		errx(2, "out of memory");
+	rc = fromenv_build(&v, text, n);
+	if (rc == -EINVAL)
+		errx(2, "--from-env: a proxy variable holds blanks or control "
+		     "characters");
+	if (rc < 0)
+		errx(2, "--from-env: %s", strerror(-rc));
+	return text;
+}
+
+/* A private file in the session's directory; NULL if none can be made. */
+static char *
+make_temp(const char *what, const char *text)
+{
+	static char paths[2][PATH_MAX];
+	static int used;
+	const char *dir = "/dev/shm", *tmp = getenv("TMPDIR");
+	char *path = paths[used++ % 2];
+	size_t len;
+	int fd;
+
+	if (access(dir, W_OK) != 0)
+		dir = tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp";
+	snprintf(path, PATH_MAX, "%s/proxywrap-%s-XXXXXX", dir, what);
+	fd = mkstemp(path);
+	if (fd == -1)
+		return NULL;
+	len = text != NULL ? strlen(text) : 0;
+	if (len > 0 && write(fd, text, len) != (ssize_t)len) {
+		close(fd);
+		unlink(path);
+		return NULL;
+	}
+	close(fd);
+	return path;
+}
+
+static const char *summary_log;		/* the audit log --summary reads */
+static off_t summary_from;		/* where this session's lines start */
+static bool summary_tmp;		/* ours: delete after */
+static const char *env_conf;		/* --from-env's rule file: delete */
+
+static void
+print_summary(void)
+{
+	struct summary *s;
+	char *line = NULL, *out;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *f;
+
+	if (env_conf != NULL)
+		unlink(env_conf);
+	if (summary_log == NULL)
+		return;
+	s = malloc(sizeof(*s));
+	out = malloc(65536);
+	f = fopen(summary_log, "r");
+	if (s == NULL || out == NULL || f == NULL ||
+	    fseeko(f, summary_from, SEEK_SET) != 0) {
+		warnx("--summary: cannot read %s", summary_log);
+		goto done;
+	}
+	summary_init(s);
+	while ((len = getline(&line, &cap, f)) > 0) {
+		if (line[len - 1] == '\n')
+			len--;
+		summary_add(s, line, (size_t)len);
+	}
+	summary_format(s, out, 65536);
+	fputs(out, stderr);
+done:
+	if (f != NULL)
+		fclose(f);
+	if (summary_tmp)
+		unlink(summary_log);
+	free(line);
+	free(out);
+	free(s);
 }
 
 int
@@ -409,11 +536,19 @@ main(int argc, char **argv)
 	char buf[PATH_MAX], lib[PATH_MAX], host[URL_HOST_MAX], *out;
 	const char *path;
 	unsigned int port;
-	char *session;
+	char *session, *envtext = NULL;
+	struct stat st;
 
 	parse_opts(argc, argv, &o);
-	path = find_config(&o, buf, sizeof(buf));
-	cfg = load(&o, path);
+	if (o.from_env && o.config != NULL)
+		errx(2, "--from-env and -c: use one");
+	if (o.from_env) {
+		envtext = from_env_text();
+		path = "--from-env";
+	} else {
+		path = find_config(&o, buf, sizeof(buf));
+	}
+	cfg = load(&o, path, envtext);
 	r = rules_compile(cfg);
 	if (r == NULL)
 		errx(2, "out of memory");
@@ -443,11 +578,32 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	preflight(cfg, path, argv[optind]);
+	preflight(cfg, envtext != NULL ? NULL : path, argv[optind]);
+	if (envtext != NULL) {
+		/* the library reads the same rules from a private file */
+		path = env_conf = make_temp("env", envtext);
+		explicit_bzero(envtext, strlen(envtext));
+		if (path == NULL)
+			err(2, "--from-env: cannot write the rule file");
+		after_child = print_summary;
+	}
+	if (o.log == NULL && cfg->log != NULL)
+		o.log = cfg->log;
+	if (o.summary && o.log == NULL) {
+		o.log = make_temp("log", NULL);
+		if (o.log == NULL)
+			err(2, "--summary: cannot create a log file");
+		summary_tmp = true;
+	}
+	if (o.summary) {
+		summary_from = stat(o.log, &st) == 0 ? st.st_size : 0;
+		after_child = print_summary;
+	}
 	find_lib(lib, sizeof(lib));
 	session = make_session();
 	export_settings(&o, path, lib, session);
 	rules_free(r);
-	cfg_free(cfg);
+	/* o.log may point into cfg: keep cfg until the command is done */
+	summary_log = o.summary ? o.log : NULL;
 	return run(argv + optind, session);
 }
