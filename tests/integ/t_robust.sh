@@ -147,7 +147,8 @@ tc_tcp_fastopen() {
 	run pw -c t.conf "$PWC" tfo "$P4" 8080 "$m"
 	expect_rc 0
 	local_saw "$m" "$C4"
-	if curl --help all 2>/dev/null | grep -q tcp-fastopen; then
+	if ! case " ${PW_BROKEN_PROGS:-} " in *" curl "*) true ;; *) false ;; esac &&
+	    curl --help all 2>/dev/null | grep -q tcp-fastopen; then
 		m=$(mark)
 		run pw -p "$U_DANTE" curl -sS -m 10 --tcp-fastopen "http://$W4$m"
 		expect_rc 0
