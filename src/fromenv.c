@@ -150,11 +150,12 @@ fe_addr_token(const char *t, size_t l, struct fe_out *o)
 	return 1;
 }
 
-/* A host name token: letters, digits, '-', '_' and dots, not all digits. */
+/* A host name token: letters, digits, '-', '_' and dots, not all digits,
+ * labels of 1..63 bytes (names DNS can have). */
 static bool
 fe_name_ok(const char *t, size_t l)
 {
-	size_t i;
+	size_t i, label = 0;
 	bool alpha = false;
 
 	if (l == 0 || l > 253 || t[l - 1] == '.' || t[0] == '.')
@@ -164,7 +165,8 @@ fe_name_ok(const char *t, size_t l)
 			alpha = true;
 		else if (!isdigit((unsigned char)t[i]) && t[i] != '.')
 			return false;
-		if (t[i] == '.' && i > 0 && t[i - 1] == '.')
+		label = t[i] == '.' ? 0 : label + 1;
+		if (label > 63 || (t[i] == '.' && i > 0 && t[i - 1] == '.'))
 			return false;
 	}
 	return alpha;
