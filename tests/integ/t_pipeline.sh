@@ -7,6 +7,7 @@
 # pipeline_run URL: two curls in one proxywrap session, -vv.
 pipeline_run() {
 	local m1 m2
+	need_prog curl
 	m1=$(mark)
 	m2=$(mark)
 	run pw -vv -p "$1" sh -c "curl -sS -m 10 http://$W4$m1 && curl -sS -m 10 http://$W4$m2"
