@@ -37,7 +37,7 @@ TOOL_OBJS     = $(TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 PURE_OBJS     = $(PURE_SRCS:%.c=$(BUILD)/obj/%.o)
 # Unit tests also cover the fake-address table and addrinfo lists.
 UNIT_OBJS     = $(PURE_OBJS) $(BUILD)/obj/src/addrinfo.o $(BUILD)/obj/src/fakedns.o \
-		$(BUILD)/obj/src/real.o
+		$(BUILD)/obj/src/real.o $(BUILD)/obj/src/log.o
 UNIT_SRCS     = $(wildcard tests/unit/test_*.c)
 UNIT_BINS     = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS     = $(wildcard tests/fuzz/fuzz_*.c)

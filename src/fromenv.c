@@ -88,7 +88,7 @@ fe_sep(char c)
 	return c == ',' || c == ' ';
 }
 
-/* atoi() of s[0..l) as curl applies it to a prefix length: leading
+/* curl's atoi of s[0..l) as it applies it to a prefix length: leading
  * digits ("8abc" is 8, "" is 0); false for a sign or a huge number. */
 static bool
 fe_bits(const char *s, size_t l, unsigned int *bits)
@@ -132,7 +132,7 @@ fe_addr_token(const char *t, size_t l, struct fe_out *o)
 		fam = AF_INET6, max = 128;
 	else
 		return 0;
-	/* curl: atoi() of what follows the slash; 0 means the whole
+	/* curl: the atoi of what follows the slash; 0 means the whole
 	 * address, more than the address has never matches */
 	if (slash != NULL && !fe_bits(slash + 1, l - il - 1, &bits))
 		return -1;

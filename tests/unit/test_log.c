@@ -1,0 +1,97 @@
+/*
+ * test_log.c - the audit log's JSON: escaping, field cutting, layout.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <errno.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include "log.h"
+
+static void
+test_log_json_str(void **state)
+{
+	static const struct { const char *in, *out; } c[] = {
+		{ "plain", "\"plain\"" },
+		{ "q\"b\\s", "\"q\\\"b\\\\s\"" },
+		{ "\n\r\t\b\f\x01\x7f", "\"\\n\\r\\t\\b\\f\\u0001\\u007f\"" },
+		{ "caf\xc3\xa9", "\"caf\xc3\xa9\"" },		/* UTF-8 kept */
+		{ "bad\xff\xc3", "\"bad\\ufffd\\ufffd\"" },	/* not UTF-8 */
+		{ "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" },	/* surrogate */
+	};
+	char buf[128];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		assert_int_equal(log_json_str(c[i].in, buf, sizeof(buf)),
+				 strlen(c[i].out));
+		assert_string_equal(buf, c[i].out);
+	}
+	assert_int_equal(log_json_str(NULL, buf, sizeof(buf)), 4);
+	assert_string_equal(buf, "null");
+	/* cut between escapes, never inside one, and still closed */
+	assert_int_equal(log_json_str("\"\"\"\"", buf, 8), 6);
+	assert_string_equal(buf, "\"\\\"\\\"\"");
+}
+
+static void
+test_log_event_format(void **state)
+{
+	struct log_event ev;
+	unsigned char a[4] = { 198, 18, 0, 1 };
+	char buf[LOG_JSON_MAX + 2], big[8000];
+	size_t n;
+
+	(void)state;
+	log_event_init(&ev, "connect");
+	ev.proto = "tcp";
+	ev.name = "example.com";
+	ev.family = AF_INET;
+	ev.addr = a;
+	ev.port = 443;
+	ev.rule_at = "shim.conf:3";
+	ev.rule_text = "via corp *";
+	ev.action = "via";
+	ev.proxy = "corp";
+	ev.proxy_url = "http://u:***@p:1";
+	ev.handshake_ms = 7;
+	n = log_event_format(&ev, "T", 42, "/bin/x", buf, sizeof(buf));
+	assert_int_equal(n, strlen(buf));
+	assert_string_equal(buf,
+		"{\"time\":\"T\",\"pid\":42,\"exe\":\"/bin/x\",\"event\":"
+		"\"connect\",\"proto\":\"tcp\",\"dest\":{\"name\":"
+		"\"example.com\",\"addr\":\"198.18.0.1\",\"port\":443},"
+		"\"rule\":{\"at\":\"shim.conf:3\",\"text\":\"via corp *\"},"
+		"\"action\":\"via\",\"proxy\":{\"name\":\"corp\",\"url\":"
+		"\"http://u:***@p:1\"},\"outcome\":\"ok\",\"error\":null,"
+		"\"handshake_ms\":7}\n");
+	/* every field huge and full of escapes: still one line < 4 KiB */
+	memset(big, '"', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ev.name = ev.rule_text = ev.msg = ev.proxy_url = ev.path = big;
+	ev.err = ECONNREFUSED;
+	n = log_event_format(&ev, "T", 42, big, buf, sizeof(buf));
+	assert_true(n <= LOG_JSON_MAX);
+	assert_int_equal(buf[n - 1], '\n');
+	assert_ptr_equal(strchr(buf, '\n'), buf + n - 1);
+	assert_non_null(strstr(buf, "\"outcome\":\"ECONNREFUSED\""));
+	assert_non_null(strstr(buf, "\"handshake_ms\":7}"));
+	assert_string_equal(log_errno_name(EACCES), "EACCES");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_log_json_str),
+		cmocka_unit_test(test_log_event_format),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
