@@ -18,7 +18,8 @@
  * WRITING(pid) -> READY with compare-and-swap; the name is written between
  * the two and published with a release store.  A slot left WRITING by a
  * dead process is taken over (the name was never visible).  Only the first
- * sizing of the file is serialised, with flock().
+ * sizing of the file is serialised, with flock(), released before the
+ * mapping is used.
  */
 #include "fakedns.h"
 #include "real.h"
@@ -264,7 +265,14 @@ table_map_file(const char *path, size_t size)
 		h = NULL;
 	}
 out:
-	real_close(fd);	/* also drops the flock */
+	/*
+	 * Unlock explicitly: a flock belongs to the open file description,
+	 * and the mapping keeps that alive after close(), so close() alone
+	 * would hold the lock for the life of the mapping and every other
+	 * thread or process of the session would wait in flock() forever.
+	 */
+	flock(fd, LOCK_UN);
+	real_close(fd);
 	return h;
 }
 

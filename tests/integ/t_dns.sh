@@ -340,3 +340,24 @@ for i in range(1, 16):
 	expect_out_has "name 15 error $("$PY" -c 'import socket; print(socket.EAI_AGAIN)')"
 	expect_err_re "fake address table full"
 }
+
+# Two processes of one session resolve while both are alive: the second
+# must not wait for the first to exit (the table's first-use lock must not
+# outlive the sizing of the file; a mapping keeps a flock alive).
+tcase dns_session_concurrent
+tc_dns_session_concurrent() {
+	conf cc.conf <<-EOC
+	proxy p socks5h://$P4:1080
+	via p *
+	EOC
+	run pw -c cc.conf sh -c '
+		"$0" -c "import socket, time; socket.getaddrinfo(\"first.world.test\", 80); time.sleep(6)" &
+		sleep 1
+		start=$(date +%s%N)
+		getent ahostsv4 second.world.test >/dev/null || echo "lookup failed"
+		echo "waited_ms $(( ($(date +%s%N) - start) / 1000000 ))"
+		wait' "$PY"
+	expect_rc 0
+	expect_out_lacks "lookup failed"
+	expect_out_re "^waited_ms [0-9]{1,3}$"
+}
