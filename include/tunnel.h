@@ -55,19 +55,22 @@ struct tun {
 	short want;			/* POLLIN/POLLOUT to wait for */
 	int64_t deadline_ms;		/* CLOCK_MONOTONIC */
 	int64_t started_ms;
-	uint8_t out[TUN_OUT_MAX];
 	size_t outlen, outoff;
-	uint8_t in[HTTPC_HDR_MAX];
 	size_t have, need;
 	int err;			/* -errno once TUN_FAILED */
 	char msg[TUN_MSG_MAX];		/* why, for the log line */
 	bool pipelined;			/* SOCKS5 messages sent together */
 	bool no_pipe;			/* fell back: one step at a time */
+	bool may_learn;			/* may try pipelining an unknown
+					 * proxy (blocking connect only) */
 	int64_t sent_ms;		/* when out[] was fully written */
 	int64_t pipe_deadline_ms;	/* give up on pipelining after */
 	struct sockaddr_storage peer;	/* what the app connected to */
 	socklen_t peerlen;
 	struct tun *next, *prev;	/* async.c's pending list */
+	/* The buffers last: tun_init clears everything before them. */
+	uint8_t out[TUN_OUT_MAX];
+	uint8_t in[HTTPC_HDR_MAX];
 };
 
 /*

@@ -243,6 +243,7 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 		return rc < 0 ? rc : -EINPROGRESS;
 	}
 	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	t->may_learn = true;	/* nobody else polls this socket now */
 	rc = tun_run(t);
 	fcntl(fd, F_SETFL, flags);
 	if (rc < 0 && t->state != TUN_CONNECTING)

@@ -199,9 +199,12 @@ hop_proxy(const struct tun *t, int hop)
  * trip instead of two or three).  RFC 1928 does not promise that a server
  * reads beyond the greeting, and some (microsocks) drop what follows it.
  * So each proxy starts "unknown": the first pipelined handshake that gets
- * every reply marks it "yes" for the process; one that gets the method
+ * every reply marks it "yes" for the session; one that gets the method
  * reply and then silence (or a reset) marks it "no", and the handshake
- * starts over on the same socket, one message at a time.
+ * starts over on the same socket, one message at a time.  Only a blocking
+ * connect() tries an unknown proxy: starting over disconnects the socket
+ * for a moment, which an event loop polling a non-blocking socket would
+ * see as a hang-up; non-blocking sockets pipeline once a proxy is "yes".
  */
 enum pipe_state {
 	PIPE_UNKNOWN,	/* not tried yet */
@@ -265,14 +268,8 @@ tun_init(struct tun *t, int fd, const struct config *cfg,
 	 const struct cfg_rule *rule, const struct tun_dest *dst,
 	 int timeout_ms)
 {
+	/* every field but the two buffers (which come last) */
 	memset(t, 0, offsetof(struct tun, out));
-	/* the fields after the buffers are not covered by the memset */
-	t->outlen = t->outoff = t->have = t->need = 0;
-	t->err = 0;
-	t->msg[0] = '\0';
-	t->pipelined = t->no_pipe = false;
-	t->sent_ms = t->pipe_deadline_ms = 0;
-	t->next = t->prev = NULL;
 	t->fd = fd;
 	t->cfg = cfg;
 	t->rule = rule;
@@ -512,7 +509,8 @@ start_hop(struct tun *t)
 
 	hop_target(t, &a);
 	if (u->scheme != URL_HTTP && t->hop == 0 && !t->no_pipe &&
-	    pipe_get(t) != PIPE_NO)
+	    (pipe_get(t) == PIPE_YES ||
+	     (pipe_get(t) == PIPE_UNKNOWN && t->may_learn)))
 		return start_pipelined(t, u, &a);
 	if (u->scheme != URL_HTTP) {
 		len = socks5_build_greeting(t->out, sizeof(t->out),

@@ -1,16 +1,22 @@
 # t_pipeline.sh - SOCKS5 greeting, auth and request sent in one write.
-# dante reads past the greeting and answers all three: no fallback.
-# microsocks drops what follows the greeting: the first connection of the
-# session falls back on the same socket (and still succeeds), and the
-# processes after it go one message at a time straight away.
+# A blocking connect() tries it on a proxy not known yet: dante reads past
+# the greeting and answers all three; microsocks drops what follows the
+# greeting, so that connection starts over on the same socket (and still
+# succeeds).  What was learned holds for the whole session: later
+# processes, and non-blocking sockets (curl), pipeline only where it works
+# and go one message at a time straight away where it does not.
 
-# pipeline_run URL: two curls in one proxywrap session, -vv.
+PIPE_CLIENT=$TOP/${PW_BUILD:-build}/bin/pwclient
+
+# pipeline_run URL: a blocking GET (tests/bin/pwclient), then curl
+# (non-blocking), in one proxywrap session, -vv.
 pipeline_run() {
 	local m1 m2
 	need_prog curl
+	[ -x "$PIPE_CLIENT" ] || fail "no $PIPE_CLIENT (make testbins)"
 	m1=$(mark)
 	m2=$(mark)
-	run pw -vv -p "$1" sh -c "curl -sS -m 10 http://$W4$m1 && curl -sS -m 10 http://$W4$m2"
+	run pw -vv -p "$1" sh -c "\"\$0\" get $W4 80 $m1 && curl -sS -m 10 http://$W4$m2" "$PIPE_CLIENT"
 	expect_rc 0
 	world_saw "$m1" "$PW4"
 	world_saw "$m2" "$PW4"
@@ -19,7 +25,11 @@ pipeline_run() {
 tcase pipeline_dante_noauth smoke
 tc_pipeline_dante_noauth() {
 	pipeline_run "$U_DANTE"
-	expect_err_re "takes a pipelined SOCKS5 handshake"
+	# learned once (by the blocking connect), used by curl after it
+	if [ "$(grep -c "takes a pipelined SOCKS5 handshake" err)" != 1 ]; then
+		show
+		fail "expected exactly one 'takes a pipelined' line"
+	fi
 	expect_err_lacks "pipelined SOCKS5 handshake got"
 }
 
@@ -42,4 +52,17 @@ tc_pipeline_microsocks_fallback() {
 		fail "expected one fallback line for the session, got $n"
 	fi
 	expect_err_lacks "$MS_PASS"
+}
+
+# A non-blocking connect never tries an unknown proxy: an event loop must
+# not see its socket hang up while a handshake starts over.
+tcase pipeline_nonblocking_never_probes
+tc_pipeline_nonblocking_never_probes() {
+	need_prog curl
+	local m
+	m=$(mark)
+	run pw -vv -p "$U_MS" curl -sS -m 10 "http://$W4$m"
+	expect_rc 0
+	world_saw "$m" "$PW4"
+	expect_err_lacks "pipelined SOCKS5 handshake"
 }
