@@ -4,6 +4,9 @@
  * Grammar (one statement per line, '#' starts a comment):
  *   proxy NAME URL
  *   direct DEST...          block DEST...          via NAME[>NAME...] DEST...
+ *   direct and via take options, words with '=' anywhere among the DESTs:
+ *     proxy_protocol=v1|v2  send a PROXY protocol header first
+ *     pp_source=ADDR:PORT   its source address ([v6]:PORT) instead of ours
  *   connect_timeout N[ms|s] strict on|off
  *   fake_pool CIDR [CIDR]   (one IPv4 /1../30 and/or one IPv6 /8../126)
  *   allow_exec PATH...      (absolute paths: executables strict mode lets
@@ -66,6 +69,13 @@ struct cfg_rule {
 	int line;			/* 1-based line in cfg->file */
 	char *text;			/* the statement as written, comments and
 					 * extra blanks removed, for log lines */
+	/* Options (words with '=' after the action or proxy name): */
+	int pp_version;			/* proxy_protocol=v1|v2: 1 or 2 (enum
+					 * pp_version); 0 sends no header */
+	int pp_src_family;		/* pp_source=ADDR:PORT: AF_INET or
+					 * AF_INET6; 0 = the connection's own */
+	uint8_t pp_src[16];		/* network order */
+	uint16_t pp_src_port;
 };
 
 struct cfg_proxy {

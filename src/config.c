@@ -582,6 +582,113 @@ cfg_join(char *const *tok, size_t ntok)
 	return s;
 }
 
+/* pp_source=ADDR:PORT or [V6]:PORT, port 0..65535. */
+static int
+cfg_pp_source(const char *v, struct cfg_rule *rule)
+{
+	char host[64];
+	const char *colon, *h = v;
+	size_t len;
+	char *end;
+	unsigned long port;
+
+	if (v[0] == '[') {
+		colon = strstr(v, "]:");
+		h = v + 1;
+		len = colon != NULL ? (size_t)(colon - h) : 0;
+		colon = colon != NULL ? colon + 1 : NULL;
+	} else {
+		colon = strrchr(v, ':');
+		len = colon != NULL ? (size_t)(colon - v) : 0;
+	}
+	if (colon == NULL || len == 0 || len >= sizeof(host) ||
+	    colon[1] < '0' || colon[1] > '9')
+		return -1;
+	memcpy(host, h, len);
+	host[len] = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (*end != '\0' || errno != 0 || port > 65535)
+		return -1;
+	rule->pp_src_family = v[0] == '[' ? AF_INET6 : AF_INET;
+	if (inet_pton(rule->pp_src_family, host, rule->pp_src) != 1)
+		return -1;
+	rule->pp_src_port = (uint16_t)port;
+	return 0;
+}
+
+/* One rule option (a word with '='); -1 with an error recorded. */
+static int
+cfg_rule_option(struct cfg_parser *p, const char *tok, struct cfg_rule *rule)
+{
+	const char *eq = strchr(tok, '=');
+	size_t klen = (size_t)(eq - tok);
+
+	if (rule->action == CFG_BLOCK) {
+		cfg_err(p, "block: options do not apply to a block rule: '%s'",
+			tok);
+		return -1;
+	}
+	if (klen == sizeof("proxy_protocol") - 1 &&
+	    strncmp(tok, "proxy_protocol", klen) == 0) {
+		if (strcmp(eq + 1, "v1") == 0) {
+			rule->pp_version = 1;
+		} else if (strcmp(eq + 1, "v2") == 0) {
+			rule->pp_version = 2;
+		} else {
+			cfg_err(p, "proxy_protocol: '%s': expected v1 or v2",
+				eq + 1);
+			return -1;
+		}
+		return 0;
+	}
+	if (klen == sizeof("pp_source") - 1 &&
+	    strncmp(tok, "pp_source", klen) == 0) {
+		if (cfg_pp_source(eq + 1, rule) != 0) {
+			cfg_err(p, "pp_source: '%s': expected ADDR:PORT or "
+				"[V6]:PORT", eq + 1);
+			return -1;
+		}
+		return 0;
+	}
+	cfg_err(p, "unknown option '%.*s' (known: proxy_protocol, pp_source)",
+		(int)(klen > 64 ? 64 : klen), tok);
+	return -1;
+}
+
+/*
+ * v1 carries addresses only.  Names routed via a proxy that resolves them
+ * (socks5h://, http://) reach connect() as fake addresses, so a v1 rule
+ * that can match such a name is refused here, at load, not at connect.
+ */
+static int
+cfg_rule_pp_check(struct cfg_parser *p, const struct cfg_rule *rule)
+{
+	const struct cfg_proxy *last;
+	size_t i;
+
+	if (rule->pp_src_family != 0 && rule->pp_version == 0) {
+		cfg_err(p, "pp_source needs proxy_protocol=v1 or v2");
+		return -1;
+	}
+	if (rule->pp_version != 1 || rule->action != CFG_VIA ||
+	    rule->nchain == 0 || rule->chain[rule->nchain - 1] < 0)
+		return 0;
+	last = &p->cfg->proxies[rule->chain[rule->nchain - 1]];
+	if (!url_remote_dns(&last->url))
+		return 0;
+	for (i = 0; i < rule->ndests; i++) {
+		if (rule->dests[i].kind != DEST_CIDR) {
+			cfg_err(p, "proxy_protocol=v1 needs addresses, but "
+				"names routed via '%s' are resolved by the "
+				"proxy (use v2, which carries the name)",
+				last->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* direct/block/via: a rule with its destinations. */
 static void
 cfg_rule(struct cfg_parser *p, enum cfg_action action, size_t *cap)
@@ -609,11 +716,22 @@ cfg_rule(struct cfg_parser *p, enum cfg_action action, size_t *cap)
 		return;
 	}
 	for (i = first; i < p->ntok; i++) {
-		if (cfg_parse_dest(p, p->tok[i], &rule.dests[rule.ndests]) == 0)
+		if (strchr(p->tok[i], '=') != NULL) {
+			if (cfg_rule_option(p, p->tok[i], &rule) != 0)
+				bad = true;
+		} else if (cfg_parse_dest(p, p->tok[i],
+					  &rule.dests[rule.ndests]) == 0) {
 			rule.ndests++;
-		else
+		} else {
 			bad = true;
+		}
 	}
+	if (rule.ndests == 0 && !bad) {
+		cfg_err(p, "%s: no destinations", p->tok[0]);
+		bad = true;
+	}
+	if (!bad && cfg_rule_pp_check(p, &rule) != 0)
+		bad = true;
 	rule.text = cfg_join(p->tok, p->ntok);
 	if (rule.text == NULL)
 		p->oom = true;

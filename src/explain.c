@@ -3,6 +3,7 @@
  * where its name would be resolved.
  */
 #include "explain.h"
+#include "proxy_proto.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -70,6 +71,73 @@ rule_where(const struct config *cfg, const struct decision *d, char *buf,
 		snprintf(buf, n, "no rule matched: direct by default");
 }
 
+/*
+ * The PROXY protocol header d's rule would send, exactly: text for v1, hex
+ * for v2.  What connect() alone knows is shown as a placeholder and said
+ * so: the source (unless pp_source fixes it) is the socket's local address,
+ * and a name's destination is the address the application connects to.
+ */
+static void
+explain_pp(const struct cfg_rule *rule, const char *host, unsigned int port,
+	   bool remote_dns, char *out, size_t n)
+{
+	struct pp_addrs a;
+	uint8_t hdr[PP_OUT_MAX];
+	size_t off = strlen(out), i;
+	bool is_addr;
+	int len;
+
+	memset(&a, 0, sizeof(a));
+	a.dst_family = AF_INET;
+	a.dst_port = (uint16_t)port;
+	is_addr = inet_pton(AF_INET, host, a.dst) == 1;
+	if (!is_addr && inet_pton(AF_INET6, host, a.dst) == 1) {
+		a.dst_family = AF_INET6;
+		is_addr = true;
+	}
+	a.src_family = rule->pp_src_family ? rule->pp_src_family :
+		       a.dst_family;
+	if (rule->pp_src_family != 0) {
+		memcpy(a.src, rule->pp_src, sizeof(a.src));
+		a.src_port = rule->pp_src_port;
+	}
+	if (rule->pp_version == 1)
+		len = pp_build_v1(&a, hdr, sizeof(hdr));
+	else
+		len = pp_build_v2(&a, is_addr ? NULL : host, hdr, sizeof(hdr));
+	if (len < 0 || off >= n)
+		return;
+	off += (size_t)snprintf(out + off, n - off,
+				"  proxy_protocol: %s, %d bytes, first on the "
+				"stream%s\n    source: %s\n    destination: %s\n",
+				rule->pp_version == 1 ? "v1" : "v2", len,
+				rule->action == CFG_VIA ?
+				", after the last proxy's handshake" : "",
+				rule->pp_src_family ? "pp_source, fixed" :
+				"the socket's local address (zeros here)",
+				is_addr ? "as connected" : remote_dns ?
+				"the name's fake address (zeros here), and the "
+				"name in an AUTHORITY TLV" :
+				rule->pp_version == 1 ?
+				"the address the name resolves to (zeros here)" :
+				"the address the name resolves to (zeros here), "
+				"and the name in an AUTHORITY TLV");
+	if (off >= n)
+		return;
+	if (rule->pp_version == 1) {
+		/* the line without its CRLF, which is shown escaped */
+		snprintf(out + off, n - off, "    header: %.*s\\r\\n\n",
+			 len - 2, (const char *)hdr);
+		return;
+	}
+	off += (size_t)snprintf(out + off, n - off, "    header:");
+	for (i = 0; i < (size_t)len && off < n; i++)
+		off += (size_t)snprintf(out + off, n - off, "%s%02x",
+					i % 16 ? " " : "\n     ", hdr[i]);
+	if (off < n)
+		snprintf(out + off, n - off, "\n");
+}
+
 enum cfg_action
 explain(const struct config *cfg, const struct rules *r, const char *host,
 	unsigned int port, char *out, size_t n)
@@ -116,6 +184,10 @@ explain(const struct config *cfg, const struct rules *r, const char *host,
 			dns = "local: resolved on this machine";
 		snprintf(out + off, n - off, "  dns: %s\n", dns);
 	}
+	if (d.rule != NULL && d.rule->pp_version != 0)
+		explain_pp(d.rule, host, port,
+			   !is_addr && last != NULL && url_remote_dns(last),
+			   out, n);
 	return d.action;
 }
 

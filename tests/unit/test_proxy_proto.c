@@ -10,11 +10,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "proxy_proto.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -526,6 +528,115 @@ test_parse_v2_need(void **state)
 	assert_string_equal(pp_version_str(PP_NONE), "none");
 }
 
+/* ---- the rule options (config.c) ---- */
+
+static struct config *
+parse_conf(const char *text)
+{
+	struct config *c = cfg_parse("t.conf", text, strlen(text));
+
+	assert_non_null(c);
+	return c;
+}
+
+static void
+test_rule_options(void **state)
+{
+	struct config *c;
+	uint8_t v6[16];
+
+	(void)state;
+	c = parse_conf("proxy s5 socks5://198.18.0.2:1080\n"
+		       "proxy s5h socks5h://198.18.0.2:1080\n"
+		       "direct proxy_protocol=v2 198.18.1.2:8443\n"
+		       "direct 198.18.1.2:8444 proxy_protocol=v1 "
+		       "pp_source=198.18.9.9:1234\n"
+		       "via s5 proxy_protocol=v1 .example.test\n"
+		       "via s5h proxy_protocol=v2 pp_source=[2001:db8::9]:4 "
+		       ".example.test\n"
+		       "via s5h proxy_protocol=v1 198.18.1.0/24\n"
+		       "direct 198.18.1.3\n");
+	assert_int_equal(c->nerrs, 0);
+	assert_int_equal(c->nrules, 6);
+	assert_int_equal(c->rules[0].pp_version, 2);
+	assert_int_equal(c->rules[0].ndests, 1);
+	assert_int_equal(c->rules[0].pp_src_family, 0);
+	assert_int_equal(c->rules[1].pp_version, 1);
+	assert_int_equal(c->rules[1].pp_src_family, AF_INET);
+	assert_memory_equal(c->rules[1].pp_src, "\xc6\x12\x09\x09", 4);
+	assert_int_equal(c->rules[1].pp_src_port, 1234);
+	assert_int_equal(c->rules[2].pp_version, 1);
+	assert_int_equal(c->rules[3].pp_src_family, AF_INET6);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::9", v6), 1);
+	assert_memory_equal(c->rules[3].pp_src, v6, 16);
+	assert_int_equal(c->rules[3].pp_src_port, 4);
+	/* v1 via a name-resolving proxy is fine for address rules */
+	assert_int_equal(c->rules[4].pp_version, 1);
+	assert_int_equal(c->rules[5].pp_version, 0);
+	cfg_free(c);
+}
+
+static void
+test_rule_option_errors(void **state)
+{
+	static const struct {
+		const char *line, *err;
+	} cases[] = {
+		{ "block proxy_protocol=v1 198.18.1.2",
+		  "t.conf:2: block: options do not apply to a block rule: "
+		  "'proxy_protocol=v1'" },
+		{ "via s5h proxy_protocol=v1 *.x.test",
+		  "t.conf:2: proxy_protocol=v1 needs addresses, but names "
+		  "routed via 's5h' are resolved by the proxy (use v2, which "
+		  "carries the name)" },
+		{ "via s5h proxy_protocol=v1 *",
+		  "t.conf:2: proxy_protocol=v1 needs addresses, but names "
+		  "routed via 's5h' are resolved by the proxy (use v2, which "
+		  "carries the name)" },
+		{ "direct proxy_protocol=v3 x.test",
+		  "t.conf:2: proxy_protocol: 'v3': expected v1 or v2" },
+		{ "direct proxy_protocol= x.test",
+		  "t.conf:2: proxy_protocol: '': expected v1 or v2" },
+		{ "direct pp_source=198.18.0.1:5 x.test",
+		  "t.conf:2: pp_source needs proxy_protocol=v1 or v2" },
+		{ "direct proxy_protocol=v1 pp_source=198.18.0.1 x.test",
+		  "t.conf:2: pp_source: '198.18.0.1': expected ADDR:PORT or "
+		  "[V6]:PORT" },
+		{ "direct proxy_protocol=v1 pp_source=198.18.0.1:65536 x.test",
+		  "t.conf:2: pp_source: '198.18.0.1:65536': expected "
+		  "ADDR:PORT or [V6]:PORT" },
+		{ "direct proxy_protocol=v1 pp_source=[198.18.0.1]:5 x.test",
+		  "t.conf:2: pp_source: '[198.18.0.1]:5': expected ADDR:PORT "
+		  "or [V6]:PORT" },
+		{ "direct proxy_protocol=v1 pp_source=2001:db8::1:5 x.test",
+		  "t.conf:2: pp_source: '2001:db8::1:5': expected ADDR:PORT "
+		  "or [V6]:PORT" },
+		{ "direct foo=bar x.test",
+		  "t.conf:2: unknown option 'foo' (known: proxy_protocol, "
+		  "pp_source)" },
+		{ "direct proxy_protocol=v2",
+		  "t.conf:2: direct: no destinations" },
+		{ "via s5h proxy_protocol=v2",
+		  "t.conf:2: via: no destinations" },
+	};
+	char text[512];
+	struct config *c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		snprintf(text, sizeof(text),
+			 "proxy s5h socks5h://198.18.0.2:1080\n%s\n",
+			 cases[i].line);
+		c = parse_conf(text);
+		assert_int_equal(c->nerrs, 1);
+		assert_string_equal(c->errs[0], cases[i].err);
+		/* the broken rule is dropped whole */
+		assert_int_equal(c->nrules, 0);
+		cfg_free(c);
+	}
+}
+
 int
 main(void)
 {
@@ -540,6 +651,8 @@ main(void)
 		cmocka_unit_test(test_parse_v2_bad),
 		cmocka_unit_test(test_parse_oversized_authority),
 		cmocka_unit_test(test_parse_v2_need),
+		cmocka_unit_test(test_rule_options),
+		cmocka_unit_test(test_rule_option_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
