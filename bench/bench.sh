@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# bench/bench.sh: proxywrap and proxychains4 side by side, in one run,
+# through the same real proxies on loopback (dante SOCKS5 with and without
+# user/password, tinyproxy HTTP CONNECT), plus a relay that delays every
+# chunk to count handshake round trips.  Prints a Markdown table and saves
+# it as bench/bench-results.md (OUT=file elsewhere).  Knobs: N_LAT N_RT N_CONC
+# INFLIGHT DELAY_MS BYTES N_SPAWN.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$PWD
+N_LAT=${N_LAT:-500}
+N_RT=${N_RT:-20}
+N_CONC=${N_CONC:-1000}
+INFLIGHT=${INFLIGHT:-100}
+DELAY_MS=${DELAY_MS:-20}
+BYTES=${BYTES:-1073741824}
+N_SPAWN=${N_SPAWN:-1000}
+OUT=${OUT:-bench/bench-results.md}
+PY=/usr/bin/python3
+PCLIB=$(dpkg -L libproxychains4 2>/dev/null | grep -m1 '/libproxychains\.so\.4$')
+BUSER=pwbench
+BPASS=bench-$RANDOM$RANDOM
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+# --- dependencies -----------------------------------------------------------
+need=()
+command -v proxychains4 >/dev/null || need+=(proxychains4)
+command -v danted >/dev/null || need+=(dante-server)
+command -v tinyproxy >/dev/null || need+=(tinyproxy)
+[ -x $PY ] || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+	say "installing ${need[*]}"
+	DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -q \
+	    "${need[@]}" >/dev/null || die "apt-get install ${need[*]} failed"
+	PCLIB=$(dpkg -L libproxychains4 | grep -m1 '/libproxychains\.so\.4$')
+fi
+[ -n "$PCLIB" ] || die "libproxychains.so.4 not found"
+[ -x build/libshim.so ] && [ -x build/proxywrap ] ||
+    make -s all >/dev/null || die "make failed"
+if ! id "$BUSER" >/dev/null 2>&1; then
+	useradd -M -d /nonexistent -s /usr/sbin/nologin "$BUSER" ||
+	    die "useradd $BUSER failed"
+fi
+printf '%s:%s\n' "$BUSER" "$BPASS" | chpasswd -c SHA512 -s 1000 || die "chpasswd failed"
+
+# --- temp dir, services, cleanup ------------------------------------------
+T=$(mktemp -d /tmp/pwbench.XXXXXX) || exit 1
+chmod 755 "$T"
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do
+		timeout 5 tail --pid="$p" -f /dev/null 2>/dev/null ||
+		    kill -9 "$p" 2>/dev/null
+	done
+	for p in "$T"/*.pid; do
+		[ -s "$p" ] && kill "$(cat "$p")" 2>/dev/null
+	done
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+CFLAGS="-std=gnu11 -D_GNU_SOURCE -Iinclude -Wall -Wextra -Wshadow -Wformat=2
+	-Wno-format-nonliteral -Wstrict-prototypes -Wmissing-prototypes -Wvla -O2"
+# shellcheck disable=SC2086
+gcc $CFLAGS -o "$T/pwbench" bench/pwbench.c -lpthread || die "build pwbench"
+B=$T/pwbench
+
+read -r WEB DO DU TP RDO RDU RTP < <($PY -c '
+import socket
+ss = [socket.socket() for _ in range(7)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
+
+wait_port() {	# HOST PORT: up to 10 s
+	local i
+	for i in $(seq 100); do
+		$PY -c "import socket; socket.create_connection(('$1', $2), 0.2)" \
+		    2>/dev/null && return 0
+		sleep 0.1
+	done
+	die "$1:$2 did not come up"
+}
+
+"$B" serve 127.0.0.2 "$WEB" & pids+=($!)
+
+dante_conf() {	# NAME PORT METHOD
+	cat >"$T/$1.conf" <<EOF
+logoutput: $T/$1.log
+internal: 127.0.0.1 port = $2
+external: 127.0.0.1
+socksmethod: $3
+clientmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass {
+	from: 127.0.0.0/8 to: 0.0.0.0/0
+	log: error
+}
+socks pass {
+	from: 127.0.0.0/8 to: 127.0.0.2/32
+	command: connect
+	log: connect error
+}
+EOF
+	danted -f "$T/$1.conf" -p "$T/$1.pid" -N 2 >"$T/$1.out" 2>&1 &
+	pids+=($!)
+}
+dante_conf dante "$DO" none
+dante_conf danteu "$DU" username
+
+mkdir -p "$T/tiny" && chown nobody:nogroup "$T/tiny"
+cat >"$T/tiny/tiny.conf" <<EOF
+User nobody
+Group nogroup
+Port $TP
+Listen 127.0.0.1
+Timeout 60
+LogFile "$T/tiny/tiny.log"
+LogLevel Connect
+MaxClients 256
+Allow 127.0.0.0/8
+ConnectPort $WEB
+EOF
+tinyproxy -d -c "$T/tiny/tiny.conf" >"$T/tiny.out" 2>&1 & pids+=($!)
+
+$PY bench/delayrelay.py "$DELAY_MS" "$RDO:$DO" "$RDU:$DU" "$RTP:$TP" \
+    >"$T/relay.out" 2>&1 & pids+=($!)
+
+for p in "$WEB:127.0.0.2" "$DO:127.0.0.1" "$DU:127.0.0.1" "$TP:127.0.0.1" \
+    "$RDO:127.0.0.1" "$RDU:127.0.0.1" "$RTP:127.0.0.1"; do
+	wait_port "${p#*:}" "${p%%:*}"
+done
+
+# --- rule files: one proxy each, the server (127.0.0.2) routed through it -
+U_DO=socks5://127.0.0.1:$DO;		U_TP=http://127.0.0.1:$TP
+U_RDO=socks5://127.0.0.1:$RDO;		U_RTP=http://127.0.0.1:$RTP
+U_RDU=socks5://$BUSER:$BPASS@127.0.0.1:$RDU
+pw_conf() { printf 'proxy p %s\nvia p 127.0.0.2\nconnect_timeout 30s\n' \
+    "$2" >"$T/$1.pw"; chmod 600 "$T/$1.pw"; }
+pc_conf() {	# NAME TYPE PORT [USER PASS]
+	cat >"$T/$1.pc" <<EOF
+strict_chain
+quiet_mode
+tcp_read_time_out 30000
+tcp_connect_time_out 10000
+${LOCALNET:-}
+[ProxyList]
+$2 127.0.0.1 $3 ${4:+$4 $5}
+EOF
+}
+pw_conf dante "$U_DO";  pc_conf dante socks5 "$DO"
+pw_conf tiny "$U_TP";   pc_conf tiny http "$TP"
+pw_conf rdo "$U_RDO";   pc_conf rdo socks5 "$RDO"
+pw_conf rdu "$U_RDU";   pc_conf rdu socks5 "$RDU" "$BUSER" "$BPASS"
+pw_conf rtp "$U_RTP";   pc_conf rtp http "$RTP"
+# For the hook costs: loopback is not routed by either shim.
+LOCALNET='localnet 127.0.0.0/255.0.0.0' pc_conf local socks5 "$DO"
+
+PW() { local c=$1; shift; "$ROOT/build/proxywrap" -q -c "$T/$c.pw" "$@"; }
+PC() { local c=$1; shift; proxychains4 -q -f "$T/$c.pc" "$@"; }
+NS() { shift; "$@"; }
+
+R=$T/results	# "key value" lines, formatted by bench/report.py
+put() { printf '%s %s\n' "$1" "$2" >>"$R"; }
+: >"$R"
+put delay_ms "$DELAY_MS"; put n_lat "$N_LAT"; put n_rt "$N_RT"
+put n_conc "$N_CONC"; put inflight "$INFLIGHT"; put bytes "$BYTES"
+put n_spawn "$N_SPAWN"
+# kv LINE KEY: the value of KEY=... in LINE
+kv() { local w; for w in $1; do [ "${w%%=*}" = "$2" ] && echo "${w#*=}"; done; }
+
+# How many connections to the server a proxy has logged.
+seen() {
+	case $1 in
+	dante | danteu) grep -cE "tcp/connect \\[: .* 127\\.0\\.0\\.2\\.$WEB\$" "$T/$1.log" ;;
+	tiny) grep -c "CONNECT 127\.0\.0\.2:$WEB " "$T/tiny/tiny.log" ;;
+	esac
+}
+# proves PROXY LOGNAME BEFORE N: the proxy logged at least N new connections
+proves() {
+	local now; now=$(seen "$2")
+	[ "$((now - $3))" -ge "$4" ] ||
+	    die "$1: the proxy logged $((now - $3)) of $4 connections"
+}
+
+# --- 1. latency ---------------------------------------------------------
+say "1/7 latency: $N_LAT sequential connections per case"
+line=$("$B" lat 127.0.0.2 "$WEB" "$N_LAT")
+put lat_direct_p50 "$(kv "$line" p50)"; put lat_direct_p95 "$(kv "$line" p95)"
+for px in dante:socks5://127.0.0.1:$DO tiny:http://127.0.0.1:$TP; do
+	p=${px%%:*}; url=${px#*:}
+	log=$p; [ "$p" = tiny ] && log=tiny
+	for who in ns pw pc; do
+		before=$(seen "$log")
+		case $who in
+		ns) line=$("$B" lat 127.0.0.2 "$WEB" "$N_LAT" -x "$url") ;;
+		pw) line=$(PW "$p" "$B" lat 127.0.0.2 "$WEB" "$N_LAT") ;;
+		pc) line=$(PC "$p" "$B" lat 127.0.0.2 "$WEB" "$N_LAT") ;;
+		esac
+		[ "$(kv "$line" fail)" = 0 ] || die "latency $p $who: $line"
+		proves "latency $p $who" "$log" "$before" "$N_LAT"
+		put "lat_${p}_${who}_p50" "$(kv "$line" p50)"
+		put "lat_${p}_${who}_p95" "$(kv "$line" p95)"
+	done
+done
+
+# --- 2. round trips ---------------------------------------------------
+say "2/7 round trips: ${DELAY_MS} ms each way, $N_RT connections per case"
+for c in rdo:dante:$U_RDO rdu:danteu:$U_RDU rtp:tiny:$U_RTP; do
+	IFS=: read -r p log _ <<<"$c"
+	url=${c#*:*:}
+	for who in ns pw pc; do
+		before=$(seen "$log")
+		case $who in
+		ns) line=$("$B" lat 127.0.0.2 "$WEB" "$N_RT" -x "$url") ;;
+		pw) line=$(PW "$p" "$B" lat 127.0.0.2 "$WEB" "$N_RT") ;;
+		pc) line=$(PC "$p" "$B" lat 127.0.0.2 "$WEB" "$N_RT") ;;
+		esac
+		[ "$(kv "$line" fail)" = 0 ] || die "round trips $p $who: $line"
+		proves "round trips $p $who" "$log" "$before" "$N_RT"
+		put "rt_${p}_${who}_conn_p50" "$(kv "$line" conn_p50)"
+	done
+done
+
+# --- 3. concurrency ---------------------------------------------------
+say "3/7 concurrency: $N_CONC connections, $INFLIGHT in flight (proxychains4 is serial: about 2 min)"
+for c in rdo:dante rtp:tiny; do
+	p=${c%%:*}; log=${c#*:}
+	for who in pw pc; do
+		before=$(seen "$log")
+		if [ $who = pw ]; then
+			line=$(PW "$p" "$B" conc 127.0.0.2 "$WEB" "$N_CONC" "$INFLIGHT")
+		else
+			line=$(PC "$p" "$B" conc 127.0.0.2 "$WEB" "$N_CONC" "$INFLIGHT")
+		fi
+		[ "$(kv "$line" fail)" = 0 ] || die "concurrency $p $who: $line"
+		proves "concurrency $p $who" "$log" "$before" "$N_CONC"
+		put "conc_${p}_${who}_ms" "$(kv "$line" total_ms)"
+	done
+done
+
+# --- 4. start-up -------------------------------------------------------
+say "4/7 start-up: /bin/true x $N_SPAWN x 3 rounds per case"
+TRUE=/bin/true
+for round in 1 2 3; do
+	for who in ns pwlib pclib pw pc; do
+		case $who in
+		ns) line=$("$B" spawn "$N_SPAWN" -- "$TRUE") ;;
+		pwlib) line=$("$B" spawn "$N_SPAWN" "LD_PRELOAD=$ROOT/build/libshim.so" \
+		    "SHIM_CONFIG=$T/dante.pw" -- "$TRUE") ;;
+		pclib) line=$("$B" spawn "$N_SPAWN" "LD_PRELOAD=$PCLIB" \
+		    "PROXYCHAINS_CONF_FILE=$T/dante.pc" PROXYCHAINS_QUIET_MODE=1 \
+		    -- "$TRUE") ;;
+		pw) line=$("$B" spawn "$N_SPAWN" -- "$ROOT/build/proxywrap" -q \
+		    -c "$T/dante.pw" "$TRUE") ;;
+		pc) line=$("$B" spawn "$N_SPAWN" -- "$(command -v proxychains4)" \
+		    -q -f "$T/dante.pc" "$TRUE") ;;
+		esac
+		[ -n "$(kv "$line" us)" ] || die "start-up $who failed"
+		put "spawn_${who}_us" "$(kv "$line" us)"
+	done
+done
+
+# --- 5. hook cost -------------------------------------------------------
+say "5/7 hook cost on calls not routed"
+for round in 1 2 3; do
+	for what in unix:1000000 tcp:20000 gai:20000; do
+		w=${what%%:*}; n=${what#*:}
+		for who in ns pw pc; do
+			case $who in
+			ns) line=$("$B" hook "$w" "$n") ;;
+			pw) line=$(LD_PRELOAD=$ROOT/build/libshim.so \
+			    SHIM_CONFIG=$T/dante.pw "$B" hook "$w" "$n") ;;
+			pc) line=$(PC local "$B" hook "$w" "$n") ;;
+			esac
+			[ -n "$(kv "$line" ns)" ] || die "hook $w $who failed"
+			put "hook_${w}_${who}_ns" "$(kv "$line" ns)"
+		done
+	done
+done
+
+# --- 6. throughput ----------------------------------------------------------
+say "6/7 throughput: $BYTES bytes x 3 per case"
+for round in 1 2 3; do
+	for who in direct ns pw pc; do
+		case $who in
+		direct) line=$("$B" get 127.0.0.2 "$WEB" "$BYTES") ;;
+		ns) line=$("$B" get 127.0.0.2 "$WEB" "$BYTES" -x "$U_DO") ;;
+		pw) line=$(PW dante "$B" get 127.0.0.2 "$WEB" "$BYTES") ;;
+		pc) line=$(PC dante "$B" get 127.0.0.2 "$WEB" "$BYTES") ;;
+		esac
+		[ "$(kv "$line" bytes)" = "$BYTES" ] || die "throughput $who: $line"
+		put "tput_${who}_secs" "$(kv "$line" secs)"
+	done
+done
+
+# --- 7. rules at scale --------------------------------------------------
+if [ -f bench/rules_bench.c ]; then
+	say "7/7 rules at scale (bench/rules_bench.c)"
+	# shellcheck disable=SC2086
+	if gcc $CFLAGS -o "$T/rules_bench" bench/rules_bench.c src/rules.c \
+	    src/config.c src/url.c 2>"$T/rules_build.err"; then
+		"$T/rules_bench" >"$T/rules.txt" 2>&1 ||
+		    echo "(rules_bench failed)" >>"$T/rules.txt"
+	else
+		{ echo "(rules_bench did not build)"; head -5 "$T/rules_build.err"; } \
+		    >"$T/rules.txt"
+	fi
+else
+	echo "(bench/rules_bench.c not present)" >"$T/rules.txt"
+fi
+
+{
+	echo "machine $(nproc) cores, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//; s/ /_/g')"
+	echo "versions proxywrap_$(git describe --always --dirty 2>/dev/null || echo '?'),_proxychains4_$(dpkg-query -W -f '${Version}' proxychains4),_dante_$(dpkg-query -W -f '${Version}' dante-server),_tinyproxy_$(dpkg-query -W -f '${Version}' tinyproxy-bin 2>/dev/null || dpkg-query -W -f '${Version}' tinyproxy)"
+} >>"$R"
+$PY bench/report.py "$R" "$T/rules.txt" | tee "$OUT"

@@ -1,0 +1,579 @@
+/*
+ * pwbench.c - client, server and timing loops of bench/bench.sh.
+ *
+ *   pwbench serve ADDR PORT            threaded server: "GET /N" answers N
+ *                                      zero bytes (N = 0: a short page)
+ *   pwbench lat ADDR PORT N [-x URL]   N sequential connect + GET + read to
+ *                                      EOF + close; percentiles in µs
+ *   pwbench conc ADDR PORT N INFLIGHT  one thread, non-blocking connects,
+ *                                      epoll; total ms
+ *   pwbench get ADDR PORT BYTES [-x URL]
+ *                                      one transfer of BYTES; MB/s
+ *   pwbench hook unix|tcp|gai N        ns per call (see hook())
+ *   pwbench spawn N [VAR=VAL...] -- PROG [ARG...]
+ *                                      µs per posix_spawn + wait
+ *
+ * -x socks5://[user:pass@]127.0.0.1:P or http://127.0.0.1:P: the client
+ * speaks the proxy protocol itself (the "no shim" baseline), one message
+ * at a time as a plain client would.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXN 100000
+
+struct xproxy {
+	int socks;			/* 1 SOCKS5, 0 HTTP CONNECT */
+	char user[64], pass[64];
+	struct sockaddr_in sa;
+};
+
+static double
+now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+static int
+addr_of(const char *a, const char *port, struct sockaddr_in *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->sin_family = AF_INET;
+	s->sin_port = htons((uint16_t)strtoul(port, NULL, 10));
+	return inet_pton(AF_INET, a, &s->sin_addr) == 1 ? 0 : -1;
+}
+
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+read_exact(int fd, void *p, size_t n)
+{
+	char *c = p;
+	ssize_t r;
+
+	while (n > 0) {
+		r = read(fd, c, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		c += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* ---- server ---- */
+
+static void *
+serve_one(void *arg)
+{
+	static const char page[] = "HTTP/1.0 200 OK\r\nContent-Length: 6\r\n"
+				   "\r\nhello\n";
+	static char zeros[256 * 1024];
+	int fd = (int)(intptr_t)arg;
+	char req[4096], hdr[128];
+	unsigned long long want, left;
+	size_t got = 0;
+	ssize_t r;
+	int n;
+
+	while (got < sizeof(req) - 1) {
+		r = read(fd, req + got, sizeof(req) - 1 - got);
+		if (r <= 0)
+			goto out;
+		got += (size_t)r;
+		req[got] = '\0';
+		if (strstr(req, "\r\n\r\n") != NULL)
+			break;
+	}
+	want = strncmp(req, "GET /", 5) == 0 ? strtoull(req + 5, NULL, 10) : 0;
+	if (want == 0) {
+		(void)write_all(fd, page, sizeof(page) - 1);
+		goto out;
+	}
+	n = snprintf(hdr, sizeof(hdr), "HTTP/1.0 200 OK\r\nContent-Length: "
+		     "%llu\r\n\r\n", want);
+	if (write_all(fd, hdr, (size_t)n) < 0)
+		goto out;
+	for (left = want; left > 0;) {
+		size_t k = left < sizeof(zeros) ? (size_t)left : sizeof(zeros);
+
+		if (write_all(fd, zeros, k) < 0)
+			break;
+		left -= k;
+	}
+out:
+	close(fd);
+	return NULL;
+}
+
+static int
+serve(const struct sockaddr_in *sa)
+{
+	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, fd;
+	pthread_attr_t at;
+	pthread_t th;
+
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(ls, (const struct sockaddr *)sa, sizeof(*sa)) < 0 ||
+	    listen(ls, 4096) < 0) {
+		perror("pwbench serve");
+		return 1;
+	}
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&at, 512 * 1024);
+	for (;;) {
+		fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (pthread_create(&th, &at, serve_one, (void *)(intptr_t)fd))
+			close(fd);
+	}
+}
+
+/* ---- the client's own proxy handshake (baseline without a shim) ---- */
+
+static int
+xproxy_parse(const char *url, struct xproxy *x)
+{
+	char host[64], port[8];
+	const char *p, *at, *col;
+
+	memset(x, 0, sizeof(*x));
+	if (strncmp(url, "socks5://", 9) == 0) {
+		x->socks = 1;
+		p = url + 9;
+	} else if (strncmp(url, "http://", 7) == 0) {
+		p = url + 7;
+	} else {
+		return -1;
+	}
+	at = strchr(p, '@');
+	if (at != NULL) {
+		col = memchr(p, ':', (size_t)(at - p));
+		if (col == NULL || col - p >= 64 || at - col - 1 >= 64)
+			return -1;
+		memcpy(x->user, p, (size_t)(col - p));
+		memcpy(x->pass, col + 1, (size_t)(at - col - 1));
+		p = at + 1;
+	}
+	col = strchr(p, ':');
+	if (col == NULL || col - p >= 64 || strlen(col + 1) >= sizeof(port))
+		return -1;
+	memcpy(host, p, (size_t)(col - p));
+	host[col - p] = '\0';
+	strcpy(port, col + 1);
+	return addr_of(host, port, &x->sa);
+}
+
+static int
+socks5_handshake(int fd, const struct xproxy *x, const struct sockaddr_in *d)
+{
+	uint8_t b[520];
+	size_t ul = strlen(x->user), pl = strlen(x->pass);
+
+	b[0] = 5;
+	b[1] = 1;
+	b[2] = ul ? 2 : 0;
+	if (write_all(fd, b, 3) < 0 || read_exact(fd, b, 2) < 0 ||
+	    b[1] != (ul ? 2 : 0))
+		return -1;
+	if (ul) {
+		b[0] = 1;
+		b[1] = (uint8_t)ul;
+		memcpy(b + 2, x->user, ul);
+		b[2 + ul] = (uint8_t)pl;
+		memcpy(b + 3 + ul, x->pass, pl);
+		if (write_all(fd, b, 3 + ul + pl) < 0 ||
+		    read_exact(fd, b, 2) < 0 || b[1] != 0)
+			return -1;
+	}
+	b[0] = 5;
+	b[1] = 1;
+	b[2] = 0;
+	b[3] = 1;
+	memcpy(b + 4, &d->sin_addr, 4);
+	memcpy(b + 8, &d->sin_port, 2);
+	if (write_all(fd, b, 10) < 0 || read_exact(fd, b, 10) < 0 ||
+	    b[1] != 0 || b[3] != 1)
+		return -1;
+	return 0;
+}
+
+static int
+http_handshake(int fd, const struct sockaddr_in *d)
+{
+	char a[INET_ADDRSTRLEN], req[128], c;
+	unsigned int state = 0, n;
+	int len;
+
+	inet_ntop(AF_INET, &d->sin_addr, a, sizeof(a));
+	len = snprintf(req, sizeof(req), "CONNECT %s:%u HTTP/1.1\r\nHost: "
+		       "%s:%u\r\n\r\n", a, ntohs(d->sin_port), a,
+		       ntohs(d->sin_port));
+	if (write_all(fd, req, (size_t)len) < 0 || read_exact(fd, req, 12) < 0 ||
+	    strncmp(req + 8, " 200", 4) != 0)
+		return -1;
+	/* Byte by byte up to the blank line: not one byte of the tunnel. */
+	for (n = 0; state < 4 && n < 8192; n++) {
+		if (read_exact(fd, &c, 1) < 0)
+			return -1;
+		state = (c == (state % 2 ? '\n' : '\r')) ? state + 1 :
+			(c == '\r' ? 1 : 0);
+	}
+	return state == 4 ? 0 : -1;
+}
+
+/* Connect to D, through X when given; returns the fd or -1. */
+static int
+open_conn(const struct sockaddr_in *d, const struct xproxy *x)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	if (x == NULL) {
+		if (connect(fd, (const struct sockaddr *)d, sizeof(*d)) == 0)
+			return fd;
+	} else if (connect(fd, (const struct sockaddr *)&x->sa,
+			   sizeof(x->sa)) == 0 &&
+		   (x->socks ? socks5_handshake(fd, x, d) :
+		    http_handshake(fd, d)) == 0) {
+		return fd;
+	}
+	close(fd);
+	return -1;
+}
+
+/* ---- measurements ---- */
+
+static int
+cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+pct(double *v, int n, int p)
+{
+	int i = (n * p + 99) / 100 - 1;
+
+	return v[i < 0 ? 0 : i];
+}
+
+static int
+lat(const struct sockaddr_in *d, int n, const struct xproxy *x)
+{
+	static const char req[] = "GET /0 HTTP/1.0\r\n\r\n";
+	double *tot = calloc((size_t)n, sizeof(double));
+	double *con = calloc((size_t)n, sizeof(double));
+	double t0, t1;
+	char buf[512];
+	int i, fd, fail = 0;
+	ssize_t r;
+
+	if (tot == NULL || con == NULL)
+		return 1;
+	for (i = 0; i < n; i++) {
+		t0 = now_ns();
+		fd = open_conn(d, x);
+		t1 = now_ns();
+		if (fd < 0 || write_all(fd, req, sizeof(req) - 1) < 0) {
+			fail++;
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		while ((r = read(fd, buf, sizeof(buf))) > 0)
+			;
+		close(fd);
+		con[i - fail] = (t1 - t0) / 1e3;
+		tot[i - fail] = (now_ns() - t0) / 1e3;
+	}
+	n -= fail;
+	if (n <= 0) {
+		printf("fail=%d\n", fail);
+		return 1;
+	}
+	qsort(tot, (size_t)n, sizeof(double), cmp_d);
+	qsort(con, (size_t)n, sizeof(double), cmp_d);
+	printf("p50=%.0f p95=%.0f conn_p50=%.0f conn_p95=%.0f fail=%d\n",
+	       pct(tot, n, 50), pct(tot, n, 95), pct(con, n, 50),
+	       pct(con, n, 95), fail);
+	return fail != 0;
+}
+
+struct cstate {
+	int fd;
+	int reading;
+};
+
+static int
+conc(const struct sockaddr_in *d, int n, int inflight)
+{
+	static const char req[] = "GET /0 HTTP/1.0\r\n\r\n";
+	struct epoll_event ev, evs[256];
+	int ep = epoll_create1(EPOLL_CLOEXEC), started = 0, done = 0, ok = 0;
+	int active = 0, i, k, fd, err;
+	double t0 = now_ns(), deadline = t0 + 600e9;
+	socklen_t el;
+	char buf[512];
+	ssize_t r;
+
+	while (done < n && now_ns() < deadline) {
+		while (active < inflight && started < n) {
+			started++;
+			fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
+				    SOCK_CLOEXEC, 0);
+			if (fd < 0 || (connect(fd, (const struct sockaddr *)d,
+					       sizeof(*d)) < 0 &&
+				       errno != EINPROGRESS)) {
+				if (fd >= 0)
+					close(fd);
+				done++;
+				continue;
+			}
+			ev.events = EPOLLOUT;
+			ev.data.fd = fd;
+			epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+			active++;
+		}
+		k = epoll_wait(ep, evs, 256, 30000);
+		if (k <= 0)
+			break;
+		for (i = 0; i < k; i++) {
+			fd = evs[i].data.fd;
+			if (!(evs[i].events & EPOLLIN) &&
+			    (evs[i].events & EPOLLOUT)) {
+				el = sizeof(err);
+				err = 1;
+				getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
+				if (err == 0 && write(fd, req, sizeof(req) - 1) ==
+				    (ssize_t)sizeof(req) - 1) {
+					ev.events = EPOLLIN;
+					ev.data.fd = fd;
+					epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+					continue;
+				}
+			} else {
+				while ((r = read(fd, buf, sizeof(buf))) > 0)
+					;
+				if (r < 0 && errno == EAGAIN)
+					continue;
+				if (r == 0)
+					ok++;
+			}
+			epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+			close(fd);
+			active--;
+			done++;
+		}
+	}
+	printf("total_ms=%.0f ok=%d fail=%d\n", (now_ns() - t0) / 1e6, ok,
+	       n - ok);
+	return ok != n;
+}
+
+static int
+get(const struct sockaddr_in *d, unsigned long long bytes,
+    const struct xproxy *x)
+{
+	static char buf[256 * 1024];
+	unsigned long long total = 0;
+	char req[64];
+	double t0 = now_ns(), s;
+	ssize_t r;
+	int fd = open_conn(d, x), n;
+
+	n = snprintf(req, sizeof(req), "GET /%llu HTTP/1.0\r\n\r\n", bytes);
+	if (fd < 0 || write_all(fd, req, (size_t)n) < 0) {
+		fprintf(stderr, "pwbench get: connect failed\n");
+		return 1;
+	}
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		total += (unsigned long long)r;
+	close(fd);
+	s = (now_ns() - t0) / 1e9;
+	/* The body only: the server's header is known. */
+	n = snprintf(req, sizeof(req), "HTTP/1.0 200 OK\r\nContent-Length: "
+		     "%llu\r\n\r\n", bytes);
+	total = total > (unsigned long long)n ? total - (unsigned long long)n : 0;
+	printf("bytes=%llu secs=%.3f mbps=%.0f\n", total, s,
+	       (double)total / s / 1e6);
+	return total != bytes;
+}
+
+/*
+ * unix: connect() of an AF_UNIX datagram socket to a bound one, again and
+ *       again (each call a full connect in the kernel);
+ * tcp:  connect() of a fresh TCP socket to a loopback listener (the
+ *       connect call alone is timed; accept and an abortive close follow);
+ * gai:  getaddrinfo("localhost", "80") + freeaddrinfo.
+ * Prints the median of 5 rounds, ns per call.
+ */
+static int
+hook(const char *what, int n)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	struct sockaddr_in lo;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
+	struct linger lg = { 1, 0 };
+	double rounds[5], t0, sum;
+	int round, i, a = -1, b = -1, fd;
+	socklen_t sl = sizeof(lo);
+
+	if (strcmp(what, "unix") == 0) {
+		snprintf(un.sun_path, sizeof(un.sun_path), "/tmp/pwbench.%d",
+			 (int)getpid());
+		unlink(un.sun_path);
+		a = socket(AF_UNIX, SOCK_DGRAM, 0);
+		b = socket(AF_UNIX, SOCK_DGRAM, 0);
+		if (bind(a, (struct sockaddr *)&un, sizeof(un)) < 0)
+			return 1;
+	} else if (strcmp(what, "tcp") == 0) {
+		addr_of("127.0.0.1", "0", &lo);
+		a = socket(AF_INET, SOCK_STREAM, 0);
+		if (bind(a, (struct sockaddr *)&lo, sizeof(lo)) < 0 ||
+		    listen(a, 128) < 0 ||
+		    getsockname(a, (struct sockaddr *)&lo, &sl) < 0)
+			return 1;
+	}
+	for (round = 0; round < 5; round++) {
+		sum = 0;
+		t0 = now_ns();
+		for (i = 0; i < n; i++) {
+			if (what[0] == 'u') {
+				connect(b, (struct sockaddr *)&un, sizeof(un));
+			} else if (what[0] == 't') {
+				fd = socket(AF_INET, SOCK_STREAM, 0);
+				t0 = now_ns();
+				if (connect(fd, (struct sockaddr *)&lo,
+					    sizeof(lo)) < 0)
+					return 1;
+				sum += now_ns() - t0;
+				setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg,
+					   sizeof(lg));
+				close(accept(a, NULL, NULL));
+				close(fd);
+			} else if (getaddrinfo("localhost", "80", &hints,
+					       &res) == 0) {
+				freeaddrinfo(res);
+			}
+		}
+		rounds[round] = (what[0] == 't' ? sum : now_ns() - t0) / n;
+	}
+	if (what[0] == 'u')
+		unlink(un.sun_path);
+	qsort(rounds, 5, sizeof(double), cmp_d);
+	printf("ns=%.1f\n", rounds[2]);
+	return 0;
+}
+
+extern char **environ;
+
+static int
+spawn(int n, int argc, char **argv)
+{
+	char *envp[64];
+	int i, k = 0, st;
+	double t0;
+	pid_t pid;
+
+	for (i = 0; environ[i] != NULL && k < 32; i++)
+		if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
+			envp[k++] = environ[i];
+	for (i = 0; i < argc && strcmp(argv[i], "--") != 0 && k < 63; i++)
+		envp[k++] = argv[i];
+	envp[k] = NULL;
+	if (i >= argc - 1)
+		return 2;
+	argv += i + 1;
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		if (posix_spawn(&pid, argv[0], NULL, NULL, argv, envp) != 0 ||
+		    waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0) {
+			fprintf(stderr, "pwbench spawn: %s failed\n", argv[0]);
+			return 1;
+		}
+	}
+	printf("us=%.1f\n", (now_ns() - t0) / n / 1e3);
+	return 0;
+}
+
+static int
+usage(void)
+{
+	fprintf(stderr, "usage: see the comment at the top of pwbench.c\n");
+	return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sockaddr_in d;
+	struct xproxy x, *xp = NULL;
+	int n;
+
+	if (argc >= 4 && strcmp(argv[1], "spawn") == 0)
+		return spawn(atoi(argv[2]), argc - 3, argv + 3);
+	if (argc == 4 && strcmp(argv[1], "hook") == 0)
+		return hook(argv[2], atoi(argv[3]));
+	if (argc < 4 || addr_of(argv[2], argv[3], &d) < 0)
+		return usage();
+	if (argc >= 7 && strcmp(argv[argc - 2], "-x") == 0) {
+		if (xproxy_parse(argv[argc - 1], &x) < 0)
+			return usage();
+		xp = &x;
+		argc -= 2;
+	}
+	if (strcmp(argv[1], "serve") == 0)
+		return serve(&d);
+	n = argc >= 5 ? atoi(argv[4]) : 0;
+	if (argc == 5 && strcmp(argv[1], "lat") == 0 && n > 0 && n <= MAXN)
+		return lat(&d, n, xp);
+	if (argc == 6 && strcmp(argv[1], "conc") == 0 && n > 0 && n <= MAXN &&
+	    atoi(argv[5]) > 0)
+		return conc(&d, n, atoi(argv[5]));
+	if (argc == 5 && strcmp(argv[1], "get") == 0)
+		return get(&d, strtoull(argv[4], NULL, 10), xp);
+	return usage();
+}
