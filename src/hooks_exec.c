@@ -276,6 +276,15 @@ gate_verdict(const char *shown, int why, const char *interp)
 	rc = exec_verdict(s->cfg, s->cfg != NULL && s->cfg->strict, shown, why,
 			  interp, msg, sizeof(msg));
 	log_msg(LOG_WARN, "%s", msg);
+	if (log_json_enabled()) {
+		struct log_event ev;
+
+		log_event_init(&ev, rc < 0 ? "exec-refused" : "exec-allowed");
+		ev.path = shown;
+		ev.err = rc < 0 ? -rc : 0;
+		ev.msg = msg;
+		log_event(&ev);
+	}
 	return rc;
 }
 

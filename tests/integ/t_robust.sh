@@ -61,10 +61,19 @@ tc_exec_static_strict() {
 	nobody_saw "$m"
 	# inside the tree: the shell's exec is refused
 	m=$(mark)
-	run pw --strict -p "$U_DANTE" sh -c "'$CD/stclient' get $P4 8080 $m; echo rc=\$?"
+	run pw --strict --log audit.json -p "$U_DANTE" sh -c "'$CD/stclient' get $P4 8080 $m; echo rc=\$?"
 	expect_out_has "rc=126"
 	expect_err_re "refused exec of $CD/stclient: statically linked"
 	nobody_saw "$m"
+	# the audit log has the refusal as an event of its own
+	if ! "$PY" -c '
+import json, sys
+ev = [json.loads(l) for l in open("audit.json")]
+sys.exit(0 if any(e.get("event") == "exec-refused" and
+                  e.get("path", "").endswith("/stclient") for e in ev) else 1)'; then
+		show
+		fail "no exec-refused event for stclient in the audit log"
+	fi
 	# not strict: it runs (direct, unwrapped) and the log says so
 	m=$(mark)
 	run pw -p "$U_DANTE" sh -c "'$CD/stclient' get $P4 8080 $m"
