@@ -658,7 +658,7 @@ cfg_rule_option(struct cfg_parser *p, const char *tok, struct cfg_rule *rule)
 
 /*
  * v1 carries addresses only.  Names routed via a proxy that resolves them
- * (socks5h://, http://) reach connect() as fake addresses, so a v1 rule
+ * (socks5h://, http://) reach the connect call as fake addresses, so a v1 rule
  * that can match such a name is refused here, at load, not at connect.
  */
 static int

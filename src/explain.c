@@ -73,7 +73,7 @@ rule_where(const struct config *cfg, const struct decision *d, char *buf,
 
 /*
  * The PROXY protocol header d's rule would send, exactly: text for v1, hex
- * for v2.  What connect() alone knows is shown as a placeholder and said
+ * for v2.  What only the connect call knows is shown as a placeholder and said
  * so: the source (unless pp_source fixes it) is the socket's local address,
  * and a name's destination is the address the application connects to.
  */
