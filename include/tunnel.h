@@ -65,6 +65,9 @@ struct tun {
 					 * proxy (blocking connect only) */
 	int64_t sent_ms;		/* when out[] was fully written */
 	int64_t pipe_deadline_ms;	/* give up on pipelining after */
+	int pp_len;			/* PROXY protocol header queued after
+					 * the last hop (rule->pp_version),
+					 * its length; 0 before */
 	struct sockaddr_storage peer;	/* what the app connected to */
 	socklen_t peerlen;
 	struct tun *next, *prev;	/* async.c's pending list */
@@ -83,7 +86,8 @@ void tun_init(struct tun *t, int fd, const struct config *cfg,
 
 /*
  * Start the TCP connection to the first proxy (the fd must be
- * non-blocking).  Returns 0 (connected or in progress: then call tun_step
+ * non-blocking); with no proxy in rule->chain (a direct rule that sends a
+ * PROXY protocol header), to t->peer itself.  Returns 0 (connected or in progress: then call tun_step
  * once writable) or -errno (t->msg says why).
  */
 int tun_connect(struct tun *t);

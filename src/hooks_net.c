@@ -185,8 +185,9 @@ datagram_refused(int fd, const void *dst, socklen_t len)
  * one call.  A destination the rules route (via or block) becomes
  * connect() through the shim, then a plain send of the data, so the data
  * reaches the destination through the tunnel and never the proxy's
- * handshake.  True when the rules route the destination (via or block);
- * a direct one keeps the kernel's Fast Open.
+ * handshake.  True when the rules route the destination (via or block,
+ * or direct with a PROXY protocol header); a plain direct one keeps the
+ * kernel's Fast Open.
  */
 static int
 fastopen(int fd, int flags, const struct sockaddr *sa, socklen_t len)
@@ -206,7 +207,9 @@ fastopen(int fd, int flags, const struct sockaddr *sa, socklen_t len)
 	}
 	route_decide(shim_get(), &d, &dec);
 	errno = saved;
-	return dec.action != CFG_DIRECT;
+	/* a PROXY protocol header must precede the SYN's data too */
+	return dec.action != CFG_DIRECT ||
+	       (dec.rule != NULL && dec.rule->pp_version != 0);
 }
 
 HOOK ssize_t

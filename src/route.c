@@ -188,7 +188,7 @@ void
 route_report(const struct tun *t, int rc)
 {
 	const struct shim *s = shim_get();
-	struct decision dec = { .action = CFG_VIA, .rule = t->rule };
+	struct decision dec = { .action = t->rule->action, .rule = t->rule };
 	char dstr[URL_HOST_MAX + 16], rstr[512], pstr[TUN_MSG_MAX];
 	long long ms = (long long)(tun_now_ms() - t->started_ms);
 
@@ -206,6 +206,12 @@ route_report(const struct tun *t, int rc)
 		log_msg(LOG_WARN, "failed %s: %s (%s)", dstr, t->msg, rstr);
 		return;
 	}
+	/* no JSON field for it yet: the human log says a header went */
+	if (t->pp_len > 0)
+		log_msg(LOG_INFO, "proxy_protocol v%d sent to %s (%d bytes, "
+			"%s)", t->rule->pp_version, dstr, t->pp_len, rstr);
+	if (t->rule->nchain == 0)
+		return;		/* direct: only for the header */
 	tun_proxy_str(t, t->rule->nchain - 1, pstr, sizeof(pstr));
 	log_msg(LOG_INFO, "via %s: %s in %lld ms (%s)", pstr, dstr, ms, rstr);
 }
@@ -321,6 +327,21 @@ route_connect(int fd, const struct sockaddr *sa, socklen_t len)
 		return real_connect(fd, sa, len);
 	s = shim_get();
 	route_decide(s, &d, &dec);
+	/*
+	 * A direct rule with proxy_protocol: connect, then the header before
+	 * any application byte, as a tunnel without proxies (blocking: here;
+	 * non-blocking: the helper holds the socket until it is written).
+	 */
+	if (dec.action == CFG_DIRECT && dec.rule != NULL &&
+	    dec.rule->pp_version != 0 && sock_type(fd) == SOCK_STREAM) {
+		rc = via(s, fd, sa, len, &d, &dec);
+		if (rc < 0) {
+			errno = -rc;
+			return -1;
+		}
+		errno = saved;
+		return 0;
+	}
 	if (dec.action == CFG_DIRECT) {
 		if (log_enabled(LOG_INFO)) {
 			route_dest_str(&d, dstr, sizeof(dstr));
