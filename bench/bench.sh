@@ -16,6 +16,7 @@ DELAY_MS=${DELAY_MS:-20}
 BYTES=${BYTES:-1073741824}
 N_SPAWN=${N_SPAWN:-1000}
 OUT=${OUT:-bench/bench-results.md}
+TPUT_ROUNDS=${TPUT_ROUNDS:-5}
 PY=/usr/bin/python3
 PCLIB=$(dpkg -L libproxychains4 2>/dev/null | grep -m1 '/libproxychains\.so\.4$')
 BUSER=pwbench
@@ -88,11 +89,11 @@ wait_port() {	# HOST PORT: up to 10 s
 
 "$B" serve 127.0.0.2 "$WEB" & pids+=($!)
 
-dante_conf() {	# NAME PORT METHOD
+dante_conf() {	# NAME PORT METHOD EXTERNAL
 	cat >"$T/$1.conf" <<EOF
 logoutput: $T/$1.log
 internal: 127.0.0.1 port = $2
-external: 127.0.0.1
+external: $4
 socksmethod: $3
 clientmethod: none
 user.privileged: root
@@ -104,14 +105,14 @@ client pass {
 socks pass {
 	from: 127.0.0.0/8 to: 127.0.0.2/32
 	command: connect
-	log: connect error
+	log: error
 }
 EOF
 	danted -f "$T/$1.conf" -p "$T/$1.pid" -N 2 >"$T/$1.out" 2>&1 &
 	pids+=($!)
 }
-dante_conf dante "$DO" none
-dante_conf danteu "$DU" username
+dante_conf dante "$DO" none 127.0.0.4
+dante_conf danteu "$DU" username 127.0.0.5
 
 mkdir -p "$T/tiny" && chown nobody:nogroup "$T/tiny"
 cat >"$T/tiny/tiny.conf" <<EOF
@@ -119,9 +120,10 @@ User nobody
 Group nogroup
 Port $TP
 Listen 127.0.0.1
+Bind 127.0.0.3
 Timeout 60
 LogFile "$T/tiny/tiny.log"
-LogLevel Connect
+LogLevel Warning
 MaxClients 256
 Allow 127.0.0.0/8
 ConnectPort $WEB
@@ -174,18 +176,21 @@ put n_spawn "$N_SPAWN"
 # kv LINE KEY: the value of KEY=... in LINE
 kv() { local w; for w in $1; do [ "${w%%=*}" = "$2" ] && echo "${w#*=}"; done; }
 
-# How many connections to the server a proxy has logged.
+# How many connections the server took from a proxy: each proxy connects
+# from its own address (tinyproxy 127.0.0.3, dante .4, dante with
+# user/password .5; direct connections come from 127.0.0.1).
 seen() {
 	case $1 in
-	dante | danteu) grep -cE "tcp/connect \\[: .* 127\\.0\\.0\\.2\\.$WEB\$" "$T/$1.log" ;;
-	tiny) grep -c "CONNECT 127\.0\.0\.2:$WEB " "$T/tiny/tiny.log" ;;
+	tiny) "$B" count 127.0.0.2 "$WEB" 3 ;;
+	dante) "$B" count 127.0.0.2 "$WEB" 4 ;;
+	danteu) "$B" count 127.0.0.2 "$WEB" 5 ;;
 	esac
 }
-# proves PROXY LOGNAME BEFORE N: the proxy logged at least N new connections
+# proves WHAT PROXY BEFORE N: the server took at least N more from PROXY
 proves() {
 	local now; now=$(seen "$2")
 	[ "$((now - $3))" -ge "$4" ] ||
-	    die "$1: the proxy logged $((now - $3)) of $4 connections"
+	    die "$1: the server saw $((now - $3)) of $4 connections from $2"
 }
 
 # --- 1. latency ---------------------------------------------------------
@@ -285,9 +290,10 @@ for round in 1 2 3; do
 done
 
 # --- 6. throughput ----------------------------------------------------------
-say "6/7 throughput: $BYTES bytes x 3 per case"
-for round in 1 2 3; do
+say "6/7 throughput: $BYTES bytes x $TPUT_ROUNDS per case"
+for round in $(seq "$TPUT_ROUNDS"); do
 	for who in direct ns pw pc; do
+		before=$(seen dante)
 		case $who in
 		direct) line=$("$B" get 127.0.0.2 "$WEB" "$BYTES") ;;
 		ns) line=$("$B" get 127.0.0.2 "$WEB" "$BYTES" -x "$U_DO") ;;
@@ -295,6 +301,7 @@ for round in 1 2 3; do
 		pc) line=$(PC dante "$B" get 127.0.0.2 "$WEB" "$BYTES") ;;
 		esac
 		[ "$(kv "$line" bytes)" = "$BYTES" ] || die "throughput $who: $line"
+		[ $who = direct ] || proves "throughput $who" dante "$before" 1
 		put "tput_${who}_secs" "$(kv "$line" secs)"
 	done
 done

@@ -2,11 +2,14 @@
  * pwbench.c - client, server and timing loops of bench/bench.sh.
  *
  *   pwbench serve ADDR PORT            threaded server: "GET /N" answers N
- *                                      zero bytes (N = 0: a short page)
+ *                                      zero bytes (N = 0: a short page);
+ *                                      counts connections per source
  *   pwbench lat ADDR PORT N [-x URL]   N sequential connect + GET + read to
  *                                      EOF + close; percentiles in µs
  *   pwbench conc ADDR PORT N INFLIGHT  one thread, non-blocking connects,
  *                                      epoll; total ms
+ *   pwbench count ADDR PORT K          how many connections the server took
+ *                                      from 127.0.0.K
  *   pwbench get ADDR PORT BYTES [-x URL]
  *                                      one transfer of BYTES; MB/s
  *   pwbench hook unix|tcp|gai N        ns per call (see hook())
@@ -99,6 +102,9 @@ read_exact(int fd, void *p, size_t n)
 
 /* ---- server ---- */
 
+/* Connections accepted per source address 127.0.0.K ("GET /count/K"). */
+static unsigned long counts[256];
+
 static void *
 serve_one(void *arg)
 {
@@ -120,6 +126,13 @@ serve_one(void *arg)
 		req[got] = '\0';
 		if (strstr(req, "\r\n\r\n") != NULL)
 			break;
+	}
+	if (strncmp(req, "GET /count/", 11) == 0) {
+		want = strtoull(req + 11, NULL, 10) & 255;
+		n = snprintf(hdr, sizeof(hdr), "%lu\n",
+			     __atomic_load_n(&counts[want], __ATOMIC_RELAXED));
+		(void)write_all(fd, hdr, (size_t)n);
+		goto out;
 	}
 	want = strncmp(req, "GET /", 5) == 0 ? strtoull(req + 5, NULL, 10) : 0;
 	if (want == 0) {
@@ -159,9 +172,14 @@ serve(const struct sockaddr_in *sa)
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&at, 512 * 1024);
 	for (;;) {
-		fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+		struct sockaddr_in peer;
+		socklen_t pl = sizeof(peer);
+
+		fd = accept4(ls, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
+		__atomic_fetch_add(&counts[ntohl(peer.sin_addr.s_addr) & 255], 1,
+				   __ATOMIC_RELAXED);
 		if (pthread_create(&th, &at, serve_one, (void *)(intptr_t)fd))
 			close(fd);
 	}
@@ -441,6 +459,26 @@ get(const struct sockaddr_in *d, unsigned long long bytes,
 	return total != bytes;
 }
 
+/* How many connections the server took from 127.0.0.K. */
+static int
+count(const struct sockaddr_in *d, const char *k)
+{
+	char buf[64];
+	int fd = open_conn(d, NULL), n;
+	ssize_t r;
+
+	n = snprintf(buf, sizeof(buf), "GET /count/%s HTTP/1.0\r\n\r\n", k);
+	if (fd < 0 || write_all(fd, buf, (size_t)n) < 0)
+		return 1;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return 1;
+	buf[r] = '\0';
+	fputs(buf, stdout);
+	return 0;
+}
+
 /*
  * unix: connect() of an AF_UNIX datagram socket to a bound one, again and
  *       again (each call a full connect in the kernel);
@@ -573,6 +611,8 @@ main(int argc, char **argv)
 	if (argc == 6 && strcmp(argv[1], "conc") == 0 && n > 0 && n <= MAXN &&
 	    atoi(argv[5]) > 0)
 		return conc(&d, n, atoi(argv[5]));
+	if (argc == 5 && strcmp(argv[1], "count") == 0)
+		return count(&d, argv[4]);
 	if (argc == 5 && strcmp(argv[1], "get") == 0)
 		return get(&d, strtoull(argv[4], NULL, 10), xp);
 	return usage();

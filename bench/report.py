@@ -97,8 +97,15 @@ for w, name in (("unix", "AF_UNIX connect()"),
 gib = one("bytes") / 2**30
 mb = {w: one("bytes") / med("tput_%s_secs" % w) / 1e6
       for w in ("direct", "ns", "pw", "pc")}
-row("6", "throughput, %.3g GiB through dante, MB/s (median of 3)" % gib,
-    "%.0f" % mb["ns"], "%.0f" % mb["pw"], "%.0f" % mb["pc"],
+
+
+def span(w):
+    v = [one("bytes") / x / 1e6 for x in vals["tput_%s_secs" % w]]
+    return "%.0f (%.0f–%.0f)" % (mb[w], min(v), max(v))
+
+
+row("6", "throughput, %.3g GiB through dante, MB/s, median (range) of %d"
+    % (gib, len(vals["tput_ns_secs"])), span("ns"), span("pw"), span("pc"),
     ratio(mb["pw"], mb["pc"]), ratio(mb["pw"], mb["ns"]))
 
 # 7. rules (lines of rules_bench.c)
@@ -129,9 +136,13 @@ target("SOCKS5 no auth: 1 round trip", round(rt["rdo", "pw"], 1) <= 1.2,
 target("concurrency ≤ 1/5 of proxychains4", max(conc.values()) <= 0.2,
        ", ".join("%s %.3f" % (k, v) for k, v in
                  (("SOCKS5", conc["rdo"]), ("HTTP", conc["rtp"]))))
-target("throughput within 2% of no shim", abs(mb["pw"] / mb["ns"] - 1) <= 0.02,
-       "%.0f MB/s vs %.0f MB/s (%+.1f%%); direct without proxy %.0f MB/s"
-       % (mb["pw"], mb["ns"], (mb["pw"] / mb["ns"] - 1) * 100, mb["direct"]))
+spread = max(max(v) / min(v) - 1 for v in
+             (vals["tput_ns_secs"], vals["tput_pw_secs"]))
+target("throughput within 2% of no shim", mb["pw"] / mb["ns"] >= 0.98,
+       "%.0f MB/s vs %.0f MB/s (%+.1f%%); run-to-run spread up to %.0f%%, "
+       "so only a loss larger than that would show; direct without proxy "
+       "%.0f MB/s" % (mb["pw"], mb["ns"], (mb["pw"] / mb["ns"] - 1) * 100,
+                      spread * 100, mb["direct"]))
 if rtotal is not None and rdecide is not None:
     target("100,000 rules load < 100 ms, decide < 1 µs",
            rtotal < 100 and rdecide < 1000,
@@ -149,12 +160,20 @@ print("""Notes. "No shim" is the same client speaking the proxy protocol itself
 (one message at a time) for rows 1, 2 and 6; for rows 4 and 5 it is the
 program without any preload. Direct (no proxy, no shim) latency p50 %.0f µs,
 p95 %.0f µs. Round trips: the median connect() time through a relay that
-holds each chunk %.0f ms each way, divided by %.0f ms; every connection was
-counted in the proxy's own log. proxychains4 %s, `strict_chain`,
+holds each chunk %.0f ms each way, divided by %.0f ms. Every proxied
+connection was counted by the server, which tells each proxy by its source
+address (direct ones come from 127.0.0.1). proxychains4 %s, `strict_chain`,
 `quiet_mode`, no `proxy_dns`; for row 5 with `localnet 127.0.0.0/8` so that
 loopback is not routed by either shim. Start-up and hook rows: least
-disturbed of 3 rounds. %s; %s."""
+disturbed of 3 rounds; the no-shim figures themselves moved by %s between
+rounds, which bounds what a difference there can show. %s; %s."""
       % (one("lat_direct_p50"), one("lat_direct_p95"), D, 2 * D,
          meta.get("versions", "").split("proxychains4 ")[-1].split(",")[0]
          if "versions" in meta else "",
+         ", ".join("%.0f ns (%s)" % (max(vals[k]) - min(vals[k]), w)
+                   for w, k in (("AF_UNIX", "hook_unix_ns_ns"),
+                                ("TCP", "hook_tcp_ns_ns"),
+                                ("getaddrinfo", "hook_gai_ns_ns")))
+         + " and %.0f µs (start-up)" % (max(vals["spawn_ns_us"]) -
+                                        min(vals["spawn_ns_us"])),
          meta.get("machine", "?"), meta.get("versions", "?")))
