@@ -66,6 +66,7 @@ struct log_event {
 	int err;		/* 0: outcome "ok"; else the errno */
 	const char *msg;	/* what went wrong, or NULL */
 	long long handshake_ms;	/* -1: none */
+	int proxy_protocol;	/* PROXY protocol header sent: 1 or 2; 0 */
 };
 
 /* True when an audit log is configured (log_event would write). */

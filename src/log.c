@@ -276,6 +276,8 @@ log_event_format(const struct log_event *ev, const char *time, long pid,
 	jw_str(&w, ",\"error\":", ev->err == 0 && ev->msg == NULL ? NULL :
 		   ev->msg != NULL ? ev->msg : strerror(ev->err), 400);
 	jw_num(&w, ",\"handshake_ms\":", ev->handshake_ms);
+	if (ev->proxy_protocol > 0)
+		jw_num(&w, ",\"proxy_protocol\":", ev->proxy_protocol);
 	jw_raw(&w, "}");
 	buf[w.len++] = '\n';
 	buf[w.len] = '\0';

@@ -142,18 +142,22 @@ rule_at(const struct shim *s, const struct cfg_rule *rule, char *buf,
 	return buf;
 }
 
-void
-route_audit(const char *event, const char *proto, const struct tun_dest *d,
-	    const struct decision *dec, const char *action, int err,
-	    const char *msg, long long ms)
+/* Text the audit event points to, alive while the event is written. */
+struct audit_buf {
+	char at[300], why[64], url[URL_HOST_MAX + 2 * URL_CRED_MAX + 32];
+};
+
+static void
+audit_fill(struct log_event *evp, struct audit_buf *b, const char *event,
+	   const char *proto, const struct tun_dest *d,
+	   const struct decision *dec, const char *action, int err,
+	   const char *msg, long long ms)
 {
 	const struct shim *s = shim_get();
 	const struct cfg_proxy *px = NULL;
 	struct log_event ev;
-	char at[300], why[64], url[URL_HOST_MAX + 2 * URL_CRED_MAX + 32];
+	char *at = b->at, *why = b->why, *url = b->url;
 
-	if (!log_json_enabled())
-		return;
 	log_event_init(&ev, event);
 	ev.proto = proto;
 	ev.name = d->name[0] != '\0' ? d->name : NULL;
@@ -165,22 +169,36 @@ route_audit(const char *event, const char *proto, const struct tun_dest *d,
 	ev.port = d->port;
 	ev.action = action != NULL ? action : cfg_action_str(dec->action);
 	if (dec->rule != NULL) {
-		ev.rule_at = rule_at(s, dec->rule, at, sizeof(at));
+		ev.rule_at = rule_at(s, dec->rule, at, sizeof(b->at));
 		ev.rule_text = dec->rule->text;
 	} else {
-		route_rule_str(s, dec, why, sizeof(why));
+		route_rule_str(s, dec, why, sizeof(b->why));
 		ev.rule_text = why;
 	}
 	if (dec->action == CFG_VIA && dec->rule != NULL &&
 	    dec->rule->nchain > 0) {
 		px = &s->cfg->proxies[dec->rule->chain[dec->rule->nchain - 1]];
-		url_redact(&px->url, url, sizeof(url));
+		url_redact(&px->url, url, sizeof(b->url));
 		ev.proxy = px->name;
 		ev.proxy_url = url;
 	}
 	ev.err = err;
 	ev.msg = msg;
 	ev.handshake_ms = ms;
+	*evp = ev;
+}
+
+void
+route_audit(const char *event, const char *proto, const struct tun_dest *d,
+	    const struct decision *dec, const char *action, int err,
+	    const char *msg, long long ms)
+{
+	struct log_event ev;
+	struct audit_buf b;
+
+	if (!log_json_enabled())
+		return;
+	audit_fill(&ev, &b, event, proto, d, dec, action, err, msg, ms);
 	log_event(&ev);
 }
 
@@ -192,8 +210,18 @@ route_report(const struct tun *t, int rc)
 	char dstr[URL_HOST_MAX + 16], rstr[512], pstr[TUN_MSG_MAX];
 	long long ms = (long long)(tun_now_ms() - t->started_ms);
 
-	route_audit(rc < 0 ? "proxy-error" : "connect", "tcp", &t->dst, &dec,
-		    NULL, rc < 0 ? -rc : 0, rc < 0 ? t->msg : NULL, ms);
+	if (log_json_enabled()) {
+		struct log_event ev;
+		struct audit_buf b;
+
+		audit_fill(&ev, &b, rc < 0 ? "proxy-error" : "connect", "tcp",
+			   &t->dst, &dec, NULL, rc < 0 ? -rc : 0,
+			   rc < 0 ? t->msg : NULL, ms);
+		/* the PROXY protocol header, when one went out */
+		if (rc == 0 && t->pp_len > 0)
+			ev.proxy_protocol = t->rule->pp_version;
+		log_event(&ev);
+	}
 	if (!log_enabled(rc < 0 ? LOG_WARN : LOG_INFO))
 		return;
 	route_dest_str(&t->dst, dstr, sizeof(dstr));
@@ -206,7 +234,6 @@ route_report(const struct tun *t, int rc)
 		log_msg(LOG_WARN, "failed %s: %s (%s)", dstr, t->msg, rstr);
 		return;
 	}
-	/* no JSON field for it yet: the human log says a header went */
 	if (t->pp_len > 0)
 		log_msg(LOG_INFO, "proxy_protocol v%d sent to %s (%d bytes, "
 			"%s)", t->rule->pp_version, dstr, t->pp_len, rstr);

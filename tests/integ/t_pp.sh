@@ -330,9 +330,18 @@ tc_pp_explain_and_log() {
 	expect_out_has "00 00 00 00 c6 12 00 01 00 00 1f 92"
 	pp_up
 	m=$(mark)
-	run pw -v -c t.conf curl -sS -m 10 "http://$P4:$PP_NGX_L$m"
+	run pw -v --log audit.json -c t.conf curl -sS -m 10 "http://$P4:$PP_NGX_L$m"
 	expect_rc 0
 	expect_err_re "proxy_protocol v1 sent to $(re "$P4"):$PP_NGX_L"
+	# the audit log records that a header was sent, and which version
+	if ! "$PY" -c '
+import json, sys
+ev = [json.loads(l) for l in open("audit.json")]
+sys.exit(0 if any(e.get("event") == "connect" and
+                  e.get("proxy_protocol") == 1 for e in ev) else 1)'; then
+		show
+		fail "no connect event with proxy_protocol 1 in the audit log"
+	fi
 }
 
 # v1 cannot carry a name: a rule that would need one is refused at load.
