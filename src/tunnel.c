@@ -363,6 +363,18 @@ fit_family(int fd, int sockfam, struct sockaddr_storage *ss, socklen_t *len)
 	return replace_with_v6(fd);
 }
 
+/* The first TCP connect failed: the proxy's, or (a direct rule that
+ * sends a PROXY protocol header) the destination's. */
+static int
+unreachable(struct tun *t, const char *pstr, int err)
+{
+	if (t->rule->nchain == 0)
+		return tun_fail(t, -err, "destination unreachable: %s",
+				strerror(err));
+	return tun_fail(t, -err, "proxy %s unreachable: %s", pstr,
+			strerror(err));
+}
+
 int
 tun_connect(struct tun *t)
 {
@@ -396,8 +408,7 @@ tun_connect(struct tun *t)
 				strerror(-rc));
 	if (real_connect(t->fd, (struct sockaddr *)&ss, len) == -1 &&
 	    errno != EINPROGRESS)
-		return tun_fail(t, -errno, "proxy %s unreachable: %s", pstr,
-				strerror(errno));
+		return unreachable(t, pstr, errno);
 	t->state = TUN_CONNECTING;
 	t->want = POLLOUT;
 	return 0;
@@ -942,8 +953,7 @@ step_connecting(struct tun *t, const char *pstr)
 	if (real_getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (err != 0)
-		return tun_fail(t, -err, "proxy %s unreachable: %s", pstr,
-				strerror(err));
+		return unreachable(t, pstr, err);
 	t->hop = 0;
 	if (t->rule->nchain == 0)
 		return tun_finish(t);
