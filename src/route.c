@@ -355,21 +355,15 @@ route_connect(int fd, const struct sockaddr *sa, socklen_t len)
 	s = shim_get();
 	route_decide(s, &d, &dec);
 	/*
-	 * A direct rule with proxy_protocol: connect, then the header before
-	 * any application byte, as a tunnel without proxies (blocking: here;
-	 * non-blocking: the helper holds the socket until it is written).
+	 * Direct goes straight to libc, except a direct rule with
+	 * proxy_protocol on a stream socket: that one is a tunnel without
+	 * proxies (via() below), which connects and then writes the header
+	 * before any application byte (blocking: here; non-blocking: the
+	 * helper holds the socket until it is written).
 	 */
-	if (dec.action == CFG_DIRECT && dec.rule != NULL &&
-	    dec.rule->pp_version != 0 && sock_type(fd) == SOCK_STREAM) {
-		rc = via(s, fd, sa, len, &d, &dec);
-		if (rc < 0) {
-			errno = -rc;
-			return -1;
-		}
-		errno = saved;
-		return 0;
-	}
-	if (dec.action == CFG_DIRECT) {
+	if (dec.action == CFG_DIRECT && !(dec.rule != NULL &&
+					  dec.rule->pp_version != 0 &&
+					  sock_type(fd) == SOCK_STREAM)) {
 		if (log_enabled(LOG_INFO)) {
 			route_dest_str(&d, dstr, sizeof(dstr));
 			route_rule_str(s, &dec, rstr, sizeof(rstr));
