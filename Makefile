@@ -116,7 +116,7 @@ demo: all
 	bash tools/demo.sh
 
 bench: all
-	bash bench/run.sh
+	bash bench/bench.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/proxywrap \
