@@ -286,7 +286,10 @@ async_forget(int fd)
 {
 	struct fd_entry *e;
 
-	if (!__atomic_load_n(&async_used, __ATOMIC_ACQUIRE))
+	/* most closed fds were never ours: no lock for those (an entry can
+	 * only appear for fd through a connect on it, not during its close) */
+	if (!__atomic_load_n(&async_used, __ATOMIC_ACQUIRE) ||
+	    fdtab_get(fd) == NULL)
 		return;
 	pthread_mutex_lock(&mu);
 	e = fdtab_get(fd);
