@@ -15,14 +15,27 @@ enum fd_state {
 	FD_TUNNEL_READY = 1,	/* a tunnel is up: bytes go to the dest */
 	FD_TUNNEL_PENDING = 2,	/* handshake running (non-blocking) */
 	FD_TUNNEL_FAILED = 3,	/* handshake failed: err says why */
+	FD_UDP = 4,		/* a UDP socket with associations (udp) */
 };
 
 struct tun;
+struct udp_sock;
+
+/*
+ * Set once an fd gets an entry the I/O hooks must look at (a handshake
+ * under way, a UDP association): until then read/write/recv/send skip
+ * even the table lookup.
+ */
+extern int fdtab_live;
 
 struct fd_entry {
 	int state;			/* enum fd_state, atomic */
 	int err;			/* errno for FD_TUNNEL_FAILED */
+	bool internal;			/* the library's own fd (a UDP control
+					 * connection): not the app's to close */
+	int *owner;			/* internal: where its number is kept */
 	struct tun *tun;		/* FD_TUNNEL_PENDING: the handshake */
+	struct udp_sock *udp;		/* FD_UDP: one reference (udp.h) */
 	struct sockaddr_storage peer;	/* what the app connected to */
 	socklen_t peerlen;
 };
@@ -38,10 +51,22 @@ struct fd_entry *fdtab_get(int fd);
  * out of range. */
 struct fd_entry *fdtab_set(int fd);
 
-/* Forget fd (on close).  Cheap when fd has no entry. */
+/* Forget fd (on close), dropping its UDP reference.  Cheap when fd has
+ * no entry. */
 void fdtab_clear(int fd);
 
 /* Copy fd's entry to newfd (dup2/dup3/F_DUPFD): both name the socket. */
 void fdtab_dup(int fd, int newfd);
+
+/*
+ * Move one of the library's own fds high, out of the range where programs
+ * expect their own numbers (shells' "exec 5>file", daemons' dup2 onto
+ * 0..2 and 3..N), close-on-exec.  Returns the new fd (fd itself closed),
+ * or fd when it cannot move.
+ */
+int fdtab_high(int fd);
+
+/* True for one of the library's own fds (see fd_entry.internal). */
+bool fdtab_internal(int fd);
 
 #endif

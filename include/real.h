@@ -51,6 +51,8 @@
 	  (fd, m, f))							\
 	X(int, sendmmsg, (int fd, struct mmsghdr *v, unsigned int n,	\
 			  int f), (fd, v, n, f))			\
+	X(int, recvmmsg, (int fd, struct mmsghdr *v, unsigned int n,	\
+			  int f, struct timespec *t), (fd, v, n, f, t))	\
 	X(int, poll, (struct pollfd *p, nfds_t n, int t), (p, n, t))	\
 	X(int, getaddrinfo, (const char *n, const char *s,		\
 			     const struct addrinfo *h,			\

@@ -28,12 +28,14 @@ void route_decide(const struct shim *s, struct tun_dest *d,
 int route_connect(int fd, const struct sockaddr *sa, socklen_t len);
 
 /*
- * sendto/sendmsg/sendmmsg with a destination: 0 when the datagram may go
- * (not an inet address, not a datagram socket, or the rules say direct),
- * else -EACCES after a log line (block, or via: UDP cannot be proxied
- * yet).  errno is left as it was.
+ * sendto/sendmsg/sendmmsg with a destination: 0 when the datagram goes as
+ * the application asked (not an inet address, not a datagram socket, or
+ * the rules say direct); 1 when it goes via a SOCKS5 proxy (udp_send with
+ * *d and *dec); -EACCES after a log line (block, or a proxy that cannot
+ * carry UDP).  errno is left as it was.
  */
-int route_datagram(int fd, const struct sockaddr *sa, socklen_t len);
+int route_datagram(int fd, const struct sockaddr *sa, socklen_t len,
+		   struct tun_dest *d, struct decision *dec);
 
 /* The audit log line (log_event) for a decision about d: event
  * "connect", "block", "proxy-error" or "resolve"; proto "tcp", "udp" or

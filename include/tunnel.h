@@ -70,6 +70,13 @@ struct tun {
 					 * its length; 0 before */
 	struct sockaddr_storage peer;	/* what the app connected to */
 	socklen_t peerlen;
+	bool udp;			/* the last hop gets UDP ASSOCIATE
+					 * (fd is then the control connection) */
+	struct socks5_addr udp_from;	/* UDP: where datagrams come from */
+	struct socks5_addr bnd;		/* the last hop's BND (UDP: relay) */
+	void (*done)(struct tun *t, int rc);	/* async.c calls it when the
+						 * handshake ends (mu held) */
+	void *ctx;			/* done's */
 	struct tun *next, *prev;	/* async.c's pending list */
 	/* The buffers last: tun_init clears everything before them. */
 	uint8_t out[TUN_OUT_MAX];
@@ -111,6 +118,10 @@ int tun_expired(struct tun *t);
 
 /* The proxy at rule->chain[hop] as text with the password hidden. */
 void tun_proxy_str(const struct tun *t, int hop, char *buf, size_t n);
+
+/* d as a SOCKS5 address: its name, else its address (v4-mapped IPv6 as
+ * the IPv4 address it is). */
+void tun_socks5_addr(struct socks5_addr *a, const struct tun_dest *d);
 
 /* Map a SOCKS5 REP code / HTTP status to the errno the app gets. */
 int tun_socks5_errno(uint8_t rep);

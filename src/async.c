@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "fdtab.h"
@@ -71,6 +70,8 @@ finish(struct tun *t, struct fd_entry *e, int rc)
 			 __ATOMIC_RELEASE);
 	unlink_tun(t);
 	route_report(t, rc);
+	if (t->done != NULL)
+		t->done(t, rc);
 	free(t);
 	pthread_cond_broadcast(&cv);
 }
@@ -155,30 +156,6 @@ helper(void *arg)
 	return NULL;
 }
 
-/*
- * Our fd goes high, out of the range where programs expect their own
- * numbers (shells' "exec 5>file", daemons' dup2 onto 0..2 and 3..N).
- * Returns the new fd (fd itself closed) or fd when it cannot move.
- */
-static int
-high_fd(int fd)
-{
-	struct rlimit rl;
-	long lo = 1000;
-	int n;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    (long)rl.rlim_cur - (long)rl.rlim_cur / 8 < lo)
-		lo = (long)rl.rlim_cur - (long)rl.rlim_cur / 8;
-	if (lo <= fd)
-		return fd;
-	n = fcntl(fd, F_DUPFD_CLOEXEC, (int)lo);
-	if (n == -1)
-		return fd;
-	real_close(fd);
-	return n;
-}
-
 /* With mu held: the epoll set and the thread, created on first use. */
 static int
 start_helper(void)
@@ -194,7 +171,7 @@ start_helper(void)
 		rc = epoll_create1(EPOLL_CLOEXEC);
 		if (rc == -1)
 			return -errno;
-		__atomic_store_n(&epfd, high_fd(rc), __ATOMIC_RELEASE);
+		__atomic_store_n(&epfd, fdtab_high(rc), __ATOMIC_RELEASE);
 	}
 	/* The helper takes no signal: they are the application's. */
 	sigfillset(&all);
@@ -236,11 +213,13 @@ async_start(struct tun *t)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct fd_entry *e;
-	int rc;
+	int rc, *owner;
 
 	pthread_once(&once, atfork_init);
 	pthread_mutex_lock(&mu);
 	rc = start_helper();
+	e = fdtab_get(t->fd);
+	owner = e != NULL && e->internal ? e->owner : NULL;
 	e = rc == 0 ? fdtab_set(t->fd) : NULL;
 	if (e == NULL) {
 		pthread_mutex_unlock(&mu);
@@ -248,10 +227,13 @@ async_start(struct tun *t)
 		return rc < 0 ? rc : -ENOMEM;
 	}
 	e->tun = t;
+	e->internal = owner != NULL;	/* a UDP association's control fd */
+	e->owner = owner;
 	memcpy(&e->peer, &t->peer, sizeof(e->peer));
 	e->peerlen = t->peerlen;
 	e->state = FD_TUNNEL_PENDING;
 	__atomic_store_n(&async_used, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&fdtab_live, 1, __ATOMIC_RELEASE);
 	link_tun(t);
 	arm(t, EPOLL_CTL_ADD);
 	pthread_mutex_unlock(&mu);
@@ -289,8 +271,14 @@ async_forget(int fd)
 	/* most closed fds were never ours: no lock for those (an entry can
 	 * only appear for fd through a connect on it, not during its close) */
 	if (!__atomic_load_n(&async_used, __ATOMIC_ACQUIRE) ||
-	    fdtab_get(fd) == NULL)
+	    (e = fdtab_get(fd)) == NULL)
 		return;
+	if (e->udp != NULL) {
+		/* a UDP socket never has a handshake here; dropping its last
+		 * reference ends associations, which takes mu itself */
+		fdtab_clear(fd);
+		return;
+	}
 	pthread_mutex_lock(&mu);
 	e = fdtab_get(fd);
 	if (e != NULL && e->tun != NULL) {

@@ -11,11 +11,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <sys/resource.h>
+
+#include "real.h"
+#include "udp.h"
+
 #define FDTAB_PAGE_BITS 10
 #define FDTAB_PAGE (1u << FDTAB_PAGE_BITS)
 #define FDTAB_PAGES 1024		/* fds up to 1M */
 
 static struct fd_entry **pages[FDTAB_PAGES];
+int fdtab_live;
+
+static void
+entry_free(struct fd_entry *e)
+{
+	if (e != NULL && e->udp != NULL)
+		udp_put(e->udp);
+	free(e);
+}
 
 static struct fd_entry **
 slot(int fd, bool create)
@@ -64,7 +79,7 @@ fdtab_set(int fd)
 	if (e == NULL)
 		return NULL;
 	old = __atomic_exchange_n(s, e, __ATOMIC_ACQ_REL);
-	free(old);
+	entry_free(old);
 	return e;
 }
 
@@ -77,7 +92,7 @@ fdtab_clear(int fd)
 	if (s == NULL || __atomic_load_n(s, __ATOMIC_RELAXED) == NULL)
 		return;
 	old = __atomic_exchange_n(s, NULL, __ATOMIC_ACQ_REL);
-	free(old);
+	entry_free(old);
 }
 
 void
@@ -89,7 +104,46 @@ fdtab_dup(int fd, int newfd)
 		fdtab_clear(newfd);
 		return;
 	}
+	if (src->internal) {
+		fdtab_clear(newfd);	/* a copy of ours is the app's */
+		return;
+	}
 	dst = fdtab_set(newfd);
-	if (dst != NULL)
-		memcpy(dst, src, sizeof(*dst));
+	if (dst == NULL)
+		return;
+	memcpy(dst, src, sizeof(*dst));
+	if (dst->udp != NULL)
+		udp_get(dst->udp);
+}
+
+bool
+fdtab_internal(int fd)
+{
+	struct fd_entry *e = fdtab_get(fd);
+
+	return e != NULL && e->internal;
+}
+
+/*
+ * Our fd goes high, out of the range where programs expect their own
+ * numbers (shells' "exec 5>file", daemons' dup2 onto 0..2 and 3..N).
+ * Returns the new fd (fd itself closed) or fd when it cannot move.
+ */
+int
+fdtab_high(int fd)
+{
+	struct rlimit rl;
+	long lo = 1000;
+	int n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (long)rl.rlim_cur - (long)rl.rlim_cur / 8 < lo)
+		lo = (long)rl.rlim_cur - (long)rl.rlim_cur / 8;
+	if (lo <= fd)
+		return fd;
+	n = fcntl(fd, F_DUPFD_CLOEXEC, (int)lo);
+	if (n == -1)
+		return fd;
+	real_close(fd);
+	return n;
 }

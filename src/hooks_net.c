@@ -2,11 +2,13 @@
  * hooks_net.c - the exported socket interposers.  Each asks "is this
  * mine?" and either calls libc untouched or hands over to the core.
  *
- * The read and write family matter only while a non-blocking socket's
- * handshake is under way: until the first such socket exists in the
- * process they cost one relaxed load, then one fd-table lookup.
+ * The read and write family matter while a non-blocking socket's
+ * handshake is under way and on UDP sockets with associations (udp.c):
+ * until the first such socket exists in the process they cost one
+ * relaxed load, then one fd-table lookup.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,37 +18,82 @@
 #include "real.h"
 #include "route.h"
 #include "shim.h"
+#include "udp.h"
 
 #define HOOK __attribute__((visibility("default")))
 
-/* Wait for fd's tunnel if its handshake is still running.  0 or -errno. */
-static inline int
-ready(int fd)
+/*
+ * fd's table entry when it may matter to an I/O call: until the library
+ * first gives an fd an entry the I/O hooks must see (a handshake under
+ * way, a UDP association), one relaxed load and no lookup.
+ */
+static inline struct fd_entry *
+watched(int fd)
 {
-	if (__builtin_expect(!__atomic_load_n(&async_used, __ATOMIC_RELAXED),
+	if (__builtin_expect(!__atomic_load_n(&fdtab_live, __ATOMIC_RELAXED),
 			     1))
-		return 0;
-	return async_wait(fd);
+		return NULL;
+	return fdtab_get(fd);
 }
 
-#define WAIT_READY(fd)							\
-	do {								\
-		int rc_ = ready(fd);					\
-		if (rc_ < 0) {						\
-			errno = -rc_;					\
-			return -1;					\
-		}							\
-	} while (0)
+/* Wait for fd's tunnel if its handshake is still running.  0, or -1 with
+ * errno set when it failed. */
+static int
+wait_tunnel(int fd)
+{
+	int rc = async_wait(fd);
+
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
+
+/* A receive on a socket with UDP associations, as one recvmsg. */
+static ssize_t
+udp_in(int fd, struct fd_entry *e, void *buf, size_t n, int flags,
+       struct sockaddr *sa, socklen_t *len)
+{
+	struct iovec v = { .iov_base = buf, .iov_len = n };
+	struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1 };
+	ssize_t r;
+
+	if (sa != NULL && len != NULL) {
+		m.msg_name = sa;
+		m.msg_namelen = *len;
+	}
+	r = udp_recvmsg(fd, e->udp, &m, flags);
+	if (r >= 0 && sa != NULL && len != NULL)
+		*len = m.msg_namelen;
+	return r;
+}
+
+/* A send without a destination on a socket with UDP associations. */
+static ssize_t
+udp_out(int fd, struct fd_entry *e, const void *buf, size_t n, int flags)
+{
+	struct iovec v = { .iov_base = (void *)buf, .iov_len = n };
+	struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1 };
+
+	return udp_send_connected(fd, e->udp, &m, flags);
+}
 
 HOOK int
 connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	struct fd_entry *e;
 
-	if (sa == NULL || len < sizeof(sa_family_t) ||
-	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
-	    shim_internal())
+	if (sa == NULL || len < sizeof(sa_family_t) || shim_internal())
 		return real_connect(fd, sa, len);
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) {
+		/* AF_UNSPEC dissolves a UDP socket's association with its
+		 * peer, relay or not */
+		if (sa->sa_family == AF_UNSPEC && (e = watched(fd)) != NULL &&
+		    e->udp != NULL)
+			udp_disconnect(e->udp);
+		return real_connect(fd, sa, len);
+	}
 	e = fdtab_get(fd);
 	if (e != NULL) {
 		/* connect() again on a socket we tunnel: as the kernel
@@ -66,7 +113,8 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 	return route_connect(fd, sa, len);
 }
 
-/* A tunnelled socket's peer is the destination, not the proxy. */
+/* A tunnelled socket's peer is the destination, not the proxy; so is a
+ * UDP socket's that is connected through a relay. */
 HOOK int
 getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
@@ -75,6 +123,11 @@ getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 
 	if (e == NULL || sa == NULL || len == NULL)
 		return real_getpeername(fd, sa, len);
+	if (e->udp != NULL) {
+		if (udp_peer(e->udp, sa, len))
+			return 0;
+		return real_getpeername(fd, sa, len);
+	}
 	state = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
 	if (state != FD_TUNNEL_READY) {
 		errno = ENOTCONN;	/* still connecting, or failed */
@@ -92,12 +145,14 @@ getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 HOOK int
 getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
 {
+	struct fd_entry *e;
 	int rc;
 
 	if (level != SOL_SOCKET || opt != SO_ERROR || val == NULL ||
-	    len == NULL || *len < sizeof(int))
+	    len == NULL || *len < sizeof(int) ||
+	    (e = watched(fd)) == NULL || e->udp != NULL)
 		return real_getsockopt(fd, level, opt, val, len);
-	rc = ready(fd);
+	rc = async_wait(fd);
 	if (rc < 0) {
 		*(int *)val = -rc;
 		*len = sizeof(int);
@@ -109,42 +164,98 @@ getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
 HOOK ssize_t
 read(int fd, void *buf, size_t n)
 {
-	WAIT_READY(fd);
+	struct fd_entry *e = watched(fd);
+
+	if (__builtin_expect(e != NULL, 0)) {
+		if (e->udp != NULL)
+			return udp_in(fd, e, buf, n, 0, NULL, NULL);
+		if (wait_tunnel(fd) < 0)
+			return -1;
+	}
 	return real_read(fd, buf, n);
 }
 
 HOOK ssize_t
 write(int fd, const void *buf, size_t n)
 {
-	WAIT_READY(fd);
+	struct fd_entry *e = watched(fd);
+
+	if (__builtin_expect(e != NULL, 0)) {
+		if (e->udp != NULL)
+			return udp_out(fd, e, buf, n, 0);
+		if (wait_tunnel(fd) < 0)
+			return -1;
+	}
 	return real_write(fd, buf, n);
 }
 
 HOOK ssize_t
 readv(int fd, const struct iovec *iov, int n)
 {
-	WAIT_READY(fd);
+	struct fd_entry *e = watched(fd);
+	struct msghdr m = { .msg_iov = (struct iovec *)iov };
+
+	if (__builtin_expect(e != NULL, 0)) {
+		if (e->udp != NULL) {
+			if (n < 0) {
+				errno = EINVAL;
+				return -1;
+			}
+			m.msg_iovlen = (size_t)n;
+			return udp_recvmsg(fd, e->udp, &m, 0);
+		}
+		if (wait_tunnel(fd) < 0)
+			return -1;
+	}
 	return real_readv(fd, iov, n);
 }
 
 HOOK ssize_t
 writev(int fd, const struct iovec *iov, int n)
 {
-	WAIT_READY(fd);
+	struct fd_entry *e = watched(fd);
+	struct msghdr m = { .msg_iov = (struct iovec *)iov };
+
+	if (__builtin_expect(e != NULL, 0)) {
+		if (e->udp != NULL) {
+			if (n < 0) {
+				errno = EINVAL;
+				return -1;
+			}
+			m.msg_iovlen = (size_t)n;
+			return udp_send_connected(fd, e->udp, &m, 0);
+		}
+		if (wait_tunnel(fd) < 0)
+			return -1;
+	}
 	return real_writev(fd, iov, n);
 }
 
 HOOK ssize_t
 recv(int fd, void *buf, size_t n, int flags)
 {
-	WAIT_READY(fd);
+	struct fd_entry *e = watched(fd);
+
+	if (__builtin_expect(e != NULL, 0)) {
+		if (e->udp != NULL)
+			return udp_in(fd, e, buf, n, flags, NULL, NULL);
+		if (wait_tunnel(fd) < 0)
+			return -1;
+	}
 	return real_recv(fd, buf, n, flags);
 }
 
 HOOK ssize_t
 send(int fd, const void *buf, size_t n, int flags)
 {
-	WAIT_READY(fd);
+	struct fd_entry *e = watched(fd);
+
+	if (__builtin_expect(e != NULL, 0)) {
+		if (e->udp != NULL)
+			return udp_out(fd, e, buf, n, flags);
+		if (wait_tunnel(fd) < 0)
+			return -1;
+	}
 	return real_send(fd, buf, n, flags);
 }
 
@@ -152,32 +263,73 @@ HOOK ssize_t
 recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa,
 	 socklen_t *len)
 {
-	WAIT_READY(fd);
+	struct fd_entry *e = watched(fd);
+
+	if (__builtin_expect(e != NULL, 0)) {
+		if (e->udp != NULL)
+			return udp_in(fd, e, buf, n, flags, sa, len);
+		if (wait_tunnel(fd) < 0)
+			return -1;
+	}
 	return real_recvfrom(fd, buf, n, flags, sa, len);
 }
 
-/*
- * A datagram with an inet destination is decided by the rules (UDP that
- * is not direct is refused); anything else costs two compares.
- */
-static int
-dgram_refused(int fd, const struct sockaddr *sa, socklen_t len)
-{
-	int rc = route_datagram(fd, sa, len);
+/* Fortified programs (_FORTIFY_SOURCE) call these instead; glibc's own
+ * go to the system call without passing through the hooks above. */
+extern void __chk_fail(void) __attribute__((noreturn));
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
+		       int flags, struct sockaddr *sa, socklen_t *len);
 
-	if (rc < 0)
-		errno = -rc;
-	return rc < 0;
+HOOK ssize_t
+__read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	if (n > buflen)
+		__chk_fail();
+	return read(fd, buf, n);
 }
 
+HOOK ssize_t
+__recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
+{
+	if (n > buflen)
+		__chk_fail();
+	return recv(fd, buf, n, flags);
+}
+
+HOOK ssize_t
+__recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+	       struct sockaddr *sa, socklen_t *len)
+{
+	if (n > buflen)
+		__chk_fail();
+	return recvfrom(fd, buf, n, flags, sa, len);
+}
+
+/*
+ * A datagram with an inet destination is decided by the rules: 0 when it
+ * goes as the application asked (direct, or not a datagram), 1 when via a
+ * SOCKS5 relay (*d, *dec), -1 with errno when refused.  Anything that is
+ * not an inet address costs two compares.
+ */
 static inline int
-datagram_refused(int fd, const void *dst, socklen_t len)
+dgram_route(int fd, const void *dst, socklen_t len, struct tun_dest *d,
+	    struct decision *dec)
 {
 	const struct sockaddr *sa = dst;
+	int rc;
 
-	return len >= sizeof(sa_family_t) &&
-	       (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) &&
-	       !shim_internal() && dgram_refused(fd, sa, len);
+	if (dst == NULL || len < sizeof(sa_family_t) ||
+	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
+	    shim_internal())
+		return 0;
+	rc = route_datagram(fd, sa, len, d, dec);
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	return rc;
 }
 
 /*
@@ -216,23 +368,82 @@ HOOK ssize_t
 sendto(int fd, const void *buf, size_t n, int flags,
        const struct sockaddr *sa, socklen_t len)
 {
+	struct iovec v = { .iov_base = (void *)buf, .iov_len = n };
+	struct msghdr m = { .msg_name = (void *)sa, .msg_namelen = len,
+			    .msg_iov = &v, .msg_iovlen = 1 };
+	struct tun_dest d;
+	struct decision dec;
+	struct fd_entry *e;
+	int rc;
+
 	if (__builtin_expect(flags & MSG_FASTOPEN, 0) &&
 	    fastopen(fd, flags, sa, len)) {
 		if (route_connect(fd, sa, len) == -1)
 			return -1;	/* EINPROGRESS too, as TFO would */
 		return real_send(fd, buf, n, flags & ~MSG_FASTOPEN);
 	}
-	if (sa != NULL && datagram_refused(fd, sa, len))
-		return -1;
-	WAIT_READY(fd);
+	rc = dgram_route(fd, sa, len, &d, &dec);
+	if (rc != 0)
+		return rc < 0 ? -1 : udp_send(fd, &d, &dec, &m, flags);
+	e = watched(fd);
+	if (__builtin_expect(e != NULL, 0)) {
+		if (e->udp != NULL && sa == NULL)
+			return udp_out(fd, e, buf, n, flags);
+		if (e->udp == NULL && wait_tunnel(fd) < 0)
+			return -1;
+	}
 	return real_sendto(fd, buf, n, flags, sa, len);
 }
 
 HOOK ssize_t
 recvmsg(int fd, struct msghdr *m, int flags)
 {
-	WAIT_READY(fd);
+	struct fd_entry *e = watched(fd);
+
+	if (__builtin_expect(e != NULL, 0)) {
+		if (e->udp != NULL && m != NULL)
+			return udp_recvmsg(fd, e->udp, m, flags);
+		if (e->udp == NULL && wait_tunnel(fd) < 0)
+			return -1;
+	}
 	return real_recvmsg(fd, m, flags);
+}
+
+HOOK int
+recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
+	 struct timespec *timeout)
+{
+	struct fd_entry *e = watched(fd);
+
+	if (__builtin_expect(e != NULL, 0)) {
+		if (e->udp != NULL && v != NULL)
+			return udp_recvmmsg(fd, e->udp, v, n, flags);
+		if (e->udp == NULL && wait_tunnel(fd) < 0)
+			return -1;
+	}
+	return real_recvmmsg(fd, v, n, flags, timeout);
+}
+
+/* One message through the rules (sendmsg's body, also sendmmsg's). */
+static ssize_t
+send_msg(int fd, const struct msghdr *m, int flags)
+{
+	struct tun_dest d;
+	struct decision dec;
+	struct fd_entry *e;
+	int rc;
+
+	rc = dgram_route(fd, m->msg_name, m->msg_namelen, &d, &dec);
+	if (rc != 0)
+		return rc < 0 ? -1 : udp_send(fd, &d, &dec, m, flags);
+	e = watched(fd);
+	if (__builtin_expect(e != NULL, 0)) {
+		if (e->udp != NULL && m->msg_name == NULL)
+			return udp_send_connected(fd, e->udp, m, flags);
+		if (e->udp == NULL && wait_tunnel(fd) < 0)
+			return -1;
+	}
+	return real_sendmsg(fd, m, flags);
 }
 
 HOOK ssize_t
@@ -240,7 +451,9 @@ sendmsg(int fd, const struct msghdr *m, int flags)
 {
 	struct msghdr copy;
 
-	if (__builtin_expect(flags & MSG_FASTOPEN, 0) && m != NULL &&
+	if (m == NULL)
+		return real_sendmsg(fd, m, flags);
+	if (__builtin_expect(flags & MSG_FASTOPEN, 0) &&
 	    fastopen(fd, flags, m->msg_name, m->msg_namelen)) {
 		if (route_connect(fd, m->msg_name, m->msg_namelen) == -1)
 			return -1;
@@ -249,43 +462,110 @@ sendmsg(int fd, const struct msghdr *m, int flags)
 		copy.msg_namelen = 0;
 		return real_sendmsg(fd, &copy, flags & ~MSG_FASTOPEN);
 	}
-	if (m != NULL && m->msg_name != NULL &&
-	    datagram_refused(fd, m->msg_name, m->msg_namelen))
-		return -1;
-	WAIT_READY(fd);
-	return real_sendmsg(fd, m, flags);
+	return send_msg(fd, m, flags);
 }
 
-/* Each message with a destination is decided; the first refused one
- * ends the batch (as the kernel stops at a failing message). */
+/*
+ * The leading messages that go as the application asked leave in one
+ * sendmmsg; from the first that the rules route (or refuse) on, one by
+ * one.  A refused message ends the batch, as the kernel stops at a
+ * failing one.
+ */
 HOOK int
 sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 {
+	struct fd_entry *e = watched(fd);
+	struct tun_dest d;
+	struct decision dec;
 	unsigned int i;
+	int sent = 0, rc;
+	ssize_t r;
 
 	if (v == NULL)
 		return real_sendmmsg(fd, v, n, flags);
-	for (i = 0; i < n; i++)
-		if (v[i].msg_hdr.msg_name != NULL &&
-		    datagram_refused(fd, v[i].msg_hdr.msg_name,
-				     v[i].msg_hdr.msg_namelen))
+	for (i = 0; i < n; i++) {
+		if (e != NULL && e->udp != NULL &&
+		    v[i].msg_hdr.msg_name == NULL)
 			break;
-	if (i == 0 && n > 0)
-		return -1;
-	return real_sendmmsg(fd, v, i, flags);
+		rc = dgram_route(fd, v[i].msg_hdr.msg_name,
+				 v[i].msg_hdr.msg_namelen, &d, &dec);
+		if (rc != 0)
+			break;
+	}
+	if (i == n && (e == NULL || e->udp == NULL))
+		return real_sendmmsg(fd, v, n, flags);
+	if (i > 0) {
+		sent = real_sendmmsg(fd, v, i, flags);
+		if (sent < (int)i)
+			return sent;
+	}
+	for (; i < n; i++) {
+		r = send_msg(fd, &v[i].msg_hdr, flags);
+		if (r < 0)
+			return sent > 0 ? sent : -1;
+		v[i].msg_len = (unsigned int)r;
+		sent++;
+	}
+	return sent;
+}
+
+/*
+ * The application is about to dup2 onto one of our fds (a UDP control
+ * connection): ours moves to another number first, so neither side
+ * loses its file.
+ */
+static void
+move_ours(int fd)
+{
+	struct fd_entry *e = fdtab_get(fd), *ne;
+	int n, *owner;
+
+	if (e == NULL || !e->internal)
+		return;
+	if (e->tun != NULL)
+		async_wait(fd);		/* its handshake is in epoll by number */
+	e = fdtab_get(fd);
+	if (e == NULL || !e->internal || e->owner == NULL)
+		return;
+	owner = e->owner;
+	n = fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
+	if (n == -1)
+		return;
+	ne = fdtab_set(n);
+	if (ne == NULL) {
+		real_close(n);
+		return;
+	}
+	ne->internal = true;
+	ne->owner = owner;
+	__atomic_store_n(owner, n, __ATOMIC_RELEASE);
+	if (__atomic_load_n(&async_used, __ATOMIC_RELAXED))
+		async_forget(fd);
+	else
+		fdtab_clear(fd);
+	real_close(fd);
 }
 
 HOOK int
 close(int fd)
 {
+	struct fd_entry *e;
+
 	if (async_internal_fd(fd)) {
 		errno = EBADF;	/* ours: the application never opened it */
 		return -1;
 	}
-	if (__atomic_load_n(&async_used, __ATOMIC_RELAXED))
-		async_forget(fd);
-	else
-		fdtab_clear(fd);
+	e = fdtab_get(fd);
+	if (e != NULL) {
+		if (e->internal) {
+			errno = EBADF;
+			return -1;
+		}
+		if (__atomic_load_n(&async_used, __ATOMIC_RELAXED))
+			async_forget(fd);
+		else
+			fdtab_clear(fd);
+	}
 	return real_close(fd);
 }
 
@@ -294,6 +574,8 @@ dup2(int oldfd, int newfd)
 {
 	int rc, saved;
 
+	if (oldfd != newfd)
+		move_ours(newfd);
 	if (oldfd != newfd && __atomic_load_n(&async_used, __ATOMIC_RELAXED)) {
 		async_move_internal(newfd);	/* ours goes elsewhere */
 		async_forget(newfd);
@@ -312,6 +594,8 @@ dup3(int oldfd, int newfd, int flags)
 {
 	int rc, saved;
 
+	if (oldfd != newfd)
+		move_ours(newfd);
 	if (oldfd != newfd && __atomic_load_n(&async_used, __ATOMIC_RELAXED)) {
 		async_move_internal(newfd);
 		async_forget(newfd);

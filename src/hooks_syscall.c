@@ -45,6 +45,20 @@ syscall(long n, ...)
 	case SYS_sendmsg:
 		return sendmsg((int)a[0], (const struct msghdr *)a[1],
 			       (int)a[2]);
+	/* libuv (node, BIND's dig) batches datagrams with raw syscalls */
+	case SYS_sendmmsg:
+		return sendmmsg((int)a[0], (struct mmsghdr *)a[1],
+				(unsigned int)a[2], (int)a[3]);
+	case SYS_recvmmsg:
+		return recvmmsg((int)a[0], (struct mmsghdr *)a[1],
+				(unsigned int)a[2], (int)a[3],
+				(struct timespec *)a[4]);
+	case SYS_recvmsg:
+		return recvmsg((int)a[0], (struct msghdr *)a[1], (int)a[2]);
+	case SYS_recvfrom:
+		return recvfrom((int)a[0], (void *)a[1], (size_t)a[2],
+				(int)a[3], (struct sockaddr *)a[4],
+				(socklen_t *)a[5]);
 	case SYS_close:
 		return close((int)a[0]);
 	case SYS_close_range:
@@ -63,6 +77,7 @@ static void
 forget_range(unsigned int lo, unsigned int hi)
 {
 	struct rlimit rl;
+	struct fd_entry *e;
 	long end = FD_SCAN_MAX, fd;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
@@ -71,8 +86,9 @@ forget_range(unsigned int lo, unsigned int hi)
 	if ((long)hi < end)
 		end = (long)hi + 1;
 	for (fd = lo; fd < end; fd++) {
-		if (fdtab_get((int)fd) == NULL)
-			continue;
+		e = fdtab_get((int)fd);
+		if (e == NULL || e->internal)
+			continue;	/* never ours, or ours and still open */
 		if (__atomic_load_n(&async_used, __ATOMIC_RELAXED))
 			async_forget((int)fd);
 		else
@@ -82,27 +98,30 @@ forget_range(unsigned int lo, unsigned int hi)
 
 /*
  * close_range(3, ~0U, 0) is how daemons and spawners close "everything
- * else": it must not take the helper's epoll fd with it.  The range is
- * split around ours.  CLOSE_RANGE_CLOEXEC only marks fds, ours already are.
+ * else": it must not take the library's own fds with it (the helper's
+ * epoll fd, UDP control connections).  The range is split around ours.
+ * CLOSE_RANGE_CLOEXEC only marks fds, ours already are.
  */
 HOOK int
 close_range(unsigned int lo, unsigned int hi, int flags)
 {
-	unsigned int fd, start = lo;
+	struct rlimit rl;
+	unsigned int fd, start = lo, end = (unsigned int)FD_SCAN_MAX;
 	int rc = 0, saved;
 
 	if (lo > hi || (flags & CLOSE_RANGE_CLOEXEC))
 		return real_close_range(lo, hi, flags);
-	/* the helper owns at most one fd: split at it */
-	for (fd = lo; fd <= hi && fd < (unsigned int)FD_SCAN_MAX; fd++) {
-		if (!async_internal_fd((int)fd))
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < end)
+		end = (unsigned int)rl.rlim_cur;
+	for (fd = lo; fd <= hi && fd < end; fd++) {
+		if (!async_internal_fd((int)fd) && !fdtab_internal((int)fd))
 			continue;
 		if (fd > start)
 			rc = real_close_range(start, fd - 1, flags);
 		if (rc == -1)
 			return -1;
 		start = fd + 1;
-		break;
 	}
 	if (start <= hi)
 		rc = real_close_range(start, hi, flags);

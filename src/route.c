@@ -22,6 +22,7 @@
 #include "log.h"
 #include "real.h"
 #include "shim.h"
+#include "udp.h"
 
 bool
 route_dest(const struct sockaddr *sa, socklen_t len, struct tun_dest *d)
@@ -210,11 +211,13 @@ route_report(const struct tun *t, int rc)
 	char dstr[URL_HOST_MAX + 16], rstr[512], pstr[TUN_MSG_MAX];
 	long long ms = (long long)(tun_now_ms() - t->started_ms);
 
-	if (log_json_enabled()) {
+	/* a UDP association's destinations are logged one by one (udp.c) */
+	if (log_json_enabled() && (rc < 0 || !t->udp)) {
 		struct log_event ev;
 		struct audit_buf b;
 
-		audit_fill(&ev, &b, rc < 0 ? "proxy-error" : "connect", "tcp",
+		audit_fill(&ev, &b, rc < 0 ? "proxy-error" : "connect",
+			   t->udp ? "udp" : "tcp",
 			   &t->dst, &dec, NULL, rc < 0 ? -rc : 0,
 			   rc < 0 ? t->msg : NULL, ms);
 		/* the PROXY protocol header, when one went out */
@@ -231,7 +234,8 @@ route_report(const struct tun *t, int rc)
 		snprintf(rstr, sizeof(rstr), "%s:%d %s", s->cfg->file,
 			 t->rule->line, t->rule->text);
 	if (rc < 0) {
-		log_msg(LOG_WARN, "failed %s: %s (%s)", dstr, t->msg, rstr);
+		log_msg(LOG_WARN, "failed %s%s: %s (%s)", t->udp ? "udp " : "",
+			dstr, t->msg, rstr);
 		return;
 	}
 	if (t->pp_len > 0)
@@ -240,7 +244,12 @@ route_report(const struct tun *t, int rc)
 	if (t->rule->nchain == 0)
 		return;		/* direct: only for the header */
 	tun_proxy_str(t, t->rule->nchain - 1, pstr, sizeof(pstr));
-	log_msg(LOG_INFO, "via %s: %s in %lld ms (%s)", pstr, dstr, ms, rstr);
+	if (t->udp)
+		log_msg(LOG_INFO, "udp association with %s in %lld ms (%s)",
+			pstr, ms, rstr);
+	else
+		log_msg(LOG_INFO, "via %s: %s in %lld ms (%s)", pstr, dstr, ms,
+			rstr);
 }
 
 /*
@@ -296,17 +305,27 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 }
 
 /*
- * A datagram to d that the rules do not send direct: refused (EACCES),
- * with a log line; UDP cannot go through a proxy yet, and a via
- * destination must never leak direct.
+ * A datagram to d that the rules do not send direct: via one SOCKS5
+ * proxy, 1; else refused (EACCES) with a log line: a block rule, or a via
+ * rule whose proxy cannot carry UDP.  A via destination never leaks
+ * direct.
  */
 static int
-refuse_datagram(const struct shim *s, const struct tun_dest *d,
-		const struct decision *dec)
+datagram_verdict(const struct shim *s, const struct tun_dest *d,
+		 const struct decision *dec)
 {
 	char dstr[URL_HOST_MAX + 16], rstr[512];
-	const char *why = dec->action == CFG_VIA ?
-		"UDP through a proxy is not supported yet" : NULL;
+	const char *why = NULL;
+
+	if (dec->action == CFG_VIA) {
+		if (dec->rule->nchain > 1)
+			why = "UDP cannot go through a chain of proxies";
+		else if (s->cfg->proxies[dec->rule->chain[0]].url.scheme ==
+			 URL_HTTP)
+			why = "an HTTP CONNECT proxy cannot carry UDP";
+		else
+			return 1;
+	}
 
 	route_audit("block", "udp", d, dec, NULL, EACCES, why, -1);
 	route_dest_str(d, dstr, sizeof(dstr));
@@ -319,26 +338,27 @@ refuse_datagram(const struct shim *s, const struct tun_dest *d,
 }
 
 int
-route_datagram(int fd, const struct sockaddr *sa, socklen_t len)
+route_datagram(int fd, const struct sockaddr *sa, socklen_t len,
+	       struct tun_dest *d, struct decision *dec)
 {
 	const struct shim *s;
-	struct decision dec;
-	struct tun_dest d;
+	struct fd_entry *e;
 	int saved = errno, type;
 
-	if (!route_dest(sa, len, &d))
+	if (!route_dest(sa, len, d))
 		return 0;
 	s = shim_get();
-	route_decide(s, &d, &dec);
-	if (dec.action == CFG_DIRECT) {
+	route_decide(s, d, dec);
+	if (dec->action == CFG_DIRECT) {
 		errno = saved;
 		return 0;
 	}
-	type = sock_type(fd);
+	e = fdtab_get(fd);
+	type = e != NULL && e->udp != NULL ? SOCK_DGRAM : sock_type(fd);
 	errno = saved;
 	if (type != SOCK_DGRAM)
 		return 0;	/* TCP's sendto ignores the address */
-	return refuse_datagram(s, &d, &dec);
+	return datagram_verdict(s, d, dec);
 }
 
 int
@@ -347,6 +367,7 @@ route_connect(int fd, const struct sockaddr *sa, socklen_t len)
 	const struct shim *s;
 	struct decision dec;
 	struct tun_dest d;
+	struct fd_entry *e;
 	char dstr[URL_HOST_MAX + 16], rstr[512];
 	int saved = errno, rc, type;
 
@@ -371,6 +392,9 @@ route_connect(int fd, const struct sockaddr *sa, socklen_t len)
 		}
 		errno = saved;
 		rc = real_connect(fd, sa, len);
+		e = fdtab_get(fd);
+		if (rc == 0 && e != NULL && e->udp != NULL)
+			udp_disconnect(e->udp);	/* its peer is direct now */
 		if (log_json_enabled()) {
 			saved = errno;
 			type = sock_type(fd);
@@ -384,8 +408,15 @@ route_connect(int fd, const struct sockaddr *sa, socklen_t len)
 	}
 	type = sock_type(fd);
 	if (type == SOCK_DGRAM) {
-		errno = -refuse_datagram(s, &d, &dec);
-		return -1;
+		rc = datagram_verdict(s, &d, &dec);
+		if (rc > 0)
+			rc = udp_connect(fd, sa, len, &d, &dec);
+		if (rc < 0) {
+			errno = -rc;
+			return -1;
+		}
+		errno = saved;
+		return 0;
 	}
 	if (type != SOCK_STREAM) {
 		errno = saved;

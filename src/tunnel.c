@@ -431,9 +431,8 @@ s5addr_from_host(struct socks5_addr *a, const char *host, uint16_t port)
 	}
 }
 
-/* v4-mapped IPv6 destinations are sent as the IPv4 address they are. */
-static void
-s5addr_from_dest(struct socks5_addr *a, const struct tun_dest *d)
+void
+tun_socks5_addr(struct socks5_addr *a, const struct tun_dest *d)
 {
 	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
 
@@ -467,7 +466,10 @@ hop_target(struct tun *t, struct socks5_addr *a)
 	char host[INET6_ADDRSTRLEN];
 
 	if (t->hop + 1 >= t->rule->nchain) {
-		s5addr_from_dest(a, &t->dst);
+		if (t->udp)
+			*a = t->udp_from;
+		else
+			tun_socks5_addr(a, &t->dst);
 		return;
 	}
 	next = hop_proxy(t, t->hop + 1);
@@ -484,6 +486,14 @@ hop_target(struct tun *t, struct socks5_addr *a)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
 			  host, sizeof(host));
 	s5addr_from_host(a, host, next->url.port);
+}
+
+/* CONNECT, or UDP ASSOCIATE at the last hop of a UDP association. */
+static enum socks5_cmd
+hop_cmd(const struct tun *t)
+{
+	return t->udp && t->hop + 1 >= t->rule->nchain ? SOCKS5_CMD_UDP
+						       : SOCKS5_CMD_CONNECT;
 }
 
 static void
@@ -514,7 +524,7 @@ start_pipelined(struct tun *t, const struct proxy_url *u,
 	if (len >= 0) {
 		n = socks5_build_request(t->out + len,
 					 sizeof(t->out) - (size_t)len,
-					 SOCKS5_CMD_CONNECT, a);
+					 hop_cmd(t), a);
 		len = n < 0 ? n : len + n;
 	}
 	if (len < 0) {
@@ -643,7 +653,7 @@ tun_finish(struct tun *t)
 {
 	int len;
 
-	if (t->rule->pp_version == 0 || t->pp_len > 0) {
+	if (t->rule->pp_version == 0 || t->pp_len > 0 || t->udp) {
 		t->state = TUN_DONE;
 		return 0;
 	}
@@ -831,8 +841,7 @@ step_s5_method(struct tun *t, const char *pstr)
 				u->has_auth ? "" : " (it may want a user "
 				"name and password)");
 	hop_target(t, &a);
-	len = socks5_build_request(t->out, sizeof(t->out), SOCKS5_CMD_CONNECT,
-				   &a);
+	len = socks5_build_request(t->out, sizeof(t->out), hop_cmd(t), &a);
 	if (len < 0)
 		return tun_fail(t, -EINVAL, "cannot build SOCKS5 request");
 	queue(t, len, TUN_S5_REPLY);
@@ -859,8 +868,7 @@ step_s5_auth(struct tun *t, const char *pstr)
 		return 0;
 	}
 	hop_target(t, &a);
-	len = socks5_build_request(t->out, sizeof(t->out), SOCKS5_CMD_CONNECT,
-				   &a);
+	len = socks5_build_request(t->out, sizeof(t->out), hop_cmd(t), &a);
 	if (len < 0)
 		return tun_fail(t, -EINVAL, "cannot build SOCKS5 request");
 	queue(t, len, TUN_S5_REPLY);
@@ -888,6 +896,8 @@ step_s5_reply(struct tun *t, const char *pstr)
 		pipe_set(t, PIPE_YES);
 		t->pipe_deadline_ms = 0;
 	}
+	if (t->hop + 1 >= t->rule->nchain)
+		t->bnd = rep.bnd;
 	return hop_done(t);
 }
 

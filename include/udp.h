@@ -1,0 +1,78 @@
+/*
+ * udp.h - UDP through SOCKS5 UDP ASSOCIATE (RFC 1928 §7).
+ *
+ * A UDP socket that sends to a destination the rules route via a SOCKS5
+ * proxy gets an association with that proxy: a TCP control connection
+ * (one of the library's own fds), and the relay address from the reply.
+ * Its datagrams then go to the relay, each behind the SOCKS5 UDP header,
+ * and what comes back from the relay is unwrapped before the application
+ * sees it, with the real source address.  Every datagram follows its own
+ * rule, so one socket may talk direct and through proxies in turns.
+ *
+ * The per-socket state (struct udp_sock) hangs off the fd table entry
+ * (FD_UDP) and is shared by dup'ed fds; the last close ends the
+ * associations.  Sockets that never sent a proxied datagram have no
+ * entry and pay one table lookup.
+ */
+#ifndef PROXYWRAP_UDP_H
+#define PROXYWRAP_UDP_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "rules.h"
+#include "tunnel.h"
+
+struct udp_sock;
+
+/*
+ * Send m (its msg_name is the application's destination, or NULL on a
+ * connected socket) to d, which dec routes via a SOCKS5 proxy: through
+ * the relay, starting the association first if needed (a blocking
+ * socket waits for it; a non-blocking one queues the datagram until it
+ * is up).  Returns what sendmsg would, with errno set.
+ */
+ssize_t udp_send(int fd, const struct tun_dest *d,
+		 const struct decision *dec, const struct msghdr *m,
+		 int flags);
+
+/* sendmsg on a socket with an entry and no destination: through the
+ * relay when connect() chose a proxied peer, else plain. */
+ssize_t udp_send_connected(int fd, struct udp_sock *u,
+			   const struct msghdr *m, int flags);
+
+/*
+ * recvmsg on a socket with associations: datagrams from a relay come
+ * unwrapped with their real source; others only when their source's rule
+ * is direct (a stray sender cannot inject); fragments are dropped.
+ * MSG_PEEK, MSG_TRUNC and MSG_DONTWAIT keep their meaning.
+ */
+ssize_t udp_recvmsg(int fd, struct udp_sock *u, struct msghdr *m,
+		    int flags);
+
+/* recvmmsg in terms of udp_recvmsg (the timeout is not honoured). */
+int udp_recvmmsg(int fd, struct udp_sock *u, struct mmsghdr *v,
+		 unsigned int n, int flags);
+
+/*
+ * connect() of a UDP socket to d, which dec routes via a SOCKS5 proxy:
+ * the socket is connected to the relay, and its peer is sa.  Returns 0 or
+ * -errno.
+ */
+int udp_connect(int fd, const struct sockaddr *sa, socklen_t len,
+		const struct tun_dest *d, const struct decision *dec);
+
+/* The socket was connected elsewhere (direct) or disconnected. */
+void udp_disconnect(struct udp_sock *u);
+
+/* The peer the application connected to; false when not connected
+ * through a relay. */
+bool udp_peer(struct udp_sock *u, struct sockaddr *sa, socklen_t *len);
+
+/* One more / one fewer fd names the socket; the last put ends its
+ * associations. */
+void udp_get(struct udp_sock *u);
+void udp_put(struct udp_sock *u);
+
+#endif
