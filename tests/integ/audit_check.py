@@ -55,7 +55,7 @@ def udp(path):
     via = [e for e in evs if e["action"] == "via"]
     if len(strict) != 3 or any(e["outcome"] != "EACCES" for e in evs):
         sys.exit("want 3 strict udp blocks: %r" % evs)
-    if len(via) != 3 or "not supported" not in via[0]["error"]:
+    if len(via) != 3 or "cannot carry UDP" not in via[0]["error"]:
         sys.exit("want 3 via udp blocks: %r" % via)
     print("ok")
 

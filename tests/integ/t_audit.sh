@@ -103,14 +103,14 @@ tc_audit_udp_strict() {
 		expect_out_has "$w EACCES"
 	done
 	expect_err_re "blocked udp $P4:9999 \(no rule matched, strict\)"
-	# an explicit via: blocked too, never direct
+	# via an HTTP proxy, which cannot carry UDP: refused, never direct
 	conf v.conf <<-EOC
-	proxy d $U_DANTE
-	via d $P4
+	proxy h $U_TINY
+	via h $P4
 	EOC
 	udp_send -c v.conf --log "$CD/audit.log"
 	expect_out_has "sendto EACCES"
-	expect_err_re "UDP through a proxy is not supported yet"
+	expect_err_re "an HTTP CONNECT proxy cannot carry UDP"
 	sleep 0.3
 	[ -s "$CD/udp.seen" ] && fail "datagrams arrived: $(cat "$CD/udp.seen")"
 	$PY "$AUDIT_CHECK" udp "$CD/audit.log" || fail "audit log check"
