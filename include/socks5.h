@@ -110,7 +110,8 @@ int socks5_build_udp_header(uint8_t *buf, size_t n,
  * complete by definition, so a short one is PARSE_ERR, never PARSE_MORE.
  * On PARSE_OK *hdrlen is the header length (the payload starts there),
  * *frag the FRAG byte (non-zero means a fragment; callers drop those) and
- * *src the address the datagram came from.  RSV is not checked.
+ * *src the address the datagram came from (an empty name is malformed).
+ * RSV is not checked.
  */
 int socks5_parse_udp_header(const uint8_t *p, size_t len, size_t *hdrlen,
 			    uint8_t *frag, struct socks5_addr *src);

@@ -341,6 +341,9 @@ socks5_parse_udp_header(const uint8_t *p, size_t len, size_t *hdrlen,
 		return PARSE_ERR;
 	if (read_addr(&b, src) != PARSE_OK)
 		return PARSE_ERR;
+	/* a datagram from nowhere cannot be handed to anyone */
+	if (src->atyp == SOCKS5_ATYP_NAME && src->name[0] == '\0')
+		return PARSE_ERR;
 	*hdrlen = b.off;
 	return PARSE_OK;
 }

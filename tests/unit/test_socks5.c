@@ -639,6 +639,61 @@ test_udp_header(void **state)
 			 -EINVAL);
 }
 
+/* The longest name, a name one too long, an empty name on the wire, a
+ * header with no payload, and a datagram as large as UDP allows. */
+static void
+test_udp_header_limits(void **state)
+{
+	static uint8_t big[65535];
+	uint8_t buf[300], frag;
+	struct socks5_addr a, src;
+	size_t hdrlen;
+	int n;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.atyp = SOCKS5_ATYP_NAME;
+	memset(a.name, 'n', SOCKS5_NAME_MAX);
+	a.port = 5353;
+	n = socks5_build_udp_header(buf, sizeof(buf), &a);
+	assert_int_equal(n, 4 + 1 + SOCKS5_NAME_MAX + 2);
+	assert_int_equal(socks5_parse_udp_header(buf, (size_t)n, &hdrlen,
+						 &frag, &src), PARSE_OK);
+	assert_int_equal(hdrlen, (size_t)n);
+	assert_int_equal(strlen(src.name), SOCKS5_NAME_MAX);
+	assert_int_equal(src.port, 5353);
+
+	/* the name buffer holds 255 + NUL: a 256th byte is not a name */
+	memset(&a, 0, sizeof(a));
+	a.atyp = SOCKS5_ATYP_NAME;
+	memset(a.name, 'n', SOCKS5_NAME_MAX);
+	a.name[SOCKS5_NAME_MAX] = 'x';
+	assert_int_equal(socks5_build_udp_header(buf, sizeof(buf), &a),
+			 -EINVAL);
+
+	/* a zero-length name on the wire is malformed */
+	memcpy(buf, "\x00\x00\x00\x03\x00\x00\x35", 7);
+	assert_int_equal(socks5_parse_udp_header(buf, 7, &hdrlen, &frag, &src),
+			 PARSE_ERR);
+
+	/* header only: an empty datagram to deliver */
+	assert_int_equal(socks5_parse_udp_header(udp_cases[0].want,
+						 udp_cases[0].want_len,
+						 &hdrlen, &frag, &src),
+			 PARSE_OK);
+	assert_int_equal(hdrlen, udp_cases[0].want_len);
+
+	/* the largest datagram: the header is still found at its start */
+	memcpy(big, udp_cases[1].want, udp_cases[1].want_len);
+	memset(big + udp_cases[1].want_len, 0xab,
+	       sizeof(big) - udp_cases[1].want_len);
+	assert_int_equal(socks5_parse_udp_header(big, sizeof(big), &hdrlen,
+						 &frag, &src), PARSE_OK);
+	assert_int_equal(hdrlen, 22);
+	assert_int_equal(src.atyp, SOCKS5_ATYP_V6);
+	assert_int_equal(src.port, 5353);
+}
+
 int
 main(void)
 {
@@ -655,6 +710,7 @@ main(void)
 		cmocka_unit_test(test_reply_every_rep),
 		cmocka_unit_test(test_reply_malformed),
 		cmocka_unit_test(test_udp_header),
+		cmocka_unit_test(test_udp_header_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
