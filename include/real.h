@@ -25,6 +25,9 @@
 	X(int, close, (int fd), (fd))					\
 	X(int, dup2, (int a, int b), (a, b))				\
 	X(int, dup3, (int a, int b, int f), (a, b, f))			\
+	X(int, dup, (int a), (a))					\
+	X(int, fcntl, (int fd, int c, void *a), (fd, c, a))		\
+	X(int, fcntl64, (int fd, int c, void *a), (fd, c, a))		\
 	X(int, getsockopt, (int fd, int lv, int o, void *v,		\
 			    socklen_t *l), (fd, lv, o, v, l))		\
 	X(int, getpeername, (int fd, struct sockaddr *a, socklen_t *l),	\

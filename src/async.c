@@ -301,7 +301,7 @@ async_move_internal(int fd)
 		return 0;
 	pthread_mutex_lock(&mu);
 	if (fd == epfd) {
-		n = fcntl(epfd, F_DUPFD_CLOEXEC, epfd + 1);
+		n = real_fcntl(epfd, F_DUPFD_CLOEXEC, (void *)(long)(epfd + 1));
 		if (n == -1) {
 			rc = -errno;
 		} else {

@@ -141,7 +141,7 @@ fdtab_high(int fd)
 		lo = (long)rl.rlim_cur - (long)rl.rlim_cur / 8;
 	if (lo <= fd)
 		return fd;
-	n = fcntl(fd, F_DUPFD_CLOEXEC, (int)lo);
+	n = real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)lo);
 	if (n == -1)
 		return fd;
 	real_close(fd);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -528,7 +529,7 @@ move_ours(int fd)
 	if (e == NULL || !e->internal || e->owner == NULL)
 		return;
 	owner = e->owner;
-	n = fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
+	n = real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(long)(fd + 1));
 	if (n == -1)
 		return;
 	ne = fdtab_set(n);
@@ -567,6 +568,59 @@ close(int fd)
 			fdtab_clear(fd);
 	}
 	return real_close(fd);
+}
+
+/* A copy names the same socket: it shares the fd's entry (a UDP
+ * socket's associations, a tunnel's peer). */
+HOOK int
+dup(int fd)
+{
+	int rc = real_dup(fd), saved = errno;
+
+	if (rc >= 0 && fdtab_get(fd) != NULL) {
+		fdtab_dup(fd, rc);
+		errno = saved;
+	}
+	return rc;
+}
+
+/* fcntl's third argument is read as glibc reads it: one word. */
+static int
+fcntl_after(int fd, int cmd, int rc)
+{
+	int saved = errno;
+
+	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) &&
+	    fdtab_get(fd) != NULL) {
+		fdtab_dup(fd, rc);
+		errno = saved;
+	}
+	return rc;
+}
+
+HOOK int
+fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_after(fd, cmd, real_fcntl(fd, cmd, arg));
+}
+
+HOOK int
+fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	/* only programs linked against a libc that has it call it */
+	return fcntl_after(fd, cmd, real_fcntl64(fd, cmd, arg));
 }
 
 HOOK int

@@ -495,7 +495,7 @@ relay_start(struct relay *r, int fd, const struct shim *s,
 	}
 	pthread_mutex_lock(&u->mu);
 	if (u->sock == -1) {
-		dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		dup = real_fcntl(fd, F_DUPFD_CLOEXEC, NULL);
 		if (dup != -1) {
 			u->sock = fdtab_high(dup);
 			own_mark(u->sock, &u->sock);
