@@ -132,4 +132,12 @@ void cfg_free(struct config *cfg);
 /* "direct", "block", "via" */
 const char *cfg_action_str(enum cfg_action a);
 
+/*
+ * Why a via rule cannot carry UDP datagrams (its proxy speaks HTTP
+ * CONNECT, or it is a chain: SOCKS5 relays do not chain), or NULL when it
+ * can: one SOCKS5 proxy.
+ */
+const char *cfg_udp_unfit(const struct config *cfg,
+			  const struct cfg_rule *rule);
+
 #endif

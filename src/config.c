@@ -116,6 +116,17 @@ cfg_grow(void **arr, size_t *cap, size_t need, size_t size)
 }
 
 const char *
+cfg_udp_unfit(const struct config *cfg, const struct cfg_rule *rule)
+{
+	if (rule->nchain > 1)
+		return "UDP cannot go through a chain of proxies";
+	if (rule->nchain == 1 &&
+	    cfg->proxies[rule->chain[0]].url.scheme == URL_HTTP)
+		return "an HTTP CONNECT proxy cannot carry UDP";
+	return NULL;
+}
+
+const char *
 cfg_action_str(enum cfg_action a)
 {
 	switch (a) {

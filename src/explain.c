@@ -182,7 +182,15 @@ explain(const struct config *cfg, const struct rules *r, const char *host,
 			      "query";
 		else
 			dns = "local: resolved on this machine";
-		snprintf(out + off, n - off, "  dns: %s\n", dns);
+		off += (size_t)snprintf(out + off, n - off, "  dns: %s\n",
+					dns);
+	}
+	if (off < n && d.action == CFG_VIA) {
+		const char *unfit = cfg_udp_unfit(cfg, d.rule);
+
+		snprintf(out + off, n - off, "  udp: %s\n", unfit != NULL ?
+			 unfit : "through the proxy's UDP relay (SOCKS5 UDP "
+			 "ASSOCIATE)");
 	}
 	if (d.rule != NULL && d.rule->pp_version != 0)
 		explain_pp(d.rule, host, port,

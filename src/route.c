@@ -318,12 +318,8 @@ datagram_verdict(const struct shim *s, const struct tun_dest *d,
 	const char *why = NULL;
 
 	if (dec->action == CFG_VIA) {
-		if (dec->rule->nchain > 1)
-			why = "UDP cannot go through a chain of proxies";
-		else if (s->cfg->proxies[dec->rule->chain[0]].url.scheme ==
-			 URL_HTTP)
-			why = "an HTTP CONNECT proxy cannot carry UDP";
-		else
+		why = cfg_udp_unfit(s->cfg, dec->rule);
+		if (why == NULL)
 			return 1;
 	}
 

@@ -506,6 +506,30 @@ test_cfg_load(void **state)
 	cfg_free(NULL);
 }
 
+/* Which via rules can carry UDP: one SOCKS5 proxy only. */
+static void
+test_cfg_udp_unfit(void **state)
+{
+	struct config *cfg = parse(
+		"proxy s socks5://198.18.0.1:1080\n"
+		"proxy sh socks5h://198.18.0.1:1080\n"
+		"proxy h http://198.18.0.1:3128\n"
+		"via s 198.18.1.0/24\n"
+		"via sh .test\n"
+		"via h 198.18.2.0/24\n"
+		"via s>sh 198.18.3.0/24\n");
+
+	(void)state;
+	assert_int_equal(cfg->nerrs, 0);
+	assert_null(cfg_udp_unfit(cfg, &cfg->rules[0]));
+	assert_null(cfg_udp_unfit(cfg, &cfg->rules[1]));
+	assert_string_equal(cfg_udp_unfit(cfg, &cfg->rules[2]),
+			    "an HTTP CONNECT proxy cannot carry UDP");
+	assert_string_equal(cfg_udp_unfit(cfg, &cfg->rules[3]),
+			    "UDP cannot go through a chain of proxies");
+	cfg_free(cfg);
+}
+
 int
 main(void)
 {
@@ -521,6 +545,7 @@ main(void)
 		cmocka_unit_test(test_cfg_cli_proxies),
 		cmocka_unit_test(test_cfg_fake_pool),
 		cmocka_unit_test(test_cfg_load),
+		cmocka_unit_test(test_cfg_udp_unfit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
