@@ -88,7 +88,7 @@ struct udp_sock {
 	int family;			/* the socket's */
 	int sock;			/* our dup of it, for the helper; -1 */
 	struct relay relay[UDP_RELAYS];
-	bool conn;			/* connect()ed to a proxied peer */
+	bool conn;			/* connected to a proxied peer */
 	bool conn_pending;		/* ... whose relay is not known yet */
 	int conn_relay;
 	struct tun_dest conn_dest;
