@@ -216,6 +216,11 @@ async_start(struct tun *t)
 	int rc, *owner;
 
 	pthread_once(&once, atfork_init);
+	/* a UDP entry left by a close we did not see: its last reference
+	 * ends associations, which takes mu */
+	e = fdtab_get(t->fd);
+	if (e != NULL && e->udp != NULL)
+		fdtab_clear(t->fd);
 	pthread_mutex_lock(&mu);
 	rc = start_helper();
 	e = fdtab_get(t->fd);
