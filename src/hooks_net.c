@@ -80,6 +80,21 @@ udp_out(int fd, struct fd_entry *e, const void *buf, size_t n, int flags)
 	return udp_send_connected(fd, e->udp, &m, flags);
 }
 
+/* readv/writev's vector as a message without address.  0, or -1 with
+ * errno EINVAL for a negative count. */
+static int
+iov_msg(struct msghdr *m, const struct iovec *iov, int n)
+{
+	memset(m, 0, sizeof(*m));
+	if (n < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	m->msg_iov = (struct iovec *)iov;
+	m->msg_iovlen = (size_t)n;
+	return 0;
+}
+
 HOOK int
 connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
@@ -194,17 +209,12 @@ HOOK ssize_t
 readv(int fd, const struct iovec *iov, int n)
 {
 	struct fd_entry *e = watched(fd);
-	struct msghdr m = { .msg_iov = (struct iovec *)iov };
+	struct msghdr m;
 
 	if (__builtin_expect(e != NULL, 0)) {
-		if (e->udp != NULL) {
-			if (n < 0) {
-				errno = EINVAL;
-				return -1;
-			}
-			m.msg_iovlen = (size_t)n;
-			return udp_recvmsg(fd, e->udp, &m, 0);
-		}
+		if (e->udp != NULL)
+			return iov_msg(&m, iov, n) < 0 ? -1 :
+			       udp_recvmsg(fd, e->udp, &m, 0);
 		if (wait_tunnel(fd) < 0)
 			return -1;
 	}
@@ -215,17 +225,12 @@ HOOK ssize_t
 writev(int fd, const struct iovec *iov, int n)
 {
 	struct fd_entry *e = watched(fd);
-	struct msghdr m = { .msg_iov = (struct iovec *)iov };
+	struct msghdr m;
 
 	if (__builtin_expect(e != NULL, 0)) {
-		if (e->udp != NULL) {
-			if (n < 0) {
-				errno = EINVAL;
-				return -1;
-			}
-			m.msg_iovlen = (size_t)n;
-			return udp_send_connected(fd, e->udp, &m, 0);
-		}
+		if (e->udp != NULL)
+			return iov_msg(&m, iov, n) < 0 ? -1 :
+			       udp_send_connected(fd, e->udp, &m, 0);
 		if (wait_tunnel(fd) < 0)
 			return -1;
 	}
