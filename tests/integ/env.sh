@@ -10,8 +10,12 @@
 # :8888, squid :3128 (basic auth), microsocks :1082 (auth), nginx
 # 198.18.0.1:8080 (the "local" server the client reaches directly),
 # dnsmasq 198.18.0.1:53 (local names).
+# NSP also runs a UDP echo on 198.18.0.1:7007 (reached direct).
 # NSW runs: nginx :80/:443 on every address, sshd :22, a socat banner
-# service :2222, dnsmasq 198.18.1.2:53 (world names).
+# service :2222, dnsmasq 198.18.1.2:53 (world names), a UDP echo on
+# 198.18.1.2:7007 and [2001:db8:1::2]:7007.
+# The UDP echoes log "FROM addr port payload" for every datagram to
+# $T/log/udp-echo-{local,world}.log.
 # resolv.conf: NSC uses 198.18.0.1, NSP and NSW use 198.18.1.2
 # (/etc/netns/NAME/resolv.conf), so no query ever leaves the sandbox.
 #
@@ -283,26 +287,33 @@ client pass {
 }
 socks pass {
 	from: 198.18.0.0/15 to: 198.18.0.0/15
-	command: connect
+	command: connect udpassociate udpreply
 	log: connect error
 }
 socks pass {
 	from: 2001:db8::/32 to: 2001:db8::/32
-	command: connect
+	command: connect udpassociate udpreply
 	log: connect error
 }
 socks pass {
 	from: 198.18.0.0/15 to: 2001:db8::/32
-	command: connect
+	command: connect udpassociate udpreply
 	log: connect error
 }
 socks pass {
 	from: 2001:db8::/32 to: 198.18.0.0/15
-	command: connect
+	command: connect udpassociate udpreply
 	log: connect error
 }
 EOF
 	env_start "$NSP" "$name" danted -f "$T/$name.conf" -p "$T/$name.pid" -N 1
+}
+
+env_udp_echo() {
+	env_start "$NSP" udp-echo-l "$PY" "$PW_INTEG_DIR/udp_echo.py" \
+	    "$T/log/udp-echo-local.log" "$P4" 7007
+	env_start "$NSW" udp-echo-w "$PY" "$PW_INTEG_DIR/udp_echo.py" \
+	    "$T/log/udp-echo-world.log" "$W4" 7007 "$W6" 7007
 }
 
 env_tinyproxy() {
@@ -426,6 +437,7 @@ env_setup() {
 	env_sshd
 	env_banner
 	env_dnsmasq
+	env_udp_echo
 
 	local ok=0
 	env_wait_port "$NSP" "$P4" 1080 10 || ok=1
@@ -441,6 +453,8 @@ env_setup() {
 	env_wait_port "$NSW" "$W4" 2222 10 || ok=1
 	env_wait_udp "$NSP" "$P4" 53 10 || ok=1
 	env_wait_udp "$NSW" "$W4" 53 10 || ok=1
+	env_wait_udp "$NSP" "$P4" 7007 10 || ok=1
+	env_wait_udp "$NSW" "[$W6]" 7007 10 || ok=1
 	env_wait_port "$NSP" "$P4" 3128 40 || ok=1
 	if [ $ok != 0 ]; then
 		local f

@@ -1,0 +1,244 @@
+# t_udp.sh - UDP through dante's UDP relay (SOCKS5 UDP ASSOCIATE).
+#
+# The client namespace has no route to the world, so a reply from the
+# world's echo (198.18.1.2:7007, [2001:db8:1::2]:7007) can only have come
+# through the proxy; the echo also logs every datagram's source, and the
+# tests check it was the proxy's external address (198.18.1.1 /
+# 2001:db8:1::1), never the client (198.18.0.2).  The echo on
+# 198.18.0.1:7007 (proxy namespace) is reachable direct.
+
+UDPC=$PW_INTEG_DIR/udp_client.py
+
+# A payload unique to this case and call.
+umark() {
+	local m
+	m=$(mark)
+	printf 'u%s' "${m//\//-}"
+}
+
+# echo_saw world|local PAYLOAD FROM: that echo got PAYLOAD from FROM.
+echo_saw() {
+	local log=$T/log/udp-echo-$1.log i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		grep -q "^FROM $3 [0-9]* $2\$" "$log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	say "$log:"
+	grep -F -- "$2" "$log" | sed 's/^/#   /' >&2
+	fail "the $1 echo did not see $2 from $3"
+}
+
+# echo_never world|local TEXT: no datagram with TEXT reached that echo.
+echo_never() {
+	local log=$T/log/udp-echo-$1.log
+	sleep 0.3
+	if grep -qF -- "$2" "$log" 2>/dev/null; then
+		grep -F -- "$2" "$log" | sed 's/^/#   /' >&2
+		fail "a datagram with $2 reached the $1 echo"
+	fi
+}
+
+# The fixture itself: dante relays UDP for a client that speaks SOCKS5
+# itself (no shim), so a failure below is the shim's.
+tcase udp_dante_native
+tc_udp_dante_native() {
+	local m
+	m=$(umark)
+	run inc "$PY" "$UDPC" native "$P4" 1080 "$W4" 7007 "$m"
+	expect_rc 0
+	expect_out_has "native reply echo $m from $W4 via $P4"
+	echo_saw world "$m" "$PW4"
+}
+
+tcase udp_python_sendto smoke
+tc_udp_python_sendto() {
+	local m
+	m=$(umark)
+	run pw -p "$U_DANTE" "$PY" "$UDPC" sendto "$W4" 7007 "$m"
+	expect_rc 0
+	expect_out_has "reply echo $m from $W4 7007"
+	expect_out_has "source ok"
+	echo_saw world "$m" "$PW4"
+	echo_never world "FROM $C4 "
+}
+
+tcase udp_python_connected smoke
+tc_udp_python_connected() {
+	local m
+	m=$(umark)
+	run pw -p "$U_DANTE" "$PY" "$UDPC" connected "$W4" 7007 "$m"
+	expect_rc 0
+	expect_out_has "peer $W4 7007"
+	expect_out_has "peek echo $m"
+	expect_out_has "recv echo $m"
+	expect_out_has "trunc real length 65, got echo xxxxx"
+	expect_out_has "recvmsg echo xxx truncated True"
+	expect_out_has "dontwait EAGAIN"
+	expect_out_has "read echo by write"
+	echo_saw world "$m" "$PW4"
+	echo_never world "FROM $C4 "
+}
+
+tcase udp_ipv6
+tc_udp_ipv6() {
+	local m
+	m=$(umark)
+	run pw -p "$U_DANTE6" "$PY" "$UDPC" sendto "$W6" 7007 "$m"
+	expect_rc 0
+	expect_out_has "reply echo $m from $W6 7007"
+	expect_out_has "source ok"
+	echo_saw world "$m" "$PW6"
+}
+
+tcase udp_user_auth
+tc_udp_user_auth() {
+	local m
+	m=$(umark)
+	run pw -p "$U_DANTE_USER" "$PY" "$UDPC" sendto "$W4" 7007 "$m"
+	expect_rc 0
+	expect_out_has "reply echo $m from $W4 7007"
+	echo_saw world "$m" "$PW4"
+	expect_err_lacks "$PW_USER_PASS"
+}
+
+tcase udp_socat
+tc_udp_socat() {
+	local m
+	m=$(umark)
+	run pw -p "$U_DANTE" sh -c \
+	    "echo $m | socat -t 3 - UDP4:$W4:7007"
+	expect_rc 0
+	expect_out_has "echo $m"
+	echo_saw world "$m" "$PW4"
+}
+
+# dig's own resolver client (BIND's, on libuv) through the relay.
+tcase udp_dig
+tc_udp_dig() {
+	run pw -p "$U_DANTE" dig +notcp +tries=1 +time=3 +short \
+	    "@$W4" www.world.test A
+	expect_rc 0
+	expect_out_has "$W4"
+	run pw -p "$U_DANTE6" dig +notcp +tries=1 +time=3 +short \
+	    "@$W4" www.world.test AAAA
+	expect_rc 0
+	expect_out_has "$W6"
+	# without the shim the resolver is out of reach: no route
+	run inc dig +notcp +tries=1 +time=1 +short "@$W4" www.world.test A
+	if [ "$RC" = 0 ] && grep -qF "$W4" out; then
+		fail "dig reached $W4 direct"
+	fi
+}
+
+tcase udp_node_dgram
+tc_udp_node_dgram() {
+	local m
+	command -v node >/dev/null || fail "node is not installed"
+	m=$(umark)
+	run pw -p "$U_DANTE" node -e '
+		const s = require("dgram").createSocket("udp4");
+		s.on("message", (msg, r) => {
+			console.log("node", msg.toString(), "from", r.address, r.port);
+			s.close();
+		});
+		s.send(process.argv[1], 7007, process.argv[2]);
+		setTimeout(() => { console.log("timeout"); process.exit(3); },
+			   5000).unref();
+	' "$m" "$W4"
+	expect_rc 0
+	expect_out_has "node echo $m from $W4 7007"
+	echo_saw world "$m" "$PW4"
+}
+
+# Non-blocking socket, datagrams sent before the association is up, epoll.
+tcase udp_nonblocking_epoll
+tc_udp_nonblocking_epoll() {
+	run pw -p "$U_DANTE" "$PY" "$UDPC" nonblock "$W4" 7007 20
+	expect_rc 0
+	expect_out_has "nonblock got 20/20"
+	echo_never world "FROM $C4 "
+}
+
+# One socket, a direct and a proxied destination in turns.
+tcase udp_direct_and_proxied
+tc_udp_direct_and_proxied() {
+	conf mix.conf <<-EOC
+	proxy d $U_DANTE
+	direct $P4:7007
+	via d *
+	EOC
+	run pw -c mix.conf "$PY" "$UDPC" alternate "$P4" 7007 "$W4" 7007 3
+	expect_rc 0
+	expect_out_has "reply echo alt2-$P4 from $P4"
+	expect_out_has "reply echo alt2-$W4 from $W4"
+	[ "$(grep -c '^reply' out)" = 6 ] || { show; fail "want 6 replies"; }
+	echo_saw local "alt0-$P4" "$C4"
+	echo_saw world "alt0-$W4" "$PW4"
+	echo_never world "FROM $C4 "
+}
+
+# A sender on the client's network (the proxy host, from a port that is
+# not the relay's) cannot get a datagram into a proxied socket.
+tcase udp_stray_sender
+tc_udp_stray_sender() {
+	local m port i
+	m=$(umark)
+	pw -p "$U_DANTE" "$PY" "$UDPC" stray "$W4" 7007 "$CD/port" \
+	    >out 2>err </dev/null &
+	for i in $(seq 1 100); do
+		[ -s "$CD/port" ] && break
+		sleep 0.1
+	done
+	port=$(cat "$CD/port" 2>/dev/null) || fail "the client never got a reply"
+	ip netns exec "$NSP" "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(5):
+    s.sendto(b"STRAY-%d" % i, (sys.argv[1], int(sys.argv[2])))
+' "$C4" "$port"
+	touch "$CD/port.sent"
+	wait $! || { show; fail "client failed"; }
+	expect_out_has "reply echo second from $W4"
+	expect_out_has "quiet"
+	grep -q STRAY out && { show; fail "a stray datagram was delivered"; }
+	expect_err_re "dropped a datagram from $P4 port [0-9]+: not a relay"
+	return 0
+}
+
+tcase udp_block_and_http
+tc_udp_block_and_http() {
+	local m
+	m=$(umark)
+	conf b.conf <<-EOC
+	proxy d $U_DANTE
+	block $W4:7007
+	via d *
+	EOC
+	run pw -c b.conf "$PY" "$UDPC" sendto "$W4" 7007 "$m"
+	expect_out_has "error EACCES"
+	expect_err_re "blocked udp $W4:7007 \(.*b.conf:2 block $W4:7007\)"
+	m=$(umark)
+	run pw -p "$U_TINY" "$PY" "$UDPC" sendto "$W4" 7007 "$m"
+	expect_out_has "error EACCES"
+	expect_err_re "an HTTP CONNECT proxy cannot carry UDP"
+	echo_never world "$m"
+}
+
+tcase udp_audit
+tc_udp_audit() {
+	local m
+	m=$(umark)
+	run pw --log "$CD/audit.log" -p "$U_DANTE" "$PY" "$UDPC" sendto \
+	    "$W4" 7007 "$m"
+	expect_rc 0
+	"$PY" - "$CD/audit.log" "$W4" <<-'EOP' || fail "audit log"
+	import json, sys
+	evs = [json.loads(l) for l in open(sys.argv[1])]
+	udp = [e for e in evs if e.get("proto") == "udp"]
+	assert len(udp) == 1, evs
+	e = udp[0]
+	assert e["event"] == "connect" and e["action"] == "via", e
+	assert e["dest"]["addr"] == sys.argv[2] and e["dest"]["port"] == 7007, e
+	assert e["proxy"]["name"] == "p1", e
+	EOP
+}
