@@ -4,7 +4,7 @@
 # user/password, tinyproxy HTTP CONNECT), plus a relay that delays every
 # chunk to count handshake round trips.  Prints a Markdown table and saves
 # it as bench/bench-results.md (OUT=file elsewhere).  Knobs: N_LAT N_RT N_CONC
-# INFLIGHT DELAY_MS BYTES N_SPAWN.
+# INFLIGHT DELAY_MS BYTES N_SPAWN N_UDP.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
@@ -15,6 +15,7 @@ INFLIGHT=${INFLIGHT:-100}
 DELAY_MS=${DELAY_MS:-20}
 BYTES=${BYTES:-1073741824}
 N_SPAWN=${N_SPAWN:-1000}
+N_UDP=${N_UDP:-5000}
 OUT=${OUT:-bench/bench-results.md}
 TPUT_ROUNDS=${TPUT_ROUNDS:-5}
 PY=/usr/bin/python3
@@ -71,9 +72,9 @@ CFLAGS="-std=gnu11 -D_GNU_SOURCE -Iinclude -Wall -Wextra -Wshadow -Wformat=2
 gcc $CFLAGS -o "$T/pwbench" bench/pwbench.c -lpthread || die "build pwbench"
 B=$T/pwbench
 
-read -r WEB DO DU TP RDO RDU RTP < <($PY -c '
+read -r WEB DO DU TP RDO RDU RTP UECHO < <($PY -c '
 import socket
-ss = [socket.socket() for _ in range(7)]
+ss = [socket.socket() for _ in range(8)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])')
 
@@ -88,6 +89,7 @@ wait_port() {	# HOST PORT: up to 10 s
 }
 
 "$B" serve 127.0.0.2 "$WEB" & pids+=($!)
+"$B" udpecho 127.0.0.2 "$UECHO" & pids+=($!)
 
 dante_conf() {	# NAME PORT METHOD EXTERNAL
 	cat >"$T/$1.conf" <<EOF
@@ -104,7 +106,12 @@ client pass {
 }
 socks pass {
 	from: 127.0.0.0/8 to: 127.0.0.2/32
-	command: connect
+	command: connect udpassociate
+	log: error
+}
+socks pass {
+	from: 127.0.0.2/32 to: 127.0.0.0/8
+	command: udpreply
 	log: error
 }
 EOF
@@ -160,6 +167,8 @@ pw_conf tiny "$U_TP";   pc_conf tiny http "$TP"
 pw_conf rdo "$U_RDO";   pc_conf rdo socks5 "$RDO"
 pw_conf rdu "$U_RDU";   pc_conf rdu socks5 "$RDU" "$BUSER" "$BPASS"
 pw_conf rtp "$U_RTP";   pc_conf rtp http "$RTP"
+# UDP not routed: 127.0.0.2 is loopback that no rule names (direct).
+printf 'proxy p %s\nvia p 127.0.0.9\n' "$U_DO" >"$T/udpdirect.pw"
 # For the hook costs: loopback is not routed by either shim.
 LOCALNET='localnet 127.0.0.0/255.0.0.0' pc_conf local socks5 "$DO"
 
@@ -172,7 +181,7 @@ put() { printf '%s %s\n' "$1" "$2" >>"$R"; }
 : >"$R"
 put delay_ms "$DELAY_MS"; put n_lat "$N_LAT"; put n_rt "$N_RT"
 put n_conc "$N_CONC"; put inflight "$INFLIGHT"; put bytes "$BYTES"
-put n_spawn "$N_SPAWN"
+put n_spawn "$N_SPAWN"; put n_udp "$N_UDP"
 # kv LINE KEY: the value of KEY=... in LINE
 kv() { local w; for w in $1; do [ "${w%%=*}" = "$2" ] && echo "${w#*=}"; done; }
 
@@ -194,7 +203,7 @@ proves() {
 }
 
 # --- 1. latency ---------------------------------------------------------
-say "1/7 latency: $N_LAT sequential connections per case"
+say "1/8 latency: $N_LAT sequential connections per case"
 line=$("$B" lat 127.0.0.2 "$WEB" "$N_LAT")
 put lat_direct_p50 "$(kv "$line" p50)"; put lat_direct_p95 "$(kv "$line" p95)"
 for px in dante:socks5://127.0.0.1:$DO tiny:http://127.0.0.1:$TP; do
@@ -215,7 +224,7 @@ for px in dante:socks5://127.0.0.1:$DO tiny:http://127.0.0.1:$TP; do
 done
 
 # --- 2. round trips ---------------------------------------------------
-say "2/7 round trips: ${DELAY_MS} ms each way, $N_RT connections per case"
+say "2/8 round trips: ${DELAY_MS} ms each way, $N_RT connections per case"
 for c in rdo:dante:$U_RDO rdu:danteu:$U_RDU rtp:tiny:$U_RTP; do
 	IFS=: read -r p log _ <<<"$c"
 	url=${c#*:*:}
@@ -233,7 +242,7 @@ for c in rdo:dante:$U_RDO rdu:danteu:$U_RDU rtp:tiny:$U_RTP; do
 done
 
 # --- 3. concurrency ---------------------------------------------------
-say "3/7 concurrency: $N_CONC connections, $INFLIGHT in flight (proxychains4 is serial: about 2 min)"
+say "3/8 concurrency: $N_CONC connections, $INFLIGHT in flight (proxychains4 is serial: about 2 min)"
 for c in rdo:dante rtp:tiny; do
 	p=${c%%:*}; log=${c#*:}
 	for who in pw pc; do
@@ -250,7 +259,7 @@ for c in rdo:dante rtp:tiny; do
 done
 
 # --- 4. start-up -------------------------------------------------------
-say "4/7 start-up: /bin/true x $N_SPAWN x 3 rounds per case"
+say "4/8 start-up: /bin/true x $N_SPAWN x 3 rounds per case"
 TRUE=/bin/true
 for round in 1 2 3; do
 	for who in ns pwlib pclib pw pc; do
@@ -272,7 +281,7 @@ for round in 1 2 3; do
 done
 
 # --- 5. hook cost -------------------------------------------------------
-say "5/7 hook cost on calls not routed"
+say "5/8 hook cost on calls not routed"
 for round in 1 2 3; do
 	for what in unix:1000000 tcp:20000 gai:20000; do
 		w=${what%%:*}; n=${what#*:}
@@ -290,7 +299,7 @@ for round in 1 2 3; do
 done
 
 # --- 6. throughput ----------------------------------------------------------
-say "6/7 throughput: $BYTES bytes x $TPUT_ROUNDS per case"
+say "6/8 throughput: $BYTES bytes x $TPUT_ROUNDS per case"
 for round in $(seq "$TPUT_ROUNDS"); do
 	for who in direct ns pw pc; do
 		before=$(seen dante)
@@ -306,9 +315,36 @@ for round in $(seq "$TPUT_ROUNDS"); do
 	done
 done
 
-# --- 7. rules at scale --------------------------------------------------
+# --- 7. UDP ------------------------------------------------------------
+say "7/8 UDP: $N_UDP ping-pong round trips of 64 bytes x 3 rounds per case"
+for round in 1 2 3; do
+	for who in direct pwdirect ns pw; do
+		before=$("$B" udpcount 127.0.0.2 "$UECHO" 4)
+		case $who in
+		direct) line=$("$B" udplat 127.0.0.2 "$UECHO" "$N_UDP") ;;
+		pwdirect) line=$(LD_PRELOAD=$ROOT/build/libshim.so \
+		    SHIM_CONFIG=$T/udpdirect.pw "$B" udplat 127.0.0.2 "$UECHO" \
+		    "$N_UDP") ;;
+		ns) line=$("$B" udplat 127.0.0.2 "$UECHO" "$N_UDP" -x "$U_DO") ;;
+		pw) line=$(PW dante "$B" udplat 127.0.0.2 "$UECHO" "$N_UDP") ;;
+		esac
+		[ "$(kv "$line" fail)" = 0 ] || die "udp $who: $line"
+		after=$("$B" udpcount 127.0.0.2 "$UECHO" 4)
+		# dante relays from its external address, 127.0.0.4
+		case $who in
+		ns|pw) [ $((after - before)) -ge "$N_UDP" ] ||
+		    die "udp $who: dante relayed $((after - before)) of $N_UDP" ;;
+		*) [ $((after - before)) = 0 ] ||
+		    die "udp $who: went through dante" ;;
+		esac
+		put "udp_${who}_p50" "$(kv "$line" p50)"
+		put "udp_${who}_rate" "$(kv "$line" rate)"
+	done
+done
+
+# --- 8. rules at scale --------------------------------------------------
 if [ -f bench/rules_bench.c ]; then
-	say "7/7 rules at scale (bench/rules_bench.c)"
+	say "8/8 rules at scale (bench/rules_bench.c)"
 	# shellcheck disable=SC2086
 	if gcc $CFLAGS -o "$T/rules_bench" bench/rules_bench.c src/rules.c \
 	    src/config.c src/url.c 2>"$T/rules_build.err"; then

@@ -15,6 +15,12 @@
  *   pwbench hook unix|tcp|gai N        ns per call (see hook())
  *   pwbench spawn N [VAR=VAL...] -- PROG [ARG...]
  *                                      µs per posix_spawn + wait
+ *   pwbench udpecho ADDR PORT          UDP echo; counts datagrams per source
+ *   pwbench udpcount ADDR PORT K       how many came from 127.0.0.K
+ *   pwbench udplat ADDR PORT N [-x socks5://...]
+ *                                      N ping-pong round trips of 64 bytes
+ *                                      (with -x: our own UDP ASSOCIATE);
+ *                                      percentiles in µs, round trips/s
  *
  * -x socks5://[user:pass@]127.0.0.1:P or http://127.0.0.1:P: the client
  * speaks the proxy protocol itself (the "no shim" baseline), one message
@@ -33,6 +39,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -220,8 +228,11 @@ xproxy_parse(const char *url, struct xproxy *x)
 	return addr_of(host, port, &x->sa);
 }
 
+/* Greeting, auth, then request CMD for D (1 CONNECT, 3 UDP ASSOCIATE);
+ * *bnd gets the reply's address when given. */
 static int
-socks5_handshake(int fd, const struct xproxy *x, const struct sockaddr_in *d)
+socks5_request(int fd, const struct xproxy *x, int cmd,
+	       const struct sockaddr_in *d, struct sockaddr_in *bnd)
 {
 	uint8_t b[520];
 	size_t ul = strlen(x->user), pl = strlen(x->pass);
@@ -243,7 +254,7 @@ socks5_handshake(int fd, const struct xproxy *x, const struct sockaddr_in *d)
 			return -1;
 	}
 	b[0] = 5;
-	b[1] = 1;
+	b[1] = (uint8_t)cmd;
 	b[2] = 0;
 	b[3] = 1;
 	memcpy(b + 4, &d->sin_addr, 4);
@@ -251,6 +262,12 @@ socks5_handshake(int fd, const struct xproxy *x, const struct sockaddr_in *d)
 	if (write_all(fd, b, 10) < 0 || read_exact(fd, b, 10) < 0 ||
 	    b[1] != 0 || b[3] != 1)
 		return -1;
+	if (bnd != NULL) {
+		memset(bnd, 0, sizeof(*bnd));
+		bnd->sin_family = AF_INET;
+		memcpy(&bnd->sin_addr, b + 4, 4);
+		memcpy(&bnd->sin_port, b + 8, 2);
+	}
 	return 0;
 }
 
@@ -291,7 +308,7 @@ open_conn(const struct sockaddr_in *d, const struct xproxy *x)
 			return fd;
 	} else if (connect(fd, (const struct sockaddr *)&x->sa,
 			   sizeof(x->sa)) == 0 &&
-		   (x->socks ? socks5_handshake(fd, x, d) :
+		   (x->socks ? socks5_request(fd, x, 1, d, NULL) :
 		    http_handshake(fd, d)) == 0) {
 		return fd;
 	}
@@ -577,6 +594,158 @@ spawn(int n, int argc, char **argv)
 	return 0;
 }
 
+/* ---- UDP ---- */
+
+#define UDP_PAYLOAD 64
+
+static unsigned long udp_seen[256];	/* datagrams from 127.0.0.K */
+
+/* Echo every datagram; "count K" answers how many came from 127.0.0.K. */
+static int
+udpecho(const struct sockaddr_in *sa)
+{
+	static uint8_t b[65536];
+	struct sockaddr_in from;
+	socklen_t fl;
+	char out[32];
+	ssize_t r;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), n;
+
+	if (fd < 0 || bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
+		perror("pwbench udpecho");
+		return 1;
+	}
+	for (;;) {
+		fl = sizeof(from);
+		r = recvfrom(fd, b, sizeof(b) - 1, 0, (struct sockaddr *)&from,
+			     &fl);
+		if (r < 0)
+			continue;
+		if (r > 6 && memcmp(b, "count ", 6) == 0) {
+			b[r] = '\0';
+			n = snprintf(out, sizeof(out), "%lu\n",
+				     udp_seen[atoi((char *)b + 6) & 255]);
+			sendto(fd, out, (size_t)n, 0, (struct sockaddr *)&from,
+			       fl);
+			continue;
+		}
+		udp_seen[ntohl(from.sin_addr.s_addr) & 255]++;
+		sendto(fd, b, (size_t)r, 0, (struct sockaddr *)&from, fl);
+	}
+}
+
+static int
+udpcount(const struct sockaddr_in *d, const char *k)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	char buf[64];
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), n;
+	ssize_t r;
+
+	n = snprintf(buf, sizeof(buf), "count %s", k);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (fd < 0 || sendto(fd, buf, (size_t)n, 0,
+			     (const struct sockaddr *)d, sizeof(*d)) < 0)
+		return 1;
+	r = recv(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	if (r <= 0)
+		return 1;
+	buf[r] = '\0';
+	fputs(buf, stdout);
+	return 0;
+}
+
+/*
+ * A UDP socket bound on 127.0.0.1 aimed at D: directly, or (X given)
+ * through X's UDP relay after our own UDP ASSOCIATE, with the 10-byte
+ * header in *hdr.  Returns the fd; *to is where datagrams go.
+ */
+static int
+udp_open(const struct sockaddr_in *d, const struct xproxy *x,
+	 struct sockaddr_in *to, uint8_t hdr[10], size_t *hl, int *ctrl)
+{
+	struct sockaddr_in me = { .sin_family = AF_INET };
+	socklen_t ml = sizeof(me);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	*ctrl = -1;
+	*hl = 0;
+	*to = *d;
+	inet_pton(AF_INET, "127.0.0.1", &me.sin_addr);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&me, &ml) < 0)
+		return -1;
+	if (x == NULL)
+		return fd;
+	*ctrl = socket(AF_INET, SOCK_STREAM, 0);
+	me.sin_addr.s_addr = 0;
+	if (*ctrl < 0 || connect(*ctrl, (const struct sockaddr *)&x->sa,
+				 sizeof(x->sa)) < 0 ||
+	    socks5_request(*ctrl, x, 3, &me, to) < 0)
+		return -1;
+	if (to->sin_addr.s_addr == 0)
+		to->sin_addr = x->sa.sin_addr;
+	memcpy(hdr, "\0\0\0\1", 4);
+	memcpy(hdr + 4, &d->sin_addr, 4);
+	memcpy(hdr + 8, &d->sin_port, 2);
+	*hl = 10;
+	return fd;
+}
+
+/* One datagram (header + payload) to `to`. */
+static ssize_t
+udp_out(int fd, const struct sockaddr_in *to, const uint8_t *hdr, size_t hl,
+	uint8_t *payload)
+{
+	struct iovec v[2] = { { (void *)hdr, hl }, { payload, UDP_PAYLOAD } };
+	struct msghdr m = { .msg_name = (void *)to, .msg_namelen = sizeof(*to),
+			    .msg_iov = v, .msg_iovlen = 2 };
+
+	return sendmsg(fd, &m, 0);
+}
+
+/* N ping-pong round trips of 64-byte datagrams; µs percentiles, rate. */
+static int
+udplat(const struct sockaddr_in *d, int n, const struct xproxy *x)
+{
+	struct timeval tv = { .tv_sec = 1 };
+	struct sockaddr_in to;
+	uint8_t hdr[10], payload[UDP_PAYLOAD], in[512];
+	double *v = calloc((size_t)n, sizeof(double)), t0, start;
+	size_t hl;
+	int i, fd, ctrl, fail = 0;
+	ssize_t r;
+
+	fd = udp_open(d, x, &to, hdr, &hl, &ctrl);
+	if (fd < 0 || v == NULL) {
+		printf("fail=%d\n", n);
+		return 1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(payload, 'u', sizeof(payload));
+	start = now_ns();
+	for (i = 0; i < n; i++) {
+		memcpy(payload, &i, sizeof(i));
+		t0 = now_ns();
+		if (udp_out(fd, &to, hdr, hl, payload) < 0) {
+			fail++;
+			continue;
+		}
+		do {
+			r = recv(fd, in, sizeof(in), 0);
+		} while (r == (ssize_t)(hl + UDP_PAYLOAD) &&
+			 memcmp(in + hl, &i, sizeof(i)) != 0);
+		if (r != (ssize_t)(hl + UDP_PAYLOAD))
+			fail++;
+		v[i] = (now_ns() - t0) / 1e3;
+	}
+	qsort(v, (size_t)n, sizeof(double), cmp_d);
+	printf("p50=%.1f p95=%.1f rate=%.0f fail=%d\n", pct(v, n, 50),
+	       pct(v, n, 95), n / ((now_ns() - start) / 1e9), fail);
+	return 0;
+}
+
 static int
 usage(void)
 {
@@ -605,6 +774,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "serve") == 0)
 		return serve(&d);
+	if (strcmp(argv[1], "udpecho") == 0)
+		return udpecho(&d);
 	n = argc >= 5 ? atoi(argv[4]) : 0;
 	if (argc == 5 && strcmp(argv[1], "lat") == 0 && n > 0 && n <= MAXN)
 		return lat(&d, n, xp);
@@ -613,6 +784,10 @@ main(int argc, char **argv)
 		return conc(&d, n, atoi(argv[5]));
 	if (argc == 5 && strcmp(argv[1], "count") == 0)
 		return count(&d, argv[4]);
+	if (argc == 5 && strcmp(argv[1], "udpcount") == 0)
+		return udpcount(&d, argv[4]);
+	if (argc == 5 && strcmp(argv[1], "udplat") == 0 && n > 0 && n <= MAXN)
+		return udplat(&d, n, xp);
 	if (argc == 5 && strcmp(argv[1], "get") == 0)
 		return get(&d, strtoull(argv[4], NULL, 10), xp);
 	return usage();
