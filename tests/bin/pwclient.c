@@ -12,7 +12,11 @@
  *   pwclient fds HOST PORT PATH        non-blocking connect (starts the
  *                                      shim's helper), then close_range and
  *                                      dup2 over every fd 3..1023, then GET
- * Exit: 0 on HTTP 200, 3 with "ERRNO NAME" on a failed call, 1 otherwise.
+ *   pwclient udp HOST PORT WORD        UDP to an echo: sendto/recvfrom, a
+ *                                      connected socket, 4 datagrams from a
+ *                                      non-blocking socket with epoll, a
+ *                                      dup'ed socket; "udp ok"
+ * Exit: 0 on HTTP 200 (udp: every echo back), 3 with "ERRNO NAME" on a failed call, 1 otherwise.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -206,6 +211,94 @@ fds(void)
 	return http(fd, 0);
 }
 
+/* One echo of want on fd within 5 s, from dst when from is set. */
+static int
+udp_echo(int fd, const char *want, int from)
+{
+	struct sockaddr_in src;
+	socklen_t sl = sizeof(src);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[256];
+	ssize_t r;
+
+	if (poll(&p, 1, 5000) != 1)
+		return fail("udp: no echo", ETIMEDOUT);
+	r = recvfrom(fd, buf, sizeof(buf) - 1, 0, (struct sockaddr *)&src, &sl);
+	if (r < 0)
+		return fail("recvfrom", errno);
+	buf[r] = '\0';
+	if (strncmp(buf, "echo ", 5) != 0 || strcmp(buf + 5, want) != 0 ||
+	    (from && (src.sin_addr.s_addr != dst.sin_addr.s_addr ||
+		      src.sin_port != dst.sin_port))) {
+		printf("udp: unexpected %s\n", buf);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+udp(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, out;
+	struct sockaddr_in peer;
+	socklen_t pl = sizeof(peer);
+	char word[4][64];
+	int fd, ep, i, rc, got, d;
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (sendto(fd, path, strlen(path), 0, (struct sockaddr *)&dst,
+		   sizeof(dst)) < 0)
+		return fail("sendto", errno);
+	if ((rc = udp_echo(fd, path, 1)) != 0)
+		return rc;
+	/* the copy keeps the association; the original goes */
+	d = dup(fd);
+	close(fd);
+	if (sendto(d, path, strlen(path), 0, (struct sockaddr *)&dst,
+		   sizeof(dst)) < 0)
+		return fail("sendto on a dup", errno);
+	if ((rc = udp_echo(d, path, 1)) != 0)
+		return rc;
+	close(d);
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0)
+		return fail("udp connect", errno);
+	if (getpeername(fd, (struct sockaddr *)&peer, &pl) < 0 ||
+	    peer.sin_addr.s_addr != dst.sin_addr.s_addr)
+		return fail("getpeername", errno ? errno : EINVAL);
+	if (send(fd, path, strlen(path), 0) < 0)
+		return fail("send", errno);
+	if ((rc = udp_echo(fd, path, 1)) != 0)
+		return rc;
+	close(fd);
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	ep = epoll_create1(0);
+	ev.data.fd = fd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	for (i = 0; i < 4; i++) {
+		snprintf(word[i], sizeof(word[i]), "%s-nb%d", path, i);
+		if (sendto(fd, word[i], strlen(word[i]), 0,
+			   (struct sockaddr *)&dst, sizeof(dst)) < 0)
+			return fail("non-blocking sendto", errno);
+	}
+	for (got = 0; got < 4 && epoll_wait(ep, &out, 1, 5000) == 1;) {
+		char buf[128];
+
+		while (recv(fd, buf, sizeof(buf), 0) > 0)
+			got++;
+	}
+	close(ep);
+	close(fd);
+	if (got != 4) {
+		printf("udp: %d of 4 echoes\n", got);
+		return 1;
+	}
+	printf("udp ok\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -236,5 +329,7 @@ main(int argc, char **argv)
 		return sig(strcmp(argv[2], "restart") == 0);
 	if (strcmp(argv[1], "fds") == 0)
 		return fds();
+	if (strcmp(argv[1], "udp") == 0)
+		return udp();
 	return 2;
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # valgrind.sh - a representative subset of wrapped clients under valgrind
 # (memcheck): blocking and non-blocking handshakes through SOCKS5 and HTTP
-# proxies, threads, a raw syscall, a scrubbed environment's exec.  Any
+# proxies, threads, a raw syscall, a scrubbed environment's exec, UDP
+# through dante's relay.  Any
 # memory error or definite leak fails the case.  Run as root from the top
 # of the tree (tests/run.sh does when this file exists).
 # Output: "ok - valgrind NAME" / "not ok - valgrind NAME".
@@ -57,4 +58,5 @@ vg nonblocking_fds "$U_DANTE" "$PWC" fds "$W4" 80 /vg5
 vg threads_8 "$U_DANTE" "$PWC" threads 8 "$W4" 80 /vg6
 vg tcp_fastopen "$U_DANTE" "$PWC" tfo "$W4" 80 /vg7
 vg exec_env_i "$U_DANTE" /usr/bin/env -i "$PWC" get "$W4" 80 /vg8
+vg udp_associate "$U_DANTE" "$PWC" udp "$W4" 7007 vg9
 [ "$fails" = 0 ]
