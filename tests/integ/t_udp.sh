@@ -90,6 +90,23 @@ tc_udp_ipv6() {
 	echo_saw world "$m" "$PW6"
 }
 
+# A name the proxy resolves (socks5h): the datagram carries the name, the
+# reply comes back from the fake address the application resolved.  (The
+# name has an IPv4 address only: dante 1.4.2 prefers a name's IPv6
+# address and then fails to bind its IPv4 external for it.)
+tcase udp_remote_name
+tc_udp_remote_name() {
+	local m
+	m=$(umark)
+	run pw -p "socks5h://$P4:1080" -v "$PY" "$UDPC" sendto udp.world.test \
+	    7007 "$m"
+	expect_rc 0
+	expect_out_has "reply echo $m from 240."
+	expect_out_has "source ok"
+	expect_err_re "udp via p1: udp.world.test:7007"
+	echo_saw world "$m" "$PW4"
+}
+
 tcase udp_user_auth
 tc_udp_user_auth() {
 	local m

@@ -28,7 +28,14 @@ def family(host):
 
 
 def same_host(a, b):
-    return ipaddress.ip_address(a.split("%")[0]) == ipaddress.ip_address(b)
+    """a (an address received) is b, an address or a name (as resolved
+    here: under the shim, a name the proxy resolves is a fake address)."""
+    try:
+        want = ipaddress.ip_address(b)
+    except ValueError:
+        want = ipaddress.ip_address(socket.getaddrinfo(
+            b, None, family(a), socket.SOCK_DGRAM)[0][4][0])
+    return ipaddress.ip_address(a.split("%")[0]) == want
 
 
 def recv_reply(s, n=2048):
@@ -64,7 +71,8 @@ def native(phost, pport, host, port, msg):
 
 
 def sendto(host, port, msg):
-    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                      socket.SOCK_DGRAM)
     s.settimeout(TIMEOUT)
     try:
         s.sendto(msg.encode(), (host, int(port)))
