@@ -97,6 +97,8 @@ struct udp_sock {
 	socklen_t peerlen;
 	struct udp_dest dest[UDP_DESTS];
 	unsigned int ndest;		/* ring: next slot is ndest % UDP_DESTS */
+	int wake_err;			/* -errno for the next receive */
+	struct sockaddr_storage self;	/* where the wake-up datagram went */
 	unsigned long strays, frags, bad, queued_drop;	/* atomic */
 };
 
@@ -446,13 +448,42 @@ relay_finish(struct relay *r, const struct tun *t, int rc, int fd)
 	return 0;
 }
 
+/*
+ * A non-blocking socket's association failed while the application
+ * waits for replies that will never come: an empty datagram to itself
+ * wakes its poll or event loop, and the receive that follows returns the
+ * error, as the kernel reports an ICMP error on a UDP socket.
+ */
+static void
+wake_with_error(struct udp_sock *u, int fd, int err)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&u->self;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&u->self;
+	socklen_t len = sizeof(u->self);
+
+	pthread_mutex_lock(&u->mu);
+	if (getsockname(fd, (struct sockaddr *)&u->self, &len) == 0) {
+		if (u->self.ss_family == AF_INET &&
+		    s4->sin_addr.s_addr == htonl(INADDR_ANY))
+			s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		else if (u->self.ss_family == AF_INET6 &&
+			 IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr))
+			s6->sin6_addr = in6addr_loopback;
+		u->wake_err = err;
+		real_sendto(fd, "", 0, MSG_DONTWAIT,
+			    (struct sockaddr *)&u->self, len);
+	}
+	pthread_mutex_unlock(&u->mu);
+}
+
 /* The helper finished a non-blocking socket's association. */
 static void
 relay_done(struct tun *t, int rc)
 {
 	struct relay *r = t->ctx;
 
-	relay_finish(r, t, rc, r->u->sock);
+	if (relay_finish(r, t, rc, r->u->sock) < 0)
+		wake_with_error(r->u, r->u->sock, r->err);
 }
 
 /*
@@ -933,7 +964,7 @@ relay_source(struct udp_sock *u, const struct socks5_addr *a,
 	}
 }
 
-enum verdict { KEEP, DROP_STRAY, DROP_FRAG, DROP_BAD };
+enum verdict { KEEP, DROP_STRAY, DROP_FRAG, DROP_BAD, WAKE };
 
 /*
  * What to do with a datagram of n bytes in buf from `from`: from one of
@@ -954,6 +985,10 @@ classify(struct udp_sock *u, const struct sockaddr_storage *from,
 	bool conn;
 
 	pthread_mutex_lock(&u->mu);
+	if (u->wake_err != 0 && n == 0 && same_addr(from, &u->self)) {
+		pthread_mutex_unlock(&u->mu);
+		return WAKE;
+	}
 	for (i = 0; i < UDP_RELAYS; i++)
 		if (u->relay[i].state == R_UP &&
 		    same_addr(from, &u->relay[i].addr))
@@ -1013,6 +1048,20 @@ dropped(struct udp_sock *u, enum verdict v,
 		"a malformed SOCKS5 UDP header");
 }
 
+/* The wake-up datagram arrived: the association's error, once. */
+static ssize_t
+wake_error(struct udp_sock *u)
+{
+	int err;
+
+	pthread_mutex_lock(&u->mu);
+	err = u->wake_err;
+	u->wake_err = 0;
+	pthread_mutex_unlock(&u->mu);
+	errno = err != 0 ? -err : EAGAIN;
+	return -1;
+}
+
 ssize_t
 udp_recvmsg(int fd, struct udp_sock *u, struct msghdr *m, int flags)
 {
@@ -1052,9 +1101,11 @@ udp_recvmsg(int fd, struct udp_sock *u, struct msghdr *m, int flags)
 			     &src, &srclen);
 		if (v == KEEP)
 			break;
-		dropped(u, v, &from);
 		if (flags & MSG_PEEK)	/* take it off the queue */
 			real_recvfrom(fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+		if (v == WAKE)
+			return wake_error(u);
+		dropped(u, v, &from);
 		if (tries >= 1000) {
 			errno = EAGAIN;
 			return -1;

@@ -259,3 +259,37 @@ tc_udp_audit() {
 	assert e["proxy"]["name"] == "p1", e
 	EOP
 }
+
+# A proxy that refuses UDP ASSOCIATE (microsocks: CONNECT only) while an
+# event loop waits for replies: the loop wakes up with the error (as for
+# an ICMP error) instead of waiting forever; blocking sockets get it from
+# sendto itself.
+tcase udp_refused_wakes_event_loop
+tc_udp_refused_wakes_event_loop() {
+	local ms=socks5://$MS_USER:$MS_PASS@$P4:1082
+	run -t 10 pw -p "$ms" "$PY" "$UDPC" nonblock "$W4" 7007 3
+	expect_out_has "error ENOTSUP"
+	expect_err_re "failed udp $W4:7007: .*command not supported \(SOCKS5 reply 7\)"
+	expect_err_lacks "$MS_PASS"
+	command -v node >/dev/null || fail "node is not installed"
+	run -t 10 pw -p "$ms" node -e '
+		const s = require("dgram").createSocket("udp4");
+		s.on("message", () => { console.log("message?"); process.exit(0); });
+		s.on("error", (e) => { console.log("node error", e.code); process.exit(0); });
+		s.send("hi", 7007, process.argv[1]);
+		setTimeout(() => { console.log("timeout"); process.exit(3); },
+			   5000).unref();
+	' "$W4"
+	expect_rc 0
+	expect_out_has "node error ENOTSUP"
+	run pw -p "$ms" "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    s.sendto(b"x", (sys.argv[1], 7007))
+    print("sent")
+except OSError as e:
+    print("blocking", e.errno == 95)
+' "$W4"
+	expect_out_has "blocking True"
+}

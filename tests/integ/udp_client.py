@@ -129,6 +129,9 @@ def nonblock(host, port, n):
                     data, peer = s.recvfrom(2048)
                 except BlockingIOError:
                     break
+                except OSError as e:
+                    print("error %s" % errno.errorcode[e.errno])
+                    return
                 if same_host(peer[0], host):
                     got.add(data)
     print("nonblock got %d/%d" % (len(got), n))
