@@ -476,17 +476,31 @@ get(const struct sockaddr_in *d, unsigned long long bytes,
 	return total != bytes;
 }
 
-/* How many connections the server took from 127.0.0.K. */
+/* How many connections (TCP: the web server) or datagrams (UDP: the
+ * echo) the server took from 127.0.0.K. */
 static int
-count(const struct sockaddr_in *d, const char *k)
+count(const struct sockaddr_in *d, const char *k, int udp)
 {
+	struct timeval tv = { .tv_sec = 2 };
 	char buf[64];
-	int fd = open_conn(d, NULL), n;
+	int fd, n;
 	ssize_t r;
 
-	n = snprintf(buf, sizeof(buf), "GET /count/%s HTTP/1.0\r\n\r\n", k);
-	if (fd < 0 || write_all(fd, buf, (size_t)n) < 0)
-		return 1;
+	if (udp) {
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		n = snprintf(buf, sizeof(buf), "count %s", k);
+		if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+					 sizeof(tv)) < 0 ||
+		    sendto(fd, buf, (size_t)n, 0, (const struct sockaddr *)d,
+			   sizeof(*d)) < 0)
+			return 1;
+	} else {
+		fd = open_conn(d, NULL);
+		n = snprintf(buf, sizeof(buf), "GET /count/%s HTTP/1.0\r\n\r\n",
+			     k);
+		if (fd < 0 || write_all(fd, buf, (size_t)n) < 0)
+			return 1;
+	}
 	r = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (r <= 0)
@@ -634,28 +648,6 @@ udpecho(const struct sockaddr_in *sa)
 	}
 }
 
-static int
-udpcount(const struct sockaddr_in *d, const char *k)
-{
-	struct timeval tv = { .tv_sec = 2 };
-	char buf[64];
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), n;
-	ssize_t r;
-
-	n = snprintf(buf, sizeof(buf), "count %s", k);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (fd < 0 || sendto(fd, buf, (size_t)n, 0,
-			     (const struct sockaddr *)d, sizeof(*d)) < 0)
-		return 1;
-	r = recv(fd, buf, sizeof(buf) - 1, 0);
-	close(fd);
-	if (r <= 0)
-		return 1;
-	buf[r] = '\0';
-	fputs(buf, stdout);
-	return 0;
-}
-
 /*
  * A UDP socket bound on 127.0.0.1 aimed at D: directly, or (X given)
  * through X's UDP relay after our own UDP ASSOCIATE, with the 10-byte
@@ -783,9 +775,9 @@ main(int argc, char **argv)
 	    atoi(argv[5]) > 0)
 		return conc(&d, n, atoi(argv[5]));
 	if (argc == 5 && strcmp(argv[1], "count") == 0)
-		return count(&d, argv[4]);
+		return count(&d, argv[4], 0);
 	if (argc == 5 && strcmp(argv[1], "udpcount") == 0)
-		return udpcount(&d, argv[4]);
+		return count(&d, argv[4], 1);
 	if (argc == 5 && strcmp(argv[1], "udplat") == 0 && n > 0 && n <= MAXN)
 		return udplat(&d, n, xp);
 	if (argc == 5 && strcmp(argv[1], "get") == 0)
