@@ -12,8 +12,8 @@
 # dnsmasq 198.18.0.1:53 (local names).
 # NSP also runs a UDP echo on 198.18.0.1:7007 (reached direct).
 # NSW runs: nginx :80/:443 on every address, sshd :22, a socat banner
-# service :2222, dnsmasq 198.18.1.2:53 (world names), a UDP echo on
-# 198.18.1.2:7007 and [2001:db8:1::2]:7007.
+# service :2222, dnsmasq 198.18.1.2:53 and [2001:db8:1::2]:53 (world
+# names), a UDP echo on 198.18.1.2:7007 and [2001:db8:1::2]:7007.
 # The UDP echoes log "FROM addr port payload" for every datagram to
 # $T/log/udp-echo-{local,world}.log.
 # resolv.conf: NSC uses 198.18.0.1, NSP and NSW use 198.18.1.2
@@ -265,6 +265,20 @@ EOF
 	    "EXEC:$T/banner.sh"
 }
 
+# UDP, as dante 1.4.2 does it (found with udp_client.py native and by
+# hand; no "protocol:" line is needed, tcp and udp are the default):
+#  - without "udpassociate" the request gets REP 2 (not allowed);
+#  - without "udpreply" the association is granted and datagrams go
+#    out, but every reply is dropped without a word;
+#  - the request's DST.ADDR:DST.PORT may be 0.0.0.0:0 (dante then takes
+#    the source of the first datagram and drops any other port later),
+#    or the socket's own address and port, which must then be exact:
+#    another port is dropped ("expected udp packet from clientaddress");
+#  - the relay's family follows the request's ATYP, not the control
+#    connection's: ATYP 1 gives 198.18.0.1, ATYP 4 gives 2001:db8::1;
+#  - the first association of a fresh danted takes about 1 s (it starts
+#    its i/o process), later ones about 1 ms;
+#  - closing the control connection ends the association at once.
 env_dante() {
 	local name=$1 port=$2 method=$3
 	cat >"$T/$name.conf" <<EOF
@@ -395,6 +409,7 @@ address=/local.test/$P4
 EOF
 	cat >"$T/dnsmasq-world.conf" <<EOF
 listen-address=$W4
+listen-address=$W6
 bind-interfaces
 no-resolv
 no-hosts
@@ -453,6 +468,7 @@ env_setup() {
 	env_wait_port "$NSW" "$W4" 2222 10 || ok=1
 	env_wait_udp "$NSP" "$P4" 53 10 || ok=1
 	env_wait_udp "$NSW" "$W4" 53 10 || ok=1
+	env_wait_udp "$NSW" "[$W6]" 53 10 || ok=1
 	env_wait_udp "$NSP" "$P4" 7007 10 || ok=1
 	env_wait_udp "$NSW" "[$W6]" 7007 10 || ok=1
 	env_wait_port "$NSP" "$P4" 3128 40 || ok=1
