@@ -75,7 +75,11 @@ tc_udp_python_connected() {
 	expect_out_has "recvmsg echo xxx truncated True"
 	expect_out_has "dontwait EAGAIN"
 	expect_out_has "read echo by write"
+	expect_out_has "readv echo by writev"
+	expect_out_has "recvmsg echo by sendmsg from $W4 7007"
+	expect_out_has "recvfrom echo by send from $W4 7007"
 	echo_saw world "$m" "$PW4"
+	echo_saw world "by writev" "$PW4"
 	echo_never world "FROM $C4 "
 }
 
@@ -88,6 +92,24 @@ tc_udp_ipv6() {
 	expect_out_has "reply echo $m from $W6 7007"
 	expect_out_has "source ok"
 	echo_saw world "$m" "$PW6"
+	echo_never world "FROM $C6 "
+}
+
+# An IPv6 socket with IPV6_V6ONLY (dig and every libuv/BIND client set
+# it) cannot send to an IPv4 relay, not even as ::ffff:198.18.0.1.  Dante
+# answers UDP ASSOCIATE with a relay in the family of the request's ATYP
+# (0.0.0.0 -> 198.18.0.1, :: -> 2001:db8::1), whatever the control
+# connection's, so such a socket needs an ATYP 4 request.
+tcase udp_ipv6_v6only
+tc_udp_ipv6_v6only() {
+	local m
+	m=$(umark)
+	run pw -p "$U_DANTE6" "$PY" "$UDPC" v6only "$W6" 7007 "$m"
+	expect_rc 0
+	expect_out_has "reply echo $m from $W6 7007"
+	expect_out_has "source ok"
+	echo_saw world "$m" "$PW6"
+	echo_never world "FROM $C6 "
 }
 
 # A name the proxy resolves (socks5h): the datagram carries the name, the
@@ -115,6 +137,7 @@ tc_udp_user_auth() {
 	expect_rc 0
 	expect_out_has "reply echo $m from $W4 7007"
 	echo_saw world "$m" "$PW4"
+	echo_never world "FROM $C4 "
 	expect_err_lacks "$PW_USER_PASS"
 }
 
@@ -127,6 +150,7 @@ tc_udp_socat() {
 	expect_rc 0
 	expect_out_has "echo $m"
 	echo_saw world "$m" "$PW4"
+	echo_never world "FROM $C4 "
 }
 
 # dig's own resolver client (BIND's, on libuv) through the relay.
@@ -144,6 +168,19 @@ tc_udp_dig() {
 	run inc dig +notcp +tries=1 +time=1 +short "@$W4" www.world.test A
 	if [ "$RC" = 0 ] && grep -qF "$W4" out; then
 		fail "dig reached $W4 direct"
+	fi
+}
+
+# dig to an IPv6 server: its socket is IPV6_V6ONLY (see udp_ipv6_v6only).
+tcase udp_dig_ipv6
+tc_udp_dig_ipv6() {
+	run pw -p "$U_DANTE6" dig +notcp +tries=1 +time=3 +short \
+	    "@$W6" www.world.test AAAA
+	expect_rc 0
+	expect_out_has "$W6"
+	run inc dig +notcp +tries=1 +time=1 +short "@$W6" www.world.test AAAA
+	if [ "$RC" = 0 ] && grep -qF "$W6" out; then
+		fail "dig reached $W6 direct"
 	fi
 }
 
@@ -165,6 +202,7 @@ tc_udp_node_dgram() {
 	expect_rc 0
 	expect_out_has "node echo $m from $W4 7007"
 	echo_saw world "$m" "$PW4"
+	echo_never world "FROM $C4 "
 }
 
 # Non-blocking socket, datagrams sent before the association is up, epoll.
@@ -173,9 +211,80 @@ tc_udp_nonblocking_epoll() {
 	run pw -p "$U_DANTE" "$PY" "$UDPC" nonblock "$W4" 7007 20
 	expect_rc 0
 	expect_out_has "nonblock got 20/20"
+	echo_saw world nb19 "$PW4"
 	echo_never world "FROM $C4 "
 }
 
+# asyncio's datagram endpoints: connected (remote_addr) and not, each
+# sending before the association is up; the protocol's addr is the echo.
+tcase udp_asyncio
+tc_udp_asyncio() {
+	run pw -p "$U_DANTE" "$PY" "$UDPC" asyncio "$W4" 7007 5
+	expect_rc 0
+	expect_out_has "aconn got 5/5"
+	expect_out_has "aunconn got 5/5"
+	expect_out_lacks "error"
+	[ "$(grep -c ' from dest$' out)" = 10 ] || { show; fail "sources"; }
+	echo_saw world aconn4 "$PW4"
+	echo_saw world aunconn4 "$PW4"
+	echo_never world "FROM $C4 "
+}
+
+# sendmmsg/recvmmsg (python has neither: ctypes calls libc's, which the
+# shim interposes): every datagram wrapped, every reply unwrapped with the
+# echo's address in its msg_name.
+tcase udp_mmsg
+tc_udp_mmsg() {
+	run pw -p "$U_DANTE" "$PY" "$UDPC" mmsg "$W4" 7007 4
+	expect_rc 0
+	expect_out_has "sendmmsg sent 4"
+	expect_out_has "recvmmsg got 4"
+	[ "$(grep -c "^mmsg echo mm[0-3] from $W4 7007 namelen 16\$" out)" = 4 ] ||
+	    { show; fail "want 4 echoes from $W4 7007"; }
+	echo_saw world mm0 "$PW4"
+	echo_saw world mm3 "$PW4"
+	echo_never world "FROM $C4 "
+}
+
+# A connected socket re-connected: proxied, direct, proxied again, each
+# with the right peer and the reply from the right place.
+tcase udp_reconnect
+tc_udp_reconnect() {
+	conf rc.conf <<-EOC
+	proxy d $U_DANTE
+	direct $P4:7007
+	via d *
+	EOC
+	run pw -c rc.conf "$PY" "$UDPC" reconnect "$W4" 7007 "$P4" 7007
+	expect_out_has "connected $W4 7007: echo rc0-$W4 from $W4"
+	expect_out_has "connected $P4 7007: echo rc1-$P4 from $P4"
+	expect_out_has "connected $W4 7007: echo rc2-$W4 from $W4"
+	echo_saw world "rc0-$W4" "$PW4"
+	echo_saw local "rc1-$P4" "$C4"
+	echo_saw world "rc2-$W4" "$PW4"
+	echo_never world "FROM $C4 "
+}
+
+# connect(AF_UNSPEC) dissolves a connected socket (README: "undoes it"),
+# then the same socket sends unconnected, direct and proxied.  Linux
+# releases a port that bind(port 0) chose on AF_UNSPEC, so the next
+# datagram leaves from a new port; dante only relays from the port the
+# UDP ASSOCIATE request named.
+tcase udp_unspec_disconnect
+tc_udp_unspec_disconnect() {
+	conf rc.conf <<-EOC
+	proxy d $U_DANTE
+	direct $P4:7007
+	via d *
+	EOC
+	run pw -c rc.conf "$PY" "$UDPC" reconnect "$W4" 7007 "$P4" 7007
+	expect_rc 0
+	expect_out_has "unconnected ENOTCONN"
+	expect_out_has "sendto $P4: echo rc-unspec0-$P4 from $P4 7007"
+	expect_out_has "sendto $W4: echo rc-unspec1-$W4 from $W4 7007"
+	echo_saw world "rc-unspec1-$W4" "$PW4"
+	echo_never world "FROM $C4 "
+}
 # One socket, a direct and a proxied destination in turns.
 tcase udp_direct_and_proxied
 tc_udp_direct_and_proxied() {
@@ -234,11 +343,92 @@ tc_udp_block_and_http() {
 	run pw -c b.conf "$PY" "$UDPC" sendto "$W4" 7007 "$m"
 	expect_out_has "error EACCES"
 	expect_err_re "blocked udp $W4:7007 \(.*b.conf:2 block $W4:7007\)"
+	echo_never world "$m"
 	m=$(umark)
 	run pw -p "$U_TINY" "$PY" "$UDPC" sendto "$W4" 7007 "$m"
 	expect_out_has "error EACCES"
 	expect_err_re "an HTTP CONNECT proxy cannot carry UDP"
 	echo_never world "$m"
+}
+
+# Two SOCKS5 proxies in a chain cannot carry UDP (the relay of the last
+# would have to be reached through the first): refused, never direct.
+tcase udp_chain_refused
+tc_udp_chain_refused() {
+	local m n0
+	m=$(umark)
+	n0=$(pcount dante "$P4" 1081)
+	conf ch.conf <<-EOC
+	proxy a $U_DANTE
+	proxy b $U_DANTE_USER
+	via a>b *
+	EOC
+	run pw -c ch.conf "$PY" "$UDPC" sendto "$W4" 7007 "$m"
+	expect_out_has "error EACCES"
+	expect_err_re "UDP cannot go through a chain of proxies"
+	expect_err_lacks "$PW_USER_PASS"
+	echo_never world "$m"
+	# nothing reached even the first hop
+	[ "$(pcount dante "$P4" 1081)" = "$n0" ] ||
+	    fail "the chain's first hop was used"
+}
+
+# A relay that misbehaves (udp_fakerelay.py): a fragment, a malformed
+# header, a datagram shorter than a header, a well-formed one from another
+# port of the relay's host, then the real reply.  Only the last reaches
+# the application; each kind of drop is logged once.
+fakerelay_start() {	# DELAY_MS: sets FR_PORT
+	local i
+	ip netns exec "$NSP" "$PY" "$PW_INTEG_DIR/udp_fakerelay.py" \
+	    "$CD/relay.log" "$P4" "$CD/relay.port" "$1" \
+	    >"$CD/relay.out" 2>&1 </dev/null &
+	FR_PID=$!
+	trap 'kill $FR_PID 2>/dev/null || true' EXIT
+	for i in $(seq 1 50); do
+		[ -s "$CD/relay.port" ] && break
+		sleep 0.1
+	done
+	FR_PORT=$(cat "$CD/relay.port") || fail "the fake relay did not start"
+}
+
+tcase udp_relay_junk_dropped
+tc_udp_relay_junk_dropped() {
+	local m
+	m=$(umark)
+	fakerelay_start 0
+	run pw -p "socks5://$P4:$FR_PORT" "$PY" "$UDPC" drain "$W4" 7007 "$m"
+	expect_rc 0
+	expect_out_has "reply echo $m from $W4 7007"
+	expect_out_has "quiet"
+	[ "$(grep -c '^reply' out)" = 1 ] || { show; fail "want one reply"; }
+	expect_out_lacks FRAGMENT
+	expect_out_lacks BADATYP
+	expect_out_lacks SPOOF
+	expect_err_re "dropped a datagram from $P4 port [0-9]+: a SOCKS5 fragment"
+	expect_err_re "dropped a datagram from $P4 port [0-9]+: a malformed"
+	expect_err_re "dropped a datagram from $P4 port [0-9]+: not a relay"
+	# what the shim sent the relay: RSV 0, FRAG 0, the IPv4 destination
+	grep -q "^DGRAM rsv 0 frag 0 atyp 1 $W4 7007 $m from $C4 " relay.log ||
+	    { cat relay.log >&2; fail "the relay did not get a clean header"; }
+	grep -q "^ASSOC cmd 3 " relay.log || fail "no UDP ASSOCIATE"
+	echo_never world "$m"
+}
+
+# A proxy that takes a second to answer: a non-blocking socket's sendto
+# returns at once (the datagrams wait in the queue), and every one is
+# delivered once the relay is known.
+tcase udp_slow_association
+tc_udp_slow_association() {
+	local ms
+	fakerelay_start 1000
+	run pw -p "socks5://$P4:$FR_PORT" "$PY" "$UDPC" nonblock "$W4" 7007 10
+	expect_rc 0
+	expect_out_has "nonblock got 10/10"
+	ms=$(sed -n 's/^sent 10 in \([0-9]*\) ms$/\1/p' out)
+	[ -n "$ms" ] && [ "$ms" -lt 300 ] ||
+	    { show; fail "sendto waited for the association (${ms:-?} ms)"; }
+	[ "$(grep -c "^DGRAM rsv 0 frag 0 atyp 1 $W4 7007 nb" relay.log)" = 10 ] ||
+	    { cat relay.log >&2; fail "the relay did not get 10 datagrams"; }
 }
 
 tcase udp_audit

@@ -10,7 +10,18 @@ a step fails outright (the test then checks the lines).
   nonblock HOST PORT N               N datagrams at once, epoll for replies
   alternate H1 P1 H2 P2 N            one socket, two destinations in turns
   stray HOST PORT PORTFILE           wait for a stray sender, then talk
+  drain HOST PORT MSG                one datagram, then every datagram that
+                                     arrives until 1 s of quiet
+  v6only HOST PORT MSG               sendto from an IPV6_V6ONLY socket
+  mmsg HOST PORT N                   sendmmsg N datagrams in one call,
+                                     recvmmsg (MSG_WAITFORONE) the echoes
+  reconnect HOST PORT DHOST DPORT    connect to HOST (proxied), then to
+                                     DHOST (direct), back, AF_UNSPEC
+  asyncio HOST PORT N                asyncio datagram endpoints, connected
+                                     and not, N datagrams each
 """
+import asyncio
+import ctypes
 import errno
 import ipaddress
 import os
@@ -110,14 +121,27 @@ def connected(host, port, msg):
         print("dontwait EAGAIN")
     os.write(s.fileno(), b"by write")
     print("read %s" % os.read(s.fileno(), 2048).decode())
+    os.writev(s.fileno(), [b"by ", b"wri", b"tev"])
+    a, b = bytearray(4), bytearray(100)
+    n = os.readv(s.fileno(), [a, b])
+    print("readv %s" % (bytes(a) + bytes(b))[:n].decode())
+    s.sendmsg([b"by ", b"sendmsg"])
+    s.settimeout(TIMEOUT)
+    data, anc, flags, peer = s.recvmsg(2048)
+    print("recvmsg %s from %s %d" % (data.decode(), peer[0], peer[1]))
+    s.send(b"by send")
+    data, peer = s.recvfrom(2048)
+    print("recvfrom %s from %s %d" % (data.decode(), peer[0], peer[1]))
 
 
 def nonblock(host, port, n):
     n = int(n)
     s = socket.socket(family(host), socket.SOCK_DGRAM)
     s.setblocking(False)
+    t0 = time.monotonic()
     for i in range(n):
         s.sendto(b"nb%d" % i, (host, int(port)))
+    print("sent %d in %d ms" % (n, (time.monotonic() - t0) * 1000))
     sel = selectors.EpollSelector()
     sel.register(s, selectors.EVENT_READ)
     got = set()
@@ -169,11 +193,178 @@ def stray(host, port, portfile):
         print("quiet")
 
 
+def drain(host, port, msg):
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.settimeout(TIMEOUT)
+    s.sendto(msg.encode(), (host, int(port)))
+    recv_reply(s)
+    s.settimeout(1)
+    try:
+        while True:
+            recv_reply(s)
+    except socket.timeout:
+        print("quiet")
+
+
+def v6only(host, port, msg):
+    """dig (BIND's libuv) and many servers' clients set IPV6_V6ONLY: the
+    socket cannot reach an IPv4 relay, not even as ::ffff:a.b.c.d."""
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.settimeout(TIMEOUT)
+    s.sendto(msg.encode(), (host, int(port)))
+    data, peer = recv_reply(s)
+    print("source ok" if same_host(peer[0], host) and peer[1] == int(port)
+          else "source WRONG")
+
+
+class Iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+
+class Msghdr(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32),
+                ("iov", ctypes.POINTER(Iovec)), ("iovlen", ctypes.c_size_t),
+                ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+                ("flags", ctypes.c_int)]
+
+
+class Mmsghdr(ctypes.Structure):
+    _fields_ = [("hdr", Msghdr), ("len", ctypes.c_uint)]
+
+
+def sockaddr_in(host, port):
+    b = struct.pack("=H", socket.AF_INET) + struct.pack("!H", port)
+    return ctypes.create_string_buffer(b + socket.inet_aton(host) + bytes(8),
+                                       16)
+
+
+def mmsg(host, port, n):
+    """sendmmsg/recvmmsg through libc (ctypes calls the interposed ones)."""
+    n = int(n)
+    libc = ctypes.CDLL(None, use_errno=True)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                 struct.pack("ll", TIMEOUT, 0))
+    to = sockaddr_in(host, int(port))
+    bufs = [ctypes.create_string_buffer(b"mm%d" % i, 3) for i in range(n)]
+    iovs = (Iovec * n)()
+    vec = (Mmsghdr * n)()
+    for i in range(n):
+        iovs[i].base = ctypes.addressof(bufs[i])
+        iovs[i].len = 3
+        vec[i].hdr.name = ctypes.addressof(to)
+        vec[i].hdr.namelen = 16
+        vec[i].hdr.iov = ctypes.pointer(iovs[i])
+        vec[i].hdr.iovlen = 1
+    r = libc.sendmmsg(s.fileno(), vec, n, 0)
+    if r < 0:
+        print("error %s" % errno.errorcode[ctypes.get_errno()])
+        return
+    print("sendmmsg sent %d" % r)
+    got = 0
+    while got < n:
+        rbufs = [ctypes.create_string_buffer(64) for i in range(n)]
+        names = [ctypes.create_string_buffer(16) for i in range(n)]
+        riov = (Iovec * n)()
+        rvec = (Mmsghdr * n)()
+        for i in range(n):
+            riov[i].base = ctypes.addressof(rbufs[i])
+            riov[i].len = 64
+            rvec[i].hdr.name = ctypes.addressof(names[i])
+            rvec[i].hdr.namelen = 16
+            rvec[i].hdr.iov = ctypes.pointer(riov[i])
+            rvec[i].hdr.iovlen = 1
+        r = libc.recvmmsg(s.fileno(), rvec, n, 0x10000, None)  # WAITFORONE
+        if r <= 0:
+            print("error %s" % errno.errorcode[ctypes.get_errno()])
+            return
+        for i in range(r):
+            nm = names[i].raw
+            src = socket.inet_ntoa(nm[4:8])
+            sport = struct.unpack("!H", nm[2:4])[0]
+            print("mmsg %s from %s %d namelen %d" % (
+                rbufs[i].raw[:rvec[i].len].decode(), src, sport,
+                rvec[i].hdr.namelen))
+        got += r
+    print("recvmmsg got %d" % got)
+
+
+def reconnect(host, port, dhost, dport):
+    libc = ctypes.CDLL(None, use_errno=True)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(TIMEOUT)
+    for i, (h, p) in enumerate(((host, port), (dhost, dport), (host, port))):
+        s.connect((h, int(p)))
+        peer = s.getpeername()
+        s.send(b"rc%d-%s" % (i, h.encode()))
+        data, src = s.recvfrom(2048)
+        print("connected %s %d: %s from %s" % (peer[0], peer[1],
+                                               data.decode(), src[0]))
+    # connect(AF_UNSPEC) dissolves the connection (python cannot say it)
+    unspec = ctypes.create_string_buffer(16)
+    if libc.connect(s.fileno(), unspec, 16) != 0:
+        print("error %s" % errno.errorcode[ctypes.get_errno()])
+        return
+    try:
+        s.getpeername()
+        print("still connected")
+    except OSError as e:
+        print("unconnected %s" % errno.errorcode[e.errno])
+    for i, (h, p) in enumerate(((dhost, dport), (host, port))):
+        s.sendto(b"rc-unspec%d-%s" % (i, h.encode()), (h, int(p)))
+        data, src = s.recvfrom(2048)
+        print("sendto %s: %s from %s %d" % (h, data.decode(), src[0], src[1]))
+
+
+def run_asyncio(host, port, n):
+    n = int(n)
+
+    class Echo(asyncio.DatagramProtocol):
+        def __init__(self, name, done):
+            self.name, self.done, self.got = name, done, set()
+
+        def datagram_received(self, data, addr):
+            ok = same_host(addr[0], host) and addr[1] == int(port)
+            print("%s %s from %s" % (self.name, data.decode(),
+                                     "dest" if ok else addr))
+            self.got.add(data)
+            if len(self.got) == n and not self.done.done():
+                self.done.set_result(True)
+
+        def error_received(self, exc):
+            print("%s error %s" % (self.name, exc))
+
+    async def go():
+        loop = asyncio.get_running_loop()
+        for name in ("aconn", "aunconn"):
+            done = loop.create_future()
+            if name == "aconn":
+                tr, pr = await loop.create_datagram_endpoint(
+                    lambda: Echo(name, done), remote_addr=(host, int(port)))
+                for i in range(n):
+                    tr.sendto(b"%s%d" % (name.encode(), i))
+            else:
+                tr, pr = await loop.create_datagram_endpoint(
+                    lambda: Echo(name, done), family=family(host))
+                for i in range(n):
+                    tr.sendto(b"%s%d" % (name.encode(), i), (host, int(port)))
+            try:
+                await asyncio.wait_for(done, TIMEOUT)
+            except asyncio.TimeoutError:
+                pass
+            print("%s got %d/%d" % (name, len(pr.got), n))
+            tr.close()
+
+    asyncio.run(go())
+
+
 def main():
     mode, args = sys.argv[1], sys.argv[2:]
     {"native": native, "sendto": sendto, "connected": connected,
      "nonblock": nonblock, "alternate": alternate,
-     "stray": stray}[mode](*args)
+     "stray": stray, "drain": drain, "v6only": v6only, "mmsg": mmsg,
+     "reconnect": reconnect, "asyncio": run_asyncio}[mode](*args)
 
 
 if __name__ == "__main__":
