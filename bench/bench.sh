@@ -4,7 +4,7 @@
 # user/password, tinyproxy HTTP CONNECT), plus a relay that delays every
 # chunk to count handshake round trips.  Prints a Markdown table and saves
 # it as bench/bench-results.md (OUT=file elsewhere).  Knobs: N_LAT N_RT N_CONC
-# INFLIGHT DELAY_MS BYTES N_SPAWN N_UDP.
+# INFLIGHT DELAY_MS BYTES N_SPAWN N_UDP N_UDPB UDP_WIN.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
@@ -16,6 +16,8 @@ DELAY_MS=${DELAY_MS:-20}
 BYTES=${BYTES:-1073741824}
 N_SPAWN=${N_SPAWN:-1000}
 N_UDP=${N_UDP:-5000}
+N_UDPB=${N_UDPB:-50000}
+UDP_WIN=${UDP_WIN:-32}
 OUT=${OUT:-bench/bench-results.md}
 TPUT_ROUNDS=${TPUT_ROUNDS:-5}
 PY=/usr/bin/python3
@@ -181,7 +183,8 @@ put() { printf '%s %s\n' "$1" "$2" >>"$R"; }
 : >"$R"
 put delay_ms "$DELAY_MS"; put n_lat "$N_LAT"; put n_rt "$N_RT"
 put n_conc "$N_CONC"; put inflight "$INFLIGHT"; put bytes "$BYTES"
-put n_spawn "$N_SPAWN"; put n_udp "$N_UDP"
+put n_spawn "$N_SPAWN"; put n_udp "$N_UDP"; put n_udpb "$N_UDPB"
+put udp_win "$UDP_WIN"
 # kv LINE KEY: the value of KEY=... in LINE
 kv() { local w; for w in $1; do [ "${w%%=*}" = "$2" ] && echo "${w#*=}"; done; }
 
@@ -316,7 +319,7 @@ for round in $(seq "$TPUT_ROUNDS"); do
 done
 
 # --- 7. UDP ------------------------------------------------------------
-say "7/8 UDP: $N_UDP ping-pong round trips of 64 bytes x 3 rounds per case"
+say "7/8 UDP: $N_UDP ping-pong round trips and $N_UDPB datagrams $UDP_WIN in flight, 64 bytes, x 3 rounds per case"
 for round in 1 2 3; do
 	for who in direct pwdirect ns pw; do
 		before=$("$B" udpcount 127.0.0.2 "$UECHO" 4)
@@ -339,6 +342,28 @@ for round in 1 2 3; do
 		esac
 		put "udp_${who}_p50" "$(kv "$line" p50)"
 		put "udp_${who}_rate" "$(kv "$line" rate)"
+	done
+	# throughput: UDP_WIN datagrams in flight
+	for who in direct ns pw; do
+		before=$("$B" udpcount 127.0.0.2 "$UECHO" 4)
+		case $who in
+		direct) line=$("$B" udpburst 127.0.0.2 "$UECHO" "$N_UDPB" \
+		    "$UDP_WIN") ;;
+		ns) line=$("$B" udpburst 127.0.0.2 "$UECHO" "$N_UDPB" \
+		    "$UDP_WIN" -x "$U_DO") ;;
+		pw) line=$(PW dante "$B" udpburst 127.0.0.2 "$UECHO" \
+		    "$N_UDPB" "$UDP_WIN") ;;
+		esac
+		[ "$(kv "$line" fail)" = 0 ] || die "udp burst $who: $line"
+		after=$("$B" udpcount 127.0.0.2 "$UECHO" 4)
+		case $who in
+		ns|pw) [ $((after - before)) -ge "$(kv "$line" got)" ] ||
+		    die "udp burst $who: dante relayed $((after - before))" ;;
+		*) [ $((after - before)) = 0 ] ||
+		    die "udp burst $who: went through dante" ;;
+		esac
+		put "udpb_${who}_rate" "$(kv "$line" rate)"
+		put "udpb_${who}_lost" "$(kv "$line" lost)"
 	done
 done
 

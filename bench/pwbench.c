@@ -21,6 +21,9 @@
  *                                      N ping-pong round trips of 64 bytes
  *                                      (with -x: our own UDP ASSOCIATE);
  *                                      percentiles in µs, round trips/s
+ *   pwbench udpburst ADDR PORT N W [-x socks5://...]
+ *                                      N datagrams of 64 bytes, W in flight
+ *                                      (a new one per echo); echoes/s, lost
  *
  * -x socks5://[user:pass@]127.0.0.1:P or http://127.0.0.1:P: the client
  * speaks the proxy protocol itself (the "no shim" baseline), one message
@@ -738,6 +741,63 @@ udplat(const struct sockaddr_in *d, int n, const struct xproxy *x)
 	return 0;
 }
 
+/*
+ * Throughput: N datagrams, W in flight at any time (each echo lets the
+ * next one go), so the relay is never asked to buffer more than W.  After
+ * 200 ms without an echo every datagram in flight counts as lost and
+ * the window is refilled; a late echo of a lost one is ignored.
+ */
+static int
+udpburst(const struct sockaddr_in *d, int n, int w, const struct xproxy *x)
+{
+	struct timeval tv = { .tv_usec = 200000 };
+	struct sockaddr_in to;
+	uint8_t hdr[10], payload[UDP_PAYLOAD], in[512];
+	uint8_t *done = calloc((size_t)n, 1);	/* 1 echoed, 2 lost */
+	int fd, ctrl, sent = 0, got = 0, lost = 0, seq, fail = 0;
+	double start;
+	size_t hl;
+	ssize_t r;
+
+	fd = udp_open(d, x, &to, hdr, &hl, &ctrl);
+	if (fd < 0 || done == NULL) {
+		printf("fail=%d\n", n);
+		return 1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(payload, 'b', sizeof(payload));
+	start = now_ns();
+	while (got + lost < n) {
+		while (sent < n && sent - got - lost < w) {
+			memcpy(payload, &sent, sizeof(sent));
+			if (udp_out(fd, &to, hdr, hl, payload) < 0)
+				fail++;
+			sent++;
+		}
+		r = recv(fd, in, sizeof(in), 0);
+		if (r == -1) {
+			for (seq = 0; seq < sent; seq++) {
+				if (done[seq] == 0) {
+					done[seq] = 2;
+					lost++;
+				}
+			}
+			continue;
+		}
+		if (r != (ssize_t)(hl + UDP_PAYLOAD))
+			continue;
+		memcpy(&seq, in + hl, sizeof(seq));
+		if (seq < 0 || seq >= sent || done[seq] != 0)
+			continue;
+		done[seq] = 1;
+		got++;
+	}
+	printf("rate=%.0f got=%d lost=%d fail=%d\n",
+	       got / ((now_ns() - start) / 1e9), got, lost, fail);
+	free(done);
+	return 0;
+}
+
 static int
 usage(void)
 {
@@ -780,6 +840,9 @@ main(int argc, char **argv)
 		return count(&d, argv[4], 1);
 	if (argc == 5 && strcmp(argv[1], "udplat") == 0 && n > 0 && n <= MAXN)
 		return udplat(&d, n, xp);
+	if (argc == 6 && strcmp(argv[1], "udpburst") == 0 && n > 0 &&
+	    n <= 10 * MAXN && atoi(argv[5]) > 0)
+		return udpburst(&d, n, atoi(argv[5]), xp);
 	if (argc == 5 && strcmp(argv[1], "get") == 0)
 		return get(&d, strtoull(argv[4], NULL, 10), xp);
 	return usage();

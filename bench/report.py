@@ -118,6 +118,15 @@ if udp:
     row("7", "UDP round trips per second through dante, one socket",
         "%.0f" % udp["ns"][1], "%.0f" % udp["pw"][1],
         "— (no UDP)", "—", ratio(udp["pw"][1], udp["ns"][1]))
+    if "udpb_pw_rate" in vals:
+        b = {w: med("udpb_%s_rate" % w) for w in ("direct", "ns", "pw")}
+        lost = {w: int(sum(vals["udpb_%s_lost" % w])) for w in ("ns", "pw")}
+        row("7", "UDP throughput through dante, %d in flight, datagrams/s"
+            " (lost of %d: %d no shim, %d proxywrap)"
+            % (one("udp_win"), len(vals["udpb_pw_rate"]) * one("n_udpb"),
+               lost["ns"], lost["pw"]),
+            "%.0f" % b["ns"], "%.0f" % b["pw"], "— (no UDP)", "—",
+            ratio(b["pw"], b["ns"]))
     row("7", "UDP round trip p50, direct (not routed), µs",
         "%.1f" % udp["direct"][0], "%.1f" % udp["pwdirect"][0], "—", "—",
         ratio(udp["pwdirect"][0], udp["direct"][0]))
@@ -174,7 +183,9 @@ print("""Notes. "No shim" is the same client speaking the proxy protocol itself
 (one message at a time) for rows 1, 2, 6 and the first two of 7 (its own
 UDP ASSOCIATE and header); for rows 4, 5 and the last of 7 it is the
 program without any preload. UDP rows: median of 3 rounds; every proxied
-datagram was counted by the echo by its source (dante's relay address). Direct (no proxy, no shim) latency p50 %.0f µs,
+datagram was counted by the echo by its source (dante's relay address);
+UDP throughput without any proxy %s datagrams/s. proxychains4 hooks TCP
+connect() only: it cannot carry UDP. Direct (no proxy, no shim) latency p50 %.0f µs,
 p95 %.0f µs. Round trips: the median connect() time through a relay that
 holds each chunk %.0f ms each way, divided by %.0f ms. Every proxied
 connection was counted by the server, which tells each proxy by its source
@@ -183,7 +194,9 @@ address (direct ones come from 127.0.0.1). proxychains4 %s, `strict_chain`,
 loopback is not routed by either shim. Start-up and hook rows: least
 disturbed of 3 rounds; the no-shim figures themselves moved by %s between
 rounds, which bounds what a difference there can show. %s; %s."""
-      % (one("lat_direct_p50"), one("lat_direct_p95"), D, 2 * D,
+      % ("%.0f" % med("udpb_direct_rate") if "udpb_direct_rate" in vals
+         else "?",
+         one("lat_direct_p50"), one("lat_direct_p95"), D, 2 * D,
          meta.get("versions", "").split("proxychains4 ")[-1].split(",")[0]
          if "versions" in meta else "",
          ", ".join("%.0f ns (%s)" % (max(vals[k]) - min(vals[k]), w)
