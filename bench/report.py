@@ -182,8 +182,11 @@ print()
 print("""Notes. "No shim" is the same client speaking the proxy protocol itself
 (one message at a time) for rows 1, 2, 6 and the first two of 7 (its own
 UDP ASSOCIATE and header); for rows 4, 5 and the last of 7 it is the
-program without any preload. UDP rows: median of 3 rounds; every proxied
-datagram was counted by the echo by its source (dante's relay address);
+program without any preload. UDP rows: median of 3 rounds, the echo,
+dante and the client on one CPU (across two CPUs a round trip took 5 or
+55 µs as the scheduler placed them, with or without the shim); every
+proxied datagram was counted by the echo by its source (dante's relay
+address);
 UDP throughput without any proxy %s datagrams/s. proxychains4 hooks TCP
 connect() only: it cannot carry UDP. Direct (no proxy, no shim) latency p50 %.0f µs,
 p95 %.0f µs. Round trips: the median connect() time through a relay that
