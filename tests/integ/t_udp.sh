@@ -246,6 +246,99 @@ tc_udp_mmsg() {
 	echo_never world "FROM $C4 "
 }
 
+# MSG_PEEK on an unconnected socket: the same payload and source twice.
+tcase udp_peek_unconnected
+tc_udp_peek_unconnected() {
+	local m
+	m=$(umark)
+	run pw -p "$U_DANTE" "$PY" "$UDPC" peekfrom "$W4" 7007 "$m"
+	expect_rc 0
+	expect_out_has "peekfrom echo $m from $W4 7007"
+	expect_out_has "peek same"
+	echo_saw world "$m" "$PW4"
+}
+
+# A dual-stack IPv6 socket sending to ::ffff:198.18.1.2 (node's udp6,
+# java): matched as IPv4, relayed, the reply's source v4-mapped again.
+tcase udp_v4mapped
+tc_udp_v4mapped() {
+	local m
+	m=$(umark)
+	run pw -p "$U_DANTE" "$PY" "$UDPC" mapped "$W4" 7007 "$m"
+	expect_rc 0
+	expect_out_has "reply echo $m from ::ffff:$W4 7007"
+	echo_saw world "$m" "$PW4"
+	echo_never world "FROM $C4 "
+}
+
+# fork: the child uses the parent's socket (and its association), then
+# the parent goes on.
+tcase udp_fork
+tc_udp_fork() {
+	run pw -p "$U_DANTE" "$PY" "$UDPC" fork "$W4" 7007
+	expect_rc 0
+	expect_out_has "reply echo fork-parent0 from $W4 7007"
+	expect_out_has "reply echo fork-child from $W4 7007"
+	expect_out_has "reply echo fork-parent1 from $W4 7007"
+	echo_saw world fork-child "$PW4"
+	echo_never world "FROM $C4 "
+}
+
+# Threads racing the first datagrams of one blocking socket: one
+# association, nothing lost, every reply from the echo.
+tcase udp_threads
+tc_udp_threads() {
+	run pw -p "$U_DANTE" "$PY" "$UDPC" threads "$W4" 7007 4 10
+	expect_rc 0
+	expect_out_has "threads got 40/40, 0 from elsewhere, 0 send errors"
+	echo_never world "FROM $C4 "
+}
+
+# The same with more datagrams than the queue holds (64) while the first
+# thread's association starts: on a blocking socket a sendto that returns
+# success has sent its datagram (the kernel never drops one at the sender
+# of a blocking socket; a full queue should wait, as a full socket buffer
+# does), so all 100 come back.
+tcase udp_threads_many
+tc_udp_threads_many() {
+	run pw -p "$U_DANTE" "$PY" "$UDPC" threads "$W4" 7007 4 25
+	expect_rc 0
+	expect_out_has "threads got 100/100, 0 from elsewhere, 0 send errors"
+	expect_err_lacks "sent before the relay was known"
+}
+
+# A receiver thread blocked in recvfrom before the first datagram opens
+# the association (stub resolvers, game and QUIC clients): the reply it
+# gets must be unwrapped and come from the echo, not from the relay with
+# the SOCKS5 header still on it.
+tcase udp_recv_blocked_before_association
+tc_udp_recv_blocked_before_association() {
+	local m
+	m=$(umark)
+	run pw -p "$U_DANTE" "$PY" "$UDPC" recvfirst "$W4" 7007 "$m"
+	expect_rc 0
+	expect_out_has "receiver b'echo $m' from $W4 7007"
+	echo_saw world "$m" "$PW4"
+}
+
+# A closed proxied socket's fd number taken by a new socket: the new one
+# has no association; its direct datagram goes direct.
+tcase udp_fd_reuse
+tc_udp_fd_reuse() {
+	conf ru.conf <<-EOC
+	proxy d $U_DANTE
+	direct $P4:7007
+	via d *
+	EOC
+	run pw -c ru.conf "$PY" "$UDPC" reuse "$W4" 7007 "$P4" 7007
+	expect_rc 0
+	expect_out_has "same fd"
+	expect_out_has "reply echo reuse-direct from $P4 7007"
+	expect_out_has "reply echo reuse-again from $W4 7007"
+	echo_saw local reuse-direct "$C4"
+	echo_saw world reuse-again "$PW4"
+}
+
 # A connected socket re-connected: proxied, direct, proxied again, each
 # with the right peer and the reply from the right place.
 tcase udp_reconnect
@@ -412,6 +505,12 @@ tc_udp_relay_junk_dropped() {
 	    { cat relay.log >&2; fail "the relay did not get a clean header"; }
 	grep -q "^ASSOC cmd 3 " relay.log || fail "no UDP ASSOCIATE"
 	echo_never world "$m"
+	# recvmmsg: the junk among a batch is left out, the echoes kept
+	run pw -p "socks5://$P4:$FR_PORT" "$PY" "$UDPC" mmsg "$W4" 7007 3
+	expect_rc 0
+	expect_out_has "recvmmsg got 3"
+	[ "$(grep -c "^mmsg echo mm[0-2] from $W4 7007 namelen 16\$" out)" = 3 ] ||
+	    { show; fail "want 3 echoes from $W4 7007"; }
 }
 
 # A proxy that takes a second to answer: a non-blocking socket's sendto

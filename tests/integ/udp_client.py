@@ -19,7 +19,18 @@ a step fails outright (the test then checks the lines).
                                      DHOST (direct), back, AF_UNSPEC
   asyncio HOST PORT N                asyncio datagram endpoints, connected
                                      and not, N datagrams each
+  peekfrom HOST PORT MSG             unconnected: MSG_PEEK then recvfrom
+  mapped HOST PORT MSG               dual-stack IPv6 socket, ::ffff:HOST
+  fork HOST PORT                     parent, then a forked child, then the
+                                     parent again on one socket
+  threads HOST PORT T N              T threads send N each at once on one
+                                     blocking socket; then main receives
+  recvfirst HOST PORT MSG            a thread already blocked in recvfrom
+                                     when the first datagram goes out
+  reuse HOST PORT DHOST DPORT        close a proxied socket; its fd number
+                                     reused for a direct destination
 """
+import threading
 import asyncio
 import ctypes
 import errno
@@ -359,12 +370,134 @@ def run_asyncio(host, port, n):
     asyncio.run(go())
 
 
+def peekfrom(host, port, msg):
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.settimeout(TIMEOUT)
+    s.sendto(msg.encode(), (host, int(port)))
+    d1, p1 = s.recvfrom(2048, socket.MSG_PEEK)
+    print("peekfrom %s from %s %d" % (d1.decode(), p1[0], p1[1]))
+    d2, p2 = s.recvfrom(2048)
+    print("recvfrom %s from %s %d" % (d2.decode(), p2[0], p2[1]))
+    print("peek same" if (d1, p1) == (d2, p2) else "peek DIFFERS")
+
+
+def mapped(host, port, msg):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.settimeout(TIMEOUT)
+    s.sendto(msg.encode(), ("::ffff:" + host, int(port)))
+    recv_reply(s)
+
+
+def fork(host, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(TIMEOUT)
+    s.sendto(b"fork-parent0", (host, int(port)))
+    recv_reply(s)
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            s.sendto(b"fork-child", (host, int(port)))
+            recv_reply(s)
+        except OSError as e:
+            print("child error %s" % e)
+        sys.stdout.flush()
+        os._exit(0)
+    os.waitpid(pid, 0)
+    s.sendto(b"fork-parent1", (host, int(port)))
+    recv_reply(s)
+
+
+def threads(host, port, nt, n):
+    nt, n = int(nt), int(n)
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                 struct.pack("ll", TIMEOUT, 0))
+    go = threading.Barrier(nt)
+    errs = []
+
+    def sender(t):
+        go.wait()
+        for j in range(n):
+            try:
+                s.sendto(b"t%d-%d" % (t, j), (host, int(port)))
+            except OSError as e:
+                errs.append(e)
+
+    ts = [threading.Thread(target=sender, args=(t,)) for t in range(nt)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    got, wrong = set(), 0
+    while len(got) < nt * n:
+        try:
+            data, peer = s.recvfrom(2048)
+        except OSError:
+            break
+        if not same_host(peer[0], host) or peer[1] != int(port):
+            wrong += 1
+            print("elsewhere %r from %s" % (data[:40], peer))
+            continue
+        got.add(data)
+    print("threads got %d/%d, %d from elsewhere, %d send errors %s" % (
+        len(got), nt * n, wrong, len(errs), errs[:1]))
+
+
+def recvfirst(host, port, msg):
+    """A receiver thread and a sender on one socket (DNS stub resolvers,
+    game and QUIC clients): the receiver is blocked in recvfrom before
+    the sender's first datagram opens the association."""
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0" if family(host) == socket.AF_INET else "::", 0))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                 struct.pack("ll", TIMEOUT, 0))
+    out = []
+
+    def receiver():
+        try:
+            out.append(s.recvfrom(2048))
+        except OSError as e:
+            out.append(e)
+
+    t = threading.Thread(target=receiver)
+    t.start()
+    time.sleep(0.3)
+    s.sendto(msg.encode(), (host, int(port)))
+    t.join()
+    if isinstance(out[0], OSError):
+        print("receiver error %s" % out[0])
+        return
+    data, peer = out[0]
+    print("receiver %r from %s %d" % (data, peer[0], peer[1]))
+
+
+def reuse(host, port, dhost, dport):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(TIMEOUT)
+    s.sendto(b"reuse-first", (host, int(port)))
+    recv_reply(s)
+    fd = s.fileno()
+    s.close()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(TIMEOUT)
+    print("same fd" if s.fileno() == fd else "other fd")
+    s.sendto(b"reuse-direct", (dhost, int(dport)))
+    recv_reply(s)
+    s.sendto(b"reuse-again", (host, int(port)))
+    recv_reply(s)
+
+
 def main():
     mode, args = sys.argv[1], sys.argv[2:]
     {"native": native, "sendto": sendto, "connected": connected,
      "nonblock": nonblock, "alternate": alternate,
      "stray": stray, "drain": drain, "v6only": v6only, "mmsg": mmsg,
-     "reconnect": reconnect, "asyncio": run_asyncio}[mode](*args)
+     "reconnect": reconnect, "asyncio": run_asyncio, "peekfrom": peekfrom,
+     "mapped": mapped, "fork": fork, "threads": threads,
+     "recvfirst": recvfirst,
+     "reuse": reuse}[mode](*args)
 
 
 if __name__ == "__main__":
