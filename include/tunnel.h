@@ -119,6 +119,11 @@ int tun_expired(struct tun *t);
 /* The proxy at rule->chain[hop] as text with the password hidden. */
 void tun_proxy_str(const struct tun *t, int hop, char *buf, size_t n);
 
+/* The address family the proxy cfg->proxies[idx] is reached by
+ * (resolving its host once, as a connection to it would), or AF_UNSPEC
+ * when its host does not resolve. */
+int tun_proxy_family(const struct config *cfg, int idx);
+
 /* d as a SOCKS5 address: its name, else its address (v4-mapped IPv6 as
  * the IPv4 address it is). */
 void tun_socks5_addr(struct socks5_addr *a, const struct tun_dest *d);

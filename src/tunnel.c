@@ -195,6 +195,17 @@ proxy_sockaddr(const struct config *cfg, int idx,
 	return rc;
 }
 
+int
+tun_proxy_family(const struct config *cfg, int idx)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (proxy_sockaddr(cfg, idx, &ss, &len) < 0)
+		return AF_UNSPEC;
+	return ss.ss_family;
+}
+
 static const struct cfg_proxy *
 hop_proxy(const struct tun *t, int hop)
 {

@@ -86,6 +86,7 @@ struct udp_sock {
 	int refs;			/* fds naming the socket, atomic */
 	pthread_mutex_t mu;
 	int family;			/* the socket's */
+	bool v6only;			/* IPV6_V6ONLY: no IPv4 peers */
 	int sock;			/* our dup of it, for the helper; -1 */
 	struct relay relay[UDP_RELAYS];
 	bool conn;			/* connected to a proxied peer */
@@ -190,9 +191,9 @@ static struct udp_sock *
 sock_new(int fd)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
+	socklen_t len = sizeof(ss), onlen = sizeof(int);
 	struct udp_sock *u;
-	int i;
+	int i, on = 0;
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
 		return NULL;
@@ -204,6 +205,9 @@ sock_new(int fd)
 	u->refs = 1;
 	pthread_mutex_init(&u->mu, NULL);
 	u->family = ss.ss_family;
+	u->v6only = ss.ss_family == AF_INET6 &&
+		    getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &onlen) == 0 &&
+		    on != 0;
 	u->sock = -1;
 	for (i = 0; i < UDP_RELAYS; i++) {
 		u->relay[i].ctrl = -1;
@@ -279,17 +283,23 @@ udp_put(struct udp_sock *u)
 	free(u);
 }
 
-/* The address we tell the proxy our datagrams come from: this socket's
- * port (binding it first, as sendto would) with a zero address unless it
- * is bound to a specific one. */
+/*
+ * Where we tell the proxy our datagrams come from (the DST of the UDP
+ * ASSOCIATE request, RFC 1928 §7): this socket's port (binding it first,
+ * as sendto would), with its address when it is bound to one, else a
+ * zero address.  The request's family picks the relay's (dante answers
+ * an IPv4 request with an IPv4 relay): IPv4 for an IPv4 socket, IPv6 for
+ * an IPV6_V6ONLY one, else the family the proxy (pfam) is reached by.
+ */
 static int
-local_from(int fd, int family, struct socks5_addr *a)
+local_from(int fd, const struct udp_sock *u, int pfam, struct socks5_addr *a)
 {
 	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
 	struct sockaddr_storage ss;
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 	socklen_t len = sizeof(ss);
+	int family = u->family;
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
 		return -errno;
@@ -313,7 +323,8 @@ local_from(int fd, int family, struct socks5_addr *a)
 	a->port = ntohs(s6->sin6_port);
 	if (memcmp(&s6->sin6_addr, mapped, sizeof(mapped)) == 0) {
 		memcpy(a->addr, s6->sin6_addr.s6_addr + 12, 4);
-	} else if (!IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr)) {
+	} else if (!IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr) || u->v6only ||
+		   pfam == AF_INET6) {
 		a->atyp = SOCKS5_ATYP_V6;
 		memcpy(a->addr, &s6->sin6_addr, 16);
 	}
@@ -384,14 +395,18 @@ relay_addr(struct udp_sock *u, struct relay *r, const struct tun *t)
 	}
 	rc = sockaddr_for(u->family, family, addr, b->port, &r->addr,
 			  &r->addrlen);
+	if (rc == 0 && u->v6only && r->addr.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&r->addr)->sin6_addr))
+		rc = -ENETUNREACH;
 	if (rc == 0)
 		return 0;
 fail:
 	tun_proxy_str(t, t->rule->nchain - 1, pstr, sizeof(pstr));
-	log_msg(LOG_WARN, "proxy %s: its UDP relay is %s, which this IPv%d "
+	log_msg(LOG_WARN, "proxy %s: its UDP relay is %s, which this %s "
 		"socket cannot reach", pstr,
 		b->atyp == SOCKS5_ATYP_NAME ? "given as a name" :
-		"an IPv6 address", u->family == AF_INET ? 4 : 6);
+		rc == -ENETUNREACH ? "an IPv4 address" : "an IPv6 address",
+		u->family == AF_INET ? "IPv4" : "IPv6-only");
 	return rc;
 }
 
@@ -514,7 +529,8 @@ relay_start(struct relay *r, int fd, const struct shim *s,
 	tun_init(t, r->ctrl, s->cfg, dec->rule, d, s->timeout_ms);
 	t->udp = true;
 	t->may_learn = true;	/* nobody but us polls the control fd */
-	rc = local_from(fd, u->family, &t->udp_from);
+	rc = local_from(fd, u, tun_proxy_family(s->cfg, dec->rule->chain[0]),
+			&t->udp_from);
 	if (rc < 0)
 		goto fail;
 	if (!nonblock) {
