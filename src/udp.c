@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include "async.h"
 #include "fdtab.h"
@@ -85,6 +86,7 @@ struct udp_dest {
 struct udp_sock {
 	int refs;			/* fds naming the socket, atomic */
 	pthread_mutex_t mu;
+	pthread_cond_t changed;		/* a relay left R_STARTING */
 	int family;			/* the socket's */
 	bool v6only;			/* IPV6_V6ONLY: no IPv4 peers */
 	int sock;			/* our dup of it, for the helper; -1 */
@@ -174,16 +176,25 @@ queue_free(struct relay *r)
 	r->qbytes = 0;
 }
 
-/* With u->mu held: back to R_NONE; returns the control fd to close. */
+/* With u->mu held: r leaves R_STARTING; senders waiting for it wake. */
+static void
+relay_set(struct relay *r, enum relay_state state, int err)
+{
+	r->state = state;
+	r->err = err;
+	pthread_cond_broadcast(&r->u->changed);
+}
+
+/* With u->mu held: back to R_NONE (err stays, for senders that waited
+ * for a failed association); returns the control fd to close. */
 static int
 relay_clear(struct relay *r)
 {
 	int ctrl = r->ctrl;
 
 	queue_free(r);
-	r->state = R_NONE;
+	relay_set(r, R_NONE, r->err);
 	r->ctrl = -1;
-	r->err = 0;
 	return ctrl;
 }
 
@@ -193,6 +204,7 @@ sock_new(int fd)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss), onlen = sizeof(int);
 	struct udp_sock *u;
+	pthread_condattr_t ca;
 	int i, on = 0;
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
@@ -204,6 +216,10 @@ sock_new(int fd)
 	}
 	u->refs = 1;
 	pthread_mutex_init(&u->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&u->changed, &ca);
+	pthread_condattr_destroy(&ca);
 	u->family = ss.ss_family;
 	u->v6only = ss.ss_family == AF_INET6 &&
 		    getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &onlen) == 0 &&
@@ -240,6 +256,7 @@ sock_for(int fd)
 			__atomic_store_n(&fdtab_live, 1, __ATOMIC_RELEASE);
 		} else if (u != NULL) {
 			pthread_mutex_destroy(&u->mu);
+			pthread_cond_destroy(&u->changed);
 			free(u);
 			u = NULL;
 			errno = ENOMEM;
@@ -280,6 +297,7 @@ udp_put(struct udp_sock *u)
 			"%lu malformed, %lu sent before the relay was known",
 			strays, frags, bad, qd);
 	pthread_mutex_destroy(&u->mu);
+	pthread_cond_destroy(&u->changed);
 	free(u);
 }
 
@@ -439,12 +457,11 @@ relay_finish(struct relay *r, const struct tun *t, int rc, int fd)
 		rc = relay_addr(u, r, t);
 	if (rc < 0) {
 		queue_free(r);
-		r->state = R_FAILED;
-		r->err = rc;
+		relay_set(r, R_FAILED, rc);
 		pthread_mutex_unlock(&u->mu);
 		return rc;
 	}
-	r->state = R_UP;
+	relay_set(r, R_UP, 0);
 	r->checked_ms = tun_now_ms();
 	queue_flush(r, fd);
 	if (u->conn_pending && &u->relay[u->conn_relay] == r) {
@@ -564,10 +581,17 @@ relay_start(struct relay *r, int fd, const struct shim *s,
 fail:
 	free(t);
 	pthread_mutex_lock(&u->mu);
-	r->state = R_FAILED;
-	r->err = rc;
+	relay_set(r, R_FAILED, rc);
 	pthread_mutex_unlock(&u->mu);
 	return rc;
+}
+
+static bool
+nonblocking(int fd)
+{
+	int fl = real_fcntl(fd, F_GETFL, NULL);
+
+	return fl != -1 && (fl & O_NONBLOCK);
 }
 
 /* The proxy closed an up association's control connection (or said
@@ -593,16 +617,15 @@ static int
 relay_for(struct udp_sock *u, int fd, const struct shim *s,
 	  const struct decision *dec, const struct tun_dest *d, int flags)
 {
-	int px = dec->rule->chain[0], i, slot = -1, old = -1, rc, fl;
+	int px = dec->rule->chain[0], i, slot = -1, old = -1, rc;
 	struct relay *r;
 
 	pthread_mutex_lock(&u->mu);
 	for (i = 0; i < UDP_RELAYS; i++) {
 		r = &u->relay[i];
-		if (r->state == R_STARTING && r->gen != fork_gen) {
-			r->state = R_FAILED;	/* its helper was the parent's */
-			r->err = -ECONNABORTED;
-		}
+		if (r->state == R_STARTING && r->gen != fork_gen)
+			/* its helper was the parent's */
+			relay_set(r, R_FAILED, -ECONNABORTED);
 		if (r->state == R_NONE) {
 			if (slot < 0)
 				slot = i;
@@ -632,14 +655,13 @@ relay_for(struct udp_sock *u, int fd, const struct shim *s,
 		return -ENOBUFS;
 	}
 	r = &u->relay[slot];
-	r->state = R_STARTING;
+	relay_set(r, R_STARTING, 0);
 	r->proxy = px;
 	r->gen = fork_gen;
 	pthread_mutex_unlock(&u->mu);
 	own_close(old);
-	fl = fcntl(fd, F_GETFL);
 	rc = relay_start(r, fd, s, dec, d,
-			 (flags & MSG_DONTWAIT) || (fl != -1 && (fl & O_NONBLOCK)));
+			 (flags & MSG_DONTWAIT) || nonblocking(fd));
 	if (rc < 0) {
 		/* the caller reports this error: the next datagram retries */
 		pthread_mutex_lock(&u->mu);
@@ -751,6 +773,24 @@ iov_total(const struct msghdr *m)
 	return n;
 }
 
+/*
+ * With u->mu held: a blocking sender waits for an association another
+ * thread is starting, as it would wait for a full send buffer, rather
+ * than have its datagram queued (where a burst from several threads
+ * could overflow the queue).  Bounded by the handshake's own deadline.
+ */
+static void
+relay_wait(struct udp_sock *u, struct relay *r)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += shim_get()->timeout_ms / 1000 + 1;
+	while (r->state == R_STARTING &&
+	       pthread_cond_timedwait(&u->changed, &u->mu, &until) == 0)
+		;
+}
+
 /* One datagram for d through relay i: header + payload in one sendmsg. */
 static ssize_t
 send_via(struct udp_sock *u, int fd, int i, const struct tun_dest *d,
@@ -774,6 +814,9 @@ send_via(struct udp_sock *u, int fd, int i, const struct tun_dest *d,
 		return -1;
 	}
 	pthread_mutex_lock(&u->mu);
+	if (r->state == R_STARTING && !(flags & MSG_DONTWAIT) &&
+	    !nonblocking(fd))
+		relay_wait(u, r);
 	switch (r->state) {
 	case R_STARTING:
 		rc = enqueue(u, r, hdr, (size_t)hl, m, plen);
