@@ -63,8 +63,16 @@ int udp_recvmmsg(int fd, struct udp_sock *u, struct mmsghdr *v,
 int udp_connect(int fd, const struct sockaddr *sa, socklen_t len,
 		const struct tun_dest *d, const struct decision *dec);
 
-/* The socket was connected elsewhere (direct) or disconnected. */
+/* The socket was connected elsewhere (direct). */
 void udp_disconnect(struct udp_sock *u);
+
+/*
+ * connect(fd, sa AF_UNSPEC, len) for a socket with associations: the
+ * peer is forgotten and the socket keeps the port its relays know.
+ * Returns what connect returns, with errno set.
+ */
+int udp_unconnect(int fd, struct udp_sock *u, const struct sockaddr *sa,
+		  socklen_t len);
 
 /* The peer the application connected to; false when not connected
  * through a relay. */

@@ -107,7 +107,7 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 		 * peer, relay or not */
 		if (sa->sa_family == AF_UNSPEC && (e = watched(fd)) != NULL &&
 		    e->udp != NULL)
-			udp_disconnect(e->udp);
+			return udp_unconnect(fd, e->udp, sa, len);
 		return real_connect(fd, sa, len);
 	}
 	e = fdtab_get(fd);

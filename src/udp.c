@@ -964,6 +964,57 @@ udp_disconnect(struct udp_sock *u)
 	pthread_mutex_unlock(&u->mu);
 }
 
+static uint16_t
+sockaddr_port(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET ?
+	       ((const struct sockaddr_in *)ss)->sin_port :
+	       ((const struct sockaddr_in6 *)ss)->sin6_port;
+}
+
+/*
+ * connect(AF_UNSPEC) also unbinds a port the kernel chose (Linux
+ * __udp_disconnect), and the next datagram would leave from another one,
+ * which the relays drop: they only take datagrams from the port the
+ * association named.  So the socket gets its port back; where another
+ * socket took it meanwhile, the associations start again.
+ */
+int
+udp_unconnect(int fd, struct udp_sock *u, const struct sockaddr *sa,
+	      socklen_t len)
+{
+	struct sockaddr_storage was, now;
+	socklen_t wl = sizeof(was), nl = sizeof(now);
+	int rc, saved, i, ctrl[UDP_RELAYS];
+
+	udp_disconnect(u);
+	if (getsockname(fd, (struct sockaddr *)&was, &wl) == -1)
+		wl = 0;
+	rc = real_connect(fd, sa, len);
+	if (rc == -1 || wl == 0 || sockaddr_port(&was) == 0)
+		return rc;
+	saved = errno;
+	if (getsockname(fd, (struct sockaddr *)&now, &nl) == 0 &&
+	    sockaddr_port(&now) == 0) {
+		if (now.ss_family == AF_INET)
+			((struct sockaddr_in *)&now)->sin_port =
+				sockaddr_port(&was);
+		else
+			((struct sockaddr_in6 *)&now)->sin6_port =
+				sockaddr_port(&was);
+		if (bind(fd, (struct sockaddr *)&now, nl) == -1) {
+			pthread_mutex_lock(&u->mu);
+			for (i = 0; i < UDP_RELAYS; i++)
+				ctrl[i] = relay_clear(&u->relay[i]);
+			pthread_mutex_unlock(&u->mu);
+			for (i = 0; i < UDP_RELAYS; i++)
+				own_close(ctrl[i]);
+		}
+	}
+	errno = saved;
+	return rc;
+}
+
 bool
 udp_peer(struct udp_sock *u, struct sockaddr *sa, socklen_t *len)
 {
