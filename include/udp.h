@@ -51,6 +51,29 @@ ssize_t udp_send_connected(int fd, struct udp_sock *u,
 ssize_t udp_recvmsg(int fd, struct udp_sock *u, struct msghdr *m,
 		    int flags);
 
+/*
+ * A receive that was already in the kernel when another thread's first
+ * proxied datagram gave fd its associations got got bytes of a datagram
+ * into m's buffers, from `from` (NULL when the call could not say, as
+ * read() cannot), ctrllen bytes of control data, m->msg_flags the
+ * kernel's.  m's msg_namelen and msg_controllen are still what the
+ * application passed.  The datagram is unwrapped in place as
+ * udp_recvmsg would have done; one it would have dropped is dropped, and
+ * the receive starts again.  Returns what recvmsg would, errno set.
+ */
+ssize_t udp_recv_late(int fd, struct udp_sock *u, struct msghdr *m,
+		      ssize_t got, int flags,
+		      const struct sockaddr_storage *from, socklen_t fromlen,
+		      size_t ctrllen);
+
+/*
+ * The same for recvmmsg's got messages in v (vlen long): the batch ends
+ * before the first that would have been dropped (the ones after it are
+ * lost); when that is the first, the receive starts again.
+ */
+int udp_recvmmsg_late(int fd, struct udp_sock *u, struct mmsghdr *v,
+		      unsigned int vlen, int got, int flags);
+
 /* recvmmsg in terms of udp_recvmsg (the timeout is not honoured). */
 int udp_recvmmsg(int fd, struct udp_sock *u, struct mmsghdr *v,
 		 unsigned int n, int flags);

@@ -51,10 +51,34 @@ wait_tunnel(int fd)
 	return 0;
 }
 
-/* A receive on a socket with UDP associations, as one recvmsg. */
+/*
+ * fd's UDP state when it has associations now although it had none when
+ * the receive that just returned began: another thread's first proxied
+ * datagram started one while this thread waited in the kernel, so what
+ * it got may be a relay's wrapped datagram.  Until the process has an
+ * entry the I/O hooks must see, one relaxed load.
+ */
+static inline struct udp_sock *
+became_udp(int fd)
+{
+	struct fd_entry *e = watched(fd);
+
+	return e != NULL ? e->udp : NULL;
+}
+
+/* What a receive that began before fd had associations got (see
+ * became_udp): its length and source, when known. */
+struct late {
+	ssize_t got;
+	const struct sockaddr_storage *from;
+	socklen_t fromlen;
+};
+
+/* A receive into one buffer on a socket with UDP associations, as one
+ * recvmsg; late: the datagram is already in buf. */
 static ssize_t
-udp_in(int fd, struct fd_entry *e, void *buf, size_t n, int flags,
-       struct sockaddr *sa, socklen_t *len)
+udp_in(int fd, struct udp_sock *u, void *buf, size_t n, int flags,
+       struct sockaddr *sa, socklen_t *len, const struct late *late)
 {
 	struct iovec v = { .iov_base = buf, .iov_len = n };
 	struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1 };
@@ -64,10 +88,48 @@ udp_in(int fd, struct fd_entry *e, void *buf, size_t n, int flags,
 		m.msg_name = sa;
 		m.msg_namelen = *len;
 	}
-	r = udp_recvmsg(fd, e->udp, &m, flags);
+	if (late == NULL)
+		r = udp_recvmsg(fd, u, &m, flags);
+	else
+		r = udp_recv_late(fd, u, &m, late->got, flags, late->from,
+				  late->fromlen, 0);
 	if (r >= 0 && sa != NULL && len != NULL)
 		*len = m.msg_namelen;
 	return r;
+}
+
+/*
+ * recv and recvfrom: the source is always asked of the kernel, so that a
+ * receive that turns out late (became_udp) can tell a relay's datagram
+ * from a stray's, and handed on as the kernel would.
+ */
+static ssize_t
+recv_from(int fd, void *buf, size_t n, int flags, struct sockaddr *sa,
+	  socklen_t *len)
+{
+	struct fd_entry *e = watched(fd);
+	struct sockaddr_storage from;
+	struct late late = { .from = &from, .fromlen = sizeof(from) };
+	struct udp_sock *u;
+
+	if (__builtin_expect(e != NULL, 0)) {
+		if (e->udp != NULL)
+			return udp_in(fd, e->udp, buf, n, flags, sa, len, NULL);
+		if (wait_tunnel(fd) < 0)
+			return -1;
+	}
+	if (sa != NULL && len == NULL)	/* EFAULT, as the kernel says */
+		return real_recvfrom(fd, buf, n, flags, sa, len);
+	late.got = real_recvfrom(fd, buf, n, flags, (struct sockaddr *)&from,
+				 &late.fromlen);
+	if (__builtin_expect(late.got >= 0, 1) &&
+	    __builtin_expect((u = became_udp(fd)) != NULL, 0))
+		return udp_in(fd, u, buf, n, flags, sa, len, &late);
+	if (late.got >= 0 && sa != NULL) {
+		memcpy(sa, &from, *len < late.fromlen ? *len : late.fromlen);
+		*len = late.fromlen;
+	}
+	return late.got;
 }
 
 /* A send without a destination on a socket with UDP associations. */
@@ -181,14 +243,20 @@ HOOK ssize_t
 read(int fd, void *buf, size_t n)
 {
 	struct fd_entry *e = watched(fd);
+	struct late late = { 0 };
+	struct udp_sock *u;
 
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL)
-			return udp_in(fd, e, buf, n, 0, NULL, NULL);
+			return udp_in(fd, e->udp, buf, n, 0, NULL, NULL, NULL);
 		if (wait_tunnel(fd) < 0)
 			return -1;
 	}
-	return real_read(fd, buf, n);
+	late.got = real_read(fd, buf, n);
+	if (__builtin_expect(late.got >= 0, 1) &&
+	    __builtin_expect((u = became_udp(fd)) != NULL, 0))
+		return udp_in(fd, u, buf, n, 0, NULL, NULL, &late);
+	return late.got;
 }
 
 HOOK ssize_t
@@ -209,7 +277,9 @@ HOOK ssize_t
 readv(int fd, const struct iovec *iov, int n)
 {
 	struct fd_entry *e = watched(fd);
+	struct udp_sock *u;
 	struct msghdr m;
+	ssize_t r;
 
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL)
@@ -218,7 +288,12 @@ readv(int fd, const struct iovec *iov, int n)
 		if (wait_tunnel(fd) < 0)
 			return -1;
 	}
-	return real_readv(fd, iov, n);
+	r = real_readv(fd, iov, n);
+	if (__builtin_expect(r >= 0, 1) &&
+	    __builtin_expect((u = became_udp(fd)) != NULL, 0) &&
+	    iov_msg(&m, iov, n) == 0)
+		return udp_recv_late(fd, u, &m, r, 0, NULL, 0, 0);
+	return r;
 }
 
 HOOK ssize_t
@@ -240,15 +315,7 @@ writev(int fd, const struct iovec *iov, int n)
 HOOK ssize_t
 recv(int fd, void *buf, size_t n, int flags)
 {
-	struct fd_entry *e = watched(fd);
-
-	if (__builtin_expect(e != NULL, 0)) {
-		if (e->udp != NULL)
-			return udp_in(fd, e, buf, n, flags, NULL, NULL);
-		if (wait_tunnel(fd) < 0)
-			return -1;
-	}
-	return real_recv(fd, buf, n, flags);
+	return recv_from(fd, buf, n, flags, NULL, NULL);
 }
 
 HOOK ssize_t
@@ -269,15 +336,7 @@ HOOK ssize_t
 recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa,
 	 socklen_t *len)
 {
-	struct fd_entry *e = watched(fd);
-
-	if (__builtin_expect(e != NULL, 0)) {
-		if (e->udp != NULL)
-			return udp_in(fd, e, buf, n, flags, sa, len);
-		if (wait_tunnel(fd) < 0)
-			return -1;
-	}
-	return real_recvfrom(fd, buf, n, flags, sa, len);
+	return recv_from(fd, buf, n, flags, sa, len);
 }
 
 /* Fortified programs (_FORTIFY_SOURCE) call these instead; glibc's own
@@ -401,10 +460,19 @@ sendto(int fd, const void *buf, size_t n, int flags,
 	return real_sendto(fd, buf, n, flags, sa, len);
 }
 
+/*
+ * The kernel fills a copy of m that always asks for the source (see
+ * recv_from); the application's m gets what the kernel would have
+ * written into it.
+ */
 HOOK ssize_t
 recvmsg(int fd, struct msghdr *m, int flags)
 {
 	struct fd_entry *e = watched(fd);
+	struct sockaddr_storage from;
+	struct udp_sock *u;
+	struct msghdr k;
+	ssize_t r;
 
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL && m != NULL)
@@ -412,7 +480,28 @@ recvmsg(int fd, struct msghdr *m, int flags)
 		if (e->udp == NULL && wait_tunnel(fd) < 0)
 			return -1;
 	}
-	return real_recvmsg(fd, m, flags);
+	if (m == NULL)
+		return real_recvmsg(fd, m, flags);
+	k = *m;
+	k.msg_name = &from;
+	k.msg_namelen = sizeof(from);
+	r = real_recvmsg(fd, &k, flags);
+	if (r < 0)
+		return r;
+	if (__builtin_expect((u = became_udp(fd)) != NULL, 0) &&
+	    !(flags & MSG_ERRQUEUE)) {
+		m->msg_flags = k.msg_flags;
+		return udp_recv_late(fd, u, m, r, flags, &from, k.msg_namelen,
+				     k.msg_controllen);
+	}
+	if (m->msg_name != NULL) {
+		memcpy(m->msg_name, &from, m->msg_namelen < k.msg_namelen ?
+		       m->msg_namelen : k.msg_namelen);
+		m->msg_namelen = k.msg_namelen;
+	}
+	m->msg_flags = k.msg_flags;
+	m->msg_controllen = k.msg_controllen;
+	return r;
 }
 
 HOOK int
@@ -420,6 +509,8 @@ recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
 	 struct timespec *timeout)
 {
 	struct fd_entry *e = watched(fd);
+	struct udp_sock *u;
+	int r;
 
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL && v != NULL)
@@ -427,7 +518,11 @@ recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
 		if (e->udp == NULL && wait_tunnel(fd) < 0)
 			return -1;
 	}
-	return real_recvmmsg(fd, v, n, flags, timeout);
+	r = real_recvmmsg(fd, v, n, flags, timeout);
+	if (__builtin_expect(r > 0, 1) && !(flags & MSG_ERRQUEUE) &&
+	    __builtin_expect((u = became_udp(fd)) != NULL, 0))
+		return udp_recvmmsg_late(fd, u, v, n, r, flags);
+	return r;
 }
 
 /* One message through the rules (sendmsg's body, also sendmmsg's). */

@@ -1172,6 +1172,34 @@ wake_error(struct udp_sock *u)
 	return -1;
 }
 
+/*
+ * A datagram's payload p[0..plen) into m's buffers, with its source and
+ * the kernel's flags kflags (MSG_TRUNC added when the buffers are too
+ * short); returns the bytes copied.
+ */
+static size_t
+deliver(struct msghdr *m, const uint8_t *p, size_t plen, int kflags,
+	const struct sockaddr_storage *src, socklen_t srclen)
+{
+	size_t k, c, done;
+
+	for (k = 0, done = 0; k < m->msg_iovlen && done < plen; k++) {
+		c = m->msg_iov[k].iov_len < plen - done ?
+		    m->msg_iov[k].iov_len : plen - done;
+		memcpy(m->msg_iov[k].iov_base, p + done, c);
+		done += c;
+	}
+	m->msg_flags = kflags;
+	if (done < plen)
+		m->msg_flags |= MSG_TRUNC;
+	if (m->msg_name != NULL) {
+		memcpy(m->msg_name, src,
+		       m->msg_namelen < srclen ? m->msg_namelen : srclen);
+		m->msg_namelen = srclen;
+	}
+	return done;
+}
+
 ssize_t
 udp_recvmsg(int fd, struct udp_sock *u, struct msghdr *m, int flags)
 {
@@ -1180,7 +1208,7 @@ udp_recvmsg(int fd, struct udp_sock *u, struct msghdr *m, int flags)
 	struct msghdr in;
 	struct iovec iov;
 	uint8_t *buf;
-	size_t off = 0, plen, done, k, c;
+	size_t off = 0, plen, done;
 	enum verdict v;
 	ssize_t n;
 	int tries;
@@ -1222,21 +1250,9 @@ udp_recvmsg(int fd, struct udp_sock *u, struct msghdr *m, int flags)
 		}
 	}
 	plen = (size_t)n - off;
-	for (k = 0, done = 0; k < m->msg_iovlen && done < plen; k++) {
-		c = m->msg_iov[k].iov_len < plen - done ?
-		    m->msg_iov[k].iov_len : plen - done;
-		memcpy(m->msg_iov[k].iov_base, buf + off + done, c);
-		done += c;
-	}
-	m->msg_flags = in.msg_flags & ~MSG_TRUNC;
-	if (done < plen)
-		m->msg_flags |= MSG_TRUNC;
+	done = deliver(m, buf + off, plen, in.msg_flags & ~MSG_TRUNC, &src,
+		       srclen);
 	m->msg_controllen = in.msg_controllen;
-	if (m->msg_name != NULL) {
-		memcpy(m->msg_name, &src,
-		       m->msg_namelen < srclen ? m->msg_namelen : srclen);
-		m->msg_namelen = srclen;
-	}
 	return (ssize_t)((flags & MSG_TRUNC) ? plen : done);
 }
 
@@ -1257,4 +1273,118 @@ udp_recvmmsg(int fd, struct udp_sock *u, struct mmsghdr *v, unsigned int n,
 			f |= MSG_DONTWAIT;
 	}
 	return (int)n;
+}
+
+/* The relay a socket connected through one is connected to (the kernel
+ * then takes datagrams from nobody else). */
+static bool
+connected_relay(struct udp_sock *u, struct sockaddr_storage *ss,
+		socklen_t *len)
+{
+	struct relay *r;
+	bool ok;
+
+	pthread_mutex_lock(&u->mu);
+	r = &u->relay[u->conn_relay];
+	ok = u->conn && !u->conn_pending && r->state == R_UP;
+	if (ok) {
+		*ss = r->addr;
+		*len = r->addrlen;
+	}
+	pthread_mutex_unlock(&u->mu);
+	return ok;
+}
+
+/*
+ * One datagram a late receive got (see udp_recv_late): got bytes, the
+ * first `have` of them in m's buffers.  Unwrapped in place: returns its
+ * length as the receive would, or -1 with errno for the wake-up, or -2
+ * when it is dropped.
+ */
+static ssize_t
+late_one(struct udp_sock *u, struct msghdr *m, size_t got, int kflags,
+	 int flags, const struct sockaddr_storage *from, socklen_t fromlen)
+{
+	struct sockaddr_storage relay = { .ss_family = AF_UNSPEC }, src;
+	socklen_t srclen = 0;
+	size_t have = got < iov_total(m) ? got : iov_total(m), off = 0, k, c;
+	size_t done;
+	uint8_t *buf;
+	enum verdict v;
+
+	buf = recv_buffer();
+	if (buf == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (k = 0, done = 0; k < m->msg_iovlen && done < have; k++) {
+		c = m->msg_iov[k].iov_len < have - done ?
+		    m->msg_iov[k].iov_len : have - done;
+		memcpy(buf + done, m->msg_iov[k].iov_base, c);
+		done += c;
+	}
+	if (from == NULL && connected_relay(u, &relay, &fromlen))
+		from = &relay;
+	v = from == NULL ? DROP_STRAY :
+	    classify(u, from, fromlen, buf, have, &off, &src, &srclen);
+	if (v == WAKE)
+		return wake_error(u);
+	if (v != KEEP) {
+		dropped(u, v, from != NULL ? from : &relay);
+		return -2;
+	}
+	done = deliver(m, buf + off, have - off, kflags, &src, srclen);
+	return (ssize_t)((flags & MSG_TRUNC) ? got - off : done);
+}
+
+ssize_t
+udp_recv_late(int fd, struct udp_sock *u, struct msghdr *m, ssize_t got,
+	      int flags, const struct sockaddr_storage *from,
+	      socklen_t fromlen, size_t ctrllen)
+{
+	int kflags = m->msg_flags;
+	ssize_t n;
+
+	pthread_once(&once, init_once);
+	m->msg_controllen = ctrllen;
+	n = late_one(u, m, (size_t)got, kflags, flags, from, fromlen);
+	if (n != -2)
+		return n;
+	if (flags & MSG_PEEK)	/* take it off the queue */
+		real_recvfrom(fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+	m->msg_flags = 0;
+	return udp_recvmsg(fd, u, m, flags);
+}
+
+int
+udp_recvmmsg_late(int fd, struct udp_sock *u, struct mmsghdr *v,
+		  unsigned int vlen, int got, int flags)
+{
+	struct sockaddr_storage from;
+	struct msghdr *m;
+	socklen_t fromlen;
+	ssize_t n = -2;
+	int i;
+
+	pthread_once(&once, init_once);
+	for (i = 0; i < got; i++) {
+		m = &v[i].msg_hdr;
+		fromlen = 0;
+		if (m->msg_name != NULL) {
+			fromlen = m->msg_namelen < sizeof(from) ?
+				  m->msg_namelen : sizeof(from);
+			memcpy(&from, m->msg_name, fromlen);
+		}
+		n = late_one(u, m, v[i].msg_len, m->msg_flags,
+			     flags & ~MSG_TRUNC, fromlen > 0 ? &from : NULL,
+			     fromlen);
+		if (n < 0)
+			break;
+		v[i].msg_len = (unsigned int)n;
+	}
+	if (i > 0)
+		return i;
+	if (n == -1)
+		return -1;
+	return udp_recvmmsg(fd, u, v, vlen, flags);
 }
