@@ -1135,7 +1135,8 @@ classify(struct udp_sock *u, const struct sockaddr_storage *from,
 	return KEEP;
 }
 
-/* A dropped datagram: counted, and the first of each kind logged. */
+/* A dropped datagram: counted, and the first of each kind logged.
+ * from is NULL when the receive could not say (late_one). */
 static void
 dropped(struct udp_sock *u, enum verdict v,
 	const struct sockaddr_storage *from)
@@ -1147,6 +1148,12 @@ dropped(struct udp_sock *u, enum verdict v,
 
 	if (__atomic_fetch_add(count, 1, __ATOMIC_RELAXED) != 0)
 		return;
+	if (from == NULL) {
+		log_msg(LOG_WARN, "udp: dropped a datagram from an unknown "
+			"sender: a read that cannot tell the source began "
+			"before the socket's association");
+		return;
+	}
 	p = from->ss_family == AF_INET ?
 	    (const void *)&((const struct sockaddr_in *)from)->sin_addr :
 	    (const void *)&((const struct sockaddr_in6 *)from)->sin6_addr;
@@ -1305,7 +1312,7 @@ static ssize_t
 late_one(struct udp_sock *u, struct msghdr *m, size_t got, int kflags,
 	 int flags, const struct sockaddr_storage *from, socklen_t fromlen)
 {
-	struct sockaddr_storage relay = { .ss_family = AF_UNSPEC }, src;
+	struct sockaddr_storage relay, src;
 	socklen_t srclen = 0;
 	size_t have = got < iov_total(m) ? got : iov_total(m), off = 0, k, c;
 	size_t done;
@@ -1330,7 +1337,7 @@ late_one(struct udp_sock *u, struct msghdr *m, size_t got, int kflags,
 	if (v == WAKE)
 		return wake_error(u);
 	if (v != KEEP) {
-		dropped(u, v, from != NULL ? from : &relay);
+		dropped(u, v, from);
 		return -2;
 	}
 	done = deliver(m, buf + off, have - off, kflags, &src, srclen);

@@ -25,8 +25,9 @@ a step fails outright (the test then checks the lines).
                                      parent again on one socket
   threads HOST PORT T N              T threads send N each at once on one
                                      blocking socket; then main receives
-  recvfirst HOST PORT MSG            a thread already blocked in recvfrom
-                                     when the first datagram goes out
+  recvfirst HOST PORT MSG [CALL]     a thread already blocked in CALL
+                                     (recvfrom, recv, recvmsg, read) when
+                                     the first datagram goes out
   reuse HOST PORT DHOST DPORT        close a proxied socket; its fd number
                                      reused for a direct destination
 """
@@ -445,19 +446,26 @@ def threads(host, port, nt, n):
         len(got), nt * n, wrong, len(errs), errs[:1]))
 
 
-def recvfirst(host, port, msg):
+def recvfirst(host, port, msg, call="recvfrom"):
     """A receiver thread and a sender on one socket (DNS stub resolvers,
-    game and QUIC clients): the receiver is blocked in recvfrom before
-    the sender's first datagram opens the association."""
+    game and QUIC clients): the receiver is blocked in CALL (recvfrom,
+    recv, recvmsg or read) before the sender's first datagram opens the
+    association."""
     s = socket.socket(family(host), socket.SOCK_DGRAM)
     s.bind(("0.0.0.0" if family(host) == socket.AF_INET else "::", 0))
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
                  struct.pack("ll", TIMEOUT, 0))
     out = []
+    calls = {
+        "recvfrom": lambda: s.recvfrom(2048),
+        "recv": lambda: (s.recv(2048), None),
+        "recvmsg": lambda: s.recvmsg(2048)[::3],
+        "read": lambda: (os.read(s.fileno(), 2048), None),
+    }
 
     def receiver():
         try:
-            out.append(s.recvfrom(2048))
+            out.append(calls[call]())
         except OSError as e:
             out.append(e)
 
@@ -470,7 +478,8 @@ def recvfirst(host, port, msg):
         print("receiver error %s" % out[0])
         return
     data, peer = out[0]
-    print("receiver %r from %s %d" % (data, peer[0], peer[1]))
+    print("receiver %s %r from %s %s" % (
+        call, data, peer[0] if peer else "-", peer[1] if peer else "-"))
 
 
 def reuse(host, port, dhost, dport):
