@@ -100,7 +100,7 @@ tc_udp_ipv6() {
 # answers UDP ASSOCIATE with a relay in the family of the request's ATYP
 # (0.0.0.0 -> 198.18.0.1, :: -> 2001:db8::1), whatever the control
 # connection's, so such a socket needs an ATYP 4 request.
-tcase udp_ipv6_v6only
+tcase udp_ipv6_v6only smoke
 tc_udp_ipv6_v6only() {
 	local m
 	m=$(umark)
@@ -299,7 +299,7 @@ tc_udp_threads() {
 # success has sent its datagram (the kernel never drops one at the sender
 # of a blocking socket; a full queue should wait, as a full socket buffer
 # does), so all 100 come back.
-tcase udp_threads_many
+tcase udp_threads_many smoke
 tc_udp_threads_many() {
 	run pw -p "$U_DANTE" "$PY" "$UDPC" threads "$W4" 7007 4 25
 	expect_rc 0
@@ -311,7 +311,7 @@ tc_udp_threads_many() {
 # the association (stub resolvers, game and QUIC clients): the reply it
 # gets must be unwrapped and come from the echo, not from the relay with
 # the SOCKS5 header still on it.
-tcase udp_recv_blocked_before_association
+tcase udp_recv_blocked_before_association smoke
 # Each receive call has its own hook.  read() cannot say who sent what it
 # got, so there the datagram is dropped (a stray could have sent it):
 # never handed over with the header on.
@@ -376,7 +376,7 @@ tc_udp_reconnect() {
 # releases a port that bind(port 0) chose on AF_UNSPEC, so the next
 # datagram leaves from a new port; dante only relays from the port the
 # UDP ASSOCIATE request named.
-tcase udp_unspec_disconnect
+tcase udp_unspec_disconnect smoke
 tc_udp_unspec_disconnect() {
 	conf rc.conf <<-EOC
 	proxy d $U_DANTE
