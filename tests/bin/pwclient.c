@@ -15,7 +15,9 @@
  *   pwclient udp HOST PORT WORD        UDP to an echo: sendto/recvfrom, a
  *                                      connected socket, 4 datagrams from a
  *                                      non-blocking socket with epoll, a
- *                                      dup'ed socket; "udp ok"
+ *                                      dup'ed socket, a receiver waiting in
+ *                                      recvmsg before the first datagram;
+ *                                      "udp ok"
  * Exit: 0 on HTTP 200 (udp: every echo back), 3 with "ERRNO NAME" on a failed call, 1 otherwise.
  */
 #include <arpa/inet.h>
@@ -236,6 +238,54 @@ udp_echo(int fd, const char *want, int from)
 	return 0;
 }
 
+/* A receiver already in recvmsg (two buffers, no address asked for)
+ * before the socket's first datagram opens the association. */
+static char late_got[128];
+
+static void *
+late_receiver(void *arg)
+{
+	int fd = *(int *)arg;
+	char a[8], b[sizeof(late_got) - 8];
+	struct iovec v[2] = { { a, sizeof(a) }, { b, sizeof(b) - 1 } };
+	struct msghdr m = { .msg_iov = v, .msg_iovlen = 2 };
+	ssize_t r = recvmsg(fd, &m, 0);
+
+	if (r > 0) {
+		memcpy(late_got, a, (size_t)r < sizeof(a) ? (size_t)r : sizeof(a));
+		if ((size_t)r > sizeof(a))
+			memcpy(late_got + sizeof(a), b, (size_t)r - sizeof(a));
+	}
+	return NULL;
+}
+
+static int
+udp_late(void)
+{
+	struct sockaddr_in any = { .sin_family = AF_INET };
+	struct timeval tv = { .tv_sec = 5 };
+	char want[128];
+	pthread_t t;
+	int fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	bind(fd, (struct sockaddr *)&any, sizeof(any));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	pthread_create(&t, NULL, late_receiver, &fd);
+	usleep(300000);
+	if (sendto(fd, path, strlen(path), 0, (struct sockaddr *)&dst,
+		   sizeof(dst)) < 0)
+		return fail("sendto before recvmsg returns", errno);
+	pthread_join(t, NULL);
+	close(fd);
+	snprintf(want, sizeof(want), "echo %s", path);
+	if (strcmp(late_got, want) != 0) {
+		printf("udp: the waiting receiver got '%s'\n", late_got);
+		return 1;
+	}
+	return 0;
+}
+
 static int
 udp(void)
 {
@@ -295,6 +345,8 @@ udp(void)
 		printf("udp: %d of 4 echoes\n", got);
 		return 1;
 	}
+	if ((rc = udp_late()) != 0)
+		return rc;
 	printf("udp ok\n");
 	return 0;
 }
