@@ -67,12 +67,14 @@ ssize_t udp_recv_late(int fd, struct udp_sock *u, struct msghdr *m,
 		      size_t ctrllen);
 
 /*
- * The same for recvmmsg's got messages in v (vlen long): the batch ends
- * before the first that would have been dropped (the ones after it are
- * lost); when that is the first, the receive starts again.
+ * The same for recvmmsg's got messages in v (vlen long; caps[i] is the
+ * msg_namelen the application passed in v[i]): the batch ends before the
+ * first that would have been dropped (the ones after it are lost); when
+ * that is the first, the receive starts again.
  */
 int udp_recvmmsg_late(int fd, struct udp_sock *u, struct mmsghdr *v,
-		      unsigned int vlen, int got, int flags);
+		      unsigned int vlen, int got, int flags,
+		      const socklen_t *caps);
 
 /* recvmmsg in terms of udp_recvmsg (the timeout is not honoured). */
 int udp_recvmmsg(int fd, struct udp_sock *u, struct mmsghdr *v,

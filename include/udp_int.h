@@ -135,4 +135,7 @@ bool udp_same_dest(const struct tun_dest *a, const struct tun_dest *b);
 /* The bytes m's iovec holds. */
 size_t udp_iov_total(const struct msghdr *m);
 
+/* The first max bytes (at most) of m's iovec into to; returns how many. */
+size_t udp_iov_gather(const struct msghdr *m, uint8_t *to, size_t max);
+
 #endif

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "async.h"
@@ -509,7 +510,9 @@ recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
 	 struct timespec *timeout)
 {
 	struct fd_entry *e = watched(fd);
+	socklen_t caps[UIO_MAXIOV];
 	struct udp_sock *u;
+	unsigned int i;
 	int r;
 
 	if (__builtin_expect(e != NULL, 0)) {
@@ -518,10 +521,18 @@ recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
 		if (e->udp == NULL && wait_tunnel(fd) < 0)
 			return -1;
 	}
+	if (v == NULL)
+		return real_recvmmsg(fd, v, n, flags, timeout);
+	/* the kernel takes at most UIO_MAXIOV; a late receive (became_udp)
+	 * needs the name buffers' sizes the kernel overwrites */
+	if (n > UIO_MAXIOV)
+		n = UIO_MAXIOV;
+	for (i = 0; i < n; i++)
+		caps[i] = v[i].msg_hdr.msg_namelen;
 	r = real_recvmmsg(fd, v, n, flags, timeout);
 	if (__builtin_expect(r > 0, 1) && !(flags & MSG_ERRQUEUE) &&
 	    __builtin_expect((u = became_udp(fd)) != NULL, 0))
-		return udp_recvmmsg_late(fd, u, v, n, r, flags);
+		return udp_recvmmsg_late(fd, u, v, n, r, flags, caps);
 	return r;
 }
 

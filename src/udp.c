@@ -611,6 +611,20 @@ udp_same_dest(const struct tun_dest *a, const struct tun_dest *b)
 }
 
 size_t
+udp_iov_gather(const struct msghdr *m, uint8_t *to, size_t max)
+{
+	size_t k, c, done = 0;
+
+	for (k = 0; k < m->msg_iovlen && done < max; k++) {
+		c = m->msg_iov[k].iov_len < max - done ?
+		    m->msg_iov[k].iov_len : max - done;
+		memcpy(to + done, m->msg_iov[k].iov_base, c);
+		done += c;
+	}
+	return done;
+}
+
+size_t
 udp_iov_total(const struct msghdr *m)
 {
 	size_t i, n = 0;

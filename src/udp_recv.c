@@ -31,8 +31,6 @@ init_once(void)
 	pthread_key_create(&rbuf_key, free);
 }
 
-enum verdict { KEEP, DROP_STRAY, DROP_FRAG, DROP_BAD, WAKE };
-
 static uint8_t *
 recv_buffer(void)
 {
@@ -43,6 +41,15 @@ recv_buffer(void)
 	}
 	return rbuf;
 }
+
+/* What becomes of a datagram received on a socket with associations. */
+enum verdict {
+	KEEP,		/* handed to the application */
+	DROP_STRAY,	/* not from a relay, and its source is not direct */
+	DROP_FRAG,	/* a SOCKS5 fragment (FRAG != 0) */
+	DROP_BAD,	/* a relay's datagram without a valid header */
+	WAKE,		/* our own wake-up: the association failed */
+};
 
 /*
  * The source the application sees for a datagram the relay unwrapped:
@@ -326,8 +333,7 @@ late_one(struct udp_sock *u, struct msghdr *m, size_t got, int kflags,
 {
 	struct sockaddr_storage relay, src;
 	socklen_t srclen = 0;
-	size_t have = got < udp_iov_total(m) ? got : udp_iov_total(m), off = 0, k, c;
-	size_t done;
+	size_t have, off = 0, done;
 	uint8_t *buf;
 	enum verdict v;
 
@@ -336,12 +342,7 @@ late_one(struct udp_sock *u, struct msghdr *m, size_t got, int kflags,
 		errno = ENOMEM;
 		return -1;
 	}
-	for (k = 0, done = 0; k < m->msg_iovlen && done < have; k++) {
-		c = m->msg_iov[k].iov_len < have - done ?
-		    m->msg_iov[k].iov_len : have - done;
-		memcpy(buf + done, m->msg_iov[k].iov_base, c);
-		done += c;
-	}
+	have = udp_iov_gather(m, buf, got);
 	if (from == NULL && connected_relay(u, &relay, &fromlen))
 		from = &relay;
 	v = from == NULL ? DROP_STRAY :
@@ -361,6 +362,7 @@ udp_recv_late(int fd, struct udp_sock *u, struct msghdr *m, ssize_t got,
 	      int flags, const struct sockaddr_storage *from,
 	      socklen_t fromlen, size_t ctrllen)
 {
+	size_t cap = m->msg_controllen;
 	int kflags = m->msg_flags;
 	ssize_t n;
 
@@ -372,12 +374,13 @@ udp_recv_late(int fd, struct udp_sock *u, struct msghdr *m, ssize_t got,
 	if (flags & MSG_PEEK)	/* take it off the queue */
 		real_recvfrom(fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 	m->msg_flags = 0;
+	m->msg_controllen = cap;
 	return udp_recvmsg(fd, u, m, flags);
 }
 
 int
 udp_recvmmsg_late(int fd, struct udp_sock *u, struct mmsghdr *v,
-		  unsigned int vlen, int got, int flags)
+		  unsigned int vlen, int got, int flags, const socklen_t *caps)
 {
 	struct sockaddr_storage from;
 	struct msghdr *m;
@@ -390,9 +393,14 @@ udp_recvmmsg_late(int fd, struct udp_sock *u, struct mmsghdr *v,
 		m = &v[i].msg_hdr;
 		fromlen = 0;
 		if (m->msg_name != NULL) {
-			fromlen = m->msg_namelen < sizeof(from) ?
-				  m->msg_namelen : sizeof(from);
+			/* the kernel wrote at most caps[i] bytes, and
+			 * msg_namelen says how long the source is */
+			fromlen = m->msg_namelen < caps[i] ? m->msg_namelen
+							   : caps[i];
+			if (fromlen > sizeof(from))
+				fromlen = sizeof(from);
 			memcpy(&from, m->msg_name, fromlen);
+			m->msg_namelen = caps[i];
 		}
 		n = late_one(u, m, v[i].msg_len, m->msg_flags,
 			     flags & ~MSG_TRUNC, fromlen > 0 ? &from : NULL,

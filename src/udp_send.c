@@ -62,7 +62,6 @@ enqueue(struct udp_sock *u, struct relay *r, const uint8_t *hdr, size_t hl,
 	const struct msghdr *m, size_t plen)
 {
 	struct qdgram *q;
-	size_t i, off = hl;
 
 	if (r->qn >= UDP_QUEUE_MAX || r->qbytes + hl + plen > UDP_QUEUE_BYTES) {
 		__atomic_add_fetch(&u->queued_drop, 1, __ATOMIC_RELAXED);
@@ -72,17 +71,12 @@ enqueue(struct udp_sock *u, struct relay *r, const uint8_t *hdr, size_t hl,
 	if (q == NULL)
 		return -ENOMEM;
 	memcpy(q->data, hdr, hl);
-	for (i = 0; i < m->msg_iovlen; i++) {
-		memcpy(q->data + off, m->msg_iov[i].iov_base,
-		       m->msg_iov[i].iov_len);
-		off += m->msg_iov[i].iov_len;
-	}
-	q->len = off;
+	q->len = hl + udp_iov_gather(m, q->data + hl, plen);
 	q->next = NULL;
 	*r->qtail = q;
 	r->qtail = &q->next;
 	r->qn++;
-	r->qbytes += off;
+	r->qbytes += q->len;
 	return 0;
 }
 
@@ -168,11 +162,7 @@ send_via(struct udp_sock *u, int fd, int i, const struct tun_dest *d,
 			errno = ENOMEM;
 			return -1;
 		}
-		for (k = 0, n = 0; k < m->msg_iovlen; k++) {
-			memcpy(flat + n, m->msg_iov[k].iov_base,
-			       m->msg_iov[k].iov_len);
-			n += (ssize_t)m->msg_iov[k].iov_len;
-		}
+		udp_iov_gather(m, flat, plen);
 		iov[1].iov_base = flat;
 		iov[1].iov_len = plen;
 		out.msg_iovlen = 2;

@@ -317,14 +317,14 @@ tcase udp_recv_blocked_before_association smoke
 # never handed over with the header on.
 tc_udp_recv_blocked_before_association() {
 	local m call
-	for call in recvfrom recv recvmsg read; do
+	for call in recvfrom recv recvmsg recvmmsg read; do
 		m=$(umark)
 		run pw -p "$U_DANTE" "$PY" "$UDPC" recvfirst "$W4" 7007 "$m" \
 		    "$call"
 		expect_rc 0
 		echo_saw world "$m" "$PW4"
 		case $call in
-		recvfrom|recvmsg)
+		recvfrom|recvmsg|recvmmsg)
 			expect_out_has "receiver $call b'echo $m' from $W4 7007" ;;
 		recv)	expect_out_has "receiver $call b'echo $m' from - -" ;;
 		read)	expect_out_has "receiver error"

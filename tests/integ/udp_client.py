@@ -26,7 +26,8 @@ a step fails outright (the test then checks the lines).
   threads HOST PORT T N              T threads send N each at once on one
                                      blocking socket; then main receives
   recvfirst HOST PORT MSG [CALL]     a thread already blocked in CALL
-                                     (recvfrom, recv, recvmsg, read) when
+                                     (recvfrom, recv, recvmsg, read,
+                                     recvmmsg) when
                                      the first datagram goes out
   reuse HOST PORT DHOST DPORT        close a proxied socket; its fd number
                                      reused for a direct destination
@@ -446,11 +447,34 @@ def threads(host, port, nt, n):
         len(got), nt * n, wrong, len(errs), errs[:1]))
 
 
+def recvmmsg_one(s):
+    """recvmmsg (through libc, so the shim's) of up to 2 datagrams with
+    MSG_WAITFORONE; the first, and its IPv4 source."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    bufs = [ctypes.create_string_buffer(2048) for i in range(2)]
+    names = [ctypes.create_string_buffer(16) for i in range(2)]
+    iovs = (Iovec * 2)()
+    vec = (Mmsghdr * 2)()
+    for i in range(2):
+        iovs[i].base = ctypes.addressof(bufs[i])
+        iovs[i].len = 2048
+        vec[i].hdr.name = ctypes.addressof(names[i])
+        vec[i].hdr.namelen = 16
+        vec[i].hdr.iov = ctypes.pointer(iovs[i])
+        vec[i].hdr.iovlen = 1
+    r = libc.recvmmsg(s.fileno(), vec, 2, 0x10000, None)  # WAITFORONE
+    if r <= 0:
+        raise OSError(ctypes.get_errno(), "recvmmsg")
+    nm = names[0].raw
+    return (bufs[0].raw[:vec[0].len],
+            (socket.inet_ntoa(nm[4:8]), struct.unpack("!H", nm[2:4])[0]))
+
+
 def recvfirst(host, port, msg, call="recvfrom"):
     """A receiver thread and a sender on one socket (DNS stub resolvers,
     game and QUIC clients): the receiver is blocked in CALL (recvfrom,
-    recv, recvmsg or read) before the sender's first datagram opens the
-    association."""
+    recv, recvmsg, read or recvmmsg) before the sender's first datagram
+    opens the association."""
     s = socket.socket(family(host), socket.SOCK_DGRAM)
     s.bind(("0.0.0.0" if family(host) == socket.AF_INET else "::", 0))
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
@@ -461,6 +485,7 @@ def recvfirst(host, port, msg, call="recvfrom"):
         "recv": lambda: (s.recv(2048), None),
         "recvmsg": lambda: s.recvmsg(2048)[::3],
         "read": lambda: (os.read(s.fileno(), 2048), None),
+        "recvmmsg": lambda: recvmmsg_one(s),
     }
 
     def receiver():
