@@ -21,4 +21,8 @@ void anames_put(int family, const uint8_t *addr, const char *name);
 /* The name addr was last an answer for; false when unknown. */
 bool anames_get(int family, const uint8_t *addr, char *name, size_t n);
 
+/* Bumped by every anames_put: a decision that read the map is stale
+ * once this changed. */
+unsigned int anames_gen(void);
+
 #endif

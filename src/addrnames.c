@@ -20,6 +20,7 @@ struct aname {
 
 static struct aname slots[ANAMES_SLOTS];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned int gen;	/* atomic */
 
 static size_t
 addr_len(int family)
@@ -55,7 +56,14 @@ anames_put(int family, const uint8_t *addr, const char *name)
 	memset(a->addr, 0, sizeof(a->addr));
 	memcpy(a->addr, addr, addr_len(family));
 	memcpy(a->name, name, len + 1);
+	__atomic_add_fetch(&gen, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&mu);
+}
+
+unsigned int
+anames_gen(void)
+{
+	return __atomic_load_n(&gen, __ATOMIC_ACQUIRE);
 }
 
 bool

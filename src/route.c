@@ -333,19 +333,67 @@ datagram_verdict(const struct shim *s, const struct tun_dest *d,
 	return -EACCES;
 }
 
+/*
+ * The last destination this thread sent a datagram to direct: a DNS
+ * client or a game sending to one server again and again then pays a
+ * compare per datagram, not a rule decision and the address-name map's
+ * lock.  The rules never change in a process; the map may (a lookup can
+ * tie the address to a name with another rule), so its generation is
+ * part of the key.
+ */
+struct direct_memo {
+	unsigned int gen;	/* anames_gen() + 1; 0: empty */
+	sa_family_t family;
+	in_port_t port;
+	uint8_t addr[16];
+};
+
+_Static_assert(sizeof(struct direct_memo) == 24, "compared with memcmp");
+
+static __thread struct direct_memo memo;
+
+/* sa's family, port and address as a memo entry; false for others. */
+static bool
+memo_key(const struct sockaddr *sa, socklen_t len, struct direct_memo *k)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+	k->family = sa->sa_family;
+	if (sa->sa_family == AF_INET && len >= sizeof(*s4)) {
+		k->port = s4->sin_port;
+		memset(k->addr, 0, sizeof(k->addr));
+		memcpy(k->addr, &s4->sin_addr, 4);
+		return true;
+	}
+	if (sa->sa_family == AF_INET6 && len >= sizeof(*s6)) {
+		k->port = s6->sin6_port;
+		memcpy(k->addr, &s6->sin6_addr, 16);
+		return true;
+	}
+	return false;
+}
+
 int
 route_datagram(int fd, const struct sockaddr *sa, socklen_t len,
 	       struct tun_dest *d, struct decision *dec)
 {
 	const struct shim *s;
+	struct direct_memo k;
 	struct fd_entry *e;
 	int saved = errno, type;
 
-	if (!route_dest(sa, len, d))
+	if (!memo_key(sa, len, &k))
 		return 0;
+	k.gen = anames_gen() + 1;
+	if (memcmp(&k, &memo, sizeof(k)) == 0)
+		return 0;
+	route_dest(sa, len, d);
 	s = shim_get();
 	route_decide(s, d, dec);
 	if (dec->action == CFG_DIRECT) {
+		if (d->name[0] == '\0')	/* not a fake address */
+			memo = k;
 		errno = saved;
 		return 0;
 	}

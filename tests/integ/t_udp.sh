@@ -391,6 +391,27 @@ tc_udp_unspec_disconnect() {
 	echo_saw world "rc-unspec1-$W4" "$PW4"
 	echo_never world "FROM $C4 "
 }
+# Datagrams to one direct address skip the rule decision after the first
+# (a per-thread memo), but a lookup that ties the address to a name whose
+# rule comes first must still change where the next one goes.
+tcase udp_direct_memo_follows_lookup
+tc_udp_direct_memo_follows_lookup() {
+	local m
+	m=$(umark)
+	conf memo.conf <<-EOC
+	proxy d socks5://$P4:1080
+	via d web.local.test
+	direct *
+	EOC
+	run pw -c memo.conf "$PY" "$UDPC" resolved "$P4" 7007 web.local.test \
+	    "$m"
+	expect_rc 0
+	expect_out_has "web.local.test is $P4"
+	expect_out_has "reply echo $m-after from $P4 7007"
+	echo_saw local "$m-before2" "$C4"
+	echo_saw local "$m-after" "$PW4"
+}
+
 # One socket, a direct and a proxied destination in turns.
 tcase udp_direct_and_proxied
 tc_udp_direct_and_proxied() {

@@ -29,6 +29,8 @@ a step fails outright (the test then checks the lines).
                                      (recvfrom, recv, recvmsg, read,
                                      recvmmsg) when
                                      the first datagram goes out
+  resolved HOST PORT NAME MSG        to HOST, a lookup of NAME (an answer
+                                     is HOST), to HOST again
   reuse HOST PORT DHOST DPORT        close a proxied socket; its fd number
                                      reused for a direct destination
 """
@@ -507,6 +509,22 @@ def recvfirst(host, port, msg, call="recvfrom"):
         call, data, peer[0] if peer else "-", peer[1] if peer else "-"))
 
 
+def resolved(host, port, name, msg):
+    """Datagrams to HOST, then a lookup of NAME (which answers HOST), then
+    to HOST again: the lookup may change which rule decides HOST."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(TIMEOUT)
+    for i in range(3):
+        s.sendto(b"%s-before%d" % (msg.encode(), i), (host, int(port)))
+        recv_reply(s)
+    addrs = {a[4][0] for a in socket.getaddrinfo(name, int(port),
+                                                 socket.AF_INET,
+                                                 socket.SOCK_DGRAM)}
+    print("%s is %s" % (name, " ".join(sorted(addrs))))
+    s.sendto(b"%s-after" % msg.encode(), (host, int(port)))
+    recv_reply(s)
+
+
 def reuse(host, port, dhost, dport):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(TIMEOUT)
@@ -530,7 +548,7 @@ def main():
      "stray": stray, "drain": drain, "v6only": v6only, "mmsg": mmsg,
      "reconnect": reconnect, "asyncio": run_asyncio, "peekfrom": peekfrom,
      "mapped": mapped, "fork": fork, "threads": threads,
-     "recvfirst": recvfirst,
+     "recvfirst": recvfirst, "resolved": resolved,
      "reuse": reuse}[mode](*args)
 
 
