@@ -33,6 +33,7 @@ need=()
 command -v proxychains4 >/dev/null || need+=(proxychains4)
 command -v danted >/dev/null || need+=(dante-server)
 command -v tinyproxy >/dev/null || need+=(tinyproxy)
+command -v valgrind >/dev/null || need+=(valgrind)
 [ -x $PY ] || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
 	say "installing ${need[*]}"
@@ -384,6 +385,28 @@ for round in 1 2 3; do
 		put "udpb_${who}_rate" "$(kv "$line" rate)"
 		put "udpb_${who}_lost" "$(kv "$line" lost)"
 	done
+done
+
+# The direct round trip's cost in instructions (callgrind: user space only,
+# the same count every run): two runs of N and 2N round trips, so the
+# difference is N round trips without start-up and exit.
+ir_total() {	# ENV... -- N: the instructions callgrind counted
+	local n=$1
+	shift
+	env "$@" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+	    "$B" udplat 127.0.0.2 "$UECHO" "$n" 2>&1 >/dev/null |
+	    sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+for who in direct pwdirect; do
+	case $who in
+	direct) set -- ;;
+	pwdirect) set -- LD_PRELOAD="$ROOT/build/libshim.so" \
+	    SHIM_CONFIG="$T/udpdirect.pw" ;;
+	esac
+	a=$(ir_total 2000 "$@")
+	b=$(ir_total 4000 "$@")
+	[ -n "$a" ] && [ -n "$b" ] || die "callgrind udplat $who failed"
+	put "udp_ir_$who" "$(( (b - a) / 2000 ))"
 done
 
 # --- 8. rules at scale --------------------------------------------------

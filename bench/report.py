@@ -130,6 +130,12 @@ if udp:
     row("7", "UDP round trip p50, direct (not routed), µs",
         "%.1f" % udp["direct"][0], "%.1f" % udp["pwdirect"][0], "—", "—",
         ratio(udp["pwdirect"][0], udp["direct"][0]))
+    if "udp_ir_pwdirect" in vals:
+        ir = {w: one("udp_ir_%s" % w) for w in ("direct", "pwdirect")}
+        row("7", "UDP round trip, direct (not routed), user-space"
+            " instructions (callgrind)", "%d" % ir["direct"],
+            "%d (+%d)" % (ir["pwdirect"], ir["pwdirect"] - ir["direct"]),
+            "—", "—", ratio(ir["pwdirect"], ir["direct"]))
 
 # 8. rules (lines of rules_bench.c)
 rtotal = rdecide = None

@@ -14,7 +14,7 @@ PKGS="gcc make clang libclang-rt-14-dev libcmocka-dev libc-ares-dev
 binutils pkg-config
 iproute2 procps dante-server tinyproxy squid microsocks nginx openssl
 openssh-server openssh-client socat curl python3 dnsmasq apache2-utils
-netcat-openbsd dnsutils proxychains4 haproxy"
+netcat-openbsd dnsutils proxychains4 haproxy valgrind"
 
 missing=""
 for p in $PKGS; do
