@@ -171,6 +171,32 @@ tc_udp_dig() {
 	fi
 }
 
+# Resolvers with their own DNS client: node's dns.Resolver (its bundled
+# c-ares) and nslookup, each asking the world's resolver through the
+# relay.  Without the shim the resolver is out of reach (no route).
+tcase udp_node_resolver_nslookup
+tc_udp_node_resolver_nslookup() {
+	command -v node >/dev/null || fail "node is not installed"
+	run pw -p "$U_DANTE" node -e '
+		const r = new (require("dns").promises.Resolver)({timeout: 3000,
+								   tries: 1});
+		r.setServers([process.argv[1]]);
+		r.resolve4("www.world.test").then(
+			(a) => console.log("resolved", a.join(" ")),
+			(e) => { console.log("failed", e.code); process.exit(3); });
+	' "$W4"
+	expect_rc 0
+	expect_out_has "resolved $W4"
+	run pw -p "$U_DANTE" nslookup -timeout=3 -retry=1 www.world.test "$W4"
+	expect_rc 0
+	expect_out_has "Address: $W4"
+	expect_out_lacks "timed out"
+	run inc nslookup -timeout=1 -retry=1 www.world.test "$W4"
+	if [ "$RC" = 0 ] && grep -qF "Address: $W4" out; then
+		fail "nslookup reached $W4 direct"
+	fi
+}
+
 # dig to an IPv6 server: its socket is IPV6_V6ONLY (see udp_ipv6_v6only).
 tcase udp_dig_ipv6
 tc_udp_dig_ipv6() {
