@@ -254,6 +254,24 @@ def sockaddr_in(host, port):
                                        16)
 
 
+def recv_vector(n, size):
+    """n receive buffers of size bytes, n IPv4 name buffers, and the
+    mmsghdr vector over them (keep all three alive while it is used)."""
+    bufs = [ctypes.create_string_buffer(size) for i in range(n)]
+    names = [ctypes.create_string_buffer(16) for i in range(n)]
+    iovs = (Iovec * n)()
+    vec = (Mmsghdr * n)()
+    for i in range(n):
+        iovs[i].base = ctypes.addressof(bufs[i])
+        iovs[i].len = size
+        vec[i].hdr.name = ctypes.addressof(names[i])
+        vec[i].hdr.namelen = 16
+        vec[i].hdr.iov = ctypes.pointer(iovs[i])
+        vec[i].hdr.iovlen = 1
+    vec.iovs = iovs
+    return bufs, names, vec
+
+
 def mmsg(host, port, n):
     """sendmmsg/recvmmsg through libc (ctypes calls the interposed ones)."""
     n = int(n)
@@ -279,17 +297,7 @@ def mmsg(host, port, n):
     print("sendmmsg sent %d" % r)
     got = 0
     while got < n:
-        rbufs = [ctypes.create_string_buffer(64) for i in range(n)]
-        names = [ctypes.create_string_buffer(16) for i in range(n)]
-        riov = (Iovec * n)()
-        rvec = (Mmsghdr * n)()
-        for i in range(n):
-            riov[i].base = ctypes.addressof(rbufs[i])
-            riov[i].len = 64
-            rvec[i].hdr.name = ctypes.addressof(names[i])
-            rvec[i].hdr.namelen = 16
-            rvec[i].hdr.iov = ctypes.pointer(riov[i])
-            rvec[i].hdr.iovlen = 1
+        rbufs, names, rvec = recv_vector(n, 64)
         r = libc.recvmmsg(s.fileno(), rvec, n, 0x10000, None)  # WAITFORONE
         if r <= 0:
             print("error %s" % errno.errorcode[ctypes.get_errno()])
@@ -453,17 +461,7 @@ def recvmmsg_one(s):
     """recvmmsg (through libc, so the shim's) of up to 2 datagrams with
     MSG_WAITFORONE; the first, and its IPv4 source."""
     libc = ctypes.CDLL(None, use_errno=True)
-    bufs = [ctypes.create_string_buffer(2048) for i in range(2)]
-    names = [ctypes.create_string_buffer(16) for i in range(2)]
-    iovs = (Iovec * 2)()
-    vec = (Mmsghdr * 2)()
-    for i in range(2):
-        iovs[i].base = ctypes.addressof(bufs[i])
-        iovs[i].len = 2048
-        vec[i].hdr.name = ctypes.addressof(names[i])
-        vec[i].hdr.namelen = 16
-        vec[i].hdr.iov = ctypes.pointer(iovs[i])
-        vec[i].hdr.iovlen = 1
+    bufs, names, vec = recv_vector(2, 2048)
     r = libc.recvmmsg(s.fileno(), vec, 2, 0x10000, None)  # WAITFORONE
     if r <= 0:
         raise OSError(ctypes.get_errno(), "recvmmsg")
