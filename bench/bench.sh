@@ -289,7 +289,40 @@ for round in 1 2 3; do
 done
 
 # --- 5. hook cost -------------------------------------------------------
+# Timed, and counted in instructions: callgrind counts user space only
+# (not the system call itself), the same every run, where the timed base
+# drifts by more than the hooks cost.  CMD N and CMD 2N are counted, so
+# the difference is K*N iterations (CMD repeats its loop K times) without
+# start-up and exit.
+IR_N=2000
+ir_run() {	# N ns|pw=RULEFILE|pc CMD...: callgrind's count for CMD N
+	local n=$1 who=$2 vg="valgrind --tool=callgrind --callgrind-out-file=/dev/null"
+	shift 2
+	case $who in
+	ns) set -- $vg "$@" ;;
+	pw=*) set -- env "LD_PRELOAD=$ROOT/build/libshim.so" \
+	    "SHIM_CONFIG=${who#pw=}" $vg "$@" ;;
+	pc) set -- env "LD_PRELOAD=$PCLIB" "PROXYCHAINS_CONF_FILE=$T/local.pc" \
+	    PROXYCHAINS_QUIET_MODE=1 $vg "$@" ;;
+	esac
+	"$@" "$n" 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+ir_per() {	# K ns|pw=RULEFILE|pc CMD...: instructions per iteration
+	local k=$1 a b
+	shift
+	a=$(ir_run "$IR_N" "$@")
+	b=$(ir_run $((2 * IR_N)) "$@")
+	[ -n "$a" ] && [ -n "$b" ] || return 1
+	echo $(((b - a) / (k * IR_N)))
+}
 say "5/8 hook cost on calls not routed"
+for w in unix tcp gai; do
+	for who in ns "pw=$T/dante.pw" pc; do
+		v=$(ir_per 5 "$who" "$B" hook "$w") ||	# 5 rounds
+		    die "callgrind hook $w $who failed"
+		put "hookir_${w}_${who%%=*}" "$v"
+	done
+done
 for round in 1 2 3; do
 	for what in unix:1000000 tcp:20000 gai:20000; do
 		w=${what%%:*}; n=${what#*:}
@@ -387,26 +420,11 @@ for round in 1 2 3; do
 	done
 done
 
-# The direct round trip's cost in instructions (callgrind: user space only,
-# the same count every run): two runs of N and 2N round trips, so the
-# difference is N round trips without start-up and exit.
-ir_total() {	# ENV... -- N: the instructions callgrind counted
-	local n=$1
-	shift
-	env "$@" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-	    "$B" udplat 127.0.0.2 "$UECHO" "$n" 2>&1 >/dev/null |
-	    sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
-}
-for who in direct pwdirect; do
-	case $who in
-	direct) set -- ;;
-	pwdirect) set -- LD_PRELOAD="$ROOT/build/libshim.so" \
-	    SHIM_CONFIG="$T/udpdirect.pw" ;;
-	esac
-	a=$(ir_total 2000 "$@")
-	b=$(ir_total 4000 "$@")
-	[ -n "$a" ] && [ -n "$b" ] || die "callgrind udplat $who failed"
-	put "udp_ir_$who" "$(( (b - a) / 2000 ))"
+# The direct round trip's cost in instructions (see ir_per).
+for who in ns "pw=$T/udpdirect.pw"; do
+	v=$(ir_per 1 "$who" "$B" udplat 127.0.0.2 "$UECHO") ||
+	    die "callgrind udplat $who failed"
+	put "udp_ir_${who%%=*}" "$v"
 done
 
 # --- 8. rules at scale --------------------------------------------------

@@ -92,6 +92,12 @@ for w, name in (("unix", "AF_UNIX connect()"),
     hook[w] = pw
     row("5", "hook cost, %s, ns added per call" % name, "%.0f (base)" % ns,
         "%+.0f" % pw, "%+.0f" % pc, "—", "—")
+    if "hookir_%s_pw" % w in vals:
+        ir = {k: one("hookir_%s_%s" % (w, k)) for k in ("ns", "pw", "pc")}
+        row("5", "hook cost, %s, user-space instructions added per call"
+            " (callgrind)" % name, "%d (base)" % ir["ns"],
+            "%+d" % (ir["pw"] - ir["ns"]), "%+d" % (ir["pc"] - ir["ns"]),
+            "—", "—")
 
 # 6. throughput
 gib = one("bytes") / 2**30
@@ -130,12 +136,12 @@ if udp:
     row("7", "UDP round trip p50, direct (not routed), µs",
         "%.1f" % udp["direct"][0], "%.1f" % udp["pwdirect"][0], "—", "—",
         ratio(udp["pwdirect"][0], udp["direct"][0]))
-    if "udp_ir_pwdirect" in vals:
-        ir = {w: one("udp_ir_%s" % w) for w in ("direct", "pwdirect")}
+    if "udp_ir_pw" in vals:
+        ir = {w: one("udp_ir_%s" % w) for w in ("ns", "pw")}
         row("7", "UDP round trip, direct (not routed), user-space"
-            " instructions (callgrind)", "%d" % ir["direct"],
-            "%d (+%d)" % (ir["pwdirect"], ir["pwdirect"] - ir["direct"]),
-            "—", "—", ratio(ir["pwdirect"], ir["direct"]))
+            " instructions (callgrind)", "%d" % ir["ns"],
+            "%d (+%d)" % (ir["pw"], ir["pw"] - ir["ns"]),
+            "—", "—", ratio(ir["pw"], ir["ns"]))
 
 # 8. rules (lines of rules_bench.c)
 rtotal = rdecide = None

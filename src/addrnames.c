@@ -72,7 +72,8 @@ anames_get(int family, const uint8_t *addr, char *name, size_t n)
 	const struct aname *a;
 	bool found = false;
 
-	if (family != AF_INET && family != AF_INET6)
+	/* nothing resolved yet in this process: no lock to take */
+	if ((family != AF_INET && family != AF_INET6) || anames_gen() == 0)
 		return false;
 	pthread_mutex_lock(&mu);
 	a = &slots[slot_of(family, addr)];
