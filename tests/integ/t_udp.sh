@@ -38,6 +38,21 @@ echo_never() {
 	fi
 }
 
+# udp_via PROXY MODE DEST RELAYSRC CLIENTSRC [PW-OPTION...]: udp_client.py
+# MODE sends to DEST's echo through PROXY; the reply comes from DEST,
+# and the echo saw the datagram from the relay, never from the client.
+udp_via() {
+	local m proxy=$1 mode=$2 dest=$3 relay=$4 client=$5
+	shift 5
+	m=$(umark)
+	run pw -p "$proxy" "$@" "$PY" "$UDPC" "$mode" "$dest" 7007 "$m"
+	expect_rc 0
+	expect_out_has "reply echo $m from $dest 7007"
+	expect_out_has "source ok"
+	echo_saw world "$m" "$relay"
+	echo_never world "FROM $client "
+}
+
 # The fixture itself: dante relays UDP for a client that speaks SOCKS5
 # itself (no shim), so a failure below is the shim's.
 tcase udp_dante_native
@@ -52,14 +67,7 @@ tc_udp_dante_native() {
 
 tcase udp_python_sendto smoke
 tc_udp_python_sendto() {
-	local m
-	m=$(umark)
-	run pw -p "$U_DANTE" "$PY" "$UDPC" sendto "$W4" 7007 "$m"
-	expect_rc 0
-	expect_out_has "reply echo $m from $W4 7007"
-	expect_out_has "source ok"
-	echo_saw world "$m" "$PW4"
-	echo_never world "FROM $C4 "
+	udp_via "$U_DANTE" sendto "$W4" "$PW4" "$C4"
 }
 
 tcase udp_python_connected smoke
@@ -85,14 +93,7 @@ tc_udp_python_connected() {
 
 tcase udp_ipv6
 tc_udp_ipv6() {
-	local m
-	m=$(umark)
-	run pw -p "$U_DANTE6" "$PY" "$UDPC" sendto "$W6" 7007 "$m"
-	expect_rc 0
-	expect_out_has "reply echo $m from $W6 7007"
-	expect_out_has "source ok"
-	echo_saw world "$m" "$PW6"
-	echo_never world "FROM $C6 "
+	udp_via "$U_DANTE6" sendto "$W6" "$PW6" "$C6"
 }
 
 # An IPv6 socket with IPV6_V6ONLY (dig and every libuv/BIND client set
@@ -102,14 +103,7 @@ tc_udp_ipv6() {
 # connection's, so such a socket needs an ATYP 4 request.
 tcase udp_ipv6_v6only smoke
 tc_udp_ipv6_v6only() {
-	local m
-	m=$(umark)
-	run pw -p "$U_DANTE6" "$PY" "$UDPC" v6only "$W6" 7007 "$m"
-	expect_rc 0
-	expect_out_has "reply echo $m from $W6 7007"
-	expect_out_has "source ok"
-	echo_saw world "$m" "$PW6"
-	echo_never world "FROM $C6 "
+	udp_via "$U_DANTE6" v6only "$W6" "$PW6" "$C6"
 }
 
 # A name the proxy resolves (socks5h): the datagram carries the name, the
@@ -131,13 +125,7 @@ tc_udp_remote_name() {
 
 tcase udp_user_auth
 tc_udp_user_auth() {
-	local m
-	m=$(umark)
-	run pw -p "$U_DANTE_USER" "$PY" "$UDPC" sendto "$W4" 7007 "$m"
-	expect_rc 0
-	expect_out_has "reply echo $m from $W4 7007"
-	echo_saw world "$m" "$PW4"
-	echo_never world "FROM $C4 "
+	udp_via "$U_DANTE_USER" sendto "$W4" "$PW4" "$C4" -vv
 	expect_err_lacks "$PW_USER_PASS"
 }
 

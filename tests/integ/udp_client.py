@@ -200,6 +200,11 @@ def stray(host, port, portfile):
             sys.exit("no stray sender")
         time.sleep(0.05)
     s.sendto(b"second", (host, int(port)))
+    replies_until_quiet(s)
+
+
+def replies_until_quiet(s):
+    """Print every reply that arrives until 1 s of quiet."""
     s.settimeout(1)
     try:
         while True:
@@ -213,12 +218,7 @@ def drain(host, port, msg):
     s.settimeout(TIMEOUT)
     s.sendto(msg.encode(), (host, int(port)))
     recv_reply(s)
-    s.settimeout(1)
-    try:
-        while True:
-            recv_reply(s)
-    except socket.timeout:
-        print("quiet")
+    replies_until_quiet(s)
 
 
 def v6only(host, port, msg):
