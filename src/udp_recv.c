@@ -399,6 +399,9 @@ udp_recvmmsg_late(int fd, struct udp_sock *u, struct mmsghdr *v,
 							   : caps[i];
 			if (fromlen > sizeof(from))
 				fromlen = sizeof(from);
+			/* a name cut short compares as nobody's, not
+			 * with stale bytes after it */
+			memset(&from, 0, sizeof(from));
 			memcpy(&from, m->msg_name, fromlen);
 			m->msg_namelen = caps[i];
 		}
