@@ -336,7 +336,8 @@ fail:
 		"socket cannot reach", pstr,
 		b->atyp == SOCKS5_ATYP_NAME ? "given as a name" :
 		rc == -ENETUNREACH ? "an IPv4 address" : "an IPv6 address",
-		u->family == AF_INET ? "IPv4" : "IPv6-only");
+		u->family == AF_INET ? "IPv4" :
+		u->v6only ? "IPv6-only" : "IPv6");
 	return rc;
 }
 
