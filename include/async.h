@@ -32,6 +32,14 @@ int async_start(struct tun *t);
  */
 int async_wait(int fd);
 
+/*
+ * The program asks about fd (SO_ERROR, connect, a non-blocking read):
+ * if its handshake has something to read or write now, step it here
+ * rather than wait for the helper, so the answer is as fresh as the
+ * kernel's would be.  Never waits.
+ */
+void async_poke(int fd);
+
 /* The application is closing fd (or dup2-ing over it): drop its
  * handshake and its fd-table entry. */
 void async_forget(int fd);

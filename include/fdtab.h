@@ -18,6 +18,7 @@ enum fd_state {
 	FD_UDP = 4,		/* a UDP socket with associations (udp) */
 };
 
+struct ep_reg;
 struct tun;
 struct udp_sock;
 
@@ -38,6 +39,15 @@ struct fd_entry {
 	struct udp_sock *udp;		/* FD_UDP: one reference (udp.h) */
 	struct sockaddr_storage peer;	/* what the app connected to */
 	socklen_t peerlen;
+	/* The readiness contract (ready.h), for a tunnel started by a
+	 * non-blocking connect: */
+	bool acked;			/* READY: a second connect() gave 0
+					 * (the next gets EISCONN) */
+	bool err_unread;		/* FAILED: err not yet taken by
+					 * SO_ERROR, connect or I/O */
+	struct ep_reg *ep;		/* the program's epoll registrations
+					 * of fd while they are hidden or
+					 * patched (ready.c) */
 };
 
 /*

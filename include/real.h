@@ -13,6 +13,9 @@
 #include <poll.h>
 #include <spawn.h>
 #include <stddef.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -57,6 +60,25 @@
 	X(int, recvmmsg, (int fd, struct mmsghdr *v, unsigned int n,	\
 			  int f, struct timespec *t), (fd, v, n, f, t))	\
 	X(int, poll, (struct pollfd *p, nfds_t n, int t), (p, n, t))	\
+	X(int, ppoll, (struct pollfd *p, nfds_t n,			\
+		       const struct timespec *t, const sigset_t *m),	\
+	  (p, n, t, m))							\
+	X(int, select, (int n, fd_set *r, fd_set *w, fd_set *x,	\
+			struct timeval *t), (n, r, w, x, t))		\
+	X(int, pselect, (int n, fd_set *r, fd_set *w, fd_set *x,	\
+			 const struct timespec *t, const sigset_t *m),	\
+	  (n, r, w, x, t, m))						\
+	X(int, epoll_create, (int n), (n))				\
+	X(int, epoll_create1, (int f), (f))				\
+	X(int, epoll_ctl, (int ep, int op, int fd,			\
+			   struct epoll_event *ev), (ep, op, fd, ev))	\
+	X(int, epoll_wait, (int ep, struct epoll_event *ev, int n,	\
+			    int t), (ep, ev, n, t))			\
+	X(int, epoll_pwait, (int ep, struct epoll_event *ev, int n,	\
+			     int t, const sigset_t *m), (ep, ev, n, t, m))\
+	X(int, epoll_pwait2, (int ep, struct epoll_event *ev, int n,	\
+			      const struct timespec *t,			\
+			      const sigset_t *m), (ep, ev, n, t, m))	\
 	X(int, getaddrinfo, (const char *n, const char *s,		\
 			     const struct addrinfo *h,			\
 			     struct addrinfo **r), (n, s, h, r))	\

@@ -22,6 +22,8 @@
 #include "http_connect.h"
 #include "socks5.h"
 
+struct ep_reg;
+
 /* Where the application wants to go. */
 struct tun_dest {
 	char name[URL_HOST_MAX];	/* "" when only the address is known */
@@ -77,6 +79,8 @@ struct tun {
 	void (*done)(struct tun *t, int rc);	/* async.c calls it when the
 						 * handshake ends (mu held) */
 	void *ctx;			/* done's */
+	struct ep_reg *ep;		/* the program's epoll registrations,
+					 * hidden while pending (ready.h) */
 	struct tun *next, *prev;	/* async.c's pending list */
 	/* The buffers last: tun_init clears everything before them. */
 	uint8_t out[TUN_OUT_MAX];

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fdtab.h"
+#include "ready.h"
 #include "real.h"
 #include "route.h"
 
@@ -60,14 +61,13 @@ unlink_tun(struct tun *t)
 static void
 finish(struct tun *t, struct fd_entry *e, int rc)
 {
-	epoll_ctl(epfd, EPOLL_CTL_DEL, t->fd, NULL);
-	if (rc < 0 && t->state != TUN_CONNECTING)
-		shutdown(t->fd, SHUT_RDWR);	/* no half-made tunnel */
-	e->err = -rc;
+	real_epoll_ctl(epfd, EPOLL_CTL_DEL, t->fd, NULL);
+	/* no half-made tunnel; and a socket still connecting to the proxy
+	 * (a deadline) must look failed, not in progress, to the program */
+	if (rc < 0)
+		shutdown(t->fd, SHUT_RDWR);
+	ready_end(e, rc);	/* the program sees the end (ready.h) */
 	e->tun = NULL;
-	__atomic_store_n(&e->state, rc == 0 ? FD_TUNNEL_READY
-					   : FD_TUNNEL_FAILED,
-			 __ATOMIC_RELEASE);
 	unlink_tun(t);
 	route_report(t, rc);
 	if (t->done != NULL)
@@ -86,7 +86,7 @@ arm(struct tun *t, int op)
 		.data.fd = t->fd,
 	};
 
-	epoll_ctl(epfd, op, t->fd, &ev);
+	real_epoll_ctl(epfd, op, t->fd, &ev);
 }
 
 /* Runs with mu held: step fd's handshake after an event. */
@@ -143,8 +143,8 @@ helper(void *arg)
 
 	(void)arg;
 	for (;;) {
-		n = epoll_wait(__atomic_load_n(&epfd, __ATOMIC_ACQUIRE), ev, 64,
-			       wait_ms);
+		n = real_epoll_wait(__atomic_load_n(&epfd, __ATOMIC_ACQUIRE), ev,
+				    64, wait_ms);
 		if (n == -1 && errno != EINTR)
 			real_poll(NULL, 0, 100);  /* epfd being moved: retry */
 		pthread_mutex_lock(&mu);
@@ -168,7 +168,7 @@ start_helper(void)
 	if (running)
 		return 0;
 	if (epfd == -1) {
-		rc = epoll_create1(EPOLL_CLOEXEC);
+		rc = real_epoll_create1(EPOLL_CLOEXEC);
 		if (rc == -1)
 			return -errno;
 		__atomic_store_n(&epfd, fdtab_high(rc), __ATOMIC_RELEASE);
@@ -228,6 +228,7 @@ async_start(struct tun *t)
 	e = rc == 0 ? fdtab_set(t->fd) : NULL;
 	if (e == NULL) {
 		pthread_mutex_unlock(&mu);
+		ready_unhide(t->fd, t->ep);
 		free(t);
 		return rc < 0 ? rc : -ENOMEM;
 	}
@@ -236,7 +237,8 @@ async_start(struct tun *t)
 	e->owner = owner;
 	memcpy(&e->peer, &t->peer, sizeof(e->peer));
 	e->peerlen = t->peerlen;
-	e->state = FD_TUNNEL_PENDING;
+	ready_pending(e, t->ep);	/* state: pending */
+	t->ep = NULL;
 	__atomic_store_n(&async_used, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&fdtab_live, 1, __ATOMIC_RELEASE);
 	link_tun(t);
@@ -269,6 +271,26 @@ async_wait(int fd)
 }
 
 void
+async_poke(int fd)
+{
+	struct fd_entry *e;
+	struct pollfd p;
+	int saved = errno;
+
+	pthread_mutex_lock(&mu);
+	e = fdtab_get(fd);
+	if (e != NULL && e->tun != NULL) {
+		p.fd = fd;
+		p.events = e->tun->want;
+		p.revents = 0;
+		if (real_poll(&p, 1, 0) == 1)
+			step(fd);
+	}
+	pthread_mutex_unlock(&mu);
+	errno = saved;
+}
+
+void
 async_forget(int fd)
 {
 	struct fd_entry *e;
@@ -287,11 +309,13 @@ async_forget(int fd)
 	pthread_mutex_lock(&mu);
 	e = fdtab_get(fd);
 	if (e != NULL && e->tun != NULL) {
-		epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+		real_epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
 		unlink_tun(e->tun);
 		free(e->tun);
 		e->tun = NULL;
 	}
+	if (e != NULL)
+		ready_forget(fd, e);
 	/* under mu, so the helper never looks at a freed entry */
 	fdtab_clear(fd);
 	pthread_mutex_unlock(&mu);

@@ -112,6 +112,10 @@ fdtab_dup(int fd, int newfd)
 	if (dst == NULL)
 		return;
 	memcpy(dst, src, sizeof(*dst));
+	/* the readiness bookkeeping stays with the fd the tunnel runs on */
+	dst->tun = NULL;
+	dst->ep = NULL;
+	dst->err_unread = false;
 	if (dst->udp != NULL)
 		udp_get(dst->udp);
 }

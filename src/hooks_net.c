@@ -17,6 +17,7 @@
 
 #include "async.h"
 #include "fdtab.h"
+#include "ready.h"
 #include "real.h"
 #include "route.h"
 #include "shim.h"
@@ -38,15 +39,36 @@ watched(int fd)
 	return fdtab_get(fd);
 }
 
-/* Wait for fd's tunnel if its handshake is still running.  0, or -1 with
- * errno set when it failed. */
+/*
+ * An I/O call on a tunnelled socket (entry e), before it goes to the
+ * kernel, answers as the kernel does on a TCP socket whose connect is in
+ * progress or failed: a pending tunnel gives EAGAIN to a non-blocking call
+ * and makes a blocking one wait; a failed one gives its error once, and
+ * afterwards the kernel's answer on the shut-down socket (EOF, EPIPE).
+ * 0 to go on, or -1 with errno set.
+ */
 static int
-wait_tunnel(int fd)
+wait_tunnel(int fd, struct fd_entry *e, int flags)
 {
-	int rc = async_wait(fd);
+	int rc, err;
 
-	if (rc < 0) {
-		errno = -rc;
+	if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == FD_TUNNEL_PENDING) {
+		if ((flags & MSG_DONTWAIT) ||
+		    (real_fcntl(fd, F_GETFL, NULL) & O_NONBLOCK)) {
+			async_poke(fd);
+			if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) ==
+			    FD_TUNNEL_PENDING) {
+				errno = EAGAIN;
+				return -1;
+			}
+		} else {
+			rc = async_wait(fd);
+			(void)rc;
+		}
+	}
+	if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == FD_TUNNEL_FAILED &&
+	    (err = ready_take_err(fd, e)) != 0) {
+		errno = err;
 		return -1;
 	}
 	return 0;
@@ -116,7 +138,7 @@ recv_from(int fd, void *buf, size_t n, int flags, struct sockaddr *sa,
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL)
 			return udp_in(fd, e->udp, buf, n, flags, sa, len, NULL);
-		if (wait_tunnel(fd) < 0)
+		if (wait_tunnel(fd, e, flags) < 0)
 			return -1;
 	}
 	if (sa != NULL && len == NULL)	/* EFAULT, as the kernel says */
@@ -158,10 +180,29 @@ iov_msg(struct msghdr *m, const struct iovec *iov, int n)
 	return 0;
 }
 
+/* A failed tunnel's socket becomes what a failed TCP connect leaves: an
+ * unconnected socket the program may connect again. */
+static void
+unconnect(int fd)
+{
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+	socklen_t len = sizeof(int);
+	int err;
+
+	real_connect(fd, &sa, sizeof(sa));
+	/* the reset the disconnect sent is ours, not the program's news */
+	real_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (__atomic_load_n(&async_used, __ATOMIC_RELAXED))
+		async_forget(fd);
+	else
+		fdtab_clear(fd);
+}
+
 HOOK int
 connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	struct fd_entry *e;
+	int err;
 
 	if (sa == NULL || len < sizeof(sa_family_t) || shim_internal())
 		return real_connect(fd, sa, len);
@@ -177,15 +218,28 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 	if (e != NULL) {
 		/* connect() again on a socket we tunnel: as the kernel
 		 * answers a second connect on a TCP socket */
+		if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) ==
+		    FD_TUNNEL_PENDING)
+			async_poke(fd);
 		switch (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE)) {
 		case FD_TUNNEL_PENDING:
 			errno = EALREADY;
 			return -1;
 		case FD_TUNNEL_READY:
+			/* 0 once, as the kernel completes a non-blocking
+			 * connect for the caller that asks again */
+			if (!__atomic_exchange_n(&e->acked, true,
+						 __ATOMIC_ACQ_REL))
+				return 0;
 			errno = EISCONN;
 			return -1;
 		case FD_TUNNEL_FAILED:
-			errno = e->err;
+			/* the kernel reports a failed connect once more and
+			 * leaves the socket unconnected: a later connect()
+			 * starts afresh */
+			err = ready_take_err(fd, e);
+			unconnect(fd);
+			errno = err != 0 ? err : ECONNABORTED;
 			return -1;
 		}
 	}
@@ -219,21 +273,31 @@ getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 
 /*
  * SO_ERROR is how an event loop learns a non-blocking connect's result:
- * for a tunnelled socket the result is the tunnel's.
+ * for a tunnelled socket the result is the tunnel's.  It never waits: 0
+ * while the handshake runs, the error once after it failed.
  */
 HOOK int
 getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
 {
 	struct fd_entry *e;
-	int rc;
+	int err;
 
 	if (level != SOL_SOCKET || opt != SO_ERROR || val == NULL ||
 	    len == NULL || *len < sizeof(int) ||
 	    (e = watched(fd)) == NULL || e->udp != NULL)
 		return real_getsockopt(fd, level, opt, val, len);
-	rc = async_wait(fd);
-	if (rc < 0) {
-		*(int *)val = -rc;
+	if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == FD_TUNNEL_PENDING)
+		async_poke(fd);
+	switch (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE)) {
+	case FD_TUNNEL_PENDING:
+		*(int *)val = 0;
+		*len = sizeof(int);
+		return 0;
+	case FD_TUNNEL_FAILED:
+		err = ready_take_err(fd, e);
+		if (err == 0)
+			break;
+		*(int *)val = err;
 		*len = sizeof(int);
 		return 0;
 	}
@@ -250,7 +314,7 @@ read(int fd, void *buf, size_t n)
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL)
 			return udp_in(fd, e->udp, buf, n, 0, NULL, NULL, NULL);
-		if (wait_tunnel(fd) < 0)
+		if (wait_tunnel(fd, e, 0) < 0)
 			return -1;
 	}
 	late.got = real_read(fd, buf, n);
@@ -268,7 +332,7 @@ write(int fd, const void *buf, size_t n)
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL)
 			return udp_out(fd, e, buf, n, 0);
-		if (wait_tunnel(fd) < 0)
+		if (wait_tunnel(fd, e, 0) < 0)
 			return -1;
 	}
 	return real_write(fd, buf, n);
@@ -286,7 +350,7 @@ readv(int fd, const struct iovec *iov, int n)
 		if (e->udp != NULL)
 			return iov_msg(&m, iov, n) < 0 ? -1 :
 			       udp_recvmsg(fd, e->udp, &m, 0);
-		if (wait_tunnel(fd) < 0)
+		if (wait_tunnel(fd, e, 0) < 0)
 			return -1;
 	}
 	r = real_readv(fd, iov, n);
@@ -307,7 +371,7 @@ writev(int fd, const struct iovec *iov, int n)
 		if (e->udp != NULL)
 			return iov_msg(&m, iov, n) < 0 ? -1 :
 			       udp_send_connected(fd, e->udp, &m, 0);
-		if (wait_tunnel(fd) < 0)
+		if (wait_tunnel(fd, e, 0) < 0)
 			return -1;
 	}
 	return real_writev(fd, iov, n);
@@ -327,7 +391,7 @@ send(int fd, const void *buf, size_t n, int flags)
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL)
 			return udp_out(fd, e, buf, n, flags);
-		if (wait_tunnel(fd) < 0)
+		if (wait_tunnel(fd, e, flags) < 0)
 			return -1;
 	}
 	return real_send(fd, buf, n, flags);
@@ -455,7 +519,7 @@ sendto(int fd, const void *buf, size_t n, int flags,
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL && sa == NULL)
 			return udp_out(fd, e, buf, n, flags);
-		if (e->udp == NULL && wait_tunnel(fd) < 0)
+		if (e->udp == NULL && wait_tunnel(fd, e, flags) < 0)
 			return -1;
 	}
 	return real_sendto(fd, buf, n, flags, sa, len);
@@ -478,7 +542,7 @@ recvmsg(int fd, struct msghdr *m, int flags)
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL && m != NULL)
 			return udp_recvmsg(fd, e->udp, m, flags);
-		if (e->udp == NULL && wait_tunnel(fd) < 0)
+		if (e->udp == NULL && wait_tunnel(fd, e, flags) < 0)
 			return -1;
 	}
 	if (m == NULL)
@@ -518,7 +582,7 @@ recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL && v != NULL)
 			return udp_recvmmsg(fd, e->udp, v, n, flags);
-		if (e->udp == NULL && wait_tunnel(fd) < 0)
+		if (e->udp == NULL && wait_tunnel(fd, e, flags) < 0)
 			return -1;
 	}
 	if (v == NULL)
@@ -552,7 +616,7 @@ send_msg(int fd, const struct msghdr *m, int flags)
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL && m->msg_name == NULL)
 			return udp_send_connected(fd, e->udp, m, flags);
-		if (e->udp == NULL && wait_tunnel(fd) < 0)
+		if (e->udp == NULL && wait_tunnel(fd, e, flags) < 0)
 			return -1;
 	}
 	return real_sendmsg(fd, m, flags);

@@ -19,6 +19,7 @@
 #include "async.h"
 #include "fakedns.h"
 #include "fdtab.h"
+#include "ready.h"
 #include "log.h"
 #include "real.h"
 #include "shim.h"
@@ -275,8 +276,11 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 	memcpy(&t->peer, sa, len < sizeof(t->peer) ? len : sizeof(t->peer));
 	t->peerlen = len;
 	if (flags & O_NONBLOCK) {
+		/* before the proxy's SYN-ACK can make it writable */
+		t->ep = ready_hide(fd);
 		rc = tun_connect(t);
 		if (rc < 0) {
+			ready_unhide(fd, t->ep);
 			route_report(t, rc);
 			free(t);
 			return rc;
@@ -296,6 +300,7 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 		if (e != NULL) {
 			memcpy(&e->peer, &t->peer, sizeof(e->peer));
 			e->peerlen = t->peerlen;
+			e->acked = true;	/* connect() said 0 */
 			__atomic_store_n(&e->state, FD_TUNNEL_READY,
 					 __ATOMIC_RELEASE);
 		}

@@ -1,0 +1,744 @@
+/*
+ * ready.c - the readiness contract for pending tunnels (see ready.h).
+ *
+ * One mutex (rmu) guards the epoll bookkeeping: the registrations kept in
+ * fd entries, the list of epoll fds, the list of waiting threads.  The
+ * tunnel helper (async.c) calls ready_end with its own lock held; this
+ * file never takes that lock, so the order is always async, then ready.
+ */
+#include "ready.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fdtab.h"
+#include "real.h"
+#include "tunnel.h"
+
+int ready_live;
+int ready_errs;
+
+static pthread_mutex_t rmu = PTHREAD_MUTEX_INITIALIZER;
+
+/* What a registration of a pending fd asks for: nothing but its flags
+ * (the kernel adds EPOLLERR and EPOLLHUP regardless). */
+#define EP_FLAGS (EPOLLET | EPOLLONESHOT | EPOLLWAKEUP)
+
+/* ---- epoll fds of the process ---- */
+
+#define EPFDS_MAX 64
+static int epfds[EPFDS_MAX];
+static int nepfds;
+
+static bool
+is_epoll_fd(int fd)
+{
+	char path[40], link[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return false;
+	link[n] = '\0';
+	return strcmp(link, "anon_inode:[eventpoll]") == 0;
+}
+
+void
+ready_epoll_new(int epfd)
+{
+	int i, j, saved = errno;
+
+	if (epfd < 0)
+		return;
+	pthread_mutex_lock(&rmu);
+	for (i = 0; i < nepfds; i++)
+		if (epfds[i] == epfd)
+			goto out;
+	if (nepfds == EPFDS_MAX) {
+		/* numbers of closed epoll fds go */
+		for (i = j = 0; i < nepfds; i++)
+			if (is_epoll_fd(epfds[i]))
+				epfds[j++] = epfds[i];
+		nepfds = j;
+	}
+	if (nepfds < EPFDS_MAX)
+		epfds[nepfds++] = epfd;
+out:
+	pthread_mutex_unlock(&rmu);
+	errno = saved;
+}
+
+void
+ready_epoll_gone(int epfd)
+{
+	int i;
+
+	pthread_mutex_lock(&rmu);
+	for (i = 0; i < nepfds; i++)
+		if (epfds[i] == epfd) {
+			epfds[i] = epfds[--nepfds];
+			break;
+		}
+	pthread_mutex_unlock(&rmu);
+}
+
+/*
+ * Read /proc/self/fdinfo/EPFD: the registrations of one epoll set, one
+ * line each, "tfd: FD events: HEX data: HEX ...".  Adds each registration
+ * of fd to *out.
+ */
+static void
+scan_fdinfo(int epfd, int fd, struct ep_reg **out)
+{
+	char path[48], buf[4096 + 1], *line, *nl;
+	size_t have = 0;
+	ssize_t n;
+	int f, tfd;
+	unsigned int events;
+	unsigned long long data;
+	struct ep_reg *r;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", epfd);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f == -1)
+		return;
+	for (;;) {
+		n = real_read(f, buf + have, sizeof(buf) - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = '\0';
+		line = buf;
+		while ((nl = strchr(line, '\n')) != NULL) {
+			*nl = '\0';
+			if (sscanf(line, "tfd: %d events: %x data: %llx", &tfd,
+				   &events, &data) == 3 && tfd == fd) {
+				r = calloc(1, sizeof(*r));
+				if (r != NULL) {
+					r->epfd = epfd;
+					r->ev.events = events;
+					r->ev.data.u64 = data;
+					r->next = *out;
+					*out = r;
+				}
+			}
+			line = nl + 1;
+		}
+		have = (size_t)(buf + have - line);
+		memmove(buf, line, have);
+		if (have == sizeof(buf) - 1)
+			have = 0;	/* no line is this long: skip it */
+	}
+	real_close(f);
+}
+
+/* Ask the kernel for nothing on r's registration of fd, or for what the
+ * program asked. */
+static void
+ep_apply(int fd, const struct ep_reg *r, bool hidden)
+{
+	struct epoll_event ev = r->ev;
+
+	if (hidden)
+		ev.events &= EP_FLAGS;
+	real_epoll_ctl(r->epfd, EPOLL_CTL_MOD, fd, &ev);
+}
+
+static void
+ep_free(struct ep_reg *r)
+{
+	struct ep_reg *next;
+
+	for (; r != NULL; r = next) {
+		next = r->next;
+		free(r);
+	}
+}
+
+struct ep_reg *
+ready_hide(int fd)
+{
+	struct ep_reg *ep = NULL, *r;
+	int i, saved = errno;
+
+	if (__atomic_load_n(&nepfds, __ATOMIC_RELAXED) == 0)
+		return NULL;
+	pthread_mutex_lock(&rmu);
+	for (i = 0; i < nepfds; i++)
+		scan_fdinfo(epfds[i], fd, &ep);
+	for (r = ep; r != NULL; r = r->next)
+		ep_apply(fd, r, true);
+	pthread_mutex_unlock(&rmu);
+	errno = saved;
+	return ep;
+}
+
+void
+ready_unhide(int fd, struct ep_reg *ep)
+{
+	struct ep_reg *r;
+	int saved = errno;
+
+	for (r = ep; r != NULL; r = r->next)
+		ep_apply(fd, r, false);
+	ep_free(ep);
+	errno = saved;
+}
+
+/* ---- threads waiting in poll or select ---- */
+
+struct waiter {
+	int efd;			/* eventfd: written when a tunnel ends */
+	int armed;			/* >0 while in a wait (nested: signal
+					 * handlers) */
+	struct waiter *next, *prev;
+};
+
+static struct waiter *waiters;
+static unsigned long ready_gen;	/* +1 each time a tunnel ends */
+static pthread_key_t waiter_key;
+static pthread_once_t waiter_once = PTHREAD_ONCE_INIT;
+static __thread struct waiter *self;
+
+static void
+waiter_exit(void *p)
+{
+	struct waiter *w = p;
+
+	pthread_mutex_lock(&rmu);
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else if (waiters == w)
+		waiters = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	pthread_mutex_unlock(&rmu);
+	real_close(w->efd);
+	free(w);
+}
+
+/* A forked child has this thread only. */
+static void
+waiter_atfork_child(void)
+{
+	pthread_mutex_init(&rmu, NULL);
+	waiters = self;
+	if (self != NULL) {
+		self->next = self->prev = NULL;
+		self->armed = 0;
+	}
+}
+
+static void
+waiter_init(void)
+{
+	pthread_key_create(&waiter_key, waiter_exit);
+	pthread_atfork(NULL, NULL, waiter_atfork_child);
+}
+
+/* This thread's waiter, made on first use; NULL when no eventfd can be
+ * had (then waits are cut in slices instead). */
+static struct waiter *
+waiter_self(void)
+{
+	struct waiter *w;
+	struct fd_entry *e;
+	int fd;
+
+	if (self != NULL)
+		return self;
+	pthread_once(&waiter_once, waiter_init);
+	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd == -1)
+		return NULL;
+	fd = fdtab_high(fd);
+	w = calloc(1, sizeof(*w));
+	e = w != NULL ? fdtab_set(fd) : NULL;
+	if (e == NULL) {
+		free(w);
+		real_close(fd);
+		return NULL;
+	}
+	e->internal = true;	/* the program's close() cannot take it */
+	w->efd = fd;
+	pthread_mutex_lock(&rmu);
+	w->next = waiters;
+	if (waiters != NULL)
+		waiters->prev = w;
+	waiters = w;
+	pthread_mutex_unlock(&rmu);
+	self = w;
+	pthread_setspecific(waiter_key, w);
+	return w;
+}
+
+/* With rmu held: a tunnel ended; wake every thread in a wait. */
+static void
+wake_all(void)
+{
+	static const uint64_t one = 1;
+	struct waiter *w;
+
+	__atomic_add_fetch(&ready_gen, 1, __ATOMIC_SEQ_CST);
+	for (w = waiters; w != NULL; w = w->next)
+		if (__atomic_load_n(&w->armed, __ATOMIC_SEQ_CST) > 0)
+			real_write(w->efd, &one, sizeof(one));
+}
+
+/* ---- tunnel life ---- */
+
+/*
+ * With rmu held: fd, a failed tunnel whose error is not taken, has epoll
+ * registrations (on) or no longer has (off).  epoll_wait's answers are
+ * patched for the fds listed here; beyond ERRFDS_MAX of them, for those
+ * whose registration's data is their fd.
+ */
+#define ERRFDS_MAX 64
+static int errfds[ERRFDS_MAX];
+static int nerrfds;
+
+static void
+errs_note(int fd, bool on)
+{
+	int i;
+
+	if (on) {
+		__atomic_add_fetch(&ready_errs, 1, __ATOMIC_SEQ_CST);
+		if (nerrfds < ERRFDS_MAX)
+			errfds[nerrfds++] = fd;
+		return;
+	}
+	__atomic_sub_fetch(&ready_errs, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < nerrfds; i++)
+		if (errfds[i] == fd) {
+			errfds[i] = errfds[--nerrfds];
+			break;
+		}
+}
+
+
+void
+ready_pending(struct fd_entry *e, struct ep_reg *ep)
+{
+	pthread_mutex_lock(&rmu);
+	e->ep = ep;
+	e->acked = false;
+	e->err_unread = false;
+	__atomic_store_n(&e->state, FD_TUNNEL_PENDING, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&ready_live, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&rmu);
+}
+
+void
+ready_end(struct fd_entry *e, int rc)
+{
+	struct ep_reg *r;
+	int fd = -1;
+
+	pthread_mutex_lock(&rmu);
+	if (e->tun != NULL)
+		fd = e->tun->fd;
+	e->err = -rc;
+	e->err_unread = rc < 0 && !e->internal;	/* the library's own
+						 * fds: nobody asks */
+	__atomic_store_n(&e->state, rc == 0 ? FD_TUNNEL_READY
+					   : FD_TUNNEL_FAILED,
+			 __ATOMIC_RELEASE);
+	/* putting the registrations back wakes epoll_wait: the edge */
+	for (r = e->ep; fd != -1 && r != NULL; r = r->next)
+		ep_apply(fd, r, false);
+	if (!e->err_unread) {
+		ep_free(e->ep);
+		e->ep = NULL;
+		__atomic_sub_fetch(&ready_live, 1, __ATOMIC_SEQ_CST);
+	} else if (e->ep != NULL) {
+		/* kept until the error is taken: epoll_wait adds EPOLLERR */
+		errs_note(fd, true);
+	}
+	wake_all();
+	pthread_mutex_unlock(&rmu);
+}
+
+/* With rmu held: e (for fd) no longer counts. */
+static void
+drop(int fd, struct fd_entry *e)
+{
+	int state = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+
+	if (state == FD_TUNNEL_PENDING ||
+	    (state == FD_TUNNEL_FAILED && e->err_unread)) {
+		if (state == FD_TUNNEL_FAILED && e->ep != NULL)
+			errs_note(fd, false);
+		__atomic_sub_fetch(&ready_live, 1, __ATOMIC_SEQ_CST);
+	}
+	e->err_unread = false;
+	ep_free(e->ep);
+	e->ep = NULL;
+}
+
+int
+ready_take_err(int fd, struct fd_entry *e)
+{
+	int err = 0, kerr, saved = errno;
+	socklen_t len = sizeof(kerr);
+
+	pthread_mutex_lock(&rmu);
+	if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == FD_TUNNEL_FAILED &&
+	    e->err_unread) {
+		err = e->err;
+		drop(fd, e);
+		/* a failed connect to the proxy left its own error in the
+		 * socket: it is the same event, taken once */
+		real_getsockopt(fd, SOL_SOCKET, SO_ERROR, &kerr, &len);
+	}
+	pthread_mutex_unlock(&rmu);
+	errno = saved;
+	return err;
+}
+
+void
+ready_forget(int fd, struct fd_entry *e)
+{
+	pthread_mutex_lock(&rmu);
+	drop(fd, e);
+	pthread_mutex_unlock(&rmu);
+}
+
+/* ---- epoll ---- */
+
+int
+ready_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	struct fd_entry *e = fdtab_get(fd);
+	struct ep_reg **pp, *r;
+	struct epoll_event hid;
+	bool pending, had;
+	int rc, state;
+
+	if (e == NULL || e->internal || (op != EPOLL_CTL_DEL && ev == NULL))
+		return real_epoll_ctl(epfd, op, fd, ev);
+	pthread_mutex_lock(&rmu);
+	state = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+	pending = state == FD_TUNNEL_PENDING;
+	if (!pending && !(state == FD_TUNNEL_FAILED && e->err_unread)) {
+		pthread_mutex_unlock(&rmu);
+		return real_epoll_ctl(epfd, op, fd, ev);
+	}
+	if (op != EPOLL_CTL_DEL && pending) {
+		hid = *ev;
+		hid.events &= EP_FLAGS;
+		rc = real_epoll_ctl(epfd, op, fd, &hid);
+	} else {
+		rc = real_epoll_ctl(epfd, op, fd, ev);
+	}
+	if (rc == 0) {
+		had = e->ep != NULL;
+		for (pp = &e->ep; *pp != NULL; pp = &(*pp)->next)
+			if ((*pp)->epfd == epfd)
+				break;
+		if (op == EPOLL_CTL_DEL && *pp != NULL) {
+			r = *pp;
+			*pp = r->next;
+			free(r);
+		} else if (op != EPOLL_CTL_DEL) {
+			if (*pp == NULL)
+				*pp = calloc(1, sizeof(**pp));
+			if (*pp != NULL) {
+				(*pp)->epfd = epfd;
+				(*pp)->ev = *ev;
+			}
+		}
+		if (!pending && had != (e->ep != NULL))
+			errs_note(fd, e->ep != NULL);
+	}
+	pthread_mutex_unlock(&rmu);
+	return rc;
+}
+
+/*
+ * What epoll_wait on epfd returned: a failed tunnel whose error the
+ * program has not taken is reported with EPOLLERR, as the kernel reports
+ * a refused connect.  Registrations are told apart by their data.
+ */
+void
+ready_epoll_fix(int epfd, struct epoll_event *ev, int n)
+{
+	struct fd_entry *e;
+	struct ep_reg *r;
+	int i, j;
+
+	pthread_mutex_lock(&rmu);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j <= nerrfds; j++) {
+			/* last, for an fd not listed: data that is an fd */
+			e = fdtab_get(j < nerrfds ? errfds[j] : ev[i].data.fd);
+			if (e == NULL || !e->err_unread)
+				continue;
+			for (r = e->ep; r != NULL; r = r->next)
+				if (r->epfd == epfd &&
+				    r->ev.data.u64 == ev[i].data.u64)
+					ev[i].events |= EPOLLERR;
+		}
+	}
+	pthread_mutex_unlock(&rmu);
+}
+
+/* ---- poll and select ---- */
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* How a pending or failed fd stands in a wait. */
+enum view { V_KERNEL, V_HIDDEN, V_ERR };
+
+static enum view
+view_of(int fd)
+{
+	struct fd_entry *e = fdtab_get(fd);
+	int state;
+
+	if (e == NULL || e->internal)
+		return V_KERNEL;
+	state = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+	if (state == FD_TUNNEL_PENDING)
+		return V_HIDDEN;
+	if (state == FD_TUNNEL_FAILED && e->err_unread)
+		return V_ERR;
+	return V_KERNEL;
+}
+
+#define POLL_STACK 64
+
+int
+ready_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
+	   const sigset_t *mask)
+{
+	struct pollfd stack[POLL_STACK + 1], *p = stack;
+	struct timespec left, *lp = NULL;
+	struct waiter *w;
+	int64_t end = 0, rest = 0;
+	unsigned long gen;
+	uint64_t drain;
+	nfds_t i;
+	int rc, k, saved;
+	bool special;
+
+	if (fds == NULL ||
+	    (tmo != NULL && (tmo->tv_sec < 0 || tmo->tv_nsec < 0 ||
+			     tmo->tv_nsec >= 1000000000)))
+		return real_ppoll(fds, n, tmo, mask);
+	if (tmo != NULL)
+		end = now_ns() + (int64_t)tmo->tv_sec * 1000000000 +
+		      tmo->tv_nsec;
+	w = waiter_self();
+	if (n + 1 > POLL_STACK + 1) {
+		p = malloc((n + 1) * sizeof(*p));
+		if (p == NULL)
+			return real_ppoll(fds, n, tmo, mask);
+	}
+	if (w != NULL)
+		__atomic_add_fetch(&w->armed, 1, __ATOMIC_SEQ_CST);
+	for (;;) {
+		gen = __atomic_load_n(&ready_gen, __ATOMIC_SEQ_CST);
+		special = false;
+		for (i = 0; i < n; i++) {
+			p[i] = fds[i];
+			p[i].revents = 0;
+			switch (view_of(fds[i].fd)) {
+			case V_HIDDEN:
+				p[i].fd = -1;	/* the kernel skips it */
+				special = true;
+				break;
+			case V_ERR:
+				special = true;
+				break;
+			case V_KERNEL:
+				break;
+			}
+		}
+		if (!special) {
+			/* nothing of ours (any more): the kernel's answer */
+			if (tmo != NULL) {
+				rest = end - now_ns();
+				left.tv_sec = rest > 0 ? rest / 1000000000 : 0;
+				left.tv_nsec = rest > 0 ? rest % 1000000000 : 0;
+				lp = &left;
+			}
+			rc = real_ppoll(fds, n, lp, mask);
+			break;
+		}
+		k = (int)n;
+		if (w != NULL) {
+			p[n].fd = w->efd;
+			p[n].events = POLLIN;
+			p[n].revents = 0;
+			k++;
+		}
+		if (tmo != NULL) {
+			rest = end - now_ns();
+			if (rest < 0)
+				rest = 0;
+			left.tv_sec = rest / 1000000000;
+			left.tv_nsec = rest % 1000000000;
+			lp = &left;
+		}
+		/* a tunnel ended since the look above: look again */
+		if (__atomic_load_n(&ready_gen, __ATOMIC_SEQ_CST) != gen)
+			continue;
+		if (w == NULL && (lp == NULL || rest > 10000000)) {
+			/* no eventfd: look again every 10 ms */
+			left.tv_sec = 0;
+			left.tv_nsec = 10000000;
+			lp = &left;
+		}
+		rc = real_ppoll(p, (nfds_t)k, lp, mask);
+		if (rc < 0)
+			break;
+		if (w != NULL && p[n].revents != 0) {
+			rc--;
+			saved = errno;
+			real_read(w->efd, &drain, sizeof(drain));
+			errno = saved;
+		}
+		for (i = 0; i < n; i++) {
+			fds[i].revents = p[i].revents;
+			if (p[i].fd >= 0 && view_of(fds[i].fd) == V_ERR) {
+				if (fds[i].revents == 0)
+					rc++;
+				fds[i].revents |= POLLERR;
+			}
+		}
+		if (rc > 0)
+			break;
+		if (tmo != NULL && end - now_ns() <= 0) {
+			rc = 0;
+			break;
+		}
+	}
+	if (w != NULL)
+		__atomic_sub_fetch(&w->armed, 1, __ATOMIC_SEQ_CST);
+	if (p != stack) {
+		saved = errno;
+		free(p);
+		errno = saved;
+	}
+	return rc;
+}
+
+/*
+ * select as poll (fd_set bits above FD_SETSIZE included, as the kernel
+ * takes them): readable is POLLIN|POLLHUP|POLLERR, writable
+ * POLLOUT|POLLERR, exceptional POLLPRI.  left: where the time left goes
+ * (select's timeval, as Linux updates it), or NULL.
+ */
+#define FDS_BITS (8 * (int)sizeof(fd_mask))
+#define FD_ISIN(s, fd) ((s) != NULL && \
+	((s)->fds_bits[(fd) / FDS_BITS] & ((fd_mask)1 << ((fd) % FDS_BITS))))
+
+int
+ready_select(int n, fd_set *r, fd_set *w, fd_set *x,
+	     const struct timespec *tmo, const sigset_t *mask,
+	     struct timespec *left)
+{
+	struct pollfd *p;
+	int fd, k = 0, i, rc, bits = 0;
+	int64_t end = 0, rest;
+	size_t words;
+
+	if (n < 0 || n > 1 << 20)
+		return -2;	/* the caller asks libc */
+	p = malloc(((size_t)n + 1) * sizeof(*p));
+	if (p == NULL)
+		return -2;
+	for (fd = 0; fd < n; fd++) {
+		short ev = 0;
+
+		if (FD_ISIN(r, fd))
+			ev |= POLLIN;
+		if (FD_ISIN(w, fd))
+			ev |= POLLOUT;
+		if (FD_ISIN(x, fd))
+			ev |= POLLPRI;
+		if (ev == 0)
+			continue;
+		p[k].fd = fd;
+		p[k].events = ev;
+		p[k].revents = 0;
+		k++;
+	}
+	if (tmo != NULL)
+		end = now_ns() + (int64_t)tmo->tv_sec * 1000000000 +
+		      tmo->tv_nsec;
+	rc = ready_poll(p, (nfds_t)k, tmo, mask);
+	if (rc < 0) {
+		free(p);
+		return -1;
+	}
+	for (i = 0; i < k; i++)
+		if (p[i].revents & POLLNVAL) {
+			free(p);
+			errno = EBADF;
+			return -1;
+		}
+	words = ((size_t)n + FDS_BITS - 1) / FDS_BITS;
+	if (r != NULL)
+		memset(r->fds_bits, 0, words * sizeof(fd_mask));
+	if (w != NULL)
+		memset(w->fds_bits, 0, words * sizeof(fd_mask));
+	if (x != NULL)
+		memset(x->fds_bits, 0, words * sizeof(fd_mask));
+	for (i = 0; i < k; i++) {
+		short re = p[i].revents, ev = p[i].events;
+
+		fd = p[i].fd;
+		if ((ev & POLLIN) && (re & (POLLIN | POLLHUP | POLLERR))) {
+			FD_SET(fd, r);
+			bits++;
+		}
+		if ((ev & POLLOUT) && (re & (POLLOUT | POLLERR))) {
+			FD_SET(fd, w);
+			bits++;
+		}
+		if ((ev & POLLPRI) && (re & POLLPRI)) {
+			FD_SET(fd, x);
+			bits++;
+		}
+	}
+	free(p);
+	if (left != NULL && tmo != NULL) {
+		rest = end - now_ns();
+		if (rest < 0)
+			rest = 0;
+		left->tv_sec = rest / 1000000000;
+		left->tv_nsec = rest % 1000000000;
+	}
+	return bits;
+}
+
+bool
+ready_select_special(int n, fd_set *r, fd_set *w, fd_set *x)
+{
+	int fd;
+
+	for (fd = 0; fd < n && fd < 1 << 20; fd++)
+		if ((FD_ISIN(r, fd) || FD_ISIN(w, fd) || FD_ISIN(x, fd)) &&
+		    view_of(fd) != V_KERNEL)
+			return true;
+	return false;
+}
