@@ -8,21 +8,6 @@ need_pwclient() {
 	[ -x "$PWC" ] || { printf '# SKIP: no %s (make testbins)\n' "$PWC" >&2; exit 77; }
 }
 
-# badproxy MODE PORT: start the misbehaving proxy in the client namespace
-# (on 127.0.0.1), wait until it listens; its pid in BADPID.
-badproxy() {
-	local i
-	rm -f "count-$1"
-	inc "$PY" "$PW_INTEG_DIR/badproxy.py" "$1" "$2" "count-$1" 40 \
-	    </dev/null >/dev/null 2>&1 &
-	BADPID=$!
-	for i in $(seq 1 50); do
-		[ -s "count-$1" ] && return 0
-		sleep 0.1
-	done
-	fail "badproxy $1 did not start"
-}
-
 # env -i and "unset LD_PRELOAD" in the tree: the child is still wrapped.
 tcase exec_scrubbed_env smoke
 tc_exec_scrubbed_env() {
