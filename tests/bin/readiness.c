@@ -184,9 +184,9 @@ do_peer(const char *what, int fd)
 	rc_line(what, rc, errno);
 }
 
-/* An epoll set holding fd from before its connect; data 0x5eed. */
+/* A new epoll set holding fd; data 0x5eed. */
 static int
-pre_epoll(int fd, unsigned int flags)
+new_epoll(int fd, unsigned int flags)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP |
 					    flags,
@@ -205,6 +205,7 @@ static void
 in_progress(int fd, int lt, int et, int ms)
 {
 	long t0 = now_ms(), dt;
+	int post;
 
 	do_poll("pending poll", fd, ms);
 	dt = now_ms() - t0;
@@ -215,11 +216,18 @@ in_progress(int fd, int lt, int et, int ms)
 	do_select("pending select", fd, 50);
 	do_epoll("pending epoll lt", lt, 50);
 	do_epoll("pending epoll et", et, 0);
+	post = new_epoll(fd, EPOLLET);	/* as libuv and asyncio do */
+	do_epoll("pending epoll et added after connect", post, 50);
 	do_soerror("pending SO_ERROR", fd);
 	do_connect("pending connect again", fd);
 	do_io("pending read", fd, false);
 	do_io("pending write", fd, true);
 	do_peer("pending getpeername", fd);
+	if (ms < 1000) {
+		do_epoll("ready epoll et added after connect", post, 5000);
+		do_epoll("ready epoll et added after connect again", post, 0);
+	}
+	close(post);
 }
 
 /* The connect has ended, one way or the other. */
@@ -279,8 +287,8 @@ main(int argc, char **argv)
 	}
 
 	fd = mk();
-	lt = pre_epoll(fd, 0);
-	et = pre_epoll(fd, EPOLLET);
+	lt = new_epoll(fd, 0);
+	et = new_epoll(fd, EPOLLET);
 	do_connect("connect", fd);
 	if (strcmp(sc, "timeout") == 0) {
 		in_progress(fd, lt, et, 1000);
