@@ -55,6 +55,17 @@ SHLIB_FLAGS = -shared -fvisibility=hidden \
 	clean asan testbins
 all: $(BUILD)/libshim.so $(BUILD)/proxywrap
 
+# Before the first compile, one clear word when the build dependencies are
+# missing.  Plain make installs nothing; make demo and make check do.
+.PHONY: have-build-deps
+have-build-deps:
+	@echo '#include <ares.h>' | $(CC) -E -x c - >/dev/null 2>&1 || { \
+	    echo "make: $(CC) cannot compile against c-ares (ares.h missing?)." >&2; \
+	    echo "make: as root, run: sh tools/deps-build.sh" >&2; \
+	    echo "make: (make demo and make check run it themselves)" >&2; \
+	    exit 1; }
+$(LIB_OBJS) $(ASAN_OBJS) $(TOOL_OBJS) $(UNIT_OBJS): | have-build-deps
+
 $(BUILD)/pic/%.o: %.c $(wildcard include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
@@ -113,8 +124,12 @@ check:
 lint:
 	sh tests/lint.sh
 
-demo: all
-	bash tools/demo.sh
+# The dependencies first, then the build: as the first command on a fresh
+# machine, there is no compiler or ares.h yet (tests/newcomer.sh checks it).
+demo:
+	sh tools/deps-build.sh --demo
+	$(MAKE) all
+	BUILD=$(BUILD) bash tools/demo.sh
 
 bench: all
 	bash bench/bench.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/run.sh - everything `make check` runs, in order:
-#   dependencies, warning-free build (normal, ASan), lint, unit tests,
+#   dependencies, warning-free build (normal, ASan), lint, make demo's
+#   dependency order (tests/newcomer.sh), unit tests,
 #   fuzz corpus replay and a short fuzz run per target, integration tests
 #   in network namespaces, the integration smoke set under ASan+UBSan, and
 #   a valgrind run of a small subset.
@@ -67,6 +68,8 @@ step deps bash tests/deps.sh || finish
 step build make -j2 WERROR=1 BUILD="$BUILD" all unit testbins || finish
 step build-asan make -j2 WERROR=1 BUILD="$BUILD" asan || finish
 step lint sh tests/lint.sh
+# make demo as the first command: dependencies before the compiler
+tap "newcomer" bash tests/newcomer.sh
 
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue

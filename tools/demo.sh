@@ -4,14 +4,9 @@
 # clients through proxywrap and show each decision.  Stops what it started.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-PW=build/proxywrap
-for p in microsocks tinyproxy curl python3; do
-	command -v "$p" >/dev/null || need="${need:-} $p"
-done
-if [ -n "${need:-}" ]; then
-	echo "demo: installing:${need}"
-	bash tests/deps.sh >/dev/null || exit 1
-fi
+PW=${BUILD:-build}/proxywrap
+# make demo has run tools/deps-build.sh --demo; run alone, do it here.
+sh tools/deps-build.sh --demo || exit 1
 dir=$(mktemp -d /tmp/proxywrap-demo.XXXXXX)
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"; }
