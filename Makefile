@@ -1,4 +1,5 @@
-# proxywrap - see README.md.  Targets: all check fuzz lint demo bench install clean
+# proxywrap - see README.md.  Targets: all check check-fresh fuzz lint demo bench
+# install clean
 -include config.mak
 
 VERSION  ?= 0.1.0
@@ -51,7 +52,7 @@ SHLIB_FLAGS = -shared -fvisibility=hidden \
 	      -Wl,--version-script=src/libshim.map -Wl,-z,defs \
 	      -Wl,--exclude-libs,ALL
 
-.PHONY: all check unit fuzz fuzz-bins replay-bins lint demo bench install \
+.PHONY: all check check-fresh unit fuzz fuzz-bins replay-bins lint demo bench install \
 	clean asan testbins
 all: $(BUILD)/libshim.so $(BUILD)/proxywrap
 
@@ -121,6 +122,11 @@ testbins: $(TESTBIN_BINS)
 check:
 	bash tests/run.sh
 
+# make demo as the first command in a debootstrap'd Debian 12 root (network,
+# about a minute the first time; make check runs it with PW_FRESH=1).
+check-fresh:
+	bash tests/fresh-root.sh
+
 lint:
 	sh tests/lint.sh
 
@@ -140,6 +146,9 @@ install: all
 	install -m 755 $(BUILD)/proxywrap $(DESTDIR)$(PREFIX)/bin/proxywrap
 	install -m 755 $(BUILD)/libshim.so $(DESTDIR)$(PREFIX)/lib/proxywrap/libshim.so
 	install -m 644 shim.conf.example README.md $(DESTDIR)$(PREFIX)/share/doc/proxywrap/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 644 man/proxywrap.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/shim.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 
 clean:
 	rm -rf $(BUILD)

@@ -8,7 +8,7 @@
 set -eu
 
 PKGS="gcc make clang libclang-rt-14-dev libcmocka-dev libc-ares-dev
-binutils pkg-config mandoc
+binutils pkg-config mandoc man-db debootstrap
 iproute2 procps dante-server tinyproxy squid microsocks nginx openssl
 openssh-server openssh-client socat curl python3 dnsmasq apache2-utils
 netcat-openbsd dnsutils proxychains4 haproxy valgrind"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/run.sh - everything `make check` runs, in order:
 #   dependencies, warning-free build (normal, ASan), lint, make demo's
-#   dependency order (tests/newcomer.sh), unit tests,
+#   dependency order (tests/newcomer.sh; with PW_FRESH=1 also in a real
+#   debootstrap'd root, tests/fresh-root.sh), the man pages, unit tests,
 #   fuzz corpus replay and a short fuzz run per target, integration tests
 #   in network namespaces, the integration smoke set under ASan+UBSan, and
 #   a valgrind run of a small subset.
@@ -70,6 +71,10 @@ step build-asan make -j2 WERROR=1 BUILD="$BUILD" asan || finish
 step lint sh tests/lint.sh
 # make demo as the first command: dependencies before the compiler
 tap "newcomer" bash tests/newcomer.sh
+if [ "${PW_FRESH:-0}" = 1 ]; then
+	tap "fresh-root" bash tests/fresh-root.sh
+fi
+tap "man" sh tests/man.sh
 
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
