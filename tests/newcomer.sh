@@ -132,6 +132,18 @@ check "the demo reached the HTTP CONNECT destination" \
 head -n 4 "$T/demo.out" | show
 grep -E '^(apt-get|cc )' "$LOG" | head -n 3 | cut -c1-100 | show
 
+# The build just made says its version and the c-ares it was built with:
+# the installed libc-ares-dev's, whose libcares.a is in libshim.so.
+ver=$("$T/b1/proxywrap" --version)
+want=$(/usr/bin/dpkg-query -W -f='${Version}' libc-ares-dev | sed 's/-[^-]*$//')
+check "proxywrap --version names the version and c-ares $want" \
+	grep -qx "c-ares $want (static, in libshim.so)" <<<"$ver"
+check "libshim.so has c-ares in it, and exports none of it" \
+	bash -c "nm '$T/b1/libshim.so' | grep -q ' ares_init' &&
+		! nm -D --defined-only '$T/b1/libshim.so' | grep -q ' ares_'"
+check "proxywrap --version starts with proxywrap VERSION" \
+	grep -qE '^proxywrap [0-9]+\.[0-9]+\.[0-9]+' <<<"$ver"
+
 # 3. Everything present: both dependency scripts are silent and install
 # nothing.
 : >"$LOG"

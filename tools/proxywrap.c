@@ -23,6 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ares_version.h>	/* of the libcares.a linked into libshim.so */
+
 #include "config.h"
 #include "execcheck.h"
 #include "explain.h"
@@ -81,7 +83,7 @@ usage(FILE *f)
 "      --explain DEST  say which rule decides DEST (host[:port],\n"
 "                      [v6]:port) and what it does, then exit\n"
 "  -h, --help          this text\n"
-"      --version       the version\n"
+"      --version       the version, and c-ares's\n"
 "\n"
 "Exit status: CMD's, or 2 for a bad configuration or usage.\n");
 }
@@ -150,7 +152,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			usage(stdout);
 			exit(0);
 		case O_VERSION:
-			printf("proxywrap %s\n", PROXYWRAP_VERSION);
+			printf("proxywrap %s\nc-ares %s (static, in libshim.so)\n",
+			       PROXYWRAP_VERSION, ARES_VERSION_STR);
 			exit(0);
 		default:
 			usage(stderr);
