@@ -52,8 +52,8 @@ SHLIB_FLAGS = -shared -fvisibility=hidden \
 	      -Wl,--version-script=src/libshim.map -Wl,-z,defs \
 	      -Wl,--exclude-libs,ALL
 
-.PHONY: all check check-fresh unit fuzz fuzz-bins replay-bins lint demo bench install \
-	clean asan testbins
+.PHONY: all check unit fuzz fuzz-bins replay-bins lint demo bench install \
+	clean asan testbins check-fresh
 all: $(BUILD)/libshim.so $(BUILD)/proxywrap
 
 # Before the first compile, one clear word when the build dependencies are
