@@ -19,6 +19,7 @@
 #define PROXYWRAP_ADDRINFO_H
 
 #include <netdb.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,14 @@ struct addrinfo_addr {
  * removed.  Unknown flags are kept so that glibc rejects them as it would.
  */
 void addrinfo_tmpl_hints(const struct addrinfo *hints, struct addrinfo *out);
+
+/*
+ * The one family of a remotely resolved name's fake address for a request
+ * of `family`: that family when the program names one, else IPv4, or IPv6
+ * on a host that has IPv6 and no IPv4 (has_v4/has_v6: addresses other
+ * than loopback, as AI_ADDRCONFIG counts them).
+ */
+int addrinfo_fake_family(int family, bool has_v4, bool has_v6);
 
 /*
  * Cross addrs[0..n) (in order) with every node of tmpl (in order) into a

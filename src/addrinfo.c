@@ -39,6 +39,14 @@ addrinfo_tmpl_hints(const struct addrinfo *hints, struct addrinfo *out)
 	out->ai_family = AF_INET;
 }
 
+int
+addrinfo_fake_family(int family, bool has_v4, bool has_v6)
+{
+	if (family == AF_INET || family == AF_INET6)
+		return family;
+	return !has_v4 && has_v6 ? AF_INET6 : AF_INET;
+}
+
 static uint16_t
 tmpl_port(const struct addrinfo *t)
 {

@@ -5,8 +5,9 @@
  *   block                       fail as glibc fails for a name that does
  *                               not exist (EAI_NONAME / HOST_NOT_FOUND),
  *                               without any query, and log one line
- *   via a socks5h:// or http://  fake address(es) from the session table;
- *   proxy (remote DNS)          no query at all: connect() maps them back
+ *   via a socks5h:// or http://  one fake address from the session table
+ *   proxy (remote DNS)          (fake_addrs() says which family); no query
+ *                               at all: connect() maps it back
  *   anything else               resolved locally (dns.c, c-ares)
  * Answers are not filtered by IP rules here: connect() decides by address.
  * Literals, a NULL node, other families and calls made while the shim is
@@ -134,25 +135,31 @@ route_name(const char *name, uint16_t port)
 	return r;
 }
 
-/* The fake addresses of `key` for `family`: v4 then v6 for AF_UNSPEC
- * (glibc returns both; AI_ADDRCONFIG is ignored, since a fake never
- * reaches the network, only the proxy does).  Returns 0 or EAI_*. */
+/*
+ * The fake address of `key` for `family`: one address, so a destination
+ * that fails costs one proxy attempt, not one per family (glibc's
+ * AF_UNSPEC answer has both, and clients try each in turn).  AF_UNSPEC
+ * gets IPv4 unless this host has IPv6 and no IPv4 at all: every socket
+ * reaches the proxy from either family (sockfit.c), and IPv4 is what
+ * clients that sort, log or filter answers expect first.  AI_ADDRCONFIG
+ * is otherwise ignored, since a fake never reaches the network, only the
+ * proxy does.  Returns 0 or EAI_*.
+ */
 static int
 fake_addrs(const char *key, int family, struct addrinfo_addr *a, size_t *n)
 {
 	static int full_logged;
-	int i, rc = 0, fams[2] = { AF_INET, AF_INET6 };
+	bool v4 = true, v6 = false;
+	int rc;
 
 	*n = 0;
-	for (i = 0; i < 2 && rc == 0; i++) {
-		if (family != AF_UNSPEC && family != fams[i])
-			continue;
-		memset(&a[*n], 0, sizeof(a[*n]));
-		a[*n].family = fams[i];
-		rc = fdns_assign(key, fams[i], a[*n].addr);
-		if (rc == 0)
-			(*n)++;
-	}
+	if (family == AF_UNSPEC)
+		dns_addrconfig(&v4, &v6);
+	memset(&a[0], 0, sizeof(a[0]));
+	a[0].family = addrinfo_fake_family(family, v4, v6);
+	rc = fdns_assign(key, a[0].family, a[0].addr);
+	if (rc == 0)
+		*n = 1;
 	if (rc == -ENOSPC || rc == -ENOMEM) {
 		if (!__atomic_exchange_n(&full_logged, 1, __ATOMIC_RELAXED))
 			log_msg(LOG_WARN, "fake address table full (%d names):"
@@ -171,8 +178,7 @@ log_fake(const char *key, const struct addrinfo_addr *a, size_t n)
 	if (!log_enabled(LOG_INFO) || n == 0)
 		return;
 	inet_ntop(a[0].family, a[0].addr, s, sizeof(s));
-	log_msg(LOG_INFO, "dns %s: remote (fake %s%s)", key, s,
-		n > 1 ? " and IPv6" : "");
+	log_msg(LOG_INFO, "dns %s: remote (fake %s)", key, s);
 }
 
 /* Remember which name the answers came from, for connect()'s rules. */
