@@ -27,7 +27,8 @@ LIB_SRCS  = $(PURE_SRCS) src/real.c src/shim.c src/log.c src/fdtab.c \
 	    src/tunnel.c src/route.c src/async.c src/hooks_net.c \
 	    src/addrinfo.c src/fakedns.c src/dns.c src/hooks_dns.c src/addrnames.c \
 	    src/hooks_exec.c src/hooks_syscall.c src/udp.c src/udp_send.c \
-	    src/udp_recv.c src/ready.c src/hooks_ready.c
+	    src/udp_recv.c src/ready.c src/hooks_ready.c \
+	    src/sockfit.c
 TOOL_SRCS = tools/proxywrap.c $(PURE_SRCS) src/explain.c src/summary.c
 
 # c-ares is linked statically and kept private (node exports its own).
@@ -39,7 +40,7 @@ TOOL_OBJS     = $(TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 PURE_OBJS     = $(PURE_SRCS:%.c=$(BUILD)/obj/%.o)
 # Unit tests also cover the fake-address table and addrinfo lists.
 UNIT_OBJS     = $(PURE_OBJS) $(BUILD)/obj/src/addrinfo.o $(BUILD)/obj/src/fakedns.o \
-		$(BUILD)/obj/src/real.o $(BUILD)/obj/src/log.o
+		$(BUILD)/obj/src/real.o $(BUILD)/obj/src/log.o $(BUILD)/obj/src/sockfit.o
 UNIT_SRCS     = $(wildcard tests/unit/test_*.c)
 UNIT_BINS     = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS     = $(wildcard tests/fuzz/fuzz_*.c)

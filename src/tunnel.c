@@ -26,6 +26,7 @@
 #include "fakedns.h"
 #include "log.h"
 #include "shim.h"
+#include "sockfit.h"
 #include "url.h"
 
 int64_t
@@ -297,83 +298,6 @@ tun_init(struct tun *t, int fd, const struct config *cfg,
 	t->deadline_ms = t->started_ms + timeout_ms;
 }
 
-/*
- * An AF_INET socket facing an IPv6-only proxy: put an AF_INET6 socket in
- * its place (dup3 onto the same fd number), carrying over the flags and
- * the options an application commonly sets before connect().  A socket
- * the application bound to a local address cannot be carried over.
- */
-static int
-replace_with_v6(int fd)
-{
-	static const struct { int level, opt; } carry[] = {
-		{ SOL_SOCKET, SO_KEEPALIVE }, { SOL_SOCKET, SO_RCVBUF },
-		{ SOL_SOCKET, SO_SNDBUF }, { SOL_SOCKET, SO_LINGER },
-		{ SOL_SOCKET, SO_PRIORITY }, { SOL_SOCKET, SO_MARK },
-		{ SOL_SOCKET, SO_RCVTIMEO }, { SOL_SOCKET, SO_SNDTIMEO },
-		{ IPPROTO_TCP, TCP_NODELAY }, { IPPROTO_TCP, TCP_KEEPIDLE },
-		{ IPPROTO_TCP, TCP_KEEPINTVL }, { IPPROTO_TCP, TCP_KEEPCNT },
-		{ IPPROTO_TCP, TCP_USER_TIMEOUT }, { IPPROTO_TCP, TCP_MAXSEG },
-	};
-	struct sockaddr_in own;
-	socklen_t len = sizeof(own);
-	char val[64];
-	int nfd, fl, fdfl, proto = 0, rc;
-	size_t i;
-
-	if (getsockname(fd, (struct sockaddr *)&own, &len) == -1)
-		return -errno;
-	if (own.sin_port != 0 || own.sin_addr.s_addr != htonl(INADDR_ANY))
-		return -EAFNOSUPPORT;	/* bound: cannot move the binding */
-	len = sizeof(proto);
-	real_getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len);
-	fl = fcntl(fd, F_GETFL);
-	fdfl = fcntl(fd, F_GETFD);
-	nfd = real_socket(AF_INET6, SOCK_STREAM, proto);
-	if (nfd == -1)
-		return -errno;
-	for (i = 0; i < sizeof(carry) / sizeof(carry[0]); i++) {
-		len = sizeof(val);
-		if (real_getsockopt(fd, carry[i].level, carry[i].opt, val,
-				    &len) == 0)
-			setsockopt(nfd, carry[i].level, carry[i].opt, val, len);
-	}
-	if (fl != -1)
-		fcntl(nfd, F_SETFL, fl);
-	rc = real_dup3(nfd, fd, fdfl != -1 && (fdfl & FD_CLOEXEC) ? O_CLOEXEC
-								  : 0);
-	rc = rc == -1 ? -errno : 0;
-	real_close(nfd);
-	return rc;
-}
-
-/*
- * Make the proxy's address fit the socket: an AF_INET6 socket reaches an
- * IPv4 proxy through ::ffff:a.b.c.d; an AF_INET socket facing an IPv6
- * proxy is replaced by an AF_INET6 one.
- */
-static int
-fit_family(int fd, int sockfam, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_in s4;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-	if (ss->ss_family == sockfam)
-		return 0;
-	if (sockfam == AF_INET6 && ss->ss_family == AF_INET) {
-		memcpy(&s4, ss, sizeof(s4));
-		memset(ss, 0, sizeof(*ss));
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = s4.sin_port;
-		s6->sin6_addr.s6_addr[10] = 0xff;
-		s6->sin6_addr.s6_addr[11] = 0xff;
-		memcpy(&s6->sin6_addr.s6_addr[12], &s4.sin_addr, 4);
-		*len = sizeof(*s6);
-		return 0;
-	}
-	return replace_with_v6(fd);
-}
-
 /* The first TCP connect failed: the proxy's, or (a direct rule that
  * sends a PROXY protocol header) the destination's. */
 static int
@@ -389,9 +313,9 @@ unreachable(struct tun *t, const char *pstr, int err)
 int
 tun_connect(struct tun *t)
 {
-	struct sockaddr_storage ss, own;
-	socklen_t len, ownlen = sizeof(own);
-	char pstr[TUN_MSG_MAX / 2];
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char pstr[TUN_MSG_MAX / 2], why[TUN_MSG_MAX / 2];
 	int rc;
 
 	if (t->rule->nchain == 0) {
@@ -409,14 +333,11 @@ tun_connect(struct tun *t)
 	if (rc < 0)
 		return tun_fail(t, rc, "proxy %s: cannot resolve its host",
 				pstr);
-	if (getsockname(t->fd, (struct sockaddr *)&own, &ownlen) == -1)
-		return tun_fail(t, -errno, "proxy %s: %s", pstr,
-				strerror(errno));
-	rc = fit_family(t->fd, own.ss_family, &ss, &len);
+	rc = sockfit_apply(t->fd, &ss, &len, why, sizeof(why));
 	if (rc < 0)
-		return tun_fail(t, rc, "proxy %s: cannot reach an IPv6 proxy "
-				"from this bound IPv4 socket: %s", pstr,
-				strerror(-rc));
+		return tun_fail(t, rc, "%s %s", why, pstr);
+	if (rc > 0)
+		log_msg(LOG_DEBUG, "fd %d: %s %s", t->fd, why, pstr);
 	if (real_connect(t->fd, (struct sockaddr *)&ss, len) == -1 &&
 	    errno != EINPROGRESS)
 		return unreachable(t, pstr, errno);
