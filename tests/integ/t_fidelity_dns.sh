@@ -110,6 +110,42 @@ socket.create_connection(("'$FID_NAME'", 81), timeout=20)'
 	expect_err_re "^  $FID_NAME:81 via p: ECONNREFUSED .* \\(1x\\)\$"
 }
 
+# A proxy that never answers: one connect_timeout, not one per family
+# (python's create_connection and Ruby's Socket.tcp, no timeout of their
+# own), and one connection to the proxy.
+tcase fid_dns_one_timeout
+tc_fid_dns_one_timeout() {
+	local t0 ms before prog
+	badproxy silent 18171
+	conf t.conf <<-EOC
+	proxy bad socks5h://127.0.0.1:18171
+	via bad *
+	connect_timeout 1s
+	EOC
+	for prog in python ruby; do
+		[ $prog = ruby ] && [ -n "${PW_PRELOAD_EXTRA:-}" ] && continue
+		before=$(cat count-silent)
+		t0=$(date +%s%N)
+		if [ $prog = python ]; then
+			run -t 20 pw -c t.conf "$PY" -c 'import socket
+socket.create_connection(("'$FID_NAME'", 80))'
+		else
+			run -t 20 pw -c t.conf ruby -rsocket -e \
+			    'Socket.tcp("'$FID_NAME'", 80)'
+		fi
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		expect_fail
+		expect_err_re 'no reply within 1000 ms'
+		say "$prog: failed in $ms ms"
+		[ "$ms" -ge 900 ] || fail "$prog: failed after $ms ms, before the timeout"
+		[ "$ms" -lt 1900 ] || fail "$prog: $ms ms: waited for more than one connect_timeout"
+		sleep 0.2
+		[ $(($(cat count-silent) - before)) = 1 ] ||
+		    fail "$prog: $(($(cat count-silent) - before)) connections to the proxy, wanted 1"
+	done
+	kill "$BADPID" 2>/dev/null || true
+}
+
 # Which fake a name gets: one address; IPv4 for AF_UNSPEC on this host
 # (it has IPv4); the family asked for otherwise; every lookup call.
 tcase fid_dns_one_fake
