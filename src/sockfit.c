@@ -4,19 +4,25 @@
  *
  * A replacement socket is put on the application's fd number with dup3,
  * so every later call, its close-on-exec flag and the shim's fd table
- * entry stay as they were.  Options are carried only where the old
+ * entry stay as they were; the file status flags, the SIGIO owner and
+ * signal, and the epoll sets that held the old socket come along.  Options are carried only where the old
  * socket's value differs from a fresh socket's: copying a default
  * SO_RCVBUF would lock the buffer size and switch autotuning off.
  */
 #include "sockfit.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "real.h"
 
@@ -161,6 +167,82 @@ carry_options(int from, int ffam, int to, int tfam)
 	}
 }
 
+/*
+ * The epoll sets holding fd's socket: an epoll registration belongs to
+ * the open file, so dup3 drops it with the old socket.  Found in
+ * /proc/self/fdinfo of every epoll fd of the process ("tfd: FD events:
+ * HEX data: HEX pos:N ino:HEX"); the inode tells this socket from an
+ * earlier file with the same number.  Only on a replacement, which is
+ * rare: the cost of reading /proc does not matter there.
+ */
+#define EPREGS_MAX 16
+
+struct epreg {
+	int epfd;
+	struct epoll_event ev;
+};
+
+static size_t
+scan_one(int epfd, int fd, unsigned long ino, struct epreg *out, size_t k)
+{
+	char path[48], line[256];
+	unsigned long long data;
+	unsigned long lino;
+	unsigned int events;
+	FILE *f;
+	int tfd;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", epfd);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return k;
+	while (k < EPREGS_MAX && fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "tfd: %d events: %x data: %llx pos:%*d ino:%lx",
+			   &tfd, &events, &data, &lino) != 4 || tfd != fd ||
+		    lino != ino)
+			continue;
+		out[k].epfd = epfd;
+		out[k].ev.events = events;
+		out[k].ev.data.u64 = data;
+		k++;
+	}
+	fclose(f);
+	return k;
+}
+
+static size_t
+epoll_regs(int fd, struct epreg *out)
+{
+	char path[300], link[32];
+	struct dirent *de;
+	struct stat st;
+	size_t k = 0;
+	ssize_t n;
+	DIR *d;
+	int epfd;
+
+	if (fstat(fd, &st) == -1)
+		return 0;
+	d = opendir("/proc/self/fd");
+	if (d == NULL)
+		return 0;
+	while (k < EPREGS_MAX && (de = readdir(d)) != NULL) {
+		epfd = atoi(de->d_name);
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' || epfd == fd ||
+		    epfd == dirfd(d))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (strcmp(link, "anon_inode:[eventpoll]") == 0)
+			k = scan_one(epfd, fd, (unsigned long)st.st_ino, out, k);
+	}
+	closedir(d);
+	return k;
+}
+
 static int
 replace(int fd, int ffam, const struct sockfit_plan *p, bool v6only,
 	char *why, size_t n)
@@ -169,6 +251,10 @@ replace(int fd, int ffam, const struct sockfit_plan *p, bool v6only,
 			  fam_str(ffam);
 	int nfd, fl, fdfl, proto = 0, one = 1, rc;
 	socklen_t len = sizeof(proto);
+	struct epreg regs[EPREGS_MAX];
+	struct f_owner_ex owner;
+	size_t i, nreg;
+	int sig;
 
 	real_getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len);
 	fl = fcntl(fd, F_GETFL);
@@ -195,12 +281,24 @@ replace(int fd, int ffam, const struct sockfit_plan *p, bool v6only,
 			 fam_str(p->family), strerror(-rc), fam_str(p->family));
 		return rc;
 	}
+	/* who gets SIGIO/SIGURG, and which signal: before O_ASYNC */
+	if (fcntl(fd, F_GETOWN_EX, &owner) == 0 && owner.pid != 0)
+		fcntl(nfd, F_SETOWN_EX, &owner);
+	sig = fcntl(fd, F_GETSIG);
+	if (sig > 0)
+		fcntl(nfd, F_SETSIG, sig);
 	if (fl != -1)
 		fcntl(nfd, F_SETFL, fl);
+	nreg = epoll_regs(fd, regs);
 	rc = real_dup3(nfd, fd, fdfl != -1 && (fdfl & FD_CLOEXEC) ? O_CLOEXEC
 								  : 0);
 	rc = rc == -1 ? -errno : 1;
 	real_close(nfd);
+	/* the same sets, the same events (a pending tunnel's are hidden
+	 * already: ready.c puts the program's back when it ends) */
+	for (i = 0; rc > 0 && i < nreg; i++)
+		(void)real_epoll_ctl(regs[i].epfd, EPOLL_CTL_ADD, fd,
+				     &regs[i].ev);
 	if (rc < 0)
 		snprintf(why, n, "%s socket: dup3 (%s), cannot reach %s proxy",
 			 was, strerror(-rc), fam_str(p->family));

@@ -4,7 +4,9 @@
  * an IPv4 proxy.
  *
  *   v6client MODE SOCK HOST PORT PATH [BIND [BINDPORT]]
- *     MODE   block | nonblock (poll for POLLOUT, then SO_ERROR)
+ *     MODE   block | nonblock (poll for POLLOUT, then SO_ERROR) | epoll
+ *            (non-blocking, in an epoll set before connect: EPOLLOUT,
+ *            edge-triggered, then SO_ERROR)
  *     SOCK   v6only (IPV6_V6ONLY set) | dual
  *     HOST   an address literal, or a name resolved with AF_INET6 hints
  *            (AI_V4MAPPED: a dual socket may get ::ffff:a.b.c.d)
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -104,7 +107,8 @@ main(int argc, char **argv)
 				  .ai_flags = AI_V4MAPPED }, *ai;
 	struct sockaddr_in6 dst, peer, own = { .sin6_family = AF_INET6 };
 	socklen_t plen = sizeof(peer), l = sizeof(int);
-	int nonblock, v6only, fd, one = 1, err = 0, rc, fl;
+	int nonblock, useep, v6only, fd, one = 1, err = 0, rc, fl, ep = -1;
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLET };
 	unsigned bport = 0;
 	char a[INET6_ADDRSTRLEN];
 
@@ -113,7 +117,8 @@ main(int argc, char **argv)
 			"HOST PORT PATH [BIND [BINDPORT]]\n");
 		return 2;
 	}
-	nonblock = strcmp(argv[1], "nonblock") == 0;
+	useep = strcmp(argv[1], "epoll") == 0;
+	nonblock = useep || strcmp(argv[1], "nonblock") == 0;
 	v6only = strcmp(argv[2], "v6only") == 0;
 	rc = getaddrinfo(argv[3], argv[4], &hints, &ai);
 	if (rc != 0) {
@@ -145,14 +150,24 @@ main(int argc, char **argv)
 		printf("bound port %u\n", bport);
 	}
 
+	if (useep) {
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		if (ep == -1 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == -1)
+			return fail("epoll", errno);
+	}
 	rc = connect(fd, (struct sockaddr *)&dst, sizeof(dst));
 	if (rc == -1 && !(nonblock && errno == EINPROGRESS))
 		return fail("connect", errno);
-	if (rc == -1) {
+	if (rc == -1 && useep) {
+		if (epoll_wait(ep, &ev, 1, 10000) != 1)
+			return fail("epoll_wait (connect)", ETIMEDOUT);
+	} else if (rc == -1) {
 		struct pollfd p = { .fd = fd, .events = POLLOUT };
 
 		if (poll(&p, 1, 10000) != 1)
 			return fail("poll (connect)", ETIMEDOUT);
+	}
+	if (rc == -1) {
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) == -1)
 			return fail("SO_ERROR", errno);
 		if (err != 0)

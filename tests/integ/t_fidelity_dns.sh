@@ -202,13 +202,14 @@ tc_fid_dns_v6_only_host() {
 }
 
 # The C client's V6ONLY socket to a remote name (IPv6 fake) through
-# dante's and tinyproxy's IPv4 addresses, blocking and non-blocking.
+# dante's and tinyproxy's IPv4 addresses, blocking, non-blocking, and in
+# an epoll set before connect (the set must follow the new socket).
 tcase fid_v6only_c smoke
 tc_fid_v6only_c() {
 	local k mode m
 	fid_conf
 	for k in socks http; do
-		for mode in block nonblock; do
+		for mode in block nonblock epoll; do
 			m=$(mark)
 			run pw -vv -c "r.$k" "$FID_V6C" $mode v6only \
 			    "$FID_NAME" 80 "$m"

@@ -9,11 +9,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -143,7 +145,9 @@ test_replace_v6only(void **state)
 {
 	struct sockaddr_storage px = sa("198.18.0.1", 1080), own = sa("::", 0);
 	socklen_t len = sizeof(struct sockaddr_in);
-	int fd, fresh, one = 1, idle = 77, buf = 65536, tclass = 0x28;
+	int fd, fresh, one = 1, idle = 77, buf = 65536, tclass = 0x28, ep;
+	struct epoll_event ev;
+	struct f_owner_ex owner;
 	unsigned port;
 	char why[128] = "";
 
@@ -164,6 +168,16 @@ test_replace_v6only(void **state)
 			      sizeof(struct sockaddr_in6)), 0);
 	port = local_port(fd);
 	buf = opt(fd, SOL_SOCKET, SO_SNDBUF);
+	owner.type = F_OWNER_PID;
+	owner.pid = getpid();
+	assert_int_equal(fcntl(fd, F_SETOWN_EX, &owner), 0);
+	assert_int_equal(fcntl(fd, F_SETSIG, SIGUSR1), 0);
+	/* an epoll set holding the socket before connect */
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	assert_true(ep >= 0);
+	ev.events = EPOLLOUT | EPOLLET;
+	ev.data.u64 = 0x1234;
+	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
 
 	assert_int_equal(sockfit_apply(fd, &px, &len, why, sizeof(why)), 1);
 	assert_string_equal(why, "IPv6-only socket replaced by an IPv4 one to "
@@ -174,6 +188,10 @@ test_replace_v6only(void **state)
 	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
 	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	assert_int_equal(local_port(fd), port);
+	memset(&owner, 0, sizeof(owner));
+	assert_int_equal(fcntl(fd, F_GETOWN_EX, &owner), 0);
+	assert_int_equal(owner.pid, getpid());
+	assert_int_equal(fcntl(fd, F_GETSIG), SIGUSR1);
 	assert_int_equal(opt(fd, IPPROTO_TCP, TCP_NODELAY), 1);
 	assert_int_equal(opt(fd, SOL_SOCKET, SO_KEEPALIVE), 1);
 	assert_int_equal(opt(fd, SOL_SOCKET, SO_REUSEADDR), 1);
@@ -186,6 +204,13 @@ test_replace_v6only(void **state)
 			 opt(fresh, SOL_SOCKET, SO_RCVBUF));
 	assert_int_equal(opt(fd, IPPROTO_TCP, TCP_MAXSEG),
 			 opt(fresh, IPPROTO_TCP, TCP_MAXSEG));
+	/* the new socket is in the set, with the program's events and data
+	 * (an unconnected TCP socket reports EPOLLOUT|EPOLLHUP) */
+	memset(&ev, 0, sizeof(ev));
+	assert_int_equal(epoll_wait(ep, &ev, 1, 0), 1);
+	assert_true(ev.data.u64 == 0x1234);
+	assert_true(ev.events & EPOLLOUT);
+	close(ep);
 	close(fd);
 	close(fresh);
 }
