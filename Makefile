@@ -21,15 +21,17 @@ endif
 # Pure modules: no sockets, no I/O (make lint checks).  Linked into the
 # library, the tool, the unit tests and the fuzzers.
 PURE_SRCS = src/buf.c src/url.c src/config.c src/rules.c src/socks5.c \
-	    src/http_connect.c src/execcheck.c src/fromenv.c src/proxy_proto.c
+	    src/http_connect.c src/execcheck.c src/fromenv.c src/proxy_proto.c \
+	    src/sessfmt.c
 # The library: hooks and the modules that touch sockets.
 LIB_SRCS  = $(PURE_SRCS) src/real.c src/shim.c src/log.c src/fdtab.c \
 	    src/tunnel.c src/route.c src/async.c src/hooks_net.c \
 	    src/addrinfo.c src/fakedns.c src/dns.c src/hooks_dns.c src/addrnames.c \
 	    src/hooks_exec.c src/hooks_syscall.c src/udp.c src/udp_send.c \
 	    src/udp_recv.c src/ready.c src/hooks_ready.c \
-	    src/sockfit.c
-TOOL_SRCS = tools/proxywrap.c $(PURE_SRCS) src/explain.c src/summary.c
+	    src/sockfit.c src/session.c
+TOOL_SRCS = tools/proxywrap.c tools/pw_session.c $(PURE_SRCS) src/explain.c \
+	    src/summary.c
 
 # c-ares is linked statically and kept private (node exports its own).
 LIB_LDLIBS = -Wl,-Bstatic -lcares -Wl,-Bdynamic -ldl -lpthread

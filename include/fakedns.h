@@ -69,4 +69,11 @@ int fdns_set_pools(const char *spec);
 #define FDNS_AREA_SIZE 256
 uint8_t *fdns_session_area(size_t *n);
 
+/*
+ * Under a proxywrap session: the table is the memfd fd (not SHIM_SESSION)
+ * and the pools are the session's (pools, if not empty, then fixed:
+ * SHIM_FAKE_POOL is not read).  Call before the first lookup.
+ */
+void fdns_use_session(int fd, const char *pools);
+
 #endif

@@ -21,6 +21,16 @@ enum log_level {
 /* Open SHIM_LOG / read SHIM_VERBOSE (trusted=false: ignore env). */
 void log_init(bool trusted);
 
+/*
+ * Under a proxywrap session (session.h): the level is the session's and
+ * the environment's SHIM_LOG / SHIM_VERBOSE are ignored; sink(which)
+ * gives the fd for human lines (LOG_SINK_HUMAN; -1: stderr) and, with
+ * audit, for JSON lines (LOG_SINK_AUDIT; -1: dropped).
+ */
+#define LOG_SINK_HUMAN 1	/* = SESS_HUMAN */
+#define LOG_SINK_AUDIT 2	/* = SESS_AUDIT */
+void log_use_session(int level, bool audit, int (*sink)(int which));
+
 /* True when a message at `lv` would be written. */
 bool log_enabled(enum log_level lv);
 

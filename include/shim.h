@@ -11,6 +11,9 @@
  *   SHIM_VERBOSE  0 quiet (errors only), 1 normal (blocks, failures),
  *                 2 every decision
  *   SHIM_SESSION  the fake-address table shared by one proxywrap session
+ * Under proxywrap none of these is read: the session's policy (rules,
+ * -p proxies, strict, log level and log fds) comes from the fds named by
+ * SHIM_SESSION_FD and checked there (session.h), fixed for the whole tree.
  * In a secure-execution process (AT_SECURE) none of these is trusted: the
  * library then blocks every connection it would have routed.
  */

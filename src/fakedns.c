@@ -1,8 +1,10 @@
 /*
  * fakedns.c - the fake-address <-> name table shared by one session.
  *
- * Layout of the shared mapping (a tmpfs file named by SHIM_SESSION, or an
- * anonymous MAP_SHARED region):
+ * Layout of the shared mapping (under proxywrap a memfd every process of
+ * the session inherits, so nothing of it outlives the tree; with a bare
+ * LD_PRELOAD a tmpfs file named by SHIM_SESSION, or an anonymous
+ * MAP_SHARED region):
  *
  *   +--------------------------------------------+
  *   | header: magic, version, nslots, size        |  one page
@@ -87,6 +89,7 @@ static struct fdns_pools g_pools = {
 };
 static int g_pools_env;		/* atomic: SHIM_FAKE_POOL read */
 static struct fdns_hdr *g_tab;	/* atomic: the mapping, once made */
+static int g_session_fd = -1;	/* the session's table (memfd), or -1 */
 
 static uint32_t
 fdns_hash(const char *s, size_t len)
@@ -235,18 +238,15 @@ hdr_fill(struct fdns_hdr *h, size_t size)
 	__atomic_store_n(&h->magic, FDNS_MAGIC, __ATOMIC_RELEASE);
 }
 
-/* Map the session file; NULL when it is missing or unusable. */
+/* Map the session's table from fd (sized by its first user); NULL when
+ * it is unusable. */
 static struct fdns_hdr *
-table_map_file(const char *path, size_t size)
+table_map_fd(int fd, size_t size)
 {
 	struct fdns_hdr *h = NULL;
 	struct stat st;
 	void *m;
-	int fd;
 
-	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (fd == -1)
-		return NULL;
 	if (flock(fd, LOCK_EX) == -1 || fstat(fd, &st) == -1 ||
 	    !S_ISREG(st.st_mode))
 		goto out;
@@ -272,8 +272,32 @@ out:
 	 * thread or process of the session would wait in flock() forever.
 	 */
 	flock(fd, LOCK_UN);
+	return h;
+}
+
+/* Map the session file; NULL when it is missing or unusable. */
+static struct fdns_hdr *
+table_map_file(const char *path, size_t size)
+{
+	struct fdns_hdr *h;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1)
+		return NULL;
+	h = table_map_fd(fd, size);
 	real_close(fd);
 	return h;
+}
+
+void
+fdns_use_session(int fd, const char *pools)
+{
+	if (pools != NULL && pools[0] != '\0')
+		(void)fdns_set_pools(pools);	/* proxywrap checked it */
+	/* the session's pools are fixed: SHIM_FAKE_POOL is not read */
+	__atomic_store_n(&g_pools_env, 1, __ATOMIC_RELEASE);
+	g_session_fd = fd;
 }
 
 static struct fdns_hdr *
@@ -288,8 +312,10 @@ table_get(void)
 	if (h != NULL)
 		return h;
 	saved = errno;
-	path = secure_getenv("SHIM_SESSION");
-	if (path != NULL && *path != '\0')
+	path = g_session_fd < 0 ? secure_getenv("SHIM_SESSION") : NULL;
+	if (g_session_fd >= 0)
+		h = table_map_fd(g_session_fd, size);
+	else if (path != NULL && *path != '\0')
 		h = table_map_file(path, size);
 	if (h == NULL) {
 		void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,

@@ -30,6 +30,7 @@
 #include "execcheck.h"
 #include "log.h"
 #include "real.h"
+#include "session.h"
 #include "shim.h"
 
 #define HOOK __attribute__((visibility("default")))
@@ -40,7 +41,7 @@ extern char **environ;
 /* The settings re-inserted when missing, as this process started. */
 static const char *const env_names[] = {
 	"SHIM_CONFIG", "SHIM_PROXY", "SHIM_STRICT", "SHIM_LOG",
-	"SHIM_VERBOSE", "SHIM_SESSION", "SHIM_FAKE_POOL",
+	"SHIM_VERBOSE", "SHIM_SESSION", "SHIM_FAKE_POOL", "SHIM_SESSION_FD",
 };
 #define ENV_N (sizeof(env_names) / sizeof(env_names[0]))
 
@@ -207,6 +208,7 @@ env_fix(char *const env[], struct newenv *ne)
 
 	ne->env = NULL;
 	ne->preload = NULL;
+	session_keep_over_exec();	/* the next program finds the session */
 	exec_env_snapshot();
 	if (snap_secure || shim_internal())
 		return env;

@@ -27,6 +27,9 @@
 static int log_level = LOG_WARN;
 static char log_path[LOG_PATH_MAX];	/* empty: no audit log */
 static bool log_path_env;		/* SHIM_LOG chose it */
+/* Under a proxywrap session: where its lines go (session.h), else NULL. */
+static int (*log_sink)(int which);
+static bool log_sink_audit;		/* the session has an audit log */
 
 void
 log_init(bool trusted)
@@ -49,6 +52,16 @@ log_init(bool trusted)
 }
 
 void
+log_use_session(int level, bool audit, int (*sink)(int which))
+{
+	log_level = level;
+	log_path[0] = '\0';
+	log_path_env = true;	/* the rule file's `log` changes nothing */
+	log_sink_audit = audit;
+	log_sink = sink;
+}
+
+void
 log_set_default_file(const char *path)
 {
 	if (log_path_env || path == NULL || strlen(path) >= sizeof(log_path))
@@ -65,7 +78,7 @@ log_enabled(enum log_level lv)
 bool
 log_json_enabled(void)
 {
-	return log_path[0] != '\0';
+	return log_path[0] != '\0' || log_sink_audit;
 }
 
 void
@@ -74,7 +87,7 @@ log_msg(enum log_level lv, const char *fmt, ...)
 	char line[LOG_LINE_MAX];
 	int saved = errno;
 	va_list ap;
-	int n;
+	int n, fd;
 	size_t len;
 
 	if (!log_enabled(lv)) {
@@ -92,8 +105,11 @@ log_msg(enum log_level lv, const char *fmt, ...)
 	if (len > sizeof(line) - 2)
 		len = sizeof(line) - 2;
 	line[len++] = '\n';
-	/* One write: a short write on a pipe is possible but never mixed. */
-	if (real_write(STDERR_FILENO, line, len) == -1) {
+	/* One write: a short write on a pipe is possible but never mixed.
+	 * A session's lines go to proxywrap's stderr, wherever the
+	 * program's own went. */
+	fd = log_sink != NULL ? log_sink(LOG_SINK_HUMAN) : -1;
+	if (real_write(fd >= 0 ? fd : STDERR_FILENO, line, len) == -1) {
 		/* nothing sensible to do: logging must not fail a call */
 	}
 	errno = saved;
@@ -327,6 +343,16 @@ log_event(const struct log_event *ev)
 		 ts.tv_nsec / 1000000);
 	len = log_event_format(ev, now, (long)getpid(), log_exe(), line,
 			       sizeof(line));
+	if (log_sink_audit) {
+		/* the session's fd, opened once by proxywrap: a process that
+		 * dropped its privileges still writes it */
+		fd = log_sink(LOG_SINK_AUDIT);
+		if (fd >= 0 && real_write(fd, line, len) == -1) {
+			/* logging must not fail a call */
+		}
+		errno = saved;
+		return;
+	}
 	fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd != -1) {
 		if (real_write(fd, line, len) == -1) {

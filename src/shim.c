@@ -14,6 +14,7 @@
 
 #include "fakedns.h"
 #include "log.h"
+#include "session.h"
 
 #define SHIM_PROXY_MAX CFG_CHAIN_MAX
 
@@ -41,7 +42,7 @@ shim_internal_leave(void)
 
 /* Split SHIM_PROXY ("url url ...") into cfg_add_cli_proxies' array. */
 static int
-add_env_proxies(struct config *cfg, const char *list)
+add_env_proxies(struct config *cfg, const char *origin, const char *list)
 {
 	char *copy, *save = NULL, *tok;
 	const char *urls[SHIM_PROXY_MAX + 1];
@@ -57,7 +58,7 @@ add_env_proxies(struct config *cfg, const char *list)
 			break;
 		urls[n++] = tok;
 	}
-	rc = n > 0 ? cfg_add_cli_proxies(cfg, "SHIM_PROXY", urls, n) : 0;
+	rc = n > 0 ? cfg_add_cli_proxies(cfg, origin, urls, n) : 0;
 	explicit_bzero(copy, strlen(list));
 	free(copy);
 	return rc;
@@ -78,13 +79,39 @@ load_config(bool trusted)
 	if (cfg == NULL)
 		return NULL;
 	if (proxies != NULL && proxies[0] != '\0' &&
-	    add_env_proxies(cfg, proxies) < 0) {
+	    add_env_proxies(cfg, "SHIM_PROXY", proxies) < 0) {
 		cfg_free(cfg);
 		return NULL;
 	}
 	if (strict != NULL && strcmp(strict, "1") == 0)
 		cfg->strict = true;
 	return cfg;
+}
+
+/*
+ * The session's policy, as proxywrap checked it when it started: nothing
+ * in the environment changes it.
+ */
+static struct config *
+load_session(const struct sess_view *v)
+{
+	struct config *cfg = cfg_parse(v->name, v->text, v->text_len);
+
+	if (cfg == NULL)
+		return NULL;
+	if (v->proxies[0] != '\0' && add_env_proxies(cfg, "-p", v->proxies) < 0) {
+		cfg_free(cfg);
+		return NULL;
+	}
+	if (v->strict)
+		cfg->strict = true;
+	return cfg;
+}
+
+static int
+session_sink(int which)
+{
+	return session_fd((enum sess_file)which);
 }
 
 /*
@@ -108,13 +135,32 @@ static void
 shim_load(void)
 {
 	int saved = errno;
+	const struct sess_view *v = NULL;
+	enum session_state ss = SESSION_NONE;
 	struct config *cfg;
 	size_t i;
 
 	state.secure = getauxval(AT_SECURE) != 0;
-	log_init(!state.secure);
 	shim_internal_enter();
-	cfg = load_config(!state.secure);
+	if (!state.secure)
+		ss = session_init(&v);
+	log_init(!state.secure && ss == SESSION_NONE);
+	if (ss == SESSION_OK) {
+		log_use_session(v->verbose, v->ino[SESS_AUDIT] != 0,
+				session_sink);
+		fdns_use_session(session_fd(SESS_TABLE), NULL);
+		cfg = load_session(v);
+	} else {
+		cfg = load_config(!state.secure && ss == SESSION_NONE);
+	}
+	if (ss == SESSION_LOST) {
+		/* named by SHIM_SESSION_FD, not inherited: fail closed */
+		log_msg(LOG_ERR, "this process lost the proxywrap session's "
+			"policy (its fds were closed before exec): connections "
+			"other than loopback are blocked");
+		state.broken = true;
+		fail_closed(&cfg);
+	}
 	if (state.secure) {
 		/* setuid/setgid/capabilities: no environment is trusted */
 		log_msg(LOG_WARN, "secure-execution process: settings ignored, "
@@ -143,7 +189,11 @@ shim_load(void)
 	/* the rule file's pool; SHIM_FAKE_POOL, read later, overrides it */
 	if (cfg != NULL && cfg->fake_pool[0] != '\0')
 		fdns_set_pools(cfg->fake_pool);
-	if (cfg != NULL && cfg->log != NULL)
+	if (ss == SESSION_OK) {
+		fdns_use_session(session_fd(SESS_TABLE), v->pool);
+		session_release();	/* v is gone */
+	}
+	if (cfg != NULL && cfg->log != NULL && ss != SESSION_OK)
 		log_set_default_file(cfg->log);	/* SHIM_LOG wins */
 	state.cfg = cfg;
 	state.timeout_ms = cfg != NULL ? cfg->connect_timeout_ms

@@ -29,6 +29,7 @@
 #include "execcheck.h"
 #include "explain.h"
 #include "fromenv.h"
+#include "pw_session.h"
 #include "rules.h"
 #include "summary.h"
 
@@ -190,14 +191,19 @@ find_config(const struct opts *o, char *buf, size_t n)
 	return NULL;
 }
 
+/*
+ * The configuration from text (the rule file read once, or --from-env's);
+ * text NULL with a path: the file could not be read, and cfg_load says
+ * why in the usual words.
+ */
 static struct config *
-load(const struct opts *o, const char *path, const char *envtext)
+load(const struct opts *o, const char *path, const char *text, size_t len)
 {
 	struct config *cfg;
 	size_t i;
 
-	if (envtext != NULL)
-		cfg = cfg_parse(path, envtext, strlen(envtext));
+	if (text != NULL)
+		cfg = cfg_parse(path, text, len);
 	else
 		cfg = path != NULL ? cfg_load(path) :
 				     cfg_parse("(none)", "", 0);
@@ -280,18 +286,35 @@ set_env(const char *name, const char *value)
 		err(2, "setenv %s", name);
 }
 
+/* "url url ..." of the -p proxies (one chain), into buf. */
+static void
+join_proxies(const struct opts *o, char *buf, size_t n)
+{
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < o->nproxies && off < n; i++)
+		off += (size_t)snprintf(buf + off, n - off, "%s%s",
+					i ? " " : "", o->proxies[i]);
+}
+
 /*
- * The settings reach every process of the tree through the environment;
- * LD_PRELOAD keeps what was there, after our library.
+ * LD_PRELOAD (keeping what was there, after our library) and the
+ * session's fds reach every process of the tree through the environment;
+ * the settings themselves are in the session's policy, so the SHIM_*
+ * variables of a bare LD_PRELOAD are dropped (nothing in the tree reads
+ * them, and the proxies' passwords stay out of every environment).
  */
 static void
-export_settings(const struct opts *o, const char *config, const char *lib,
-		const char *session)
+export_settings(const char *lib, const struct pw_session *sess)
 {
-	char abs[PATH_MAX], *preload, verbose[2];
+	static const char *const drop[] = {
+		"SHIM_CONFIG", "SHIM_PROXY", "SHIM_STRICT", "SHIM_LOG",
+		"SHIM_VERBOSE", "SHIM_SESSION", "SHIM_FAKE_POOL",
+	};
+	char *preload, fds[64];
 	const char *old = getenv("LD_PRELOAD");
-	size_t len, i, off = 0;
-	char proxies[MAX_CLI_PROXIES * (URL_HOST_MAX + 3 * URL_CRED_MAX)];
+	size_t len, i;
 
 	if (old != NULL && old[0] != '\0') {
 		len = strlen(lib) + 1 + strlen(old) + 1;
@@ -304,53 +327,26 @@ export_settings(const struct opts *o, const char *config, const char *lib,
 	} else {
 		set_env("LD_PRELOAD", lib);
 	}
-	if (config != NULL && realpath(config, abs) != NULL)
-		config = abs;
-	set_env("SHIM_CONFIG", config);
-	proxies[0] = '\0';
-	for (i = 0; i < o->nproxies && off < sizeof(proxies); i++)
-		off += (size_t)snprintf(proxies + off, sizeof(proxies) - off,
-					"%s%s", i ? " " : "", o->proxies[i]);
-	set_env("SHIM_PROXY", o->nproxies > 0 ? proxies : NULL);
-	explicit_bzero(proxies, sizeof(proxies));
-	set_env("SHIM_STRICT", o->strict ? "1" : NULL);
-	if (o->log != NULL && realpath(o->log, abs) == NULL) {
-		/* the log file may not exist yet: make the path absolute */
-		char cwd[PATH_MAX];
-
-		if (o->log[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL &&
-		    strlen(cwd) + strlen(o->log) + 2 <= sizeof(abs))
-			snprintf(abs, sizeof(abs), "%s/%s", cwd, o->log);
-		else
-			snprintf(abs, sizeof(abs), "%s", o->log);
-	}
-	set_env("SHIM_LOG", o->log != NULL ? abs : NULL);
-	verbose[0] = (char)('0' + o->verbose);
-	verbose[1] = '\0';
-	set_env("SHIM_VERBOSE", verbose);
-	set_env("SHIM_SESSION", session);
+	for (i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
+		set_env(drop[i], NULL);
+	pw_session_env(sess, fds, sizeof(fds));
+	set_env("SHIM_SESSION_FD", fds);
 }
 
-/*
- * The fake-address table of this session: a file every process of the
- * tree maps; removed when the command exits (processes still running keep
- * their mapping).
- */
-static char *
-make_session(void)
+/* --log FILE as an absolute path (the file may not exist yet). */
+static const char *
+abs_log(const char *log, char *abs, size_t n)
 {
-	static char path[PATH_MAX];
-	const char *dir = "/dev/shm", *tmp = getenv("TMPDIR");
-	int fd;
+	char cwd[PATH_MAX];
 
-	if (access(dir, W_OK) != 0)
-		dir = tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp";
-	snprintf(path, sizeof(path), "%s/proxywrap-session-XXXXXX", dir);
-	fd = mkstemp(path);
-	if (fd == -1)
-		return NULL;	/* each process then keeps its own table */
-	close(fd);
-	return path;
+	if (realpath(log, abs) != NULL)
+		return abs;
+	if (log[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL &&
+	    strlen(cwd) + strlen(log) + 2 <= n) {
+		snprintf(abs, n, "%s/%s", cwd, log);
+		return abs;
+	}
+	return log;
 }
 
 /*
@@ -392,7 +388,7 @@ forward(int sig)
 
 /* Run argv as a child; return its status the way a shell would see it. */
 static int
-run(char **argv, const char *session)
+run(char **argv)
 {
 	static const int fwd[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 };
 	struct sigaction sa = { .sa_handler = forward };
@@ -416,8 +412,6 @@ run(char **argv, const char *session)
 	while (waitpid(child, &status, 0) == -1)
 		if (errno != EINTR)
 			err(2, "waitpid");
-	if (session != NULL)
-		unlink(session);
 	if (after_child != NULL)
 		after_child();
 	if (WIFSIGNALED(status)) {
@@ -459,37 +453,7 @@ from_env_text(void)
 	return text;
 }
 
-/* A private file in the session's directory; NULL if none can be made. */
-static char *
-make_temp(const char *what, const char *text)
-{
-	static char paths[2][PATH_MAX];
-	static int used;
-	const char *dir = "/dev/shm", *tmp = getenv("TMPDIR");
-	char *path = paths[used++ % 2];
-	size_t len;
-	int fd;
-
-	if (access(dir, W_OK) != 0)
-		dir = tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp";
-	snprintf(path, PATH_MAX, "%s/proxywrap-%s-XXXXXX", dir, what);
-	fd = mkstemp(path);
-	if (fd == -1)
-		return NULL;
-	len = text != NULL ? strlen(text) : 0;
-	if (len > 0 && write(fd, text, len) != (ssize_t)len) {
-		close(fd);
-		unlink(path);
-		return NULL;
-	}
-	close(fd);
-	return path;
-}
-
-static const char *summary_log;		/* the audit log --summary reads */
-static off_t summary_from;		/* where this session's lines start */
-static bool summary_tmp;		/* ours: delete after */
-static const char *env_conf;		/* --from-env's rule file: delete */
+static struct pw_session sess;		/* --summary reads its audit log */
 
 static void
 print_summary(void)
@@ -500,16 +464,12 @@ print_summary(void)
 	ssize_t len;
 	FILE *f;
 
-	if (env_conf != NULL)
-		unlink(env_conf);
-	if (summary_log == NULL)
-		return;
 	s = malloc(sizeof(*s));
 	out = malloc(65536);
-	f = fopen(summary_log, "r");
+	f = sess.audit_read >= 0 ? fdopen(sess.audit_read, "r") : NULL;
 	if (s == NULL || out == NULL || f == NULL ||
-	    fseeko(f, summary_from, SEEK_SET) != 0) {
-		warnx("--summary: cannot read %s", summary_log);
+	    fseeko(f, sess.audit_from, SEEK_SET) != 0) {
+		warnx("--summary: cannot read the audit log");
 		goto done;
 	}
 	summary_init(s);
@@ -523,8 +483,6 @@ print_summary(void)
 done:
 	if (f != NULL)
 		fclose(f);
-	if (summary_tmp)
-		unlink(summary_log);
 	free(line);
 	free(out);
 	free(s);
@@ -536,22 +494,30 @@ main(int argc, char **argv)
 	struct opts o;
 	struct config *cfg;
 	struct rules *r;
+	struct sess_view v;
 	char buf[PATH_MAX], lib[PATH_MAX], host[URL_HOST_MAX], *out;
-	const char *path;
+	char abs[PATH_MAX], name[PATH_MAX];
+	char proxies[MAX_CLI_PROXIES * (URL_HOST_MAX + 3 * URL_CRED_MAX)];
+	const char *path, *pool;
 	unsigned int port;
-	char *session, *envtext = NULL;
-	struct stat st;
+	char *text = NULL;
+	size_t len = 0;
 
 	parse_opts(argc, argv, &o);
 	if (o.from_env && o.config != NULL)
 		errx(2, "--from-env and -c: use one");
 	if (o.from_env) {
-		envtext = from_env_text();
+		text = from_env_text();
+		len = strlen(text);
 		path = "--from-env";
 	} else {
 		path = find_config(&o, buf, sizeof(buf));
+		if (path != NULL)
+			text = pw_read_rules(path, &len);
 	}
-	cfg = load(&o, path, envtext);
+	cfg = load(&o, path, text, len);
+	if (path != NULL && text == NULL)
+		err(2, "%s", path);	/* cfg_load could, we could not */
 	r = rules_compile(cfg);
 	if (r == NULL)
 		errx(2, "out of memory");
@@ -581,32 +547,35 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	preflight(cfg, envtext != NULL ? NULL : path, argv[optind]);
-	if (envtext != NULL) {
-		/* the library reads the same rules from a private file */
-		path = env_conf = make_temp("env", envtext);
-		explicit_bzero(envtext, strlen(envtext));
-		if (path == NULL)
-			err(2, "--from-env: cannot write the rule file");
-		after_child = print_summary;
-	}
 	if (o.log == NULL && cfg->log != NULL)
 		o.log = cfg->log;
-	if (o.summary && o.log == NULL) {
-		o.log = make_temp("log", NULL);
-		if (o.log == NULL)
-			err(2, "--summary: cannot create a log file");
-		summary_tmp = true;
-	}
-	if (o.summary) {
-		summary_from = stat(o.log, &st) == 0 ? st.st_size : 0;
+	if (o.log != NULL)
+		o.log = abs_log(o.log, abs, sizeof(abs));
+
+	/* The session: the policy exactly as checked above, and its logs. */
+	memset(&v, 0, sizeof(v));
+	v.name = path != NULL ? path : "(none)";
+	if (path != NULL && !o.from_env && realpath(path, name) != NULL)
+		v.name = name;	/* as the library named it: file:line */
+	join_proxies(&o, proxies, sizeof(proxies));
+	v.proxies = proxies;
+	pool = getenv("SHIM_FAKE_POOL");
+	v.pool = pool != NULL ? pool : "";
+	v.text = text != NULL ? text : "";
+	v.text_len = len;
+	v.strict = cfg->strict;
+	v.verbose = o.verbose;
+	pw_session_make(&sess, &v, o.log, o.summary);
+	explicit_bzero(proxies, sizeof(proxies));
+	if (text != NULL)
+		explicit_bzero(text, len);
+	free(text);
+	if (o.summary)
 		after_child = print_summary;
-	}
+
+	preflight(cfg, o.from_env ? NULL : path, argv[optind]);
 	find_lib(lib, sizeof(lib));
-	session = make_session();
-	export_settings(&o, path, lib, session);
+	export_settings(lib, &sess);
 	rules_free(r);
-	/* o.log may point into cfg: keep cfg until the command is done */
-	summary_log = o.summary ? o.log : NULL;
-	return run(argv + optind, session);
+	return run(argv + optind);
 }

@@ -1,0 +1,74 @@
+/*
+ * sessfmt.h - the policy a proxywrap session hands to every process of
+ * its tree, as bytes: proxywrap builds them into a sealed memfd, each
+ * wrapped process checks them before it believes a byte.
+ *
+ *   +------------------------------------------------------+
+ *   | struct sess_hdr (magic "pwPOLICY", version, lengths)  |
+ *   | name\0     the rule file's name, for file:line        |
+ *   | proxies\0  -p URLs, space separated (one chain)        |
+ *   | pool\0     SHIM_FAKE_POOL as proxywrap saw it          |
+ *   | text\0     the rule file's text                        |
+ *   +------------------------------------------------------+
+ *
+ * The header also names the session's other files (the fake-address
+ * table, the human log, the audit log) by device and inode, so a process
+ * can tell the session's fds from look-alikes wherever they now sit.
+ * Pure: no I/O.
+ */
+#ifndef PROXYWRAP_SESSFMT_H
+#define PROXYWRAP_SESSFMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SESS_MAGIC "pwPOLICY"
+#define SESS_VERSION 1u
+#define SESS_TEXT_MAX (64u << 20)	/* as config.c reads at most */
+#define SESS_STR_MAX 65536u		/* name, proxies, pool */
+
+/* The session's fds besides the policy itself. */
+enum sess_file {
+	SESS_TABLE = 0,		/* fake-address table (memfd, fakedns.c) */
+	SESS_HUMAN = 1,		/* human log lines: proxywrap's stderr */
+	SESS_AUDIT = 2,		/* JSON audit log: --log FILE or a memfd */
+	SESS_NFILES = 3,
+};
+
+struct sess_hdr {
+	char magic[8];
+	uint32_t version;
+	uint32_t hdr_size;		/* sizeof(struct sess_hdr) */
+	uint64_t total;			/* bytes in the whole policy */
+	uint32_t strict;		/* 0 or 1 */
+	int32_t verbose;		/* 0..3, SHIM_VERBOSE's scale */
+	uint32_t name_len, proxies_len, pool_len, pad;
+	uint64_t text_len;
+	uint64_t dev[SESS_NFILES];	/* st_dev, st_ino of each file; */
+	uint64_t ino[SESS_NFILES];	/* ino 0: the session has none */
+};
+
+/* A checked policy: pointers into the bytes given to sess_parse. */
+struct sess_view {
+	bool strict;
+	int verbose;
+	const char *name, *proxies, *pool, *text;
+	size_t text_len;
+	uint64_t dev[SESS_NFILES], ino[SESS_NFILES];
+};
+
+/* Bytes needed by sess_build for these strings. */
+size_t sess_size(const char *name, const char *proxies, const char *pool,
+		 size_t text_len);
+
+/* Lay v out in buf[0..n), n from sess_size; returns n, or 0 if it does
+ * not fit or a string is too long. */
+size_t sess_build(const struct sess_view *v, void *buf, size_t n);
+
+/* Check buf[0..n) and fill v; 0, or -EINVAL for anything malformed
+ * (lengths that disagree, a string without its NUL or with one inside,
+ * a bad flag). */
+int sess_parse(const void *buf, size_t n, struct sess_view *v);
+
+#endif

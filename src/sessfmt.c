@@ -1,0 +1,115 @@
+/*
+ * sessfmt.c - the session policy's byte layout (sessfmt.h).  Pure.
+ */
+#include "sessfmt.h"
+
+#include <errno.h>
+#include <string.h>
+
+static size_t
+slen(const char *s)
+{
+	return s != NULL ? strlen(s) : 0;
+}
+
+size_t
+sess_size(const char *name, const char *proxies, const char *pool,
+	  size_t text_len)
+{
+	return sizeof(struct sess_hdr) + slen(name) + 1 + slen(proxies) + 1 +
+	       slen(pool) + 1 + text_len + 1;
+}
+
+static char *
+put(char *p, const char *s, size_t len)
+{
+	if (len > 0)
+		memcpy(p, s, len);
+	p[len] = '\0';
+	return p + len + 1;
+}
+
+size_t
+sess_build(const struct sess_view *v, void *buf, size_t n)
+{
+	struct sess_hdr h;
+	size_t need = sess_size(v->name, v->proxies, v->pool, v->text_len);
+	char *p = buf;
+	int i;
+
+	if (n < need || slen(v->name) > SESS_STR_MAX ||
+	    slen(v->proxies) > SESS_STR_MAX || slen(v->pool) > SESS_STR_MAX ||
+	    v->text_len > SESS_TEXT_MAX ||
+	    (v->text_len > 0 && memchr(v->text, '\0', v->text_len) != NULL))
+		return 0;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, SESS_MAGIC, sizeof(h.magic));
+	h.version = SESS_VERSION;
+	h.hdr_size = sizeof(h);
+	h.total = need;
+	h.strict = v->strict;
+	h.verbose = v->verbose;
+	h.name_len = (uint32_t)slen(v->name);
+	h.proxies_len = (uint32_t)slen(v->proxies);
+	h.pool_len = (uint32_t)slen(v->pool);
+	h.text_len = v->text_len;
+	for (i = 0; i < SESS_NFILES; i++) {
+		h.dev[i] = v->dev[i];
+		h.ino[i] = v->ino[i];
+	}
+	memcpy(p, &h, sizeof(h));
+	p += sizeof(h);
+	p = put(p, v->name, h.name_len);
+	p = put(p, v->proxies, h.proxies_len);
+	p = put(p, v->pool, h.pool_len);
+	put(p, v->text, v->text_len);
+	return need;
+}
+
+/* The string of len bytes at *off, NUL-terminated and without a NUL
+ * inside; advances *off past its NUL. */
+static const char *
+take(const char *b, size_t n, size_t *off, uint64_t len)
+{
+	const char *s = b + *off;
+
+	if (len > n - *off || n - *off - len < 1 || s[len] != '\0' ||
+	    memchr(s, '\0', len) != NULL)
+		return NULL;
+	*off += len + 1;
+	return s;
+}
+
+int
+sess_parse(const void *buf, size_t n, struct sess_view *v)
+{
+	const char *b = buf;
+	struct sess_hdr h;
+	size_t off = sizeof(h);
+	int i;
+
+	if (n < sizeof(h))
+		return -EINVAL;
+	memcpy(&h, b, sizeof(h));
+	if (memcmp(h.magic, SESS_MAGIC, sizeof(h.magic)) != 0 ||
+	    h.version != SESS_VERSION || h.hdr_size != sizeof(h) ||
+	    h.total != n || h.strict > 1 || h.verbose < 0 || h.verbose > 3 ||
+	    h.name_len > SESS_STR_MAX || h.proxies_len > SESS_STR_MAX ||
+	    h.pool_len > SESS_STR_MAX || h.text_len > SESS_TEXT_MAX)
+		return -EINVAL;
+	memset(v, 0, sizeof(*v));
+	v->name = take(b, n, &off, h.name_len);
+	v->proxies = v->name != NULL ? take(b, n, &off, h.proxies_len) : NULL;
+	v->pool = v->proxies != NULL ? take(b, n, &off, h.pool_len) : NULL;
+	v->text = v->pool != NULL ? take(b, n, &off, h.text_len) : NULL;
+	if (v->text == NULL || off != n)
+		return -EINVAL;
+	v->text_len = h.text_len;
+	v->strict = h.strict != 0;
+	v->verbose = h.verbose;
+	for (i = 0; i < SESS_NFILES; i++) {
+		v->dev[i] = h.dev[i];
+		v->ino[i] = h.ino[i];
+	}
+	return 0;
+}
