@@ -1,0 +1,143 @@
+# t_session.sh - the session owns the policy: programs that drop their
+# privileges keep their rules, nothing in the tree changes or silences
+# them, log lines reach proxywrap's stderr whatever the program did with
+# its own, and nothing of a session outlives it.
+
+# A root-owned mode-600 rule file; curl and python3 run as nobody (as
+# apt's methods run as _apt): the rules still apply, the bytes arrive
+# through the proxy and nowhere else.
+tcase session_privdrop smoke
+tc_session_privdrop() {
+	local m1 m2 m3 drop="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+	conf t.conf <<-EOC
+	proxy tiny $U_TINY
+	block $W4:81
+	via tiny *
+	EOC
+	chmod 600 t.conf
+	m1=$(mark)
+	m2=$(mark)
+	m3=$(mark)
+	run pw -c t.conf sh -c "$drop curl -sS -m 10 http://$W4$m1 >/dev/null; \
+	    $drop $PY -c 'import sys, urllib.request; \
+urllib.request.urlopen(\"http://$W4$m2\", timeout=10).read()'; \
+	    $drop curl -sS -m 10 http://$W4:81$m3; exit 0"
+	expect_rc 0
+	world_saw "$m1" "$PW4"
+	world_saw "$m2" "$PW4"
+	expect_err_re "proxywrap: blocked $W4:81 \(.*t\.conf:2 block $W4:81\)"
+	expect_err_lacks "configuration unusable"
+	nobody_saw "$m3"
+	[ "$(grep -cF "$m1" "$T/log/world-access.log")" = 1 ] ||
+	    fail "$m1 arrived more than once"
+}
+
+# A child that rewrites the SHIM_* settings changes nothing: still routed,
+# still blocked, with a log line and an audit event every time.
+tcase session_env_fixed smoke
+tc_session_env_fixed() {
+	local m1 m2 m3 m4 n
+	conf t.conf <<-EOC
+	proxy tiny $U_TINY
+	block $W4:81
+	via tiny $W4:80
+	EOC
+	m1=$(mark)
+	m2=$(mark)
+	m3=$(mark)
+	m4=$(mark)
+	run pw --strict --log "$CD/audit.log" -c t.conf sh -c "\
+	    SHIM_STRICT=0 SHIM_CONFIG=/dev/null curl -sS -m 5 http://$W4:81$m1; \
+	    SHIM_CONFIG= curl -sS -m 10 http://$W4$m2 >/dev/null; \
+	    SHIM_LOG=/dev/null SHIM_VERBOSE=0 curl -sS -m 5 http://$W4:81$m3; \
+	    SHIM_STRICT=0 SHIM_PROXY= curl -sS -m 5 http://$W4:8080$m4; exit 0"
+	expect_rc 0
+	world_saw "$m2" "$PW4"
+	nobody_saw "$m1"
+	nobody_saw "$m3"
+	nobody_saw "$m4"
+	n=$(grep -c "proxywrap: blocked $W4:81 " err || true)
+	[ "$n" = 2 ] || { show; fail "$n log lines for the 2 blocked :81, wanted 2"; }
+	expect_err_re "proxywrap: blocked $W4:8080 .*strict"
+	n=$(grep -c '"event":"block"' audit.log || true)
+	[ "$n" = 3 ] || { show; fail "$n block events in the audit log, wanted 3"; }
+}
+
+# The human log goes to proxywrap's stderr: a program that sends its own
+# to /dev/null, closes it, or writes it to a file of its own neither loses
+# the refusal line nor gets it mixed into its file.
+tcase session_log_reaches_user smoke
+tc_session_log_reaches_user() {
+	local n
+	conf t.conf <<-EOC
+	block $W4:81
+	direct *
+	EOC
+	run pw -c t.conf sh -c "\
+	    curl -sS -m 5 http://$W4:81/null 2>/dev/null; \
+	    curl -sS -m 5 http://$W4:81/closed 2>&-; \
+	    $PY -c 'import os, socket
+os.close(2)
+try:
+    socket.create_connection((\"$W4\", 81), timeout=5)
+except OSError as e:
+    print(\"ERRNO\", e.errno)'; \
+	    curl -sS -m 5 http://$W4:81/own 2>own.err; exit 0"
+	expect_rc 0
+	expect_out_has "ERRNO 13"
+	n=$(grep -c "proxywrap: blocked $W4:81 " err || true)
+	[ "$n" = 4 ] || { show; fail "$n refusal lines on proxywrap's stderr, wanted 4"; }
+	if grep -q proxywrap own.err; then
+		fail "the program's own stderr file got a proxywrap line"
+	fi
+	grep -q "curl: (7)" own.err || fail "curl's own message is not in its file"
+}
+
+# kill -9 of proxywrap (and then of its command) leaves nothing of the
+# session behind: no fake-address table, no --summary log, no --from-env
+# rule file.  A private tmpfs on /dev/shm (where named files went) and a
+# TMPDIR of its own keep other runs' files out of the count.
+tcase session_kill9_leaves_nothing
+tc_session_kill9_leaves_nothing() {
+	mkdir tmp
+	cat >scenario.sh <<-EOS
+	set -u
+	mount -t tmpfs none /dev/shm || exit 3
+	export TMPDIR=$CD/tmp
+	http_proxy=$U_TINY ip netns exec "$NSC" "$PW_TOOL_RUN" --from-env \
+	    --summary sh -c 'curl -sS -m 5 -o /dev/null http://name.example.test/ 2>/dev/null; \
+	    echo \$\$ >"$CD/ready.tmp"; mv "$CD/ready.tmp" "$CD/ready"; exec sleep 20' &
+	pw=\$!
+	for i in \$(seq 100); do [ -e "$CD/ready" ] && break; sleep 0.1; done
+	[ -e "$CD/ready" ] || exit 4
+	ls -A /dev/shm "$CD/tmp" >"$CD/during"
+	kill -9 \$pw
+	wait \$pw 2>/dev/null
+	kill -9 "\$(cat "$CD/ready")"
+	sleep 0.3
+	ls -A /dev/shm "$CD/tmp" >"$CD/after"
+	EOS
+	run -t 40 unshare -m --propagation private bash scenario.sh
+	expect_rc 0
+	if grep -v ':$' after | grep -q .; then
+		say "left behind: $(tr '\n' ' ' <after)"
+		fail "the session left files behind"
+	fi
+	if grep -v ':$' during | grep -q .; then
+		say "named files: $(tr '\n' ' ' <during)"
+		fail "the session made named files"
+	fi
+}
+
+# --summary with nothing logged prints zeros, not a read error (the --log
+# file, opened once by proxywrap, exists from the start).
+tcase session_summary_empty
+tc_session_summary_empty() {
+	conf t.conf <<-EOC
+	direct *
+	EOC
+	run pw --summary --log "$CD/none.log" -c t.conf true
+	expect_rc 0
+	expect_err_re "proxywrap: summary: 0 connections, 0 blocked, 0 errors"
+	expect_err_lacks "cannot read"
+}
