@@ -5,11 +5,11 @@
  * must be the library's before the program's first close or dup2 can take
  * them) the numbers SHIM_SESSION_FD names are checked with a few
  * syscalls, and those that hold the session's files become the library's
- * own fds (fdtab internal: close gives EBADF, dup2 moves ours away).  On
- * first use, session_init maps and parses the policy; when the numbers
- * did not fit (the variable is gone, or an fd moved before an exec) the
- * process's fds are looked through for the sealed policy memfd and the
- * files it names.
+ * own fds (fdtab internal: close gives EBADF, dup2 moves ours away); when
+ * they do not fit (an fd moved before an exec) the process's fds are
+ * looked through for the sealed policy memfd and the files it names.  On
+ * first use, session_init maps and parses the policy (looking through
+ * the fds first if SHIM_SESSION_FD is gone).
  *
  * Nothing from the environment is believed: a number only names where to
  * look, and a file is the session's only when it is what the policy says
@@ -108,6 +108,8 @@ parse_hint(const char *v)
 	}
 }
 
+static void scan(void);
+
 __attribute__((constructor)) static void
 session_early(void)
 {
@@ -129,6 +131,12 @@ session_early(void)
 			    is_file(hint[1 + i], (enum sess_file)i))
 				own(1 + i, hint[1 + i]);
 	}
+	/* an fd moved out of the program's way before an exec: find it
+	 * now, before the program's first close_range takes it */
+	if (!have_hdr || sess_fd[1 + SESS_TABLE] < 0 ||
+	    (hint[1 + SESS_HUMAN] >= 0 && sess_fd[1 + SESS_HUMAN] < 0) ||
+	    (hint[1 + SESS_AUDIT] >= 0 && sess_fd[1 + SESS_AUDIT] < 0))
+		scan();
 	errno = saved;
 }
 

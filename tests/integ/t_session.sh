@@ -141,3 +141,51 @@ tc_session_summary_empty() {
 	expect_err_re "proxywrap: summary: 0 connections, 0 blocked, 0 errors"
 	expect_err_lacks "cannot read"
 }
+
+# apt-get update through proxywrap: apt's http method drops to _apt and
+# must still read its rules.  A tiny flat repository (apt-ftparchive) is
+# served in the world by a small Python server that logs who asked; every
+# request must come from the proxy.
+tcase session_apt_update
+tc_session_apt_update() {
+	command -v apt-ftparchive >/dev/null ||
+	    { printf '# SKIP: no apt-ftparchive\n' >&2; exit 77; }
+	id _apt >/dev/null 2>&1 || { printf '# SKIP: no _apt user\n' >&2; exit 77; }
+	local srv
+	mkdir -p repo lists/partial cache/archives/partial
+	# one stanza, so that apt fetches the index (an empty one it skips)
+	printf 'Package: pwtest\nVersion: 1.0\nArchitecture: all\nFilename: ./pwtest_1.0_all.deb\nSize: 1\nMD5sum: 68b329da9893e34099c7d8ad5cb9c940\nDescription: t\n\n' >repo/Packages
+	(cd repo && gzip -9k Packages && apt-ftparchive release . >Release) ||
+	    fail "apt-ftparchive"
+	ip netns exec "$NSW" timeout 40 "$PY" -c '
+import http.server, sys, os
+os.chdir(sys.argv[2])
+class H(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, fmt, *a):
+        with open(sys.argv[3], "a") as f:
+            f.write("%s %s\n" % (self.client_address[0], self.requestline))
+http.server.ThreadingHTTPServer((sys.argv[1], 8089), H).serve_forever()
+' "$W4" "$CD/repo" "$CD/served" 2>/dev/null &
+	srv=$!
+	sleep 0.5
+	echo "deb [trusted=yes] http://$W4:8089/ ./" >s.list
+	conf t.conf <<-EOC
+	proxy d $U_DANTE
+	via d *
+	EOC
+	chmod 600 t.conf
+	run -t 50 pw -c t.conf apt-get update -o Dir::Etc::sourcelist="$CD/s.list" \
+	    -o Dir::Etc::sourceparts=- -o Dir::State::Lists="$CD/lists" \
+	    -o Dir::Cache="$CD/cache" -o APT::Get::List-Cleanup=0 \
+	    -o Acquire::Retries=0 -o Acquire::http::Timeout=10
+	kill "$srv" 2>/dev/null || true
+	wait "$srv" 2>/dev/null || true
+	expect_rc 0
+	expect_err_lacks "configuration unusable"
+	grep -q "GET /./Release" served || { show; fail "the repository saw no request"; }
+	if grep -v "^$PW4 " served | grep -q .; then
+		say "served: $(tr '\n' ' ' <served)"
+		fail "a request reached the repository from elsewhere than the proxy"
+	fi
+	ls lists/ | grep -q "_Packages" || { show; fail "no Packages list fetched"; }
+}
