@@ -31,7 +31,7 @@ LIB_SRCS  = $(PURE_SRCS) src/real.c src/shim.c src/log.c src/fdtab.c \
 	    src/udp_recv.c src/ready.c src/hooks_ready.c \
 	    src/sockfit.c src/session.c
 TOOL_SRCS = tools/proxywrap.c tools/pw_session.c $(PURE_SRCS) src/explain.c \
-	    src/summary.c
+	    src/summary.c src/log.c src/real.c
 
 # c-ares is linked statically and kept private (node exports its own).
 LIB_LDLIBS = -Wl,-Bstatic -lcares -Wl,-Bdynamic -ldl -lpthread

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ares_version.h>	/* of the libcares.a linked into libshim.so */
@@ -29,6 +30,7 @@
 #include "execcheck.h"
 #include "explain.h"
 #include "fromenv.h"
+#include "log.h"
 #include "pw_session.h"
 #include "rules.h"
 #include "summary.h"
@@ -349,6 +351,39 @@ abs_log(const char *log, char *abs, size_t n)
 	return log;
 }
 
+static struct pw_session sess;		/* the fds the tree inherits */
+
+/* The verdict on the command itself, in the audit log as the library
+ * writes one for every exec inside the tree. */
+static void
+audit_exec(const char *cmd, int rc, const char *msg)
+{
+	char line[LOG_JSON_MAX + 2], now[40], path[PATH_MAX], exe[PATH_MAX];
+	struct log_event ev;
+	struct timespec ts;
+	struct tm tm;
+	ssize_t n;
+	size_t len;
+
+	if (sess.fd[1 + SESS_AUDIT] < 0)
+		return;
+	log_event_init(&ev, rc < 0 ? "exec-refused" : "exec-allowed");
+	ev.path = exec_search(cmd, getenv("PATH"), path, sizeof(path)) ?
+		  path : cmd;
+	ev.err = rc < 0 ? -rc : 0;
+	ev.msg = msg;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	len = strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(now + len, sizeof(now) - len, ".%03ldZ",
+		 ts.tv_nsec / 1000000);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	len = log_event_format(&ev, now, (long)getpid(), exe, line,
+			       sizeof(line));
+	pw_session_audit(&sess, line, len);
+}
+
 /*
  * Before starting cmd: a rule file holding passwords that other users can
  * read draws a warning; a command the shim cannot follow is refused in
@@ -361,6 +396,7 @@ preflight(const struct config *cfg, const char *path, const char *cmd)
 	char msg[1024];
 	struct stat st;
 	size_t i;
+	int rc;
 
 	for (i = 0; path != NULL && i < cfg->nproxies; i++) {
 		if (cfg->proxies[i].url.has_auth && stat(path, &st) == 0 &&
@@ -370,7 +406,10 @@ preflight(const struct config *cfg, const char *path, const char *cmd)
 			break;
 		}
 	}
-	if (exec_check_cmd(cfg, cfg->strict, cmd, msg, sizeof(msg)) < 0)
+	rc = exec_check_cmd(cfg, cfg->strict, cmd, msg, sizeof(msg));
+	if (rc < 0 || msg[0] != '\0')
+		audit_exec(cmd, rc, msg);
+	if (rc < 0)
 		errx(126, "%s", msg);
 	if (msg[0] != '\0')
 		warnx("%s", msg);
@@ -453,7 +492,6 @@ from_env_text(void)
 	return text;
 }
 
-static struct pw_session sess;		/* --summary reads its audit log */
 
 static void
 print_summary(void)

@@ -189,3 +189,16 @@ http.server.ThreadingHTTPServer((sys.argv[1], 8089), H).serve_forever()
 	fi
 	ls lists/ | grep -q "_Packages" || { show; fail "no Packages list fetched"; }
 }
+
+# A static top-level command refused by proxywrap itself is in the audit
+# log, as an exec refused inside the tree is.
+tcase session_static_refused_audited
+tc_session_static_refused_audited() {
+	gcc -static -O1 -o stclient "$TOP/tests/bin/pwclient.c" -lpthread 2>gcc.err ||
+	    { printf '# SKIP: gcc -static failed\n' >&2; exit 77; }
+	run pw --strict --log "$CD/audit.log" -p "$U_DANTE" "$CD/stclient" get "$P4" 8080 /x
+	expect_rc 126
+	expect_err_re "refused exec of $CD/stclient: statically linked"
+	grep -q "\"event\":\"exec-refused\".*\"path\":\"$CD/stclient\".*\"outcome\":\"EACCES\"" audit.log ||
+	    { say "audit: $(cat audit.log 2>/dev/null)"; fail "no exec-refused event"; }
+}
