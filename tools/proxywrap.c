@@ -585,6 +585,14 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (pw_session_inherited()) {
+		/* a session inside a session could loosen the outer one:
+		 * the command runs under the policy already in force */
+		warnx("already inside a proxywrap session: %s runs under its "
+		      "policy, not this one", argv[optind]);
+		execvp(argv[optind], argv + optind);
+		err(errno == ENOENT ? 127 : 126, "%s", argv[optind]);
+	}
 	if (o.log == NULL && cfg->log != NULL)
 		o.log = cfg->log;
 	if (o.log != NULL)

@@ -223,3 +223,23 @@ pw_session_audit(const struct pw_session *s, const char *line, size_t len)
 		/* the log is best effort, as in the library */
 	}
 }
+
+bool
+pw_session_inherited(void)
+{
+	const char *v = getenv("SHIM_SESSION_FD");
+	char magic[sizeof(SESS_MAGIC) - 1];
+	char *end;
+	long fd;
+	int seals;
+
+	if (v == NULL || v[0] == '\0')
+		return false;
+	fd = strtol(v, &end, 10);
+	if (end == v || fd < 3 || fd > 1 << 30)
+		return false;
+	seals = fcntl((int)fd, F_GET_SEALS);
+	return seals != -1 && (seals & SEALS) == SEALS &&
+	       pread((int)fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
+	       memcmp(magic, SESS_MAGIC, sizeof(magic)) == 0;
+}

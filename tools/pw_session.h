@@ -42,4 +42,8 @@ void pw_session_env(const struct pw_session *s, char *buf, size_t n);
 void pw_session_audit(const struct pw_session *s, const char *line,
 		      size_t len);
 
+/* True when this proxywrap runs inside another's session (its sealed
+ * policy is where SHIM_SESSION_FD says). */
+bool pw_session_inherited(void);
+
 #endif

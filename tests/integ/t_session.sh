@@ -202,3 +202,23 @@ tc_session_static_refused_audited() {
 	grep -q "\"event\":\"exec-refused\".*\"path\":\"$CD/stclient\".*\"outcome\":\"EACCES\"" audit.log ||
 	    { say "audit: $(cat audit.log 2>/dev/null)"; fail "no exec-refused event"; }
 }
+
+# A proxywrap inside the tree cannot start a looser session: its command
+# runs under the policy already in force.
+tcase session_nested_keeps_outer
+tc_session_nested_keeps_outer() {
+	local m
+	conf t.conf <<-EOC
+	block $W4:81
+	direct *
+	EOC
+	conf open.conf <<-EOC
+	direct *
+	EOC
+	m=$(mark)
+	run pw -c t.conf "$PW_TOOL_RUN" -c open.conf curl -sS -m 5 http://$W4:81$m
+	expect_fail
+	expect_err_re "already inside a proxywrap session"
+	expect_err_re "proxywrap: blocked $W4:81 "
+	nobody_saw "$m"
+}
