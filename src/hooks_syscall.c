@@ -1,7 +1,8 @@
 /*
  * hooks_syscall.c - calls that reach the kernel without the usual libc
- * wrappers: syscall(SYS_connect, ...) and friends, and close_range(),
- * which would close the library's own fds along with the program's.
+ * wrappers: syscall(SYS_connect, ...) and friends, and close_range() and
+ * closefrom(), which would close the library's own fds along with the
+ * program's.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -131,4 +132,31 @@ close_range(unsigned int lo, unsigned int hi, int flags)
 		errno = saved;
 	}
 	return rc;
+}
+
+/*
+ * glibc's closefrom() (sshd and many daemons call it) reaches the kernel
+ * without the close_range above: it would take the session's fds, which
+ * the programs this one execs need.  The same close_range, then; on a
+ * kernel without it each fd in turn (close() leaves ours).
+ */
+HOOK void
+closefrom(int lo)
+{
+	struct rlimit rl;
+	long fd, end = FD_SCAN_MAX;
+	int saved = errno;
+
+	if (lo < 0)
+		lo = 0;
+	if (close_range((unsigned int)lo, ~0U, 0) == 0) {
+		errno = saved;
+		return;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (long)rl.rlim_cur < end)
+		end = (long)rl.rlim_cur;
+	for (fd = lo; fd < end; fd++)
+		close((int)fd);
+	errno = saved;
 }
