@@ -36,8 +36,10 @@ int httpc_build_request(char *buf, size_t n, const char *host,
 
 /*
  * Parse the response head in p[0..len).  PARSE_OK when "\r\n\r\n" (or a
- * bare "\n\n") ends it: *used is the head's length including that, and the
- * bytes after it are the tunnel's.  Each line may end in CRLF or LF.
+ * bare "\n\n") ends a final (not 1xx) head: *used is the length of every
+ * head up to and including it, and the bytes after it are the tunnel's.
+ * Interim 1xx heads before it are skipped (RFC 9110 §15.2).  Each line
+ * may end in CRLF or LF.
  * PARSE_MORE with *need = 1 while no end is seen.  PARSE_ERR for a bad
  * status line ("HTTP/1." DIGIT SP 3DIGIT, then SP reason or end of line,
  * code 100..599), a NUL or bare CR in the head, more than HTTPC_HDR_MAX

@@ -234,51 +234,79 @@ find_eol(const uint8_t *p, size_t from, size_t lim, size_t *lf)
 }
 
 /*
- * Response head (RFC 9112 §2.1):
+ * One response head (RFC 9112 §2.1) starting at p[start]:
  *
  *   HTTP/1.1 200 Connection established CRLF     status line
  *   *( field-line CRLF )                         at most 64 lines
  *   CRLF                                         end of head
- *   <tunnel bytes: the application's>
  *
  * Every line may end in CRLF or a bare LF (RFC 9112 §2.2), so "\n\n" ends
- * a head as well as "\r\n\r\n".  The whole head, empty line included, may
- * be at most HTTPC_HDR_MAX bytes.  Field lines are not interpreted: a
- * CONNECT tunnel succeeds or fails on the status code alone.
+ * a head as well as "\r\n\r\n".  Field lines are not interpreted.
+ * PARSE_OK with *end just past the empty line; PARSE_MORE; PARSE_ERR.
+ */
+static int
+parse_head(const uint8_t *p, size_t start, size_t lim, size_t *end_out,
+	   struct httpc_response *r)
+{
+	size_t off = start, lf, end, lines = 0;
+	size_t pre = lim - start < sizeof(status_prefix) - 1 ?
+		     lim - start : sizeof(status_prefix) - 1;
+	int rc;
+
+	/* Not HTTP at all (a SOCKS server, say): say so without waiting. */
+	if (memcmp(p + start, status_prefix, pre) != 0)
+		return PARSE_ERR;
+	for (;;) {
+		rc = find_eol(p, off, lim, &lf);
+		if (rc == PARSE_ERR)
+			return PARSE_ERR;
+		if (rc == 0)
+			return PARSE_MORE;
+		end = lf > off && p[lf - 1] == '\r' ? lf - 1 : lf;
+		if (off == start) {
+			if (parse_status(p + start, end - start, r) !=
+			    PARSE_OK)
+				return PARSE_ERR;
+		} else if (end == off) {
+			*end_out = lf + 1;
+			return PARSE_OK;
+		} else if (++lines > HTTPC_HDR_LINES_MAX) {
+			return PARSE_ERR;
+		}
+		off = lf + 1;
+	}
+}
+
+/*
+ * The response: zero or more interim (1xx) heads, then the final head;
+ * the tunnel's bytes (the application's) follow it.  A 1xx response is
+ * not final (RFC 9110 §15.2: a client must parse one or more of them
+ * before the final response, even when it did not expect one), so a
+ * proxy's "100 Continue" is skipped, not taken for a refusal.  All the
+ * heads together may be at most HTTPC_HDR_MAX bytes.
  */
 int
 httpc_parse_response(const uint8_t *p, size_t len, size_t *used,
 		     size_t *need, struct httpc_response *r)
 {
 	size_t lim = len < HTTPC_HDR_MAX ? len : HTTPC_HDR_MAX;
-	size_t pre = len < sizeof(status_prefix) - 1 ?
-		     len : sizeof(status_prefix) - 1;
-	size_t off = 0, lf, end, lines = 0;
+	size_t start = 0, end = 0;
 	int rc;
 
-	/* Not HTTP at all (a SOCKS server, say): say so without waiting. */
-	if (pre > 0 && memcmp(p, status_prefix, pre) != 0)
-		return PARSE_ERR;
 	for (;;) {
-		rc = find_eol(p, off, lim, &lf);
+		rc = parse_head(p, start, lim, &end, r);
 		if (rc == PARSE_ERR)
 			return PARSE_ERR;
-		if (rc == 0) {
+		if (rc == PARSE_MORE) {
 			if (len >= HTTPC_HDR_MAX)
 				return PARSE_ERR;
 			*need = 1;
 			return PARSE_MORE;
 		}
-		end = lf > off && p[lf - 1] == '\r' ? lf - 1 : lf;
-		if (off == 0) {
-			if (parse_status(p, end, r) != PARSE_OK)
-				return PARSE_ERR;
-		} else if (end == off) {
-			*used = lf + 1;
+		if (r->code / 100 != 1) {
+			*used = end;
 			return PARSE_OK;
-		} else if (++lines > HTTPC_HDR_LINES_MAX) {
-			return PARSE_ERR;
 		}
-		off = lf + 1;
+		start = end;
 	}
 }

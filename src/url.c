@@ -9,6 +9,7 @@
  * is an index checked against len.  Pure: no I/O (inet_pton only parses).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -144,6 +145,68 @@ url_port(const char *s, size_t len, uint16_t *port, const char **err)
 }
 
 /* host[:port] or [v6][:port]; fills out->host and out->port. */
+/* Colons in s[0..len) when it could be an IPv6 literal (hex digits,
+ * ':', '.' only), else 0. */
+static size_t
+url_count_colons(const char *s, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == ':')
+			n++;
+		else if (!isxdigit((unsigned char)s[i]) && s[i] != '.')
+			return 0;
+	}
+	return n;
+}
+
+/*
+ * "2001:db8::1:1080": an IPv6 literal needs brackets in a URL (RFC 3986
+ * §3.2.2), and without them the port cannot be told from the address.
+ * Say so and show the bracketed form, the last group taken as the port
+ * when that leaves a valid address.  The text lives in a per-thread
+ * buffer (valid until the next call on the thread).
+ */
+static const char *
+url_v6_hint(const char *s, size_t len)
+{
+	static __thread char msg[2 * URL_HOST_MAX + 96];
+	char a[URL_HOST_MAX], w[URL_HOST_MAX];
+	unsigned char tmp[16];
+	const char *last = s + len;
+	size_t alen, plen;
+	bool split = false, whole = false;
+
+	while (last > s && last[-1] != ':')
+		last--;
+	alen = (size_t)(last - s) - 1;
+	plen = (size_t)(s + len - last);
+	if (alen < sizeof(a) && plen > 0 && plen <= 5 &&
+	    url_all_digits_dots(last, plen) && memchr(last, '.', plen) == NULL) {
+		memcpy(a, s, alen);
+		a[alen] = '\0';
+		split = inet_pton(AF_INET6, a, tmp) == 1;
+	}
+	if (len < sizeof(w)) {
+		memcpy(w, s, len);
+		w[len] = '\0';
+		whole = inet_pton(AF_INET6, w, tmp) == 1;
+	}
+	if (split && whole)
+		snprintf(msg, sizeof(msg), "an IPv6 address needs brackets: "
+			 "[%s]:%.*s (or [%s]:PORT)", a, (int)plen, last, w);
+	else if (split)
+		snprintf(msg, sizeof(msg), "an IPv6 address needs brackets: "
+			 "[%s]:%.*s", a, (int)plen, last);
+	else if (whole)
+		snprintf(msg, sizeof(msg), "an IPv6 address needs brackets: "
+			 "[%s]:PORT", w);
+	else
+		return "an IPv6 address needs brackets: [ADDRESS]:PORT";
+	return msg;
+}
+
 static int
 url_hostport(const char *s, size_t len, struct proxy_url *out,
 	     const char **err)
@@ -178,6 +241,9 @@ url_hostport(const char *s, size_t len, struct proxy_url *out,
 			*err = "junk after IPv6 address";
 			return -1;
 		}
+	} else if (url_count_colons(s, len) > 1) {
+		*err = url_v6_hint(s, len);
+		return -1;
 	} else {
 		colon = memchr(s, ':', len);
 		hlen = colon != NULL ? (size_t)(colon - s) : len;

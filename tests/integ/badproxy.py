@@ -9,6 +9,9 @@ Listens on 127.0.0.1:PORT and, for every connection, misbehaves as MODE:
   dribble  answers a valid SOCKS5 handshake one byte per second
   garbage  answers bytes that are neither SOCKS5 nor HTTP
   407      an HTTP proxy that answers 407 to every CONNECT
+  continue an HTTP proxy that answers "100 Continue" and, in a later
+           segment, "200", then sends "BANNER-behind-100\n" as the server
+           behind it would (interim 1xx heads are not final, RFC 9110)
   slow     a SOCKS5 proxy that takes 1 s per reply, then answers HTTP
            requests itself with "200 OK slow" (a working, slow tunnel)
 Each accepted connection is counted in COUNTFILE (rewritten each time).
@@ -63,6 +66,13 @@ def serve(c, mode):
             c.sendall(b"\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x50")
             c.recv(4096)
             c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\nslow")
+        elif mode == "continue":
+            if first:
+                c.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+                time.sleep(0.3)
+                c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n"
+                          b"BANNER-behind-100\n")
+            time.sleep(2)
         elif mode == "407":
             if first:
                 c.sendall(REPLY_407)

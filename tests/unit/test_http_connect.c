@@ -221,8 +221,14 @@ static const struct ok_case {
 	{ "403", "HTTP/1.1 403 Forbidden\r\nVia: 1.1 squid\r\n\r\n",
 	  403, 1, "Forbidden" },
 	{ "502", "HTTP/1.1 502 Bad Gateway\r\n\r\n", 502, 1, "Bad Gateway" },
-	{ "100 is a head too", "HTTP/1.1 100 Continue\r\n\r\n", 100, 1,
-	  "Continue" },
+	/* 1xx is interim (RFC 9110 §15.2): the final head decides */
+	{ "100 Continue before 200",
+	  "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n", 200, 1,
+	  "OK" },
+	{ "two 1xx with headers before 407",
+	  "HTTP/1.1 100 Continue\r\nX: y\r\n\r\n"
+	  "HTTP/1.1 103 Early Hints\nLink: </a>\n\n"
+	  "HTTP/1.0 407 Auth\r\n\r\n", 407, 0, "Auth" },
 	{ "599", "HTTP/1.1 599 x\r\n\r\n", 599, 1, "x" },
 	{ "LF only", "HTTP/1.1 200 OK\n\n", 200, 1, "OK" },
 	{ "LF only with headers",
@@ -311,6 +317,10 @@ test_response_malformed(void **state)
 		/* Wrong from the first bytes: no need to wait for the end. */
 		{ "not HTTP, short", "SSH-2", 0 },
 		{ "not HTTP, one byte", "h", 0 },
+		/* after an interim head: the next must be HTTP too */
+		{ "100 then SSH", "HTTP/1.1 100 Continue\r\n\r\nSSH-2", 0 },
+		{ "100 then a bad status",
+		  "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 20 OK\r\n\r\n", 0 },
 	};
 	struct httpc_response r;
 	size_t i, len, used, need;
@@ -343,6 +353,21 @@ head_with_lines(size_t n, size_t *len)
 	memcpy(h + off, "\r\n", 2);
 	*len = off + 2;
 	return h;
+}
+
+/* An interim head alone is not the answer: wait for the final one. */
+static void
+test_response_1xx_alone(void **state)
+{
+	static const char in[] = "HTTP/1.1 100 Continue\r\n\r\n"
+				 "HTTP/1.1 102 Processing\r\n\r\n";
+	struct httpc_response r;
+	size_t used = 0, need = 0;
+
+	(void)state;
+	assert_int_equal(parse_exact(in, sizeof(in) - 1, &used, &need, &r),
+			 PARSE_MORE);
+	assert_int_equal(need, 1);
 }
 
 static void
@@ -442,6 +467,7 @@ main(void)
 		cmocka_unit_test(test_request_bad),
 		cmocka_unit_test(test_response_ok),
 		cmocka_unit_test(test_response_malformed),
+		cmocka_unit_test(test_response_1xx_alone),
 		cmocka_unit_test(test_response_line_cap),
 		cmocka_unit_test(test_response_byte_cap),
 		cmocka_unit_test(test_response_reason_cut),

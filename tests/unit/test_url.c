@@ -113,6 +113,14 @@ static const struct url_bad_case bad_cases[] = {
 	{ "http://[2001:db8::g]", "bad IPv6 address" },
 	{ "http://[198.18.0.1]", "bad IPv6 address" },
 	{ "http://[::1]x", "junk after IPv6 address" },
+	{ "socks5h://2001:db8::1:1080", "an IPv6 address needs brackets: "
+	  "[2001:db8::1]:1080 (or [2001:db8::1:1080]:PORT)" },
+	{ "http://fe80::1:99999", "an IPv6 address needs brackets: "
+	  "[fe80::1]:99999" },
+	{ "http://::ffff:198.18.0.1", "an IPv6 address needs brackets: "
+	  "[::ffff:198.18.0.1]:PORT" },
+	{ "http://1:2:3", "an IPv6 address needs brackets: "
+	  "[ADDRESS]:PORT" },
 	{ "http://198.18.0.256", "bad IPv4 address" },
 	{ "http://1.2.3", "bad IPv4 address" },
 	{ "http://bad host", "bad host name" },
