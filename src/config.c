@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -1003,6 +1004,22 @@ nomem:
 	return NULL;
 }
 
+static const char *
+file_kind(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a file";
+}
+
 /* The one function here that does I/O: read the whole file, then parse. */
 struct config *
 cfg_load(const char *path)
@@ -1012,10 +1029,22 @@ cfg_load(const char *path)
 	size_t len = 0, cap = 0;
 	int fd, err = 0;
 	ssize_t r;
+	struct stat st;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO for reading waits for a writer, for
+	 * ever; only a regular file is read (a FIFO, a tty or a device could
+	 * hang or never end) */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd == -1)
 		err = errno;
+	else if (fstat(fd, &st) == -1)
+		err = errno;
+	else if (!S_ISREG(st.st_mode))
+		err = -1;
+	if (err != 0 && fd != -1) {
+		close(fd);
+		fd = -1;
+	}
 	while (fd != -1) {
 		if (len == cap) {
 			cap = cap != 0 ? cap * 2 : 65536;
@@ -1057,7 +1086,11 @@ cfg_load(const char *path)
 		memset(&p, 0, sizeof(p));
 		p.cfg = cfg;
 		p.origin = path;
-		cfg_err(&p, "cannot read: %s", strerror(err));
+		if (err == -1)
+			cfg_err(&p, "cannot read: not a regular file (%s)",
+				file_kind(st.st_mode));
+		else
+			cfg_err(&p, "cannot read: %s", strerror(err));
 		cfg_flush_errs(cfg, &p);
 	}
 	return cfg;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
@@ -479,6 +480,7 @@ static void
 test_cfg_load(void **state)
 {
 	char path[] = "/tmp/test_config_XXXXXX";
+	char fifo[] = "/tmp/test_config_fifo_XXXXXX";
 	static const char text[] = "block 198.18.0.0/15\nnope\n";
 	struct config *cfg;
 	int fd;
@@ -489,6 +491,31 @@ test_cfg_load(void **state)
 	assert_int_equal(cfg->nerrs, 1);
 	assert_string_equal(cfg->errs[0], "/nonexistent/shim.conf: cannot "
 			    "read: No such file or directory");
+	cfg_free(cfg);
+
+	/* a FIFO with no writer: refused at once (opening it waited for a
+	 * writer for ever); a directory and a device too */
+	fd = mkstemp(fifo);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	cfg = cfg_load(fifo);
+	unlink(fifo);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->nerrs, 1);
+	assert_non_null(strstr(cfg->errs[0], ": cannot read: not a regular "
+			       "file (a FIFO)"));
+	cfg_free(cfg);
+	cfg = cfg_load("/tmp");
+	assert_non_null(cfg);
+	assert_string_equal(cfg->errs[0], "/tmp: cannot read: not a regular "
+			    "file (a directory)");
+	cfg_free(cfg);
+	cfg = cfg_load("/dev/zero");
+	assert_non_null(cfg);
+	assert_string_equal(cfg->errs[0], "/dev/zero: cannot read: not a "
+			    "regular file (a character device)");
 	cfg_free(cfg);
 
 	fd = mkstemp(path);
