@@ -58,4 +58,17 @@ void bufw_bytes(struct bufw *w, const void *src, size_t n);
 /* Length written, or -ENOSPC after an overflow. */
 int bufw_result(const struct bufw *w);
 
+/* Length of the well-formed UTF-8 sequence at NUL-terminated s (1..4),
+ * or 0 when it is not one. */
+size_t buf_utf8_len(const unsigned char *s);
+
+/*
+ * Text for a human log line: s copied into out[0..n), NUL-terminated,
+ * with control bytes written as \n, \r, \t or \xNN (ESC is \x1b),
+ * and bytes that are not well-formed UTF-8, or C1 controls, as \xNN.
+ * Cut before an escape or a character that would not fit.  Returns the
+ * length written (without the NUL).
+ */
+size_t buf_escape(const char *s, char *out, size_t n);
+
 #endif

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "config.h"
 
 #define CFG_MSG_MAX 512
@@ -51,6 +52,7 @@ static void
 cfg_err(struct cfg_parser *p, const char *fmt, ...)
 {
 	char msg[CFG_MSG_MAX], full[CFG_MSG_MAX + 128];
+	char esc[CFG_MSG_MAX + 128];
 	va_list ap;
 
 	p->cfg->nerrs++;
@@ -64,8 +66,11 @@ cfg_err(struct cfg_parser *p, const char *fmt, ...)
 			 p->line, msg);
 	else
 		snprintf(full, sizeof(full), "%s: %s", p->origin, msg);
+	/* tokens of the file are quoted in the text: no raw control byte
+	 * (a CR/LF forging a line, an ANSI escape) reaches a terminal */
+	buf_escape(full, esc, sizeof(esc));
 	p->errs[p->nerrs].line = p->line;
-	p->errs[p->nerrs].msg = strdup(full);
+	p->errs[p->nerrs].msg = strdup(esc);
 	if (p->errs[p->nerrs].msg == NULL)
 		p->oom = true;
 	else

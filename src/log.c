@@ -7,6 +7,7 @@
  * from many processes never interleave, and the library holds no
  * long-lived fd that an application could close or dup2 over).
  */
+#include "buf.h"
 #include "log.h"
 #include "real.h"
 
@@ -84,7 +85,7 @@ log_json_enabled(void)
 void
 log_msg(enum log_level lv, const char *fmt, ...)
 {
-	char line[LOG_LINE_MAX];
+	char line[LOG_LINE_MAX], esc[LOG_LINE_MAX];
 	int saved = errno;
 	va_list ap;
 	int n, fd;
@@ -101,9 +102,14 @@ log_msg(enum log_level lv, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		n = 0;
-	len = sizeof("proxywrap: ") - 1 + (size_t)n;
-	if (len > sizeof(line) - 2)
-		len = sizeof(line) - 2;
+	/* names from the program and tokens from the rule file are in the
+	 * text: a CR or LF must not forge a line, nor an escape sequence
+	 * reach the terminal */
+	len = sizeof("proxywrap: ") - 1 +
+	      buf_escape(line + sizeof("proxywrap: ") - 1, esc,
+			 sizeof(line) - sizeof("proxywrap: "));
+	memcpy(line + sizeof("proxywrap: ") - 1, esc,
+	       len - (sizeof("proxywrap: ") - 1));
 	line[len++] = '\n';
 	/* One write: a short write on a pipe is possible but never mixed.
 	 * A session's lines go to proxywrap's stderr, wherever the
@@ -113,37 +119,6 @@ log_msg(enum log_level lv, const char *fmt, ...)
 		/* nothing sensible to do: logging must not fail a call */
 	}
 	errno = saved;
-}
-
-/* Length of the well-formed UTF-8 sequence at s (1..4), or 0. */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;	/* no surrogates */
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
 }
 
 size_t
@@ -182,7 +157,7 @@ log_json_str(const char *s, char *buf, size_t n)
 				add = (const char *)p;
 				alen = 1;
 			} else {
-				u = utf8_len(p);
+				u = buf_utf8_len(p);
 				if (u == 0) {
 					add = "\\ufffd";
 					alen = 6;

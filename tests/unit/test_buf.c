@@ -111,6 +111,37 @@ test_writer_overflow_sticks(void **state)
 	assert_int_equal(bufw_result(&w), -ENOSPC);
 }
 
+/* Log text: control bytes, ANSI escapes, bad UTF-8 as visible escapes. */
+static void
+test_escape(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "plain name.example", "plain name.example" },
+		{ "a\r\nproxywrap: forged", "a\\r\\nproxywrap: forged" },
+		{ "\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m" },
+		{ "tab\there\x7f", "tab\\there\\x7f" },
+		{ "caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac" },
+		{ "bad \xff\xc3(", "bad \\xff\\xc3(" },
+		{ "C1 CSI \xc2\x9b", "C1 CSI \\xc2\\x9b" },
+	};
+	char out[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(buf_escape(cases[i].in, out, sizeof(out)),
+				 strlen(cases[i].out));
+		assert_string_equal(out, cases[i].out);
+	}
+	/* cut before an escape that does not fit, never inside it */
+	assert_int_equal(buf_escape("ab\x1b", out, 5), 2);
+	assert_string_equal(out, "ab");
+	assert_int_equal(buf_escape("ab\xc3\xa9", out, 4), 2);
+	assert_int_equal(buf_escape("x", out, 0), 0);
+}
+
 int
 main(void)
 {
@@ -119,6 +150,7 @@ main(void)
 		cmocka_unit_test(test_reader_short),
 		cmocka_unit_test(test_writer_fit),
 		cmocka_unit_test(test_writer_overflow_sticks),
+		cmocka_unit_test(test_escape),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

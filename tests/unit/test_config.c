@@ -181,6 +181,9 @@ struct err_case {
 
 static const struct err_case err_cases[] = {
 	{ "frobnicate x", "shim.conf:1: unknown keyword 'frobnicate'" },
+	/* raw bytes of the file never reach a terminal: escaped */
+	{ "\x1b[2Jfrob\x7f x", "shim.conf:1: unknown keyword "
+	  "'\\x1b[2Jfrob\\x7f'" },
 	{ "\nDirect x", "shim.conf:2: unknown keyword 'Direct'" },
 	{ "proxy corp", "shim.conf:1: proxy: expected NAME URL" },
 	{ "proxy corp http://h x", "shim.conf:1: proxy: expected NAME URL" },
