@@ -22,7 +22,7 @@ endif
 # library, the tool, the unit tests and the fuzzers.
 PURE_SRCS = src/buf.c src/url.c src/config.c src/rules.c src/socks5.c \
 	    src/http_connect.c src/execcheck.c src/fromenv.c src/proxy_proto.c \
-	    src/sessfmt.c
+	    src/sessfmt.c src/dnsmsg.c
 # The library: hooks and the modules that touch sockets.
 LIB_SRCS  = $(PURE_SRCS) src/real.c src/shim.c src/log.c src/fdtab.c \
 	    src/tunnel.c src/route.c src/async.c src/hooks_net.c \
