@@ -6,13 +6,18 @@
  *                               not exist (EAI_NONAME / HOST_NOT_FOUND),
  *                               without any query, and log one line
  *   via a socks5h:// or http://  one fake address from the session table
- *   proxy (remote DNS)          (fake_addrs() says which family); no query
- *                               at all: connect() maps it back
+ *   proxy (remote DNS)          (dnsp_fake_addrs() says which family); no
+ *                               query at all: connect() maps it back
  *   anything else               resolved locally (dns.c, c-ares)
  * Answers are not filtered by IP rules here: connect() decides by address.
  * Literals, a NULL node, other families and calls made while the shim is
  * itself inside libc (shim_internal()) go to the real functions untouched.
- * getnameinfo/gethostbyaddr answer a fake address with its name.
+ * getnameinfo/gethostbyaddr answer a fake address with its name, and
+ * send a PTR query only for an address whose rule is direct (others get
+ * the answer of an address without a name).  Names under ".localhost"
+ * are loopback without a query (RFC 6761); names glibc would not send to
+ * a server (res_hnok: a space, a newline, a ';') fail as in glibc.
+ * Which query may leave is decided in dnspolicy.c.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -21,10 +26,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addrinfo.h"
 #include "addrnames.h"
 #include "dns.h"
+#include "dnsmsg.h"
+#include "dnspolicy.h"
 #include "fakedns.h"
 #include "log.h"
 #include "real.h"
@@ -33,12 +41,6 @@
 
 #define HOOK __attribute__((visibility("default")))
 #define HOSTENT_BUF 2048	/* per-thread buffer of the non-_r calls */
-
-enum name_route {
-	ROUTE_LOCAL,	/* resolve with dns.c */
-	ROUTE_FAKE,	/* the proxy resolves: fake addresses */
-	ROUTE_BLOCK,	/* fail, no query */
-};
 
 /* Lowercase, trailing dot dropped; false when it cannot be a DNS name. */
 static bool
@@ -85,89 +87,6 @@ maybe_numeric(const char *node)
 		    *p != 'X')
 			return false;
 	return true;
-}
-
-/* The audit log line for a name's decision. */
-static void
-audit_name(const char *name, uint16_t port, const struct decision *d,
-	   const char *action, int err, const char *msg)
-{
-	struct tun_dest td;
-
-	if (!log_json_enabled())
-		return;
-	memset(&td, 0, sizeof(td));
-	snprintf(td.name, sizeof(td.name), "%s", name);
-	td.port = port;
-	route_audit("resolve", "dns", &td, d, action, err, msg, -1);
-}
-
-static enum name_route
-route_name(const char *name, uint16_t port)
-{
-	const struct shim *sh = shim_get();
-	const struct cfg_proxy *last;
-	struct decision d;
-	enum name_route r;
-
-	rules_decide_name(sh->rules, name, port, &d);
-	if (d.action == CFG_BLOCK) {
-		if (d.rule != NULL)
-			log_msg(LOG_WARN, "blocked name %s (%s:%d %s)", name,
-				sh->cfg->file, d.rule->line, d.rule->text);
-		else
-			log_msg(LOG_WARN, "blocked name %s (%s)", name,
-				sh->broken ? "unusable configuration" :
-					     "strict: no rule matched");
-		audit_name(name, port, &d, "block", EACCES,
-			   "name blocked: the lookup fails (EAI_NONAME)");
-		return ROUTE_BLOCK;
-	}
-	r = ROUTE_LOCAL;
-	if (d.action == CFG_VIA && d.rule != NULL && d.rule->nchain > 0) {
-		/* the last hop is the one that receives the name */
-		last = &sh->cfg->proxies[d.rule->chain[d.rule->nchain - 1]];
-		if (url_remote_dns(&last->url))
-			r = ROUTE_FAKE;
-	}
-	audit_name(name, port, &d, r == ROUTE_FAKE ? "remote" : "local", 0,
-		   NULL);
-	return r;
-}
-
-/*
- * The fake address of `key` for `family`: one address, so a destination
- * that fails costs one proxy attempt, not one per family (glibc's
- * AF_UNSPEC answer has both, and clients try each in turn).  AF_UNSPEC
- * gets IPv4 unless this host has IPv6 and no IPv4 at all: every socket
- * reaches the proxy from either family (sockfit.c), and IPv4 is what
- * clients that sort, log or filter answers expect first.  AI_ADDRCONFIG
- * is otherwise ignored, since a fake never reaches the network, only the
- * proxy does.  Returns 0 or EAI_*.
- */
-static int
-fake_addrs(const char *key, int family, struct addrinfo_addr *a, size_t *n)
-{
-	static int full_logged;
-	bool v4 = true, v6 = false;
-	int rc;
-
-	*n = 0;
-	if (family == AF_UNSPEC)
-		dns_addrconfig(&v4, &v6);
-	memset(&a[0], 0, sizeof(a[0]));
-	a[0].family = addrinfo_fake_family(family, v4, v6);
-	rc = fdns_assign(key, a[0].family, a[0].addr);
-	if (rc == 0)
-		*n = 1;
-	if (rc == -ENOSPC || rc == -ENOMEM) {
-		if (!__atomic_exchange_n(&full_logged, 1, __ATOMIC_RELAXED))
-			log_msg(LOG_WARN, "fake address table full (%d names):"
-				" %s and later new names fail", FDNS_SLOTS,
-				key);
-		return EAI_AGAIN;
-	}
-	return rc == 0 ? 0 : EAI_NONAME;
 }
 
 static void
@@ -231,16 +150,18 @@ lookup_name(const char *node, const char *service,
 	if (tmpl->ai_addr != NULL)
 		port = ntohs(((struct sockaddr_in *)(void *)tmpl->ai_addr)
 				     ->sin_port);
-	if (!name_key(node, key, sizeof(key))) {
+	/* a name glibc would not send to a server (a space, a newline, a
+	 * ';'): glibc's answer, and neither c-ares nor a proxy gets it */
+	if (!name_key(node, key, sizeof(key)) || !dnsmsg_hnok(node)) {
 		rc = EAI_NONAME;
 		goto out;
 	}
-	switch (route_name(node, port)) {
+	switch (dnsp_route_name(node, port)) {
 	case ROUTE_BLOCK:
 		rc = EAI_NONAME;
 		break;
 	case ROUTE_FAKE:
-		rc = fake_addrs(key, family, ans.addrs, &ans.n);
+		rc = dnsp_fake_addrs(key, family, ans.addrs, &ans.n);
 		if (rc == 0) {
 			log_fake(key, ans.addrs, ans.n);
 			rc = addrinfo_build(ans.addrs, ans.n, tmpl, hints, key,
@@ -248,6 +169,13 @@ lookup_name(const char *node, const char *service,
 		}
 		break;
 	case ROUTE_LOCAL:
+		if (dnsp_under_localhost(key)) {
+			/* RFC 6761 §6.3: loopback, never a query */
+			ans.n = dnsp_loopback(family, ans.addrs);
+			rc = addrinfo_build(ans.addrs, ans.n, tmpl, hints, key,
+					    res);
+			break;
+		}
 		rc = addrconfig(flags, &family);
 		if (rc != 0)
 			break;
@@ -268,10 +196,12 @@ out:
 }
 
 /*
- * "localhost" and names under ".localhost" that no rule names go direct
- * by the loopback default: glibc answers those from /etc/hosts itself, so
- * it keeps answering them, at its own cost (the commonest lookup of all).
- * Only for a numeric or absent service: a rule could name a port.
+ * "localhost" goes direct by the loopback default when no rule names it:
+ * glibc answers it from /etc/hosts itself, so it keeps answering it, at
+ * its own cost (the commonest lookup of all).  Names under ".localhost"
+ * take the shim's path, which answers loopback without a query (glibc
+ * sends them to the resolver).  Only for a numeric or absent service: a
+ * rule could name a port.
  */
 static bool
 loopback_default(const char *node, const char *service)
@@ -286,6 +216,9 @@ loopback_default(const char *node, const char *service)
 		if (*service == '\0' || *end != '\0' || port > 65535)
 			return false;
 	}
+	if (strcasecmp(node, "localhost") != 0 &&
+	    strcasecmp(node, "localhost.") != 0)
+		return false;
 	sh = shim_get();
 	if (sh->rules == NULL)
 		return false;
@@ -362,17 +295,23 @@ hostent_name(const char *name, int af, struct hostent *ret, char *buf,
 	int rc = EAI_NONAME;
 
 	*result = NULL;
-	if (name_key(name, key, sizeof(key))) {
-		switch (route_name(name, 0)) {
+	if (name_key(name, key, sizeof(key)) && dnsmsg_hnok(name)) {
+		switch (dnsp_route_name(name, 0)) {
 		case ROUTE_BLOCK:
 			break;
 		case ROUTE_FAKE:
-			rc = fake_addrs(key, af, ans.addrs, &ans.n);
+			rc = dnsp_fake_addrs(key, af, ans.addrs, &ans.n);
 			if (rc == 0)
 				log_fake(key, ans.addrs, ans.n);
 			hname = key;
 			break;
 		case ROUTE_LOCAL:
+			if (dnsp_under_localhost(key)) {
+				ans.n = dnsp_loopback(af, ans.addrs);
+				hname = key;
+				rc = 0;
+				break;
+			}
 			rc = dns_resolve(name, af, &ans);
 			if (rc == 0)
 				remember(key, &ans);
@@ -466,11 +405,22 @@ gethostbyname(const char *name)
 
 /* ---- reverse: a fake address answers with its name ---- */
 
-static bool
-fake_of(int family, const void *addr, char *name, size_t n)
+enum reverse {
+	REV_LIBC,	/* libc looks it up: its PTR query may leave */
+	REV_FAKE,	/* a fake address: its name, no query */
+	REV_NONE,	/* no query allowed: no name, as for a missing PTR */
+};
+
+static enum reverse
+reverse_of(int family, const void *addr, char *name, size_t n,
+	   const char *what)
 {
-	return !shim_internal() && fdns_is_fake(family, addr) &&
-	       fdns_lookup(family, addr, name, n) == 0;
+	if (shim_internal())
+		return REV_LIBC;
+	if (fdns_is_fake(family, addr) &&
+	    fdns_lookup(family, addr, name, n) == 0)
+		return REV_FAKE;
+	return dnsp_ptr_allowed(family, addr, what) ? REV_LIBC : REV_NONE;
 }
 
 static int
@@ -506,12 +456,21 @@ gethostbyaddr_r(const void *addr, socklen_t len, int type,
 {
 	char name[FDNS_NAME_MAX + 1];
 	int saved = errno, rc;
+	enum reverse how = REV_LIBC;
 
-	if (addr == NULL || !addr_ok(len, type) ||
-	    !fake_of(type, addr, name, sizeof(name))) {
+	if (addr != NULL && addr_ok(len, type))
+		how = reverse_of(type, addr, name, sizeof(name),
+				 "gethostbyaddr");
+	if (how == REV_LIBC) {
 		errno = saved;
 		return real_gethostbyaddr_r(addr, len, type, ret, buf, buflen,
 					    result, h_errnop);
+	}
+	if (how == REV_NONE) {
+		*result = NULL;
+		*h_errnop = HOST_NOT_FOUND;
+		errno = saved;
+		return 0;
 	}
 	rc = hostent_addr(name, addr, len, type, ret, buf, buflen, result,
 			  h_errnop);
@@ -525,11 +484,19 @@ gethostbyaddr(const void *addr, socklen_t len, int type)
 	char name[FDNS_NAME_MAX + 1];
 	struct hostent *r;
 	int saved = errno, herr;
+	enum reverse how = REV_LIBC;
 
-	if (addr == NULL || !addr_ok(len, type) ||
-	    !fake_of(type, addr, name, sizeof(name))) {
+	if (addr != NULL && addr_ok(len, type))
+		how = reverse_of(type, addr, name, sizeof(name),
+				 "gethostbyaddr");
+	if (how == REV_LIBC) {
 		errno = saved;
 		return real_gethostbyaddr(addr, len, type);
+	}
+	if (how == REV_NONE) {
+		h_errno = HOST_NOT_FOUND;
+		errno = saved;
+		return NULL;
 	}
 	if (hostent_addr(name, addr, len, type, &tls_hostent, tls_hostbuf,
 			 sizeof(tls_hostbuf), &r, &herr) != 0)
@@ -547,6 +514,7 @@ getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host,
 	const void *addr = NULL;
 	int saved = errno, rc;
 	size_t len;
+	enum reverse how = REV_LIBC;
 
 	if (sa != NULL && sa->sa_family == AF_INET &&
 	    salen >= (socklen_t)sizeof(struct sockaddr_in))
@@ -556,12 +524,17 @@ getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host,
 		 salen >= (socklen_t)sizeof(struct sockaddr_in6))
 		addr = &((const struct sockaddr_in6 *)(const void *)sa)
 				->sin6_addr;
-	if (addr == NULL || host == NULL || hostlen == 0 ||
-	    (flags & NI_NUMERICHOST) ||
-	    !fake_of(sa->sa_family, addr, name, sizeof(name))) {
+	if (addr != NULL && host != NULL && hostlen != 0 &&
+	    !(flags & NI_NUMERICHOST))
+		how = reverse_of(sa->sa_family, addr, name, sizeof(name),
+				 "getnameinfo");
+	if (how != REV_FAKE) {
+		/* no query allowed: the numeric form, or EAI_NONAME with
+		 * NI_NAMEREQD, as glibc answers when no name is found */
 		errno = saved;
 		return real_getnameinfo(sa, salen, host, hostlen, serv,
-					servlen, flags);
+					servlen, how == REV_NONE ?
+					flags | NI_NUMERICHOST : flags);
 	}
 	/* the service part is glibc's, without any host lookup */
 	if (serv != NULL && servlen > 0) {

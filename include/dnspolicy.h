@@ -1,0 +1,54 @@
+/*
+ * dnspolicy.h - which DNS query may leave this host, shared by every DNS
+ * entry point (hooks_dns.c: getaddrinfo and the gethostby* calls;
+ * hooks_res.c: res_query and friends, getaddrinfo_a): one decision per
+ * name, one answer for names that never leave.
+ *
+ * The rule for every entry point: a DNS query leaves this host only for
+ * a name (for a reverse lookup, an address) whose rule lets the shim
+ * resolve it locally (direct, or via a socks5:// proxy, which takes
+ * addresses).  Names under ".localhost" are loopback (RFC 6761 §6.3),
+ * without a query.
+ */
+#ifndef PROXYWRAP_DNSPOLICY_H
+#define PROXYWRAP_DNSPOLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addrinfo.h"
+
+enum name_route {
+	ROUTE_LOCAL,	/* resolve locally: a query may leave */
+	ROUTE_FAKE,	/* the proxy resolves: fake addresses */
+	ROUTE_BLOCK,	/* fail, no query (logged) */
+};
+
+/* The rule decision for a name (logged and audited as the hooks do). */
+enum name_route dnsp_route_name(const char *name, uint16_t port);
+
+/*
+ * The fake address of `key` (lowercase, no trailing dot) for family
+ * AF_INET, AF_INET6 or AF_UNSPEC (IPv4, unless this host has only IPv6)
+ * into a[0], *n 1.  0 or EAI_*.
+ */
+int dnsp_fake_addrs(const char *key, int family, struct addrinfo_addr *a,
+		    size_t *n);
+
+/* "x.localhost" (any case, a trailing dot allowed; not "localhost"
+ * itself, which glibc answers from /etc/hosts). */
+bool dnsp_under_localhost(const char *name);
+
+/* The loopback answers of a ".localhost" name for `family` (::1 before
+ * 127.0.0.1 for AF_UNSPEC, as glibc sorts them); returns how many. */
+size_t dnsp_loopback(int family, struct addrinfo_addr *a);
+
+/*
+ * May a reverse (PTR) query for this address leave this host?  True when
+ * its rule is direct.  Otherwise false, with one log line (at -v) naming
+ * the rule.
+ */
+bool dnsp_ptr_allowed(int family, const uint8_t *addr, const char *what);
+
+#endif

@@ -1,0 +1,154 @@
+/*
+ * dnspolicy.c - which DNS query may leave this host (see dnspolicy.h):
+ * the rule decision for a name, the fake addresses of names the proxy
+ * resolves, loopback for ".localhost" names, and whether a reverse
+ * lookup of an address may be sent.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dns.h"
+#include "dnspolicy.h"
+#include "fakedns.h"
+#include "log.h"
+#include "route.h"
+#include "shim.h"
+
+/* The audit log line for a name's decision. */
+static void
+audit_name(const char *name, uint16_t port, const struct decision *d,
+	   const char *action, int err, const char *msg)
+{
+	struct tun_dest td;
+
+	if (!log_json_enabled())
+		return;
+	memset(&td, 0, sizeof(td));
+	snprintf(td.name, sizeof(td.name), "%s", name);
+	td.port = port;
+	route_audit("resolve", "dns", &td, d, action, err, msg, -1);
+}
+
+enum name_route
+dnsp_route_name(const char *name, uint16_t port)
+{
+	const struct shim *sh = shim_get();
+	const struct cfg_proxy *last;
+	struct decision d;
+	enum name_route r;
+
+	rules_decide_name(sh->rules, name, port, &d);
+	if (d.action == CFG_BLOCK) {
+		if (d.rule != NULL)
+			log_msg(LOG_WARN, "blocked name %s (%s:%d %s)", name,
+				sh->cfg->file, d.rule->line, d.rule->text);
+		else
+			log_msg(LOG_WARN, "blocked name %s (%s)", name,
+				sh->broken ? "unusable configuration" :
+					     "strict: no rule matched");
+		audit_name(name, port, &d, "block", EACCES,
+			   "name blocked: the lookup fails (EAI_NONAME)");
+		return ROUTE_BLOCK;
+	}
+	r = ROUTE_LOCAL;
+	if (d.action == CFG_VIA && d.rule != NULL && d.rule->nchain > 0) {
+		/* the last hop is the one that receives the name */
+		last = &sh->cfg->proxies[d.rule->chain[d.rule->nchain - 1]];
+		if (url_remote_dns(&last->url))
+			r = ROUTE_FAKE;
+	}
+	audit_name(name, port, &d, r == ROUTE_FAKE ? "remote" : "local", 0,
+		   NULL);
+	return r;
+}
+
+/*
+ * The fake address of `key` for `family`: one address, so a destination
+ * that fails costs one proxy attempt, not one per family (glibc's
+ * AF_UNSPEC answer has both, and clients try each in turn).  AF_UNSPEC
+ * gets IPv4 unless this host has IPv6 and no IPv4 at all: every socket
+ * reaches the proxy from either family (sockfit.c), and IPv4 is what
+ * clients that sort, log or filter answers expect first.  AI_ADDRCONFIG
+ * is otherwise ignored, since a fake never reaches the network, only the
+ * proxy does.  Returns 0 or EAI_*.
+ */
+int
+dnsp_fake_addrs(const char *key, int family, struct addrinfo_addr *a,
+		size_t *n)
+{
+	static int full_logged;
+	bool v4 = true, v6 = false;
+	int rc;
+
+	*n = 0;
+	if (family == AF_UNSPEC)
+		dns_addrconfig(&v4, &v6);
+	memset(&a[0], 0, sizeof(a[0]));
+	a[0].family = addrinfo_fake_family(family, v4, v6);
+	rc = fdns_assign(key, a[0].family, a[0].addr);
+	if (rc == 0)
+		*n = 1;
+	if (rc == -ENOSPC || rc == -ENOMEM) {
+		if (!__atomic_exchange_n(&full_logged, 1, __ATOMIC_RELAXED))
+			log_msg(LOG_WARN, "fake address table full (%d names):"
+				" %s and later new names fail", FDNS_SLOTS,
+				key);
+		return EAI_AGAIN;
+	}
+	return rc == 0 ? 0 : EAI_NONAME;
+}
+
+
+bool
+dnsp_under_localhost(const char *name)
+{
+	static const char sfx[] = ".localhost";
+	size_t len = strlen(name), n = sizeof(sfx) - 1;
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	return len > n && strncasecmp(name + len - n, sfx, n) == 0;
+}
+
+size_t
+dnsp_loopback(int family, struct addrinfo_addr *a)
+{
+	static const uint8_t lo6[16] = { [15] = 1 };
+	static const uint8_t lo4[4] = { 127, 0, 0, 1 };
+	size_t n = 0;
+
+	if (family != AF_INET) {
+		memset(&a[n], 0, sizeof(a[n]));
+		a[n].family = AF_INET6;
+		memcpy(a[n++].addr, lo6, sizeof(lo6));
+	}
+	if (family != AF_INET6) {
+		memset(&a[n], 0, sizeof(a[n]));
+		a[n].family = AF_INET;
+		memcpy(a[n++].addr, lo4, sizeof(lo4));
+	}
+	return n;
+}
+
+bool
+dnsp_ptr_allowed(int family, const uint8_t *addr, const char *what)
+{
+	const struct shim *sh = shim_get();
+	struct decision d;
+	char s[INET6_ADDRSTRLEN] = "", rule[256];
+
+	rules_decide_addr(sh->rules, family, addr, 0, &d);
+	if (d.action == CFG_DIRECT)
+		return true;
+	if (log_enabled(LOG_INFO)) {
+		inet_ntop(family, addr, s, sizeof(s));
+		route_rule_str(sh, &d, rule, sizeof(rule));
+		log_msg(LOG_INFO, "%s of %s answered without a query: %s",
+			what, s, rule);
+	}
+	return false;
+}
