@@ -26,7 +26,7 @@ PURE_SRCS = src/buf.c src/url.c src/config.c src/rules.c src/socks5.c \
 # The library: hooks and the modules that touch sockets.
 LIB_SRCS  = $(PURE_SRCS) src/real.c src/shim.c src/log.c src/fdtab.c \
 	    src/tunnel.c src/route.c src/async.c src/hooks_net.c \
-	    src/addrinfo.c src/fakedns.c src/dns.c src/hooks_dns.c src/dnspolicy.c src/addrnames.c \
+	    src/addrinfo.c src/fakedns.c src/dns.c src/hooks_dns.c src/dnspolicy.c src/hooks_res.c src/addrnames.c \
 	    src/hooks_exec.c src/hooks_syscall.c src/udp.c src/udp_send.c \
 	    src/udp_recv.c src/ready.c src/hooks_ready.c \
 	    src/sockfit.c src/session.c

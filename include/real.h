@@ -20,6 +20,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+struct __res_state;	/* <resolv.h>'s res_state, not included here */
+
 /* X(return type, name, (parameters), (arguments)) */
 #define REAL_FUNCS(X)							\
 	X(int, socket, (int d, int t, int p), (d, t, p))		\
@@ -125,7 +127,32 @@
 			      const posix_spawn_file_actions_t *fa,	\
 			      const posix_spawnattr_t *at,		\
 			      char *const a[], char *const e[]),	\
-	  (pid, p, fa, at, a, e))
+	  (pid, p, fa, at, a, e))					\
+	/* the resolver's own entry points (hooks_res.c) */		\
+	X(int, res_query, (const char *n, int c, int t, unsigned char *a,\
+			   int l), (n, c, t, a, l))			\
+	X(int, res_search, (const char *n, int c, int t,		\
+			    unsigned char *a, int l), (n, c, t, a, l))	\
+	X(int, res_querydomain, (const char *n, const char *d, int c,	\
+				 int t, unsigned char *a, int l),	\
+	  (n, d, c, t, a, l))						\
+	X(int, res_send, (const unsigned char *m, int ml,		\
+			  unsigned char *a, int l), (m, ml, a, l))	\
+	X(int, res_nquery, (struct __res_state *s, const char *n, int c,\
+			    int t, unsigned char *a, int l),		\
+	  (s, n, c, t, a, l))						\
+	X(int, res_nsearch, (struct __res_state *s, const char *n,	\
+			     int c, int t, unsigned char *a, int l),	\
+	  (s, n, c, t, a, l))						\
+	X(int, res_nquerydomain, (struct __res_state *s, const char *n,	\
+				  const char *d, int c, int t,		\
+				  unsigned char *a, int l),		\
+	  (s, n, d, c, t, a, l))					\
+	X(int, res_nsend, (struct __res_state *s, const unsigned char *m,\
+			   int ml, unsigned char *a, int l),		\
+	  (s, m, ml, a, l))						\
+	X(int, getaddrinfo_a, (int m, struct gaicb *l[], int n,		\
+			       struct sigevent *e), (m, l, n, e))
 
 #define REAL_DECL(ret, name, params, args) ret real_##name params;
 REAL_FUNCS(REAL_DECL)

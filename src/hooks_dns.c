@@ -34,6 +34,7 @@
 #include "dnsmsg.h"
 #include "dnspolicy.h"
 #include "fakedns.h"
+#include "hooks_dns.h"
 #include "log.h"
 #include "real.h"
 #include "route.h"
@@ -128,7 +129,8 @@ addrconfig(int flags, int *family)
 
 static int
 lookup_name(const char *node, const char *service,
-	    const struct addrinfo *hints, struct addrinfo **res)
+	    const struct addrinfo *hints, struct addrinfo **res,
+	    bool defer_local)
 {
 	struct addrinfo th, *tmpl = NULL;
 	struct dns_answer ans;
@@ -174,6 +176,10 @@ lookup_name(const char *node, const char *service,
 			ans.n = dnsp_loopback(family, ans.addrs);
 			rc = addrinfo_build(ans.addrs, ans.n, tmpl, hints, key,
 					    res);
+			break;
+		}
+		if (defer_local) {
+			rc = HOOKS_DNS_DEFER;
 			break;
 		}
 		rc = addrconfig(flags, &family);
@@ -260,9 +266,36 @@ getaddrinfo(const char *node, const char *service,
 	    (hints != NULL && (hints->ai_flags & AI_NUMERICHOST)))
 		return rc;
 name:
-	rc = lookup_name(node, service, hints, res);
+	rc = lookup_name(node, service, hints, res, false);
 	errno = saved;
 	return rc;
+}
+
+int
+hooks_dns_gai_now(const char *node, const char *service,
+		  const struct addrinfo *hints, struct addrinfo **res)
+{
+	struct addrinfo h, *lit = NULL;
+	int rc, family = hints != NULL ? hints->ai_family : AF_UNSPEC;
+
+	if (node == NULL || *node == '\0' ||
+	    (family != AF_UNSPEC && family != AF_INET && family != AF_INET6) ||
+	    (hints != NULL && (hints->ai_flags & AI_NUMERICHOST)) ||
+	    loopback_default(node, service))
+		return HOOKS_DNS_DEFER;
+	if (maybe_numeric(node)) {
+		/* a literal glibc parses itself, without a query */
+		h = hints != NULL ? *hints : (struct addrinfo){
+			.ai_flags = ADDRINFO_DEFAULT_FLAGS };
+		h.ai_flags |= AI_NUMERICHOST;
+		rc = real_getaddrinfo(node, service, &h, &lit);
+		if (lit != NULL)
+			freeaddrinfo(lit);
+		if (rc != EAI_NONAME || is_literal(node))
+			return HOOKS_DNS_DEFER;
+	}
+	*res = NULL;
+	return lookup_name(node, service, hints, res, true);
 }
 
 /* ---- gethostbyname family ---- */
