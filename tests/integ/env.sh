@@ -7,7 +7,8 @@
 #   no default route       ip_forward off                         2001:db8:1::2/64
 #
 # NSP runs: danted :1080 (no auth, v4+v6) and :1081 (username), tinyproxy
-# :8888, squid :3128 (basic auth), microsocks :1082 (auth), nginx
+# :8888, squid :3128 (basic auth), microsocks :1082 (auth) and :1083 (no
+# auth, connects out from 198.18.1.4 so the world can tell it), nginx
 # 198.18.0.1:8080 (the "local" server the client reaches directly),
 # dnsmasq 198.18.0.1:53 (local names).
 # NSP also runs a UDP echo on 198.18.0.1:7007 (reached direct).
@@ -31,6 +32,7 @@ P4=198.18.0.1
 PW4=198.18.1.1
 W4=198.18.1.2
 WB4=198.18.1.3
+PWM4=198.18.1.4
 C6=2001:db8::2
 P6=2001:db8::1
 PW6=2001:db8:1::1
@@ -43,7 +45,7 @@ SQUID_PASS=sq-Pa55word
 MS_USER=msuser
 MS_PASS=ms-Pa55word
 
-export NSC NSP NSW C4 P4 PW4 W4 WB4 C6 P6 PW6 W6
+export NSC NSP NSW C4 P4 PW4 PWM4 W4 WB4 C6 P6 PW6 W6
 export PW_USER PW_USER_PASS SQUID_USER SQUID_PASS MS_USER MS_PASS
 
 env_say() { printf '# %s\n' "$*" >&2; }
@@ -157,6 +159,7 @@ env_net() {
 	ip -n "$NSP" addr add "$P6/64" dev c0 nodad
 	ip -n "$NSP" addr add "$PW4/24" dev w0
 	ip -n "$NSP" addr add "$PW6/64" dev w0 nodad
+	ip -n "$NSP" addr add "$PWM4/24" dev w0
 	ip -n "$NSP" link set c0 up
 	ip -n "$NSP" link set w0 up
 
@@ -352,6 +355,10 @@ ConnectPort 22
 ConnectPort 2222
 ConnectPort 8080
 ConnectPort 81
+ConnectPort 1080
+ConnectPort 1082
+ConnectPort 1083
+ConnectPort 8888
 EOF
 	env_start "$NSP" tinyproxy tinyproxy -d -c "$T/tinyproxy/tinyproxy.conf"
 }
@@ -392,6 +399,8 @@ EOF
 env_microsocks() {
 	env_start "$NSP" microsocks microsocks -i "$P4" -p 1082 -b "$PW4" \
 	    -u "$MS_USER" -P "$MS_PASS"
+	env_start "$NSP" microsocks-open microsocks -i "$P4" -p 1083 \
+	    -b "$PWM4"
 }
 
 # Resolvers for the coming DNS tests: local names on the proxy host for the
@@ -459,6 +468,7 @@ env_setup() {
 	env_wait_port "$NSP" "[$P6]" 1080 5 || ok=1
 	env_wait_port "$NSP" "$P4" 1081 10 || ok=1
 	env_wait_port "$NSP" "$P4" 1082 10 || ok=1
+	env_wait_port "$NSP" "$P4" 1083 10 || ok=1
 	env_wait_port "$NSP" "$P4" 8888 10 || ok=1
 	env_wait_port "$NSP" "$P4" 8080 10 || ok=1
 	env_wait_port "$NSW" "$W4" 80 10 || ok=1
