@@ -61,8 +61,10 @@ struct tun {
 	size_t have, need;
 	int err;			/* -errno once TUN_FAILED */
 	char msg[TUN_MSG_MAX];		/* why, for the log line */
-	bool pipelined;			/* SOCKS5 messages sent together */
-	bool no_pipe;			/* fell back: one step at a time */
+	bool pipelined;			/* this hop's SOCKS5 messages went
+					 * in one write */
+	unsigned no_pipe;		/* bit per hop: it fell back, one
+					 * message at a time from now on */
 	bool may_learn;			/* may try pipelining an unknown
 					 * proxy (blocking connect only) */
 	int64_t sent_ms;		/* when out[] was fully written */

@@ -220,10 +220,14 @@ hop_proxy(const struct tun *t, int hop)
  * So each proxy starts "unknown": the first pipelined handshake that gets
  * every reply marks it "yes" for the session; one that gets the method
  * reply and then silence (or a reset) marks it "no", and the handshake
- * starts over on the same socket, one message at a time.  Only a blocking
- * connect() tries an unknown proxy: starting over disconnects the socket
- * for a moment, which an event loop polling a non-blocking socket would
- * see as a hang-up; non-blocking sockets pipeline once a proxy is "yes".
+ * starts over on the same socket, one message at a time for that proxy.
+ * Every hop of a chain decides for itself, from what is known of its own
+ * proxy (t->pipelined is the current hop's choice, t->no_pipe the hops
+ * that fell back in this handshake), so one hop's answer is never taken
+ * for another's.  Only a blocking connect() tries an unknown proxy:
+ * starting over disconnects the socket for a moment, which an event loop
+ * polling a non-blocking socket would see as a hang-up; non-blocking
+ * sockets pipeline to a hop once its proxy is "yes".
  */
 enum pipe_state {
 	PIPE_UNKNOWN,	/* not tried yet */
@@ -438,7 +442,7 @@ queue(struct tun *t, int len, enum tun_state after)
 	t->have = 0;
 }
 
-/* Greeting (one method), auth and request in one write (first hop). */
+/* Greeting (one method), auth and request in one write. */
 static int
 start_pipelined(struct tun *t, const struct proxy_url *u,
 		const struct socks5_addr *a)
@@ -475,13 +479,18 @@ start_hop(struct tun *t)
 	const struct proxy_url *u = &hop_proxy(t, t->hop)->url;
 	struct socks5_addr a;
 	char host[INET6_ADDRSTRLEN + SOCKS5_NAME_MAX];
+	enum pipe_state ps;
 	int len;
 
 	hop_target(t, &a);
-	if (u->scheme != URL_HTTP && t->hop == 0 && !t->no_pipe &&
-	    (pipe_get(t) == PIPE_YES ||
-	     (pipe_get(t) == PIPE_UNKNOWN && t->may_learn)))
-		return start_pipelined(t, u, &a);
+	/* this hop's own choice: nothing carries over from the one before */
+	t->pipelined = false;
+	t->pipe_deadline_ms = 0;
+	if (u->scheme != URL_HTTP && !(t->no_pipe & (1u << t->hop))) {
+		ps = pipe_get(t);
+		if (ps == PIPE_YES || (ps == PIPE_UNKNOWN && t->may_learn))
+			return start_pipelined(t, u, &a);
+	}
 	if (u->scheme != URL_HTTP) {
 		len = socks5_build_greeting(t->out, sizeof(t->out),
 					    u->has_auth);
@@ -719,9 +728,11 @@ pipelined_method(struct tun *t, const struct proxy_url *u, uint8_t method,
 }
 
 /*
- * The proxy dropped what followed the greeting: dissolve the connection
- * (connect with AF_UNSPEC keeps the application's socket and options)
- * and start again, one message at a time.
+ * The proxy of the current hop dropped what followed the greeting: mark
+ * that proxy, dissolve the connection (connect with AF_UNSPEC keeps the
+ * application's socket and options) and start the chain again, one
+ * message at a time for this hop.  Hops before it have answered a
+ * pipelined handshake or were not sent one: their choice stands.
  */
 static int
 fallback(struct tun *t, const char *pstr, const char *why)
@@ -735,7 +746,7 @@ fallback(struct tun *t, const char *pstr, const char *why)
 		return tun_fail(t, -errno, "proxy %s: %s", pstr,
 				strerror(errno));
 	t->pipelined = false;
-	t->no_pipe = true;
+	t->no_pipe |= 1u << t->hop;
 	t->pipe_deadline_ms = 0;
 	t->have = 0;
 	t->hop = 0;
