@@ -241,13 +241,18 @@ enum pipe_state {
 /*
  * What is known, per proxy host:port, lives in the session's shared area
  * (fakedns.c) so that a short-lived process (one curl) learns from the
- * ones before it; without a session, in this process's own copy.  A hash
- * collision can only cost a round trip, never a connection.
+ * ones before it; without a session, in this process's own copy.  A slot
+ * is one byte: the state in the low two bits, six more bits of the hash
+ * above them, so that two proxies sharing a slot read each other's state
+ * as "unknown" (costing a round trip or a probation, never a connection
+ * that waits for a reply to a message it never sent).
  */
 static uint8_t pipe_local[FDNS_AREA_SIZE];
 
+#define PIPE_STATE_MASK 0x3u
+
 static uint8_t *
-pipe_slot(const struct tun *t)
+pipe_slot(const struct tun *t, uint8_t *tag)
 {
 	const struct proxy_url *u = &hop_proxy(t, t->hop)->url;
 	uint32_t h = 2166136261u;
@@ -263,19 +268,28 @@ pipe_slot(const struct tun *t)
 		area = pipe_local;
 		n = sizeof(pipe_local);
 	}
+	*tag = (uint8_t)((h >> 24) & ~PIPE_STATE_MASK);
 	return &area[h % n];
 }
 
+/* What the session knows of the current hop's proxy. */
 static enum pipe_state
 pipe_get(const struct tun *t)
 {
-	return __atomic_load_n(pipe_slot(t), __ATOMIC_RELAXED);
+	uint8_t tag, v;
+
+	v = __atomic_load_n(pipe_slot(t, &tag), __ATOMIC_RELAXED);
+	if ((v & ~PIPE_STATE_MASK) != tag)
+		return PIPE_UNKNOWN;	/* another proxy's, or nobody's */
+	return (enum pipe_state)(v & PIPE_STATE_MASK);
 }
 
 static void
 pipe_set(const struct tun *t, enum pipe_state v)
 {
-	__atomic_store_n(pipe_slot(t), (uint8_t)v, __ATOMIC_RELAXED);
+	uint8_t tag, *slot = pipe_slot(t, &tag);
+
+	__atomic_store_n(slot, (uint8_t)(tag | (uint8_t)v), __ATOMIC_RELAXED);
 }
 
 int64_t
