@@ -715,6 +715,22 @@ step_send(struct tun *t, const char *pstr)
 
 static int fallback(struct tun *t, const char *pstr, const char *why);
 
+/*
+ * A reply of a pipelined handshake came, and another is due with nothing
+ * of ours to carry the ACK: our socket sent right after it connected (or
+ * after the hop before answered), so the kernel delays ACKs, and a relay
+ * that writes each reply as it comes (microsocks, tinyproxy before a
+ * later hop; no TCP_NODELAY) holds the next one until that ACK, 40 ms.
+ * Acknowledge now.
+ */
+static void
+ack_now(struct tun *t)
+{
+	int one = 1;
+
+	setsockopt(t->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+}
+
 /* The method reply of a pipelined handshake: the rest is already sent. */
 static int
 pipelined_method(struct tun *t, const struct proxy_url *u, uint8_t method,
@@ -730,6 +746,7 @@ pipelined_method(struct tun *t, const struct proxy_url *u, uint8_t method,
 				"authentication methods%s", pstr,
 				u->has_auth ? "" : " (it may want a user "
 				"name and password)");
+	ack_now(t);
 	if (pipe_get(t) == PIPE_UNKNOWN) {
 		wait = TUN_PIPE_WAIT_RTTS * (now - t->sent_ms);
 		if (wait < TUN_PIPE_WAIT_MIN_MS)
@@ -820,6 +837,7 @@ step_s5_auth(struct tun *t, const char *pstr)
 		return tun_fail(t, -EACCES, "proxy %s: authentication failed",
 				pstr);
 	if (t->pipelined) {
+		ack_now(t);
 		t->have = 0;
 		t->state = TUN_S5_REPLY;	/* the request is already sent */
 		return 0;
