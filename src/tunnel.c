@@ -243,53 +243,93 @@ enum pipe_state {
  * (fakedns.c) so that a short-lived process (one curl) learns from the
  * ones before it; without a session, in this process's own copy.  A slot
  * is one byte: the state in the low two bits, six more bits of the hash
- * above them, so that two proxies sharing a slot read each other's state
- * as "unknown" (costing a round trip or a probation, never a connection
- * that waits for a reply to a message it never sent).
+ * above them (0 is a free slot).  A proxy takes the first free slot or
+ * its own among PIPE_PROBES from its hash, so that proxies whose hashes
+ * meet keep their states side by side; past that, the first slot is
+ * taken over, and the proxy it held reads "unknown" again (costing a
+ * probation, never a connection that waits for a reply to a message it
+ * never sent).  Slots are never freed, so a lookup may stop at a free one.
  */
 static uint8_t pipe_local[FDNS_AREA_SIZE];
 
 #define PIPE_STATE_MASK 0x3u
+#define PIPE_PROBES 4
 
-static uint8_t *
-pipe_slot(const struct tun *t, uint8_t *tag)
+struct pipe_key {
+	uint8_t *area;
+	size_t n;
+	uint32_t h;
+	uint8_t tag;
+};
+
+static void
+pipe_key(const struct tun *t, struct pipe_key *k)
 {
 	const struct proxy_url *u = &hop_proxy(t, t->hop)->url;
 	uint32_t h = 2166136261u;
-	uint8_t *area;
-	size_t i, n = sizeof(pipe_local);
+	size_t i;
 
 	for (i = 0; u->host[i] != '\0'; i++)
 		h = (h ^ (uint8_t)u->host[i]) * 16777619u;
 	h = (h ^ (u->port >> 8)) * 16777619u;
 	h = (h ^ (u->port & 0xff)) * 16777619u;
-	area = fdns_session_area(&n);
-	if (area == NULL || n == 0) {
-		area = pipe_local;
-		n = sizeof(pipe_local);
+	k->h = h;
+	k->tag = (uint8_t)((h >> 24) & ~PIPE_STATE_MASK);
+	k->n = 0;
+	k->area = fdns_session_area(&k->n);
+	if (k->area == NULL || k->n == 0) {
+		k->area = pipe_local;
+		k->n = sizeof(pipe_local);
 	}
-	*tag = (uint8_t)((h >> 24) & ~PIPE_STATE_MASK);
-	return &area[h % n];
+}
+
+static uint8_t *
+pipe_at(const struct pipe_key *k, int i)
+{
+	return &k->area[(k->h + (uint32_t)i) % k->n];
 }
 
 /* What the session knows of the current hop's proxy. */
 static enum pipe_state
 pipe_get(const struct tun *t)
 {
-	uint8_t tag, v;
+	struct pipe_key k;
+	uint8_t v;
+	int i;
 
-	v = __atomic_load_n(pipe_slot(t, &tag), __ATOMIC_RELAXED);
-	if ((v & ~PIPE_STATE_MASK) != tag)
-		return PIPE_UNKNOWN;	/* another proxy's, or nobody's */
-	return (enum pipe_state)(v & PIPE_STATE_MASK);
+	pipe_key(t, &k);
+	for (i = 0; i < PIPE_PROBES; i++) {
+		v = __atomic_load_n(pipe_at(&k, i), __ATOMIC_RELAXED);
+		if (v == 0)
+			break;
+		if ((v & ~PIPE_STATE_MASK) == k.tag)
+			return (enum pipe_state)(v & PIPE_STATE_MASK);
+	}
+	return PIPE_UNKNOWN;
 }
 
 static void
-pipe_set(const struct tun *t, enum pipe_state v)
+pipe_set(const struct tun *t, enum pipe_state st)
 {
-	uint8_t tag, *slot = pipe_slot(t, &tag);
+	struct pipe_key k;
+	uint8_t v, want;
+	int i;
 
-	__atomic_store_n(slot, (uint8_t)(tag | (uint8_t)v), __ATOMIC_RELAXED);
+	pipe_key(t, &k);
+	want = (uint8_t)(k.tag | (uint8_t)st);
+	for (i = 0; i < PIPE_PROBES; i++) {
+		v = 0;
+		/* claim a free slot; another process may claim it first */
+		if (__atomic_compare_exchange_n(pipe_at(&k, i), &v, want, false,
+						__ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			return;
+		if ((v & ~PIPE_STATE_MASK) == k.tag) {
+			__atomic_store_n(pipe_at(&k, i), want, __ATOMIC_RELAXED);
+			return;
+		}
+	}
+	__atomic_store_n(pipe_at(&k, 0), want, __ATOMIC_RELAXED);
 }
 
 int64_t
