@@ -878,6 +878,9 @@ step_s5_auth(struct tun *t, const char *pstr)
 				pstr);
 	if (t->pipelined) {
 		ack_now(t);
+		/* it read past the greeting: probation is over, and the
+		 * request's reply may wait for a slow destination */
+		t->pipe_deadline_ms = 0;
 		t->have = 0;
 		t->state = TUN_S5_REPLY;	/* the request is already sent */
 		return 0;
@@ -1036,10 +1039,11 @@ tun_step(struct tun *t)
 		default:
 			return tun_fail(t, -EPROTO, "bad tunnel state");
 		}
-		/* a reset or garbage right after a pipelined greeting: the
-		 * proxy choked on the pipelining, not on the destination */
+		/* a reset or garbage right after a pipelined greeting, still
+		 * on probation: the proxy choked on the pipelining, not on
+		 * the destination */
 		if (rc < 0 && rc != -EAGAIN && t->pipelined &&
-		    pipe_get(t) == PIPE_UNKNOWN &&
+		    t->pipe_deadline_ms != 0 &&
 		    (prev == TUN_S5_AUTH || prev == TUN_S5_REPLY) &&
 		    (rc == -ECONNRESET || rc == -EPROTO || rc == -EPIPE))
 			rc = fallback(t, pstr, "was dropped");

@@ -14,6 +14,10 @@ Listens on 127.0.0.1:PORT and, for every connection, misbehaves as MODE:
            behind it would (interim 1xx heads are not final, RFC 9110)
   slow     a SOCKS5 proxy that takes 1 s per reply, then answers HTTP
            requests itself with "200 OK slow" (a working, slow tunnel)
+  slowdest a SOCKS5 proxy with user/password (any) that answers the
+           greeting and the auth at once, the request after 600 ms (as
+           for a destination slow to connect), then HTTP as slow does;
+           it reads pipelined messages as a real server does
 Each accepted connection is counted in COUNTFILE (rewritten each time).
 Exits after LIFETIME seconds (default 40): nothing outlives a test.
 """
@@ -37,6 +41,45 @@ def request_pending(first):
     """True when the SOCKS5 request did not come with the greeting
     (the shim may pipeline greeting and request in one write)."""
     return len(first) < 2 or len(first) <= 2 + first[1]
+
+
+class Reader:
+    """Exactly n bytes at a time from what the client sent so far."""
+
+    def __init__(self, c, first):
+        self.c, self.buf = c, first
+
+    def take(self, n):
+        while len(self.buf) < n:
+            b = self.c.recv(4096)
+            if not b:
+                raise OSError("closed")
+            self.buf += b
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+
+def slowdest(c, first):
+    r = Reader(c, first)
+    ver_n = r.take(2)
+    r.take(ver_n[1])                    # methods
+    c.sendall(b"\x05\x02")
+    r.take(1)                           # auth version
+    r.take(r.take(1)[0])                # user
+    r.take(r.take(1)[0])                # password
+    c.sendall(b"\x01\x00")
+    head = r.take(4)                    # VER CMD RSV ATYP
+    if head[3] == 1:
+        r.take(4)
+    elif head[3] == 4:
+        r.take(16)
+    else:
+        r.take(r.take(1)[0])
+    r.take(2)                           # port
+    time.sleep(0.6)
+    c.sendall(b"\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x50")
+    r.c.recv(4096)
+    c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\nslow")
 
 
 def serve(c, mode):
@@ -73,6 +116,8 @@ def serve(c, mode):
                 c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n"
                           b"BANNER-behind-100\n")
             time.sleep(2)
+        elif mode == "slowdest":
+            slowdest(c, first)
         elif mode == "407":
             if first:
                 c.sendall(REPLY_407)

@@ -66,3 +66,33 @@ tc_pipeline_nonblocking_never_probes() {
 	world_saw "$m" "$PW4"
 	expect_err_lacks "pipelined SOCKS5 handshake"
 }
+
+# A proxy with user/password that takes pipelining, toward a destination
+# slow to connect (a fake, tests/integ/badproxy.py slowdest: no real
+# proxy here can be made slow on the request alone).  Its auth reply
+# proves it read past the greeting; the 600 ms before the request's reply
+# must not be taken for a dropped pipeline (a fallback: one more
+# connection to the proxy, and the proxy marked "no" for the session).
+tcase pipeline_slow_destination
+tc_pipeline_slow_destination() {
+	local i
+	rm -f count
+	inc "$PY" "$PW_INTEG_DIR/badproxy.py" slowdest 18086 count 40 \
+	    </dev/null >/dev/null 2>&1 &
+	for i in $(seq 1 50); do
+		[ -s count ] && break
+		sleep 0.1
+	done
+	[ -s count ] || fail "badproxy slowdest did not start"
+	run pw -vv -p "socks5://u:p-Secret@127.0.0.1:18086" "$PY" \
+	    "$PW_INTEG_DIR/chain_client.py" "$W4" 80 /slow b b
+	expect_rc 0
+	expect_err_re "takes a pipelined SOCKS5 handshake"
+	expect_err_lacks "pipelined SOCKS5 handshake got"
+	expect_err_lacks "pipelined SOCKS5 handshake was"
+	expect_err_lacks "p-Secret"
+	if [ "$(cat count)" != 2 ]; then
+		show
+		fail "the proxy saw $(cat count) connections for 2"
+	fi
+}
