@@ -81,6 +81,9 @@ int ready_take_err(int fd, struct fd_entry *e);
 /* fd (entry e) is closed or replaced: drop what this layer holds. */
 void ready_forget(int fd, struct fd_entry *e);
 
+/* A tunnel ended: every thread waiting in poll or select looks again. */
+void ready_wake_all(void);
+
 /* The readiness calls, for the hooks.  Each behaves as libc's. */
 int ready_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 	       const sigset_t *mask);
