@@ -323,6 +323,31 @@ for w in unix tcp gai; do
 		put "hookir_${w}_${who%%=*}" "$v"
 	done
 done
+# The readiness calls (poll, select, epoll_wait) on an fd that is not a
+# pending tunnel, counted only: in a process that never had a tunnel
+# (pw), and in one with a tunnel pending toward a proxy that never answers
+# (pend), against a process without the shim that has an idle thread as
+# the shim's helper is one (nst; glibc's wrappers cost more with threads).
+$PY -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+print(s.getsockname()[1], flush=True); time.sleep(3600)' >"$T/silent.port" &
+pids+=($!)
+for _ in $(seq 50); do [ -s "$T/silent.port" ] && break; sleep 0.1; done
+printf 'proxy s socks5://127.0.0.1:%s\nvia s 192.0.2.0/24\n' \
+    "$(cat "$T/silent.port")" >"$T/pend.pw"
+for w in poll select epoll; do
+	for who in ns nst pw pend; do
+		case $who in
+		ns) v=$(ir_per 5 ns "$B" hook "$w") ;;
+		nst) v=$(PWBENCH_THREAD=1 ir_per 5 ns "$B" hook "$w") ;;
+		pw) v=$(ir_per 5 "pw=$T/dante.pw" "$B" hook "$w") ;;
+		pend) v=$(PWBENCH_PENDING=192.0.2.1:80 \
+		    ir_per 5 "pw=$T/pend.pw" "$B" hook "$w") ;;
+		esac
+		[ -n "$v" ] || die "callgrind hook $w $who failed"
+		put "hookir_${w}_${who}" "$v"
+	done
+done
 for round in 1 2 3; do
 	for what in unix:1000000 tcp:20000 gai:20000; do
 		w=${what%%:*}; n=${what#*:}

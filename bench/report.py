@@ -99,6 +99,18 @@ for w, name in (("unix", "AF_UNIX connect()"),
             "%+d" % (ir["pw"] - ir["ns"]), "%+d" % (ir["pc"] - ir["ns"]),
             "—", "—")
 
+for w, name in (("poll", "poll()"), ("select", "select()"),
+                ("epoll", "epoll_wait()")):
+    if "hookir_%s_pend" % w not in vals:
+        continue
+    ir = {k: one("hookir_%s_%s" % (w, k)) for k in ("ns", "nst", "pw", "pend")}
+    row("5", "readiness, %s on an fd that is not a pending tunnel, user-space"
+        " instructions added per call (callgrind): never had a tunnel; with"
+        " one pending (against a process with a thread, %d)" % (name, ir["nst"]),
+        "%d (base)" % ir["ns"],
+        "%+d; %+d" % (ir["pw"] - ir["ns"], ir["pend"] - ir["nst"]),
+        "—", "—", "—")
+
 # 6. throughput
 gib = one("bytes") / 2**30
 mb = {w: one("bytes") / med("tput_%s_secs" % w) / 1e6

@@ -9,6 +9,7 @@
 #define PROXYWRAP_FDTAB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/socket.h>
 
 enum fd_state {
@@ -50,12 +51,32 @@ struct fd_entry {
 					 * patched (ready.c) */
 };
 
+/* The table's pages (fdtab.c): FDTAB_PAGES pointers to FDTAB_PAGE
+ * entries each, created on first use and never freed. */
+#define FDTAB_PAGE_BITS 10
+#define FDTAB_PAGE (1u << FDTAB_PAGE_BITS)
+#define FDTAB_PAGES 1024		/* fds up to 1M */
+extern struct fd_entry **fdtab_pages[FDTAB_PAGES];
+
 /*
  * The entry for fd, or NULL when there is none.  The pointer stays valid
  * until fdtab_clear(fd) (callers on other threads racing a close are the
  * application's own bug, as with the fd itself).
  */
-struct fd_entry *fdtab_get(int fd);
+static inline struct fd_entry *
+fdtab_get(int fd)
+{
+	unsigned int u = (unsigned int)fd;
+	struct fd_entry **page;
+
+	if (fd < 0 || (u >> FDTAB_PAGE_BITS) >= FDTAB_PAGES)
+		return NULL;
+	page = __atomic_load_n(&fdtab_pages[u >> FDTAB_PAGE_BITS],
+			       __ATOMIC_ACQUIRE);
+	if (page == NULL)
+		return NULL;
+	return __atomic_load_n(&page[u & (FDTAB_PAGE - 1)], __ATOMIC_ACQUIRE);
+}
 
 /* Attach a new zeroed entry to fd (replacing any); NULL: no memory or fd
  * out of range. */

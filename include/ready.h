@@ -35,7 +35,7 @@
 #include <sys/select.h>
 #include <time.h>
 
-struct fd_entry;
+#include "fdtab.h"
 
 /* fds whose readiness the kernel misreports: pending tunnels, and failed
  * ones whose error the program has not taken yet.  0: every readiness
@@ -43,6 +43,17 @@ struct fd_entry;
 extern int ready_live;
 /* Of those, failed tunnels with epoll registrations to patch. */
 extern int ready_errs;
+
+/* e's readiness is not the kernel's: a pending tunnel, or a failed one
+ * whose error is not taken (and not one of the library's own fds). */
+static inline bool
+ready_entry_special(const struct fd_entry *e)
+{
+	int state = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+
+	return !e->internal && (state == FD_TUNNEL_PENDING ||
+				(state == FD_TUNNEL_FAILED && e->err_unread));
+}
 
 /* A program's epoll registration of a pending or failed tunnel's fd. */
 struct ep_reg {
@@ -61,6 +72,10 @@ struct ep_reg *ready_hide(int fd);
 /* The hidden registrations go back as they were (a connect that failed
  * at once, before any tunnel).  Frees the list. */
 void ready_unhide(int fd, struct ep_reg *ep);
+
+/* cb is called when the process has a pending tunnel (at once if it has
+ * one now, else at the next), each time: the hooks then start looking. */
+void ready_on_first_pending(void (*cb)(void));
 
 /* e (for fd) is now a pending tunnel with the registrations ep. */
 void ready_pending(struct fd_entry *e, struct ep_reg *ep);
@@ -92,6 +107,38 @@ int ready_select(int n, fd_set *r, fd_set *w, fd_set *x,
 		 struct timespec *left);
 int ready_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev);
 void ready_epoll_fix(int epfd, struct epoll_event *ev, int n);
+/* One bit per fd below READY_BITS: set while ready_entry_special would
+ * say true of its entry, so a wait's look at an fd is one load. */
+#define READY_BITS 65536
+extern unsigned long ready_bits[READY_BITS / 64];
+
+static inline bool
+ready_fd_special(int fd)
+{
+	struct fd_entry *e;
+
+	if ((unsigned int)fd < READY_BITS)
+		return (__atomic_load_n(&ready_bits[fd / 64],
+					__ATOMIC_RELAXED) >> (fd % 64)) & 1;
+	e = fdtab_get(fd);
+	return e != NULL && ready_entry_special(e);
+}
+
+/* True when one of fds is pending or failed (poll's own answer would be
+ * wrong for it). */
+static inline bool
+ready_poll_special(const struct pollfd *fds, nfds_t n)
+{
+	nfds_t i;
+
+	if (fds == NULL)
+		return false;
+	for (i = 0; i < n; i++)
+		if (__builtin_expect(ready_fd_special(fds[i].fd), 0))
+			return true;
+	return false;
+}
+
 /* True when an fd in select's sets is pending or failed (select's own
  * answer would be wrong for it). */
 bool ready_select_special(int n, fd_set *r, fd_set *w, fd_set *x);

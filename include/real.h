@@ -154,9 +154,12 @@ struct __res_state;	/* <resolv.h>'s res_state, not included here */
 	X(int, getaddrinfo_a, (int m, struct gaicb *l[], int n,		\
 			       struct sigevent *e), (m, l, n, e))
 
-#define REAL_DECL(ret, name, params, args) ret real_##name params;
+#define REAL_DECL(ret, name, params, args) ret real_##name params;	\
+	ret(*real_fn_##name(void)) params;
 REAL_FUNCS(REAL_DECL)
 #undef REAL_DECL
+
+/* real_fn_NAME(): libc's function itself, NULL when libc lacks it. */
 
 /* Resolve every pointer now (idempotent, thread-safe). */
 void real_init(void);

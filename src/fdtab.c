@@ -17,11 +17,8 @@
 #include "real.h"
 #include "udp.h"
 
-#define FDTAB_PAGE_BITS 10
-#define FDTAB_PAGE (1u << FDTAB_PAGE_BITS)
-#define FDTAB_PAGES 1024		/* fds up to 1M */
-
-static struct fd_entry **pages[FDTAB_PAGES];
+struct fd_entry **fdtab_pages[FDTAB_PAGES];
+#define pages fdtab_pages
 int fdtab_live;
 
 static void
@@ -57,14 +54,6 @@ slot(int fd, bool create)
 			free(fresh);
 	}
 	return &page[u & (FDTAB_PAGE - 1)];
-}
-
-struct fd_entry *
-fdtab_get(int fd)
-{
-	struct fd_entry **s = slot(fd, false);
-
-	return s != NULL ? __atomic_load_n(s, __ATOMIC_ACQUIRE) : NULL;
 }
 
 struct fd_entry *

@@ -1,12 +1,17 @@
 /*
  * hooks_ready.c - the exported readiness calls: poll, ppoll, select,
- * pselect and the epoll family.  Each goes straight to libc until the
- * process has a pending tunnel or an untaken tunnel error (one relaxed
- * load); then ready.c answers for those fds as the kernel would for a TCP
- * connect in progress or refused.
+ * pselect and the epoll family.
+ *
+ * Each hook jumps through a pointer: to libc's own function until the
+ * process first has a pending tunnel (so a program that never has one
+ * pays one indirect jump), then to the watching version below, which
+ * still goes straight to libc while no tunnel is pending or failed (one
+ * relaxed load) and otherwise lets ready.c answer for those fds as the
+ * kernel would for a TCP connect in progress or refused.
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <time.h>
@@ -34,12 +39,12 @@ ms_ts(int ms, struct timespec *ts)
 	return ts;
 }
 
-HOOK int
-poll(struct pollfd *fds, nfds_t n, int ms)
+static int
+watch_poll(struct pollfd *fds, nfds_t n, int ms)
 {
 	struct timespec ts;
 
-	if (quiet())
+	if (quiet() || !ready_poll_special(fds, n))
 		return real_poll(fds, n, ms);
 	return ready_poll(fds, n, ms_ts(ms, &ts), NULL);
 }
@@ -67,11 +72,11 @@ __poll_chk(struct pollfd *fds, nfds_t n, int ms, size_t fdslen)
 	return poll(fds, n, ms);
 }
 
-HOOK int
-ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t,
+static int
+watch_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t,
       const sigset_t *m)
 {
-	if (quiet())
+	if (quiet() || !ready_poll_special(fds, n))
 		return real_ppoll(fds, n, t, m);
 	return ready_poll(fds, n, t, m);
 }
@@ -85,8 +90,8 @@ __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *t,
 	return ppoll(fds, n, t, m);
 }
 
-HOOK int
-select(int n, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
+static int
+watch_select(int n, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
 {
 	struct timespec ts, left;
 	int rc;
@@ -115,8 +120,8 @@ __select(int n, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
 	return select(n, r, w, x, tv);
 }
 
-HOOK int
-pselect(int n, fd_set *r, fd_set *w, fd_set *x, const struct timespec *t,
+static int
+watch_pselect(int n, fd_set *r, fd_set *w, fd_set *x, const struct timespec *t,
 	const sigset_t *m)
 {
 	int rc;
@@ -149,43 +154,127 @@ epoll_create1(int flags)
 	return fd;
 }
 
-HOOK int
-epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+static int
+watch_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
 	if (quiet())
 		return real_epoll_ctl(epfd, op, fd, ev);
 	return ready_epoll_ctl(epfd, op, fd, ev);
 }
 
-static inline int
+/* epoll_wait's answer, patched for failed tunnels (out of line: the
+ * usual call pays one load and a jump). */
+static __attribute__((noinline)) int
 fixed(int epfd, struct epoll_event *ev, int rc)
 {
-	if (__builtin_expect(__atomic_load_n(&ready_errs, __ATOMIC_RELAXED) !=
-			     0, 0) && rc > 0) {
-		int saved = errno;
+	int saved = errno;
 
+	if (rc > 0)
 		ready_epoll_fix(epfd, ev, rc);
-		errno = saved;
-	}
+	errno = saved;
 	return rc;
 }
 
-HOOK int
-epoll_wait(int epfd, struct epoll_event *ev, int n, int ms)
+static inline bool
+no_errs(void)
 {
+	return __builtin_expect(!__atomic_load_n(&ready_errs, __ATOMIC_RELAXED),
+				1);
+}
+
+static int
+watch_epoll_wait(int epfd, struct epoll_event *ev, int n, int ms)
+{
+	if (no_errs())
+		return real_epoll_wait(epfd, ev, n, ms);
 	return fixed(epfd, ev, real_epoll_wait(epfd, ev, n, ms));
 }
 
-HOOK int
-epoll_pwait(int epfd, struct epoll_event *ev, int n, int ms,
+static int
+watch_epoll_pwait(int epfd, struct epoll_event *ev, int n, int ms,
 	    const sigset_t *m)
 {
+	if (no_errs())
+		return real_epoll_pwait(epfd, ev, n, ms, m);
 	return fixed(epfd, ev, real_epoll_pwait(epfd, ev, n, ms, m));
 }
 
-HOOK int
-epoll_pwait2(int epfd, struct epoll_event *ev, int n,
+static int
+watch_epoll_pwait2(int epfd, struct epoll_event *ev, int n,
 	     const struct timespec *t, const sigset_t *m)
 {
+	if (no_errs())
+		return real_epoll_pwait2(epfd, ev, n, t, m);
 	return fixed(epfd, ev, real_epoll_pwait2(epfd, ev, n, t, m));
+}
+
+/*
+ * The jump pointers.  first_NAME runs once: it looks libc's function up
+ * and, unless a tunnel is pending by then, puts it in the pointer.
+ */
+#define JUMP(name, params, args)					\
+	static int first_##name params;					\
+	static int(*go_##name) params = first_##name;			\
+	static int first_##name params					\
+	{								\
+		int(*fn_) params = real_fn_##name();			\
+		int(*was_) params = first_##name;			\
+									\
+		arm_once();						\
+		if (fn_ != NULL)					\
+			__atomic_compare_exchange_n(&go_##name, &was_, fn_, \
+						    false, __ATOMIC_ACQ_REL,\
+						    __ATOMIC_ACQUIRE);	\
+		if (__atomic_load_n(&go_##name, __ATOMIC_ACQUIRE) ==	\
+		    first_##name)					\
+			return real_##name args;	/* ENOSYS */	\
+		return go_##name args;					\
+	}								\
+	HOOK int name params						\
+	{								\
+		return __atomic_load_n(&go_##name, __ATOMIC_RELAXED) args; \
+	}
+
+static void arm_once(void);
+
+JUMP(poll, (struct pollfd *fds, nfds_t n, int ms), (fds, n, ms))
+JUMP(ppoll, (struct pollfd *fds, nfds_t n, const struct timespec *t,
+	     const sigset_t *m), (fds, n, t, m))
+JUMP(select, (int n, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv),
+     (n, r, w, x, tv))
+JUMP(pselect, (int n, fd_set *r, fd_set *w, fd_set *x,
+	       const struct timespec *t, const sigset_t *m),
+     (n, r, w, x, t, m))
+JUMP(epoll_ctl, (int epfd, int op, int fd, struct epoll_event *ev),
+     (epfd, op, fd, ev))
+JUMP(epoll_wait, (int epfd, struct epoll_event *ev, int n, int ms),
+     (epfd, ev, n, ms))
+JUMP(epoll_pwait, (int epfd, struct epoll_event *ev, int n, int ms,
+		   const sigset_t *m), (epfd, ev, n, ms, m))
+JUMP(epoll_pwait2, (int epfd, struct epoll_event *ev, int n,
+		    const struct timespec *t, const sigset_t *m),
+     (epfd, ev, n, t, m))
+
+/* A tunnel is pending: from now on every hook looks. */
+static void
+arm(void)
+{
+	__atomic_store_n(&go_poll, watch_poll, __ATOMIC_RELEASE);
+	__atomic_store_n(&go_ppoll, watch_ppoll, __ATOMIC_RELEASE);
+	__atomic_store_n(&go_select, watch_select, __ATOMIC_RELEASE);
+	__atomic_store_n(&go_pselect, watch_pselect, __ATOMIC_RELEASE);
+	__atomic_store_n(&go_epoll_ctl, watch_epoll_ctl, __ATOMIC_RELEASE);
+	__atomic_store_n(&go_epoll_wait, watch_epoll_wait, __ATOMIC_RELEASE);
+	__atomic_store_n(&go_epoll_pwait, watch_epoll_pwait, __ATOMIC_RELEASE);
+	__atomic_store_n(&go_epoll_pwait2, watch_epoll_pwait2,
+			 __ATOMIC_RELEASE);
+}
+
+static void
+arm_once(void)
+{
+	static int done;
+
+	if (!__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
+		ready_on_first_pending(arm);
 }

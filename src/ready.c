@@ -25,6 +25,23 @@
 
 int ready_live;
 int ready_errs;
+unsigned long ready_bits[READY_BITS / 64];
+
+/* With rmu held: fd's bit in ready_bits. */
+static void
+mark(int fd, bool on)
+{
+	unsigned long bit;
+
+	if (fd < 0 || fd >= READY_BITS)
+		return;
+	bit = 1UL << (fd % 64);
+	if (on)
+		__atomic_or_fetch(&ready_bits[fd / 64], bit, __ATOMIC_SEQ_CST);
+	else
+		__atomic_and_fetch(&ready_bits[fd / 64], ~bit,
+				   __ATOMIC_SEQ_CST);
+}
 
 static pthread_mutex_t rmu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -226,16 +243,33 @@ errs_note(int fd, bool on)
 }
 
 
+static void (*first_pending)(void);
+
+void
+ready_on_first_pending(void (*cb)(void))
+{
+	__atomic_store_n(&first_pending, cb, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&ready_live, __ATOMIC_SEQ_CST) != 0)
+		cb();
+}
+
 void
 ready_pending(struct fd_entry *e, struct ep_reg *ep)
 {
+	void (*cb)(void);
+
 	pthread_mutex_lock(&rmu);
 	e->ep = ep;
 	e->acked = false;
 	e->err_unread = false;
 	__atomic_store_n(&e->state, FD_TUNNEL_PENDING, __ATOMIC_RELEASE);
+	if (!e->internal && e->tun != NULL)
+		mark(e->tun->fd, true);
 	__atomic_add_fetch(&ready_live, 1, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&rmu);
+	cb = __atomic_load_n(&first_pending, __ATOMIC_SEQ_CST);
+	if (cb != NULL)
+		cb();
 }
 
 void
@@ -259,6 +293,7 @@ ready_end(struct fd_entry *e, int rc)
 	if (!e->err_unread) {
 		ep_free(e->ep);
 		e->ep = NULL;
+		mark(fd, false);
 		__atomic_sub_fetch(&ready_live, 1, __ATOMIC_SEQ_CST);
 	} else if (e->ep != NULL) {
 		/* kept until the error is taken: epoll_wait adds EPOLLERR */
@@ -278,6 +313,7 @@ drop(int fd, struct fd_entry *e)
 	    (state == FD_TUNNEL_FAILED && e->err_unread)) {
 		if (state == FD_TUNNEL_FAILED && e->ep != NULL)
 			errs_note(fd, false);
+		mark(fd, false);
 		__atomic_sub_fetch(&ready_live, 1, __ATOMIC_SEQ_CST);
 	}
 	e->err_unread = false;

@@ -139,17 +139,17 @@ enum view { V_KERNEL, V_HIDDEN, V_ERR };
 static enum view
 view_of(int fd)
 {
-	struct fd_entry *e = fdtab_get(fd);
-	int state;
+	struct fd_entry *e;
 
-	if (e == NULL || e->internal)
+	if (!ready_fd_special(fd) || (e = fdtab_get(fd)) == NULL)
 		return V_KERNEL;
-	state = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
-	if (state == FD_TUNNEL_PENDING)
+	switch (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE)) {
+	case FD_TUNNEL_PENDING:
 		return V_HIDDEN;
-	if (state == FD_TUNNEL_FAILED && e->err_unread)
-		return V_ERR;
-	return V_KERNEL;
+	case FD_TUNNEL_FAILED:
+		return e->err_unread ? V_ERR : V_KERNEL;
+	}
+	return V_KERNEL;	/* up: its bit is going */
 }
 
 #define POLL_STACK 64
@@ -363,11 +363,22 @@ ready_select(int n, fd_set *r, fd_set *w, fd_set *x,
 bool
 ready_select_special(int n, fd_set *r, fd_set *w, fd_set *x)
 {
-	int fd;
+	fd_mask m;
+	int i, b, fd;
 
-	for (fd = 0; fd < n && fd < 1 << 20; fd++)
-		if ((FD_ISIN(r, fd) || FD_ISIN(w, fd) || FD_ISIN(x, fd)) &&
-		    view_of(fd) != V_KERNEL)
-			return true;
+	if (n <= 0 || n > 1 << 20)
+		return false;
+	for (i = 0; i < (n + FDS_BITS - 1) / FDS_BITS; i++) {
+		m = (r != NULL ? r->fds_bits[i] : 0) |
+		    (w != NULL ? w->fds_bits[i] : 0) |
+		    (x != NULL ? x->fds_bits[i] : 0);
+		while (m != 0) {
+			b = __builtin_ctzl((unsigned long)m);
+			m &= m - 1;
+			fd = i * FDS_BITS + b;
+			if (fd < n && ready_fd_special(fd))
+				return true;
+		}
+	}
 	return false;
 }

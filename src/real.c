@@ -26,13 +26,27 @@
 		}							\
 		return fn_;						\
 	}								\
-	ret real_##name params						\
+	/* the first call, or a function libc lacks: out of line, so	\
+	 * that the usual call is a load, a test and a jump */		\
+	static __attribute__((noinline, cold)) ret cold_##name params	\
 	{								\
 		ret(*fn_) params = load_##name();			\
 		if (fn_ == NULL) {					\
 			errno = ENOSYS;					\
 			return (ret)-1;					\
 		}							\
+		return fn_ args;					\
+	}								\
+	ret(*real_fn_##name(void)) params				\
+	{								\
+		return load_##name();					\
+	}								\
+	ret real_##name params						\
+	{								\
+		ret(*fn_) params = __atomic_load_n(&p_##name,		\
+						   __ATOMIC_ACQUIRE);	\
+		if (__builtin_expect(fn_ == NULL, 0))			\
+			return cold_##name args;			\
 		return fn_ args;					\
 	}
 REAL_FUNCS(REAL_PTR)
