@@ -8,7 +8,7 @@
 # through the proxy and nowhere else.
 tcase session_privdrop smoke
 tc_session_privdrop() {
-	local m1 m2 m3 m4 drop="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+	local m1 m2 m3 m4 m5 drop="setpriv --reuid=nobody --regid=nogroup --clear-groups"
 	conf t.conf <<-EOC
 	proxy tiny $U_TINY
 	block $W4:81
@@ -19,18 +19,38 @@ tc_session_privdrop() {
 	m2=$(mark)
 	m3=$(mark)
 	m4=$(mark)
+	m5=$(mark)
+	# dup2 over every fd above stdio, then close-on-exec on all of them
+	# (apt marks every fd so before it execs a method), then exec
+	cat >clobber.py <<-'EOP'
+	import os, sys
+	null = os.open("/dev/null", os.O_RDONLY)
+	for n in range(3, 1200):
+	    if n != null:
+	        os.dup2(null, n)
+	for n in range(3, 4096):
+	    try:
+	        os.set_inheritable(n, False)
+	    except OSError:
+	        pass
+	os.execvp(sys.argv[1], sys.argv[1:])
+	EOP
 	run pw -c t.conf sh -c "$drop curl -sS -m 10 http://$W4$m1 >/dev/null; \
 	    $drop $PY -c 'import sys, urllib.request; \
 urllib.request.urlopen(\"http://$W4$m2\", timeout=10).read()'; \
 	    $drop curl -sS -m 10 http://$W4:81$m3; \
 	    $PY -c 'import ctypes, os, sys; ctypes.CDLL(None).closefrom(3); \
 os.execvp(\"setpriv\", sys.argv[1:])' --reuid=nobody --regid=nogroup --clear-groups \
-	        curl -sS -m 10 -o /dev/null http://$W4$m4; exit 0"
+	        curl -sS -m 10 -o /dev/null http://$W4$m4; \
+	    $PY $CD/clobber.py setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	        curl -sS -m 10 -o /dev/null http://$W4$m5; exit 0"
 	expect_rc 0
 	world_saw "$m1" "$PW4"
 	world_saw "$m2" "$PW4"
 	# glibc's closefrom (as sshd calls it) left the session's fds
 	world_saw "$m4" "$PW4"
+	# dup2 onto the session's fds moved them, exec kept them
+	world_saw "$m5" "$PW4"
 	expect_err_re "proxywrap: blocked $W4:81 \(.*t\.conf:2 block $W4:81\)"
 	expect_err_lacks "configuration unusable"
 	nobody_saw "$m3"
