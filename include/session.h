@@ -39,4 +39,8 @@ int session_fd(enum sess_file f);
  * program's way, or close_range(CLOSE_RANGE_CLOEXEC), may have set it). */
 void session_keep_over_exec(void);
 
+/* SHIM_SESSION_FD's value for the fds as they are numbered now (one may
+ * have moved out of the program's way); false when there is no session. */
+bool session_hint(char *buf, size_t n);
+
 #endif

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,7 +193,31 @@ env_find(char *const env[], const char *name, size_t *idx)
 struct newenv {
 	char **env;	/* NULL: pass the original on */
 	char *preload;	/* "LD_PRELOAD=..." we allocated */
+	char *sessfd;	/* "SHIM_SESSION_FD=..." we allocated */
 };
+
+/*
+ * SHIM_SESSION_FD as the session's fds are numbered now, when env says
+ * otherwise (one moved out of the program's way, or the variable is
+ * gone): the next program then finds them where they are.  *old: the
+ * index of env's own entry, replaced; SIZE_MAX if none.
+ */
+static char *
+sessfd_fix(char *const env[], size_t *old)
+{
+	char cur[64];
+	const char *v;
+
+	*old = SIZE_MAX;
+	if (!session_hint(cur, sizeof(cur)))
+		return NULL;
+	v = env_find(env, "SHIM_SESSION_FD", old);
+	if (v != NULL && strcmp(v, cur) == 0)
+		return NULL;
+	if (v == NULL)
+		*old = SIZE_MAX;
+	return join("SHIM_SESSION_FD=", cur, "");
+}
 
 /*
  * The environment to pass on: env with our settings put back where they
@@ -202,12 +227,13 @@ static char *const *
 env_fix(char *const env[], struct newenv *ne)
 {
 	const char *pre;
-	size_t n = 0, i, k, at = 0;
+	size_t n = 0, i, k, at = 0, sat;
 	bool add[ENV_N];
 	size_t nadd = 0;
 
 	ne->env = NULL;
 	ne->preload = NULL;
+	ne->sessfd = NULL;
 	session_keep_over_exec();	/* the next program finds the session */
 	exec_env_snapshot();
 	if (snap_secure || shim_internal())
@@ -217,6 +243,13 @@ env_fix(char *const env[], struct newenv *ne)
 	for (i = 0; i < ENV_N; i++) {
 		add[i] = snap[i] != NULL && env_find(env, env_names[i], &k) == NULL;
 		nadd += add[i];
+	}
+	ne->sessfd = sessfd_fix(env, &sat);
+	for (i = 0; ne->sessfd != NULL && i < ENV_N; i++) {
+		if (add[i] && strcmp(env_names[i], "SHIM_SESSION_FD") == 0) {
+			add[i] = false;		/* ours, numbered as now */
+			nadd--;
+		}
 	}
 	pre = env_find(env, "LD_PRELOAD", &at);
 	if (self_path[0] != '\0' && (pre == NULL || !lists_self(pre))) {
@@ -233,23 +266,28 @@ env_fix(char *const env[], struct newenv *ne)
 			ne->preload = join("LD_PRELOAD=", self_path, "");
 		}
 	}
-	if (nadd == 0 && ne->preload == NULL)
+	if (nadd == 0 && ne->preload == NULL && ne->sessfd == NULL)
 		return env;
-	ne->env = malloc((n + ENV_N + 2) * sizeof(char *));
+	ne->env = malloc((n + ENV_N + 3) * sizeof(char *));
 	if (ne->env == NULL) {
 		free(ne->preload);
+		free(ne->sessfd);
 		ne->preload = NULL;
+		ne->sessfd = NULL;
 		return env;
 	}
 	k = 0;
 	if (ne->preload != NULL)
 		ne->env[k++] = ne->preload;
 	for (i = 0; i < n; i++)
-		if (ne->preload == NULL || pre == NULL || i != at)
+		if ((ne->preload == NULL || pre == NULL || i != at) &&
+		    (ne->sessfd == NULL || i != sat))
 			ne->env[k++] = env[i];
 	for (i = 0; i < ENV_N; i++)
 		if (add[i])
 			ne->env[k++] = snap[i];
+	if (ne->sessfd != NULL)
+		ne->env[k++] = ne->sessfd;
 	ne->env[k] = NULL;
 	return ne->env;
 }
@@ -261,6 +299,7 @@ env_free(struct newenv *ne)
 
 	free(ne->env);
 	free(ne->preload);
+	free(ne->sessfd);
 	errno = saved;
 }
 

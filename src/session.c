@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -276,4 +277,17 @@ session_keep_over_exec(void)
 			real_fcntl(fd, F_SETFD, (void *)(long)(fl & ~FD_CLOEXEC));
 	}
 	errno = saved;
+}
+
+bool
+session_hint(char *buf, size_t n)
+{
+	int fd[NFD], i;
+
+	if (!have_hdr)
+		return false;
+	for (i = 0; i < NFD; i++)
+		fd[i] = __atomic_load_n(&sess_fd[i], __ATOMIC_ACQUIRE);
+	snprintf(buf, n, "%d,%d,%d,%d", fd[0], fd[1], fd[2], fd[3]);
+	return true;
 }

@@ -248,3 +248,33 @@ tc_session_nested_keeps_outer() {
 	expect_err_re "proxywrap: blocked $W4:81 "
 	nobody_saw "$m"
 }
+
+# After the session's fds moved out of the program's way, the next program
+# is told where they are now (SHIM_SESSION_FD follows them; a child that
+# drops or rewrites the variable gets it back as it is).
+tcase session_hint_follows_fds
+tc_session_hint_follows_fds() {
+	cat >clobber.py <<-'EOP'
+	import os, sys
+	null = os.open("/dev/null", os.O_RDONLY)
+	for n in range(3, 1200):
+	    if n != null:
+	        os.dup2(null, n)
+	os.execvp(sys.argv[1], sys.argv[1:])
+	EOP
+	cat >where.py <<-'EOP'
+	import os
+	v = os.environ.get("SHIM_SESSION_FD", "")
+	fds = [int(x) for x in v.split(",") if x]
+	print("hint", v)
+	print("policy", os.readlink("/proc/self/fd/%d" % fds[0]) if fds else "none")
+	EOP
+	conf t.conf <<-EOC
+	direct *
+	EOC
+	run pw -c t.conf $PY clobber.py sh -c "SHIM_SESSION_FD=7 $PY where.py; \
+	    env -u SHIM_SESSION_FD $PY where.py"
+	expect_rc 0
+	n=$(grep -c "^policy /memfd:proxywrap-policy" out || true)
+	[ "$n" = 2 ] || { show; fail "the hint did not name the moved policy fd"; }
+}
