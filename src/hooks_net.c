@@ -438,22 +438,74 @@ __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
 }
 
 /*
+ * The destination as the kernel reads it, for the rules: an AF_INET6
+ * name of 24 bytes (RFC 2133's, without sin6_scope_id) is a whole
+ * address to the kernel, and so is an AF_UNSPEC name on an AF_INET UDP
+ * socket (udp_sendmsg sends to its sin_addr).  NULL when the kernel
+ * would not send to it (no inet address, or too short).
+ */
+#define SIN6_LEN_RFC2133 24
+
+static const struct sockaddr *
+kernel_dest(int fd, const struct sockaddr *sa, socklen_t *len,
+	    struct sockaddr_storage *tmp)
+{
+	int dom = 0, saved;
+	socklen_t dl = sizeof(dom);
+
+	if (sa->sa_family == AF_INET)
+		return sa;
+	if (sa->sa_family == AF_INET6) {
+		if (*len >= sizeof(struct sockaddr_in6))
+			return sa;
+		if (*len < SIN6_LEN_RFC2133)
+			return NULL;
+		memset(tmp, 0, sizeof(struct sockaddr_in6));
+		memcpy(tmp, sa, *len);
+		*len = sizeof(struct sockaddr_in6);
+		return (const struct sockaddr *)tmp;
+	}
+	if (sa->sa_family != AF_UNSPEC || *len < sizeof(struct sockaddr_in))
+		return NULL;
+	saved = errno;
+	if (real_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) == -1 ||
+	    dom != AF_INET) {
+		/* an AF_INET6 socket takes AF_UNSPEC as "no address" */
+		errno = saved;
+		return NULL;
+	}
+	memcpy(tmp, sa, sizeof(struct sockaddr_in));
+	((struct sockaddr_in *)tmp)->sin_family = AF_INET;
+	*len = sizeof(struct sockaddr_in);
+	return (const struct sockaddr *)tmp;
+}
+
+/*
  * A datagram with an inet destination is decided by the rules: 0 when it
  * goes as the application asked (direct, or not a datagram), 1 when via a
- * SOCKS5 relay (*d, *dec), -1 with errno when refused.  Anything that is
- * not an inet address costs two compares.
+ * SOCKS5 relay (*d, *dec), -1 with errno when refused.  An AF_INET or
+ * full AF_INET6 address costs two compares before the decision.  A name
+ * longer than a sockaddr_storage is cut to one, as the kernel does for
+ * sendmsg (sendto refuses it before this: see there).
  */
 static inline int
 dgram_route(int fd, const void *dst, socklen_t len, struct tun_dest *d,
 	    struct decision *dec)
 {
 	const struct sockaddr *sa = dst;
+	struct sockaddr_storage tmp;
 	int rc;
 
-	if (dst == NULL || len < sizeof(sa_family_t) ||
-	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
-	    shim_internal())
+	if (dst == NULL || len < sizeof(sa_family_t) || shim_internal())
 		return 0;
+	if (len > sizeof(struct sockaddr_storage))
+		len = sizeof(struct sockaddr_storage);
+	if (__builtin_expect(sa->sa_family != AF_INET, 0) &&
+	    (sa->sa_family != AF_INET6 || len < sizeof(struct sockaddr_in6))) {
+		sa = kernel_dest(fd, sa, &len, &tmp);
+		if (sa == NULL)
+			return 0;
+	}
 	rc = route_datagram(fd, sa, len, d, dec);
 	if (rc < 0) {
 		errno = -rc;
@@ -506,6 +558,10 @@ sendto(int fd, const void *buf, size_t n, int flags,
 	struct fd_entry *e;
 	int rc;
 
+	/* the kernel refuses a longer name (EINVAL) before sending */
+	if (__builtin_expect(sa != NULL &&
+			     len > sizeof(struct sockaddr_storage), 0))
+		return real_sendto(fd, buf, n, flags, sa, len);
 	if (__builtin_expect(flags & MSG_FASTOPEN, 0) &&
 	    fastopen(fd, flags, sa, len)) {
 		if (route_connect(fd, sa, len) == -1)
@@ -645,7 +701,11 @@ sendmsg(int fd, const struct msghdr *m, int flags)
  * The leading messages that go as the application asked leave in one
  * sendmmsg; from the first that the rules route (or refuse) on, one by
  * one.  A refused message ends the batch, as the kernel stops at a
- * failing one.
+ * failing one; its decision (logged and counted once) is not made again.
+ * As the kernel, at most UIO_MAXIOV messages are looked at.  TCP Fast
+ * Open goes message by message through sendmsg's path: the first
+ * connects through the shim, and the kernel answers the next as it would
+ * (EISCONN ends the batch).
  */
 HOOK int
 sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
@@ -654,11 +714,25 @@ sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 	struct tun_dest d;
 	struct decision dec;
 	unsigned int i;
-	int sent = 0, rc;
+	int sent = 0, rc = 0;
 	ssize_t r;
 
 	if (v == NULL)
 		return real_sendmmsg(fd, v, n, flags);
+	if (n > UIO_MAXIOV)
+		n = UIO_MAXIOV;
+	if (__builtin_expect(flags & MSG_FASTOPEN, 0) && n > 0 &&
+	    fastopen(fd, flags, v[0].msg_hdr.msg_name,
+		     v[0].msg_hdr.msg_namelen)) {
+		for (i = 0; i < n; i++) {
+			r = sendmsg(fd, &v[i].msg_hdr, flags);
+			if (r < 0)
+				return sent > 0 ? sent : -1;
+			v[i].msg_len = (unsigned int)r;
+			sent++;
+		}
+		return sent;
+	}
 	for (i = 0; i < n; i++) {
 		if (e != NULL && e->udp != NULL &&
 		    v[i].msg_hdr.msg_name == NULL)
@@ -674,6 +748,14 @@ sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 		sent = real_sendmmsg(fd, v, i, flags);
 		if (sent < (int)i)
 			return sent;
+	}
+	if (i < n && rc != 0) {
+		/* decided above: refused (errno set), or via a relay */
+		r = rc < 0 ? -1 : udp_send(fd, &d, &dec, &v[i].msg_hdr, flags);
+		if (r < 0)
+			return sent > 0 ? sent : -1;
+		v[i++].msg_len = (unsigned int)r;
+		sent++;
 	}
 	for (; i < n; i++) {
 		r = send_msg(fd, &v[i].msg_hdr, flags);
