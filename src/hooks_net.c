@@ -26,6 +26,22 @@
 #define HOOK __attribute__((visibility("default")))
 
 /*
+ * A pointer the kernel refuses (EFAULT) that the shim must not touch: in
+ * the first page, or beyond the lowest 2^56 bytes where no user mapping
+ * is.  Such calls go to the kernel as they are, for its EFAULT (or the
+ * EBADF it checks first).  An unmapped address below that still faults
+ * in the shim: telling it apart costs a system call per datagram.
+ */
+static inline bool
+bad_ptr(const void *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	return __builtin_expect(a < 4096 || a + n < a ||
+				a + n > ((uintptr_t)1 << 56), 0);
+}
+
+/*
  * fd's table entry when it may matter to an I/O call: until the library
  * first gives an fd an entry the I/O hooks must see (a handshake under
  * way, a UDP association), one relaxed load and no lookup.
@@ -558,9 +574,11 @@ sendto(int fd, const void *buf, size_t n, int flags,
 	struct fd_entry *e;
 	int rc;
 
-	/* the kernel refuses a longer name (EINVAL) before sending */
-	if (__builtin_expect(sa != NULL &&
-			     len > sizeof(struct sockaddr_storage), 0))
+	/* the kernel refuses a longer name (EINVAL) or a bad one (EFAULT)
+	 * before sending */
+	if (sa != NULL && (__builtin_expect(len > sizeof(struct
+						   sockaddr_storage), 0) ||
+			   bad_ptr(sa, len)))
 		return real_sendto(fd, buf, n, flags, sa, len);
 	if (__builtin_expect(flags & MSG_FASTOPEN, 0) &&
 	    fastopen(fd, flags, sa, len)) {
@@ -595,14 +613,16 @@ recvmsg(int fd, struct msghdr *m, int flags)
 	struct msghdr k;
 	ssize_t r;
 
+	/* the kernel reads the header before it receives: EFAULT */
+	if (m == NULL || bad_ptr(m, sizeof(*m)) ||
+	    (m->msg_name != NULL && bad_ptr(m->msg_name, m->msg_namelen)))
+		return real_recvmsg(fd, m, flags);
 	if (__builtin_expect(e != NULL, 0)) {
-		if (e->udp != NULL && m != NULL)
+		if (e->udp != NULL)
 			return udp_recvmsg(fd, e->udp, m, flags);
 		if (e->udp == NULL && wait_tunnel(fd, e, flags) < 0)
 			return -1;
 	}
-	if (m == NULL)
-		return real_recvmsg(fd, m, flags);
 	k = *m;
 	k.msg_name = &from;
 	k.msg_namelen = sizeof(from);
@@ -683,7 +703,8 @@ sendmsg(int fd, const struct msghdr *m, int flags)
 {
 	struct msghdr copy;
 
-	if (m == NULL)
+	if (m == NULL || bad_ptr(m, sizeof(*m)) ||
+	    (m->msg_name != NULL && bad_ptr(m->msg_name, m->msg_namelen)))
 		return real_sendmsg(fd, m, flags);
 	if (__builtin_expect(flags & MSG_FASTOPEN, 0) &&
 	    fastopen(fd, flags, m->msg_name, m->msg_namelen)) {
@@ -717,10 +738,10 @@ sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 	int sent = 0, rc = 0;
 	ssize_t r;
 
-	if (v == NULL)
-		return real_sendmmsg(fd, v, n, flags);
 	if (n > UIO_MAXIOV)
 		n = UIO_MAXIOV;
+	if (v == NULL || bad_ptr(v, n * sizeof(*v)))
+		return real_sendmmsg(fd, v, n, flags);
 	if (__builtin_expect(flags & MSG_FASTOPEN, 0) && n > 0 &&
 	    fastopen(fd, flags, v[0].msg_hdr.msg_name,
 		     v[0].msg_hdr.msg_namelen)) {
@@ -737,6 +758,10 @@ sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 		if (e != NULL && e->udp != NULL &&
 		    v[i].msg_hdr.msg_name == NULL)
 			break;
+		/* the kernel sends the ones before and stops here */
+		if (v[i].msg_hdr.msg_name != NULL &&
+		    bad_ptr(v[i].msg_hdr.msg_name, v[i].msg_hdr.msg_namelen))
+			return real_sendmmsg(fd, v, i + 1, flags);
 		rc = dgram_route(fd, v[i].msg_hdr.msg_name,
 				 v[i].msg_hdr.msg_namelen, &d, &dec);
 		if (rc != 0)

@@ -13,6 +13,9 @@
  *                                      on unreadable (the kernel sends
  *                                      UIO_MAXIOV, 1024, and reads no more)
  *   sendesc longname ADDR4 PORT MSG    sendto with addrlen 200 (EINVAL)
+ *   sendesc badptr ADDR4 PORT MSG      bad pointers to sendto, sendmsg,
+ *                                      sendmmsg and recvmsg (EFAULT), one
+ *                                      line each
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -78,6 +81,46 @@ mmsg(int fd, const struct sockaddr_in *to, const char *msg, unsigned int n,
 	return report(sendmmsg(fd, v, n, flags));
 }
 
+/* Each call with a pointer the kernel cannot read: one line each. */
+static int
+badptr(const struct sockaddr_in *to, const char *msg)
+{
+	void *bad[] = { (void *)1, (void *)-1L, (void *)0xfff };
+	struct iovec io = { .iov_base = (void *)msg, .iov_len = strlen(msg) };
+	struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1 };
+	struct mmsghdr v[2];
+	size_t i;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		printf("sendto name %zu: ", i);
+		report(sendto(fd, msg, strlen(msg), 0, bad[i], sizeof(*to)));
+		printf("sendmsg header %zu: ", i);
+		report(sendmsg(fd, bad[i], 0));
+		m.msg_name = bad[i];
+		m.msg_namelen = sizeof(*to);
+		printf("sendmsg name %zu: ", i);
+		report(sendmsg(fd, &m, 0));
+		printf("sendmmsg vector %zu: ", i);
+		report(sendmmsg(fd, bad[i], 2, 0));
+		memset(v, 0, sizeof(v));
+		v[0].msg_hdr.msg_name = (void *)to;
+		v[0].msg_hdr.msg_namelen = sizeof(*to);
+		v[0].msg_hdr.msg_iov = &io;
+		v[0].msg_hdr.msg_iovlen = 1;
+		v[1] = v[0];
+		v[1].msg_hdr.msg_name = bad[i];
+		printf("sendmmsg second name %zu: ", i);
+		report(sendmmsg(fd, v, 2, 0));
+		printf("recvmsg header %zu: ", i);
+		report(recvmsg(fd, bad[i], MSG_DONTWAIT));
+		m.msg_name = bad[i];
+		printf("recvmsg name %zu: ", i);
+		report(recvmsg(fd, &m, MSG_DONTWAIT));
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -115,6 +158,8 @@ main(int argc, char **argv)
 		return report(sendto(fd, msg, strlen(msg), 0,
 				     (struct sockaddr *)&s4, sizeof(s4)));
 	}
+	if (strcmp(how, "badptr") == 0)
+		return badptr(&s4, msg);
 	if (strcmp(how, "longname") == 0) {
 		fd = socket(AF_INET, SOCK_DGRAM, 0);
 		memset(&big, 0, sizeof(big));
