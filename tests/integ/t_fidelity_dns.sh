@@ -292,7 +292,7 @@ tc_fid_v6only_bound() {
 # Ruby: Addrinfo#connect and Socket.tcp make V6ONLY sockets.
 tcase fid_v6only_ruby
 tc_fid_v6only_ruby() {
-	local k m
+	local k m mode
 	command -v ruby >/dev/null || fail "ruby missing (tests/deps.sh)"
 	fid_conf
 	for k in socks http; do
@@ -309,13 +309,16 @@ tc_fid_v6only_ruby() {
 			nobody_saw_client "$m"
 		done
 	done
-	# Socket.tcp to an IPv6 literal: its own V6ONLY socket
-	m=$(mark)
-	run pw -vv -c r.socks ruby "$FID_RB" tcp any "$W6" 80 "$m"
-	expect_rc 0
-	expect_err_re "$FID_REPLACED"
-	expect_out_re '^HTTP/1.[01] 200'
-	world_saw "$m" "$PW6"
+	# Socket.tcp to an IPv6 literal: its own V6ONLY socket, blocking
+	# and with connect_timeout (non-blocking, a second connect)
+	for mode in tcp tcp_timeout; do
+		m=$(mark)
+		run pw -vv -c r.socks ruby "$FID_RB" $mode any "$W6" 80 "$m"
+		expect_rc 0
+		expect_err_re "$FID_REPLACED"
+		expect_out_re '^HTTP/1.[01] 200'
+		world_saw "$m" "$PW6"
+	done
 	# Socket.tcp to a name (AF_UNSPEC): the one IPv4 fake
 	m=$(mark)
 	run pw -c r.http ruby "$FID_RB" tcp any "$FID_NAME" 80 "$m"

@@ -6,6 +6,9 @@
 #       on the socket either way (Addrinfo#connect_internal)
 #   ruby v6only.rb tcp any HOST PORT PATH
 #       Socket.tcp(HOST, PORT): getaddrinfo AF_UNSPEC, each answer in turn
+#   ruby v6only.rb tcp_timeout any HOST PORT PATH
+#       Socket.tcp(HOST, PORT, connect_timeout: 5): connect_nonblock,
+#       IO.select, then connect_nonblock again (0 or EISCONN)
 # Prints "remote ADDR", then the HTTP status line.
 require "socket"
 
@@ -28,6 +31,8 @@ when "nonblock"
   end
 when "tcp"
   sock = Socket.tcp(host, port)
+when "tcp_timeout"
+  sock = Socket.tcp(host, port, connect_timeout: 5)
 else
   abort "mode?"
 end
