@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -218,6 +219,8 @@ epoll_regs(int fd, struct epreg *out)
 	struct stat st;
 	size_t k = 0;
 	ssize_t n;
+	char *end;
+	long v;
 	DIR *d;
 	int epfd;
 
@@ -227,10 +230,11 @@ epoll_regs(int fd, struct epreg *out)
 	if (d == NULL)
 		return 0;
 	while (k < EPREGS_MAX && (de = readdir(d)) != NULL) {
-		epfd = atoi(de->d_name);
-		if (de->d_name[0] < '0' || de->d_name[0] > '9' || epfd == fd ||
-		    epfd == dirfd(d))
+		v = strtol(de->d_name, &end, 10);
+		if (end == de->d_name || *end != '\0' || v < 0 ||
+		    v > INT_MAX || v == fd || v == dirfd(d))
 			continue;
+		epfd = (int)v;
 		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
 		n = readlink(path, link, sizeof(link) - 1);
 		if (n <= 0)
