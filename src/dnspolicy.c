@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "dns.h"
 #include "dnspolicy.h"
@@ -76,6 +77,31 @@ dnsp_route_name(const char *name, uint16_t port)
  * is otherwise ignored, since a fake never reaches the network, only the
  * proxy does.  Returns 0 or EAI_*.
  */
+/*
+ * Which families this host has: dns_addrconfig is a netlink dump (about
+ * 55 us, 100 times the rest of a remote lookup), so its answer is kept
+ * for a second, which an address change can wait.  One 64-bit word: the
+ * expiry in ms << 2 | v4 << 1 | v6.
+ */
+static void
+host_families(bool *v4, bool *v6)
+{
+	static uint64_t memo;
+	struct timespec ts;
+	uint64_t now, m = __atomic_load_n(&memo, __ATOMIC_RELAXED);
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (m != 0 && now < m >> 2) {
+		*v4 = (m & 2) != 0;
+		*v6 = (m & 1) != 0;
+		return;
+	}
+	dns_addrconfig(v4, v6);
+	m = (now + 1000) << 2 | (uint64_t)*v4 << 1 | (uint64_t)*v6;
+	__atomic_store_n(&memo, m, __ATOMIC_RELAXED);
+}
+
 int
 dnsp_fake_addrs(const char *key, int family, struct addrinfo_addr *a,
 		size_t *n)
@@ -86,7 +112,7 @@ dnsp_fake_addrs(const char *key, int family, struct addrinfo_addr *a,
 
 	*n = 0;
 	if (family == AF_UNSPEC)
-		dns_addrconfig(&v4, &v6);
+		host_families(&v4, &v6);
 	memset(&a[0], 0, sizeof(a[0]));
 	a[0].family = addrinfo_fake_family(family, v4, v6);
 	rc = fdns_assign(key, a[0].family, a[0].addr);

@@ -176,6 +176,16 @@ for fam in (socket.AF_UNSPEC, socket.AF_INET, socket.AF_INET6):
 	expect_out_re "^gai $(inc "$PY" -c 'import socket;print(int(socket.AF_UNSPEC))') 1 24"
 	expect_out_re "^gai $(inc "$PY" -c 'import socket;print(int(socket.AF_INET))') 1 24"
 	expect_out_re "^gai $(inc "$PY" -c 'import socket;print(int(socket.AF_INET6))') 1 fd70:"
+	# getaddrinfo_a as getaddrinfo; res_query answers one record a type
+	run pw -c r.socks "$TOP/${PW_BUILD:-build}/bin/dnsprobe" gai_a \
+	    "$FID_NAME" wait
+	expect_out_re 'gai=0 first=24[0-9]\.|gai=0 first=25[0-5]\.'
+	run pw -c r.socks "$TOP/${PW_BUILD:-build}/bin/dnsprobe" query \
+	    "$FID_NAME" A
+	expect_out_re '^rc=[0-9]+ herr=0 rcode=0 an=1 24'
+	run pw -c r.socks "$TOP/${PW_BUILD:-build}/bin/dnsprobe" query \
+	    "$FID_NAME" AAAA
+	expect_out_re '^rc=[0-9]+ herr=0 rcode=0 an=1 fd70:'
 	# an IPv6 fake still works: the connection goes through the proxy
 	run pw -c r.socks "$FID_V6C" block dual "$FID_NAME" 80 "$(mark)"
 	expect_rc 0
