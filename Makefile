@@ -29,6 +29,7 @@ LIB_SRCS  = $(PURE_SRCS) src/real.c src/shim.c src/log.c src/fdtab.c \
 	    src/addrinfo.c src/fakedns.c src/dns.c src/hooks_dns.c src/dnspolicy.c src/hooks_res.c src/addrnames.c \
 	    src/hooks_exec.c src/hooks_syscall.c src/udp.c src/udp_send.c \
 	    src/udp_recv.c src/ready.c src/ready_wait.c src/hooks_ready.c \
+	    src/hooks_alias.c \
 	    src/sockfit.c src/session.c
 TOOL_SRCS = tools/proxywrap.c tools/pw_session.c $(PURE_SRCS) src/explain.c \
 	    src/summary.c src/log.c src/real.c

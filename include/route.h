@@ -42,6 +42,11 @@ int route_datagram(int fd, const struct sockaddr *sa, socklen_t len,
  * "dns"; action NULL for dec's ("direct", "block", "via") or e.g.
  * "local"/"remote" for a name; err 0 or an errno; ms the handshake time
  * or -1. */
+/* A connect or send made from a signal handler while this thread was
+ * inside the library (shim_internal()): refused, logged.  -EACCES. */
+int route_reentered(const struct sockaddr *sa, socklen_t len,
+		    const char *proto);
+
 void route_audit(const char *event, const char *proto,
 		 const struct tun_dest *d, const struct decision *dec,
 		 const char *action, int err, const char *msg, long long ms);

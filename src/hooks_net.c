@@ -196,6 +196,32 @@ iov_msg(struct msghdr *m, const struct iovec *iov, int n)
 	return 0;
 }
 
+/*
+ * connect() while this thread is inside the library: never the
+ * library's own (it calls real_connect), so a signal handler's, and
+ * refused (route_reentered) - but for a UDP connect, which sends nothing:
+ * c-ares connects UDP sockets to the answers to sort them (RFC 6724 source
+ * probes) and closes them at once.  A datagram sent meanwhile is refused
+ * by the send hooks.
+ */
+static int
+reentered_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	int type = 0, saved = errno, rc;
+	socklen_t tl = sizeof(type);
+
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return real_connect(fd, sa, len);
+	if (real_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 &&
+	    type == SOCK_DGRAM) {
+		errno = saved;
+		return real_connect(fd, sa, len);
+	}
+	rc = route_reentered(sa, len, "tcp");
+	errno = -rc;
+	return -1;
+}
+
 /* A failed tunnel's socket becomes what a failed TCP connect leaves: an
  * unconnected socket the program may connect again. */
 static void
@@ -220,8 +246,10 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 	struct fd_entry *e;
 	int err;
 
-	if (sa == NULL || len < sizeof(sa_family_t) || shim_internal())
+	if (sa == NULL || len < sizeof(sa_family_t))
 		return real_connect(fd, sa, len);
+	if (__builtin_expect(shim_internal(), 0))
+		return reentered_connect(fd, sa, len);
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) {
 		/* AF_UNSPEC dissolves a UDP socket's association with its
 		 * peer, relay or not */

@@ -47,6 +47,43 @@ route_dest(const struct sockaddr *sa, socklen_t len, struct tun_dest *d)
 	return false;
 }
 
+/*
+ * The library never calls its own hooks, so a connect or send with an
+ * inet destination while this thread is inside the library's own work
+ * (resolving a name, loading the rules) comes from a signal handler that
+ * interrupted it.  It is refused: deciding it could wait for what the
+ * interrupted code holds.  One log line and an audit event, neither of
+ * which takes a lock or the rules.
+ */
+int
+route_reentered(const struct sockaddr *sa, socklen_t len, const char *proto)
+{
+	char dstr[URL_HOST_MAX + 16] = "?";
+	struct log_event ev;
+	struct tun_dest d;
+	bool known = route_dest(sa, len, &d);
+
+	if (known)
+		route_dest_str(&d, dstr, sizeof(dstr));
+	log_msg(LOG_WARN, "blocked %s%s: called from a signal handler while "
+		"the library was busy on the same thread",
+		strcmp(proto, "udp") == 0 ? "udp " : "", dstr);
+	if (log_json_enabled()) {
+		log_event_init(&ev, "block");
+		ev.proto = proto;
+		if (known) {
+			ev.family = d.family;
+			ev.addr = d.addr;
+			ev.port = d.port;
+		}
+		ev.rule_text = "signal handler during the library's own work";
+		ev.action = "block";
+		ev.err = EACCES;
+		log_event(&ev);
+	}
+	return -EACCES;
+}
+
 void
 route_dest_str(const struct tun_dest *d, char *buf, size_t n)
 {

@@ -1,0 +1,101 @@
+/*
+ * hooks_alias.c - libc's other names for the calls the library hooks.
+ *
+ * glibc exports some calls twice: __connect is connect, __read is read,
+ * and so on (nm -D of libc).  A program that calls the other name, links
+ * against it or looks it up with dlsym would reach the kernel past the
+ * hook; each alias here is the hook under that name.  The GLIBC_PRIVATE
+ * ones (__recv, __sendmmsg, __libc_fcntl64) cannot be linked against, but
+ * dlsym finds them.  __poll and __select are in hooks_ready.c, with their
+ * calls.
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define HOOK __attribute__((visibility("default")))
+
+int __connect(int fd, const struct sockaddr *sa, socklen_t len);
+ssize_t __read(int fd, void *buf, size_t n);
+ssize_t __write(int fd, const void *buf, size_t n);
+ssize_t __recv(int fd, void *buf, size_t n, int flags);
+ssize_t __send(int fd, const void *buf, size_t n, int flags);
+int __sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags);
+int __close(int fd);
+int __dup2(int oldfd, int newfd);
+int __fcntl(int fd, int cmd, ...);
+int __libc_fcntl64(int fd, int cmd, ...);
+
+HOOK int
+__connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	return connect(fd, sa, len);
+}
+
+HOOK ssize_t
+__read(int fd, void *buf, size_t n)
+{
+	return read(fd, buf, n);
+}
+
+HOOK ssize_t
+__write(int fd, const void *buf, size_t n)
+{
+	return write(fd, buf, n);
+}
+
+HOOK ssize_t
+__recv(int fd, void *buf, size_t n, int flags)
+{
+	return recv(fd, buf, n, flags);
+}
+
+HOOK ssize_t
+__send(int fd, const void *buf, size_t n, int flags)
+{
+	return send(fd, buf, n, flags);
+}
+
+HOOK int
+__sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
+{
+	return sendmmsg(fd, v, n, flags);
+}
+
+HOOK int
+__close(int fd)
+{
+	return close(fd);
+}
+
+HOOK int
+__dup2(int oldfd, int newfd)
+{
+	return dup2(oldfd, newfd);
+}
+
+/* fcntl's third argument is one word, as the hook reads it. */
+HOOK int
+__fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl(fd, cmd, arg);
+}
+
+HOOK int
+__libc_fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl64(fd, cmd, arg);
+}

@@ -1,0 +1,26 @@
+# t_reentry.sh - a re-entry guard never means "this call is the library's
+# own": connect() from a signal handler that interrupts the library's own
+# name lookup is decided (refused) like any other, with a log line each.
+
+SIGC=$TOP/${PW_BUILD:-build}/bin/sigconnect
+
+tcase reentry_signal_connect
+tc_reentry_signal_connect() {
+	local n e o lines
+	[ -x "$SIGC" ] || fail "no $SIGC (make testbins)"
+	conf t.conf <<-EOC
+	block $P4:8080
+	direct *
+	EOC
+	run -t 30 pw --strict -c t.conf --log audit.json "$SIGC" \
+	    www.world.test "$P4" 8080 2
+	expect_rc 0
+	read -r _ _ _ n _ e _ o <out
+	say "$(cat out)"
+	[ "${n:-0}" -gt 100 ] || fail "too few handler connects ($n)"
+	[ "$o" = 0 ] || fail "$o handler connects were not refused"
+	lines=$(grep -c "blocked 198.18.0.1:8080" err)
+	[ "$lines" = "$n" ] || fail "$n refusals but $lines log lines"
+	lines=$(grep -c '"event":"block"' audit.json)
+	[ "$lines" = "$n" ] || fail "$n refusals but $lines audit events"
+}
