@@ -14,6 +14,12 @@
 #include "tunnel.h"
 
 /* The destination of sa (AF_INET/AF_INET6 only); false if malformed. */
+/* The shortest AF_INET6 name the kernel takes: RFC 2133's, without
+ * sin6_scope_id. */
+#ifndef SIN6_LEN_RFC2133
+#define SIN6_LEN_RFC2133 24
+#endif
+
 bool route_dest(const struct sockaddr *sa, socklen_t len,
 		struct tun_dest *d);
 

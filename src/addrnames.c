@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "shim.h"
+
 #define ANAMES_SLOTS 1024	/* power of two */
 #define ANAMES_NAME_MAX 256
 
@@ -49,6 +51,9 @@ anames_put(int family, const uint8_t *addr, const char *name)
 	if ((family != AF_INET && family != AF_INET6) ||
 	    len >= ANAMES_NAME_MAX)
 		return;
+	/* while the lock is held a signal handler's connect on this thread
+	 * must not wait for it (route_reentered refuses it instead) */
+	shim_internal_enter();
 	pthread_mutex_lock(&mu);
 	/* a collision overwrites: the map is a hint for rule order only */
 	a = &slots[slot_of(family, addr)];
@@ -58,6 +63,7 @@ anames_put(int family, const uint8_t *addr, const char *name)
 	memcpy(a->name, name, len + 1);
 	__atomic_add_fetch(&gen, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&mu);
+	shim_internal_leave();
 }
 
 unsigned int
@@ -75,6 +81,7 @@ anames_get(int family, const uint8_t *addr, char *name, size_t n)
 	/* nothing resolved yet in this process: no lock to take */
 	if ((family != AF_INET && family != AF_INET6) || anames_gen() == 0)
 		return false;
+	shim_internal_enter();
 	pthread_mutex_lock(&mu);
 	a = &slots[slot_of(family, addr)];
 	if (a->family == family &&
@@ -84,5 +91,6 @@ anames_get(int family, const uint8_t *addr, char *name, size_t n)
 		found = true;
 	}
 	pthread_mutex_unlock(&mu);
+	shim_internal_leave();
 	return found;
 }

@@ -222,6 +222,18 @@ reentered_connect(int fd, const struct sockaddr *sa, socklen_t len)
 	return -1;
 }
 
+static int
+connect6_short(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct sockaddr_in6 s6;
+
+	if (len < SIN6_LEN_RFC2133)
+		return real_connect(fd, sa, len);	/* EINVAL */
+	memset(&s6, 0, sizeof(s6));
+	memcpy(&s6, sa, len);
+	return connect(fd, (const struct sockaddr *)&s6, sizeof(s6));
+}
+
 /* A failed tunnel's socket becomes what a failed TCP connect leaves: an
  * unconnected socket the program may connect again. */
 static void
@@ -246,10 +258,17 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 	struct fd_entry *e;
 	int err;
 
-	if (sa == NULL || len < sizeof(sa_family_t))
+	/* what the kernel refuses (EFAULT, EINVAL) it answers itself */
+	if (sa == NULL || len < sizeof(sa_family_t) ||
+	    len > sizeof(struct sockaddr_storage) || bad_ptr(sa, len))
 		return real_connect(fd, sa, len);
 	if (__builtin_expect(shim_internal(), 0))
 		return reentered_connect(fd, sa, len);
+	/* RFC 2133's 24-byte AF_INET6 name is a whole address to the
+	 * kernel (sin6_scope_id 0): the rules see it as one */
+	if (__builtin_expect(sa->sa_family == AF_INET6 &&
+			     len < sizeof(struct sockaddr_in6), 0))
+		return connect6_short(fd, sa, len);
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) {
 		/* AF_UNSPEC dissolves a UDP socket's association with its
 		 * peer, relay or not */
@@ -488,8 +507,6 @@ __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
  * socket (udp_sendmsg sends to its sin_addr).  NULL when the kernel
  * would not send to it (no inet address, or too short).
  */
-#define SIN6_LEN_RFC2133 24
-
 static const struct sockaddr *
 kernel_dest(int fd, const struct sockaddr *sa, socklen_t *len,
 	    struct sockaddr_storage *tmp)
@@ -540,7 +557,7 @@ dgram_route(int fd, const void *dst, socklen_t len, struct tun_dest *d,
 	struct sockaddr_storage tmp;
 	int rc;
 
-	if (dst == NULL || len < sizeof(sa_family_t) || shim_internal())
+	if (dst == NULL || len < sizeof(sa_family_t))
 		return 0;
 	if (len > sizeof(struct sockaddr_storage))
 		len = sizeof(struct sockaddr_storage);
@@ -549,6 +566,12 @@ dgram_route(int fd, const void *dst, socklen_t len, struct tun_dest *d,
 		sa = kernel_dest(fd, sa, &len, &tmp);
 		if (sa == NULL)
 			return 0;
+	}
+	if (__builtin_expect(shim_internal(), 0)) {
+		/* the library sends nothing through its hooks: a signal
+		 * handler's datagram (see reentered_connect) */
+		errno = -route_reentered(sa, len, "udp");
+		return -1;
 	}
 	rc = route_datagram(fd, sa, len, d, dec);
 	if (rc < 0) {
@@ -575,14 +598,16 @@ fastopen(int fd, int flags, const struct sockaddr *sa, socklen_t len)
 	int type = 0, saved = errno;
 	socklen_t tl = sizeof(type);
 
-	if (!(flags & MSG_FASTOPEN) || sa == NULL || shim_internal() ||
-	    fdtab_get(fd) != NULL || !route_dest(sa, len, &d))
+	if (!(flags & MSG_FASTOPEN) || sa == NULL || fdtab_get(fd) != NULL ||
+	    !route_dest(sa, len, &d))
 		return 0;
 	if (real_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == -1 ||
 	    type != SOCK_STREAM) {
 		errno = saved;
 		return 0;
 	}
+	if (shim_internal())
+		return 1;	/* a signal handler's: route_connect refuses */
 	route_decide(shim_get(), &d, &dec);
 	errno = saved;
 	/* a PROXY protocol header must precede the SYN's data too */

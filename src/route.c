@@ -38,7 +38,8 @@ route_dest(const struct sockaddr *sa, socklen_t len, struct tun_dest *d)
 		d->port = ntohs(s4->sin_port);
 		return true;
 	}
-	if (sa->sa_family == AF_INET6 && len >= sizeof(*s6)) {
+	/* the kernel takes RFC 2133's 24 bytes, without sin6_scope_id */
+	if (sa->sa_family == AF_INET6 && len >= SIN6_LEN_RFC2133) {
 		d->family = AF_INET6;
 		memcpy(d->addr, &s6->sin6_addr, 16);
 		d->port = ntohs(s6->sin6_port);
@@ -459,6 +460,10 @@ route_connect(int fd, const struct sockaddr *sa, socklen_t len)
 
 	if (!route_dest(sa, len, &d))
 		return real_connect(fd, sa, len);
+	if (__builtin_expect(shim_internal(), 0)) {
+		errno = -route_reentered(sa, len, "tcp");
+		return -1;
+	}
 	s = shim_get();
 	route_decide(s, &d, &dec);
 	/*

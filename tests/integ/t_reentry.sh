@@ -24,3 +24,35 @@ tc_reentry_signal_connect() {
 	lines=$(grep -c '"event":"block"' audit.json)
 	[ "$lines" = "$n" ] || fail "$n refusals but $lines audit events"
 }
+
+# connect() with odd names: under 'direct *' exactly the kernel's answers;
+# a 24-byte AF_INET6 name (plain and v4-mapped) is decided by the rules.
+CODD=$TOP/${PW_BUILD:-build}/bin/connodd
+
+tcase connect_odd_names
+tc_connect_odd_names() {
+	[ -x "$CODD" ] || fail "no $CODD (make testbins)"
+	run inc "$CODD" "$P4" "$P6" 8080
+	expect_rc 0
+	expect_out_has "v6 len 24: 0 -"
+	expect_out_has "v4-mapped len 24: 0 -"
+	expect_out_has "v6 len 136: -1 EINVAL"
+	cp out kernel.out
+	conf direct.conf <<-EOC
+	direct *
+	EOC
+	run pw --strict -c direct.conf "$CODD" "$P4" "$P6" 8080
+	expect_rc 0
+	diff -u kernel.out out >&2 || fail "the shim's answers are not the kernel's"
+	conf block.conf <<-EOC
+	block $P4 $P6
+	direct *
+	EOC
+	run pw -c block.conf "$CODD" "$P4" "$P6" 8080
+	expect_rc 0
+	expect_out_has "v6 len 24: -1 EACCES"
+	expect_out_has "v4-mapped len 24: -1 EACCES"
+	expect_out_has "v6 len 28: -1 EACCES"
+	expect_out_has "first page: -1 EFAULT"
+	[ "$(grep -c 'blocked' err)" = 4 ] || { show; fail "wanted 4 refusal lines"; }
+}
