@@ -236,14 +236,18 @@ static int
 by_name(const char *name, int class, int type, const struct res_out *o,
 	int *rc)
 {
+	static unsigned int ids;
 	struct dnsmsg_query q;
 	int saved = errno, r;
 
 	if (shim_internal() || name == NULL || class < 0 || class > 0xffff ||
 	    type < 0 || type > 0xffff)
 		return 0;
+	/* the id only has to look like one: nothing is sent */
 	if (dnsmsg_query_init(&q, name, (uint16_t)type, (uint16_t)class,
-			      (uint16_t)(getpid() ^ (uintptr_t)&q)) != 0)
+			      (uint16_t)(__atomic_add_fetch(&ids, 40503,
+							    __ATOMIC_RELAXED) ^
+					 ((uintptr_t)&q >> 4))) != 0)
 		return 0;	/* glibc refuses it itself, without a query */
 	r = decide(&q, o, rc);
 	if (r == 0 || *rc >= 0)
