@@ -11,7 +11,10 @@ PKGS="gcc make clang libclang-rt-14-dev libcmocka-dev libc-ares-dev
 binutils pkg-config mandoc man-db debootstrap
 iproute2 procps dante-server tinyproxy squid microsocks nginx openssl
 openssh-server openssh-client socat curl python3 dnsmasq apache2-utils
-netcat-openbsd dnsutils proxychains4 haproxy valgrind ruby"
+netcat-openbsd dnsutils proxychains4 haproxy valgrind ruby
+redis-server redis-tools perl wget rsync git postgresql mariadb-server
+mariadb-client mosquitto mosquitto-clients lftp python3-pyftpdlib telnet
+dpkg-dev apt-utils bind9-host ncat openjdk-17-jdk-headless"
 
 # nodejs is often installed outside apt (nvm, a tarball): only ask apt for
 # it when there is no node at all.
