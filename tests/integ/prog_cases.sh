@@ -141,6 +141,31 @@ tc_prog_curl_connect_timeout() {
 	in_ms 900 1900
 }
 
+pcase prog_curl_https
+tc_prog_curl_https() {
+	local m
+	need_prog curl
+	prog_need nginx
+	m=$(mark)
+	no_route_http curl -sS -m 3 --cacert "$PT/tls.crt" "https://$WP4@M@"
+	run pw -p "$U_TINY" curl -sS -m 10 --cacert "$PT/tls.crt" "https://$WP4$m"
+	expect_rc 0
+	expect_out_has "prog $WP4:443 $m"
+	prog_saw "$m" "$PW4"
+}
+
+pcase prog_whois
+tc_prog_whois() {
+	prog_need peer
+	no_route "peer" whois -h "$WP4" pw-query
+	run pw -p "$U_DANTE_USER" whois -h "$WP4" pw-query
+	expect_rc 0
+	if ! grep -qx "peer $PW4" out; then
+		show
+		fail "the whois server did not see $PW4"
+	fi
+}
+
 # ab: concurrent non-blocking connects (APR's poll loop).
 pcase prog_ab
 tc_prog_ab() {
@@ -233,6 +258,19 @@ tc_prog_lftp_passive() {
 	run pw -p "$U_DANTE" lftp -c "$cmd"
 	expect_rc 0
 	expect_out_has "proxywrap ftp payload"
+	log_grew "$T/log/ftp.out" "$re" "$n" "the FTP server did not serve $PW4"
+}
+
+# tnftp fetching an ftp:// URL (passive), through microsocks.
+pcase prog_tnftp
+tc_prog_tnftp() {
+	local n re="198\.18\.1\.1:[0-9]+-\[anonymous\] RETR .*hello\.txt completed=1"
+	prog_need ftp
+	no_route "" tnftp -p -o nr.txt "ftp://$WP4/hello.txt"
+	n=$(log_count "$T/log/ftp.out" "$re")
+	run pw -p "$U_MS" tnftp -p -o got.txt "ftp://$WP4/hello.txt"
+	expect_rc 0
+	grep -qx "proxywrap ftp payload" got.txt || { show; fail "tnftp did not fetch the file"; }
 	log_grew "$T/log/ftp.out" "$re" "$n" "the FTP server did not serve $PW4"
 }
 

@@ -20,6 +20,9 @@
 #   mosquitto WP4:1883 (anonymous), log mosquitto.log
 #   ftp       WP4:21, passive 60000-60009 (pyftpdlib), log ftp.out
 #   dns       WP4:53 (dnsmasq, log-queries), log prog-dns.log
+#   peer      WP4:43 (whois): answers "peer ADDRESS-IT-CAME-FROM"
+#   nginx's /m-* answer "prog ADDR:PORT PATH" (marks, as the world's);
+#   mariadb's general log is $T/log/mariadb-general.log
 
 WP4=198.18.1.4
 WX4=198.18.1.99
@@ -111,6 +114,10 @@ http {
 		ssl_certificate_key $PT/tls.key;
 		default_type application/octet-stream;
 		root $PT/www;
+		location /m- {
+			default_type text/plain;
+			return 200 "prog \$server_addr:\$server_port \$uri\n";
+		}
 	}
 }
 EOF
@@ -182,7 +189,8 @@ EOF
 	prog_start mariadb mariadbd --no-defaults --datadir="$d/data" \
 	    --user=root --bind-address="$WP4" --port=3306 \
 	    --socket="$d/sock" --pid-file="$d/pid" --init-file="$d/init.sql" \
-	    --skip-name-resolve --innodb-buffer-pool-size=8M
+	    --skip-name-resolve --innodb-buffer-pool-size=8M \
+	    --general-log --general-log-file="$T/log/mariadb-general.log"
 	env_wait_port "$NSW" "$WP4" 3306 30
 }
 
@@ -222,6 +230,17 @@ log-facility=$T/log/prog-dns.log
 EOF
 	prog_start dnsmasq-prog dnsmasq -k -C "$PT/dnsmasq.conf" --user=root
 	env_wait_port "$NSW" "$WP4" 53 10
+}
+
+# whois WP4:43: answers a query line with the address it came from.
+prog_peer() {
+	# read the query first: closing with it unread would reset the
+	# connection, and the answer could be lost on the way
+	printf '#!/bin/sh\nread q\nprintf "peer %%s\\n" "$SOCAT_PEERADDR"\n' >"$PT/peer.sh"
+	chmod 755 "$PT/peer.sh"
+	prog_start peer socat "TCP4-LISTEN:43,bind=$WP4,reuseaddr,fork" \
+	    "EXEC:$PT/peer.sh"
+	env_wait_port "$NSW" "$WP4" 43 10
 }
 
 # prog_need NAME...: each server up (started now if it is not).

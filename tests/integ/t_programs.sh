@@ -148,6 +148,34 @@ tc_prog_mariadb_admin() {
 	expect_out_lacks "$C4"
 }
 
+pcase prog_pg_dump
+tc_prog_pg_dump() {
+	local n re="connection received: host=198\.18\.1\.1 "
+	prog_need postgres
+	no_route "" pg_dump -h "$WP4" -U postgres -s postgres
+	n=$(log_count "$T/log/postgres.out" "$re")
+	run pw -p "$U_MS" pg_dump -h "$WP4" -U postgres -s postgres
+	expect_rc 0
+	expect_out_has "PostgreSQL database dump complete"
+	log_grew "$T/log/postgres.out" "$re" "$n" "postgres did not log pg_dump from $PW4"
+}
+
+pcase prog_mariadb_dump
+tc_prog_mariadb_dump() {
+	local n re="Connect[[:space:]]+pw@198\.18\.1\.1 on"
+	prog_need mariadb
+	no_route "" mariadb-dump --no-defaults -h "$WP4" -u pw --no-data mysql db
+	n=$(log_count "$T/log/mariadb-general.log" "$re")
+	run pw -p "$U_DANTE" mariadb-dump --no-defaults -h "$WP4" -u pw \
+	    --no-data mysql db
+	expect_rc 0
+	expect_out_has "Dump completed"
+	log_grew "$T/log/mariadb-general.log" "$re" "$n" "mariadb did not log mariadb-dump from $PW4"
+	if grep -qE "pw@$C4 " "$T/log/mariadb-general.log"; then
+		fail "mariadb saw the client's own address"
+	fi
+}
+
 # mosquitto_sub (through dante) waits for one message that
 # mosquitto_pub (through microsocks) sends; the broker logged both
 # clients from the proxy host.
