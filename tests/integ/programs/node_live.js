@@ -5,12 +5,12 @@
 // HOST PATH.  MODE net: net.connect and a hand-written GET; MODE fetch:
 // fetch(), and one fetch to STUCK aborted after 1 s (its own timeout).
 // Prints BODY ..., GAP ms, and for fetch ABORT ms; exits after 1.5 s,
-// while the stuck connects are still pending.
+// while the stuck connects are still pending: 0 if HOST answered, else 3.
 "use strict";
 const net = require("net");
 const [mode, host, path, stuck] = process.argv.slice(2);
 const t0 = Date.now();
-let last = t0, gap = 0;
+let last = t0, gap = 0, got = false;
 const iv = setInterval(() => {
 	const n = Date.now();
 	if (n - last > gap)
@@ -29,10 +29,14 @@ if (mode === "net") {
 	let b = "";
 	s.on("data", (d) => b += d);
 	s.on("error", (e) => console.log("ERR", e.code));
-	s.on("close", () => console.log("BODY", b.split("\r\n\r\n")[1].trim()));
+	s.on("close", () => {
+		const body = b.split("\r\n\r\n")[1];
+		got = body !== undefined;
+		console.log("BODY", got ? body.trim() : "(none)");
+	});
 } else {
 	fetch(`http://${host}${path}`).then((r) => r.text())
-	    .then((t) => console.log("BODY", t.trim()))
+	    .then((t) => { got = true; console.log("BODY", t.trim()); })
 	    .catch((e) => console.log("ERR", e.cause ? e.cause.code : e.name));
 	fetch(`http://${stuck}/`, {signal: AbortSignal.timeout(1000)})
 	    .then(() => console.log("STUCK ANSWERED"))
@@ -45,5 +49,5 @@ setTimeout(() => {
 	console.log("GAP", gap);
 	clearInterval(iv);
 	pend.forEach((p) => p.destroy());
-	process.exit(0);
+	process.exit(got ? 0 : 3);
 }, 1500);
