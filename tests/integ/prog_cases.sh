@@ -304,7 +304,8 @@ tc_prog_ncat() {
 	m=$(mark)
 	http_get "$W4" "$m" >req
 	no_route "" ncat -w 3 "$W4" 80
-	run pw -p "$U_MS" sh -c "ncat --no-shutdown -w 5 -i 5 '$W4' 80 <req"
+	run pw -p "$U_DANTE_USER" sh -c "ncat -w 5 '$W4' 80 <req"
+	expect_rc 0
 	expect_out_has "world $W4:80 $m"
 	world_saw "$m" "$PW4"
 }
@@ -316,7 +317,7 @@ tc_prog_telnet() {
 	# telnet sends a line end as CR LF itself
 	printf 'GET %s HTTP/1.0\nHost: %s\n\n' "$m" "$W4" >req
 	no_route "Connected" telnet "$W4" 80
-	run pw -p "$U_SQUID" sh -c "(cat req; sleep 2) | telnet '$W4' 80"
+	run pw -p "$U_SQUID" sh -c "(cat req; sleep 1) | telnet '$W4' 80"
 	expect_out_has "Connected to $W4"
 	expect_out_has "world $W4:80 $m"
 	world_saw "$m" "$PW4"

@@ -20,7 +20,8 @@ PD=$PW_INTEG_DIR/programs
 # 24a2c65); each passed with the readiness branch at a7beef9:
 #   redis_cli, ab, ruby_socket_tcp, ruby_net_http, perl_io_socket: the
 #     second connect() after POLLOUT gives EALREADY ("Operation already
-#     in progress")
+#     in progress"); perl_io_socket passes now and then (a race with the
+#     proxy's reply)
 #   ruby_connect_timeout, perl_connect_timeout: the same EALREADY at once,
 #     not a timeout after 1 s
 #   python_connect_timeout, python_asyncio_timeout, java_connect_timeout,
