@@ -29,9 +29,10 @@ tc_prog_ssh() {
 
 pcase prog_ssh_connect_timeout
 tc_prog_ssh_connect_timeout() {
+	prog_need stall
 	prog_need sshd
 	# shellcheck disable=SC2086
-	wall pw -p "$U_DANTE" ssh $SSHO -o ConnectTimeout=1 "root@$WX4" true
+	wall pw -p "$U_DANTE" ssh $SSHO -o ConnectTimeout=1 "root@$WS4" true
 	expect_fail
 	expect_err_re "timed out"
 	in_ms 900 1900
@@ -135,8 +136,9 @@ tc_prog_openssl_s_client() {
 
 pcase prog_curl_connect_timeout
 tc_prog_curl_connect_timeout() {
+	prog_need stall
 	need_prog curl
-	wall pw -p "$U_DANTE" curl -sS --connect-timeout 1 "http://$WX4/"
+	wall pw -p "$U_DANTE" curl -sS --connect-timeout 1 "http://$WS4/"
 	expect_rc 28
 	in_ms 900 1900
 }

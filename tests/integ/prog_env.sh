@@ -5,11 +5,12 @@
 # another, so "first" needs no lock; env_teardown ends them all with the
 # namespaces.
 #
-# They listen on a second world address, WP4 (198.18.1.4), on the ports
-# their programs use by default.  WX4 (198.18.1.99) is on the world's
-# link but no host answers there: a proxy's connect to it fails after the
-# kernel's ARP attempts (about 3 s), which makes a destination the proxy
-# cannot reach, to time a program's own connect timeout against.
+# They listen on a second world address, WP4 (198.18.1.20), on the ports
+# their programs use by default.  WS4 (198.18.1.21) :80 and :22 is a
+# destination the proxy cannot reach: its connects there neither complete
+# nor fail (programs/stall.py), to time a program's own connect timeout
+# against.  (A silent address, where no host answers ARP, is not enough:
+# once the neighbour entry has failed, the next connects fail at once.)
 #
 #   nginx     WP4:80, WP4:443 (TLS, $PT/tls.crt): /apt/ a flat apt
 #             repository, /git/ a bare repository as dumb http;
@@ -24,11 +25,11 @@
 #   nginx's /m-* answer "prog ADDR:PORT PATH" (marks, as the world's);
 #   mariadb's general log is $T/log/mariadb-general.log
 
-WP4=198.18.1.4
-WX4=198.18.1.99
+WP4=198.18.1.20
+WS4=198.18.1.21
 # T is set in the case processes (run.sh sources this before setup)
 PT=${T:-/nonexistent}/prog
-export WP4 WX4 PT
+export WP4 WS4 PT
 
 prog_say() { printf '# prog: %s\n' "$*" >&2; }
 
@@ -36,6 +37,7 @@ prog_net() {
 	[ -e "$PT/net.up" ] && return 0
 	mkdir -p "$PT"
 	ip -n "$NSW" addr add "$WP4/24" dev eth0 || return 1
+	ip -n "$NSW" addr add "$WS4/24" dev eth0 || return 1
 	touch "$PT/net.up"
 }
 
@@ -241,6 +243,12 @@ prog_peer() {
 	prog_start peer socat "TCP4-LISTEN:43,bind=$WP4,reuseaddr,fork" \
 	    "EXEC:$PT/peer.sh"
 	env_wait_port "$NSW" "$WP4" 43 10
+}
+
+prog_stall() {
+	prog_start stall /usr/bin/python3 "$PW_INTEG_DIR/programs/stall.py" \
+	    "$WS4" 80 22
+	env_wait_port "$NSW" "$WS4" 80 10 && env_wait_port "$NSW" "$WS4" 22 5
 }
 
 # prog_need NAME...: each server up (started now if it is not).

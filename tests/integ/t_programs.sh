@@ -6,39 +6,35 @@
 # without the shim does not get there (the client has no route to the
 # world, so anything that arrived came through the proxy).
 #
-# Timeout cases aim the program's own connect timeout (1 s) at WX4, which
-# the proxy cannot reach (its connect fails after about 3 s): the program
-# must give up on its own timer, in well under 2 s.
+# Timeout cases aim the program's own connect timeout (1 s) at WS4, where
+# the proxy's connect stays in progress (prog_env.sh): the program must
+# give up on its own timer, in well under 2 s.
 
 . "$PW_INTEG_DIR/prog_env.sh"
 PD=$PW_INTEG_DIR/programs
 
-# Not yet enabled: cases that fail today only because a pending tunnel
-# does not yet look like a TCP connect in progress (issue 12, readiness).
-# They are not registered, so they neither run nor count;
-# PW_PROGRAMS_PENDING=1 registers them too.  What they got (main at
-# 24a2c65); each passed with the readiness branch at a7beef9:
+# Not yet enabled: cases that fail for a reason outside the test (none
+# now).  They are not registered, so they neither run nor count;
+# PW_PROGRAMS_PENDING=1 registers them too.
+#
+# Before the readiness work (main at 24a2c65) sixteen of these cases
+# failed, and were kept here:
 #   redis_cli, ab, ruby_socket_tcp, ruby_net_http, perl_io_socket: the
-#     second connect() after POLLOUT gives EALREADY ("Operation already
-#     in progress"); perl_io_socket passes now and then (a race with the
+#     second connect() after POLLOUT gave EALREADY ("Operation already
+#     in progress"); perl_io_socket passed now and then (a race with the
 #     proxy's reply)
-#   ruby_connect_timeout, perl_connect_timeout: the same EALREADY at once,
-#     not a timeout after 1 s
+#   ruby_connect_timeout, perl_connect_timeout: the same EALREADY at
+#     once, not a timeout after 1 s
 #   python_connect_timeout, python_asyncio_timeout, java_connect_timeout,
-#   ssh_connect_timeout, curl_connect_timeout: the 1 s timeout is not
-#     kept; the proxy's "host unreachable" (or 503) after about 3.1 s
+#   ssh_connect_timeout, curl_connect_timeout: the 1 s timeout was not
+#     kept; the proxy's "host unreachable" (or 503) came after 3.1 s
 #   node_net_liveness, node_fetch_liveness: the event loop stalled
 #     3071 ms (fetch's 1 s abort fired at 3128 ms)
-PROG_PENDING="prog_redis_cli prog_ruby_socket_tcp prog_ruby_connect_timeout
-prog_ruby_net_http prog_perl_io_socket prog_perl_connect_timeout
-prog_python_connect_timeout prog_python_asyncio_timeout
-prog_node_net_liveness prog_node_fetch_liveness prog_java_connect_timeout
-prog_ssh_connect_timeout prog_curl_connect_timeout prog_ab"
-# Not yet enabled either: a process that drops privileges cannot read
-# the root-owned mode-600 rule file ("t.conf: cannot read: Permission
-# denied") and fails closed (issue 12, item 5).  Both passed with the
-# session branch at ff96e29.
-PROG_PENDING="$PROG_PENDING prog_setpriv_nobody prog_apt_get_update_rules"
+#   setpriv_nobody, apt_get_update_rules: the process that dropped
+#     privileges could not read the mode-600 rule file ("t.conf: cannot
+#     read: Permission denied") and failed closed
+# bench/programs.sh runs them all under proxychains4 as well.
+PROG_PENDING=""
 
 pcase() {
 	case " $(echo $PROG_PENDING) " in
@@ -235,6 +231,7 @@ tc_prog_ruby_socket_tcp() {
 
 pcase prog_ruby_connect_timeout
 tc_prog_ruby_connect_timeout() {
+	prog_need stall
 	run pw -p "$U_DANTE" ruby -rsocket -e '
 		t = Process.clock_gettime(Process::CLOCK_MONOTONIC)
 		begin
@@ -244,7 +241,7 @@ tc_prog_ruby_connect_timeout() {
 			puts "RAISED #{e.class}"
 		end
 		puts "MS #{((Process.clock_gettime(Process::CLOCK_MONOTONIC) - t) * 1000).to_i}"
-	' "$WX4"
+	' "$WS4"
 	expect_out_has "RAISED Errno::ETIMEDOUT"
 	in_ms 900 1900
 }
@@ -280,12 +277,13 @@ tc_prog_perl_io_socket() {
 
 pcase prog_perl_connect_timeout
 tc_prog_perl_connect_timeout() {
+	prog_need stall
 	run pw -p "$U_DANTE" perl -MIO::Socket::INET -MTime::HiRes=time -e '
 		my $t = time;
 		my $s = IO::Socket::INET->new(PeerAddr => $ARGV[0], PeerPort => 80,
 		    Proto => "tcp", Timeout => 1);
 		print $s ? "CONNECTED\n" : "FAILED $@\n";
-		printf "MS %d\n", (time - $t) * 1000;' "$WX4"
+		printf "MS %d\n", (time - $t) * 1000;' "$WS4"
 	expect_out_re "^FAILED .*timeout"
 	in_ms 900 1900
 }
@@ -329,6 +327,7 @@ print(b.decode())' "$W4" "$m"
 
 pcase prog_python_connect_timeout
 tc_prog_python_connect_timeout() {
+	prog_need stall
 	run pw -p "$U_DANTE" "$PY" -c '
 import socket, sys, time
 t = time.monotonic()
@@ -339,7 +338,7 @@ except socket.timeout:
     print("TIMEOUT")
 except OSError as e:
     print("ERROR", e.errno)
-print("MS", int((time.monotonic() - t) * 1000))' "$WX4"
+print("MS", int((time.monotonic() - t) * 1000))' "$WS4"
 	expect_out_has TIMEOUT
 	in_ms 900 1900
 }
@@ -365,6 +364,7 @@ asyncio.run(main(*sys.argv[1:3]))' "$W4" "$m"
 # wait_for(open_connection, 1) toward a destination squid cannot reach.
 pcase prog_python_asyncio_timeout
 tc_prog_python_asyncio_timeout() {
+	prog_need stall
 	run pw -p "$U_SQUID" "$PY" -c '
 import asyncio, sys, time
 async def main(x):
@@ -377,7 +377,7 @@ async def main(x):
     except OSError as e:
         print("ERROR", e.errno)
     print("MS", int((time.monotonic() - t) * 1000))
-asyncio.run(main(sys.argv[1]))' "$WX4"
+asyncio.run(main(sys.argv[1]))' "$WS4"
 	expect_out_has TIMEOUT
 	in_ms 900 1900
 }
@@ -387,9 +387,10 @@ asyncio.run(main(sys.argv[1]))' "$WX4"
 pcase prog_node_net_liveness
 tc_prog_node_net_liveness() {
 	local m gap
+	prog_need stall
 	m=$(mark)
-	no_route_http node "$PD/node_live.js" net "$W4" @M@ "$WX4"
-	run pw -p "$U_DANTE" node "$PD/node_live.js" net "$W4" "$m" "$WX4"
+	no_route_http node "$PD/node_live.js" net "$W4" @M@ "$WS4"
+	run pw -p "$U_DANTE" node "$PD/node_live.js" net "$W4" "$m" "$WS4"
 	expect_rc 0
 	expect_out_has "BODY world $W4:80 $m"
 	world_saw "$m" "$PW4"
@@ -400,8 +401,9 @@ tc_prog_node_net_liveness() {
 pcase prog_node_fetch_liveness
 tc_prog_node_fetch_liveness() {
 	local m gap ms
+	prog_need stall
 	m=$(mark)
-	run pw -p "$U_MS" node "$PD/node_live.js" fetch "$W4" "$m" "$WX4"
+	run pw -p "$U_MS" node "$PD/node_live.js" fetch "$W4" "$m" "$WS4"
 	expect_rc 0
 	expect_out_has "BODY world $W4:80 $m"
 	world_saw "$m" "$PW4"
@@ -410,7 +412,7 @@ tc_prog_node_fetch_liveness() {
 	ms=$(sed -n 's/^ABORT \([0-9]*\) .*/\1/p' out)
 	[ -n "$ms" ] && [ "$ms" -ge 900 ] && [ "$ms" -le 1450 ] ||
 	    { show; fail "the 1 s fetch timeout fired at ${ms:-?} ms"; }
-	no_route_http node "$PD/node_live.js" fetch "$W4" @M@ "$WX4"
+	no_route_http node "$PD/node_live.js" fetch "$W4" @M@ "$WS4"
 }
 
 pcase prog_java_httpclient
@@ -439,7 +441,8 @@ tc_prog_java_socket() {
 
 pcase prog_java_connect_timeout
 tc_prog_java_connect_timeout() {
-	run -t 50 pw -p "$U_DANTE" java "$PD/JSock.java" timeout "$WX4" 80 1000
+	prog_need stall
+	run -t 50 pw -p "$U_DANTE" java "$PD/JSock.java" timeout "$WS4" 80 1000
 	expect_out_has "THROWN SocketTimeoutException"
 	in_ms 900 1900
 }
