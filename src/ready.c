@@ -245,6 +245,26 @@ errs_note(int fd, bool on)
 
 static void (*first_pending)(void);
 
+/*
+ * A forked child has no helper: the handshakes under way are the
+ * parent's to finish (async.c), so in the child their sockets answer as
+ * the kernel's again, as they did before this layer.
+ */
+static void
+atfork_child(void)
+{
+	pthread_mutex_init(&rmu, NULL);
+	/* the counts stay (closes still take them down): they only make
+	 * the hooks look, and the bits say what they find */
+	memset(ready_bits, 0, sizeof(ready_bits));
+}
+
+static void
+atfork_init(void)
+{
+	pthread_atfork(NULL, NULL, atfork_child);
+}
+
 void
 ready_on_first_pending(void (*cb)(void))
 {
@@ -256,8 +276,10 @@ ready_on_first_pending(void (*cb)(void))
 void
 ready_pending(struct fd_entry *e, struct ep_reg *ep)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	void (*cb)(void);
 
+	pthread_once(&once, atfork_init);
 	pthread_mutex_lock(&rmu);
 	e->ep = ep;
 	e->acked = false;
