@@ -3,11 +3,11 @@
  *
  * glibc exports some calls twice: __connect is connect, __read is read,
  * and so on (nm -D of libc).  A program that calls the other name, links
- * against it or looks it up with dlsym would reach the kernel past the
+ * against it or looks it up at run time would reach the kernel past the
  * hook; each alias here is the hook under that name.  The GLIBC_PRIVATE
  * ones (__recv, __sendmmsg, __libc_fcntl64) cannot be linked against, but
- * dlsym finds them.  __poll and __select are in hooks_ready.c, with their
- * calls.
+ * a run-time lookup finds them.  __poll and __select are in
+ * hooks_ready.c, with their calls.
  */
 #include <fcntl.h>
 #include <stdarg.h>
