@@ -51,4 +51,11 @@ size_t dnsp_loopback(int family, struct addrinfo_addr *a);
  */
 bool dnsp_ptr_allowed(int family, const uint8_t *addr, const char *what);
 
+/*
+ * A query the shim answers with a refusal (a remote name's SRV, say):
+ * one log line naming the name's rule, and a "resolve" audit event with
+ * action "block".
+ */
+void dnsp_refuse(const char *name, const char *type, const char *why);
+
 #endif

@@ -178,3 +178,21 @@ dnsp_ptr_allowed(int family, const uint8_t *addr, const char *what)
 	}
 	return false;
 }
+
+void
+dnsp_refuse(const char *name, const char *type, const char *why)
+{
+	const struct shim *sh = shim_get();
+	struct decision d;
+	char msg[128], rule[256];
+
+	memset(&d, 0, sizeof(d));
+	d.action = CFG_BLOCK;
+	if (sh->rules != NULL)
+		rules_decide_name(sh->rules, name, 0, &d);
+	route_rule_str(sh, &d, rule, sizeof(rule));
+	log_msg(LOG_WARN, "refused a %s query for %s: %s (%s)", type, name,
+		why, rule);
+	snprintf(msg, sizeof(msg), "%s query refused: %s", type, why);
+	audit_name(name, 0, &d, "block", EACCES, msg);
+}

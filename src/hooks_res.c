@@ -179,9 +179,9 @@ log_refused(const struct dnsmsg_query *q)
 {
 	char t[16];
 
-	log_msg(LOG_WARN, "refused a %s query for %s: the proxy resolves "
-		"this name, and a query would leave this host",
-		dnsmsg_type_str(q->qtype, t, sizeof(t)), q->name);
+	dnsp_refuse(q->name, dnsmsg_type_str(q->qtype, t, sizeof(t)),
+		    "the proxy resolves this name, and a query would leave "
+		    "this host");
 }
 
 /*

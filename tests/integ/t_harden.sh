@@ -45,10 +45,13 @@ tc_harden_res_remote() {
 	b=$(sed -n 's/^gai=0 first=\(.*\)$/\1/p' out)
 	[ -n "$a" ] && [ "$a" = "$b" ] || { show; fail "res_query gave '$a', getaddrinfo '$b'"; }
 	# SRV (apt's lookups) and TXT: refused, one line each, no query
-	run shim socks.conf "$DNSPROBE" query "_http._tcp.$DNS_WORLD" SRV
+	run shim_env SHIM_CONFIG=socks.conf SHIM_LOG="$CD/audit.json" -- \
+	    "$DNSPROBE" query "_http._tcp.$DNS_WORLD" SRV
 	expect_out_has "rc=-1 herr=3"
-	expect_err_re "^proxywrap: refused a SRV query for _http\._tcp\.www\.world\.test"
+	expect_err_re "^proxywrap: refused a SRV query for _http\._tcp\.www\.world\.test: .* \(socks\.conf:3 via p \*\)"
 	[ "$(err_lines)" = 1 ] || { show; fail "wanted one log line"; }
+	[ "$(grep -c '"event":"resolve".*"action":"block".*SRV query refused' audit.json)" = 1 ] ||
+	    { cat audit.json >&2; fail "wanted one audit event for the refusal"; }
 	run shim socks.conf "$DNSPROBE" send "$DNS_WORLD" TXT
 	expect_out_re '^rc=[1-9][0-9]* herr=0 rcode=5 an=0'
 	expect_err_re "refused a TXT query for www\.world\.test"
