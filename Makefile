@@ -20,7 +20,7 @@ endif
 
 # Pure modules: no sockets, no I/O (make lint checks).  Linked into the
 # library, the tool, the unit tests and the fuzzers.
-PURE_SRCS = src/buf.c src/url.c src/config.c src/rules.c src/socks5.c \
+PURE_SRCS = src/buf.c src/url.c src/config.c src/rules.c src/rulesimg.c src/socks5.c \
 	    src/http_connect.c src/execcheck.c src/fromenv.c src/proxy_proto.c \
 	    src/sessfmt.c src/dnsmsg.c
 # The library: hooks and the modules that touch sockets.

@@ -126,6 +126,14 @@ struct config *cfg_load(const char *path);
 int cfg_add_cli_proxies(struct config *cfg, const char *origin,
 			const char *const *urls, size_t n);
 
+/*
+ * text[0..len) with every rule statement (direct, block, via) cut to an
+ * empty line, so line numbers stay: what a process that matches on the
+ * session's compiled image still parses (proxies and settings).  A
+ * malloc'd copy of *out_len bytes plus a NUL; NULL when out of memory.
+ */
+char *cfg_strip_rules(const char *text, size_t len, size_t *out_len);
+
 /* Free everything cfg owns; NULL is fine.  Wipes credentials first. */
 void cfg_free(struct config *cfg);
 

@@ -6,20 +6,31 @@
  * prefix length) so a decision costs well under a microsecond even with
  * 100,000 rules.  Immutable after rules_compile; safe to share between
  * threads.  Pure: no I/O.
+ *
+ * The matchers are one block of bytes without pointers (rulesimg.h), so
+ * proxywrap compiles the rules once per session, hands the image to the
+ * tree in its sealed policy, and each process matches on the shared
+ * read-only pages (rules_attach) instead of parsing and compiling the
+ * rule file again.
  */
 #ifndef PROXYWRAP_RULES_H
 #define PROXYWRAP_RULES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
 
 struct rules;
 
+#define RULES_NO_INDEX UINT32_MAX
+
 struct decision {
 	enum cfg_action action;
 	const struct cfg_rule *rule;	/* NULL: no rule matched (default) */
+	uint32_t index;			/* the rule's position, first match
+					 * wins; RULES_NO_INDEX without one */
 	bool loopback;			/* decided by the loopback default */
 	bool stale_fake;		/* a fake address with no name: blocked */
 };
@@ -27,6 +38,23 @@ struct decision {
 /* Compile cfg (which must outlive the result).  NULL when out of memory. */
 struct rules *rules_compile(const struct config *cfg);
 void rules_free(struct rules *r);
+
+/* rules_compile, and an image that carries the rules' records too (the
+ * session's: processes that see no rule file name the rule from it). */
+struct rules *rules_compile_image(const struct config *cfg);
+
+/* The image matched on: r's bytes, valid as long as r. */
+const void *rules_image(const struct rules *r, size_t *len);
+
+/*
+ * Match on an image with records built by rules_compile_image for a
+ * config with the same proxies as cfg (whose own rules are not used; cfg
+ * and img must outlive the result).  NULL with errno EINVAL when the
+ * image does not check out, ENOMEM.  Decided rules are made from the
+ * image's records on first use and kept.
+ */
+struct rules *rules_attach(const struct config *cfg, const void *img,
+			   size_t len);
 
 /*
  * Decide for a host name (any case, a trailing dot ignored) and a port.

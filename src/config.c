@@ -1155,6 +1155,48 @@ cfg_add_cli_proxies(struct config *cfg, const char *origin,
 	return 0;
 }
 
+/* The line's first word is a rule keyword. */
+static bool
+cfg_rule_line(const char *s, size_t len)
+{
+	static const char *const kw[] = { "direct", "block", "via" };
+	size_t i = 0, w, k;
+
+	while (i < len && cfg_blank(s[i]))
+		i++;
+	for (w = i; w < len && !cfg_blank(s[w]) && s[w] != '#'; w++)
+		;
+	for (k = 0; k < sizeof(kw) / sizeof(kw[0]); k++)
+		if (w - i == strlen(kw[k]) && memcmp(s + i, kw[k], w - i) == 0)
+			return true;
+	return false;
+}
+
+char *
+cfg_strip_rules(const char *text, size_t len, size_t *out_len)
+{
+	char *out = malloc(len + 1);
+	size_t off = 0, o = 0, llen;
+	const char *nl;
+
+	if (out == NULL)
+		return NULL;
+	while (off < len) {
+		nl = memchr(text + off, '\n', len - off);
+		llen = nl != NULL ? (size_t)(nl - (text + off)) : len - off;
+		if (!cfg_rule_line(text + off, llen)) {
+			memcpy(out + o, text + off, llen);
+			o += llen;
+		}
+		if (nl != NULL)
+			out[o++] = '\n';
+		off += llen + 1;
+	}
+	out[o] = '\0';
+	*out_len = o;
+	return out;
+}
+
 void
 cfg_free(struct config *cfg)
 {

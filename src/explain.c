@@ -230,7 +230,7 @@ explain_answer(const struct config *cfg, const struct rules *r,
 	rules_decide_addr(r, family, addr, (uint16_t)port, &byaddr);
 	d = &byaddr;
 	if (byname.rule != NULL &&
-	    (byaddr.rule == NULL || byname.rule < byaddr.rule))
+	    (byaddr.rule == NULL || byname.index < byaddr.index))
 		d = &byname;
 	rule_where(cfg, d, where, sizeof(where));
 	inet_ntop(family, addr, a, sizeof(a));

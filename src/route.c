@@ -152,7 +152,7 @@ route_decide(const struct shim *s, struct tun_dest *d, struct decision *dec)
 	if (anames_get(d->family, d->addr, name, sizeof(name))) {
 		rules_decide_name(s->rules, name, d->port, &byname);
 		if (byname.rule != NULL &&
-		    (dec->rule == NULL || byname.rule < dec->rule))
+		    (dec->rule == NULL || byname.index < dec->index))
 			*dec = byname;
 	}
 }

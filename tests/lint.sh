@@ -13,7 +13,7 @@ if grep -nE "$banned" src/*.c | grep -v '^\s*/\?\*'; then
 fi
 
 # The pure modules touch no socket and do no I/O.
-pure="src/buf.c src/url.c src/rules.c src/socks5.c src/http_connect.c src/explain.c src/addrinfo.c src/proxy_proto.c src/fromenv.c src/dnsmsg.c"
+pure="src/buf.c src/url.c src/rules.c src/rulesimg.c src/socks5.c src/http_connect.c src/explain.c src/addrinfo.c src/proxy_proto.c src/fromenv.c src/dnsmsg.c"
 io='\<(socket|connect|recv|recvfrom|recvmsg|send|sendto|sendmsg|poll|read|write|open|fopen|close)[[:space:]]*\('
 for f in $pure; do
 	[ -f "$f" ] || continue
