@@ -8,7 +8,10 @@
  *   | name\0     the rule file's name, for file:line        |
  *   | proxies\0  -p URLs, space separated (one chain)        |
  *   | pool\0     SHIM_FAKE_POOL as proxywrap saw it          |
- *   | text\0     the rule file's text                        |
+ *   | text\0     the rule file's text, rule statements cut   |
+ *   |            to empty lines when an image follows       |
+ *   | image      the compiled rules (rulesimg.h), at a page  |
+ *   |            boundary so a process maps it alone         |
  *   +------------------------------------------------------+
  *
  * The header also names the session's other files (the fake-address
@@ -24,9 +27,11 @@
 #include <stdint.h>
 
 #define SESS_MAGIC "pwPOLICY"
-#define SESS_VERSION 1u
+#define SESS_VERSION 2u
 #define SESS_TEXT_MAX (64u << 20)	/* as config.c reads at most */
 #define SESS_STR_MAX 65536u		/* name, proxies, pool */
+#define SESS_IMAGE_MAX (1ull << 31)	/* the compiled rules */
+#define SESS_IMAGE_ALIGN 4096u		/* the image's offset: mmap's unit */
 
 /* The session's fds besides the policy itself. */
 enum sess_file {
@@ -47,6 +52,7 @@ struct sess_hdr {
 	uint64_t text_len;
 	uint64_t dev[SESS_NFILES];	/* st_dev, st_ino of each file; */
 	uint64_t ino[SESS_NFILES];	/* ino 0: the session has none */
+	uint64_t image_off, image_len;	/* 0, 0: no compiled rules */
 };
 
 /* A checked policy: pointers into the bytes given to sess_parse. */
@@ -56,13 +62,20 @@ struct sess_view {
 	const char *name, *proxies, *pool, *text;
 	size_t text_len;
 	uint64_t dev[SESS_NFILES], ino[SESS_NFILES];
+	const void *image;		/* the compiled rules, or NULL */
+	size_t image_len;
+	uint64_t image_off;		/* where they sit in the policy */
 };
 
 /* Bytes needed by sess_build for these strings. */
 size_t sess_size(const char *name, const char *proxies, const char *pool,
 		 size_t text_len);
 
-/* Lay v out in buf[0..n), n from sess_size; returns n, or 0 if it does
+/* Bytes for a policy of `base` bytes (sess_size) with an image. */
+size_t sess_size_image(size_t base, size_t image_len);
+
+/* Lay v out in buf[0..n), n from sess_size (sess_size_image with an
+ * image; the bytes between the text and the image must be zero); returns n, or 0 if it does
  * not fit or a string is too long. */
 size_t sess_build(const struct sess_view *v, void *buf, size_t n);
 

@@ -29,7 +29,8 @@ enum session_state {
  */
 enum session_state session_init(const struct sess_view **v);
 
-/* Drop the policy's mapping (the configuration was parsed from it). */
+/* Drop the policy's mapping (the configuration was parsed from it); the
+ * image of the compiled rules (v->image) stays mapped for good. */
 void session_release(void);
 
 /* The fd of one of the session's files now, or -1. */

@@ -20,6 +20,15 @@ sess_size(const char *name, const char *proxies, const char *pool,
 	       slen(pool) + 1 + text_len + 1;
 }
 
+size_t
+sess_size_image(size_t base, size_t image_len)
+{
+	if (image_len == 0)
+		return base;
+	return ((base + SESS_IMAGE_ALIGN - 1) & ~(size_t)(SESS_IMAGE_ALIGN - 1)) +
+	       image_len;
+}
+
 static char *
 put(char *p, const char *s, size_t len)
 {
@@ -33,13 +42,14 @@ size_t
 sess_build(const struct sess_view *v, void *buf, size_t n)
 {
 	struct sess_hdr h;
-	size_t need = sess_size(v->name, v->proxies, v->pool, v->text_len);
+	size_t base = sess_size(v->name, v->proxies, v->pool, v->text_len);
+	size_t need = sess_size_image(base, v->image_len);
 	char *p = buf;
 	int i;
 
 	if (n < need || slen(v->name) > SESS_STR_MAX ||
 	    slen(v->proxies) > SESS_STR_MAX || slen(v->pool) > SESS_STR_MAX ||
-	    v->text_len > SESS_TEXT_MAX ||
+	    v->text_len > SESS_TEXT_MAX || v->image_len > SESS_IMAGE_MAX ||
 	    (v->text_len > 0 && memchr(v->text, '\0', v->text_len) != NULL))
 		return 0;
 	memset(&h, 0, sizeof(h));
@@ -53,6 +63,8 @@ sess_build(const struct sess_view *v, void *buf, size_t n)
 	h.proxies_len = (uint32_t)slen(v->proxies);
 	h.pool_len = (uint32_t)slen(v->pool);
 	h.text_len = v->text_len;
+	h.image_len = v->image_len;
+	h.image_off = v->image_len > 0 ? need - v->image_len : 0;
 	for (i = 0; i < SESS_NFILES; i++) {
 		h.dev[i] = v->dev[i];
 		h.ino[i] = v->ino[i];
@@ -63,6 +75,10 @@ sess_build(const struct sess_view *v, void *buf, size_t n)
 	p = put(p, v->proxies, h.proxies_len);
 	p = put(p, v->pool, h.pool_len);
 	put(p, v->text, v->text_len);
+	if (v->image_len > 0) {
+		memset((char *)buf + base, 0, h.image_off - base);
+		memcpy((char *)buf + h.image_off, v->image, v->image_len);
+	}
 	return need;
 }
 
@@ -102,8 +118,18 @@ sess_parse(const void *buf, size_t n, struct sess_view *v)
 	v->proxies = v->name != NULL ? take(b, n, &off, h.proxies_len) : NULL;
 	v->pool = v->proxies != NULL ? take(b, n, &off, h.pool_len) : NULL;
 	v->text = v->pool != NULL ? take(b, n, &off, h.text_len) : NULL;
-	if (v->text == NULL || off != n)
+	if (v->text == NULL)
 		return -EINVAL;
+	if (h.image_len == 0 ? h.image_off != 0 || off != n :
+	    h.image_len > SESS_IMAGE_MAX || h.image_off % SESS_IMAGE_ALIGN ||
+	    h.image_off < off || h.image_off > n ||
+	    h.image_len != n - h.image_off)
+		return -EINVAL;
+	if (h.image_len > 0) {
+		v->image = b + h.image_off;
+		v->image_len = h.image_len;
+		v->image_off = h.image_off;
+	}
 	v->text_len = h.text_len;
 	v->strict = h.strict != 0;
 	v->verbose = h.verbose;

@@ -37,7 +37,8 @@
 
 #define NFD (1 + SESS_NFILES)		/* [0] the policy, [1 + file] */
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
-#define POLICY_MAX ((off_t)SESS_TEXT_MAX + 4 * SESS_STR_MAX)
+#define POLICY_MAX ((off_t)SESS_TEXT_MAX + 4 * SESS_STR_MAX + \
+		    SESS_IMAGE_ALIGN + (off_t)SESS_IMAGE_MAX)
 
 static int sess_fd[NFD] = { -1, -1, -1, -1 };	/* atomic: numbers now */
 static int hint[NFD] = { -1, -1, -1, -1 };
@@ -221,8 +222,19 @@ init(void)
 		map = NULL;
 		goto out;
 	}
-	if (sess_parse(map, map_len, &view) == 0)
-		state = SESSION_OK;
+	if (sess_parse(map, map_len, &view) != 0)
+		goto out;
+	if (view.image_len > 0) {
+		/* the compiled rules stay mapped on their own, shared: the
+		 * same pages in every process of the tree */
+		void *img = mmap(NULL, view.image_len, PROT_READ, MAP_SHARED,
+				 fd, (off_t)view.image_off);
+
+		if (img == MAP_FAILED)
+			goto out;
+		view.image = img;
+	}
+	state = SESSION_OK;
 out:
 	errno = saved;
 }

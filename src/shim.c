@@ -131,6 +131,30 @@ fail_closed(struct config **cfg)
 	*cfg = empty;
 }
 
+/*
+ * The rules to match on: the session's compiled image, the same shared
+ * pages in every process of the tree (the text v's config was parsed
+ * from has no rule statements then), or compiled here from cfg.
+ */
+static void
+compile(struct config **cfg, const struct sess_view *v)
+{
+	if (v != NULL && v->image != NULL) {
+		state.rules = rules_attach(*cfg, v->image, v->image_len);
+		if (state.rules != NULL)
+			return;
+		log_msg(LOG_ERR, "the session's compiled rules do not check "
+			"out: connections other than loopback are blocked");
+		state.broken = true;
+		fail_closed(cfg);
+	}
+	state.rules = rules_compile(*cfg);
+	if (state.rules == NULL) {
+		log_msg(LOG_ERR, "out of memory compiling the rules");
+		state.broken = true;
+	}
+}
+
 static void
 shim_load(void)
 {
@@ -180,11 +204,7 @@ shim_load(void)
 		log_msg(LOG_ERR, "out of memory loading the configuration");
 		state.broken = true;
 	} else {
-		state.rules = rules_compile(cfg);
-		if (state.rules == NULL) {
-			log_msg(LOG_ERR, "out of memory compiling the rules");
-			state.broken = true;
-		}
+		compile(&cfg, ss == SESSION_OK && !state.broken ? v : NULL);
 	}
 	/* the rule file's pool; SHIM_FAKE_POOL, read later, overrides it */
 	if (cfg != NULL && cfg->fake_pool[0] != '\0')

@@ -538,8 +538,8 @@ main(int argc, char **argv)
 	char proxies[MAX_CLI_PROXIES * (URL_HOST_MAX + 3 * URL_CRED_MAX)];
 	const char *path, *pool;
 	unsigned int port;
-	char *text = NULL;
-	size_t len = 0;
+	char *text = NULL, *stripped;
+	size_t len = 0, slen;
 
 	parse_opts(argc, argv, &o);
 	if (o.from_env && o.config != NULL)
@@ -556,7 +556,9 @@ main(int argc, char **argv)
 	cfg = load(&o, path, text, len);
 	if (path != NULL && text == NULL)
 		err(2, "%s", path);	/* cfg_load could, we could not */
-	r = rules_compile(cfg);
+	/* compiled once for the whole session: every process of the tree
+	 * matches on this image, mapped from the policy */
+	r = rules_compile_image(cfg);
 	if (r == NULL)
 		errx(2, "out of memory");
 	if (o.check) {
@@ -607,11 +609,19 @@ main(int argc, char **argv)
 	v.proxies = proxies;
 	pool = getenv("SHIM_FAKE_POOL");
 	v.pool = pool != NULL ? pool : "";
-	v.text = text != NULL ? text : "";
-	v.text_len = len;
+	/* the tree parses only what the image does not hold: proxies and
+	 * settings (line numbers kept) */
+	stripped = cfg_strip_rules(text != NULL ? text : "", len, &slen);
+	if (stripped == NULL)
+		errx(2, "out of memory");
+	v.text = stripped;
+	v.text_len = slen;
+	v.image = rules_image(r, &v.image_len);
 	v.strict = cfg->strict;
 	v.verbose = o.verbose;
 	pw_session_make(&sess, &v, o.log, o.summary);
+	explicit_bzero(stripped, slen);
+	free(stripped);
 	explicit_bzero(proxies, sizeof(proxies));
 	if (text != NULL)
 		explicit_bzero(text, len);

@@ -189,7 +189,8 @@ pw_session_make(struct pw_session *s, struct sess_view *v,
 	for (i = 0; i < SESS_NFILES; i++)
 		ident(s->fd[1 + i], v, (enum sess_file)i);
 
-	n = sess_size(v->name, v->proxies, v->pool, v->text_len);
+	n = sess_size_image(sess_size(v->name, v->proxies, v->pool,
+				      v->text_len), v->image_len);
 	buf = malloc(n);
 	if (buf == NULL || sess_build(v, buf, n) != n)
 		errx(2, "session: the policy does not fit");
