@@ -3,8 +3,9 @@
  * process reads from an inherited memfd).
  *
  * Checks: parsing reads only data[0..size); every string it hands back
- * lies inside the buffer and ends at its NUL; a policy that parses builds
- * back to the same bytes.
+ * lies inside the buffer and ends at its NUL, the image (the compiled
+ * rules, not looked into here: fuzz_rulesimg) ends where the buffer does;
+ * a policy that parses builds back to the same bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,7 +42,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	inside(v.text, data, size);
 	if (strlen(v.text) != v.text_len)
 		abort();
-	n = sess_size(v.name, v.proxies, v.pool, v.text_len);
+	if (v.image_len > 0 &&
+	    ((const uint8_t *)v.image < data ||
+	     (const uint8_t *)v.image + v.image_len != data + size))
+		abort();
+	n = sess_size_image(sess_size(v.name, v.proxies, v.pool, v.text_len),
+			    v.image_len);
 	back = malloc(n);
 	if (back == NULL)
 		return 0;

@@ -109,6 +109,49 @@ test_build_refuses(void **state)
 	assert_int_not_equal(sess_build(&v, buf, sizeof(buf)), 0);
 }
 
+/* The compiled rules ride at a page boundary after the text. */
+static void
+test_image(void **state)
+{
+	static const uint64_t img[4] = { 1, 2, 3, 4 };
+	struct sess_view v, w;
+	struct sess_hdr *h;
+	uint8_t *b;
+	size_t n;
+
+	(void)state;
+	memset(&v, 0, sizeof(v));
+	v.name = "n";
+	v.proxies = v.pool = "";
+	v.text = text;
+	v.text_len = strlen(text);
+	v.image = img;
+	v.image_len = sizeof(img);
+	n = sess_size_image(sess_size(v.name, v.proxies, v.pool, v.text_len),
+			    v.image_len);
+	assert_int_equal(n, SESS_IMAGE_ALIGN + sizeof(img));
+	b = malloc(n);
+	assert_non_null(b);
+	assert_int_equal(sess_build(&v, b, n), n);
+	assert_int_equal(sess_parse(b, n, &w), 0);
+	assert_int_equal(w.image_off, SESS_IMAGE_ALIGN);
+	assert_int_equal(w.image_len, sizeof(img));
+	assert_memory_equal(w.image, img, sizeof(img));
+	assert_memory_equal(w.text, text, w.text_len);
+	h = (struct sess_hdr *)b;
+	h->image_off -= 8;		/* not at a page boundary */
+	h->image_len += 8;
+	assert_int_equal(sess_parse(b, n, &w), -EINVAL);
+	h->image_off += 8;
+	assert_int_equal(sess_parse(b, n, &w), -EINVAL);	/* short of n */
+	h->image_len -= 8;
+	assert_int_equal(sess_parse(b, n - 8, &w), -EINVAL);
+	h->image_len = 0;		/* no image, but bytes after the text */
+	h->image_off = 0;
+	assert_int_equal(sess_parse(b, n, &w), -EINVAL);
+	free(b);
+}
+
 int
 main(void)
 {
@@ -116,6 +159,7 @@ main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_build_refuses),
+		cmocka_unit_test(test_image),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
