@@ -175,3 +175,67 @@ tc_loopback_named_rule() {
 	expect_errno EACCES
 	expect_err_re "blocked 127\.0\.0\.1:9000 \(([^ ]*/)?t\.conf:2 block"
 }
+
+# A session's rules are compiled once, by proxywrap, and shared: each
+# process maps the image read-only from the session's policy, so 200,000
+# rules add well under 5 MB of private memory to a Python that connects
+# (compiling them itself cost it about 60 MB), and the log line still
+# names file:line and the rule.
+tcase rules_shared_image
+tc_rules_shared_image() {
+	local m base anon n=200000
+	"$PY" - "$n" "$U_DANTE" >big.conf <<-'EOP'
+	import sys
+	n = int(sys.argv[1])
+	print("proxy d " + sys.argv[2])
+	for i in range(n):
+	    k = i % 3
+	    if k == 0:
+	        print("block host%d.example.com" % i)
+	    elif k == 1:
+	        print("via d .zone%d.example.org" % i)
+	    else:
+	        print("block 10.%d.%d.0/24" % ((i >> 8) & 255, i & 255))
+	print("block 198.18.1.3")
+	print("via d *")
+	EOP
+	cat >m.py <<-'EOP'
+	import socket, sys
+	s = socket.socket()
+	s.settimeout(5)
+	try:
+	    s.connect((sys.argv[1], 80))
+	    print("connected")
+	except OSError as e:
+	    print("refused", e.errno)
+	s.close()
+	if sys.argv[2] != "-":
+	    s = socket.create_connection((sys.argv[2], 80), timeout=10)
+	    s.sendall(b"GET %s HTTP/1.0\r\nHost: w\r\n\r\n" % sys.argv[3].encode())
+	    s.recv(100)
+	    s.close()
+	f = {}
+	for line in open("/proc/self/status"):
+	    k, _, v = line.partition(":")
+	    f[k] = v.split()[0] if v.split() else ""
+	shared = any(" r--s " in l and "proxywrap-policy" in l
+	             for l in open("/proc/self/maps"))
+	print("anon", f["RssAnon"], "shmem", f["RssShmem"], "shared", shared)
+	EOP
+	# the bare python cannot reach the world (only the proxies can)
+	run inc "$PY" m.py "$WB4" - -
+	expect_rc 0
+	base=$(awk '$1 == "anon" { print $2 }' out)
+	[ -n "$base" ] || { show; fail "no RssAnon from a bare python"; }
+	m=$(mark)
+	run -t 60 pw -c big.conf "$PY" m.py "$WB4" "$W4" "$m"
+	expect_rc 0
+	expect_out_has "refused 13"
+	expect_out_has "shared True"
+	expect_err_re "proxywrap: blocked 198\.18\.1\.3:80 \(([^ ]*/)?big\.conf:$((n + 2)) block 198\.18\.1\.3\)"
+	world_saw "$m" "$PW4"
+	anon=$(awk '$1 == "anon" { print $2 }' out)
+	say "RssAnon: bare python $base kB, under proxywrap with $n rules $anon kB"
+	[ "$((anon - base))" -lt 5120 ] ||
+	    fail "a wrapped python holds $((anon - base)) kB more private memory"
+}
