@@ -79,6 +79,11 @@ size_t sess_size_image(size_t base, size_t image_len);
  * not fit or a string is too long. */
 size_t sess_build(const struct sess_view *v, void *buf, size_t n);
 
+/* sess_build without the image's bytes: buf[0..n), n from sess_size;
+ * the caller puts v->image at the header's image_off (the bytes between
+ * zero), so a large image is not copied once more. */
+size_t sess_build_head(const struct sess_view *v, void *buf, size_t n);
+
 /* Check buf[0..n) and fill v; 0, or -EINVAL for anything malformed
  * (lengths that disagree, a string without its NUL or with one inside,
  * a bad flag). */

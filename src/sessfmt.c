@@ -38,16 +38,17 @@ put(char *p, const char *s, size_t len)
 	return p + len + 1;
 }
 
-size_t
-sess_build(const struct sess_view *v, void *buf, size_t n)
+static size_t
+build(const struct sess_view *v, void *buf, size_t n, bool image)
 {
 	struct sess_hdr h;
 	size_t base = sess_size(v->name, v->proxies, v->pool, v->text_len);
 	size_t need = sess_size_image(base, v->image_len);
+	size_t fill = image ? need : base;
 	char *p = buf;
 	int i;
 
-	if (n < need || slen(v->name) > SESS_STR_MAX ||
+	if (n < fill || slen(v->name) > SESS_STR_MAX ||
 	    slen(v->proxies) > SESS_STR_MAX || slen(v->pool) > SESS_STR_MAX ||
 	    v->text_len > SESS_TEXT_MAX || v->image_len > SESS_IMAGE_MAX ||
 	    (v->text_len > 0 && memchr(v->text, '\0', v->text_len) != NULL))
@@ -75,11 +76,23 @@ sess_build(const struct sess_view *v, void *buf, size_t n)
 	p = put(p, v->proxies, h.proxies_len);
 	p = put(p, v->pool, h.pool_len);
 	put(p, v->text, v->text_len);
-	if (v->image_len > 0) {
+	if (image && v->image_len > 0) {
 		memset((char *)buf + base, 0, h.image_off - base);
 		memcpy((char *)buf + h.image_off, v->image, v->image_len);
 	}
-	return need;
+	return fill;
+}
+
+size_t
+sess_build(const struct sess_view *v, void *buf, size_t n)
+{
+	return build(v, buf, n, true);
+}
+
+size_t
+sess_build_head(const struct sess_view *v, void *buf, size_t n)
+{
+	return build(v, buf, n, false);
 }
 
 /* The string of len bytes at *off, NUL-terminated and without a NUL

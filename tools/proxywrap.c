@@ -14,6 +14,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -632,6 +633,10 @@ main(int argc, char **argv)
 	preflight(cfg, o.from_env ? NULL : path, argv[optind]);
 	find_lib(lib, sizeof(lib));
 	export_settings(lib, &sess);
+	/* the tree has the image: nothing of the rules stays here while it
+	 * runs (a million rules are some 300 MB parsed) */
 	rules_free(r);
+	cfg_free(cfg);
+	malloc_trim(0);
 	return run(argv + optind);
 }

@@ -161,12 +161,25 @@ make_audit(struct pw_session *s, const char *log_path, bool summary)
 	s->fd[1 + SESS_AUDIT] = inherit(w, "the audit log");
 }
 
+static void
+put_all(int fd, const void *p, size_t n, size_t at)
+{
+	size_t off;
+	ssize_t w;
+
+	for (off = 0; off < n; off += (size_t)w) {
+		w = pwrite(fd, (const char *)p + off, n - off,
+			   (off_t)(at + off));
+		if (w <= 0)
+			err(2, "session: the policy");
+	}
+}
+
 void
 pw_session_make(struct pw_session *s, struct sess_view *v,
 		const char *log_path, bool summary)
 {
 	size_t n, off;
-	ssize_t w;
 	char *buf;
 	int fd, i;
 
@@ -189,21 +202,23 @@ pw_session_make(struct pw_session *s, struct sess_view *v,
 	for (i = 0; i < SESS_NFILES; i++)
 		ident(s->fd[1 + i], v, (enum sess_file)i);
 
-	n = sess_size_image(sess_size(v->name, v->proxies, v->pool,
-				      v->text_len), v->image_len);
+	n = sess_size(v->name, v->proxies, v->pool, v->text_len);
 	buf = malloc(n);
-	if (buf == NULL || sess_build(v, buf, n) != n)
+	if (buf == NULL || sess_build_head(v, buf, n) != n)
 		errx(2, "session: the policy does not fit");
 	fd = memfd_create("proxywrap-policy", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd == -1)
 		err(2, "session: the policy");
-	for (off = 0; off < n; off += (size_t)w) {
-		w = write(fd, buf + off, n - off);
-		if (w <= 0)
-			err(2, "session: the policy");
-	}
+	put_all(fd, buf, n, 0);
 	explicit_bzero(buf, n);		/* proxy passwords */
 	free(buf);
+	if (v->image_len > 0) {
+		/* the image at its page boundary, straight from the rules */
+		off = sess_size_image(n, v->image_len) - v->image_len;
+		if (ftruncate(fd, (off_t)off) == -1)
+			err(2, "session: the policy");
+		put_all(fd, v->image, v->image_len, off);
+	}
 	if (fcntl(fd, F_ADD_SEALS, SEALS) == -1)
 		err(2, "session: sealing the policy");
 	s->fd[0] = inherit(fd, "the policy");
