@@ -55,7 +55,7 @@ env_clean_stale() {
 	local ns pid
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
 		case $ns in
-		"$PW_NS_PREFIX"[0-9]*[cpw]) ;;
+		"$PW_NS_PREFIX"[0-9]*[cpwf]) ;;
 		*) continue ;;
 		esac
 		pid=${ns#"$PW_NS_PREFIX"}
@@ -87,10 +87,10 @@ env_kill_ns() {
 
 env_teardown() {
 	local ns
-	for ns in "$NSC" "$NSP" "$NSW"; do
+	for ns in "$NSC" "$NSP" "$NSW" "${NSC%c}f"; do
 		env_kill_ns "$ns"
 	done
-	for ns in "$NSC" "$NSP" "$NSW"; do
+	for ns in "$NSC" "$NSP" "$NSW" "${NSC%c}f"; do
 		ip netns del "$ns" 2>/dev/null
 		rm -rf "/etc/netns/$ns"
 	done
@@ -432,6 +432,44 @@ EOF
 	env_start "$NSW" dnsmasq-w dnsmasq -k -C "$T/dnsmasq-world.conf" --user=root
 }
 
+# The escape matrix's "forbidden" host (t_escape.sh): its own namespace
+# behind a second link of the client's, eth1.  Every address reaches it
+# (table 100, for packets from the client's link only, makes all of them
+# local; its sockets are IP_TRANSPARENT, so they answer from any address),
+# and forbidden.py logs each packet it receives to $T/log/forbidden.log.
+# The client gets no default route here: t_escape.sh adds one (v4 and v6)
+# for each of its cases and removes it after, so other cases see the
+# client as before (a destination without a route is unreachable).
+NSF_C4=198.18.2.2
+NSF_F4=198.18.2.1
+NSF_C6=2001:db8:2::2
+NSF_F6=2001:db8:2::1
+export NSF_C4 NSF_F4 NSF_C6 NSF_F6
+
+env_forbidden() {
+	local nsf=${NSC%c}f
+	ip netns add "$nsf" || return 1
+	ip -n "$nsf" link set lo up
+	ip -n "$NSC" link add eth1 type veth peer name f0 netns "$nsf" || return 1
+	ip netns exec "$nsf" sysctl -qw net.ipv6.conf.all.accept_ra=0 \
+	    net.ipv6.conf.default.accept_ra=0 >/dev/null 2>&1
+	ip -n "$NSC" addr add "$NSF_C4/24" dev eth1
+	ip -n "$NSC" addr add "$NSF_C6/64" dev eth1 nodad
+	ip -n "$NSC" link set eth1 up
+	ip -n "$nsf" addr add "$NSF_F4/24" dev f0
+	ip -n "$nsf" addr add "$NSF_F6/64" dev f0 nodad
+	ip -n "$nsf" link set f0 up
+	ip -n "$nsf" rule add iif f0 lookup 100 pref 10 &&
+	ip -n "$nsf" -6 rule add iif f0 lookup 100 pref 10 &&
+	ip -n "$nsf" route add local 0.0.0.0/0 dev lo table 100 &&
+	ip -n "$nsf" -6 route add local ::/0 dev lo table 100 &&
+	ip -n "$nsf" route add 198.18.0.0/15 via "$NSF_C4" &&
+	ip -n "$nsf" -6 route add 2001:db8::/32 via "$NSF_C6" || return 1
+	: >"$T/log/forbidden.log"
+	env_start "$nsf" forbidden "$PY" "$PW_INTEG_DIR/forbidden.py" \
+	    "$T/log/forbidden.log" f0
+}
+
 env_user() {
 	if ! id "$PW_USER" >/dev/null 2>&1; then
 		useradd -M -d /nonexistent -s /usr/sbin/nologin "$PW_USER" ||
@@ -462,6 +500,7 @@ env_setup() {
 	env_banner
 	env_dnsmasq
 	env_udp_echo
+	env_forbidden || { env_say "forbidden host setup failed"; return 1; }
 
 	local ok=0
 	env_wait_port "$NSP" "$P4" 1080 10 || ok=1
@@ -482,6 +521,7 @@ env_setup() {
 	env_wait_udp "$NSP" "$P4" 7007 10 || ok=1
 	env_wait_udp "$NSW" "[$W6]" 7007 10 || ok=1
 	env_wait_port "$NSP" "$P4" 3128 40 || ok=1
+	env_wait_port "${NSC%c}f" "*" 80 10 || ok=1
 	if [ $ok != 0 ]; then
 		local f
 		for f in "$T"/log/*.out "$T"/squid/cache.log; do
