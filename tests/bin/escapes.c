@@ -23,6 +23,7 @@
  *   escapes syscall ADDR PORT            syscall(SYS_connect)
  *   escapes asm ADDR PORT                an inline syscall instruction
  *   escapes uring ADDR PORT              io_uring IORING_OP_CONNECT
+ *   escapes uring-sendmsg ADDR PORT      io_uring IORING_OP_SENDMSG (UDP)
  *   escapes rawip ADDR PORT              SOCK_RAW, IPPROTO_UDP
  *   escapes packet IFACE ADDR PORT       AF_PACKET frame (broadcast MAC)
  *   escapes sigconnect ADDR PORT NAME    connects from SIGALRM handlers
@@ -246,10 +247,14 @@ inline_asm(void)
 	return 0;
 }
 
-/* One IORING_OP_CONNECT through the raw ring (no liburing). */
+/* One IORING_OP_CONNECT (TCP) or IORING_OP_SENDMSG (UDP, with a name)
+ * through the raw ring (no liburing). */
 static int
-uring(void)
+uring(int op)
 {
+	struct iovec io = { .iov_base = MSG, .iov_len = strlen(MSG) };
+	struct msghdr m = { .msg_name = &dst, .msg_namelen = dstlen,
+			    .msg_iov = &io, .msg_iovlen = 1 };
 	struct io_uring_params p;
 	int ring, fd;
 	unsigned char *sq, *cq;
@@ -274,12 +279,17 @@ uring(void)
 		    MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
 	if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
 		return 2;
-	fd = socket(dst.ss_family, SOCK_STREAM, 0);
+	fd = socket(dst.ss_family,
+		    op == IORING_OP_CONNECT ? SOCK_STREAM : SOCK_DGRAM, 0);
 	memset(&sqes[0], 0, sizeof(sqes[0]));
-	sqes[0].opcode = IORING_OP_CONNECT;
+	sqes[0].opcode = (unsigned char)op;
 	sqes[0].fd = fd;
-	sqes[0].addr = (unsigned long)&dst;
-	sqes[0].off = dstlen;
+	if (op == IORING_OP_CONNECT) {
+		sqes[0].addr = (unsigned long)&dst;
+		sqes[0].off = dstlen;
+	} else {
+		sqes[0].addr = (unsigned long)&m;
+	}
 	tail = (unsigned *)(sq + p.sq_off.tail);
 	mask = *(unsigned *)(sq + p.sq_off.ring_mask);
 	array = (unsigned *)(sq + p.sq_off.array);
@@ -298,7 +308,7 @@ uring(void)
 		errno = -cqe->res;
 		report(-1, -1);
 	} else {
-		report(cqe->res, fd);
+		report(cqe->res, op == IORING_OP_CONNECT ? fd : -1);
 	}
 	return 0;
 }
@@ -508,7 +518,9 @@ main(int argc, char **argv)
 	if (strcmp(how, "asm") == 0)
 		return inline_asm();
 	if (strcmp(how, "uring") == 0)
-		return uring();
+		return uring(IORING_OP_CONNECT);
+	if (strcmp(how, "uring-sendmsg") == 0)
+		return uring(IORING_OP_SENDMSG);
 	if (strcmp(how, "rawip") == 0)
 		return rawip();
 	if (strcmp(how, "packet") == 0)

@@ -437,9 +437,11 @@ EOF
 # (table 100, for packets from the client's link only, makes all of them
 # local; its sockets are IP_TRANSPARENT, so they answer from any address),
 # and forbidden.py logs each packet it receives to $T/log/forbidden.log.
-# The client gets no default route here: t_escape.sh adds one (v4 and v6)
-# for each of its cases and removes it after, so other cases see the
-# client as before (a destination without a route is unreachable).
+# The client's eth1 gets no address and no route here: t_escape.sh adds
+# them ($NSF_C4, $NSF_C6, default routes v4 and v6) for each of its cases
+# and removes them after, so other cases see the client as before (a
+# destination without a route is unreachable; a host without IPv4 has
+# none).
 NSF_C4=198.18.2.2
 NSF_F4=198.18.2.1
 NSF_C6=2001:db8:2::2
@@ -453,8 +455,6 @@ env_forbidden() {
 	ip -n "$NSC" link add eth1 type veth peer name f0 netns "$nsf" || return 1
 	ip netns exec "$nsf" sysctl -qw net.ipv6.conf.all.accept_ra=0 \
 	    net.ipv6.conf.default.accept_ra=0 >/dev/null 2>&1
-	ip -n "$NSC" addr add "$NSF_C4/24" dev eth1
-	ip -n "$NSC" addr add "$NSF_C6/64" dev eth1 nodad
 	ip -n "$NSC" link set eth1 up
 	ip -n "$nsf" addr add "$NSF_F4/24" dev f0
 	ip -n "$nsf" addr add "$NSF_F6/64" dev f0 nodad

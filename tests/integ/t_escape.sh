@@ -22,13 +22,15 @@ ESC_NAME=www.forbidden.test
 esc_restore() {
 	ip -n "$NSC" route del default via "$NSF_F4" dev eth1 2>/dev/null
 	ip -n "$NSC" -6 route del default via "$NSF_F6" dev eth1 2>/dev/null
+	ip -n "$NSC" addr del "$NSF_C4/24" dev eth1 2>/dev/null
+	ip -n "$NSC" addr del "$NSF_C6/64" dev eth1 2>/dev/null
 	if [ -f "$CD/resolv.saved" ]; then
 		cp "$CD/resolv.saved" "/etc/netns/$NSC/resolv.conf"
 	fi
 	return 0
 }
 
-# esc_env N: default routes to the forbidden host, the rule file, and this
+# esc_env N: the client's link to the forbidden host, default routes, the rule file, and this
 # case's forbidden destinations F4 / F6.
 esc_env() {
 	[ -x "$ESC" ] || { printf '# SKIP: no %s (make testbins)\n' "$ESC" >&2; exit 77; }
@@ -37,6 +39,9 @@ esc_env() {
 	F6=2001:db8:f::$1
 	trap esc_restore EXIT
 	trap 'exit 143' TERM INT
+	ip -n "$NSC" addr add "$NSF_C4/24" dev eth1 &&
+	ip -n "$NSC" addr add "$NSF_C6/64" dev eth1 nodad ||
+	    fail "cannot address eth1"
 	ip -n "$NSC" route add default via "$NSF_F4" dev eth1 ||
 	    fail "cannot add the default route"
 	ip -n "$NSC" -6 route add default via "$NSF_F6" dev eth1 ||
@@ -314,6 +319,11 @@ tcase esc_dns_ptr_ni
 tc_esc_dns_ptr_ni() { esc_dns 38 '' "$ESC_DNSPROBE" ni 198.18.201.99 namereqd; }
 tcase esc_dns_ptr_hba
 tc_esc_dns_ptr_hba() { esc_dns 39 '' "$ESC_DNSPROBE" hba 198.18.201.99; }
+tcase esc_dns_ptr_res
+tc_esc_dns_ptr_res() {
+	ESC_DEST='99\.201\.18\.198\.in-addr\.arpa|198\.18\.201\.99'
+	esc_dns 55 'rc=-1|rcode=[1-9]' "$ESC_DNSPROBE" query 99.201.18.198.in-addr.arpa PTR
+}
 
 # RFC 6761: loopback, no query, nothing to refuse (so no log line needed).
 tcase esc_dns_localhost
@@ -396,6 +406,8 @@ tcase esc_dlopen_libc
 tc_esc_dlopen_libc() { esc_kcase 48 "dlsym on a handle to libc finds libc's own connect" "$ESC" dlopen 198.18.201.48 80; }
 tcase esc_uring
 tc_esc_uring() { esc_kcase 49 "io_uring IORING_OP_CONNECT is done by the kernel, no syscall per connect" "$ESC" uring 198.18.201.49 80; }
+tcase esc_uring_sendmsg
+tc_esc_uring_sendmsg() { esc_kcase 53 "io_uring IORING_OP_SENDMSG is done by the kernel" "$ESC" uring-sendmsg 198.18.201.53 7; }
 tcase esc_rawip
 tc_esc_rawip() { esc_kcase 50 "a raw IP socket (root) writes its own UDP header" "$ESC" rawip 198.18.201.50 9; }
 tcase esc_packet
@@ -406,4 +418,32 @@ tc_esc_execraw_static() {
 	ESC_DEST=$T/esc/escapes-static
 	esc_kcase 52 "syscall(SYS_execve) of a static binary skips the exec check" \
 	    "$ESC" execraw "$T/esc/escapes-static" tcp4 198.18.201.52 80
+}
+
+# A symlink swapped between the exec check and the exec: the shell execs
+# the link 200 times while it flips between the dynamic helper (refused
+# by the shim) and the static one (refused by the exec check).
+tcase esc_exec_race
+tc_esc_exec_race() {
+	local sw
+	esc_build escapes-static -static "$TOP/tests/bin/escapes.c"
+	ESC_DEST=198.18.201.54
+	esc_env 54
+	esc_baseline "$T/esc/escapes-static" tcp4 198.18.201.54 80
+	ln -sfn "$ESC" "$CD/flip"
+	"$PY" -c '
+import os, sys, time
+a, b, link = sys.argv[1:4]
+end = time.time() + 8
+while time.time() < end:
+    for t in (a, b):
+        os.symlink(t, link + ".new")
+        os.replace(link + ".new", link)
+' "$ESC" "$T/esc/escapes-static" "$CD/flip" &
+	sw=$!
+	esc_shim sh -c "for i in \$(seq 200); do '$CD/flip' tcp4 198.18.201.54 80; done 2>&1 | sort | uniq -c"
+	kill "$sw" 2>/dev/null || true
+	wait "$sw" 2>/dev/null || true
+	say "$(head -c 400 out)"
+	esc_kernel_only "the exec check reads the file before the kernel opens it again (a swapped link runs unchecked)"
 }
