@@ -20,7 +20,8 @@ endif
 
 # Pure modules: no sockets, no I/O (make lint checks).  Linked into the
 # library, the tool, the unit tests and the fuzzers.
-PURE_SRCS = src/buf.c src/url.c src/config.c src/rules.c src/rulesimg.c src/socks5.c \
+PURE_SRCS = src/buf.c src/epregs.c src/url.c src/config.c src/rules.c \
+	    src/rulesimg.c src/socks5.c \
 	    src/http_connect.c src/execcheck.c src/fromenv.c src/proxy_proto.c \
 	    src/sessfmt.c src/dnsmsg.c
 # The library: hooks and the modules that touch sockets.
@@ -29,7 +30,7 @@ LIB_SRCS  = $(PURE_SRCS) src/real.c src/shim.c src/log.c src/fdtab.c \
 	    src/addrinfo.c src/fakedns.c src/dns.c src/hooks_dns.c src/dnspolicy.c src/hooks_res.c src/addrnames.c \
 	    src/hooks_exec.c src/hooks_syscall.c src/udp.c src/udp_send.c \
 	    src/udp_recv.c src/ready.c src/ready_wait.c src/hooks_ready.c \
-	    src/hooks_alias.c \
+	    src/hooks_alias.c src/epregs_read.c \
 	    src/sockfit.c src/session.c
 TOOL_SRCS = tools/proxywrap.c tools/pw_session.c $(PURE_SRCS) src/explain.c \
 	    src/summary.c src/log.c src/real.c
@@ -43,7 +44,8 @@ TOOL_OBJS     = $(TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 PURE_OBJS     = $(PURE_SRCS:%.c=$(BUILD)/obj/%.o)
 # Unit tests also cover the fake-address table and addrinfo lists.
 UNIT_OBJS     = $(PURE_OBJS) $(BUILD)/obj/src/addrinfo.o $(BUILD)/obj/src/fakedns.o \
-		$(BUILD)/obj/src/real.o $(BUILD)/obj/src/log.o $(BUILD)/obj/src/sockfit.o
+		$(BUILD)/obj/src/real.o $(BUILD)/obj/src/log.o $(BUILD)/obj/src/sockfit.o \
+		$(BUILD)/obj/src/epregs_read.o
 UNIT_SRCS     = $(wildcard tests/unit/test_*.c)
 UNIT_BINS     = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS     = $(wildcard tests/fuzz/fuzz_*.c)

@@ -17,8 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "epregs.h"
 #include "fdtab.h"
 #include "real.h"
 #include "tunnel.h"
@@ -108,54 +110,23 @@ ready_epoll_gone(int epfd)
 	pthread_mutex_unlock(&rmu);
 }
 
-/*
- * Read /proc/self/fdinfo/EPFD: the registrations of one epoll set, one
- * line each, "tfd: FD events: HEX data: HEX ...".  Adds each registration
- * of fd to *out.
- */
+/* fd's registrations in epoll set epfd, prepended to *out. */
 static void
-scan_fdinfo(int epfd, int fd, struct ep_reg **out)
+scan_fdinfo(int epfd, int fd, unsigned long ino, struct ep_reg **out)
 {
-	char path[48], buf[4096 + 1], *line, *nl;
-	size_t have = 0;
-	ssize_t n;
-	int f, tfd;
-	unsigned int events;
-	unsigned long long data;
+	struct epreg found[16];
 	struct ep_reg *r;
+	size_t i, n = epregs_read(epfd, fd, ino, found, 0, 16);
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", epfd);
-	f = open(path, O_RDONLY | O_CLOEXEC);
-	if (f == -1)
-		return;
-	for (;;) {
-		n = real_read(f, buf + have, sizeof(buf) - 1 - have);
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-		buf[have] = '\0';
-		line = buf;
-		while ((nl = strchr(line, '\n')) != NULL) {
-			*nl = '\0';
-			if (sscanf(line, "tfd: %d events: %x data: %llx", &tfd,
-				   &events, &data) == 3 && tfd == fd) {
-				r = calloc(1, sizeof(*r));
-				if (r != NULL) {
-					r->epfd = epfd;
-					r->ev.events = events;
-					r->ev.data.u64 = data;
-					r->next = *out;
-					*out = r;
-				}
-			}
-			line = nl + 1;
-		}
-		have = (size_t)(buf + have - line);
-		memmove(buf, line, have);
-		if (have == sizeof(buf) - 1)
-			have = 0;	/* no line is this long: skip it */
+	for (i = 0; i < n; i++) {
+		r = calloc(1, sizeof(*r));
+		if (r == NULL)
+			return;
+		r->epfd = epfd;
+		r->ev = found[i].ev;
+		r->next = *out;
+		*out = r;
 	}
-	real_close(f);
 }
 
 /* Ask the kernel for nothing on r's registration of fd, or for what the
@@ -186,12 +157,15 @@ ready_hide(int fd)
 {
 	struct ep_reg *ep = NULL, *r;
 	int i, saved = errno;
+	struct stat st;
 
 	if (__atomic_load_n(&nepfds, __ATOMIC_RELAXED) == 0)
 		return NULL;
+	if (fstat(fd, &st) == -1)
+		st.st_ino = 0;
 	pthread_mutex_lock(&rmu);
 	for (i = 0; i < nepfds; i++)
-		scan_fdinfo(epfds[i], fd, &ep);
+		scan_fdinfo(epfds[i], fd, (unsigned long)st.st_ino, &ep);
 	for (r = ep; r != NULL; r = r->next)
 		ep_apply(fd, r, true);
 	pthread_mutex_unlock(&rmu);

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "epregs.h"
 #include "real.h"
 
 static const char *
@@ -178,39 +179,6 @@ carry_options(int from, int ffam, int to, int tfam)
  */
 #define EPREGS_MAX 16
 
-struct epreg {
-	int epfd;
-	struct epoll_event ev;
-};
-
-static size_t
-scan_one(int epfd, int fd, unsigned long ino, struct epreg *out, size_t k)
-{
-	char path[48], line[256];
-	unsigned long long data;
-	unsigned long lino;
-	unsigned int events;
-	FILE *f;
-	int tfd;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", epfd);
-	f = fopen(path, "re");
-	if (f == NULL)
-		return k;
-	while (k < EPREGS_MAX && fgets(line, sizeof(line), f) != NULL) {
-		if (sscanf(line, "tfd: %d events: %x data: %llx pos:%*d ino:%lx",
-			   &tfd, &events, &data, &lino) != 4 || tfd != fd ||
-		    lino != ino)
-			continue;
-		out[k].epfd = epfd;
-		out[k].ev.events = events;
-		out[k].ev.data.u64 = data;
-		k++;
-	}
-	fclose(f);
-	return k;
-}
-
 static size_t
 epoll_regs(int fd, struct epreg *out)
 {
@@ -241,7 +209,8 @@ epoll_regs(int fd, struct epreg *out)
 			continue;
 		link[n] = '\0';
 		if (strcmp(link, "anon_inode:[eventpoll]") == 0)
-			k = scan_one(epfd, fd, (unsigned long)st.st_ino, out, k);
+			k = epregs_read(epfd, fd, (unsigned long)st.st_ino,
+					      out, k, EPREGS_MAX);
 	}
 	closedir(d);
 	return k;

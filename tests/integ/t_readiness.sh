@@ -46,15 +46,42 @@ tc_readiness_refused() {
 	rdy_shim pw -p "$U_DANTE" "$RDY" refused "$W4" 9
 }
 
-# Nobody has 198.18.0.99 or 198.18.1.99: the kernel (or dante) waits for
-# ARP for seconds, and the program's own 1 s timeout must end the wait.
+# slowaccept_start NS ADDR PORT HOLD_MS: a server with a full accept
+# queue (slowaccept.py) in NS, for HOLD_MS (-1: for good); its pid joins
+# SLOW_PIDS, for slowaccept_stop.
+SLOW_PIDS=()
+slowaccept_start() {
+	local i out=slow-$1-$3.out
+	ip netns exec "$1" "$PY" "$PW_INTEG_DIR/slowaccept.py" "$2" "$3" 20 \
+	    "$4" >"$out" 2>&1 &
+	SLOW_PIDS+=($!)
+	for i in $(seq 1 50); do
+		grep -q ready "$out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "slowaccept on $2:$3 did not start"
+}
+
+slowaccept_stop() {
+	kill "${SLOW_PIDS[@]}" 2>/dev/null || true
+	wait "${SLOW_PIDS[@]}" 2>/dev/null || true
+	SLOW_PIDS=()
+}
+
+# A connect that never completes: the kernel's own (a full accept queue
+# in the proxy namespace) and the proxy's (one in the world, on a port
+# tinyproxy may CONNECT to); the program's own 1 s timeout must end the
+# wait.
 tcase readiness_timeout
 tc_readiness_timeout() {
-	rdy_kernel timeout 198.18.0.99 80
+	slowaccept_start "$NSP" "$P4" 8098 -1
+	slowaccept_start "$NSW" "$WB4" 81 -1
+	rdy_kernel timeout "$P4" 8098
 	expect_out_has "pending poll on time: yes"
 	expect_out_has "pending connect again: -1 EALREADY"
-	rdy_shim pw -p "$U_DANTE" "$RDY" timeout 198.18.1.99 80
-	rdy_shim pw -p "$U_TINY" "$RDY" timeout 198.18.1.99 80
+	rdy_shim pw -p "$U_DANTE" "$RDY" timeout "$WB4" 81
+	rdy_shim pw -p "$U_TINY" "$RDY" timeout "$WB4" 81
+	slowaccept_stop
 }
 
 # The kernel's slow connect: a server whose accept queue is full drops the
@@ -62,17 +89,11 @@ tc_readiness_timeout() {
 # reply (badproxy.py slow), which then answers HTTP itself.
 tcase readiness_slow
 tc_readiness_slow() {
-	ip netns exec "$NSP" "$PY" "$PW_INTEG_DIR/slowaccept.py" "$P4" 8099 20 \
-	    >slow.out 2>&1 &
-	local i
-	for i in $(seq 1 50); do
-		grep -q ready slow.out 2>/dev/null && break
-		sleep 0.1
-	done
-	grep -q ready slow.out || fail "slowaccept did not start"
+	slowaccept_start "$NSP" "$P4" 8099 600
 	rdy_kernel slow "$P4" 8099
 	expect_out_has "end answer: HTTP/1.0"
 	badproxy slow 18087
 	rdy_shim pw -p socks5://127.0.0.1:18087 "$RDY" slow "$W4" 80
 	kill "$BADPID" 2>/dev/null
+	slowaccept_stop
 }
