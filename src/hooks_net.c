@@ -157,7 +157,10 @@ recv_from(int fd, void *buf, size_t n, int flags, struct sockaddr *sa,
 		if (wait_tunnel(fd, e, flags) < 0)
 			return -1;
 	}
-	if (sa != NULL && len == NULL)	/* EFAULT, as the kernel says */
+	/* a name buffer the kernel refuses (EFAULT, or EINVAL for a
+	 * negative length) after it took the datagram: its answer */
+	if (sa != NULL && (len == NULL || bad_ptr(len, sizeof(*len)) ||
+			   (int)*len < 0 || bad_ptr(sa, *len)))
 		return real_recvfrom(fd, buf, n, flags, sa, len);
 	late.got = real_recvfrom(fd, buf, n, flags, (struct sockaddr *)&from,
 				 &late.fromlen);
@@ -345,9 +348,10 @@ getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
 	struct fd_entry *e;
 	int err;
 
-	if (level != SOL_SOCKET || opt != SO_ERROR || val == NULL ||
-	    len == NULL || *len < sizeof(int) ||
-	    (e = watched(fd)) == NULL || e->udp != NULL)
+	if (level != SOL_SOCKET || opt != SO_ERROR ||
+	    (e = watched(fd)) == NULL || e->udp != NULL || val == NULL ||
+	    len == NULL || bad_ptr(len, sizeof(*len)) || *len < sizeof(int) ||
+	    bad_ptr(val, sizeof(int)))
 		return real_getsockopt(fd, level, opt, val, len);
 	if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == FD_TUNNEL_PENDING)
 		async_poke(fd);
@@ -666,8 +670,9 @@ recvmsg(int fd, struct msghdr *m, int flags)
 	struct msghdr k;
 	ssize_t r;
 
-	/* the kernel reads the header before it receives: EFAULT */
-	if (m == NULL || bad_ptr(m, sizeof(*m)) ||
+	/* the kernel reads the header before it receives: EFAULT, or
+	 * EINVAL for a negative name length */
+	if (m == NULL || bad_ptr(m, sizeof(*m)) || (int)m->msg_namelen < 0 ||
 	    (m->msg_name != NULL && bad_ptr(m->msg_name, m->msg_namelen)))
 		return real_recvmsg(fd, m, flags);
 	if (__builtin_expect(e != NULL, 0)) {
@@ -714,12 +719,12 @@ recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
 		if (e->udp == NULL && wait_tunnel(fd, e, flags) < 0)
 			return -1;
 	}
-	if (v == NULL)
-		return real_recvmmsg(fd, v, n, flags, timeout);
 	/* the kernel takes at most UIO_MAXIOV; a late receive (became_udp)
 	 * needs the name buffers' sizes the kernel overwrites */
 	if (n > UIO_MAXIOV)
 		n = UIO_MAXIOV;
+	if (v == NULL || bad_ptr(v, n * sizeof(*v)))
+		return real_recvmmsg(fd, v, n, flags, timeout);
 	for (i = 0; i < n; i++)
 		caps[i] = v[i].msg_hdr.msg_namelen;
 	r = real_recvmmsg(fd, v, n, flags, timeout);

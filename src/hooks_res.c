@@ -263,7 +263,10 @@ by_message(const unsigned char *msg, int msglen, const struct res_out *o,
 	size_t used;
 	int saved = errno, r;
 
-	if (shim_internal() || msg == NULL || msglen < DNSMSG_HDR)
+	/* glibc refuses an answer buffer shorter than a header (EINVAL)
+	 * before it sends anything: its answer */
+	if (shim_internal() || msg == NULL || msglen < DNSMSG_HDR ||
+	    o->anslen < DNSMSG_HDR)
 		return 0;
 	if (dnsmsg_parse_query(msg, (size_t)msglen, &used, &q) != PARSE_OK) {
 		/* no question the rules could allow: not sent */
