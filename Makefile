@@ -124,6 +124,7 @@ $(BUILD)/bin/%: tests/bin/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -o $@ $< -lpthread
 testbins: $(TESTBIN_BINS)
+$(BUILD)/bin/oddargs: $(wildcard tests/bin/oddargs_*.h)
 
 check:
 	bash tests/run.sh
