@@ -56,6 +56,28 @@ extern ssize_t __recv_chk(int, void *, size_t, size_t, int);
 extern ssize_t __recvfrom_chk(int, void *, size_t, size_t, int,
 			      struct sockaddr *, socklen_t *);
 
+/*
+ * With ODDARGS_SAFE set (the sanitizer run: its runtime's own wrappers
+ * read what the program passes and fault on a bad pointer before the
+ * shim is reached), the calls given a bad or NULL pointer are skipped, in
+ * every run that is compared.
+ */
+static int safe;
+
+static int
+skip(const char *what)
+{
+	static const char *const bad[] = { "LOW", "HIGH", "TOP", "HOLE", "NULL",
+		"(void *)16", "<< 57", "-4096", "(void *)0", "bad", "many",
+		"1u << 30", "INT_MAX" };
+	size_t i;
+
+	for (i = 0; safe && i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (strstr(what, bad[i]) != NULL)
+			return 1;
+	return 0;
+}
+
 static void
 show(const char *what, long r)
 {
@@ -67,8 +89,9 @@ show(const char *what, long r)
 }
 
 /* T: a call returning a count or 0; F: one returning a new fd */
-#define T(e) do { errno = 0; long r_ = (long)(e); show(#e, r_); } while (0)
-#define F(e) do { errno = 0; long r_ = (long)(e); \
+#define T(e) do { if (skip(#e)) break; \
+	errno = 0; long r_ = (long)(e); show(#e, r_); } while (0)
+#define F(e) do { if (skip(#e)) break; errno = 0; long r_ = (long)(e); \
 	if (r_ >= 0) { printf("%s = fd\n", #e); close((int)r_); } \
 	else { show(#e, r_); } } while (0)
 
@@ -220,6 +243,7 @@ t_connect(void)
 	acc = accept(lst, NULL, NULL);
 	if (acc < 0)
 		die("accept");
+	fcntl(acc, F_SETFL, O_NONBLOCK);	/* never waits for data */
 }
 
 static void
@@ -449,6 +473,7 @@ int
 main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	safe = getenv("ODDARGS_SAFE") != NULL;
 	setup(argc > 1 ? argv[1] : "127.0.0.1", argc > 2 ? argv[2] : "::1");
 	t_connect();
 	t_names();

@@ -129,7 +129,7 @@ t_ready(void)
 	T(epoll_ctl(ep, EPOLL_CTL_ADD, pr, &e1));
 	e1 = (struct epoll_event){ 0xffffffffu, { .u32 = 4 } };
 	T(epoll_ctl(ep, EPOLL_CTL_ADD, pw, &e1));
-#define EW(e) do { memset(ev, 0, sizeof(ev)); errno = 0; rc = (int)(e); \
+#define EW(e) do { if (skip(#e)) break; memset(ev, 0, sizeof(ev)); errno = 0; rc = (int)(e); \
 	show(#e, rc); show_ev(ev, rc > 0 ? rc : 0); } while (0)
 	EW(epoll_wait(ep, ev, 8, 0));
 	EW(epoll_wait(ep, ev, 0, 0));

@@ -42,6 +42,13 @@ odd_same() {
 tcase oddargs smoke
 tc_oddargs() {
 	[ -x "$ODDARGS" ] || { say "SKIP: no $ODDARGS (make testbins)"; exit 77; }
+	# the sanitizer runtime's own wrappers fault on a bad pointer before
+	# the shim sees it: those calls are left out of every run
+	local min=600
+	if [ -n "${PW_PRELOAD_EXTRA:-}" ]; then
+		export ODDARGS_SAFE=1
+		min=400
+	fi
 	conf direct.conf <<-EOC
 	direct *
 	EOC
@@ -50,7 +57,7 @@ tc_oddargs() {
 	odd_run plain2 inc
 	diff -u odd-plain.out odd-plain2.out >&2 ||
 	    fail "oddargs differs between two plain runs"
-	[ "$(wc -l <odd-plain.out)" -gt 600 ] ||
+	[ "$(wc -l <odd-plain.out)" -gt "$min" ] ||
 	    fail "oddargs printed only $(wc -l <odd-plain.out) lines"
 	odd_run proxywrap pw -c direct.conf
 	odd_same proxywrap
