@@ -46,6 +46,8 @@ struct fd_entry {
 					 * (the next gets EISCONN) */
 	bool err_unread;		/* FAILED: err not yet taken by
 					 * SO_ERROR, connect or I/O */
+	int tunfd;			/* the fd the handshake runs on (for a
+					 * dup'ed copy, another fd's) */
 	struct ep_reg *ep;		/* the program's epoll registrations
 					 * of fd while they are hidden or
 					 * patched (ready.c) */

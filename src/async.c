@@ -237,6 +237,7 @@ async_start(struct tun *t)
 	e->owner = owner;
 	memcpy(&e->peer, &t->peer, sizeof(e->peer));
 	e->peerlen = t->peerlen;
+	e->tunfd = t->fd;
 	ready_pending(e, t->ep);	/* state: pending */
 	t->ep = NULL;
 	__atomic_store_n(&async_used, 1, __ATOMIC_RELEASE);

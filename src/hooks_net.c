@@ -63,14 +63,61 @@ watched(int fd)
  * afterwards the kernel's answer on the shut-down socket (EOF, EPIPE).
  * 0 to go on, or -1 with errno set.
  */
+static bool
+nonblocking(int fd, int flags)
+{
+	return (flags & MSG_DONTWAIT) ||
+	       (real_fcntl(fd, F_GETFL, NULL) & O_NONBLOCK);
+}
+
+/*
+ * A dup'ed copy (entry e) of a socket whose handshake runs on another fd:
+ * it waits for that one and takes its outcome.  If that fd was closed
+ * first, its handshake went with it (ECONNABORTED).
+ */
+static int
+wait_copy(int fd, struct fd_entry *e, int flags)
+{
+	struct fd_entry *o;
+	int state;
+
+	for (;;) {
+		o = fdtab_get(e->tunfd);
+		if (o == NULL || o->tunfd != e->tunfd || o == e) {
+			e->err = ECONNABORTED;
+			break;
+		}
+		state = __atomic_load_n(&o->state, __ATOMIC_ACQUIRE);
+		if (state != FD_TUNNEL_PENDING) {
+			e->err = state == FD_TUNNEL_FAILED ? o->err : 0;
+			break;
+		}
+		if (nonblocking(fd, flags)) {
+			errno = EAGAIN;
+			return -1;
+		}
+		async_wait(e->tunfd);
+	}
+	__atomic_store_n(&e->state, e->err != 0 ? FD_TUNNEL_FAILED
+						: FD_TUNNEL_READY,
+			 __ATOMIC_RELEASE);
+	if (e->err != 0) {
+		errno = e->err;
+		return -1;
+	}
+	return 0;
+}
+
 static int
 wait_tunnel(int fd, struct fd_entry *e, int flags)
 {
 	int rc, err;
 
+	if (__builtin_expect(e->tun == NULL && e->tunfd != fd, 0) &&
+	    __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == FD_TUNNEL_PENDING)
+		return wait_copy(fd, e, flags);
 	if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == FD_TUNNEL_PENDING) {
-		if ((flags & MSG_DONTWAIT) ||
-		    (real_fcntl(fd, F_GETFL, NULL) & O_NONBLOCK)) {
+		if (nonblocking(fd, flags)) {
 			async_poke(fd);
 			if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) ==
 			    FD_TUNNEL_PENDING) {

@@ -97,3 +97,31 @@ tc_readiness_slow() {
 	kill "$BADPID" 2>/dev/null
 	slowaccept_stop
 }
+
+# A copy of a socket whose handshake is under way (os.dup, as a program
+# handing the socket on does) waits for that handshake and then carries
+# the bytes; closing the original first leaves the copy ECONNABORTED.
+tcase readiness_dup_pending
+tc_readiness_dup_pending() {
+	badproxy slow 18088
+	run -t 20 pw -p socks5://127.0.0.1:18088 "$PY" -c '
+import errno, os, socket, sys
+s = socket.socket(); s.setblocking(False)
+s.connect_ex((sys.argv[1], 80))
+c = socket.socket(fileno=os.dup(s.fileno())); c.setblocking(True)
+c.settimeout(10)
+c.sendall(b"GET / HTTP/1.0\r\n\r\n")
+print("copy got", c.recv(64).split(b"\r\n")[0].decode())
+t = socket.socket(); t.setblocking(False)
+t.connect_ex((sys.argv[1], 80))
+u = socket.socket(fileno=os.dup(t.fileno())); t.close()
+try:
+    u.setblocking(True); u.sendall(b"x"); print("no error")
+except OSError as e:
+    print("copy of a closed original:", errno.errorcode[e.errno])
+' "$W4"
+	kill "$BADPID" 2>/dev/null || true
+	expect_rc 0
+	expect_out_has "copy got HTTP/1.0 200 OK"
+	expect_out_has "copy of a closed original: ECONNABORTED"
+}
