@@ -932,6 +932,13 @@ cfg_pass(struct cfg_parser *p, int pass, const char *text, size_t len,
 					 : len - off;
 
 		p->line++;
+		if (llen == 0) {
+			/* nothing to split: a blank line, or a rule
+			 * statement cut by cfg_strip_rules (a session's
+			 * process reads a million of them) */
+			off++;
+			continue;
+		}
 		if (!cfg_grow((void **)&buf, &bufcap, llen + 1, 1)) {
 			p->oom = true;
 			break;
