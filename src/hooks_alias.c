@@ -7,10 +7,9 @@
  * hook; each alias here is the hook under that name.  The GLIBC_PRIVATE
  * ones (__recv, __sendmmsg, __libc_fcntl64) cannot be linked against, but
  * a run-time lookup finds them.  __poll and __select are in
- * hooks_ready.c, with their calls.
+ * hooks_ready.c, __fcntl and __libc_fcntl64 in hooks_net.c, with their
+ * calls.
  */
-#include <fcntl.h>
-#include <stdarg.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,8 +23,6 @@ ssize_t __send(int fd, const void *buf, size_t n, int flags);
 int __sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags);
 int __close(int fd);
 int __dup2(int oldfd, int newfd);
-int __fcntl(int fd, int cmd, ...);
-int __libc_fcntl64(int fd, int cmd, ...);
 
 HOOK int
 __connect(int fd, const struct sockaddr *sa, socklen_t len)
@@ -73,29 +70,4 @@ HOOK int
 __dup2(int oldfd, int newfd)
 {
 	return dup2(oldfd, newfd);
-}
-
-/* fcntl's third argument is one word, as the hook reads it. */
-HOOK int
-__fcntl(int fd, int cmd, ...)
-{
-	va_list ap;
-	void *arg;
-
-	va_start(ap, cmd);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	return fcntl(fd, cmd, arg);
-}
-
-HOOK int
-__libc_fcntl64(int fd, int cmd, ...)
-{
-	va_list ap;
-	void *arg;
-
-	va_start(ap, cmd);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	return fcntl64(fd, cmd, arg);
 }

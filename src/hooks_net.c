@@ -985,30 +985,26 @@ fcntl_after(int fd, int cmd, int rc)
 	return rc;
 }
 
-HOOK int
-fcntl(int fd, int cmd, ...)
-{
-	va_list ap;
-	void *arg;
-
-	va_start(ap, cmd);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	return fcntl_after(fd, cmd, real_fcntl(fd, cmd, arg));
-}
-
-HOOK int
-fcntl64(int fd, int cmd, ...)
-{
-	va_list ap;
-	void *arg;
-
-	va_start(ap, cmd);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	/* only programs linked against a libc that has it call it */
-	return fcntl_after(fd, cmd, real_fcntl64(fd, cmd, arg));
-}
+/*
+ * fcntl and fcntl64 (only programs linked against a libc that has it call
+ * it), and libc's other names for them (hooks_alias.c has the rest).
+ */
+#define FCNTL_HOOK(name, real)						\
+	int name(int fd, int cmd, ...);					\
+	HOOK int name(int fd, int cmd, ...)				\
+	{								\
+		va_list ap;						\
+		void *arg;						\
+									\
+		va_start(ap, cmd);					\
+		arg = va_arg(ap, void *);				\
+		va_end(ap);						\
+		return fcntl_after(fd, cmd, real(fd, cmd, arg));	\
+	}
+FCNTL_HOOK(fcntl, real_fcntl)
+FCNTL_HOOK(__fcntl, real_fcntl)
+FCNTL_HOOK(fcntl64, real_fcntl64)
+FCNTL_HOOK(__libc_fcntl64, real_fcntl64)
 
 HOOK int
 dup2(int oldfd, int newfd)
