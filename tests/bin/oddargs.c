@@ -27,6 +27,7 @@
 #include <poll.h>
 #include <resolv.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -468,6 +469,7 @@ t_sendrecv(void)
 #include "oddargs_msg.h"
 #include "oddargs_ready.h"
 #include "oddargs_dns.h"
+#include "oddargs_exec.h"
 
 int
 main(int argc, char **argv)
@@ -483,6 +485,8 @@ main(int argc, char **argv)
 	t_ready();
 	t_fds();
 	t_dns();
+	t_alias();
+	t_exec();
 	unlink("oddargs.tmp");
 	T(close_range(3, ~0U, 0));
 	T(close(tcp));
