@@ -145,6 +145,9 @@ setup(const char *a4, const char *a6)
 	int fds[2];
 
 	signal(SIGPIPE, SIG_IGN);
+	/* getaddrinfo_a's threads end with pthread_exit, which loads
+	 * libgcc_s: loaded now, that cannot race with close_range at the end */
+	dlopen("libgcc_s.so.1", RTLD_NOW);
 	HOLE = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	lst = listener(AF_INET, a4, &sin_lst, sizeof(sin_lst), SOCK_STREAM, 8);
 	/* backlog 0 holds one connection: the next SYN is dropped, so a
@@ -417,7 +420,14 @@ t_sendrecv(void)
 	tfo = sock(AF_INET, SOCK_STREAM);
 	T(sendto(tfo, "tfo", 3, MSG_FASTOPEN, LOW, sizeof(sin_lst)));
 	T(sendto(tfo, "tfo", 3, MSG_FASTOPEN, (void *)&sin_lst, 8));
+	T(sendto(tfo, "tfo", 3, MSG_FASTOPEN, (void *)&sin_lst, sizeof(sin_lst)));
+	T(sendto(tfo, "tfo", 3, MSG_FASTOPEN, (void *)&sin_lst, sizeof(sin_lst)));
 	close(tfo);
+	tfo = sock(AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
+	T(sendto(tfo, "tfo", 3, MSG_FASTOPEN, (void *)&sin_full, sizeof(sin_full)));
+	T(send(tfo, "tfo", 3, 0));
+	close(tfo);
+	T(sendto(udp, "ab", 2, MSG_FASTOPEN, (void *)&sin_udp, sizeof(sin_udp)));
 	for (tfo = 0; tfo < 12; tfo++)
 		sendto(udp, "qq", 2, 0, (void *)&sin_udp, sizeof(sin_udp));
 	usleep(20000);
@@ -487,8 +497,11 @@ main(int argc, char **argv)
 	t_dns();
 	t_alias();
 	t_exec();
+	t_gai_a();
 	unlink("oddargs.tmp");
 	T(close_range(3, ~0U, 0));
+	closefrom(3);
+	T(fcntl(3, F_GETFD));
 	T(close(tcp));
 	return 0;
 }

@@ -118,3 +118,57 @@ t_exec(void)
 	printf("posix_spawnp(\"\") = %s\n", strerrorname_np(
 	       posix_spawnp(&pid, "", NULL, NULL, argv, envp)));
 }
+
+/* getaddrinfo_a: requests the numeric parser answers, and bad lists */
+static void
+t_gai_a(void)
+{
+	struct addrinfo num = { .ai_flags = AI_NUMERICHOST,
+				.ai_socktype = SOCK_STREAM };
+	struct addrinfo bad = { .ai_family = 12345 };
+	struct gaicb g[4] = {
+		{ .ar_name = "127.0.0.1", .ar_service = "80", .ar_request = &num },
+		{ .ar_name = "localhost", .ar_request = &num },
+		{ .ar_name = "::1", .ar_service = "x-no-such", .ar_request = NULL },
+		{ .ar_name = "127.0.0.1", .ar_request = &bad },
+	};
+	struct gaicb *l[5] = { &g[0], &g[1], &g[2], &g[3], NULL };
+	const struct gaicb *wait[4] = { &g[0], &g[1], &g[2], &g[3] };
+	struct timespec ts = { 5, 0 };
+	int i, n, rc;
+
+#define GA(e) do { if (skip(#e)) break; errno = 0; rc = (e); \
+	printf("%s = %d%s%s\n", #e, rc, rc == EAI_SYSTEM ? " " : "", \
+	       rc == EAI_SYSTEM ? strerrorname_np(errno) : ""); } while (0)
+	GA(getaddrinfo_a(7, l, 4, NULL));
+	GA(getaddrinfo_a(GAI_WAIT, l, 0, NULL));
+	GA(getaddrinfo_a(GAI_WAIT, l, -1, NULL));
+	GA(getaddrinfo_a(GAI_WAIT, l + 4, 1, NULL));
+	GA(getaddrinfo_a(GAI_WAIT, l, 5, NULL));
+	for (i = 0; i < 4; i++) {
+		printf("  gai_error(%d) = %d\n", i, gai_error(&g[i]));
+		if (gai_error(&g[i]) == 0) {
+			show_gai("  result", 0, g[i].ar_result);
+			g[i].ar_result = NULL;
+		}
+	}
+	GA(getaddrinfo_a(GAI_NOWAIT, l, 4, NULL));
+	/* polled, bounded: no gai_suspend while glibc's threads work */
+	for (n = 0; n < 500; n++) {
+		for (i = 0; i < 4 && gai_error(&g[i]) != EAI_INPROGRESS; i++)
+			;
+		if (i == 4)
+			break;
+		usleep(10000);
+	}
+	for (i = 0; i < 4; i++) {
+		printf("  gai_error(%d) = %d\n", i, gai_error(&g[i]));
+		if (gai_error(&g[i]) == 0) {
+			show_gai("  result", 0, g[i].ar_result);
+			g[i].ar_result = NULL;
+		}
+	}
+	/* all done: EAI_ALLDONE */
+	GA(gai_suspend(wait, 4, &ts));
+	GA(gai_cancel(&g[0]));
+}
