@@ -176,10 +176,13 @@ env_certs() {
 	ssh-keygen -q -t ed25519 -N '' -f "$T/ssh_host_ed25519_key" >/dev/null
 }
 
-env_nginx_world() {
-	local d=$T/nginx-w
-	mkdir -p "$d/tmp"
-	cat >"$d/nginx.conf" <<EOF
+# env_nginx_head DIR ACCESSLOG: the start of an nginx.conf that keeps
+# everything in DIR (which has a tmp/) and logs each request's source,
+# address, port, request and status to ACCESSLOG; the caller writes its
+# server blocks and the closing brace.
+env_nginx_head() {
+	local d=$1
+	cat <<EOF
 worker_processes 1;
 pid $d/nginx.pid;
 error_log $d/error.log;
@@ -188,12 +191,20 @@ user root;
 events { worker_connections 256; }
 http {
 	log_format pw '\$remote_addr \$server_addr \$server_port "\$request" \$status';
-	access_log $T/log/world-access.log pw;
+	access_log $2 pw;
 	client_body_temp_path $d/tmp;
 	proxy_temp_path $d/tmp;
 	fastcgi_temp_path $d/tmp;
 	uwsgi_temp_path $d/tmp;
 	scgi_temp_path $d/tmp;
+EOF
+}
+
+env_nginx_world() {
+	local d=$T/nginx-w
+	mkdir -p "$d/tmp"
+	env_nginx_head "$d" "$T/log/world-access.log" >"$d/nginx.conf"
+	cat >>"$d/nginx.conf" <<EOF
 	server {
 		listen $W4:80;
 		listen $WB4:80;
@@ -213,21 +224,8 @@ EOF
 env_nginx_local() {
 	local d=$T/nginx-l
 	mkdir -p "$d/tmp"
-	cat >"$d/nginx.conf" <<EOF
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/error.log;
-daemon off;
-user root;
-events { worker_connections 256; }
-http {
-	log_format pw '\$remote_addr \$server_addr \$server_port "\$request" \$status';
-	access_log $T/log/local-access.log pw;
-	client_body_temp_path $d/tmp;
-	proxy_temp_path $d/tmp;
-	fastcgi_temp_path $d/tmp;
-	uwsgi_temp_path $d/tmp;
-	scgi_temp_path $d/tmp;
+	env_nginx_head "$d" "$T/log/local-access.log" >"$d/nginx.conf"
+	cat >>"$d/nginx.conf" <<EOF
 	server {
 		listen $P4:8080;
 		listen [$P6]:8080;

@@ -94,21 +94,8 @@ prog_nginx() {
 	prog_apt_repo || { prog_say "apt repository failed"; return 1; }
 	prog_git_repo || { prog_say "git repository failed"; return 1; }
 	mkdir -p "$d/tmp"
-	cat >"$d/nginx.conf" <<EOF
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/error.log;
-daemon off;
-user root;
-events { worker_connections 256; }
-http {
-	log_format pw '\$remote_addr \$server_addr \$server_port "\$request" \$status';
-	access_log $T/log/prog-access.log pw;
-	client_body_temp_path $d/tmp;
-	proxy_temp_path $d/tmp;
-	fastcgi_temp_path $d/tmp;
-	uwsgi_temp_path $d/tmp;
-	scgi_temp_path $d/tmp;
+	env_nginx_head "$d" "$T/log/prog-access.log" >"$d/nginx.conf"
+	cat >>"$d/nginx.conf" <<EOF
 	server {
 		listen $WP4:80;
 		listen $WP4:443 ssl;
