@@ -239,3 +239,58 @@ tc_rules_shared_image() {
 	[ "$((anon - base))" -lt 5120 ] ||
 	    fail "a wrapped python holds $((anon - base)) kB more private memory"
 }
+
+# The image is checked before a process matches on it: a program in the
+# tree copies the session's policy into a sealed memfd of its own, with
+# the image's version changed, and execs a client that believes it (the
+# hint names the copy; a raw execve, since the library's exec would name
+# the session's own fds again).  That client blocks everything but
+# loopback with one log line; an unchanged copy routes as the session
+# does (the control: the copy itself is not what fails).
+tcase rules_image_damaged
+tc_rules_image_damaged() {
+	local m
+	cat >forge.py <<-'EOP'
+	import ctypes, fcntl, os, struct, sys
+	nr = {"x86_64": 59, "aarch64": 221}.get(os.uname().machine)
+	if nr is None:
+	    sys.exit("SKIP: no execve number for " + os.uname().machine)
+	hint = os.environ["SHIM_SESSION_FD"].split(",")
+	b = bytearray(os.pread(int(hint[0]), 64 << 20, 0))
+	hdr_size = struct.unpack_from("<I", b, 12)[0]
+	off, n = struct.unpack_from("<QQ", b, hdr_size - 16)
+	if n == 0 or b[off:off + 7] != b"pwRULES":
+	    sys.exit("no image in the policy")
+	if sys.argv[1] == "damage":
+	    b[off + 8] ^= 0x55
+	fd = os.memfd_create("forged", os.MFD_ALLOW_SEALING)
+	os.write(fd, b)
+	fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SEAL |
+	            fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE)
+	os.set_inheritable(fd, True)
+	os.environ["SHIM_SESSION_FD"] = ",".join([str(fd)] + hint[1:])
+	args = [a.encode() for a in sys.argv[2:]]
+	env = [("%s=%s" % kv).encode() for kv in os.environ.items()]
+	argv = (ctypes.c_char_p * (len(args) + 1))(*args, None)
+	envp = (ctypes.c_char_p * (len(env) + 1))(*env, None)
+	libc = ctypes.CDLL(None, use_errno=True)
+	libc.syscall(ctypes.c_long(nr), args[0], argv, envp)
+	sys.exit("execve: errno %d" % ctypes.get_errno())
+	EOP
+	conf t.conf <<-EOC
+	proxy tiny $U_TINY
+	block $WB4
+	via tiny *
+	EOC
+	m=$(mark)
+	run pw -c t.conf "$PY" forge.py copy "$PY" "$PYC" get "$W4" 80 "$m"
+	expect_rc 0
+	world_saw "$m" "$PW4"
+	m=$(mark)
+	run pw -c t.conf "$PY" forge.py damage "$PY" "$PYC" get "$W4" 80 "$m"
+	expect_rc 3
+	expect_errno EACCES
+	expect_err_re "proxywrap: the session's compiled rules do not check out"
+	expect_err_re "proxywrap: blocked 198\.18\.1\.2:80 \(configuration unusable\)"
+	nobody_saw "$m"
+}
