@@ -71,7 +71,7 @@ t_msg(void)
 	T(sendmsg(inprog, &m, 0));
 	M0();
 	T(sendmsg(conn, &m, 0));
-	usleep(20000);
+	settle();
 
 	memset(&m, 0, sizeof(m));
 #define RM(e) do { memset(buf, 0, sizeof(buf)); T(e); show_msg(&m); } while (0)
@@ -173,7 +173,7 @@ t_msg(void)
 	T(sendmmsg(inprog, v, 2, 0));
 	v[0].msg_hdr.msg_name = &dst;
 	v[0].msg_hdr.msg_namelen = sizeof(dst);
-	usleep(50000);
+	settle();
 
 	for (i = 0; i < 8; i++) {
 		v[i].msg_hdr.msg_name = &ss;
