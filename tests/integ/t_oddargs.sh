@@ -3,8 +3,9 @@
 # lengths, bad pointers, bad fds, non-sockets, in-progress and connected
 # sockets, vlen 0 and over UIO_MAXIOV, garbage flags) and prints each
 # call's return value, errno and what it wrote.  Under the shim with
-# "direct *" the program must see exactly what the kernel and glibc say
-# without it: the outputs are compared line by line.
+# "direct *" (proxywrap, --strict too, and a bare LD_PRELOAD) the program
+# must see exactly what the kernel and glibc say without it: the outputs
+# are compared line by line.
 #
 # Its listeners are on the client's own addresses (not loopback), so each
 # connect and datagram is decided by the rule "direct *".
@@ -63,4 +64,7 @@ tc_oddargs() {
 	odd_same proxywrap
 	odd_run preload shim direct.conf
 	odd_same preload
+	# strict mode changes nothing where every destination is direct
+	odd_run strict pw --strict -c direct.conf
+	odd_same strict
 }
