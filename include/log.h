@@ -86,6 +86,10 @@ bool log_json_enabled(void);
  * file's `log PATH`). */
 void log_set_default_file(const char *path);
 
+/* secs (since the epoch) and ms as "YYYY-MM-DDTHH:MM:SS.mmmZ", without
+ * the C library's time-zone lock. */
+void log_utc(long long secs, int ms, char *buf, size_t n);
+
 /* A struct log_event with every field absent. */
 void log_event_init(struct log_event *ev, const char *event);
 

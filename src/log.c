@@ -300,22 +300,49 @@ log_exe(void)
 	return exe;
 }
 
+/*
+ * "YYYY-MM-DDTHH:MM:SS.mmmZ" for a time in seconds since the epoch, with
+ * the days-to-civil-date arithmetic done here: glibc's gmtime_r takes the
+ * time-zone lock, and a signal handler whose refused connect is logged
+ * while the interrupted code holds it would wait for ever.
+ */
+void
+log_utc(long long secs, int ms, char *buf, size_t n)
+{
+	long long days = secs / 86400, rem = secs % 86400, era, doe, yoe, y;
+	unsigned int doy, mp, d, m;
+
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	days += 719468;			/* from 0000-03-01 */
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = (unsigned int)(doe - (365 * yoe + yoe / 4 - yoe / 100));
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	if (m <= 2)
+		y++;
+	snprintf(buf, n, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03dZ", y, m, d,
+		 rem / 3600, rem / 60 % 60, rem % 60, ms);
+}
+
 void
 log_event(const struct log_event *ev)
 {
 	char line[LOG_JSON_MAX + 2], now[40];
 	struct timespec ts;
-	struct tm tm;
 	size_t len;
 	int saved = errno, fd;
 
 	if (!log_json_enabled())
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	len = strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(now + len, sizeof(now) - len, ".%03ldZ",
-		 ts.tv_nsec / 1000000);
+	log_utc(ts.tv_sec, (int)(ts.tv_nsec / 1000000), now, sizeof(now));
 	len = log_event_format(ev, now, (long)getpid(), log_exe(), line,
 			       sizeof(line));
 	if (log_sink_audit) {

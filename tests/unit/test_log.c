@@ -9,6 +9,8 @@
 #include <string.h>
 #include <errno.h>
 #include <sys/socket.h>
+#include <time.h>
+
 #include <cmocka.h>
 
 #include "log.h"
@@ -85,12 +87,49 @@ test_log_event_format(void **state)
 	assert_string_equal(log_errno_name(EACCES), "EACCES");
 }
 
+/* log_utc agrees with gmtime_r (which it replaces for its lock) across
+ * leap years, century rules and the epoch's both sides. */
+static void
+test_log_utc(void **state)
+{
+	static const long long at[] = {
+		0, -1, 86399, 86400, 951782400 /* 2000-02-29 */,
+		951868799, 4107542399LL /* 2100-02-28T23:59:59 */,
+		4107542400LL, 1796083200 /* 2026-12-01 */, -2208988800LL,
+		253402300799LL /* 9999-12-31T23:59:59 */,
+	};
+	char got[40], want[40];
+	struct tm tm;
+	time_t t;
+	size_t i;
+	long long x;
+
+	(void)state;
+	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		t = (time_t)at[i];
+		gmtime_r(&t, &tm);
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S.042Z", &tm);
+		log_utc(at[i], 42, got, sizeof(got));
+		assert_string_equal(got, want);
+	}
+	/* and every 7 hours 13 minutes over 400 years */
+	for (x = 946684800LL; x < 946684800LL + 400LL * 365 * 86400;
+	     x += 7 * 3600 + 13 * 60 + 7) {
+		t = (time_t)x;
+		gmtime_r(&t, &tm);
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+		log_utc(x, 0, got, sizeof(got));
+		assert_string_equal(got, want);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_log_json_str),
 		cmocka_unit_test(test_log_event_format),
+		cmocka_unit_test(test_log_utc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
