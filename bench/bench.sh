@@ -2,9 +2,11 @@
 # bench/bench.sh: proxywrap and proxychains4 side by side, in one run,
 # through the same real proxies on loopback (dante SOCKS5 with and without
 # user/password, tinyproxy HTTP CONNECT), plus a relay that delays every
-# chunk to count handshake round trips.  Prints a Markdown table and saves
-# it as bench/bench-results.md (OUT=file elsewhere).  Knobs: N_LAT N_RT N_CONC
-# INFLIGHT DELAY_MS BYTES N_SPAWN N_UDP N_UDPB UDP_WIN.
+# chunk to count handshake round trips, and what programs see while a
+# handshake is pending (node's event loop, python's connect timeout).
+# Prints a Markdown table and saves it as bench/bench-results.md (OUT=file
+# elsewhere).  Knobs: N_LAT N_RT N_CONC INFLIGHT DELAY_MS BYTES N_SPAWN N_UDP
+# N_UDPB UDP_WIN.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
@@ -34,6 +36,7 @@ command -v proxychains4 >/dev/null || need+=(proxychains4)
 command -v danted >/dev/null || need+=(dante-server)
 command -v tinyproxy >/dev/null || need+=(tinyproxy)
 command -v valgrind >/dev/null || need+=(valgrind)
+command -v node >/dev/null || need+=(nodejs)
 [ -x $PY ] || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
 	say "installing ${need[*]}"
@@ -211,7 +214,7 @@ proves() {
 }
 
 # --- 1. latency ---------------------------------------------------------
-say "1/8 latency: $N_LAT sequential connections per case"
+say "1/10 latency: $N_LAT sequential connections per case"
 line=$("$B" lat 127.0.0.2 "$WEB" "$N_LAT")
 put lat_direct_p50 "$(kv "$line" p50)"; put lat_direct_p95 "$(kv "$line" p95)"
 for px in dante:socks5://127.0.0.1:$DO tiny:http://127.0.0.1:$TP; do
@@ -232,7 +235,7 @@ for px in dante:socks5://127.0.0.1:$DO tiny:http://127.0.0.1:$TP; do
 done
 
 # --- 2. round trips ---------------------------------------------------
-say "2/8 round trips: ${DELAY_MS} ms each way, $N_RT connections per case"
+say "2/10 round trips: ${DELAY_MS} ms each way, $N_RT connections per case"
 for c in rdo:dante:$U_RDO rdu:danteu:$U_RDU rtp:tiny:$U_RTP; do
 	IFS=: read -r p log _ <<<"$c"
 	url=${c#*:*:}
@@ -250,7 +253,7 @@ for c in rdo:dante:$U_RDO rdu:danteu:$U_RDU rtp:tiny:$U_RTP; do
 done
 
 # --- 3. concurrency ---------------------------------------------------
-say "3/8 concurrency: $N_CONC connections, $INFLIGHT in flight (proxychains4 is serial: about 2 min)"
+say "3/10 concurrency: $N_CONC connections, $INFLIGHT in flight (proxychains4 is serial: about 2 min)"
 for c in rdo:dante rtp:tiny; do
 	p=${c%%:*}; log=${c#*:}
 	for who in pw pc; do
@@ -267,7 +270,7 @@ for c in rdo:dante rtp:tiny; do
 done
 
 # --- 4. start-up -------------------------------------------------------
-say "4/8 start-up: /bin/true x $N_SPAWN x 3 rounds per case"
+say "4/10 start-up: /bin/true x $N_SPAWN x 3 rounds per case"
 TRUE=/bin/true
 for round in 1 2 3; do
 	for who in ns pwlib pclib pw pc; do
@@ -315,7 +318,7 @@ ir_per() {	# K ns|pw=RULEFILE|pc CMD...: instructions per iteration
 	[ -n "$a" ] && [ -n "$b" ] || return 1
 	echo $(((b - a) / (k * IR_N)))
 }
-say "5/8 hook cost on calls not routed"
+say "5/10 hook cost on calls not routed"
 for w in unix tcp gai; do
 	for who in ns "pw=$T/dante.pw" pc; do
 		v=$(ir_per 5 "$who" "$B" hook "$w") ||	# 5 rounds
@@ -365,7 +368,7 @@ for round in 1 2 3; do
 done
 
 # --- 6. throughput ----------------------------------------------------------
-say "6/8 throughput: $BYTES bytes x $TPUT_ROUNDS per case"
+say "6/10 throughput: $BYTES bytes x $TPUT_ROUNDS per case"
 for round in $(seq "$TPUT_ROUNDS"); do
 	for who in direct ns pw pc; do
 		before=$(seen dante)
@@ -397,7 +400,7 @@ for p in $(descendants "$PID_dante"); do
 	taskset -a -p -c $UCPU "$p" >/dev/null 2>&1
 done
 UT="taskset -c $UCPU"
-say "7/8 UDP: $N_UDP ping-pong round trips and $N_UDPB datagrams $UDP_WIN in flight, 64 bytes, x 3 rounds per case"
+say "7/10 UDP: $N_UDP ping-pong round trips and $N_UDPB datagrams $UDP_WIN in flight, 64 bytes, x 3 rounds per case"
 for round in 1 2 3; do
 	for who in direct pwdirect ns pw; do
 		before=$("$B" udpcount 127.0.0.2 "$UECHO" 4)
@@ -454,7 +457,7 @@ done
 
 # --- 8. rules at scale --------------------------------------------------
 if [ -f bench/rules_bench.c ]; then
-	say "8/8 rules at scale (bench/rules_bench.c)"
+	say "8/10 rules at scale (bench/rules_bench.c)"
 	# shellcheck disable=SC2086
 	if gcc $CFLAGS -o "$T/rules_bench" bench/rules_bench.c src/rules.c src/rulesimg.c src/buf.c \
 	    src/config.c src/url.c 2>"$T/rules_build.err"; then
@@ -467,6 +470,90 @@ if [ -f bench/rules_bench.c ]; then
 else
 	echo "(bench/rules_bench.c not present)" >"$T/rules.txt"
 fi
+
+# --- 9. event loop -----------------------------------------------------------
+# node's event loop while INFLIGHT handshakes are in flight through the
+# relay (dante behind DELAY_MS each way): the largest interval between the
+# ticks of a 10 ms timer once the connects are issued, and how long the
+# burst of net.connect() calls took (bench/nodegap.js).  "direct" is node
+# connecting to the server itself: the loop's own floor on this host.
+# node runs at real-time priority (SCHED_FIFO 10, its threads and so the
+# shim's helper too): on 2 cores shared with other work a loop at normal
+# priority stalls by tens of ms with nothing to do, shim or not, which
+# would hide what the shim adds.  Three rounds at normal priority too.
+NODE=$(command -v node)
+say "9/10 event loop: node, $INFLIGHT connects through the ${DELAY_MS} ms relay, x 3 rounds per case"
+for round in 1 2 3; do
+	for who in direct pw pc directn pwn; do
+		before=$(seen dante)
+		rt="chrt -f 10"
+		case $who in *n) rt= ;; esac
+		case $who in
+		direct*) line=$($rt $NODE bench/nodegap.js 127.0.0.2 "$WEB" "$INFLIGHT") ;;
+		pw*) line=$(PW rdo $rt $NODE bench/nodegap.js 127.0.0.2 "$WEB" "$INFLIGHT") ;;
+		pc) line=$(PC rdo $rt $NODE bench/nodegap.js 127.0.0.2 "$WEB" "$INFLIGHT") ;;
+		esac
+		[ "$(kv "$line" ok)" = "$INFLIGHT" ] || die "event loop $who: $line"
+		case $who in direct*) ;; *)
+		    proves "event loop $who" dante "$before" "$INFLIGHT" ;;
+		esac
+		put "loop_${who}_gap_ms" "$(kv "$line" gap_ms)"
+		put "loop_${who}_burst_ms" "$(kv "$line" burst_ms)"
+		put "loop_${who}_total_ms" "$(kv "$line" total_ms)"
+	done
+done
+
+# --- 10. connect timeout -------------------------------------------------
+# python3's socket.create_connection(timeout=1) toward a destination the
+# proxy never answers for: the SOCKS5 or HTTP proxy here accepts TCP and
+# never writes a byte (the listener of section 5).  "direct" is the same
+# call to a server whose accept queue is full (the kernel drops the SYNs):
+# the kernel's own 1 s.  proxychains4 with the timeouts of its shipped
+# /etc/proxychains4.conf (read 15 s, connect 8 s).
+CTO='import socket, sys, time
+t = time.monotonic()
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1).close()
+    r = "connected"
+except socket.timeout:
+    r = "timeout"
+except OSError as e:
+    r = "error_%d" % e.errno
+print("secs=%.3f result=%s" % (time.monotonic() - t, r))'
+$PY -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.2", 0)); s.listen(0)
+held = []
+for _ in range(3):	# more than a backlog of 0 holds
+    c = socket.socket(); c.setblocking(False); c.connect_ex(s.getsockname())
+    held.append(c)
+time.sleep(0.5)
+print(s.getsockname()[1], flush=True); time.sleep(3600)' >"$T/full.port" &
+pids+=($!)
+for _ in $(seq 50); do [ -s "$T/full.port" ] && break; sleep 0.1; done
+SIL=$(cat "$T/silent.port")
+printf 'proxy s socks5://127.0.0.1:%s\nvia s 127.0.0.2\n' "$SIL" >"$T/sils.pw"
+printf 'proxy s http://127.0.0.1:%s\nvia s 127.0.0.2\n' "$SIL" >"$T/silh.pw"
+chmod 600 "$T/sils.pw" "$T/silh.pw"
+printf 'strict_chain\nquiet_mode\ntcp_read_time_out 15000\ntcp_connect_time_out 8000\n[ProxyList]\nsocks5 127.0.0.1 %s\n' \
+    "$SIL" >"$T/sil.pc"
+say "10/10 connect timeout: python3 create_connection(timeout=1) x 5 per case (proxychains4 x 1: about 15 s)"
+for round in 1 2 3 4 5; do
+	for who in direct pws pwh pc; do
+		[ $who = pc ] && [ "$round" != 1 ] && continue
+		case $who in
+		direct) line=$($PY -c "$CTO" 127.0.0.2 "$(cat "$T/full.port")") ;;
+		pws) line=$(PW sils $PY -c "$CTO" 127.0.0.2 "$WEB") ;;
+		pwh) line=$(PW silh $PY -c "$CTO" 127.0.0.2 "$WEB") ;;
+		pc) line=$(PC sil $PY -c "$CTO" 127.0.0.2 "$WEB") ;;
+		esac
+		[ -n "$(kv "$line" secs)" ] || die "connect timeout $who: $line"
+		# a connection that went direct would connect at once
+		[ $who = pc ] || [ "$(kv "$line" result)" = timeout ] ||
+		    die "connect timeout $who: $line"
+		put "cto_${who}_secs" "$(kv "$line" secs)"
+		put "cto_${who}_$(kv "$line" result)" 1
+	done
+done
 
 {
 	echo "machine $(nproc) cores, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//; s/ /_/g')"
