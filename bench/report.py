@@ -155,6 +155,17 @@ if udp:
             "%d (+%d)" % (ir["pw"], ir["pw"] - ir["ns"]),
             "—", "—", ratio(ir["pw"], ir["ns"]))
 
+# 8. rules (lines of rules_bench.c)
+rtotal = rdecide = None
+for line in rules:
+    m = re.search(r"total ([0-9.]+) ms", line)
+    if m:
+        rtotal = float(m.group(1))
+    m = re.search(r"decide \S+: ([0-9.]+) ns", line)
+    if m:
+        rdecide = max(rdecide or 0, float(m.group(1)))
+    row("8", "rules at scale: " + line.replace("|", "/"), "", "", "", "", "")
+
 # 9. event loop (bench/nodegap.js): node, INFLIGHT connects in flight
 loop = {}
 if "loop_pw_gap_ms" in vals:
@@ -210,17 +221,6 @@ if "cto_pws_secs" in vals:
     row("10", "python3 create_connection(timeout=1), the HTTP proxy never"
         " answers, s, median (range) of %d" % k, rng("direct"), rng("pwh"),
         "—", "—", ratio(med("cto_pwh_secs"), med("cto_direct_secs")))
-
-# 8. rules (lines of rules_bench.c)
-rtotal = rdecide = None
-for line in rules:
-    m = re.search(r"total ([0-9.]+) ms", line)
-    if m:
-        rtotal = float(m.group(1))
-    m = re.search(r"decide \S+: ([0-9.]+) ns", line)
-    if m:
-        rdecide = max(rdecide or 0, float(m.group(1)))
-    row("8", "rules at scale: " + line.replace("|", "/"), "", "", "", "", "")
 
 # Targets of issue 6
 def target(name, ok, text):
