@@ -166,10 +166,19 @@ dnsp_ptr_allowed(int family, const uint8_t *addr, const char *what)
 	const struct shim *sh = shim_get();
 	struct decision d;
 	char s[INET6_ADDRSTRLEN] = "", rule[256];
+	struct tun_dest td;
 
 	rules_decide_addr(sh->rules, family, addr, 0, &d);
 	if (d.action == CFG_DIRECT)
 		return true;
+	/* an answer, not a refusal (the program hears "no name"), but the
+	 * audit log shows what was kept from the resolver */
+	if (log_json_enabled()) {
+		memset(&td, 0, sizeof(td));
+		td.family = family;
+		memcpy(td.addr, addr, family == AF_INET ? 4 : 16);
+		route_audit("resolve", "dns", &td, &d, "local", 0, NULL, -1);
+	}
 	if (log_enabled(LOG_INFO)) {
 		inet_ntop(family, addr, s, sizeof(s));
 		route_rule_str(sh, &d, rule, sizeof(rule));

@@ -343,7 +343,8 @@ tcase esc_dns_srv
 tc_esc_dns_srv() { esc_dns 37 'rc=-1|rcode=[1-9]' "$ESC_DNSPROBE" query "_http._tcp.$ESC_NAME" SRV; }
 # Reverse lookups of an address whose rule is not direct are answered
 # here, as an address without a name (hooks_dns.c, dnspolicy.c): not a
-# refusal, so no audit event; the line that says so is -v's.
+# refusal, but a 'resolve' audit event with action local says so; the
+# line that says so is -v's.
 esc_ptr() {
 	local n=$1 want=$2
 	shift 2
@@ -355,6 +356,8 @@ esc_ptr() {
 	[ -z "$ESC_LEAK" ] || { show; fail "the forbidden host saw: $ESC_LEAK"; }
 	expect_out_re "$want"
 	expect_err_re "^proxywrap: .* of 198\.18\.201\.99 answered without a query"
+	grep -q '"event":"resolve".*"addr":"198.18.201.99".*"action":"local"' \
+	    "$CD/audit.log" || { show; fail "no audit event for the local answer"; }
 }
 tcase esc_dns_ptr_ni
 tc_esc_dns_ptr_ni() { esc_ptr 38 '^ni=-2 host=-$' "$ESC_DNSPROBE" ni 198.18.201.99 namereqd; }
