@@ -247,7 +247,7 @@ tc_rules_shared_image() {
 # the session's own fds again).  That client blocks everything but
 # loopback with one log line; an unchanged copy routes as the session
 # does (the control: the copy itself is not what fails).
-tcase rules_image_damaged
+tcase rules_image_damaged smoke
 tc_rules_image_damaged() {
 	local m
 	cat >forge.py <<-'EOP'
