@@ -36,7 +36,12 @@ enum exec_kind {
 
 struct exec_image {
 	enum exec_kind kind;
-	char interp[EXEC_INTERP_MAX];	/* EXEC_SCRIPT: NUL-terminated path */
+	char interp[EXEC_INTERP_MAX];	/* EXEC_SCRIPT: NUL-terminated path;
+					 * EXEC_ELF_DYNAMIC: its PT_INTERP
+					 * ("" when not in the bytes read) */
+	bool foreign;			/* ELF of another word size or machine
+					 * than this build's: the library
+					 * cannot load into it */
 };
 
 /*
@@ -55,6 +60,9 @@ enum exec_why {
 	EXEC_WHY_SETGID,	/* setgid to another group */
 	EXEC_WHY_FCAPS,		/* file capabilities */
 	EXEC_WHY_INTERP,	/* a script whose interpreter is one of these */
+	EXEC_WHY_FOREIGN,	/* another word size or machine (32-bit) */
+	EXEC_WHY_LOADER,	/* its own program interpreter (PT_INTERP),
+				 * not the system's loader */
 };
 
 /* "statically linked", "setuid", ...; "" for EXEC_FOLLOWS. */

@@ -75,11 +75,45 @@ parse_script(const uint8_t *p, size_t len, struct exec_image *img)
  *   e_phnum                      44/2    56/2
  *  each program header starts with p_type (4 bytes).
  */
+/* This build's ELF class and machine: what the library can load into. */
+#if defined(__x86_64__)
+#define ELF_NATIVE_MACHINE 62		/* EM_X86_64 */
+#elif defined(__aarch64__)
+#define ELF_NATIVE_MACHINE 183		/* EM_AARCH64 */
+#elif defined(__i386__)
+#define ELF_NATIVE_MACHINE 3		/* EM_386 */
+#else
+#define ELF_NATIVE_MACHINE 0		/* unknown: never called foreign */
+#endif
+#define ELF_NATIVE_64 (sizeof(void *) == 8)
+
+/*
+ * A PT_INTERP's path, p_offset and p_filesz at the program header's
+ * offsets 8/32 (ELF64) or 4/16 (ELF32), NUL-terminated within filesz.
+ * Left "" when the bytes are not in p[0..len) or not a proper string.
+ */
+static void
+elf_interp(const uint8_t *p, size_t len, size_t ph, bool is64, bool le,
+	   struct exec_image *img)
+{
+	uint64_t off, sz;
+	size_t i;
+
+	if (!field(p, len, ph + (is64 ? 8 : 4), is64 ? 8 : 4, le, &off) ||
+	    !field(p, len, ph + (is64 ? 32 : 16), is64 ? 8 : 4, le, &sz) ||
+	    sz < 2 || sz > sizeof(img->interp) || off > len ||
+	    sz > len - off)
+		return;
+	for (i = 0; i + 1 < sz && p[off + i] != '\0'; i++)
+		img->interp[i] = (char)p[off + i];
+	img->interp[i] = '\0';
+}
+
 int
 exec_parse(const uint8_t *p, size_t len, size_t *need,
 	   struct exec_image *img)
 {
-	uint64_t type, phoff, phent, phnum, ptype, i;
+	uint64_t type, machine, phoff, phent, phnum, ptype, i;
 	bool le, is64;
 	size_t end;
 
@@ -97,6 +131,7 @@ exec_parse(const uint8_t *p, size_t len, size_t *need,
 	is64 = p[4] == 2;
 	le = p[5] == 1;
 	if (!field(p, len, 16, 2, le, &type) ||
+	    !field(p, len, 18, 2, le, &machine) ||
 	    !field(p, len, is64 ? 32 : 28, is64 ? 8 : 4, le, &phoff) ||
 	    !field(p, len, is64 ? 54 : 42, 2, le, &phent) ||
 	    !field(p, len, is64 ? 56 : 44, 2, le, &phnum))
@@ -111,11 +146,15 @@ exec_parse(const uint8_t *p, size_t len, size_t *need,
 		return PARSE_MORE;
 	}
 	img->kind = EXEC_ELF_STATIC;
+	img->foreign = ELF_NATIVE_MACHINE != 0 &&
+		       (is64 != ELF_NATIVE_64 || machine != ELF_NATIVE_MACHINE);
 	for (i = 0; i < phnum; i++) {
 		if (!field(p, len, (size_t)(phoff + i * phent), 4, le, &ptype))
 			break;
 		if (ptype == ELF_PT_INTERP) {
 			img->kind = EXEC_ELF_DYNAMIC;
+			elf_interp(p, len, (size_t)(phoff + i * phent), is64,
+				   le, img);
 			break;
 		}
 	}
@@ -138,6 +177,10 @@ exec_why_str(enum exec_why w)
 		return "file capabilities";
 	case EXEC_WHY_INTERP:
 		return "its interpreter cannot be followed";
+	case EXEC_WHY_FOREIGN:
+		return "built for another word size or machine";
+	case EXEC_WHY_LOADER:
+		return "runs under its own program interpreter";
 	}
 	return "?";
 }
@@ -193,6 +236,38 @@ judge(int fd, struct exec_image *img)
 
 static int check_path(const char *path, char *interp, size_t n, int depth);
 
+/*
+ * Is path the loader this process runs under (the PT_INTERP of
+ * /proc/self/exe, compared by real path), which honours LD_PRELOAD?  An
+ * interpreter not seen in the bytes read ("") is not judged.
+ */
+static bool
+system_loader(const char *path)
+{
+	static char own[PATH_MAX];
+	static int known;		/* 1: own is set; -1: cannot tell */
+	struct exec_image self;
+	char real[PATH_MAX];
+	int fd, k = __atomic_load_n(&known, __ATOMIC_ACQUIRE);
+
+	if (path[0] == '\0')
+		return true;
+	if (k == 0) {
+		fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		k = -1;
+		if (fd != -1 && judge(fd, &self) == 0 &&
+		    self.kind == EXEC_ELF_DYNAMIC && self.interp[0] != '\0' &&
+		    realpath(self.interp, own) != NULL)
+			k = 1;
+		if (fd != -1)
+			close(fd);
+		__atomic_store_n(&known, k, __ATOMIC_RELEASE);
+	}
+	if (k != 1)
+		return true;	/* nothing to compare with: as before */
+	return realpath(path, real) != NULL && strcmp(real, own) == 0;
+}
+
 static int
 check_fd(int fd, char *interp, size_t n, int depth)
 {
@@ -230,7 +305,16 @@ check_fd(int fd, char *interp, size_t n, int depth)
 	rc = privileges(fd, &st);
 	if (rc != EXEC_FOLLOWS)
 		return rc;
-	return img.kind == EXEC_ELF_STATIC ? EXEC_WHY_STATIC : EXEC_FOLLOWS;
+	if (img.kind == EXEC_ELF_STATIC)
+		return EXEC_WHY_STATIC;
+	if (img.kind == EXEC_ELF_DYNAMIC && img.foreign)
+		return EXEC_WHY_FOREIGN;
+	if (img.kind == EXEC_ELF_DYNAMIC && !system_loader(img.interp)) {
+		if (n > 0)
+			snprintf(interp, n, "%s", img.interp);
+		return EXEC_WHY_LOADER;
+	}
+	return EXEC_FOLLOWS;
 }
 
 static int
@@ -300,6 +384,9 @@ exec_verdict(const struct config *cfg, bool strict, const char *shown,
 	if (why == EXEC_WHY_INTERP)
 		snprintf(what, sizeof(what), "interpreter %s cannot be followed",
 			 interp);
+	else if (why == EXEC_WHY_LOADER)
+		snprintf(what, sizeof(what), "runs under its own program "
+			 "interpreter %s", interp);
 	else
 		snprintf(what, sizeof(what), "%s", exec_why_str(why));
 	a = allowed(cfg, shown);

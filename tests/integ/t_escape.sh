@@ -411,7 +411,10 @@ tc_esc_m32() {
 	esc_env 43
 	esc_baseline "$T/esc/escapes-32" tcp4 @4 80
 	esc_shim "$T/esc/escapes-32" tcp4 @4 80
-	esc_kernel_only "a 32-bit program: the 64-bit shim cannot load into it"
+	# the 64-bit shim cannot load into it: strict mode refuses the exec
+	esc_must_stop ""
+	expect_rc 126
+	expect_err_re "refused exec of .*escapes-32: built for another word size"
 }
 tcase esc_interp
 tc_esc_interp() {
@@ -429,7 +432,11 @@ tc_esc_interp() {
 	esc_env 44
 	esc_baseline "$T/esc/esc-custom-interp-c8"
 	esc_shim "$T/esc/esc-custom-interp-c9"
-	esc_kernel_only "PT_INTERP names a program of its own, which never loads the shim"
+	# PT_INTERP names a program of its own, which never loads the shim:
+	# strict mode refuses the exec
+	esc_must_stop ""
+	expect_rc 126
+	expect_err_re "refused exec of .*: runs under its own program interpreter"
 }
 
 # --- what only the kernel sees (the supervisor, issue 15) ---------------

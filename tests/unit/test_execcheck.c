@@ -241,6 +241,44 @@ test_verdict(void **state)
 	cfg_free(cfg);
 }
 
+/* The machine and word size, and the program interpreter's path. */
+static void
+test_elf_foreign_and_loader(void **state)
+{
+	static const uint32_t interp[] = { 3 /* PT_INTERP */ };
+	struct exec_image img;
+	uint8_t b[512];
+	size_t need = 0, len;
+	const char path[] = "/opt/own/ld.so";
+
+	(void)state;
+	len = elf64(b, sizeof(b), 3, 64, interp, 1);
+	b[18] = 62;				/* EM_X86_64 */
+	b[64 + 8] = 200;			/* p_offset */
+	b[64 + 32] = sizeof(path);		/* p_filesz, with the NUL */
+	memcpy(b + 200, path, sizeof(path));
+	assert_int_equal(exec_parse(b, sizeof(b), &need, &img), PARSE_OK);
+	assert_int_equal(img.kind, EXEC_ELF_DYNAMIC);
+	assert_string_equal(img.interp, path);
+#if defined(__x86_64__)
+	assert_false(img.foreign);
+	b[18] = 183;				/* EM_AARCH64 */
+	assert_int_equal(exec_parse(b, sizeof(b), &need, &img), PARSE_OK);
+	assert_true(img.foreign);
+#endif
+	/* a path that runs past the bytes read is not taken */
+	b[64 + 32] = 100;
+	assert_int_equal(exec_parse(b, 250, &need, &img), PARSE_OK);
+	assert_string_equal(img.interp, "");
+	(void)len;
+	/* a 32-bit program is foreign to a 64-bit build */
+	len = elf32be(b, sizeof(b), interp, 1);
+	assert_int_equal(exec_parse(b, len, &need, &img), PARSE_OK);
+	assert_int_equal(img.kind, EXEC_ELF_DYNAMIC);
+	if (sizeof(void *) == 8)
+		assert_true(img.foreign);
+}
+
 int
 main(void)
 {
@@ -252,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_script_long),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_verdict),
+		cmocka_unit_test(test_elf_foreign_and_loader),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
