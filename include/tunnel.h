@@ -90,6 +90,14 @@ struct tun {
 };
 
 /*
+ * A struct tun, and its end.  mmap'ed, not malloc'ed: a connect made in a
+ * signal handler that interrupted this thread inside malloc must not wait
+ * for malloc's lock.  NULL (errno ENOMEM) when no memory.
+ */
+struct tun *tun_new(void);
+void tun_free(struct tun *t);
+
+/*
  * Prepare a handshake on fd through rule->chain toward dst, to finish by
  * now + timeout_ms.  Pure setup; nothing is sent.
  */

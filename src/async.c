@@ -57,22 +57,39 @@ unlink_tun(struct tun *t)
 	npending--;
 }
 
+/*
+ * A failed tunnel's socket, as a refused connect leaves one: no peer (a
+ * reset tells the proxy, and nothing it sends later changes the socket,
+ * which would be a second edge for an edge-triggered epoll), shut down
+ * both ways (poll: POLLIN|POLLOUT|POLLHUP|POLLRDHUP; ready.c adds POLLERR
+ * until the error is taken).  A socket still connecting to the proxy (a
+ * deadline) looks failed too, not in progress.
+ */
+static void
+dead(int fd)
+{
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+	int saved = errno;
+
+	real_connect(fd, &sa, sizeof(sa));
+	shutdown(fd, SHUT_RDWR);
+	errno = saved;
+}
+
 /* Runs with mu held.  Ends t: ready or failed, wakes waiters. */
 static void
 finish(struct tun *t, struct fd_entry *e, int rc)
 {
 	real_epoll_ctl(epfd, EPOLL_CTL_DEL, t->fd, NULL);
-	/* no half-made tunnel; and a socket still connecting to the proxy
-	 * (a deadline) must look failed, not in progress, to the program */
 	if (rc < 0)
-		shutdown(t->fd, SHUT_RDWR);
+		dead(t->fd);
 	ready_end(e, rc);	/* the program sees the end (ready.h) */
 	e->tun = NULL;
 	unlink_tun(t);
 	route_report(t, rc);
 	if (t->done != NULL)
 		t->done(t, rc);
-	free(t);
+	tun_free(t);
 	pthread_cond_broadcast(&cv);
 }
 
@@ -229,7 +246,7 @@ async_start(struct tun *t)
 	if (e == NULL) {
 		pthread_mutex_unlock(&mu);
 		ready_unhide(t->fd, t->ep);
-		free(t);
+		tun_free(t);
 		return rc < 0 ? rc : -ENOMEM;
 	}
 	e->tun = t;
@@ -312,7 +329,7 @@ async_forget(int fd)
 	if (e != NULL && e->tun != NULL) {
 		real_epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
 		unlink_tun(e->tun);
-		free(e->tun);
+		tun_free(e->tun);
 		e->tun = NULL;
 	}
 	if (e != NULL)

@@ -307,7 +307,7 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 	flags = fcntl(fd, F_GETFL);
 	if (flags == -1)
 		return -errno;
-	t = malloc(sizeof(*t));
+	t = tun_new();
 	if (t == NULL)
 		return -ENOMEM;
 	tun_init(t, fd, s->cfg, dec->rule, d, s->timeout_ms);
@@ -320,7 +320,7 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 		if (rc < 0) {
 			ready_unhide(fd, t->ep);
 			route_report(t, rc);
-			free(t);
+			tun_free(t);
 			return rc;
 		}
 		rc = async_start(t);
@@ -343,7 +343,7 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 					 __ATOMIC_RELEASE);
 		}
 	}
-	free(t);
+	tun_free(t);
 	return rc;
 }
 

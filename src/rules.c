@@ -38,7 +38,53 @@ struct rules {
 	struct cfg_rule **made;		/* attached: one slot per rule, zero
 					 * pages until used */
 	size_t made_len;
+	struct chunk *chunks;		/* where made rules live (made_alloc) */
 };
+
+/*
+ * Memory for made rules, without malloc: a decision can be made in a
+ * signal handler (a connect there) that interrupted this thread inside
+ * malloc, whose lock it must not wait for.  mmap'ed chunks, bumped with
+ * an atomic add, all unmapped with the rules.
+ */
+#define CHUNK_SIZE (64 * 1024)
+
+struct chunk {
+	struct chunk *next;
+	size_t used, cap;
+	size_t pad;			/* the data 16-byte aligned */
+};
+
+static void *
+made_alloc(const struct rules *r, size_t n)
+{
+	/* the chunks, like made[], are the one part of r that changes */
+	struct chunk **head = &((struct rules *)r)->chunks, *c, *fresh;
+	size_t off;
+
+	n = (n + 15) & ~(size_t)15;
+	if (n > CHUNK_SIZE - sizeof(*c))
+		return NULL;
+	for (;;) {
+		c = __atomic_load_n(head, __ATOMIC_ACQUIRE);
+		if (c != NULL) {
+			off = __atomic_fetch_add(&c->used, n, __ATOMIC_ACQ_REL);
+			if (off + n <= c->cap)
+				return (char *)(c + 1) + off;
+		}
+		fresh = mmap(NULL, CHUNK_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (fresh == MAP_FAILED)
+			return NULL;
+		fresh->next = c;
+		fresh->used = 0;
+		fresh->cap = CHUNK_SIZE - sizeof(*fresh);
+		if (!__atomic_compare_exchange_n(head, &c, fresh, false,
+						 __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE))
+			munmap(fresh, CHUNK_SIZE);
+	}
+}
 
 static struct rules *
 rules_new(const struct config *cfg, bool records)
@@ -108,14 +154,16 @@ rules_attach(const struct config *cfg, const void *img, size_t len)
 void
 rules_free(struct rules *r)
 {
-	size_t i;
+	struct chunk *c;
 
 	if (r == NULL)
 		return;
-	if (r->made != NULL) {
-		for (i = 0; i < r->m.h->nrules; i++)
-			free(r->made[i]);
+	if (r->made != NULL)
 		munmap(r->made, r->made_len);
+	while (r->chunks != NULL) {
+		c = r->chunks;
+		r->chunks = c->next;
+		munmap(c, CHUNK_SIZE);
 	}
 	free(r->own);
 	free(r);
@@ -123,7 +171,7 @@ rules_free(struct rules *r)
 
 /*
  * Rule i as a cfg_rule.  Attached, it is made once; a thread that loses
- * the race to install it drops its copy.  NULL when the record does not
+ * the race to install it leaves its copy in the chunk.  NULL when the record does not
  * check out (or no memory): the caller fails closed.
  */
 static const struct cfg_rule *
@@ -138,16 +186,12 @@ rules_rule(const struct rules *r, uint32_t i)
 	n = __atomic_load_n(&r->made[i], __ATOMIC_ACQUIRE);
 	if (n != NULL)
 		return n;
-	n = malloc(sizeof(*n));
-	if (n == NULL || rimg_rule(&r->m, i, r->cfg->nproxies, n) != 0) {
-		free(n);
-		return NULL;
-	}
+	n = made_alloc(r, sizeof(*n));
+	if (n == NULL || rimg_rule(&r->m, i, r->cfg->nproxies, n) != 0)
+		return NULL;	/* a chunk's slot is not given back */
 	if (!__atomic_compare_exchange_n(&r->made[i], &old, n, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		free(n);
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return old;
-	}
 	return n;
 }
 

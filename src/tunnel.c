@@ -14,6 +14,7 @@
 #include <netinet/tcp.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -338,6 +339,25 @@ tun_wake_ms(const struct tun *t)
 	if (t->pipe_deadline_ms != 0 && t->pipe_deadline_ms < t->deadline_ms)
 		return t->pipe_deadline_ms;
 	return t->deadline_ms;
+}
+
+struct tun *
+tun_new(void)
+{
+	void *p = mmap(NULL, sizeof(struct tun), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void
+tun_free(struct tun *t)
+{
+	int saved = errno;
+
+	if (t != NULL)
+		munmap(t, sizeof(*t));
+	errno = saved;
 }
 
 void

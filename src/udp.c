@@ -445,7 +445,7 @@ relay_start(struct relay *r, int fd, const struct shim *s,
 	struct tun *t;
 	int ctrl, dup, rc;
 
-	t = malloc(sizeof(*t));
+	t = tun_new();
 	if (t == NULL)
 		return -ENOMEM;
 	ctrl = real_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -467,7 +467,7 @@ relay_start(struct relay *r, int fd, const struct shim *s,
 		rc = tun_run(t);
 		route_report(t, rc);
 		rc = relay_finish(r, t, rc, fd);
-		free(t);
+		tun_free(t);
 		return rc;
 	}
 	pthread_mutex_lock(&u->mu);
@@ -492,7 +492,7 @@ relay_start(struct relay *r, int fd, const struct shim *s,
 	}
 	return async_start(t);	/* owns t */
 fail:
-	free(t);
+	tun_free(t);
 	pthread_mutex_lock(&u->mu);
 	relay_set(r, R_FAILED, rc);
 	pthread_mutex_unlock(&u->mu);
