@@ -39,14 +39,20 @@ ms_ts(int ms, struct timespec *ts)
 	return ts;
 }
 
-static int
-watch_poll(struct pollfd *fds, nfds_t n, int ms)
+static __attribute__((noinline)) int
+slow_poll(struct pollfd *fds, nfds_t n, int ms)
 {
 	struct timespec ts;
 
+	return ready_poll(fds, n, ms_ts(ms, &ts), NULL);
+}
+
+static int
+watch_poll(struct pollfd *fds, nfds_t n, int ms)
+{
 	if (quiet() || !ready_poll_special(fds, n))
 		return real_poll(fds, n, ms);
-	return ready_poll(fds, n, ms_ts(ms, &ts), NULL);
+	return slow_poll(fds, n, ms);
 }
 
 int __poll(struct pollfd *fds, nfds_t n, int ms);
@@ -182,30 +188,52 @@ no_errs(void)
 				1);
 }
 
+/* The calls with the patch, out of line: the usual call above them is a
+ * load, a test and a jump. */
+static __attribute__((noinline)) int
+patched_epoll_wait(int epfd, struct epoll_event *ev, int n, int ms)
+{
+	return fixed(epfd, ev, real_epoll_wait(epfd, ev, n, ms));
+}
+
+static __attribute__((noinline)) int
+patched_epoll_pwait(int epfd, struct epoll_event *ev, int n, int ms,
+		    const sigset_t *m)
+{
+	return fixed(epfd, ev, real_epoll_pwait(epfd, ev, n, ms, m));
+}
+
+static __attribute__((noinline)) int
+patched_epoll_pwait2(int epfd, struct epoll_event *ev, int n,
+		     const struct timespec *t, const sigset_t *m)
+{
+	return fixed(epfd, ev, real_epoll_pwait2(epfd, ev, n, t, m));
+}
+
 static int
 watch_epoll_wait(int epfd, struct epoll_event *ev, int n, int ms)
 {
 	if (no_errs())
 		return real_epoll_wait(epfd, ev, n, ms);
-	return fixed(epfd, ev, real_epoll_wait(epfd, ev, n, ms));
+	return patched_epoll_wait(epfd, ev, n, ms);
 }
 
 static int
 watch_epoll_pwait(int epfd, struct epoll_event *ev, int n, int ms,
-	    const sigset_t *m)
+		  const sigset_t *m)
 {
 	if (no_errs())
 		return real_epoll_pwait(epfd, ev, n, ms, m);
-	return fixed(epfd, ev, real_epoll_pwait(epfd, ev, n, ms, m));
+	return patched_epoll_pwait(epfd, ev, n, ms, m);
 }
 
 static int
 watch_epoll_pwait2(int epfd, struct epoll_event *ev, int n,
-	     const struct timespec *t, const sigset_t *m)
+		   const struct timespec *t, const sigset_t *m)
 {
 	if (no_errs())
 		return real_epoll_pwait2(epfd, ev, n, t, m);
-	return fixed(epfd, ev, real_epoll_pwait2(epfd, ev, n, t, m));
+	return patched_epoll_pwait2(epfd, ev, n, t, m);
 }
 
 /*
