@@ -71,4 +71,7 @@ size_t buf_utf8_len(const unsigned char *s);
  */
 size_t buf_escape(const char *s, char *out, size_t n);
 
+/* The value of hex digit c (either case), or -1. */
+int buf_hexval(int c);
+
 #endif

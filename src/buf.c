@@ -174,3 +174,15 @@ buf_escape(const char *s, char *out, size_t n)
 	out[len] = '\0';
 	return len;
 }
+
+int
+buf_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

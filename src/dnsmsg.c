@@ -304,18 +304,6 @@ octet(const uint8_t *p, size_t l)
 	return v <= 255 ? v : -1;
 }
 
-static int
-nibble(uint8_t c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Does the wire name from i on spell the labels of `suffix`? */
 static bool
 suffix_is(const uint8_t *w, size_t i, size_t n, const char *suffix)
@@ -350,7 +338,7 @@ dnsmsg_ptr_addr(const char *name, int *family, uint8_t *addr)
 	memset(addr, 0, 16);
 	i = 0;
 	for (k = 31; k >= 0 && i + 1 < (size_t)n && w[i] == 1; k--) {
-		v = nibble(w[i + 1]);
+		v = buf_hexval(w[i + 1]);
 		if (v < 0)
 			return -EINVAL;
 		addr[k / 2] |= (uint8_t)(k % 2 == 0 ? v << 4 : v);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "url.h"
 
 #define URL_PORT_DEFAULT 1080	/* curl's default for every proxy scheme */
@@ -26,18 +27,6 @@ static const struct {
 	{ "socks5", URL_SOCKS5 },
 	{ "socks5h", URL_SOCKS5H },
 };
-
-static int
-url_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /*
  * Percent-decode s[0..len) into out[URL_CRED_MAX].  %00 is refused: the
@@ -58,8 +47,8 @@ url_decode(const char *s, size_t len, char *out, const char **err)
 				*err = "bad percent-encoding";
 				return -1;
 			}
-			hi = url_hexval(s[i + 1]);
-			lo = url_hexval(s[i + 2]);
+			hi = buf_hexval((unsigned char)s[i + 1]);
+			lo = buf_hexval((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 				*err = "bad percent-encoding";
 				return -1;
