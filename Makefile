@@ -1,5 +1,5 @@
 # proxywrap - see README.md.  Targets: all check check-fresh fuzz lint demo bench
-# install clean
+# install deb clean
 -include config.mak
 
 VERSION  ?= 0.1.0
@@ -8,6 +8,10 @@ DESTDIR  ?=
 CC       ?= cc
 CLANG    ?= clang
 BUILD    ?= build
+# Where libshim.so is installed, and the same relative to PREFIX (the
+# Debian package puts it under lib/<triplet>/proxywrap).
+PKGLIBDIR ?= $(PREFIX)/lib/proxywrap
+PKGLIBREL  = $(patsubst $(PREFIX)/%,%,$(PKGLIBDIR))
 
 WARN     = -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation \
 	   -Wstrict-prototypes -Wmissing-prototypes -Wvla
@@ -59,7 +63,7 @@ SHLIB_FLAGS = -shared -fvisibility=hidden \
 	      -Wl,--exclude-libs,ALL
 
 .PHONY: all check unit fuzz fuzz-bins replay-bins lint demo bench install \
-	clean asan testbins check-fresh
+	deb clean asan testbins check-fresh
 all: $(BUILD)/libshim.so $(BUILD)/proxywrap
 
 # Before the first compile, one clear word when the build dependencies are
@@ -82,7 +86,8 @@ $(BUILD)/asan/%.o: %.c $(wildcard include/*.h)
 	    -fPIC -fvisibility=hidden -c $< -o $@
 $(BUILD)/obj/%.o: %.c $(wildcard include/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DPROXYWRAP_LIBDIR='"$(PREFIX)/lib/proxywrap"' -c $< -o $@
+	$(CC) $(CFLAGS) -DPROXYWRAP_LIBDIR='"$(PKGLIBDIR)"' \
+	    -DPROXYWRAP_LIBDIR_REL='"$(PKGLIBREL)"' -c $< -o $@
 
 $(BUILD)/libshim.so: $(LIB_OBJS) src/libshim.map
 	$(CC) $(CFLAGS) $(SHLIB_FLAGS) -o $@ $(LIB_OBJS) $(LIB_LDLIBS)
@@ -148,14 +153,24 @@ bench: all
 	bash bench/bench.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/proxywrap \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PKGLIBDIR) \
 	    $(DESTDIR)$(PREFIX)/share/doc/proxywrap
 	install -m 755 $(BUILD)/proxywrap $(DESTDIR)$(PREFIX)/bin/proxywrap
-	install -m 755 $(BUILD)/libshim.so $(DESTDIR)$(PREFIX)/lib/proxywrap/libshim.so
+	install -m 755 $(BUILD)/libshim.so $(DESTDIR)$(PKGLIBDIR)/libshim.so
 	install -m 644 shim.conf.example README.md $(DESTDIR)$(PREFIX)/share/doc/proxywrap/
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 644 man/proxywrap.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/shim.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 644 completions/proxywrap \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/proxywrap
+
+# The Debian package (debian/), built from a copy of the tracked files in
+# $(BUILD)/deb so that the tree and its build/ stay as they are; the .deb
+# lands in $(BUILD)/deb; lintian's word on it follows when it is installed.
+deb:
+	sh tools/deps-build.sh debhelper
+	sh tools/mkdeb.sh $(BUILD)/deb
 
 clean:
 	rm -rf $(BUILD)

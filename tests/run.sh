@@ -2,7 +2,8 @@
 # tests/run.sh - everything `make check` runs, in order:
 #   dependencies, warning-free build (normal, ASan), lint, make demo's
 #   dependency order (tests/newcomer.sh; with PW_FRESH=1 also in a real
-#   debootstrap'd root, tests/fresh-root.sh), the man pages, unit tests,
+#   debootstrap'd root, tests/fresh-root.sh), the man pages, the bash
+#   completion, the Debian package (tests/deb.sh), unit tests,
 #   fuzz corpus replay and a short fuzz run per target, integration tests
 #   in network namespaces, the integration smoke set under ASan+UBSan, and
 #   a valgrind run of a small subset.
@@ -75,6 +76,9 @@ if [ "${PW_FRESH:-0}" = 1 ]; then
 	tap "fresh-root" bash tests/fresh-root.sh
 fi
 tap "man" sh tests/man.sh
+tap "completion" bash tests/completion.sh
+# the Debian package: built, lintian, its files, a run from the unpacked tree
+tap "deb" bash tests/deb.sh
 
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue

@@ -39,6 +39,12 @@
 #ifndef PROXYWRAP_LIBDIR
 #define PROXYWRAP_LIBDIR "/usr/local/lib/proxywrap"
 #endif
+/* The same directory relative to the prefix, so that an install moved
+ * elsewhere as a whole (a package unpacked into a scratch root) finds its
+ * own library before the system's. */
+#ifndef PROXYWRAP_LIBDIR_REL
+#define PROXYWRAP_LIBDIR_REL "lib/proxywrap"
+#endif
 
 #define MAX_CLI_PROXIES CFG_CHAIN_MAX
 
@@ -240,7 +246,8 @@ find_lib(char *buf, size_t n)
 		if (readable(buf))
 			return;
 		/* dirname() left the bin directory in exe */
-		snprintf(buf, n, "%s/../lib/proxywrap/libshim.so", exe);
+		snprintf(buf, n, "%s/../%s/libshim.so", exe,
+			 PROXYWRAP_LIBDIR_REL);
 		if (readable(buf))
 			return;
 	}
