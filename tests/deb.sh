@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # tests/deb.sh - the Debian package: make deb's script builds it (from a
 # copy of the tree, as make deb does), lintian finds nothing at its default
-# level, the file list is what debian/ promises, and the unpacked package
-# works from a scratch root: --version matches the package's version, the
-# wrapper loads that root's libshim.so (not a system one), and curl fetches
-# a page through microsocks by a rule, in a network namespace of its own
-# (microsocks's log names the connection).  Prints "ok"/"not ok" lines.
+# level, the file list is what debian/ promises, and the package works
+# after dpkg -i into a scratch root: --version matches the package's
+# version, the wrapper loads that root's libshim.so (not a system one), and
+# curl fetches a page through microsocks by a rule, in a network namespace
+# of its own (microsocks's log names the connection); dpkg -P removes it.
+# Prints "ok"/"not ok" lines.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 n=0
@@ -51,8 +52,21 @@ else not_ok "dpkg-deb -c lacks:$missing"; fi
 stray=$(grep -vE '^\./(usr/(bin|lib|share/(man|doc|bash-completion))(/|$))|^\./((usr|usr/share)/)?$' <<<"$list")
 [ -z "$stray" ] && ok "dpkg-deb -c: nothing else" || not_ok "stray files: $stray"
 
+# dpkg -i into a throw-away root with its own dpkg database (empty: the
+# package's libc6 dependency is the host's, hence --force-depends)
 root=$tmp/root
-dpkg-deb -x "$deb" "$root"
+mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates"
+: >"$root/var/lib/dpkg/status"
+if dpkg --root="$root" --force-depends --force-script-chrootless \
+    -i "$deb" >"$tmp/dpkg.log" 2>&1 &&
+    [ "$(dpkg-query --admindir="$root/var/lib/dpkg" -W \
+	-f='${db:Status-Abbrev}' proxywrap)" = "ii " ]; then
+	ok "dpkg -i into a throw-away root"
+else
+	not_ok "dpkg -i into a throw-away root"
+	sed 's/^/#   /' "$tmp/dpkg.log"
+	done_
+fi
 pw=$root/usr/bin/proxywrap
 ver=$(dpkg-deb -f "$deb" Version)
 out=$("$pw" --version 2>&1)
@@ -97,4 +111,10 @@ else
 	not_ok "curl through microsocks (rc $(cat "$tmp/rc" 2>/dev/null))"
 	cat "$tmp/pw.log" "$tmp/socks.log" 2>/dev/null | sed 's/^/#   /'
 fi
+
+# and dpkg -P takes every file away again
+dpkg --root="$root" --force-script-chrootless -P proxywrap >"$tmp/dpkg.log" 2>&1
+left=$(find "$root/usr" -type f 2>/dev/null)
+[ -z "$left" ] && ok "dpkg -P leaves no file behind" ||
+	not_ok "dpkg -P left: $left"
 done_
