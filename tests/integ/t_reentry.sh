@@ -37,6 +37,8 @@ tc_connect_odd_names() {
 	expect_out_has "v6 len 24: 0 -"
 	expect_out_has "v4-mapped len 24: 0 -"
 	expect_out_has "v6 len 136: -1 EINVAL"
+	expect_out_has "inaccessible page: -1 EFAULT"
+	expect_out_has "udp sendmsg inaccessible msghdr: -1 EFAULT"
 	cp out kernel.out
 	conf direct.conf <<-EOC
 	direct *
