@@ -51,6 +51,8 @@ waiter_exit(void *p)
 	if (w->next != NULL)
 		w->next->prev = w->prev;
 	pthread_mutex_unlock(&wmu);
+	/* the number is the program's again: not ours to protect */
+	fdtab_clear(w->efd);
 	real_close(w->efd);
 	free(w);
 }
@@ -117,9 +119,12 @@ ready_wake_all(void)
 	struct waiter *w;
 
 	__atomic_add_fetch(&ready_gen, 1, __ATOMIC_SEQ_CST);
+	/* a thread that ends frees its waiter under wmu */
+	pthread_mutex_lock(&wmu);
 	for (w = waiters; w != NULL; w = w->next)
 		if (__atomic_load_n(&w->armed, __ATOMIC_SEQ_CST) > 0)
 			real_write(w->efd, &one, sizeof(one));
+	pthread_mutex_unlock(&wmu);
 }
 
 /* ---- poll and select ---- */

@@ -125,3 +125,41 @@ except OSError as e:
 	expect_out_has "copy got HTTP/1.0 200 OK"
 	expect_out_has "copy of a closed original: ECONNABORTED"
 }
+
+# A thread that waited in poll on a pending tunnel has its own eventfd,
+# the library's; once the thread ends, that fd number is the program's
+# again (closing a file put there must work).
+tcase readiness_waiter_fd_freed
+tc_readiness_waiter_fd_freed() {
+	badproxy slow 18089
+	run -t 20 pw -p socks5://127.0.0.1:18089 "$PY" -c '
+import fcntl, os, select, socket, sys, threading
+def eventfds():
+    found = set()
+    for n in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink("/proc/self/fd/" + n) == "anon_inode:[eventfd]":
+                found.add(int(n))
+        except OSError:
+            pass    # the fd of the listing itself
+    return found
+s = socket.socket(); s.setblocking(False)
+s.connect_ex((sys.argv[1], 80))
+before = eventfds()
+seen = []
+def waiter():
+    p = select.poll(); p.register(s, select.POLLOUT); p.poll(100)
+    seen.extend(eventfds() - before)
+t = threading.Thread(target=waiter); t.start(); t.join()
+print("waiter eventfds:", len(seen))
+f = os.open("/dev/null", os.O_RDONLY)
+for n in seen:
+    got = fcntl.fcntl(f, fcntl.F_DUPFD, n)
+    os.close(got)
+    print("closed the old number" if got == n else "got another number")
+' "$W4"
+	kill "$BADPID" 2>/dev/null || true
+	expect_rc 0
+	expect_out_has "waiter eventfds: 1"
+	expect_out_has "closed the old number"
+}
