@@ -36,4 +36,7 @@ bool epregs_parse_line(const char *line, int *tfd, struct epoll_event *ev,
 size_t epregs_read(int epfd, int fd, unsigned long ino, struct epreg *out,
 		   size_t k, size_t max);
 
+/* Is fd an epoll fd (its /proc/self/fd link)? */
+bool epregs_is_epoll(int fd);
+
 #endif

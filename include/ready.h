@@ -143,9 +143,7 @@ ready_poll_special(const struct pollfd *fds, nfds_t n)
  * answer would be wrong for it). */
 bool ready_select_special(int n, fd_set *r, fd_set *w, fd_set *x);
 
-/* An epoll fd was created (or copied): registrations on it may need
- * hiding later.  And one was closed. */
+/* An epoll fd was created: registrations on it may need hiding later. */
 void ready_epoll_new(int epfd);
-void ready_epoll_gone(int epfd);
 
 #endif

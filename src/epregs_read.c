@@ -51,3 +51,17 @@ epregs_read(int epfd, int fd, unsigned long ino, struct epreg *out,
 	real_close(f);
 	return k;
 }
+
+bool
+epregs_is_epoll(int fd)
+{
+	char path[40], link[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return false;
+	link[n] = '\0';
+	return strcmp(link, "anon_inode:[eventpoll]") == 0;
+}

@@ -18,7 +18,6 @@
 #include "udp.h"
 
 struct fd_entry **fdtab_pages[FDTAB_PAGES];
-#define pages fdtab_pages
 int fdtab_live;
 
 static void
@@ -37,7 +36,8 @@ slot(int fd, bool create)
 
 	if (fd < 0 || (u >> FDTAB_PAGE_BITS) >= FDTAB_PAGES)
 		return NULL;
-	page = __atomic_load_n(&pages[u >> FDTAB_PAGE_BITS], __ATOMIC_ACQUIRE);
+	page = __atomic_load_n(&fdtab_pages[u >> FDTAB_PAGE_BITS],
+			       __ATOMIC_ACQUIRE);
 	if (page == NULL) {
 		if (!create)
 			return NULL;
@@ -45,7 +45,7 @@ slot(int fd, bool create)
 		if (fresh == NULL)
 			return NULL;
 		page = NULL;
-		if (__atomic_compare_exchange_n(&pages[u >> FDTAB_PAGE_BITS],
+		if (__atomic_compare_exchange_n(&fdtab_pages[u >> FDTAB_PAGE_BITS],
 						&page, fresh, false,
 						__ATOMIC_ACQ_REL,
 						__ATOMIC_ACQUIRE))

@@ -33,8 +33,9 @@
  * process_vm_readv, which fails with EFAULT where the kernel would, and
  * the pages that passed are remembered per thread (the last two ranges:
  * a message on the stack and its name elsewhere): a program that passes
- * the same buffers call after call pays a few compares.  Where process_vm_readv is not allowed (a seccomp filter), the
- * range is taken as readable, as before.
+ * the same buffers call after call pays a few compares.  Where
+ * process_vm_readv is not allowed (a seccomp filter), the range is taken
+ * as readable, as before.
  */
 #define PG ((uintptr_t)4096)
 #define CHECK_PAGES 64		/* pages looked at in one call at most */
@@ -106,14 +107,6 @@ watched(int fd)
 	return fdtab_get(fd);
 }
 
-/*
- * An I/O call on a tunnelled socket (entry e), before it goes to the
- * kernel, answers as the kernel does on a TCP socket whose connect is in
- * progress or failed: a pending tunnel gives EAGAIN to a non-blocking call
- * and makes a blocking one wait; a failed one gives its error once, and
- * afterwards the kernel's answer on the shut-down socket (EOF, EPIPE).
- * 0 to go on, or -1 with errno set.
- */
 static bool
 nonblocking(int fd, int flags)
 {
@@ -159,10 +152,18 @@ wait_copy(int fd, struct fd_entry *e, int flags)
 	return 0;
 }
 
+/*
+ * An I/O call on a tunnelled socket (entry e), before it goes to the
+ * kernel, answers as the kernel does on a TCP socket whose connect is in
+ * progress or failed: a pending tunnel gives EAGAIN to a non-blocking call
+ * and makes a blocking one wait; a failed one gives its error once, and
+ * afterwards the kernel's answer on the shut-down socket (EOF, EPIPE).
+ * 0 to go on, or -1 with errno set.
+ */
 static int
 wait_tunnel(int fd, struct fd_entry *e, int flags)
 {
-	int rc, err;
+	int err;
 
 	if (__builtin_expect(e->tun == NULL && e->tunfd != fd, 0) &&
 	    __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == FD_TUNNEL_PENDING)
@@ -176,8 +177,7 @@ wait_tunnel(int fd, struct fd_entry *e, int flags)
 				return -1;
 			}
 		} else {
-			rc = async_wait(fd);
-			(void)rc;
+			async_wait(fd);	/* its outcome is read below */
 		}
 	}
 	if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == FD_TUNNEL_FAILED &&

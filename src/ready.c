@@ -9,16 +9,12 @@
 #include "ready.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "epregs.h"
 #include "fdtab.h"
@@ -57,20 +53,6 @@ static pthread_mutex_t rmu = PTHREAD_MUTEX_INITIALIZER;
 static int epfds[EPFDS_MAX];
 static int nepfds;
 
-static bool
-is_epoll_fd(int fd)
-{
-	char path[40], link[32];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return false;
-	link[n] = '\0';
-	return strcmp(link, "anon_inode:[eventpoll]") == 0;
-}
-
 void
 ready_epoll_new(int epfd)
 {
@@ -85,7 +67,7 @@ ready_epoll_new(int epfd)
 	if (nepfds == EPFDS_MAX) {
 		/* numbers of closed epoll fds go */
 		for (i = j = 0; i < nepfds; i++)
-			if (is_epoll_fd(epfds[i]))
+			if (epregs_is_epoll(epfds[i]))
 				epfds[j++] = epfds[i];
 		nepfds = j;
 	}
@@ -94,20 +76,6 @@ ready_epoll_new(int epfd)
 out:
 	pthread_mutex_unlock(&rmu);
 	errno = saved;
-}
-
-void
-ready_epoll_gone(int epfd)
-{
-	int i;
-
-	pthread_mutex_lock(&rmu);
-	for (i = 0; i < nepfds; i++)
-		if (epfds[i] == epfd) {
-			epfds[i] = epfds[--nepfds];
-			break;
-		}
-	pthread_mutex_unlock(&rmu);
 }
 
 /* fd's registrations in epoll set epfd, prepended to *out. */
@@ -354,17 +322,17 @@ ready_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	struct ep_reg **pp, *r;
 	struct epoll_event hid;
 	bool pending, had;
-	int rc, state;
+	int rc;
 
-	if (e == NULL || e->internal || (op != EPOLL_CTL_DEL && ev == NULL))
+	if (e == NULL || (op != EPOLL_CTL_DEL && ev == NULL))
 		return real_epoll_ctl(epfd, op, fd, ev);
 	pthread_mutex_lock(&rmu);
-	state = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
-	pending = state == FD_TUNNEL_PENDING;
-	if (!pending && !(state == FD_TUNNEL_FAILED && e->err_unread)) {
+	if (!ready_entry_special(e)) {
 		pthread_mutex_unlock(&rmu);
 		return real_epoll_ctl(epfd, op, fd, ev);
 	}
+	pending = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) ==
+		  FD_TUNNEL_PENDING;
 	if (op != EPOLL_CTL_DEL && pending) {
 		hid = *ev;
 		hid.events &= EP_FLAGS;

@@ -138,6 +138,26 @@ now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* When a wait of t from now ends (CLOCK_MONOTONIC, ns). */
+static int64_t
+deadline(const struct timespec *t)
+{
+	return now_ns() + (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+/* What is left until end, never below 0, as a timespec in *ts; the ns. */
+static int64_t
+time_left(int64_t end, struct timespec *ts)
+{
+	int64_t rest = end - now_ns();
+
+	if (rest < 0)
+		rest = 0;
+	ts->tv_sec = rest / 1000000000;
+	ts->tv_nsec = rest % 1000000000;
+	return rest;
+}
+
 /* How a pending or failed fd stands in a wait. */
 enum view { V_KERNEL, V_HIDDEN, V_ERR };
 
@@ -178,8 +198,7 @@ ready_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 			     tmo->tv_nsec >= 1000000000)))
 		return real_ppoll(fds, n, tmo, mask);
 	if (tmo != NULL)
-		end = now_ns() + (int64_t)tmo->tv_sec * 1000000000 +
-		      tmo->tv_nsec;
+		end = deadline(tmo);
 	w = waiter_self();
 	if (n + 1 > POLL_STACK + 1) {
 		p = malloc((n + 1) * sizeof(*p));
@@ -209,9 +228,7 @@ ready_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 		if (!special) {
 			/* nothing of ours (any more): the kernel's answer */
 			if (tmo != NULL) {
-				rest = end - now_ns();
-				left.tv_sec = rest > 0 ? rest / 1000000000 : 0;
-				left.tv_nsec = rest > 0 ? rest % 1000000000 : 0;
+				time_left(end, &left);
 				lp = &left;
 			}
 			rc = real_ppoll(fds, n, lp, mask);
@@ -225,11 +242,7 @@ ready_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 			k++;
 		}
 		if (tmo != NULL) {
-			rest = end - now_ns();
-			if (rest < 0)
-				rest = 0;
-			left.tv_sec = rest / 1000000000;
-			left.tv_nsec = rest % 1000000000;
+			rest = time_left(end, &left);
 			lp = &left;
 		}
 		/* a tunnel ended since the look above: look again */
@@ -292,7 +305,7 @@ ready_select(int n, fd_set *r, fd_set *w, fd_set *x,
 {
 	struct pollfd *p;
 	int fd, k = 0, i, rc, bits = 0;
-	int64_t end = 0, rest;
+	int64_t end = 0;
 	size_t words;
 
 	if (n < 0 || n > 1 << 20)
@@ -317,8 +330,7 @@ ready_select(int n, fd_set *r, fd_set *w, fd_set *x,
 		k++;
 	}
 	if (tmo != NULL)
-		end = now_ns() + (int64_t)tmo->tv_sec * 1000000000 +
-		      tmo->tv_nsec;
+		end = deadline(tmo);
 	rc = ready_poll(p, (nfds_t)k, tmo, mask);
 	if (rc < 0) {
 		free(p);
@@ -355,13 +367,8 @@ ready_select(int n, fd_set *r, fd_set *w, fd_set *x,
 		}
 	}
 	free(p);
-	if (left != NULL && tmo != NULL) {
-		rest = end - now_ns();
-		if (rest < 0)
-			rest = 0;
-		left->tv_sec = rest / 1000000000;
-		left->tv_nsec = rest % 1000000000;
-	}
+	if (left != NULL && tmo != NULL)
+		time_left(end, left);
 	return bits;
 }
 

@@ -182,11 +182,9 @@ carry_options(int from, int ffam, int to, int tfam)
 static size_t
 epoll_regs(int fd, struct epreg *out)
 {
-	char path[300], link[32];
 	struct dirent *de;
 	struct stat st;
 	size_t k = 0;
-	ssize_t n;
 	char *end;
 	long v;
 	DIR *d;
@@ -203,12 +201,7 @@ epoll_regs(int fd, struct epreg *out)
 		    v > INT_MAX || v == fd || v == dirfd(d))
 			continue;
 		epfd = (int)v;
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n <= 0)
-			continue;
-		link[n] = '\0';
-		if (strcmp(link, "anon_inode:[eventpoll]") == 0)
+		if (epregs_is_epoll(epfd))
 			k = epregs_read(epfd, fd, (unsigned long)st.st_ino,
 					      out, k, EPREGS_MAX);
 	}
