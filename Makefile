@@ -22,34 +22,29 @@ ifeq ($(WERROR),1)
 CFLAGS   += -Werror
 endif
 
-# Pure modules: no sockets, no I/O (make lint checks).  Linked into the
-# library, the tool, the unit tests and the fuzzers.
-PURE_SRCS = src/buf.c src/epregs.c src/url.c src/config.c src/rules.c \
-	    src/rulesimg.c src/socks5.c \
-	    src/http_connect.c src/execcheck.c src/fromenv.c src/proxy_proto.c \
-	    src/sessfmt.c src/dnsmsg.c
-# The library: hooks and the modules that touch sockets.
-LIB_SRCS  = $(PURE_SRCS) src/real.c src/shim.c src/log.c src/fdtab.c \
-	    src/tunnel.c src/route.c src/async.c src/hooks_net.c \
-	    src/addrinfo.c src/fakedns.c src/dns.c src/hooks_dns.c src/dnspolicy.c src/hooks_res.c src/addrnames.c \
-	    src/hooks_exec.c src/hooks_syscall.c src/udp.c src/udp_send.c \
-	    src/udp_recv.c src/ready.c src/ready_wait.c src/hooks_ready.c \
-	    src/hooks_alias.c src/epregs_read.c \
-	    src/sockfit.c src/session.c
-TOOL_SRCS = tools/proxywrap.c tools/pw_session.c $(PURE_SRCS) src/explain.c \
-	    src/summary.c src/log.c src/real.c
+# The folders are the layers (README, "Layout"): src/core is pure code
+# (no sockets, no process state; make lint checks), linked into the
+# library, proxywrap, the unit tests and the fuzzers; src/base the real-call
+# table and the log, which both roles link; src/shim the in-process library,
+# its hooks in src/shim/hooks; src/session proxywrap.
+PURE_SRCS = $(sort $(wildcard src/core/*.c))
+BASE_SRCS = $(sort $(wildcard src/base/*.c))
+LIB_SRCS  = $(PURE_SRCS) $(BASE_SRCS) $(sort $(wildcard src/shim/*.c)) \
+	    $(sort $(wildcard src/shim/hooks/*.c))
+TOOL_SRCS = $(PURE_SRCS) $(BASE_SRCS) $(sort $(wildcard src/session/*.c))
 
 # c-ares is linked statically and kept private (node exports its own).
 LIB_LDLIBS = -Wl,-Bstatic -lcares -Wl,-Bdynamic -ldl -lpthread
 
+HDRS          = $(wildcard include/*.h src/*/*.h src/shim/hooks/*.h)
 LIB_OBJS      = $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 ASAN_OBJS     = $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
 TOOL_OBJS     = $(TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 PURE_OBJS     = $(PURE_SRCS:%.c=$(BUILD)/obj/%.o)
-# Unit tests also cover the fake-address table and addrinfo lists.
-UNIT_OBJS     = $(PURE_OBJS) $(BUILD)/obj/src/addrinfo.o $(BUILD)/obj/src/fakedns.o \
-		$(BUILD)/obj/src/real.o $(BUILD)/obj/src/log.o $(BUILD)/obj/src/sockfit.o \
-		$(BUILD)/obj/src/epregs_read.o
+# Unit tests also cover the fake-address table and the socket fit.
+UNIT_OBJS     = $(PURE_OBJS) $(BASE_SRCS:%.c=$(BUILD)/obj/%.o) \
+		$(BUILD)/obj/src/shim/fakedns.o $(BUILD)/obj/src/shim/sockfit.o \
+		$(BUILD)/obj/src/shim/epregs_read.o
 UNIT_SRCS     = $(wildcard tests/unit/test_*.c)
 UNIT_BINS     = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS     = $(wildcard tests/fuzz/fuzz_*.c)
@@ -59,7 +54,7 @@ TESTBIN_SRCS  = $(wildcard tests/bin/*.c)
 TESTBIN_BINS  = $(TESTBIN_SRCS:tests/bin/%.c=$(BUILD)/bin/%)
 
 SHLIB_FLAGS = -shared -fvisibility=hidden \
-	      -Wl,--version-script=src/libshim.map -Wl,-z,defs \
+	      -Wl,--version-script=src/shim/libshim.map -Wl,-z,defs \
 	      -Wl,--exclude-libs,ALL
 
 .PHONY: all check unit fuzz fuzz-bins replay-bins lint demo bench install \
@@ -77,24 +72,24 @@ have-build-deps:
 	    exit 1; }
 $(LIB_OBJS) $(ASAN_OBJS) $(TOOL_OBJS) $(UNIT_OBJS): | have-build-deps
 
-$(BUILD)/pic/%.o: %.c $(wildcard include/*.h)
+$(BUILD)/pic/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
-$(BUILD)/asan/%.o: %.c $(wildcard include/*.h)
+$(BUILD)/asan/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	    -fPIC -fvisibility=hidden -c $< -o $@
-$(BUILD)/obj/%.o: %.c $(wildcard include/*.h)
+$(BUILD)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DPROXYWRAP_LIBDIR='"$(PKGLIBDIR)"' \
 	    -DPROXYWRAP_LIBDIR_REL='"$(PKGLIBREL)"' -c $< -o $@
 
-$(BUILD)/libshim.so: $(LIB_OBJS) src/libshim.map
+$(BUILD)/libshim.so: $(LIB_OBJS) src/shim/libshim.map
 	$(CC) $(CFLAGS) $(SHLIB_FLAGS) -o $@ $(LIB_OBJS) $(LIB_LDLIBS)
 # The sanitizer build: load it with LD_PRELOAD="$(libasan) $(this)".
-$(BUILD)/asan/libshim.so: $(ASAN_OBJS) src/libshim.map
+$(BUILD)/asan/libshim.so: $(ASAN_OBJS) src/shim/libshim.map
 	$(CC) $(CFLAGS) -fsanitize=address,undefined -shared -fvisibility=hidden \
-	    -Wl,--version-script=src/libshim.map -o $@ $(ASAN_OBJS) $(LIB_LDLIBS)
+	    -Wl,--version-script=src/shim/libshim.map -o $@ $(ASAN_OBJS) $(LIB_LDLIBS)
 asan: $(BUILD)/asan/libshim.so
 
 $(BUILD)/proxywrap: $(TOOL_OBJS)

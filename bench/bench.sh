@@ -459,8 +459,8 @@ done
 if [ -f bench/rules_bench.c ]; then
 	say "8/10 rules at scale (bench/rules_bench.c)"
 	# shellcheck disable=SC2086
-	if gcc $CFLAGS -o "$T/rules_bench" bench/rules_bench.c src/rules.c src/rulesimg.c src/buf.c \
-	    src/config.c src/url.c 2>"$T/rules_build.err"; then
+	if gcc $CFLAGS -o "$T/rules_bench" bench/rules_bench.c src/core/*.c \
+	    2>"$T/rules_build.err"; then
 		"$T/rules_bench" >"$T/rules.txt" 2>&1 ||
 		    echo "(rules_bench failed)" >>"$T/rules.txt"
 	else

@@ -1,7 +1,7 @@
 /*
  * dnspolicy.h - which DNS query may leave this host, shared by every DNS
- * entry point (hooks_dns.c: getaddrinfo and the gethostby* calls;
- * hooks_res.c: res_query and friends, getaddrinfo_a): one decision per
+ * entry point (hooks/names.c: getaddrinfo and the gethostby* calls;
+ * hooks/resolv.c: res_query and friends, getaddrinfo_a): one decision per
  * name, one answer for names that never leave.
  *
  * The rule for every entry point: a DNS query leaves this host only for

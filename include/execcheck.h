@@ -106,7 +106,7 @@ int exec_check_cmd(const struct config *cfg, bool strict, const char *file,
 		   char *msg, size_t n);
 
 /*
- * Library side (hooks_exec.c): remember LD_PRELOAD and the SHIM_*
+ * Library side (hooks/exec.c): remember LD_PRELOAD and the SHIM_*
  * settings as this process has them now, before the program can change
  * its environment; exec re-inserts them where a program scrubbed them.
  * Called when the configuration loads and on the first exec (idempotent,

@@ -128,7 +128,7 @@ struct __res_state;	/* <resolv.h>'s res_state, not included here */
 			      const posix_spawnattr_t *at,		\
 			      char *const a[], char *const e[]),	\
 	  (pid, p, fa, at, a, e))					\
-	/* the resolver's own entry points (hooks_res.c) */		\
+	/* the resolver's own entry points (hooks/resolv.c) */		\
 	X(int, res_query, (const char *n, int c, int t, unsigned char *a,\
 			   int l), (n, c, t, a, l))			\
 	X(int, res_search, (const char *n, int c, int t,		\

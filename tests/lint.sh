@@ -4,16 +4,17 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 rc=0
 
-# Banned everywhere in src/: unbounded string functions, and anything that
-# could exit, abort or print from inside a host program.
+# Banned in everything that runs inside a host program (src/core,
+# src/base, src/shim): unbounded string functions, and anything that could
+# exit, abort or print there.
 banned='\<(sprintf|vsprintf|strcpy|strcat|strncpy|strtok|atoi|gets|alloca|exit|abort|assert|printf|fprintf|puts|perror)[[:space:]]*\('
-if grep -nE "$banned" src/*.c | grep -v '^\s*/\?\*'; then
+if grep -nE "$banned" src/core/*.c src/base/*.c src/shim/*.c src/shim/hooks/*.c src/session/explain.c src/session/summary.c | grep -v '^\s*/\?\*'; then
 	echo "lint: banned function in src/ (see STYLE.md)" >&2
 	rc=1
 fi
 
 # The pure modules touch no socket and do no I/O.
-pure="src/buf.c src/url.c src/rules.c src/rulesimg.c src/socks5.c src/http_connect.c src/explain.c src/addrinfo.c src/proxy_proto.c src/fromenv.c src/dnsmsg.c"
+pure="src/core/buf.c src/core/url.c src/core/rules.c src/core/rulesimg.c src/core/socks5.c src/core/http_connect.c src/session/explain.c src/core/addrinfo.c src/core/proxy_proto.c src/core/fromenv.c src/core/dnsmsg.c"
 io='\<(socket|connect|recv|recvfrom|recvmsg|send|sendto|sendmsg|poll|read|write|open|fopen|close)[[:space:]]*\('
 for f in $pure; do
 	[ -f "$f" ] || continue
@@ -23,16 +24,16 @@ for f in $pure; do
 	fi
 done
 # config.c may read its file in cfg_load only.
-if [ -f src/config.c ] && grep -nE '\<(socket|connect|recv|send|poll)[[:space:]]*\(' src/config.c |
+if [ -f src/core/config.c ] && grep -nE '\<(socket|connect|recv|send|poll)[[:space:]]*\(' src/core/config.c |
     grep -vE '^[0-9]+:[[:space:]]*(/?\*|//)'; then
-	echo "lint: src/config.c: no sockets" >&2
+	echo "lint: src/core/config.c: no sockets" >&2
 	rc=1
 fi
 
 # Raw socket calls only where DESIGN.md allows them.
-for f in src/*.c; do
+for f in src/core/*.c src/base/*.c src/shim/*.c src/shim/hooks/*.c; do
 	case "$f" in
-	src/real.c|src/tunnel.c|src/dns.c|src/hooks_*.c|src/route.c) continue ;;
+	src/base/real.c|src/shim/tunnel.c|src/shim/dns.c|src/shim/hooks/*.c|src/shim/route.c) continue ;;
 	esac
 	if grep -nE '\<(socket|connect|recv|recvfrom|send|sendto|poll)[[:space:]]*\(' "$f" |
 	    grep -v 'real_' | grep -vE '^[0-9]+:[[:space:]]*(/?\*|//)'; then
@@ -42,8 +43,8 @@ for f in src/*.c; do
 done
 
 # dlsym only in real.c.
-if grep -ln 'dlsym' src/*.c | grep -v '^src/real.c$'; then
-	echo "lint: dlsym outside src/real.c" >&2
+if grep -ln 'dlsym' src/*/*.c src/shim/hooks/*.c | grep -v '^src/base/real.c$'; then
+	echo "lint: dlsym outside src/base/real.c" >&2
 	rc=1
 fi
 exit $rc

@@ -1,8 +1,8 @@
 #!/bin/sh
 # tests/man.sh - the manual pages: mandoc -Tlint finds nothing at warning
 # level, man -l renders each, and they name every rule-file statement the
-# parser knows (src/config.c) and every long option of proxywrap
-# (tools/proxywrap.c), so a new one cannot land undocumented.
+# parser knows (src/core/config.c) and every long option of proxywrap
+# (src/session/proxywrap.c), so a new one cannot land undocumented.
 # Prints "ok"/"not ok" lines.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -29,8 +29,8 @@ for p in man/*.[1-8]; do
 done
 
 # Statements: every keyword the parser compares against, as ".It Ic KW".
-kws=$(grep -oE 'strcmp\(kw, "[a-z_]+"\)' src/config.c | sed -E 's/.*"(.*)".*/\1/' | sort -u)
-[ -n "$kws" ] || not_ok "found the statement keywords in src/config.c"
+kws=$(grep -oE 'strcmp\(kw, "[a-z_]+"\)' src/core/config.c | sed -E 's/.*"(.*)".*/\1/' | sort -u)
+[ -n "$kws" ] || not_ok "found the statement keywords in src/core/config.c"
 missing=""
 for k in $kws; do
 	grep -q "^\.It Ic $k\( \|$\)" man/shim.conf.5 || missing="$missing $k"
@@ -39,7 +39,7 @@ if [ -z "$missing" ]; then ok "shim.conf(5) has every statement ($(echo $kws | w
 else not_ok "shim.conf(5) lacks statements:$missing (add an .It Ic entry)"; fi
 
 # Rule options (word=value after the action).
-opts=$(grep -oE 'strncmp\(tok, "[a-z_]+", klen\)' src/config.c | sed -E 's/.*"(.*)".*/\1/' | sort -u)
+opts=$(grep -oE 'strncmp\(tok, "[a-z_]+", klen\)' src/core/config.c | sed -E 's/.*"(.*)".*/\1/' | sort -u)
 missing=""
 for o in $opts; do
 	grep -q "^\.It Cm $o Ns" man/shim.conf.5 || missing="$missing $o"
@@ -48,9 +48,9 @@ if [ -z "$missing" ]; then ok "shim.conf(5) has every rule option ($(echo $opts 
 else not_ok "shim.conf(5) lacks rule options:$missing"; fi
 
 # Long options of proxywrap, from its getopt_long table.
-longs=$(sed -n '/struct option lo\[\]/,/};/p' tools/proxywrap.c |
+longs=$(sed -n '/struct option lo\[\]/,/};/p' src/session/proxywrap.c |
 	grep -oE '\{ "[a-z-]+"' | sed -E 's/.*"(.*)"/\1/')
-[ -n "$longs" ] || not_ok "found the long options in tools/proxywrap.c"
+[ -n "$longs" ] || not_ok "found the long options in src/session/proxywrap.c"
 missing=""
 for o in $longs; do
 	esc=$(echo "$o" | sed 's/-/\\\\-/g')

@@ -198,7 +198,7 @@ done
 unset _pair _k
 
 # Two proxies whose host:port hash to the same byte of the session's
-# pipelining table (pipe_slot in src/tunnel.c: FNV-1a over host, port
+# pipelining table (pipe_slot in src/shim/tunnel.c: FNV-1a over host, port
 # high byte, port low byte; slot = hash % 256, a tag from the hash's top
 # bits).  dante (given by a name that resolves to it) says yes, microsocks
 # no, then each again: the second round must neither trust the other's

@@ -342,7 +342,7 @@ tc_esc_dns_res_send() { esc_dns 36 'rc=-1|rcode=[1-9]' "$ESC_DNSPROBE" send "$ES
 tcase esc_dns_srv
 tc_esc_dns_srv() { esc_dns 37 'rc=-1|rcode=[1-9]' "$ESC_DNSPROBE" query "_http._tcp.$ESC_NAME" SRV; }
 # Reverse lookups of an address whose rule is not direct are answered
-# here, as an address without a name (hooks_dns.c, dnspolicy.c): not a
+# here, as an address without a name (hooks/names.c, dnspolicy.c): not a
 # refusal, but a 'resolve' audit event with action local says so; the
 # line that says so is -v's.
 esc_ptr() {

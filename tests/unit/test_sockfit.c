@@ -303,7 +303,7 @@ test_cannot(void **state)
 	close(fd);
 }
 
-/* One fake family per request (hooks_dns.c's fake_addrs). */
+/* One fake family per request (hooks/names.c's fake_addrs). */
 static void
 test_fake_family(void **state)
 {

@@ -1,5 +1,5 @@
 /*
- * hooks_net.c - the exported socket interposers.  Each asks "is this
+ * net.c - the exported socket interposers.  Each asks "is this
  * mine?" and either calls libc untouched or hands over to the core.
  *
  * The read and write family matter while a non-blocking socket's
@@ -1038,7 +1038,7 @@ fcntl_after(int fd, int cmd, int rc)
 
 /*
  * fcntl and fcntl64 (only programs linked against a libc that has it call
- * it), and libc's other names for them (hooks_alias.c has the rest).
+ * it), and libc's other names for them (hooks/alias.c has the rest).
  */
 #define FCNTL_HOOK(name, real)						\
 	int name(int fd, int cmd, ...);					\

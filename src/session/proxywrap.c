@@ -32,7 +32,7 @@
 #include "explain.h"
 #include "fromenv.h"
 #include "log.h"
-#include "pw_session.h"
+#include "setup.h"
 #include "rules.h"
 #include "summary.h"
 

@@ -1,5 +1,5 @@
 /*
- * hooks_syscall.c - calls that reach the kernel without the usual libc
+ * syscall.c - calls that reach the kernel without the usual libc
  * wrappers: syscall(SYS_connect, ...) and friends, and close_range() and
  * closefrom(), which would close the library's own fds along with the
  * program's.

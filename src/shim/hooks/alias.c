@@ -1,5 +1,5 @@
 /*
- * hooks_alias.c - libc's other names for the calls the library hooks.
+ * alias.c - libc's other names for the calls the library hooks.
  *
  * glibc exports some calls twice: __connect is connect, __read is read,
  * and so on (nm -D of libc).  A program that calls the other name, links
@@ -7,7 +7,7 @@
  * hook; each alias here is the hook under that name.  The GLIBC_PRIVATE
  * ones (__recv, __sendmmsg, __libc_fcntl64) cannot be linked against, but
  * a run-time lookup finds them.  __poll and __select are in
- * hooks_ready.c, __fcntl and __libc_fcntl64 in hooks_net.c, with their
+ * hooks/readiness.c, __fcntl and __libc_fcntl64 in hooks/net.c, with their
  * calls.
  */
 #include <sys/socket.h>

@@ -1,5 +1,5 @@
 /*
- * hooks_dns.c - the name-resolution interposers.
+ * names.c - the name-resolution interposers.
  *
  * For each name: the first matching rule decides.
  *   block                       fail as glibc fails for a name that does
@@ -34,7 +34,7 @@
 #include "dnsmsg.h"
 #include "dnspolicy.h"
 #include "fakedns.h"
-#include "hooks_dns.h"
+#include "names.h"
 #include "log.h"
 #include "real.h"
 #include "route.h"

@@ -1,5 +1,5 @@
 /*
- * hooks_ready.c - the exported readiness calls: poll, ppoll, select,
+ * readiness.c - the exported readiness calls: poll, ppoll, select,
  * pselect and the epoll family.
  *
  * Each hook jumps through a pointer: to libc's own function until the

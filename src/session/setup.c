@@ -1,5 +1,5 @@
 /*
- * pw_session.c - the fds a proxywrap session hands to its tree.
+ * setup.c - the fds a proxywrap session hands to its tree.
  *
  * Everything is an fd the tree inherits, nothing is a named file: the
  * policy a sealed memfd (nobody can change it, a process that dropped
@@ -8,7 +8,7 @@
  * the last process holding them is gone, so are they, even after a
  * kill -9 of proxywrap.
  */
-#include "pw_session.h"
+#include "setup.h"
 
 #include <err.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * hooks_res.c - the resolver's other entry points: res_query, res_search,
+ * resolv.c - the resolver's other entry points: res_query, res_search,
  * res_querydomain, res_send, their res_n* forms, glibc's __res_* aliases
  * of each (what binaries built against an older <resolv.h> call), and
  * getaddrinfo_a.  glibc runs all of these without passing through
@@ -34,7 +34,7 @@
 #include "dnsmsg.h"
 #include "dnspolicy.h"
 #include "fakedns.h"
-#include "hooks_dns.h"
+#include "names.h"
 #include "log.h"
 #include "real.h"
 #include "shim.h"

@@ -1,5 +1,5 @@
 /*
- * pw_session.h - proxywrap's side of a session: the inherited fds every
+ * setup.h - proxywrap's side of a session: the inherited fds every
  * process of the tree finds its policy and logs through (session.h has
  * the library's side, sessfmt.h the policy's bytes).
  */

@@ -1,5 +1,5 @@
 /*
- * hooks_exec.c - the exec family and posix_spawn: every program the
+ * exec.c - the exec family and posix_spawn: every program the
  * wrapped tree starts stays wrapped.
  *
  * Two things happen before the real call:

@@ -1,6 +1,6 @@
 /*
- * hooks_dns.h - the getaddrinfo hook's decision, for getaddrinfo_a
- * (hooks_res.c), whose lookups glibc runs without calling getaddrinfo.
+ * names.h - the getaddrinfo hook's decision, for getaddrinfo_a
+ * (hooks/resolv.c), whose lookups glibc runs without calling getaddrinfo.
  */
 #ifndef PROXYWRAP_HOOKS_DNS_H
 #define PROXYWRAP_HOOKS_DNS_H
