@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/man.sh - the manual pages: mandoc -Tlint finds nothing at warning
 # level, man -l renders each, and they name every rule-file statement the
-# parser knows (src/core/config.c) and every long option of proxywrap
+# parser knows (src/core/config*.c) and every long option of proxywrap
 # (src/session/proxywrap.c), so a new one cannot land undocumented.
 # Prints "ok"/"not ok" lines.
 set -u
@@ -29,8 +29,11 @@ for p in man/*.[1-8]; do
 done
 
 # Statements: every keyword the parser compares against, as ".It Ic KW".
-kws=$(grep -oE 'strcmp\(kw, "[a-z_]+"\)' src/core/config.c | sed -E 's/.*"(.*)".*/\1/' | sort -u)
-[ -n "$kws" ] || not_ok "found the statement keywords in src/core/config.c"
+# The parser is src/core/config.c and its config_*.c parts.
+cfgsrc="src/core/config.c src/core/config_*.c"
+# shellcheck disable=SC2086
+kws=$(cat $cfgsrc | grep -oE 'strcmp\(kw, "[a-z_]+"\)' | sed -E 's/.*"(.*)".*/\1/' | sort -u)
+[ -n "$kws" ] || not_ok "found the statement keywords in $cfgsrc"
 missing=""
 for k in $kws; do
 	grep -q "^\.It Ic $k\( \|$\)" man/shim.conf.5 || missing="$missing $k"
@@ -39,7 +42,9 @@ if [ -z "$missing" ]; then ok "shim.conf(5) has every statement ($(echo $kws | w
 else not_ok "shim.conf(5) lacks statements:$missing (add an .It Ic entry)"; fi
 
 # Rule options (word=value after the action).
-opts=$(grep -oE 'strncmp\(tok, "[a-z_]+", klen\)' src/core/config.c | sed -E 's/.*"(.*)".*/\1/' | sort -u)
+# shellcheck disable=SC2086
+opts=$(cat $cfgsrc | grep -oE 'strncmp\(tok, "[a-z_]+", klen\)' | sed -E 's/.*"(.*)".*/\1/' | sort -u)
+[ -n "$opts" ] || not_ok "found the rule options in $cfgsrc"
 missing=""
 for o in $opts; do
 	grep -q "^\.It Cm $o Ns" man/shim.conf.5 || missing="$missing $o"

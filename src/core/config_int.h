@@ -1,0 +1,57 @@
+/*
+ * config_int.h - what the rule-file parser's files share (config.c: the
+ * statements and the passes; config_dest.c: destinations; config_rule.c:
+ * rules, their chains and options).  Private to src/core/config*.c; the
+ * interface is include/config.h.
+ */
+#ifndef PROXYWRAP_CONFIG_INT_H
+#define PROXYWRAP_CONFIG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+#define CFG_MSG_MAX 512
+
+struct cfg_perr {
+	int line;
+	char *msg;
+};
+
+struct cfg_parser {
+	struct config *cfg;
+	const char *origin;	/* prefix of messages without a line */
+	int line;		/* current line, 0 outside the file */
+	struct cfg_perr errs[CFG_ERR_MAX];
+	size_t nerrs;
+	bool oom;
+	int pass;		/* 1: proxy lines, 2: the rest */
+	char **tok;		/* the current statement's words */
+	size_t ntok, tokcap;
+};
+
+/* Record "file:line: message" (or "origin: message" outside the file). */
+void cfg_err(struct cfg_parser *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static inline bool
+cfg_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Grow *arr (of *cap elements of size bytes) to hold need; false on OOM. */
+bool cfg_grow(void **arr, size_t *cap, size_t need, size_t size);
+
+/* The index of proxy name[0..len), or -1. */
+int cfg_find_proxy(const struct config *cfg, const char *name, size_t len);
+
+/* config_dest.c: one destination word into *d; 0, or -1 (error recorded). */
+int cfg_parse_dest(struct cfg_parser *p, const char *tok, struct cfg_dest *d);
+
+/* config_rule.c: the statement in p->tok as a rule of `action`, appended to
+ * p->cfg->rules (capacity *cap) unless it has errors. */
+void cfg_rule(struct cfg_parser *p, enum cfg_action action, size_t *cap);
+
+#endif
