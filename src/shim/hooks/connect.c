@@ -1,0 +1,183 @@
+/*
+ * connect.c - connect, getpeername and getsockopt: the calls that start a
+ * routed connection and ask about it.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "async.h"
+#include "ready.h"
+#include "route.h"
+#include "hooks.h"
+
+/*
+ * connect() while this thread is inside the library: never the
+ * library's own (it calls real_connect), so a signal handler's, and
+ * refused (route_reentered) - but for a UDP connect, which sends nothing:
+ * c-ares connects UDP sockets to the answers to sort them (RFC 6724 source
+ * probes) and closes them at once.  A datagram sent meanwhile is refused
+ * by the send hooks.
+ */
+static int
+reentered_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	int type = 0, saved = errno, rc;
+	socklen_t tl = sizeof(type);
+
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return real_connect(fd, sa, len);
+	if (real_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 &&
+	    type == SOCK_DGRAM) {
+		errno = saved;
+		return real_connect(fd, sa, len);
+	}
+	rc = route_reentered(sa, len, "tcp");
+	errno = -rc;
+	return -1;
+}
+
+static int
+connect6_short(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct sockaddr_in6 s6;
+
+	if (len < SIN6_LEN_RFC2133)
+		return real_connect(fd, sa, len);	/* EINVAL */
+	memset(&s6, 0, sizeof(s6));
+	memcpy(&s6, sa, len);
+	return connect(fd, (const struct sockaddr *)&s6, sizeof(s6));
+}
+
+/* A failed tunnel's socket becomes what a failed TCP connect leaves: an
+ * unconnected socket the program may connect again. */
+static void
+unconnect(int fd)
+{
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+	socklen_t len = sizeof(int);
+	int err;
+
+	real_connect(fd, &sa, sizeof(sa));
+	/* the reset the disconnect sent is ours, not the program's news */
+	real_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (__atomic_load_n(&async_used, __ATOMIC_RELAXED))
+		async_forget(fd);
+	else
+		fdtab_clear(fd);
+}
+
+HOOK int
+connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct fd_entry *e;
+	int err;
+
+	/* what the kernel refuses (EFAULT, EINVAL) it answers itself */
+	if (sa == NULL || len < sizeof(sa_family_t) ||
+	    len > sizeof(struct sockaddr_storage) || bad_ptr(sa, len))
+		return real_connect(fd, sa, len);
+	if (__builtin_expect(shim_internal(), 0))
+		return reentered_connect(fd, sa, len);
+	/* RFC 2133's 24-byte AF_INET6 name is a whole address to the
+	 * kernel (sin6_scope_id 0): the rules see it as one */
+	if (__builtin_expect(sa->sa_family == AF_INET6 &&
+			     len < sizeof(struct sockaddr_in6), 0))
+		return connect6_short(fd, sa, len);
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) {
+		/* AF_UNSPEC dissolves a UDP socket's association with its
+		 * peer, relay or not */
+		if (sa->sa_family == AF_UNSPEC && (e = watched(fd)) != NULL &&
+		    e->udp != NULL)
+			return udp_unconnect(fd, e->udp, sa, len);
+		return real_connect(fd, sa, len);
+	}
+	e = fdtab_get(fd);
+	if (e != NULL) {
+		/* connect() again on a socket we tunnel: as the kernel
+		 * answers a second connect on a TCP socket */
+		if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) ==
+		    FD_TUNNEL_PENDING)
+			async_poke(fd);
+		switch (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE)) {
+		case FD_TUNNEL_PENDING:
+			errno = EALREADY;
+			return -1;
+		case FD_TUNNEL_READY:
+			/* 0 once, as the kernel completes a non-blocking
+			 * connect for the caller that asks again */
+			if (!__atomic_exchange_n(&e->acked, true,
+						 __ATOMIC_ACQ_REL))
+				return 0;
+			errno = EISCONN;
+			return -1;
+		case FD_TUNNEL_FAILED:
+			/* the kernel reports a failed connect once more and
+			 * leaves the socket unconnected: a later connect()
+			 * starts afresh */
+			err = ready_take_err(fd, e);
+			unconnect(fd);
+			errno = err != 0 ? err : ECONNABORTED;
+			return -1;
+		}
+	}
+	return route_connect(fd, sa, len);
+}
+
+/* A tunnelled socket's peer is the destination, not the proxy; so is a
+ * UDP socket's that is connected through a relay. */
+HOOK int
+getpeername(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	struct fd_entry *e = fdtab_get(fd);
+	int state;
+
+	if (e == NULL || sa == NULL || len == NULL)
+		return real_getpeername(fd, sa, len);
+	if (e->udp != NULL) {
+		if (udp_peer(e->udp, sa, len))
+			return 0;
+		return real_getpeername(fd, sa, len);
+	}
+	state = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+	if (state != FD_TUNNEL_READY) {
+		errno = ENOTCONN;	/* still connecting, or failed */
+		return -1;
+	}
+	memcpy(sa, &e->peer, *len < e->peerlen ? *len : e->peerlen);
+	*len = e->peerlen;
+	return 0;
+}
+
+/*
+ * SO_ERROR is how an event loop learns a non-blocking connect's result:
+ * for a tunnelled socket the result is the tunnel's.  It never waits: 0
+ * while the handshake runs, the error once after it failed.
+ */
+HOOK int
+getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
+{
+	struct fd_entry *e;
+	int err;
+
+	if (level != SOL_SOCKET || opt != SO_ERROR ||
+	    (e = watched(fd)) == NULL || e->udp != NULL || val == NULL ||
+	    len == NULL || bad_ptr(len, sizeof(*len)) || *len < sizeof(int) ||
+	    bad_ptr(val, sizeof(int)))
+		return real_getsockopt(fd, level, opt, val, len);
+	if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == FD_TUNNEL_PENDING)
+		async_poke(fd);
+	switch (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE)) {
+	case FD_TUNNEL_PENDING:
+		*(int *)val = 0;
+		*len = sizeof(int);
+		return 0;
+	case FD_TUNNEL_FAILED:
+		err = ready_take_err(fd, e);
+		if (err == 0)
+			break;
+		*(int *)val = err;
+		*len = sizeof(int);
+		return 0;
+	}
+	return real_getsockopt(fd, level, opt, val, len);
+}

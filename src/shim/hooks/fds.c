@@ -1,0 +1,158 @@
+/*
+ * fds.c - close, dup, dup2, dup3 and fcntl: the fd table follows the
+ * program's own bookkeeping of its fds.
+ */
+#include <errno.h>
+#include <stdarg.h>
+
+#include "async.h"
+#include "hooks.h"
+
+/*
+ * The application is about to dup2 onto one of our fds (a UDP control
+ * connection): ours moves to another number first, so neither side
+ * loses its file.
+ */
+static void
+move_ours(int fd)
+{
+	struct fd_entry *e = fdtab_get(fd), *ne;
+	int n, *owner;
+
+	if (e == NULL || !e->internal)
+		return;
+	if (e->tun != NULL)
+		async_wait(fd);		/* its handshake is in epoll by number */
+	e = fdtab_get(fd);
+	if (e == NULL || !e->internal || e->owner == NULL)
+		return;
+	owner = e->owner;
+	n = real_fcntl(fd, F_DUPFD_CLOEXEC, (void *)(long)(fd + 1));
+	if (n == -1)
+		return;
+	ne = fdtab_set(n);
+	if (ne == NULL) {
+		real_close(n);
+		return;
+	}
+	ne->internal = true;
+	ne->owner = owner;
+	__atomic_store_n(owner, n, __ATOMIC_RELEASE);
+	if (__atomic_load_n(&async_used, __ATOMIC_RELAXED))
+		async_forget(fd);
+	else
+		fdtab_clear(fd);
+	real_close(fd);
+}
+
+HOOK int
+close(int fd)
+{
+	struct fd_entry *e;
+
+	if (async_internal_fd(fd)) {
+		errno = EBADF;	/* ours: the application never opened it */
+		return -1;
+	}
+	e = fdtab_get(fd);
+	if (e != NULL) {
+		if (e->internal) {
+			errno = EBADF;
+			return -1;
+		}
+		if (__atomic_load_n(&async_used, __ATOMIC_RELAXED))
+			async_forget(fd);
+		else
+			fdtab_clear(fd);
+	}
+	return real_close(fd);
+}
+
+/* A copy names the same socket: it shares the fd's entry (a UDP
+ * socket's associations, a tunnel's peer). */
+HOOK int
+dup(int fd)
+{
+	int rc = real_dup(fd), saved = errno;
+
+	if (rc >= 0 && fdtab_get(fd) != NULL) {
+		fdtab_dup(fd, rc);
+		errno = saved;
+	}
+	return rc;
+}
+
+/* fcntl's third argument is read as glibc reads it: one word. */
+static int
+fcntl_after(int fd, int cmd, int rc)
+{
+	int saved = errno;
+
+	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) &&
+	    fdtab_get(fd) != NULL) {
+		fdtab_dup(fd, rc);
+		errno = saved;
+	}
+	return rc;
+}
+
+/*
+ * fcntl and fcntl64 (only programs linked against a libc that has it call
+ * it), and libc's other names for them (hooks/alias.c has the rest).
+ */
+#define FCNTL_HOOK(name, real)						\
+	int name(int fd, int cmd, ...);					\
+	HOOK int name(int fd, int cmd, ...)				\
+	{								\
+		va_list ap;						\
+		void *arg;						\
+									\
+		va_start(ap, cmd);					\
+		arg = va_arg(ap, void *);				\
+		va_end(ap);						\
+		return fcntl_after(fd, cmd, real(fd, cmd, arg));	\
+	}
+FCNTL_HOOK(fcntl, real_fcntl)
+FCNTL_HOOK(__fcntl, real_fcntl)
+FCNTL_HOOK(fcntl64, real_fcntl64)
+FCNTL_HOOK(__libc_fcntl64, real_fcntl64)
+
+HOOK int
+dup2(int oldfd, int newfd)
+{
+	int rc, saved;
+
+	if (oldfd != newfd)
+		move_ours(newfd);
+	if (oldfd != newfd && __atomic_load_n(&async_used, __ATOMIC_RELAXED)) {
+		async_move_internal(newfd);	/* ours goes elsewhere */
+		async_forget(newfd);
+	}
+	rc = real_dup2(oldfd, newfd);
+	if (rc >= 0 && oldfd != newfd) {
+		saved = errno;
+		fdtab_dup(oldfd, newfd);
+		errno = saved;
+	}
+	return rc;
+}
+
+HOOK int
+dup3(int oldfd, int newfd, int flags)
+{
+	int rc, saved;
+
+	if (oldfd != newfd)
+		move_ours(newfd);
+	if (oldfd != newfd && __atomic_load_n(&async_used, __ATOMIC_RELAXED)) {
+		async_move_internal(newfd);
+		async_forget(newfd);
+	}
+	rc = real_dup3(oldfd, newfd, flags);
+	if (rc >= 0) {
+		saved = errno;
+		fdtab_dup(oldfd, newfd);
+		errno = saved;
+	}
+	return rc;
+}

@@ -1,0 +1,99 @@
+/*
+ * hooks.h - what the hook files share: the export marker, the
+ * cheap "does this fd matter?" test, and the helpers more than one
+ * family of calls uses.
+ */
+#ifndef PROXYWRAP_HOOKS_H
+#define PROXYWRAP_HOOKS_H
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fdtab.h"
+#include "udp.h"
+#include "real.h"
+
+#define HOOK __attribute__((visibility("default")))
+
+/*
+ * fd's table entry when it may matter to an I/O call: until the library
+ * first gives an fd an entry the I/O hooks must see (a handshake under
+ * way, a UDP association), one relaxed load and no lookup.
+ */
+static inline struct fd_entry *
+watched(int fd)
+{
+	if (__builtin_expect(!__atomic_load_n(&fdtab_live, __ATOMIC_RELAXED),
+			     1))
+		return NULL;
+	return fdtab_get(fd);
+}
+
+static inline bool
+nonblocking(int fd, int flags)
+{
+	return (flags & MSG_DONTWAIT) ||
+	       (real_fcntl(fd, F_GETFL, NULL) & O_NONBLOCK);
+}
+
+/*
+ * A pointer the kernel refuses (EFAULT) that the shim must not touch:
+ * such calls go to the kernel as they are, for its EFAULT (or the EBADF it
+ * checks first).  The first page and anything beyond the lowest 2^56
+ * bytes are refused at once.  Otherwise the range is read once with
+ * process_vm_readv, which fails with EFAULT where the kernel would, and
+ * the pages that passed are remembered per thread (the last two ranges:
+ * a message on the stack and its name elsewhere): a program that passes
+ * the same buffers call after call pays a few compares.  Where
+ * process_vm_readv is not allowed (a seccomp filter), the range is taken
+ * as readable, as before.
+ */
+#define PG ((uintptr_t)4096)
+
+extern __thread uintptr_t userptr_lo[2], userptr_hi[2]
+	__attribute__((tls_model("initial-exec")));
+bool userptr_unreadable(const void *p, size_t n);
+
+static inline bool
+bad_ptr(const void *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	if (__builtin_expect(a < PG || a + n < a ||
+			     a + n > ((uintptr_t)1 << 56), 0))
+		return true;
+	if (__builtin_expect(n == 0 || (a >= userptr_lo[0] && a + n <= userptr_hi[0]) ||
+			     (a >= userptr_lo[1] && a + n <= userptr_hi[1]), 1))
+		return false;
+	return userptr_unreadable(p, n);
+}
+
+/*
+ * fd's UDP state when it has associations now although it had none when
+ * the receive that just returned began: another thread's first proxied
+ * datagram started one while this thread waited in the kernel, so what
+ * it got may be a relay's wrapped datagram.  Until the process has an
+ * entry the I/O hooks must see, one relaxed load.
+ */
+static inline struct udp_sock *
+became_udp(int fd)
+{
+	struct fd_entry *e = watched(fd);
+
+	return e != NULL ? e->udp : NULL;
+}
+
+/* While fd's handshake runs (io.c): wait for it as a blocking call
+ * would, or EAGAIN; 0 to go on, or -1 with errno set. */
+int hook_wait_tunnel(int fd, struct fd_entry *e, int flags);
+
+/* A send without a destination on a socket with UDP associations. */
+ssize_t hook_udp_out(int fd, struct fd_entry *e, const void *buf, size_t n,
+		     int flags);
+
+#endif
