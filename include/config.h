@@ -18,7 +18,8 @@
  *       [v6/n]:PORT) | * | *:PORT
  *
  * Errors never stop parsing: each is recorded as "file:line: message".
- * Pure: cfg_parse does no I/O; cfg_load reads the file then calls it.
+ * Pure: cfg_parse does no I/O (src/core/config*.c); cfg_load
+ * (src/base/cfgload.c) reads the file, then calls it.
  */
 #ifndef PROXYWRAP_CONFIG_H
 #define PROXYWRAP_CONFIG_H
@@ -116,6 +117,13 @@ struct config *cfg_parse(const char *file, const char *text, size_t len);
  * one error "path: cannot read: strerror".  NULL only when out of memory.
  */
 struct config *cfg_load(const char *path);
+
+/*
+ * Record an error about the whole file, "origin: msg" (escaped as the
+ * parser's are), as cfg_load does when it cannot read it.  Out of memory
+ * loses the message, not the count.
+ */
+void cfg_add_error(struct config *cfg, const char *origin, const char *msg);
 
 /*
  * Append statements given outside the file, as proxywrap's -p and --strict

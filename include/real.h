@@ -2,9 +2,10 @@
  * real.h - the libc functions the hooks stand in front of.
  *
  * real.c resolves each once with dlsym(RTLD_NEXT) and is the only file that
- * calls dlsym.  Internal code (tunnel, dns, log) calls real_xxx() so that it
- * never recurses into our own hooks.  A function missing from libc stays
- * NULL; callers of optional ones check real_has(name) first.
+ * calls dlsym.  Internal code (tunnel, dns, log, reading the rule file and
+ * judging executables) calls real_xxx() so that it never recurses into our
+ * own hooks.  A function missing from libc stays NULL; callers of optional
+ * ones check real_has(name) first.
  */
 #ifndef PROXYWRAP_REAL_H
 #define PROXYWRAP_REAL_H
@@ -28,6 +29,9 @@ struct __res_state;	/* <resolv.h>'s res_state, not included here */
 	X(int, connect, (int fd, const struct sockaddr *a, socklen_t l),\
 	  (fd, a, l))							\
 	X(int, close, (int fd), (fd))					\
+	/* variadic in libc; the mode is read only with O_CREAT or	\
+	 * O_TMPFILE, and passed in a register like the rest */		\
+	X(int, open, (const char *p, int f, mode_t m), (p, f, m))	\
 	X(int, dup2, (int a, int b), (a, b))				\
 	X(int, dup3, (int a, int b, int f), (a, b, f))			\
 	X(int, dup, (int a), (a))					\

@@ -11,22 +11,18 @@
  * The destinations are parsed in config_dest.c, the rule statements and
  * their options in config_rule.c (shared parts: config_int.h).
  *
- * Pure except cfg_load, which reads the file and nothing else.
+ * Pure: the file is read by cfg_load (src/base/cfgload.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "config_int.h"
 
-#define CFG_FILE_MAX (64u << 20)	/* refuse rule files above 64 MiB */
 #define CFG_TIMEOUT_MAX_MS 600000
 
 void
@@ -495,96 +491,16 @@ nomem:
 	return NULL;
 }
 
-static const char *
-file_kind(mode_t m)
+void
+cfg_add_error(struct config *cfg, const char *origin, const char *msg)
 {
-	if (S_ISFIFO(m))
-		return "a FIFO";
-	if (S_ISDIR(m))
-		return "a directory";
-	if (S_ISCHR(m))
-		return "a character device";
-	if (S_ISBLK(m))
-		return "a block device";
-	if (S_ISSOCK(m))
-		return "a socket";
-	return "not a file";
-}
+	struct cfg_parser p;
 
-/* The one function here that does I/O: read the whole file, then parse. */
-struct config *
-cfg_load(const char *path)
-{
-	struct config *cfg;
-	char *text = NULL, *n;
-	size_t len = 0, cap = 0;
-	int fd, err = 0;
-	ssize_t r;
-	struct stat st;
-
-	/* O_NONBLOCK: opening a FIFO for reading waits for a writer, for
-	 * ever; only a regular file is read (a FIFO, a tty or a device could
-	 * hang or never end) */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd == -1)
-		err = errno;
-	else if (fstat(fd, &st) == -1)
-		err = errno;
-	else if (!S_ISREG(st.st_mode))
-		err = -1;
-	if (err != 0 && fd != -1) {
-		close(fd);
-		fd = -1;
-	}
-	while (fd != -1) {
-		if (len == cap) {
-			cap = cap != 0 ? cap * 2 : 65536;
-			if (cap > CFG_FILE_MAX) {
-				err = EFBIG;
-				break;
-			}
-			n = realloc(text, cap);
-			if (n == NULL) {
-				err = ENOMEM;
-				break;
-			}
-			text = n;
-		}
-		r = read(fd, text + len, cap - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			err = errno;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	if (fd != -1)
-		close(fd);
-	if (err == ENOMEM) {
-		if (text != NULL)
-			explicit_bzero(text, len);
-		free(text);
-		return NULL;
-	}
-	cfg = cfg_parse(path, err == 0 ? text : "", err == 0 ? len : 0);
-	if (text != NULL)
-		explicit_bzero(text, len);
-	free(text);
-	if (cfg != NULL && err != 0) {
-		struct cfg_parser p;
-
-		memset(&p, 0, sizeof(p));
-		p.cfg = cfg;
-		p.origin = path;
-		if (err == -1)
-			cfg_err(&p, "cannot read: not a regular file (%s)",
-				file_kind(st.st_mode));
-		else
-			cfg_err(&p, "cannot read: %s", strerror(err));
-		cfg_flush_errs(cfg, &p);
-	}
-	return cfg;
+	memset(&p, 0, sizeof(p));
+	p.cfg = cfg;
+	p.origin = origin;
+	cfg_err(&p, "%s", msg);
+	cfg_flush_errs(cfg, &p);
 }
 
 int
