@@ -8,9 +8,10 @@
  * refuses to exec them (unless `allow_exec PATH` names them); otherwise
  * the library logs a warning.
  *
- * exec_parse is pure (bytes of a file's head in, verdict out); the
- * exec_check_* functions read the file (open, pread, fstat, fgetxattr)
- * and are shared by the library and proxywrap.
+ * exec_parse is pure (bytes of a file's head in, verdict out:
+ * src/core/execcheck.c); the exec_check_* functions read the file (open,
+ * pread, fstat, fgetxattr) and, with exec_verdict and exec_search, are
+ * shared by the library and proxywrap (src/base/execfile.c).
  */
 #ifndef PROXYWRAP_EXECCHECK_H
 #define PROXYWRAP_EXECCHECK_H
@@ -26,6 +27,7 @@
 #define EXEC_INTERP_MAX 256	/* "#!" line; Linux BINPRM_BUF_SIZE is 256 */
 #define EXEC_SCRIPT_DEPTH 4	/* Linux follows at most 4 interpreters */
 #define EXEC_PHNUM_MAX 4096	/* program headers we look at */
+#define EXEC_READ_MAX (1u << 20)	/* program headers further in: give up */
 
 enum exec_kind {
 	EXEC_ELF_DYNAMIC,	/* ELF with PT_INTERP: the loader runs */

@@ -7,9 +7,9 @@
  *    the SHIM_* settings; what a program scrubbed (env -i, daemons that
  *    reset their environment, "unset LD_PRELOAD") is put back, with the
  *    values this process started with;
- *  - the program is judged (execcheck.c): one the shim cannot follow
- *    (static, setuid/setgid, file capabilities) is refused with EACCES in
- *    strict mode unless allow_exec names it, and logged otherwise.
+ *  - the program is judged (src/base/execfile.c): one the shim cannot
+ *    follow (static, setuid/setgid, file capabilities) is refused with
+ *    EACCES in strict mode unless allow_exec names it, and logged otherwise.
  *
  * glibc's execv, execvp, execl... call the kernel without going through
  * execve's PLT entry, so each has its own hook.

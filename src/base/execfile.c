@@ -1,0 +1,294 @@
+/*
+ * execfile.c - can the shim follow a program into exec?  The file's side.
+ *
+ * The exec_check_* functions read the file's head for exec_parse
+ * (src/core/execcheck.c) and add what the inode says: setuid/setgid bits
+ * that would change the user, and file capabilities.  The loader ignores
+ * LD_PRELOAD (from anywhere but the system directories) in all of those,
+ * and never runs at all for a static executable.  Files are opened and
+ * closed through the real calls: in the library, close is its own hook.
+ */
+#include "execcheck.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "real.h"
+
+/* Would exec change the user or group, or raise capabilities? */
+static int
+privileges(int fd, const struct stat *st)
+{
+	struct statvfs vfs;
+	ssize_t n;
+
+	if (fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOSUID))
+		return EXEC_FOLLOWS;
+	if ((st->st_mode & S_ISUID) && st->st_uid != getuid())
+		return EXEC_WHY_SETUID;
+	/* setgid without group execute means mandatory locking */
+	if ((st->st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) &&
+	    st->st_gid != getgid())
+		return EXEC_WHY_SETGID;
+	n = fgetxattr(fd, "security.capability", NULL, 0);
+	if (n > 0)
+		return EXEC_WHY_FCAPS;
+	return EXEC_FOLLOWS;
+}
+
+/* Read the file's head (and its program headers) and judge it. */
+static int
+judge(int fd, struct exec_image *img)
+{
+	uint8_t head[EXEC_HEAD_MAX], *big;
+	size_t need = 0, want;
+	ssize_t r;
+	int rc;
+
+	r = pread(fd, head, sizeof(head), 0);
+	if (r == -1)
+		return -errno;
+	rc = exec_parse(head, (size_t)r, &need, img);
+	if (rc != PARSE_MORE || (size_t)r < sizeof(head))
+		return 0;	/* short file: all of it was judged */
+	want = (size_t)r + need;
+	big = want <= EXEC_READ_MAX ? malloc(want) : NULL;
+	if (big == NULL)
+		return 0;	/* EXEC_OTHER: let the kernel judge */
+	r = pread(fd, big, want, 0);
+	if (r > 0)
+		rc = exec_parse(big, (size_t)r, &need, img);
+	if (rc != PARSE_OK)
+		img->kind = EXEC_OTHER;
+	free(big);
+	return 0;
+}
+
+static int check_path(const char *path, char *interp, size_t n, int depth);
+
+/*
+ * Is path the loader this process runs under (the PT_INTERP of
+ * /proc/self/exe, compared by real path), which honours LD_PRELOAD?  An
+ * interpreter not seen in the bytes read ("") is not judged.
+ */
+static bool
+system_loader(const char *path)
+{
+	static char own[PATH_MAX];
+	static int known;		/* 1: own is set; -1: cannot tell */
+	struct exec_image self;
+	char real[PATH_MAX];
+	int fd, k = __atomic_load_n(&known, __ATOMIC_ACQUIRE);
+
+	if (path[0] == '\0')
+		return true;
+	if (k == 0) {
+		fd = real_open("/proc/self/exe", O_RDONLY | O_CLOEXEC, 0);
+		k = -1;
+		if (fd != -1 && judge(fd, &self) == 0 &&
+		    self.kind == EXEC_ELF_DYNAMIC && self.interp[0] != '\0' &&
+		    realpath(self.interp, own) != NULL)
+			k = 1;
+		if (fd != -1)
+			real_close(fd);
+		__atomic_store_n(&known, k, __ATOMIC_RELEASE);
+	}
+	if (k != 1)
+		return true;	/* nothing to compare with: as before */
+	return realpath(path, real) != NULL && strcmp(real, own) == 0;
+}
+
+static int
+check_fd(int fd, char *interp, size_t n, int depth)
+{
+	struct exec_image img;
+	struct stat st;
+	char proc[64];
+	int rc, fd2;
+
+	if (fstat(fd, &st) == -1)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return EXEC_FOLLOWS;	/* exec fails with EACCES anyway */
+	rc = judge(fd, &img);
+	if (rc == -EBADF) {
+		/* an O_PATH fd (fexecve allows it): read it through /proc */
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		fd2 = real_open(proc, O_RDONLY | O_CLOEXEC, 0);
+		if (fd2 == -1)
+			return -errno;
+		rc = check_fd(fd2, interp, n, depth);
+		real_close(fd2);
+		return rc;
+	}
+	if (rc < 0)
+		return rc;
+	if (img.kind == EXEC_SCRIPT) {
+		/* the kernel ignores setuid bits on scripts */
+		if (depth >= EXEC_SCRIPT_DEPTH)
+			return EXEC_FOLLOWS;	/* ELOOP from the kernel */
+		rc = check_path(img.interp, interp, n, depth + 1);
+		if (rc > 0 && rc != EXEC_WHY_INTERP && n > 0)
+			snprintf(interp, n, "%s", img.interp);
+		return rc > 0 ? EXEC_WHY_INTERP : rc;
+	}
+	rc = privileges(fd, &st);
+	if (rc != EXEC_FOLLOWS)
+		return rc;
+	if (img.kind == EXEC_ELF_STATIC)
+		return EXEC_WHY_STATIC;
+	if (img.kind == EXEC_ELF_DYNAMIC && img.foreign)
+		return EXEC_WHY_FOREIGN;
+	if (img.kind == EXEC_ELF_DYNAMIC && !system_loader(img.interp)) {
+		if (n > 0)
+			snprintf(interp, n, "%s", img.interp);
+		return EXEC_WHY_LOADER;
+	}
+	return EXEC_FOLLOWS;
+}
+
+static int
+check_path(const char *path, char *interp, size_t n, int depth)
+{
+	struct stat st;
+	int fd, rc;
+
+	fd = real_open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
+	if (fd == -1 && errno == EACCES) {
+		/* execute-only (sudo is often 4711): the inode still tells */
+		fd = real_open(path, O_PATH | O_CLOEXEC, 0);
+		if (fd == -1)
+			return -EACCES;
+		rc = fstat(fd, &st) == 0 ? privileges(fd, &st) : -errno;
+		real_close(fd);
+		return rc == EXEC_FOLLOWS ? -EACCES : rc;
+	}
+	if (fd == -1)
+		return -errno;
+	rc = check_fd(fd, interp, n, depth);
+	real_close(fd);
+	return rc;
+}
+
+int
+exec_check_fd(int fd, char *interp, size_t n)
+{
+	if (n > 0)
+		interp[0] = '\0';
+	return check_fd(fd, interp, n, 0);
+}
+
+int
+exec_check_path(const char *path, char *interp, size_t n)
+{
+	if (n > 0)
+		interp[0] = '\0';
+	return check_path(path, interp, n, 0);
+}
+
+/* allow_exec: the path as exec'd, or its real path, names it. */
+static const struct cfg_allow *
+allowed(const struct config *cfg, const char *path)
+{
+	char real[PATH_MAX];
+	bool have_real;
+	size_t i;
+
+	if (cfg == NULL || path == NULL || cfg->nallow_exec == 0)
+		return NULL;
+	have_real = realpath(path, real) != NULL;
+	for (i = 0; i < cfg->nallow_exec; i++)
+		if (strcmp(cfg->allow_exec[i].path, path) == 0 ||
+		    (have_real && strcmp(cfg->allow_exec[i].path, real) == 0))
+			return &cfg->allow_exec[i];
+	return NULL;
+}
+
+int
+exec_verdict(const struct config *cfg, bool strict, const char *shown,
+	     int why, const char *interp, char *msg, size_t n)
+{
+	const struct cfg_allow *a;
+	char what[EXEC_INTERP_MAX + 64];
+
+	if (why == EXEC_WHY_INTERP)
+		snprintf(what, sizeof(what), "interpreter %s cannot be followed",
+			 interp);
+	else if (why == EXEC_WHY_LOADER)
+		snprintf(what, sizeof(what), "runs under its own program "
+			 "interpreter %s", interp);
+	else
+		snprintf(what, sizeof(what), "%s", exec_why_str(why));
+	a = allowed(cfg, shown);
+	if (a == NULL && why == EXEC_WHY_INTERP)
+		a = allowed(cfg, interp);
+	if (a != NULL) {
+		snprintf(msg, n, "allowed exec of %s: %s: runs without the "
+			 "shim (%s:%d allow_exec %s)", shown, what, cfg->file,
+			 a->line, a->path);
+		return 0;
+	}
+	if (!strict) {
+		snprintf(msg, n, "exec of %s: %s: the shim cannot follow it",
+			 shown, what);
+		return 0;
+	}
+	snprintf(msg, n, "refused exec of %s: %s: the shim cannot follow it "
+		 "(strict mode; allow with allow_exec %s)", shown, what, shown);
+	return -EACCES;
+}
+
+bool
+exec_search(const char *file, const char *pathvar, char *buf, size_t n)
+{
+	const char *p, *end;
+	size_t dl, fl = strlen(file);
+
+	if (strchr(file, '/') != NULL) {
+		snprintf(buf, n, "%s", file);
+		return true;
+	}
+	if (fl == 0)
+		return false;
+	p = pathvar != NULL ? pathvar : "/bin:/usr/bin";
+	for (;;) {
+		end = strchrnul(p, ':');
+		dl = (size_t)(end - p);
+		if (dl + 1 + fl + 1 <= n) {
+			if (dl == 0)
+				snprintf(buf, n, "%s", file);
+			else
+				snprintf(buf, n, "%.*s/%s", (int)dl, p, file);
+			if (access(buf, X_OK) == 0)
+				return true;
+		}
+		if (*end == '\0')
+			return false;
+		p = end + 1;
+	}
+}
+
+int
+exec_check_cmd(const struct config *cfg, bool strict, const char *file,
+	       char *msg, size_t n)
+{
+	char path[PATH_MAX], interp[EXEC_INTERP_MAX];
+	int why;
+
+	msg[0] = '\0';
+	if (!exec_search(file, getenv("PATH"), path, sizeof(path)))
+		return 0;	/* exec will report it */
+	why = exec_check_path(path, interp, sizeof(interp));
+	if (why <= 0)
+		return 0;
+	return exec_verdict(cfg, strict, path, why, interp, msg, n);
+}
