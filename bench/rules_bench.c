@@ -5,8 +5,7 @@
  * compiled image (parse the stripped text, check and map the image).
  *
  *   gcc -std=gnu11 -O2 -Iinclude -D_GNU_SOURCE -o /tmp/rb \
- *       bench/rules_bench.c src/rules.c src/rulesimg.c src/core/config.c \
- *       src/url.c src/buf.c && /tmp/rb [NRULES [FILE]]
+ *       bench/rules_bench.c src/core/[a-z]*.c && /tmp/rb [NRULES [FILE]]
  *
  * The rule file is generated in memory: a mix of exact names, suffixes,
  * globs, IPv4 and IPv6 prefixes, some with ports; with FILE it is also
