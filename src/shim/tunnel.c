@@ -3,15 +3,18 @@
  * application's own socket.
  *
  * The protocol bytes are built and parsed by the pure modules (socks5.c,
- * http_connect.c); this file only moves them, with non-blocking I/O and a
+ * http_connect.c); the tunnel only moves them, with non-blocking I/O and a
  * deadline, and maps proxy answers to errno values in one table each.
+ * This file is the engine: a handshake's life (tun_init, tun_connect,
+ * tun_step's dispatch, tun_run), the proxies' addresses, the hop's target
+ * and the I/O every step shares.  The steps of each protocol are in
+ * tunnel_socks5.c and tunnel_http.c, the PROXY protocol header in
+ * tunnel_pp.c (tunnel_int.h).
  */
-#include "tunnel.h"
+#include "tunnel_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/tcp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/mman.h>
@@ -21,10 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "addrnames.h"
-#include "proxy_proto.h"
 #include "real.h"
-#include "fakedns.h"
 #include "log.h"
 #include "shim.h"
 #include "sockfit.h"
@@ -39,11 +39,7 @@ tun_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int
-tun_fail(struct tun *t, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
+int
 tun_fail(struct tun *t, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -54,54 +50,6 @@ tun_fail(struct tun *t, int err, const char *fmt, ...)
 	t->err = err;
 	t->state = TUN_FAILED;
 	return err;
-}
-
-/*
- * SOCKS5 REP (RFC 1928 §6) -> errno.  Refusals the application can act on
- * keep their meaning; the rest become ECONNREFUSED, which every client
- * already treats as "could not connect".
- */
-int
-tun_socks5_errno(uint8_t rep)
-{
-	static const int map[] = {
-		[SOCKS5_REP_OK] = 0,
-		[SOCKS5_REP_FAIL] = ECONNREFUSED,
-		[SOCKS5_REP_RULESET] = EACCES,
-		[SOCKS5_REP_NETUNREACH] = ENETUNREACH,
-		[SOCKS5_REP_HOSTUNREACH] = EHOSTUNREACH,
-		[SOCKS5_REP_REFUSED] = ECONNREFUSED,
-		[SOCKS5_REP_TTL] = ETIMEDOUT,
-		[SOCKS5_REP_CMD] = EOPNOTSUPP,
-		[SOCKS5_REP_ATYP] = EAFNOSUPPORT,
-	};
-
-	if (rep < sizeof(map) / sizeof(map[0]))
-		return map[rep];
-	return ECONNREFUSED;
-}
-
-/* HTTP status of a failed CONNECT -> errno. */
-int
-tun_http_errno(int code)
-{
-	if (code / 100 == 2)
-		return 0;
-	switch (code) {
-	case 401:
-	case 403:
-	case 407:
-		return EACCES;		/* refused by policy or credentials */
-	case 504:
-	case 408:
-		return ETIMEDOUT;
-	case 502:
-		return ECONNREFUSED;	/* the proxy could not connect */
-	case 503:
-		return EHOSTUNREACH;
-	default:
-		return ECONNREFUSED;
-	}
 }
 
 void
@@ -208,129 +156,10 @@ tun_proxy_family(const struct config *cfg, int idx)
 	return ss.ss_family;
 }
 
-static const struct cfg_proxy *
+const struct cfg_proxy *
 hop_proxy(const struct tun *t, int hop)
 {
 	return &t->cfg->proxies[t->rule->chain[hop]];
-}
-
-/*
- * SOCKS5 pipelining (greeting, auth and request in one write: one round
- * trip instead of two or three).  RFC 1928 does not promise that a server
- * reads beyond the greeting, and some (microsocks) drop what follows it.
- * So each proxy starts "unknown": the first pipelined handshake that gets
- * every reply marks it "yes" for the session; one that gets the method
- * reply and then silence (or a reset) marks it "no", and the handshake
- * starts over on the same socket, one message at a time for that proxy.
- * Every hop of a chain decides for itself, from what is known of its own
- * proxy (t->pipelined is the current hop's choice, t->no_pipe the hops
- * that fell back in this handshake), so one hop's answer is never taken
- * for another's.  Only a blocking connect() tries an unknown proxy:
- * starting over disconnects the socket for a moment, which an event loop
- * polling a non-blocking socket would see as a hang-up; non-blocking
- * sockets pipeline to a hop once its proxy is "yes".
- */
-enum pipe_state {
-	PIPE_UNKNOWN,	/* not tried yet */
-	PIPE_YES,	/* answered a pipelined handshake */
-	PIPE_NO,	/* dropped one: never again this process */
-};
-
-#define TUN_PIPE_WAIT_MIN_MS 250	/* floor on the silence we accept */
-#define TUN_PIPE_WAIT_RTTS 4		/* ... or this many method RTTs */
-
-/*
- * What is known, per proxy host:port, lives in the session's shared area
- * (fakedns.c) so that a short-lived process (one curl) learns from the
- * ones before it; without a session, in this process's own copy.  A slot
- * is one byte: the state in the low two bits, six more bits of the hash
- * above them (0 is a free slot).  A proxy takes the first free slot or
- * its own among PIPE_PROBES from its hash, so that proxies whose hashes
- * meet keep their states side by side; past that, the first slot is
- * taken over, and the proxy it held reads "unknown" again (costing a
- * probation, never a connection that waits for a reply to a message it
- * never sent).  Slots are never freed, so a lookup may stop at a free one.
- */
-static uint8_t pipe_local[FDNS_AREA_SIZE];
-
-#define PIPE_STATE_MASK 0x3u
-#define PIPE_PROBES 4
-
-struct pipe_key {
-	uint8_t *area;
-	size_t n;
-	uint32_t h;
-	uint8_t tag;
-};
-
-static void
-pipe_key(const struct tun *t, struct pipe_key *k)
-{
-	const struct proxy_url *u = &hop_proxy(t, t->hop)->url;
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; u->host[i] != '\0'; i++)
-		h = (h ^ (uint8_t)u->host[i]) * 16777619u;
-	h = (h ^ (u->port >> 8)) * 16777619u;
-	h = (h ^ (u->port & 0xff)) * 16777619u;
-	k->h = h;
-	k->tag = (uint8_t)((h >> 24) & ~PIPE_STATE_MASK);
-	k->n = 0;
-	k->area = fdns_session_area(&k->n);
-	if (k->area == NULL || k->n == 0) {
-		k->area = pipe_local;
-		k->n = sizeof(pipe_local);
-	}
-}
-
-static uint8_t *
-pipe_at(const struct pipe_key *k, int i)
-{
-	return &k->area[(k->h + (uint32_t)i) % k->n];
-}
-
-/* What the session knows of the current hop's proxy. */
-static enum pipe_state
-pipe_get(const struct tun *t)
-{
-	struct pipe_key k;
-	uint8_t v;
-	int i;
-
-	pipe_key(t, &k);
-	for (i = 0; i < PIPE_PROBES; i++) {
-		v = __atomic_load_n(pipe_at(&k, i), __ATOMIC_RELAXED);
-		if (v == 0)
-			break;
-		if ((v & ~PIPE_STATE_MASK) == k.tag)
-			return (enum pipe_state)(v & PIPE_STATE_MASK);
-	}
-	return PIPE_UNKNOWN;
-}
-
-static void
-pipe_set(const struct tun *t, enum pipe_state st)
-{
-	struct pipe_key k;
-	uint8_t v, want;
-	int i;
-
-	pipe_key(t, &k);
-	want = (uint8_t)(k.tag | (uint8_t)st);
-	for (i = 0; i < PIPE_PROBES; i++) {
-		v = 0;
-		/* claim a free slot; another process may claim it first */
-		if (__atomic_compare_exchange_n(pipe_at(&k, i), &v, want, false,
-						__ATOMIC_RELAXED,
-						__ATOMIC_RELAXED))
-			return;
-		if ((v & ~PIPE_STATE_MASK) == k.tag) {
-			__atomic_store_n(pipe_at(&k, i), want, __ATOMIC_RELAXED);
-			return;
-		}
-	}
-	__atomic_store_n(pipe_at(&k, 0), want, __ATOMIC_RELAXED);
 }
 
 int64_t
@@ -424,7 +253,6 @@ tun_connect(struct tun *t)
 	return 0;
 }
 
-
 /* Fill a SOCKS5 address from a literal, or take it as a name. */
 static void
 s5addr_from_host(struct socks5_addr *a, const char *host, uint16_t port)
@@ -467,7 +295,7 @@ tun_socks5_addr(struct socks5_addr *a, const struct tun_dest *d)
  * or the destination.  A next proxy given by name is resolved here when
  * this hop resolves locally (socks5://).
  */
-static void
+void
 hop_target(struct tun *t, struct socks5_addr *a)
 {
 	const struct cfg_proxy *next;
@@ -498,15 +326,7 @@ hop_target(struct tun *t, struct socks5_addr *a)
 	s5addr_from_host(a, host, next->url.port);
 }
 
-/* CONNECT, or UDP ASSOCIATE at the last hop of a UDP association. */
-static enum socks5_cmd
-hop_cmd(const struct tun *t)
-{
-	return t->udp && t->hop + 1 >= t->rule->nchain ? SOCKS5_CMD_UDP
-						       : SOCKS5_CMD_CONNECT;
-}
-
-static void
+void
 queue(struct tun *t, int len, enum tun_state after)
 {
 	t->outlen = (size_t)len;
@@ -514,36 +334,6 @@ queue(struct tun *t, int len, enum tun_state after)
 	t->after_send = after;
 	t->state = TUN_SEND;
 	t->have = 0;
-}
-
-/* Greeting (one method), auth and request in one write. */
-static int
-start_pipelined(struct tun *t, const struct proxy_url *u,
-		const struct socks5_addr *a)
-{
-	int len, n;
-
-	len = socks5_build_greeting_one(t->out, sizeof(t->out),
-					u->has_auth ? SOCKS5_M_USERPASS
-						    : SOCKS5_M_NONE);
-	if (len >= 0 && u->has_auth) {
-		n = socks5_build_auth(t->out + len, sizeof(t->out) - (size_t)len,
-				      u->user, u->pass);
-		len = n < 0 ? n : len + n;
-	}
-	if (len >= 0) {
-		n = socks5_build_request(t->out + len,
-					 sizeof(t->out) - (size_t)len,
-					 hop_cmd(t), a);
-		len = n < 0 ? n : len + n;
-	}
-	if (len < 0) {
-		explicit_bzero(t->out, sizeof(t->out));
-		return tun_fail(t, -EINVAL, "cannot build SOCKS5 request");
-	}
-	t->pipelined = true;
-	queue(t, len, TUN_S5_METHOD);
-	return 0;
 }
 
 /* Build the first message for proxy t->hop. */
@@ -588,103 +378,8 @@ start_hop(struct tun *t)
 	return 0;
 }
 
-/* An IPv4-mapped IPv6 address as the IPv4 address it is. */
-static void
-pp_unmap(int *family, uint8_t addr[16])
-{
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	if (*family == AF_INET6 && memcmp(addr, mapped, sizeof(mapped)) == 0) {
-		memmove(addr, addr + 12, 4);
-		*family = AF_INET;
-	}
-}
-
-/*
- * The PROXY protocol header (HAProxy's proxy-protocol.txt) for t into
- * out[]: source = pp_source, else this socket's own local address (what
- * the destination cannot see behind a proxy); destination = the address
- * the application connected to, and for v2 the name it asked for, if
- * any, in an AUTHORITY TLV.  Never LOCAL: this is a real connection.
- */
-static int
-pp_build(struct tun *t)
-{
-	const struct cfg_rule *r = t->rule;
-	struct sockaddr_storage own;
-	socklen_t ownlen = sizeof(own);
-	struct pp_addrs a;
-	char name[URL_HOST_MAX];
-
-	memset(&a, 0, sizeof(a));
-	if (r->pp_src_family != 0) {
-		a.src_family = r->pp_src_family;
-		memcpy(a.src, r->pp_src, sizeof(a.src));
-		a.src_port = r->pp_src_port;
-	} else if (getsockname(t->fd, (struct sockaddr *)&own, &ownlen) == -1) {
-		return tun_fail(t, -errno, "proxy_protocol: getsockname: %s",
-				strerror(errno));
-	} else if (own.ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&own;
-
-		a.src_family = AF_INET;
-		memcpy(a.src, &s4->sin_addr, 4);
-		a.src_port = ntohs(s4->sin_port);
-	} else {
-		const struct sockaddr_in6 *s6 =
-			(const struct sockaddr_in6 *)&own;
-
-		a.src_family = AF_INET6;
-		memcpy(a.src, &s6->sin6_addr, 16);
-		a.src_port = ntohs(s6->sin6_port);
-	}
-	a.dst_family = t->dst.family;
-	memcpy(a.dst, t->dst.addr, sizeof(a.dst));
-	a.dst_port = t->dst.port;
-	pp_unmap(&a.src_family, a.src);
-	pp_unmap(&a.dst_family, a.dst);
-	snprintf(name, sizeof(name), "%s", t->dst.name);
-	if (name[0] == '\0' &&
-	    !anames_get(t->dst.family, t->dst.addr, name, sizeof(name)))
-		name[0] = '\0';
-	if (r->pp_version == 1) {
-		/* config.c refuses v1 where names resolve remotely; a fake
-		 * address must still never be sent as if it were real */
-		if (t->dst.name[0] != '\0' &&
-		    fdns_is_fake(t->dst.family, t->dst.addr))
-			return tun_fail(t, -EINVAL, "proxy_protocol=v1 cannot "
-					"carry the name %s (only v2 can)",
-					t->dst.name);
-		return pp_build_v1(&a, t->out, sizeof(t->out));
-	}
-	return pp_build_v2(&a, name[0] != '\0' ? name : NULL, t->out,
-			   sizeof(t->out));
-}
-
-/* Every hop said yes: the PROXY protocol header if the rule asks, then
- * done.  It is the first thing the destination reads. */
-static int
-tun_finish(struct tun *t)
-{
-	int len;
-
-	if (t->rule->pp_version == 0 || t->pp_len > 0 || t->udp) {
-		t->state = TUN_DONE;
-		return 0;
-	}
-	len = pp_build(t);
-	if (t->state == TUN_FAILED)
-		return t->err;
-	if (len <= 0)
-		return tun_fail(t, -EINVAL, "cannot build the PROXY protocol "
-				"header");
-	t->pp_len = len;
-	queue(t, len, TUN_DONE);
-	return 0;
-}
-
 /* After one proxy said yes: the next one, or done. */
-static int
+int
 hop_done(struct tun *t)
 {
 	t->hop++;
@@ -694,7 +389,7 @@ hop_done(struct tun *t)
 }
 
 /* recv at most n more bytes into in[]; -EAGAIN sets want. */
-static int
+int
 recv_some(struct tun *t, size_t n, int flags)
 {
 	ssize_t r;
@@ -715,7 +410,7 @@ recv_some(struct tun *t, size_t n, int flags)
 	return (int)r;
 }
 
-static int
+int
 io_fail(struct tun *t, int rc, const char *pstr)
 {
 	if (rc == -ECONNRESET)
@@ -748,243 +443,6 @@ step_send(struct tun *t, const char *pstr)
 	t->state = t->after_send;
 	t->have = 0;
 	return 0;
-}
-
-/*
- * Feed in[] to a SOCKS5 parser, reading exactly what it says is missing
- * (the caller's `need`): never more, so a server's first bytes after the
- * reply stay unread.
- */
-#define S5_READ(t, call, pstr)						\
-	for (;;) {							\
-		int prc_ = (call);					\
-		if (prc_ == PARSE_OK)					\
-			break;						\
-		if (prc_ == PARSE_ERR)					\
-			return tun_fail(t, -EPROTO, "proxy %s sent a "	\
-					"malformed SOCKS5 reply", pstr);\
-		if (t->have + need > sizeof(t->in))			\
-			return tun_fail(t, -EPROTO, "proxy %s reply "	\
-					"too long", pstr);		\
-		int r_ = recv_some(t, need, 0);			\
-		if (r_ == -EAGAIN)					\
-			return r_;					\
-		if (r_ < 0)						\
-			return io_fail(t, r_, pstr);			\
-	}
-
-static int fallback(struct tun *t, const char *pstr, const char *why);
-
-/*
- * A reply of a pipelined handshake came, and another is due with nothing
- * of ours to carry the ACK: our socket sent right after it connected (or
- * after the hop before answered), so the kernel delays ACKs, and a relay
- * that writes each reply as it comes (microsocks, tinyproxy before a
- * later hop; no TCP_NODELAY) holds the next one until that ACK, 40 ms.
- * Acknowledge now.
- */
-static void
-ack_now(struct tun *t)
-{
-	int one = 1;
-
-	setsockopt(t->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
-}
-
-/* The method reply of a pipelined handshake: the rest is already sent. */
-static int
-pipelined_method(struct tun *t, const struct proxy_url *u, uint8_t method,
-		 const char *pstr)
-{
-	int64_t now = tun_now_ms(), wait;
-
-	if (method == SOCKS5_M_REFUSED && u->has_auth)
-		/* it may take no-auth only: ask again offering both */
-		return fallback(t, pstr, "refused user/password alone");
-	if (method != (u->has_auth ? SOCKS5_M_USERPASS : SOCKS5_M_NONE))
-		return tun_fail(t, -EACCES, "proxy %s accepts none of our "
-				"authentication methods%s", pstr,
-				u->has_auth ? "" : " (it may want a user "
-				"name and password)");
-	ack_now(t);
-	if (pipe_get(t) == PIPE_UNKNOWN) {
-		wait = TUN_PIPE_WAIT_RTTS * (now - t->sent_ms);
-		if (wait < TUN_PIPE_WAIT_MIN_MS)
-			wait = TUN_PIPE_WAIT_MIN_MS;
-		t->pipe_deadline_ms = now + wait;
-	}
-	t->have = 0;
-	t->state = u->has_auth ? TUN_S5_AUTH : TUN_S5_REPLY;
-	return 0;
-}
-
-/*
- * The proxy of the current hop dropped what followed the greeting: mark
- * that proxy, dissolve the connection (connect with AF_UNSPEC keeps the
- * application's socket and options) and start the chain again, one
- * message at a time for this hop.  Hops before it have answered a
- * pipelined handshake or were not sent one: their choice stands.
- */
-static int
-fallback(struct tun *t, const char *pstr, const char *why)
-{
-	struct sockaddr sa = { .sa_family = AF_UNSPEC };
-
-	pipe_set(t, PIPE_NO);
-	log_msg(LOG_DEBUG, "proxy %s: pipelined SOCKS5 handshake %s: one "
-		"message at a time from now on", pstr, why);
-	if (real_connect(t->fd, &sa, sizeof(sa)) == -1)
-		return tun_fail(t, -errno, "proxy %s: %s", pstr,
-				strerror(errno));
-	t->pipelined = false;
-	t->no_pipe |= 1u << t->hop;
-	t->pipe_deadline_ms = 0;
-	t->have = 0;
-	t->hop = 0;
-	t->err = 0;
-	t->msg[0] = '\0';
-	return tun_connect(t);
-}
-
-static int
-step_s5_method(struct tun *t, const char *pstr)
-{
-	const struct proxy_url *u = &hop_proxy(t, t->hop)->url;
-	size_t used = 0, need = 0;
-	uint8_t method = 0;
-	struct socks5_addr a;
-	int len;
-
-	S5_READ(t, socks5_parse_method(t->in, t->have, &used, &need,
-				       &method), pstr);
-	(void)used;
-	if (t->pipelined)
-		return pipelined_method(t, u, method, pstr);
-	if (method == SOCKS5_M_USERPASS && u->has_auth) {
-		len = socks5_build_auth(t->out, sizeof(t->out), u->user,
-					u->pass);
-		if (len < 0)
-			return tun_fail(t, -EINVAL, "proxy %s: credentials "
-					"too long for SOCKS5", pstr);
-		queue(t, len, TUN_S5_AUTH);
-		return 0;
-	}
-	if (method != SOCKS5_M_NONE)
-		return tun_fail(t, -EACCES, "proxy %s accepts none of our "
-				"authentication methods%s", pstr,
-				u->has_auth ? "" : " (it may want a user "
-				"name and password)");
-	hop_target(t, &a);
-	len = socks5_build_request(t->out, sizeof(t->out), hop_cmd(t), &a);
-	if (len < 0)
-		return tun_fail(t, -EINVAL, "cannot build SOCKS5 request");
-	queue(t, len, TUN_S5_REPLY);
-	return 0;
-}
-
-static int
-step_s5_auth(struct tun *t, const char *pstr)
-{
-	size_t used = 0, need = 0;
-	bool ok = false;
-	struct socks5_addr a;
-	int len;
-
-	S5_READ(t, socks5_parse_auth(t->in, t->have, &used, &need, &ok),
-		pstr);
-	(void)used;
-	if (!ok)
-		return tun_fail(t, -EACCES, "proxy %s: authentication failed",
-				pstr);
-	if (t->pipelined) {
-		ack_now(t);
-		/* it read past the greeting: probation is over, and the
-		 * request's reply may wait for a slow destination */
-		t->pipe_deadline_ms = 0;
-		t->have = 0;
-		t->state = TUN_S5_REPLY;	/* the request is already sent */
-		return 0;
-	}
-	hop_target(t, &a);
-	len = socks5_build_request(t->out, sizeof(t->out), hop_cmd(t), &a);
-	if (len < 0)
-		return tun_fail(t, -EINVAL, "cannot build SOCKS5 request");
-	queue(t, len, TUN_S5_REPLY);
-	return 0;
-}
-
-static int
-step_s5_reply(struct tun *t, const char *pstr)
-{
-	struct socks5_reply rep;
-	size_t used = 0, need = 0;
-
-	memset(&rep, 0, sizeof(rep));
-	S5_READ(t, socks5_parse_reply(t->in, t->have, &used, &need, &rep),
-		pstr);
-	(void)used;
-	if (rep.rep != SOCKS5_REP_OK)
-		return tun_fail(t, -tun_socks5_errno(rep.rep),
-				"proxy %s refused: %s (SOCKS5 reply %u)", pstr,
-				socks5_rep_str(rep.rep), rep.rep);
-	if (t->pipelined) {
-		if (pipe_get(t) != PIPE_YES)
-			log_msg(LOG_DEBUG, "proxy %s takes a pipelined SOCKS5 "
-				"handshake: one round trip", pstr);
-		pipe_set(t, PIPE_YES);
-		t->pipe_deadline_ms = 0;
-	}
-	if (t->hop + 1 >= t->rule->nchain)
-		t->bnd = rep.bnd;
-	return hop_done(t);
-}
-
-/*
- * HTTP: peek at what has arrived, and consume it only up to the end of
- * the response head.  Bytes peeked before the end is seen are all head
- * bytes, so they are consumed at once; this keeps poll() from reporting
- * the same bytes forever.
- */
-static int
-step_http(struct tun *t, const char *pstr)
-{
-	struct httpc_response resp;
-	size_t used = 0, need = 0;
-	int r, prc;
-
-	for (;;) {
-		if (t->have == sizeof(t->in))
-			return tun_fail(t, -EPROTO, "proxy %s: response head "
-					"too long", pstr);
-		r = recv_some(t, sizeof(t->in) - t->have, MSG_PEEK);
-		if (r == -EAGAIN)
-			return r;
-		if (r < 0)
-			return io_fail(t, r, pstr);
-		memset(&resp, 0, sizeof(resp));
-		prc = httpc_parse_response(t->in, t->have + (size_t)r, &used,
-					   &need, &resp);
-		if (prc == PARSE_ERR)
-			return tun_fail(t, -EPROTO, "proxy %s sent a malformed "
-					"HTTP response", pstr);
-		if (prc == PARSE_MORE) {
-			r = recv_some(t, (size_t)r, 0);
-			if (r < 0)
-				return io_fail(t, r, pstr);
-			continue;
-		}
-		r = recv_some(t, used - t->have, 0);
-		if (r < 0)
-			return io_fail(t, r, pstr);
-		break;
-	}
-	if (resp.code / 100 != 2)
-		return tun_fail(t, -tun_http_errno(resp.code),
-				"proxy %s refused: HTTP %d %s%s", pstr,
-				resp.code, resp.reason,
-				resp.code == 407 ? " (proxy authentication "
-				"required)" : "");
-	return hop_done(t);
 }
 
 static int

@@ -198,9 +198,9 @@ done
 unset _pair _k
 
 # Two proxies whose host:port hash to the same byte of the session's
-# pipelining table (pipe_slot in src/shim/tunnel.c: FNV-1a over host, port
-# high byte, port low byte; slot = hash % 256, a tag from the hash's top
-# bits).  dante (given by a name that resolves to it) says yes, microsocks
+# pipelining table (pipe_key in src/shim/tunnel_socks5.c: FNV-1a over
+# host, port high byte, port low byte; slot = hash % 256, a tag from the
+# hash's top bits).  dante (given by a name that resolves to it) says yes, microsocks
 # no, then each again: the second round must neither trust the other's
 # answer (a pipelined handshake microsocks drops waits for
 # connect_timeout) nor forget its own (a probation on every connection).

@@ -1,0 +1,87 @@
+/*
+ * tunnel_int.h - what the files of the tunnel share: the engine
+ * (tunnel.c: a handshake's life, the hop's target, the I/O every step
+ * uses), the SOCKS5 steps with the pipelining table (tunnel_socks5.c),
+ * the HTTP CONNECT step (tunnel_http.c) and the PROXY protocol header
+ * (tunnel_pp.c).  Not for use outside them; the module's interface is
+ * tunnel.h.
+ *
+ * A step returns what tun_step returns: 0 to go on, -EAGAIN to wait for
+ * t->want, or -errno once t is TUN_FAILED.  pstr is the current proxy as
+ * text, for the log line.
+ */
+#ifndef PROXYWRAP_TUNNEL_INT_H
+#define PROXYWRAP_TUNNEL_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "socks5.h"
+#include "tunnel.h"
+
+/*
+ * SOCKS5 pipelining (greeting, auth and request in one write: one round
+ * trip instead of two or three).  RFC 1928 does not promise that a server
+ * reads beyond the greeting, and some (microsocks) drop what follows it.
+ * So each proxy starts "unknown": the first pipelined handshake that gets
+ * every reply marks it "yes" for the session; one that gets the method
+ * reply and then silence (or a reset) marks it "no", and the handshake
+ * starts over on the same socket, one message at a time for that proxy.
+ * Every hop of a chain decides for itself, from what is known of its own
+ * proxy (t->pipelined is the current hop's choice, t->no_pipe the hops
+ * that fell back in this handshake), so one hop's answer is never taken
+ * for another's.  Only a blocking connect() tries an unknown proxy:
+ * starting over disconnects the socket for a moment, which an event loop
+ * polling a non-blocking socket would see as a hang-up; non-blocking
+ * sockets pipeline to a hop once its proxy is "yes".
+ */
+enum pipe_state {
+	PIPE_UNKNOWN,	/* not tried yet */
+	PIPE_YES,	/* answered a pipelined handshake */
+	PIPE_NO,	/* dropped one: never again this process */
+};
+
+/* tunnel.c */
+
+/* Fail t: err (-errno) and the message for the log line; returns err. */
+int tun_fail(struct tun *t, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const struct cfg_proxy *hop_proxy(const struct tun *t, int hop);
+/* What the proxy at t->hop must connect to. */
+void hop_target(struct tun *t, struct socks5_addr *a);
+/* Send out[0..len), then go to state after. */
+void queue(struct tun *t, int len, enum tun_state after);
+/* After one proxy said yes: the next one, or done. */
+int hop_done(struct tun *t);
+/* recv at most n more bytes into in[]; -EAGAIN sets want. */
+int recv_some(struct tun *t, size_t n, int flags);
+/* A failed recv/send (rc) as t's failure. */
+int io_fail(struct tun *t, int rc, const char *pstr);
+
+/* tunnel_socks5.c */
+
+/* What the session knows of the current hop's proxy, and telling it. */
+enum pipe_state pipe_get(const struct tun *t);
+void pipe_set(const struct tun *t, enum pipe_state st);
+/* Greeting (one method), auth and request in one write. */
+int start_pipelined(struct tun *t, const struct proxy_url *u,
+		    const struct socks5_addr *a);
+/* The current hop's proxy dropped a pipelined handshake: start again,
+ * one message at a time for it. */
+int fallback(struct tun *t, const char *pstr, const char *why);
+int step_s5_method(struct tun *t, const char *pstr);
+int step_s5_auth(struct tun *t, const char *pstr);
+int step_s5_reply(struct tun *t, const char *pstr);
+
+/* tunnel_http.c */
+
+int step_http(struct tun *t, const char *pstr);
+
+/* tunnel_pp.c */
+
+/* Every hop said yes: queue the PROXY protocol header if the rule asks,
+ * else done. */
+int tun_finish(struct tun *t);
+
+#endif
