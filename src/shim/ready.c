@@ -23,7 +23,6 @@
 
 int ready_live;
 int ready_errs;
-unsigned long ready_bits[READY_BITS / 64];
 
 /* With rmu held: fd's bit in ready_bits. */
 static void

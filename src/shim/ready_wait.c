@@ -6,7 +6,8 @@
  * its own eventfd besides, which ready_wake_all writes whenever a tunnel
  * ends; the wait is then redone with that fd's new state.  One mutex
  * (wmu) guards the list of threads; ready.c calls in with its own lock
- * held, never the other way round.
+ * held, never the other way round.  The bitmap of special fds a wait
+ * looks at lives here too: ready.c sets it, the waits read it.
  */
 #include "ready.h"
 
@@ -20,6 +21,8 @@
 
 #include "fdtab.h"
 #include "real.h"
+
+unsigned long ready_bits[READY_BITS / 64];
 
 static pthread_mutex_t wmu = PTHREAD_MUTEX_INITIALIZER;
 
