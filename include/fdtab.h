@@ -24,6 +24,20 @@ struct tun;
 struct udp_sock;
 
 /*
+ * A reference an entry holds (a UDP socket's state, udp.h, begins with
+ * one): copying an entry takes one, clearing it drops one, and the last
+ * drop calls release.  The owner's teardown reaches fdtab as this
+ * callback, not as a call from here up into it.
+ */
+struct fd_ref {
+	int refs;			/* atomic */
+	void (*release)(struct fd_ref *r);
+};
+
+void fd_ref_get(struct fd_ref *r);
+void fd_ref_put(struct fd_ref *r);
+
+/*
  * Set once an fd gets an entry the I/O hooks must look at (a handshake
  * under way, a UDP association): until then read/write/recv/send skip
  * even the table lookup.
@@ -37,7 +51,7 @@ struct fd_entry {
 					 * connection): not the app's to close */
 	int *owner;			/* internal: where its number is kept */
 	struct tun *tun;		/* FD_TUNNEL_PENDING: the handshake */
-	struct udp_sock *udp;		/* FD_UDP: one reference (udp.h) */
+	struct udp_sock *udp;		/* FD_UDP: one reference (its fd_ref) */
 	struct sockaddr_storage peer;	/* what the app connected to */
 	socklen_t peerlen;
 	/* The readiness contract (ready.h), for a tunnel started by a

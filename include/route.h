@@ -29,9 +29,16 @@ void route_decide(const struct shim *s, struct tun_dest *d,
 
 /*
  * connect() for an AF_INET/AF_INET6 address.  Returns what connect()
- * would: 0, or -1 with errno set.
+ * would (0, or -1 with errno set), or for a datagram socket with UDP
+ * state what the caller does next (the UDP module sits above routing):
+ * ROUTE_UDP_VIA, its peer goes via a SOCKS5 proxy (udp_connect with *d
+ * and *dec); ROUTE_UDP_DIRECT, connected directly, so its relayed peer is
+ * gone (udp_disconnect), then 0.
  */
-int route_connect(int fd, const struct sockaddr *sa, socklen_t len);
+#define ROUTE_UDP_VIA 1
+#define ROUTE_UDP_DIRECT 2
+int route_connect(int fd, const struct sockaddr *sa, socklen_t len,
+		  struct tun_dest *d, struct decision *dec);
 
 /*
  * sendto/sendmsg/sendmmsg with a destination: 0 when the datagram goes as

@@ -103,9 +103,4 @@ int udp_unconnect(int fd, struct udp_sock *u, const struct sockaddr *sa,
  * through a relay. */
 bool udp_peer(struct udp_sock *u, struct sockaddr *sa, socklen_t *len);
 
-/* One more / one fewer fd names the socket; the last put ends its
- * associations. */
-void udp_get(struct udp_sock *u);
-void udp_put(struct udp_sock *u);
-
 #endif

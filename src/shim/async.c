@@ -22,7 +22,6 @@
 #include "fdtab.h"
 #include "ready.h"
 #include "real.h"
-#include "route.h"
 
 int async_used;
 
@@ -86,7 +85,6 @@ finish(struct tun *t, struct fd_entry *e, int rc)
 	ready_end(e, rc);	/* the program sees the end (ready.h) */
 	e->tun = NULL;
 	unlink_tun(t);
-	route_report(t, rc);
 	if (t->done != NULL)
 		t->done(t, rc);
 	tun_free(t);

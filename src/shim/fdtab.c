@@ -15,16 +15,35 @@
 #include <sys/resource.h>
 
 #include "real.h"
-#include "udp.h"
 
 struct fd_entry **fdtab_pages[FDTAB_PAGES];
 int fdtab_live;
+
+void
+fd_ref_get(struct fd_ref *r)
+{
+	__atomic_add_fetch(&r->refs, 1, __ATOMIC_ACQ_REL);
+}
+
+void
+fd_ref_put(struct fd_ref *r)
+{
+	if (__atomic_sub_fetch(&r->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		r->release(r);
+}
+
+/* The UDP state as the reference it begins with (udp_int.h). */
+static struct fd_ref *
+udp_ref(struct udp_sock *u)
+{
+	return (struct fd_ref *)(void *)u;
+}
 
 static void
 entry_free(struct fd_entry *e)
 {
 	if (e != NULL && e->udp != NULL)
-		udp_put(e->udp);
+		fd_ref_put(udp_ref(e->udp));
 	free(e);
 }
 
@@ -106,7 +125,7 @@ fdtab_dup(int fd, int newfd)
 	dst->ep = NULL;
 	dst->err_unread = false;
 	if (dst->udp != NULL)
-		udp_get(dst->udp);
+		fd_ref_get(udp_ref(dst->udp));
 }
 
 bool

@@ -291,6 +291,13 @@ route_report(const struct tun *t, int rc)
 			rstr);
 }
 
+/* A handshake async.c ran ended (with its lock held). */
+static void
+via_done(struct tun *t, int rc)
+{
+	route_report(t, rc);
+}
+
 /*
  * A blocking socket gets the whole handshake here, bounded by the
  * deadline.  A non-blocking one starts it and returns EINPROGRESS: the
@@ -304,7 +311,7 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 	struct tun *t;
 	int flags, rc;
 
-	flags = fcntl(fd, F_GETFL);
+	flags = real_fcntl(fd, F_GETFL, NULL);
 	if (flags == -1)
 		return -errno;
 	t = tun_new();
@@ -323,13 +330,14 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 			tun_free(t);
 			return rc;
 		}
+		t->done = via_done;
 		rc = async_start(t);
 		return rc < 0 ? rc : -EINPROGRESS;
 	}
-	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	real_fcntl(fd, F_SETFL, (void *)(long)(flags | O_NONBLOCK));
 	t->may_learn = true;	/* nobody else polls this socket now */
 	rc = tun_run(t);
-	fcntl(fd, F_SETFL, flags);
+	real_fcntl(fd, F_SETFL, (void *)(long)flags);
 	if (rc < 0 && t->state != TUN_CONNECTING)
 		shutdown(fd, SHUT_RDWR);	/* no half-made tunnel */
 	route_report(t, rc);
@@ -449,23 +457,22 @@ route_datagram(int fd, const struct sockaddr *sa, socklen_t len,
 }
 
 int
-route_connect(int fd, const struct sockaddr *sa, socklen_t len)
+route_connect(int fd, const struct sockaddr *sa, socklen_t len,
+	      struct tun_dest *d, struct decision *dec)
 {
 	const struct shim *s;
-	struct decision dec;
-	struct tun_dest d;
 	struct fd_entry *e;
 	char dstr[URL_HOST_MAX + 16], rstr[512];
 	int saved = errno, rc, type;
 
-	if (!route_dest(sa, len, &d))
+	if (!route_dest(sa, len, d))
 		return real_connect(fd, sa, len);
 	if (__builtin_expect(shim_internal(), 0)) {
 		errno = -route_reentered(sa, len, "tcp");
 		return -1;
 	}
 	s = shim_get();
-	route_decide(s, &d, &dec);
+	route_decide(s, d, dec);
 	/*
 	 * Direct goes straight to libc, except a direct rule with
 	 * proxy_protocol on a stream socket: that one is a tunnel without
@@ -473,24 +480,24 @@ route_connect(int fd, const struct sockaddr *sa, socklen_t len)
 	 * before any application byte (blocking: here; non-blocking: the
 	 * helper holds the socket until it is written).
 	 */
-	if (dec.action == CFG_DIRECT && !(dec.rule != NULL &&
-					  dec.rule->pp_version != 0 &&
+	if (dec->action == CFG_DIRECT && !(dec->rule != NULL &&
+					  dec->rule->pp_version != 0 &&
 					  sock_type(fd) == SOCK_STREAM)) {
 		if (log_enabled(LOG_INFO)) {
-			route_dest_str(&d, dstr, sizeof(dstr));
-			route_rule_str(s, &dec, rstr, sizeof(rstr));
+			route_dest_str(d, dstr, sizeof(dstr));
+			route_rule_str(s, dec, rstr, sizeof(rstr));
 			log_msg(LOG_INFO, "direct %s (%s)", dstr, rstr);
 		}
 		errno = saved;
 		rc = real_connect(fd, sa, len);
 		e = fdtab_get(fd);
 		if (rc == 0 && e != NULL && e->udp != NULL)
-			udp_disconnect(e->udp);	/* its peer is direct now */
+			rc = ROUTE_UDP_DIRECT;
 		if (log_json_enabled()) {
 			saved = errno;
 			type = sock_type(fd);
 			route_audit("connect", type == SOCK_DGRAM ? "udp" :
-				    "tcp", &d, &dec, NULL,
+				    "tcp", d, dec, NULL,
 				    rc == -1 && saved != EINPROGRESS ? saved :
 				    0, NULL, -1);
 			errno = saved;
@@ -499,9 +506,9 @@ route_connect(int fd, const struct sockaddr *sa, socklen_t len)
 	}
 	type = sock_type(fd);
 	if (type == SOCK_DGRAM) {
-		rc = datagram_verdict(s, &d, &dec);
+		rc = datagram_verdict(s, d, dec);
 		if (rc > 0)
-			rc = udp_connect(fd, sa, len, &d, &dec);
+			return ROUTE_UDP_VIA;
 		if (rc < 0) {
 			errno = -rc;
 			return -1;
@@ -513,15 +520,15 @@ route_connect(int fd, const struct sockaddr *sa, socklen_t len)
 		errno = saved;
 		return real_connect(fd, sa, len);
 	}
-	if (dec.action == CFG_BLOCK) {
-		route_audit("block", "tcp", &d, &dec, NULL, EACCES, NULL, -1);
-		route_dest_str(&d, dstr, sizeof(dstr));
-		route_rule_str(s, &dec, rstr, sizeof(rstr));
+	if (dec->action == CFG_BLOCK) {
+		route_audit("block", "tcp", d, dec, NULL, EACCES, NULL, -1);
+		route_dest_str(d, dstr, sizeof(dstr));
+		route_rule_str(s, dec, rstr, sizeof(rstr));
 		log_msg(LOG_WARN, "blocked %s (%s)", dstr, rstr);
 		errno = EACCES;
 		return -1;
 	}
-	rc = via(s, fd, sa, len, &d, &dec);
+	rc = via(s, fd, sa, len, d, dec);
 	if (rc < 0) {
 		errno = -rc;
 		return -1;

@@ -223,8 +223,8 @@ replace(int fd, int ffam, const struct sockfit_plan *p, bool v6only,
 	int sig;
 
 	real_getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len);
-	fl = fcntl(fd, F_GETFL);
-	fdfl = fcntl(fd, F_GETFD);
+	fl = real_fcntl(fd, F_GETFL, NULL);
+	fdfl = real_fcntl(fd, F_GETFD, NULL);
 	nfd = real_socket(p->family, SOCK_STREAM | SOCK_CLOEXEC, proto);
 	if (nfd == -1) {
 		rc = -errno;
@@ -248,13 +248,13 @@ replace(int fd, int ffam, const struct sockfit_plan *p, bool v6only,
 		return rc;
 	}
 	/* who gets SIGIO/SIGURG, and which signal: before O_ASYNC */
-	if (fcntl(fd, F_GETOWN_EX, &owner) == 0 && owner.pid != 0)
-		fcntl(nfd, F_SETOWN_EX, &owner);
-	sig = fcntl(fd, F_GETSIG);
+	if (real_fcntl(fd, F_GETOWN_EX, &owner) == 0 && owner.pid != 0)
+		real_fcntl(nfd, F_SETOWN_EX, &owner);
+	sig = real_fcntl(fd, F_GETSIG, NULL);
 	if (sig > 0)
-		fcntl(nfd, F_SETSIG, sig);
+		real_fcntl(nfd, F_SETSIG, (void *)(long)sig);
 	if (fl != -1)
-		fcntl(nfd, F_SETFL, fl);
+		real_fcntl(nfd, F_SETFL, (void *)(long)fl);
 	nreg = epoll_regs(fd, regs);
 	rc = real_dup3(nfd, fd, fdfl != -1 && (fdfl & FD_CLOEXEC) ? O_CLOEXEC
 								  : 0);

@@ -19,6 +19,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -110,6 +111,10 @@ udp_relay_clear(struct relay *r)
 	return ctrl;
 }
 
+static void sock_release(struct fd_ref *r);
+_Static_assert(offsetof(struct udp_sock, ref) == 0,
+	       "fdtab takes a udp_sock for the fd_ref it begins with");
+
 static struct udp_sock *
 sock_new(int fd)
 {
@@ -126,7 +131,8 @@ sock_new(int fd)
 		errno = ENOMEM;
 		return NULL;
 	}
-	u->refs = 1;
+	u->ref.refs = 1;
+	u->ref.release = sock_release;
 	pthread_mutex_init(&u->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -134,7 +140,7 @@ sock_new(int fd)
 	pthread_condattr_destroy(&ca);
 	u->family = ss.ss_family;
 	u->v6only = ss.ss_family == AF_INET6 &&
-		    getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &onlen) == 0 &&
+		    real_getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, &onlen) == 0 &&
 		    on != 0;
 	u->sock = -1;
 	for (i = 0; i < UDP_RELAYS; i++) {
@@ -178,20 +184,14 @@ udp_sock_for(int fd)
 	return u;
 }
 
-void
-udp_get(struct udp_sock *u)
+/* The last fd naming u is gone (fd_ref_put). */
+static void
+sock_release(struct fd_ref *r)
 {
-	__atomic_add_fetch(&u->refs, 1, __ATOMIC_ACQ_REL);
-}
-
-void
-udp_put(struct udp_sock *u)
-{
+	struct udp_sock *u = (struct udp_sock *)(void *)r;
 	unsigned long strays, frags, bad, qd;
 	int i;
 
-	if (__atomic_sub_fetch(&u->refs, 1, __ATOMIC_ACQ_REL) > 0)
-		return;
 	/* the last fd is gone: nobody else holds u, but the helper may
 	 * still finish a handshake, so u->mu is not held from here on */
 	for (i = 0; i < UDP_RELAYS; i++) {
@@ -427,6 +427,7 @@ relay_done(struct tun *t, int rc)
 {
 	struct relay *r = t->ctx;
 
+	route_report(t, rc);
 	if (relay_finish(r, t, rc, r->u->sock) < 0)
 		wake_with_error(r->u, r->u->sock, r->err);
 }

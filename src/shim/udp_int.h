@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "fdtab.h"
 #include "rules.h"
 #include "shim.h"
 #include "socks5.h"
@@ -69,7 +70,8 @@ struct udp_dest {
 };
 
 struct udp_sock {
-	int refs;			/* fds naming the socket, atomic */
+	struct fd_ref ref;		/* first: the fds naming the socket
+					 * (fdtab.h) */
 	pthread_mutex_t mu;
 	pthread_cond_t changed;		/* a relay left R_STARTING */
 	int family;			/* the socket's */

@@ -69,8 +69,10 @@ unconnect(int fd)
 HOOK int
 connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
+	struct decision dec;
+	struct tun_dest d;
 	struct fd_entry *e;
-	int err;
+	int saved = errno, err, rc;
 
 	/* what the kernel refuses (EFAULT, EINVAL) it answers itself */
 	if (sa == NULL || len < sizeof(sa_family_t) ||
@@ -120,7 +122,25 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 			return -1;
 		}
 	}
-	return route_connect(fd, sa, len);
+	rc = route_connect(fd, sa, len, &d, &dec);
+	if (rc == ROUTE_UDP_VIA) {
+		rc = udp_connect(fd, sa, len, &d, &dec);
+		if (rc < 0) {
+			errno = -rc;
+			return -1;
+		}
+		errno = saved;
+		return 0;
+	}
+	if (rc == ROUTE_UDP_DIRECT) {
+		saved = errno;
+		e = fdtab_get(fd);
+		if (e != NULL && e->udp != NULL)
+			udp_disconnect(e->udp);	/* its peer is direct now */
+		errno = saved;
+		return 0;
+	}
+	return rc;
 }
 
 /* A tunnelled socket's peer is the destination, not the proxy; so is a
