@@ -40,13 +40,4 @@ struct shim {
  */
 const struct shim *shim_get(void);
 
-/*
- * A thread-local guard for code that may re-enter our hooks without
- * meaning to (c-ares' NSS calls, getaddrinfo for a proxy's name): while
- * set, hooks pass straight through to libc.
- */
-bool shim_internal(void);
-void shim_internal_enter(void);
-void shim_internal_leave(void);
-
 #endif

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "shim.h"
+#include "guard.h"
 
 #define ANAMES_SLOTS 1024	/* power of two */
 #define ANAMES_NAME_MAX 256

@@ -40,8 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "real.h"
-#include "shim.h"
 
 #define DNS_POOL_MAX 8		/* idle worker channels kept */
 #define DNS_FDS_MAX 128		/* c-ares sockets open at once */

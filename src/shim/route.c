@@ -19,6 +19,7 @@
 #include "async.h"
 #include "fakedns.h"
 #include "fdtab.h"
+#include "guard.h"
 #include "ready.h"
 #include "log.h"
 #include "real.h"

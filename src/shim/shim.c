@@ -13,6 +13,7 @@
 #include <sys/auxv.h>
 
 #include "fakedns.h"
+#include "guard.h"
 #include "log.h"
 #include "session.h"
 
@@ -20,26 +21,6 @@
 
 static struct shim state;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static __thread int internal_depth __attribute__((tls_model("initial-exec")));
-
-bool
-shim_internal(void)
-{
-	return internal_depth > 0;
-}
-
-void
-shim_internal_enter(void)
-{
-	internal_depth++;
-}
-
-void
-shim_internal_leave(void)
-{
-	internal_depth--;
-}
-
 /* Split SHIM_PROXY ("url url ...") into cfg_add_cli_proxies' array. */
 static int
 add_env_proxies(struct config *cfg, const char *origin, const char *list)

@@ -76,5 +76,5 @@ step_http(struct tun *t, const char *pstr)
 				resp.code, resp.reason,
 				resp.code == 407 ? " (proxy authentication "
 				"required)" : "");
-	return hop_done(t);
+	return TUN_NEXT_HOP;
 }

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "config.h"
 #include "socks5.h"
@@ -42,18 +43,27 @@ enum pipe_state {
 	PIPE_NO,	/* dropped one: never again this process */
 };
 
-/* tunnel.c */
+/*
+ * What a step returns besides 0 (go on), -EAGAIN (wait for t->want) and
+ * -errno (failed): the engine's next move, so that no step calls back up
+ * into it.
+ */
+#define TUN_NEXT_HOP 1		/* this hop's proxy said yes */
+#define TUN_RESTART 2		/* connect to the first proxy again */
+
+/* tunnel_base.c */
 
 /* Fail t: err (-errno) and the message for the log line; returns err. */
 int tun_fail(struct tun *t, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const struct cfg_proxy *hop_proxy(const struct tun *t, int hop);
+/* cfg->proxies[idx]'s address (resolved once per process): 0 or -errno. */
+int proxy_sockaddr(const struct config *cfg, int idx,
+		   struct sockaddr_storage *ss, socklen_t *len);
 /* What the proxy at t->hop must connect to. */
 void hop_target(struct tun *t, struct socks5_addr *a);
 /* Send out[0..len), then go to state after. */
 void queue(struct tun *t, int len, enum tun_state after);
-/* After one proxy said yes: the next one, or done. */
-int hop_done(struct tun *t);
 /* recv at most n more bytes into in[]; -EAGAIN sets want. */
 int recv_some(struct tun *t, size_t n, int flags);
 /* A failed recv/send (rc) as t's failure. */
@@ -68,7 +78,7 @@ void pipe_set(const struct tun *t, enum pipe_state st);
 int start_pipelined(struct tun *t, const struct proxy_url *u,
 		    const struct socks5_addr *a);
 /* The current hop's proxy dropped a pipelined handshake: start again,
- * one message at a time for it. */
+ * one message at a time for it (TUN_RESTART, or -errno). */
 int fallback(struct tun *t, const char *pstr, const char *why);
 int step_s5_method(struct tun *t, const char *pstr);
 int step_s5_auth(struct tun *t, const char *pstr);

@@ -10,14 +10,11 @@
 
 #include <errno.h>
 #include <netinet/tcp.h>
-#include <netinet/in.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "real.h"
 #include "fakedns.h"
 #include "log.h"
-#include "url.h"
 
 /*
  * SOCKS5 REP (RFC 1928 §6) -> errno.  Refusals the application can act on
@@ -270,7 +267,7 @@ fallback(struct tun *t, const char *pstr, const char *why)
 	t->hop = 0;
 	t->err = 0;
 	t->msg[0] = '\0';
-	return tun_connect(t);
+	return TUN_RESTART;
 }
 
 int
@@ -363,5 +360,5 @@ step_s5_reply(struct tun *t, const char *pstr)
 	}
 	if (t->hop + 1 >= t->rule->nchain)
 		t->bnd = rep.bnd;
-	return hop_done(t);
+	return TUN_NEXT_HOP;
 }

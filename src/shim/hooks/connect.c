@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "async.h"
+#include "guard.h"
 #include "ready.h"
 #include "route.h"
 #include "hooks.h"

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "execcheck.h"
+#include "guard.h"
 #include "log.h"
 #include "real.h"
 #include "session.h"

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "guard.h"
 #include "route.h"
 #include "hooks.h"
 

@@ -35,6 +35,7 @@
 #include "dnspolicy.h"
 #include "fakedns.h"
 #include "names.h"
+#include "guard.h"
 #include "log.h"
 #include "real.h"
 #include "route.h"

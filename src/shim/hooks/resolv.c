@@ -34,10 +34,10 @@
 #include "dnsmsg.h"
 #include "dnspolicy.h"
 #include "fakedns.h"
+#include "guard.h"
 #include "names.h"
 #include "log.h"
 #include "real.h"
-#include "shim.h"
 
 #define HOOK __attribute__((visibility("default")))
 #define ALIAS(f) __attribute__((visibility("default"), alias(#f)))

@@ -1,0 +1,17 @@
+/*
+ * guard.h - a thread-local guard for code that may re-enter our hooks
+ * without meaning to (c-ares' NSS calls, getaddrinfo for a proxy's name):
+ * while set, hooks pass straight through to libc.  It sits below every
+ * other part of the library, so the tunnel engine and the resolver can
+ * take it without reaching up into the process state (shim.h).
+ */
+#ifndef PROXYWRAP_GUARD_H
+#define PROXYWRAP_GUARD_H
+
+#include <stdbool.h>
+
+bool shim_internal(void);
+void shim_internal_enter(void);
+void shim_internal_leave(void);
+
+#endif
