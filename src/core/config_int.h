@@ -1,7 +1,8 @@
 /*
  * config_int.h - what the rule-file parser's files share (config.c: the
  * statements and the passes; config_dest.c: destinations; config_rule.c:
- * rules, their chains and options).  Private to src/core/config*.c; the
+ * rules, their chains and options; config_base.c: errors, arrays, proxy
+ * names, which the other three call down into).  Private to src/core/config*.c; the
  * interface is include/config.h.
  */
 #ifndef PROXYWRAP_CONFIG_INT_H
@@ -31,9 +32,13 @@ struct cfg_parser {
 	size_t ntok, tokcap;
 };
 
+/* config_base.c */
+
 /* Record "file:line: message" (or "origin: message" outside the file). */
 void cfg_err(struct cfg_parser *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Append a parser's errors to cfg->errs, keeping at most CFG_ERR_MAX. */
+void cfg_flush_errs(struct config *cfg, struct cfg_parser *p);
 
 static inline bool
 cfg_blank(char c)

@@ -1,0 +1,92 @@
+/*
+ * config_base.c - what every part of the rule-file parser uses
+ * (config_int.h): recording an error, growing an array, finding a proxy
+ * by name.  config.c, config_rule.c and config_dest.c call down into it;
+ * it calls nothing of theirs.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "config_int.h"
+
+void
+cfg_err(struct cfg_parser *p, const char *fmt, ...)
+{
+	char msg[CFG_MSG_MAX], full[CFG_MSG_MAX + 128];
+	char esc[CFG_MSG_MAX + 128];
+	va_list ap;
+
+	p->cfg->nerrs++;
+	if (p->nerrs >= CFG_ERR_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (p->line > 0)
+		snprintf(full, sizeof(full), "%s:%d: %s", p->cfg->file,
+			 p->line, msg);
+	else
+		snprintf(full, sizeof(full), "%s: %s", p->origin, msg);
+	/* tokens of the file are quoted in the text: no raw control byte
+	 * (a CR/LF forging a line, an ANSI escape) reaches a terminal */
+	buf_escape(full, esc, sizeof(esc));
+	p->errs[p->nerrs].line = p->line;
+	p->errs[p->nerrs].msg = strdup(esc);
+	if (p->errs[p->nerrs].msg == NULL)
+		p->oom = true;
+	else
+		p->nerrs++;
+}
+
+/* Append a parser's errors to cfg->errs, keeping at most CFG_ERR_MAX. */
+void
+cfg_flush_errs(struct config *cfg, struct cfg_parser *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nerrs; i++) {
+		size_t n = 0;
+
+		while (n < CFG_ERR_MAX && cfg->errs[n] != NULL)
+			n++;
+		if (n < CFG_ERR_MAX)
+			cfg->errs[n] = p->errs[i].msg;
+		else
+			free(p->errs[i].msg);
+	}
+	p->nerrs = 0;
+}
+
+bool
+cfg_grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap;
+	void *n;
+
+	if (need <= *cap)
+		return true;
+	ncap = *cap != 0 ? *cap * 2 : 16;
+	while (ncap < need)
+		ncap *= 2;
+	n = reallocarray(*arr, ncap, size);
+	if (n == NULL)
+		return false;
+	*arr = n;
+	*cap = ncap;
+	return true;
+}
+
+int
+cfg_find_proxy(const struct config *cfg, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nproxies; i++)
+		if (strlen(cfg->proxies[i].name) == len &&
+		    memcmp(cfg->proxies[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
