@@ -4,7 +4,7 @@
  * The sharp edges (research/c-ares.md) and what this file does about them:
  *  - c-ares' own socket(), connect(), recvfrom() and writev() calls would
  *    bind to our exported hooks: socket functions calling real_*() are
- *    installed, and they add SOCK_NONBLOCK|SOCK_CLOEXEC themselves (1.18
+ *    installed (dns_sock.c), and they add SOCK_NONBLOCK|SOCK_CLOEXEC themselves (1.18
  *    skips its own socket setup once they are installed).  Calls they do
  *    not cover (getsockname in the sort probes, NSS for services) run with
  *    the shim_internal() guard set, so every hook passes through.
@@ -26,25 +26,19 @@
  * for the life of the process, and an application's own c-ares (node) is a
  * separate copy that this one never touches.
  */
-#include "dns.h"
+#include "dns_int.h"
 
-#include <ares.h>
 #include <errno.h>
 #include <ifaddrs.h>
-#include <netinet/in.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "guard.h"
 #include "real.h"
 
 #define DNS_POOL_MAX 8		/* idle worker channels kept */
-#define DNS_FDS_MAX 128		/* c-ares sockets open at once */
 #define DNS_DEADLINE_MIN_MS 1000
 #define DNS_DEADLINE_MAX_MS 60000
 
@@ -64,89 +58,7 @@ static pid_t pool_pid;		/* under pool_mu: who built the pool */
 static int deadline_ms;		/* under pool_mu, with the template */
 static enum dns_backend backend;
 static bool nss_extra;		/* hosts: lists more than files and dns */
-static int open_fds[DNS_FDS_MAX];	/* atomic: fd + 1, or 0 */
 
-/* ---- socket functions: c-ares never reaches our hooks ---- */
-
-static void
-fds_add(int fd)
-{
-	int i, zero;
-
-	for (i = 0; i < DNS_FDS_MAX; i++) {
-		zero = 0;
-		if (__atomic_compare_exchange_n(&open_fds[i], &zero, fd + 1,
-						false, __ATOMIC_ACQ_REL,
-						__ATOMIC_RELAXED))
-			return;
-	}
-}
-
-static void
-fds_del(int fd)
-{
-	int i, v;
-
-	for (i = 0; i < DNS_FDS_MAX; i++) {
-		v = fd + 1;
-		if (__atomic_compare_exchange_n(&open_fds[i], &v, 0, false,
-						__ATOMIC_ACQ_REL,
-						__ATOMIC_RELAXED))
-			return;
-	}
-}
-
-static ares_socket_t
-sf_socket(int dom, int type, int proto, void *u)
-{
-	int fd;
-
-	(void)u;
-	fd = real_socket(dom, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
-	if (fd != -1)
-		fds_add(fd);
-	return fd;
-}
-
-static int
-sf_close(ares_socket_t fd, void *u)
-{
-	(void)u;
-	fds_del(fd);
-	return real_close(fd);
-}
-
-static int
-sf_connect(ares_socket_t fd, const struct sockaddr *sa, ares_socklen_t n,
-	   void *u)
-{
-	(void)u;
-	return real_connect(fd, sa, n);
-}
-
-static ares_ssize_t
-sf_recvfrom(ares_socket_t fd, void *b, size_t n, int fl,
-	    struct sockaddr *from, ares_socklen_t *flen, void *u)
-{
-	(void)u;
-	return real_recvfrom(fd, b, n, fl, from, flen);
-}
-
-static ares_ssize_t
-sf_sendv(ares_socket_t fd, const struct iovec *iov, int cnt, void *u)
-{
-	/* 1.18's own path is writev(): SIGPIPE on a reset TCP connection */
-	struct msghdr m = { .msg_iov = (struct iovec *)(uintptr_t)iov,
-			    .msg_iovlen = (size_t)cnt };
-
-	(void)u;
-	return real_sendmsg(fd, &m, MSG_NOSIGNAL);
-}
-
-/* Referenced, not copied, by c-ares (and by ares_dup): static. */
-static const struct ares_socket_functions dns_sf = {
-	sf_socket, sf_close, sf_connect, sf_recvfrom, sf_sendv,
-};
 
 /* ---- configuration c-ares 1.18 does not read ---- */
 
@@ -289,7 +201,7 @@ tmpl_build(void)
 		return;
 	}
 	fix_search(&tmpl, &o, mask);
-	ares_set_socket_functions(tmpl, &dns_sf, NULL);
+	ares_set_socket_functions(tmpl, &dns_sock_funcs, NULL);
 	nserv = 1;
 	{
 		struct ares_addr_port_node *srv = NULL, *s;
@@ -314,7 +226,7 @@ tmpl_build(void)
 static void
 pool_reset_after_fork(void)
 {
-	int i, v;
+	int i;
 
 	for (i = 0; i < nidle; i++)
 		ares_destroy(idle[i]);
@@ -323,11 +235,7 @@ pool_reset_after_fork(void)
 		ares_destroy(tmpl);
 	tmpl = NULL;
 	tmpl_failed = false;
-	for (i = 0; i < DNS_FDS_MAX; i++) {
-		v = __atomic_exchange_n(&open_fds[i], 0, __ATOMIC_ACQ_REL);
-		if (v != 0)
-			real_close(v - 1);
-	}
+	dns_sock_close_all();
 }
 
 /* A channel for this thread's exclusive use, or NULL (use libc). */

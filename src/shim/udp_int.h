@@ -119,6 +119,8 @@ void udp_own_close(int fd);
 /* fd is O_NONBLOCK. */
 bool udp_nonblocking(int fd);
 
+/* udp_addr.c */
+
 /* family/addr/port as a sockaddr for a socket of family sfam (IPv4 as
  * v4-mapped on an IPv6 socket).  0, or -EAFNOSUPPORT for an IPv6
  * address and an IPv4 socket. */
