@@ -135,7 +135,7 @@ check-fresh:
 	bash tests/fresh-root.sh
 
 lint:
-	sh tests/lint.sh
+	BUILD=$(BUILD) sh tests/lint.sh
 
 # The dependencies first, then the build: as the first command on a fresh
 # machine, there is no compiler or ares.h yet (tests/newcomer.sh checks it).

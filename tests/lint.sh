@@ -43,4 +43,10 @@ if grep -ln 'dlsym' src/*/*.c src/shim/hooks/*.c | grep -v '^src/base/real.c$'; 
 	echo "lint: dlsym outside src/base/real.c" >&2
 	rc=1
 fi
+# The layers: includes one way between the folders, no call circles
+# between files (from the objects of the last build, when there is one).
+if ! sh tests/layers.sh "${BUILD:-build}" >/dev/null; then
+	echo "lint: the layout's rule is broken (sh tests/layers.sh)" >&2
+	rc=1
+fi
 exit $rc

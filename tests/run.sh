@@ -69,7 +69,7 @@ finish() {
 step deps bash tests/deps.sh || finish
 step build make -j2 WERROR=1 BUILD="$BUILD" all unit testbins || finish
 step build-asan make -j2 WERROR=1 BUILD="$BUILD" asan || finish
-step lint sh tests/lint.sh
+step lint env BUILD="$BUILD" sh tests/lint.sh
 # make demo as the first command: dependencies before the compiler
 tap "newcomer" bash tests/newcomer.sh
 if [ "${PW_FRESH:-0}" = 1 ]; then
