@@ -44,13 +44,18 @@ struct exec_image {
 	bool foreign;			/* ELF of another word size or machine
 					 * than this build's: the library
 					 * cannot load into it */
+	bool go;			/* has Go's build-id note: a Go
+					 * program makes its own system calls,
+					 * the library loads but sees none */
 };
 
 /*
  * Judge a file from its first bytes p[0..len).  PARSE_OK: *img is set
  * (an ELF whose headers are malformed is EXEC_OTHER: the kernel refuses
- * it).  PARSE_MORE: the program headers lie beyond len; *need more bytes
- * would reach them.  PARSE_ERR: len is 0.  Reads only p[0..len).
+ * it), and *need is 0, or the bytes more that would reach a note segment
+ * (where Go's build-id may be).  PARSE_MORE: the program headers lie
+ * beyond len; *need more bytes would reach them.  PARSE_ERR: len is 0.
+ * Reads only p[0..len).
  */
 int exec_parse(const uint8_t *p, size_t len, size_t *need,
 	       struct exec_image *img);
@@ -65,6 +70,8 @@ enum exec_why {
 	EXEC_WHY_FOREIGN,	/* another word size or machine (32-bit) */
 	EXEC_WHY_LOADER,	/* its own program interpreter (PT_INTERP),
 				 * not the system's loader */
+	EXEC_WHY_GO,		/* a dynamically linked Go program (a static
+				 * one is EXEC_WHY_STATIC) */
 };
 
 /* "statically linked", "setuid", ...; "" for EXEC_FOLLOWS. */

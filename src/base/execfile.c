@@ -58,17 +58,28 @@ judge(int fd, struct exec_image *img)
 	if (r == -1)
 		return -errno;
 	rc = exec_parse(head, (size_t)r, &need, img);
-	if (rc != PARSE_MORE || (size_t)r < sizeof(head))
+	if (need == 0 || (size_t)r < sizeof(head))
 		return 0;	/* short file: all of it was judged */
 	want = (size_t)r + need;
 	big = want <= EXEC_READ_MAX ? malloc(want) : NULL;
-	if (big == NULL)
-		return 0;	/* EXEC_OTHER: let the kernel judge */
+	if (big == NULL) {
+		if (rc != PARSE_OK)
+			img->kind = EXEC_OTHER;	/* let the kernel judge */
+		return 0;
+	}
 	r = pread(fd, big, want, 0);
-	if (r > 0)
-		rc = exec_parse(big, (size_t)r, &need, img);
-	if (rc != PARSE_OK)
+	if (r > 0) {
+		struct exec_image again;
+
+		/* PARSE_OK with need: only Go's note is still unseen, and
+		 * what was judged stands */
+		if (exec_parse(big, (size_t)r, &need, &again) == PARSE_OK)
+			*img = again;
+		else if (rc != PARSE_OK)
+			img->kind = EXEC_OTHER;
+	} else if (rc != PARSE_OK) {
 		img->kind = EXEC_OTHER;
+	}
 	free(big);
 	return 0;
 }
@@ -146,6 +157,8 @@ check_fd(int fd, char *interp, size_t n, int depth)
 		return rc;
 	if (img.kind == EXEC_ELF_STATIC)
 		return EXEC_WHY_STATIC;
+	if (img.go)
+		return EXEC_WHY_GO;
 	if (img.kind == EXEC_ELF_DYNAMIC && img.foreign)
 		return EXEC_WHY_FOREIGN;
 	if (img.kind == EXEC_ELF_DYNAMIC && !system_loader(img.interp)) {

@@ -11,6 +11,9 @@
 #include <string.h>
 
 #define ELF_PT_INTERP 3		/* ELF gABI, program header p_type */
+#define ELF_PT_NOTE 4
+#define GO_NOTE_BUILDID 4	/* Go's cmd/link: note "Go", type 4 */
+#define NOTE_SEG_MAX 65536	/* a note segment larger: not looked at */
 #define ELF_ET_EXEC 2
 #define ELF_ET_DYN 3
 
@@ -96,13 +99,50 @@ elf_interp(const uint8_t *p, size_t len, size_t ph, bool is64, bool le,
 	img->interp[i] = '\0';
 }
 
+/*
+ * Is there a Go build-id note in the PT_NOTE segment at program header ph?
+ *   note: namesz(4) descsz(4) type(4) name (padded to 4) desc (padded)
+ * A segment beyond p[0..len) (within EXEC_READ_MAX) sets *more to the
+ * bytes that would reach its end.
+ */
+static bool
+elf_go_note(const uint8_t *p, size_t len, size_t ph, bool is64, bool le,
+	    size_t *more)
+{
+	uint64_t off, sz, nsz, dsz, type;
+	size_t at, end;
+
+	if (!field(p, len, ph + (is64 ? 8 : 4), is64 ? 8 : 4, le, &off) ||
+	    !field(p, len, ph + (is64 ? 32 : 16), is64 ? 8 : 4, le, &sz) ||
+	    sz > NOTE_SEG_MAX || off > EXEC_READ_MAX)
+		return false;
+	end = (size_t)(off + sz);
+	if (end > len) {
+		if (end - len > *more)
+			*more = end - len;
+		return false;
+	}
+	for (at = (size_t)off; at + 12 <= end;) {
+		if (!field(p, end, at, 4, le, &nsz) ||
+		    !field(p, end, at + 4, 4, le, &dsz) ||
+		    !field(p, end, at + 8, 4, le, &type) ||
+		    nsz > NOTE_SEG_MAX || dsz > NOTE_SEG_MAX)
+			return false;
+		if (nsz == 4 && type == GO_NOTE_BUILDID && at + 16 <= end &&
+		    memcmp(p + at + 12, "Go\0\0", 4) == 0)
+			return true;
+		at += 12 + ((nsz + 3) & ~3u) + ((dsz + 3) & ~3u);
+	}
+	return false;
+}
+
 int
 exec_parse(const uint8_t *p, size_t len, size_t *need,
 	   struct exec_image *img)
 {
 	uint64_t type, machine, phoff, phent, phnum, ptype, i;
 	bool le, is64;
-	size_t end;
+	size_t end, more = 0;
 
 	memset(img, 0, sizeof(*img));
 	img->kind = EXEC_OTHER;
@@ -138,13 +178,18 @@ exec_parse(const uint8_t *p, size_t len, size_t *need,
 	for (i = 0; i < phnum; i++) {
 		if (!field(p, len, (size_t)(phoff + i * phent), 4, le, &ptype))
 			break;
-		if (ptype == ELF_PT_INTERP) {
+		if (ptype == ELF_PT_INTERP && img->kind != EXEC_ELF_DYNAMIC) {
 			img->kind = EXEC_ELF_DYNAMIC;
 			elf_interp(p, len, (size_t)(phoff + i * phent), is64,
 				   le, img);
-			break;
 		}
+		if (ptype == ELF_PT_NOTE && !img->go)
+			img->go = elf_go_note(p, len,
+					      (size_t)(phoff + i * phent),
+					      is64, le, &more);
 	}
+	/* a note segment past the bytes read: more could find Go's */
+	*need = img->go ? 0 : more;
 	return PARSE_OK;
 }
 
@@ -168,6 +213,8 @@ exec_why_str(enum exec_why w)
 		return "built for another word size or machine";
 	case EXEC_WHY_LOADER:
 		return "runs under its own program interpreter";
+	case EXEC_WHY_GO:
+		return "a Go program (its own system calls)";
 	}
 	return "?";
 }

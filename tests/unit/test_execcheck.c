@@ -279,6 +279,48 @@ test_elf_foreign_and_loader(void **state)
 		assert_true(img.foreign);
 }
 
+/* Go's build-id note (name "Go", type 4) in a PT_NOTE segment. */
+static void
+test_elf_go_note(void **state)
+{
+	static const uint32_t hdrs[] = { 3 /* PT_INTERP */, 4 /* PT_NOTE */ };
+	static const uint8_t gnu[] = { 4, 0, 0, 0, 4, 0, 0, 0, 3, 0, 0, 0,
+				       'G', 'N', 'U', 0, 1, 2, 3, 4 };
+	static const uint8_t go[] = { 4, 0, 0, 0, 8, 0, 0, 0, 4, 0, 0, 0,
+				      'G', 'o', 0, 0, 'a', 'b', 'c', 'd',
+				      'e', 'f', 'g', 'h' };
+	struct exec_image img;
+	uint8_t b[1024];
+	size_t need = 0, ph = 64 + 56;
+
+	(void)state;
+	memset(b, 0, sizeof(b));
+	elf64(b, sizeof(b), 3, 64, hdrs, 2);
+	/* a GNU note, then Go's, at 400 */
+	memcpy(b + 400, gnu, sizeof(gnu));
+	memcpy(b + 400 + sizeof(gnu), go, sizeof(go));
+	b[ph + 8] = 400 & 0xff;
+	b[ph + 9] = 400 >> 8;
+	b[ph + 32] = sizeof(gnu) + sizeof(go);
+	assert_int_equal(exec_parse(b, sizeof(b), &need, &img), PARSE_OK);
+	assert_true(img.go);
+	assert_int_equal(need, 0);
+	/* the segment past the bytes given: more are asked for */
+	assert_int_equal(exec_parse(b, 410, &need, &img), PARSE_OK);
+	assert_false(img.go);
+	assert_int_equal(need, 400 + sizeof(gnu) + sizeof(go) - 410);
+	assert_int_equal(img.kind, EXEC_ELF_DYNAMIC);
+	/* "Go" with another type, or a name size that runs off: not Go */
+	b[400 + sizeof(gnu) + 8] = 1;
+	assert_int_equal(exec_parse(b, sizeof(b), &need, &img), PARSE_OK);
+	assert_false(img.go);
+	b[400 + sizeof(gnu) + 8] = 4;
+	b[400] = 0xff;
+	b[401] = 0xff;
+	assert_int_equal(exec_parse(b, sizeof(b), &need, &img), PARSE_OK);
+	assert_false(img.go);
+}
+
 int
 main(void)
 {
@@ -291,6 +333,7 @@ main(void)
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_verdict),
 		cmocka_unit_test(test_elf_foreign_and_loader),
+		cmocka_unit_test(test_elf_go_note),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
