@@ -35,6 +35,7 @@
 #include "setup.h"
 #include "rules.h"
 #include "summary.h"
+#include "supervise.h"
 
 #ifndef PROXYWRAP_LIBDIR
 #define PROXYWRAP_LIBDIR "/usr/local/lib/proxywrap"
@@ -59,6 +60,8 @@ struct opts {
 	const char *explain;
 	bool summary;			/* table from the audit log at exit */
 	bool from_env;			/* rules from *_PROXY / NO_PROXY */
+	enum sup_mode supervise;	/* --supervise */
+	bool supervise_set;
 };
 
 static void
@@ -66,7 +69,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: proxywrap [-c FILE | --from-env] [-p URL]... [--strict] [-q|-v]\n"
-"                 [--log FILE] [--summary] [--] CMD [ARG...]\n"
+"                 [--log FILE] [--summary] [--supervise=auto|all|off]\n"
+"                 [--] CMD [ARG...]\n"
 "       proxywrap --check [-c FILE] [-p URL]...\n"
 "       proxywrap --explain DEST [-c FILE] [-p URL]...\n"
 "\n"
@@ -86,6 +90,11 @@ usage(FILE *f)
 "                      every decision) to FILE; human lines stay on stderr\n"
 "      --summary       when CMD exits, print a table of destinations per\n"
 "                      action, blocked attempts and errors to stderr\n"
+"      --supervise=auto|all|off\n"
+"                      the kernel backstop: a seccomp supervisor decides\n"
+"                      the network calls the shim cannot see, for a\n"
+"                      command it cannot follow (auto, the default), every\n"
+"                      process (all, the default under --strict) or none\n"
 "      --from-env      rules from ALL_PROXY, HTTPS_PROXY, http_proxy and\n"
 "                      NO_PROXY as curl reads them (port 443: HTTPS proxy,\n"
 "                      80: HTTP proxy, others: ALL proxy)\n"
@@ -102,7 +111,7 @@ static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_STRICT = 256, O_LOG, O_CHECK, O_EXPLAIN, O_VERSION,
-	       O_SUMMARY, O_FROM_ENV };
+	       O_SUMMARY, O_FROM_ENV, O_SUPERVISE };
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "proxy", required_argument, NULL, 'p' },
@@ -116,6 +125,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "version", no_argument, NULL, O_VERSION },
 		{ "summary", no_argument, NULL, O_SUMMARY },
 		{ "from-env", no_argument, NULL, O_FROM_ENV },
+		{ "supervise", required_argument, NULL, O_SUPERVISE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -157,6 +167,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case O_FROM_ENV:
 			o->from_env = true;
+			break;
+		case O_SUPERVISE:
+			if (!sup_mode_parse(optarg, &o->supervise))
+				errx(2, "--supervise: auto, all or off, not "
+				     "'%s'", optarg);
+			o->supervise_set = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -399,7 +415,8 @@ audit_exec(const char *cmd, int rc, const char *msg)
  * every exec inside the tree).
  */
 static void
-preflight(const struct config *cfg, const char *path, const char *cmd)
+preflight(const struct config *cfg, const char *path, const char *cmd,
+	  bool supervised, int verbose)
 {
 	char msg[1024];
 	struct stat st;
@@ -414,17 +431,24 @@ preflight(const struct config *cfg, const char *path, const char *cmd)
 			break;
 		}
 	}
-	rc = exec_check_cmd(cfg, cfg->strict, cmd, msg, sizeof(msg));
+	if (supervised)
+		rc = sup_preflight(cfg, cfg->strict, cmd, msg, sizeof(msg));
+	else
+		rc = exec_check_cmd(cfg, cfg->strict, cmd, msg, sizeof(msg));
 	if (rc < 0 || msg[0] != '\0')
 		audit_exec(cmd, rc, msg);
 	if (rc < 0)
 		errx(126, "%s", msg);
-	if (msg[0] != '\0')
+	/* a supervised one is said with -v: nothing goes around the rules */
+	if (msg[0] != '\0' && (!supervised || strncmp(msg, "supervised ",
+							 11) != 0 ||
+				verbose >= 2))
 		warnx("%s", msg);
 }
 
 static pid_t child;
 static void (*after_child)(void);	/* --summary, before we exit */
+static struct sup_launch *supervisor;	/* NULL: no supervision */
 
 static void
 forward(int sig)
@@ -442,15 +466,21 @@ run(char **argv)
 	int status, e;
 	size_t i;
 
+	if (supervisor != NULL)
+		sup_launch_prepare(supervisor);
 	child = fork();
 	if (child == -1)
 		err(2, "fork");
 	if (child == 0) {
+		if (supervisor != NULL)
+			sup_launch_child(supervisor);
 		execvp(argv[0], argv);
 		e = errno;
 		fprintf(stderr, "proxywrap: %s: %s\n", argv[0], strerror(e));
 		_exit(e == ENOENT ? 127 : 126);
 	}
+	if (supervisor != NULL)
+		sup_launch_parent(supervisor, child);
 	/* Terminal signals reach the child through its process group. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
@@ -637,13 +667,21 @@ main(int argc, char **argv)
 	if (o.summary)
 		after_child = print_summary;
 
-	preflight(cfg, o.from_env ? NULL : path, argv[optind]);
+	supervisor = sup_choose(o.supervise_set ? o.supervise :
+				cfg->strict ? SUP_ALL : SUP_AUTO, cfg, r,
+				v.name, argv[optind], o.verbose,
+				sess.fd[1 + SESS_AUDIT]);
+	preflight(cfg, o.from_env ? NULL : path, argv[optind],
+		  supervisor != NULL, o.verbose);
 	find_lib(lib, sizeof(lib));
 	export_settings(lib, &sess);
 	/* the tree has the image: nothing of the rules stays here while it
-	 * runs (a million rules are some 300 MB parsed) */
-	rules_free(r);
-	cfg_free(cfg);
-	malloc_trim(0);
+	 * runs (a million rules are some 300 MB parsed), unless the
+	 * supervisor decides with them */
+	if (supervisor == NULL) {
+		rules_free(r);
+		cfg_free(cfg);
+		malloc_trim(0);
+	}
 	return run(argv + optind);
 }

@@ -1,0 +1,459 @@
+/*
+ * supervise_call.c - each notified call, read the way the kernel reads
+ * it, decided, and performed here on a duplicate of the caller's socket.
+ *
+ * Every byte the decision depends on is copied out of the target once
+ * (sup_read), and the call is then made with those copies: a thread that
+ * rewrites the address after the check changes nothing.  The duplicate
+ * shares the socket's file description, so its O_NONBLOCK, options and
+ * the connection itself are the program's; the kernel carries the bytes
+ * afterwards.
+ */
+#include "supervise_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define SUP_CONTINUE INT64_MIN	/* let the kernel run the call itself */
+
+/* A duplicate of the caller's socket with what the kernel knows of it. */
+struct sup_sock {
+	int fd;
+	int domain, type;
+	bool blocking;
+};
+
+static int
+sock_open(struct sup_call *c, int fd, struct sup_sock *s)
+{
+	socklen_t l = sizeof(int);
+	int fl;
+
+	s->fd = sup_dupfd(c, fd);
+	if (s->fd < 0)
+		return s->fd;
+	if (getsockopt(s->fd, SOL_SOCKET, SO_DOMAIN, &s->domain, &l) == -1) {
+		close(s->fd);
+		return -ENOTSOCK;	/* what the kernel says of a file */
+	}
+	l = sizeof(int);
+	if (getsockopt(s->fd, SOL_SOCKET, SO_TYPE, &s->type, &l) == -1)
+		s->type = 0;
+	fl = fcntl(s->fd, F_GETFL);
+	s->blocking = fl != -1 && !(fl & O_NONBLOCK);
+	return 0;
+}
+
+static const char *
+proto_of(const struct sup_sock *s)
+{
+	if (s->type == SOCK_STREAM)
+		return "tcp";
+	return s->type == SOCK_DGRAM ? "udp" : "raw";
+}
+
+/*
+ * A send's destination: none on a stream socket (TCP ignores the name)
+ * unless MSG_FASTOPEN makes it a connect.
+ */
+static void
+send_dest(const struct sup_sock *s, const uint8_t *sa, size_t len, int flags,
+	  struct sup_dest *d)
+{
+	if (s->type == SOCK_STREAM && !(flags & MSG_FASTOPEN))
+		memset(d, 0, sizeof(*d));
+	else
+		sup_dest_of(sa, len, s->domain, true, d);
+}
+
+/* The kernel raises SIGPIPE in the sender; we sent for it. */
+static int64_t
+sent(struct sup_call *c, ssize_t r, int flags)
+{
+	if (r >= 0)
+		return r;
+	if (errno == EPIPE && !(flags & MSG_NOSIGNAL))
+		syscall(SYS_tgkill, sup_tgid(c), c->tid, SIGPIPE);
+	return -errno;
+}
+
+static int64_t
+do_connect(struct sup_call *c)
+{
+	uint8_t sa[SUP_ADDR_MAX];
+	struct sup_dest d;
+	struct sup_sock s;
+	int len = (int)c->args[2], rc;
+	int64_t r;
+
+	/* move_addr_to_kernel */
+	if (len < 0 || len > SUP_ADDR_MAX)
+		return -EINVAL;
+	rc = sup_read(c, c->args[1], sa, (size_t)len);
+	if (rc == 0)
+		rc = sock_open(c, (int)c->args[0], &s);
+	if (rc < 0)
+		return rc;
+	sup_dest_of(sa, (size_t)len, s.domain, false, &d);
+	rc = sup_decide(c, proto_of(&s), &d);
+	if (rc < 0) {
+		close(s.fd);
+		return rc;
+	}
+	if (s.blocking)
+		sup_may_block();
+	r = connect(s.fd, (struct sockaddr *)sa, (socklen_t)len) == -1 ?
+	    -errno : 0;
+	if (rc == 1)
+		sup_report_direct(c, proto_of(&s), &d,
+				  r == -EINPROGRESS ? 0 : (int)-r);
+	close(s.fd);
+	return r;
+}
+
+/* Copy n bytes (capped as a send may be) of the target's buffer. */
+static int
+copy_data(struct sup_call *c, const struct sup_sock *s, uint64_t p,
+	  size_t *n, void **out)
+{
+	int rc;
+
+	*out = NULL;
+	if (*n > SUP_DATA_MAX) {
+		if (s->type != SOCK_STREAM)
+			return -EMSGSIZE;
+		*n = SUP_DATA_MAX;	/* a stream takes part of it */
+	}
+	*out = malloc(*n ? *n : 1);
+	if (*out == NULL)
+		return -ENOMEM;
+	rc = sup_read(c, p, *out, *n);
+	return rc;
+}
+
+static int64_t
+do_sendto(struct sup_call *c)
+{
+	uint8_t sa[SUP_ADDR_MAX];
+	int alen = (int)c->args[5], flags = (int)c->args[3], rc;
+	size_t n = (size_t)c->args[2];
+	struct sup_dest d;
+	struct sup_sock s;
+	void *data = NULL;
+	int64_t r;
+
+	if (alen < 0 || alen > SUP_ADDR_MAX)
+		return -EINVAL;
+	rc = sup_read(c, c->args[4], sa, (size_t)alen);
+	if (rc == 0)
+		rc = sock_open(c, (int)c->args[0], &s);
+	if (rc < 0)
+		return rc;
+	send_dest(&s, sa, (size_t)alen, flags, &d);
+	rc = sup_decide(c, proto_of(&s), &d);
+	if (rc >= 0)
+		rc = copy_data(c, &s, c->args[1], &n, &data);
+	if (rc < 0) {
+		free(data);
+		close(s.fd);
+		return rc;
+	}
+	if (s.blocking && !(flags & MSG_DONTWAIT))
+		sup_may_block();
+	r = sent(c, sendto(s.fd, data, n, flags | MSG_NOSIGNAL,
+			   (struct sockaddr *)sa, (socklen_t)alen), flags);
+	free(data);
+	close(s.fd);
+	return r;
+}
+
+/* Everything one message of sendmsg points to, copied out. */
+struct msg_copy {
+	struct msghdr m;
+	uint8_t name[SUP_ADDR_MAX];
+	struct iovec iov;		/* the data, joined */
+	int fds[253];			/* SCM_MAX_FD */
+	size_t nfds;
+};
+
+static void
+msg_free(struct msg_copy *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->nfds; i++)
+		close(k->fds[i]);
+	free(k->iov.iov_base);
+	free(k->m.msg_control);
+}
+
+/* SCM_RIGHTS names the caller's fds: send duplicates of them. */
+static int
+translate_fds(struct sup_call *c, struct msg_copy *k)
+{
+	struct cmsghdr *h;
+	size_t i, n;
+	int *v, d;
+
+	for (h = CMSG_FIRSTHDR(&k->m); h != NULL; h = CMSG_NXTHDR(&k->m, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS ||
+		    h->cmsg_len < CMSG_LEN(0))
+			continue;
+		n = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		v = (int *)(void *)CMSG_DATA(h);
+		for (i = 0; i < n; i++) {
+			if (k->nfds == sizeof(k->fds) / sizeof(k->fds[0]))
+				return -EINVAL;
+			d = sup_dupfd(c, v[i]);
+			if (d < 0)
+				return d == -ENOENT ? d : -EBADF;
+			k->fds[k->nfds++] = d;
+			v[i] = d;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The message at the caller's um (already read): name, data and control
+ * copied out (copy_msghdr_from_user's checks, in its order), decided and
+ * sent on s.
+ */
+static int64_t
+send_one(struct sup_call *c, const struct sup_sock *s, const struct msghdr *um,
+	 int flags)
+{
+	struct iovec v[SUP_IOV_MAX];
+	struct msg_copy k;
+	struct sup_dest d;
+	size_t i, total = 0, off = 0, nl = um->msg_namelen;
+	int rc;
+	int64_t r;
+
+	memset(&k, 0, sizeof(k));
+	if ((int)um->msg_namelen < 0)
+		return -EINVAL;
+	if (nl > SUP_ADDR_MAX)
+		nl = SUP_ADDR_MAX;	/* the kernel cuts it there */
+	if (um->msg_name == NULL)
+		nl = 0;
+	if (um->msg_iovlen > SUP_IOV_MAX)
+		return -EMSGSIZE;
+	rc = sup_read(c, (uintptr_t)um->msg_name, k.name, nl);
+	if (rc == 0)
+		rc = sup_read(c, (uintptr_t)um->msg_iov, v,
+			      um->msg_iovlen * sizeof(v[0]));
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < um->msg_iovlen; i++) {
+		if ((ssize_t)v[i].iov_len < 0)
+			return -EINVAL;
+		total += v[i].iov_len;
+		if (total > SUP_DATA_MAX && s->type != SOCK_STREAM)
+			return -EMSGSIZE;
+	}
+	if (um->msg_controllen > SUP_CTL_MAX)
+		return -ENOBUFS;
+	if (nl > 0)
+		send_dest(s, k.name, nl, flags, &d);
+	else
+		memset(&d, 0, sizeof(d));
+	rc = sup_decide(c, proto_of(s), &d);
+	if (rc < 0)
+		return rc;
+	if (total > SUP_DATA_MAX)
+		total = SUP_DATA_MAX;
+	k.iov.iov_base = malloc(total ? total : 1);
+	k.m.msg_control = um->msg_controllen ? malloc(um->msg_controllen) :
+					       NULL;
+	if (k.iov.iov_base == NULL ||
+	    (um->msg_controllen && k.m.msg_control == NULL)) {
+		msg_free(&k);
+		return -ENOMEM;
+	}
+	for (i = 0; i < um->msg_iovlen && off < total && rc == 0; i++) {
+		size_t take = v[i].iov_len < total - off ? v[i].iov_len :
+							   total - off;
+
+		rc = sup_read(c, (uintptr_t)v[i].iov_base,
+			      (char *)k.iov.iov_base + off, take);
+		off += take;
+	}
+	k.iov.iov_len = total;
+	k.m.msg_name = nl ? k.name : NULL;
+	k.m.msg_namelen = (socklen_t)nl;
+	k.m.msg_iov = &k.iov;
+	k.m.msg_iovlen = 1;
+	k.m.msg_controllen = um->msg_controllen;
+	if (rc == 0)
+		rc = sup_read(c, (uintptr_t)um->msg_control, k.m.msg_control,
+			      um->msg_controllen);
+	if (rc == 0 && s->domain == AF_UNIX)
+		rc = translate_fds(c, &k);
+	if (rc < 0) {
+		msg_free(&k);
+		return rc;
+	}
+	if (s->blocking && !(flags & MSG_DONTWAIT))
+		sup_may_block();
+	r = sent(c, sendmsg(s->fd, &k.m, flags | MSG_NOSIGNAL), flags);
+	msg_free(&k);
+	return r;
+}
+
+static int64_t
+do_sendmsg(struct sup_call *c)
+{
+	struct msghdr um;
+	struct sup_sock s;
+	int rc;
+	int64_t r;
+
+	rc = sup_read(c, c->args[1], &um, sizeof(um));
+	if (rc < 0)
+		return rc;
+	/*
+	 * No destination: the socket's own peer, decided at its connect.
+	 * XXX: issue 15: another thread could write a name into the header
+	 * between this read and the kernel's; performing every send here
+	 * would close that at the cost of copying all of it.
+	 */
+	if (um.msg_name == NULL || um.msg_namelen == 0)
+		return SUP_CONTINUE;
+	rc = sock_open(c, (int)c->args[0], &s);
+	if (rc < 0)
+		return rc;
+	r = send_one(c, &s, &um, (int)c->args[2]);
+	close(s.fd);
+	return r;
+}
+
+static int64_t
+do_sendmmsg(struct sup_call *c)
+{
+	static const size_t hsz = sizeof(struct mmsghdr);
+	unsigned int vlen = (unsigned int)c->args[2], i, n;
+	struct mmsghdr *h;
+	struct sup_sock s;
+	bool named = false;
+	int64_t r = 0;
+	int rc;
+
+	if (vlen > SUP_MMSG_MAX)
+		vlen = SUP_MMSG_MAX;	/* __sys_sendmmsg clamps it */
+	if (vlen == 0)
+		return 0;
+	h = calloc(vlen, hsz);
+	if (h == NULL)
+		return -ENOMEM;
+	/* the headers the kernel could read; it stops at the first that
+	 * it cannot */
+	for (n = 0; n < vlen; n++) {
+		rc = sup_read(c, c->args[1] + n * hsz, &h[n], hsz);
+		if (rc == -ENOENT || (rc < 0 && n == 0)) {
+			free(h);
+			return rc;
+		}
+		if (rc < 0)
+			break;
+		named |= h[n].msg_hdr.msg_name != NULL &&
+			 h[n].msg_hdr.msg_namelen != 0;
+	}
+	if (!named) {
+		free(h);
+		return SUP_CONTINUE;	/* XXX: as in do_sendmsg */
+	}
+	rc = sock_open(c, (int)c->args[0], &s);
+	if (rc < 0) {
+		free(h);
+		return rc;
+	}
+	for (i = 0; i < n; i++) {
+		r = send_one(c, &s, &h[i].msg_hdr, (int)c->args[3]);
+		if (r < 0)
+			break;
+		h[i].msg_len = (unsigned int)r;
+		if (sup_write(c, c->args[1] + i * hsz +
+			      offsetof(struct mmsghdr, msg_len),
+			      &h[i].msg_len, sizeof(h[i].msg_len)) < 0)
+			break;
+	}
+	close(s.fd);
+	free(h);
+	/* the count sent, or the first message's error */
+	return i > 0 ? (int64_t)i : r;
+}
+
+/* Raw IP and packet sockets (the filter passes every other socket). */
+static int64_t
+do_socket(struct sup_call *c)
+{
+	const char *what = c->args[0] == AF_PACKET ? "packet socket" :
+						     "raw socket";
+
+	if (c->p->strict) {
+		sup_report_call(c, what, EPERM, "strict mode: what it writes "
+				"cannot be routed");
+		return -EPERM;
+	}
+	sup_report_call(c, what, 0, "what it writes is not routed");
+	return SUP_CONTINUE;	/* its arguments are registers: no race */
+}
+
+/* A 32-bit process: its calls are not read yet. */
+static int64_t
+do_i386(struct sup_call *c)
+{
+	if (c->nr == 359)		/* socket: raw or packet */
+		return do_socket(c);
+	if (!c->p->strict) {
+		/* as without the supervisor: the shim is not in it either */
+		return SUP_CONTINUE;
+	}
+	sup_report_call(c, "32-bit network call", EACCES, "the supervisor "
+			"reads only x86-64 calls yet (strict mode)");
+	return -EACCES;
+}
+
+void
+sup_handle(struct sup_call *c, int64_t *val, int *err, bool *cont)
+{
+	int64_t r;
+
+	*val = 0;
+	*err = 0;
+	*cont = false;
+	if (c->arch != AUDIT_ARCH_X86_64)
+		r = do_i386(c);
+	else if (c->nr == __NR_connect)
+		r = do_connect(c);
+	else if (c->nr == __NR_sendto)
+		r = do_sendto(c);
+	else if (c->nr == __NR_sendmsg)
+		r = do_sendmsg(c);
+	else if (c->nr == __NR_sendmmsg)
+		r = do_sendmmsg(c);
+	else if (c->nr == __NR_socket)
+		r = do_socket(c);
+	else if (c->nr == __NR_io_uring_setup) {
+		sup_report_call(c, "io_uring_setup", ENOSYS, "the supervisor "
+				"cannot see the ring's connects (programs "
+				"fall back to plain calls)");
+		r = -ENOSYS;
+	} else {
+		r = -ENOSYS;
+	}
+	if (r == SUP_CONTINUE)
+		*cont = true;
+	else if (r < 0)
+		*err = (int)-r;
+	else
+		*val = r;
+}

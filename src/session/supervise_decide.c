@@ -1,0 +1,315 @@
+/*
+ * supervise_decide.c - the supervisor's decisions, with the session's
+ * compiled rules, and their log lines and audit events (the shim's
+ * words, tagged with the caller's pid and executable).
+ *
+ * Two kinds of destination pass without a rule, because the shim itself
+ * connects to them for the programs it routes: the proxies (TCP to their
+ * port; UDP to any port of their hosts, where a SOCKS5 UDP relay is at a
+ * port of the proxy's choosing) and the resolvers of resolv.conf at port
+ * 53, which the shim asks about local names.
+ * XXX: issue 15: programs with their own resolver reach those resolvers
+ * too, until the supervisor answers DNS itself.
+ */
+#include "supervise_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define SUP_ENDPOINTS_MAX 64
+
+struct endpoint {
+	int family;
+	uint8_t addr[16];
+	uint16_t port;		/* 0: any */
+	bool udp_only;
+};
+
+static struct endpoint g_ep[SUP_ENDPOINTS_MAX];
+static size_t g_nep;
+
+static void
+ep_add(int family, const void *addr, uint16_t port, bool udp_only)
+{
+	if (g_nep == SUP_ENDPOINTS_MAX)
+		return;
+	g_ep[g_nep].family = family;
+	memcpy(g_ep[g_nep].addr, addr, family == AF_INET ? 4 : 16);
+	g_ep[g_nep].port = port;
+	g_ep[g_nep].udp_only = udp_only;
+	g_nep++;
+}
+
+/* Every address of host (a literal, or a name looked up now): TCP to
+ * port, UDP to any. */
+static void
+ep_host(const char *host, uint16_t port)
+{
+	const void *a4, *a6;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai, *a;
+
+	if (getaddrinfo(host, NULL, &hints, &ai) != 0)
+		return;
+	for (a = ai; a != NULL; a = a->ai_next) {
+		a4 = &((struct sockaddr_in *)(void *)a->ai_addr)->sin_addr;
+		a6 = &((struct sockaddr_in6 *)(void *)a->ai_addr)->sin6_addr;
+		if (a->ai_family == AF_INET) {
+			ep_add(AF_INET, a4, port, false);
+			ep_add(AF_INET, a4, 0, true);
+		} else if (a->ai_family == AF_INET6) {
+			ep_add(AF_INET6, a6, port, false);
+			ep_add(AF_INET6, a6, 0, true);
+		}
+	}
+	freeaddrinfo(ai);
+}
+
+/* "nameserver ADDR" lines (resolv.conf(5)); others are not ours. */
+static void
+ep_resolvers(void)
+{
+	char line[512], addr[INET6_ADDRSTRLEN + 1];
+	uint8_t a[16];
+	FILE *f = fopen("/etc/resolv.conf", "re");
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, " nameserver %46s", addr) != 1)
+			continue;
+		if (inet_pton(AF_INET, addr, a) == 1)
+			ep_add(AF_INET, a, 53, false);
+		else if (inet_pton(AF_INET6, addr, a) == 1)
+			ep_add(AF_INET6, a, 53, false);
+	}
+	fclose(f);
+}
+
+void
+sup_decide_init(const struct sup_policy *p)
+{
+	size_t i;
+
+	for (i = 0; p->cfg != NULL && i < p->cfg->nproxies; i++)
+		ep_host(p->cfg->proxies[i].url.host,
+			p->cfg->proxies[i].url.port);
+	ep_resolvers();
+}
+
+static bool
+endpoint(const struct sup_dest *d, const char *proto)
+{
+	bool udp = strcmp(proto, "udp") == 0;
+	size_t i;
+
+	for (i = 0; i < g_nep; i++)
+		if (g_ep[i].family == d->family && (udp || !g_ep[i].udp_only) &&
+		    (g_ep[i].port == 0 || g_ep[i].port == d->port) &&
+		    memcmp(g_ep[i].addr, d->addr,
+			   d->family == AF_INET ? 4 : 16) == 0)
+			return true;
+	return false;
+}
+
+void
+sup_dest_of(const uint8_t *sa, size_t len, int domain, bool send,
+	    struct sup_dest *d)
+{
+	sa_family_t fam;
+
+	memset(d, 0, sizeof(*d));
+	/* only an IP socket reaches an IP destination (AF_UNIX's connect
+	 * says EINVAL to an AF_INET address) */
+	if (len < sizeof(fam) || (domain != AF_INET && domain != AF_INET6))
+		return;
+	memcpy(&fam, sa, sizeof(fam));
+	/* udp_sendmsg and raw_sendmsg take AF_UNSPEC as AF_INET */
+	if (fam == AF_UNSPEC && send && domain == AF_INET)
+		fam = AF_INET;
+	if (fam == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		d->family = AF_INET;
+		memcpy(d->addr, sa + 4, 4);
+	} else if (fam == AF_INET6 && len >= 24) {	/* SIN6_LEN_RFC2133 */
+		d->family = AF_INET6;
+		memcpy(d->addr, sa + 8, 16);
+	} else {
+		return;
+	}
+	d->port = (uint16_t)(sa[2] << 8 | sa[3]);
+}
+
+static void
+dest_str(const struct sup_dest *d, char *buf, size_t n)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(d->family, d->addr, a, sizeof(a));
+	snprintf(buf, n, d->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
+		 d->port);
+}
+
+/* As the shim's route_rule_str says it. */
+static void
+rule_str(const struct sup_policy *p, const struct decision *dec, char *buf,
+	 size_t n)
+{
+	if (dec->rule != NULL && dec->rule->line == 0)
+		snprintf(buf, n, "-p: %s", dec->rule->text);
+	else if (dec->rule != NULL)
+		snprintf(buf, n, "%s:%d %s", p->name, dec->rule->line,
+			 dec->rule->text);
+	else if (dec->loopback)
+		snprintf(buf, n, "loopback default");
+	else if (dec->action == CFG_BLOCK)
+		snprintf(buf, n, "no rule matched, strict");
+	else
+		snprintf(buf, n, "no rule matched");
+}
+
+/* One human line, "proxywrap: ..." and the caller, in one write. */
+static void
+say(struct sup_call *c, int level, const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX];
+	va_list ap;
+	int n;
+	size_t len;
+
+	if (c->p->verbose < level)
+		return;
+	n = snprintf(line, sizeof(line), "proxywrap: ");
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	len = (size_t)n < sizeof(line) - 64 ? (size_t)n : sizeof(line) - 64;
+	len += (size_t)snprintf(line + len, sizeof(line) - len,
+				" [supervised: pid %d %s]\n",
+				(int)sup_tgid(c), sup_exe(c));
+	if (len > sizeof(line) - 1)
+		len = sizeof(line) - 1;
+	if (write(STDERR_FILENO, line, len) != (ssize_t)len) {
+		/* best effort, as every log line */
+	}
+}
+
+static void
+audit(struct sup_call *c, struct log_event *ev)
+{
+	char line[LOG_JSON_MAX + 2], now[40];
+	struct timespec ts;
+	size_t len;
+
+	if (c->p->audit_fd < 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	log_utc(ts.tv_sec, (int)(ts.tv_nsec / 1000000), now, sizeof(now));
+	len = log_event_format(ev, now, (long)sup_tgid(c), sup_exe(c), line,
+			       sizeof(line));
+	if (write(c->p->audit_fd, line, len) != (ssize_t)len) {
+		/* best effort */
+	}
+}
+
+static void
+audit_dest(struct sup_call *c, const char *event, const char *proto,
+	   const struct sup_dest *d, const struct decision *dec, int err,
+	   const char *msg)
+{
+	struct log_event ev;
+	char at[300], why[64];
+
+	log_event_init(&ev, event);
+	ev.proto = proto;
+	ev.family = d->family;
+	ev.addr = d->addr;
+	ev.port = d->port;
+	ev.action = cfg_action_str(dec->action);
+	if (dec->rule != NULL) {
+		if (dec->rule->line == 0)
+			snprintf(at, sizeof(at), "-p");
+		else
+			snprintf(at, sizeof(at), "%s:%d", c->p->name,
+				 dec->rule->line);
+		ev.rule_at = at;
+		ev.rule_text = dec->rule->text;
+	} else {
+		rule_str(c->p, dec, why, sizeof(why));
+		ev.rule_text = why;
+	}
+	ev.err = err;
+	ev.msg = msg;
+	audit(c, &ev);
+}
+
+int
+sup_decide(struct sup_call *c, const char *proto, const struct sup_dest *d)
+{
+	static const char notyet[] = "supervised connect via a proxy: not yet";
+	char dstr[INET6_ADDRSTRLEN + 16], rstr[512];
+	struct decision dec;
+
+	if (d->family == 0 || endpoint(d, proto))
+		return 0;
+	rules_decide_addr(c->p->rules, d->family, d->addr, d->port, &dec);
+	if (dec.action == CFG_DIRECT)
+		return dec.loopback ? 0 : 1;
+	dest_str(d, dstr, sizeof(dstr));
+	rule_str(c->p, &dec, rstr, sizeof(rstr));
+	if (dec.action == CFG_BLOCK) {
+		audit_dest(c, "block", proto, d, &dec, EACCES, NULL);
+		say(c, LOG_WARN, "blocked %s%s (%s)",
+		    strcmp(proto, "tcp") == 0 ? "" : "udp ", dstr, rstr);
+		return -EACCES;
+	}
+	/* XXX: issue 15: the tunnel engine, once both roles link it */
+	audit_dest(c, "block", proto, d, &dec, EACCES, notyet);
+	say(c, LOG_WARN, "refused %s: %s (%s)", dstr, notyet, rstr);
+	return -EACCES;
+}
+
+void
+sup_report_direct(struct sup_call *c, const char *proto,
+		  const struct sup_dest *d, int err)
+{
+	char dstr[INET6_ADDRSTRLEN + 16], rstr[512];
+	struct decision dec;
+
+	rules_decide_addr(c->p->rules, d->family, d->addr, d->port, &dec);
+	if (c->p->verbose >= LOG_INFO) {
+		dest_str(d, dstr, sizeof(dstr));
+		rule_str(c->p, &dec, rstr, sizeof(rstr));
+		say(c, LOG_INFO, "direct %s (%s)", dstr, rstr);
+	}
+	/* a program with the shim has its own event for it */
+	if (c->p->audit_fd >= 0 && !sup_has_shim(c))
+		audit_dest(c, "connect", proto, d, &dec, err, NULL);
+}
+
+void
+sup_report_call(struct sup_call *c, const char *what, int err,
+		const char *why)
+{
+	struct log_event ev;
+
+	log_event_init(&ev, err != 0 ? "block" : "connect");
+	ev.proto = "raw";
+	ev.path = sup_exe(c);
+	ev.rule_text = what;
+	ev.action = err != 0 ? "block" : "direct";
+	ev.err = err;
+	ev.msg = why;
+	audit(c, &ev);
+	if (err != 0)
+		say(c, LOG_WARN, "refused %s (%s): %s", what,
+		    log_errno_name(err), why);
+	else
+		say(c, LOG_WARN, "allowed %s: %s", what, why);
+}

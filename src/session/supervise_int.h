@@ -1,0 +1,108 @@
+/*
+ * supervise_int.h - between the supervisor's files: supervise.c (the
+ * filter), supervise_loop.c (receiving and answering notifications, the
+ * target's memory and sockets), supervise_call.c (each call's arguments
+ * as the kernel reads them) and supervise_decide.c (the rules, the log
+ * lines and audit events).
+ */
+#ifndef PROXYWRAP_SUPERVISE_INT_H
+#define PROXYWRAP_SUPERVISE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "supervise.h"
+
+#define SUP_ADDR_MAX 128	/* sizeof(struct sockaddr_storage): the
+				 * kernel's limit for an address */
+#define SUP_DATA_MAX (1u << 20)	/* bytes of a send copied at once */
+#define SUP_CTL_MAX 65536u	/* control bytes (optmem_max's order) */
+#define SUP_IOV_MAX 1024	/* UIO_MAXIOV */
+#define SUP_MMSG_MAX 1024	/* UIO_MAXIOV, as sendmmsg clamps vlen */
+
+/* One notification being answered. */
+struct sup_call {
+	const struct sup_policy *p;
+	int lfd;		/* the listener */
+	uint64_t id;
+	pid_t tid;		/* the calling thread */
+	uint32_t arch;
+	int nr;
+	uint64_t args[6];
+	int pidfd;		/* the caller's, opened on first use; -1 */
+	pid_t tgid;		/* 0 until looked up */
+	char exe[256];		/* "" until looked up */
+};
+
+/* A destination as the kernel would use it. */
+struct sup_dest {
+	int family;		/* AF_INET, AF_INET6; 0: not an IP one */
+	uint8_t addr[16];
+	uint16_t port;		/* host order */
+};
+
+/* --- supervise_loop.c ---------------------------------------------- */
+
+/* Serve the listener lfd in threads of this process. 0 or -errno. */
+int sup_serve(int lfd, const struct sup_policy *p);
+
+/* Read n bytes at the target's addr into buf: 0, or -EFAULT when any of
+ * it is unmapped.  Then check the notification is still live: -ENOENT
+ * when the target is gone (its pid may already be someone else's). */
+int sup_read(struct sup_call *c, uint64_t addr, void *buf, size_t n);
+
+/* Write n bytes to the target's addr (what the kernel writes back). */
+int sup_write(struct sup_call *c, uint64_t addr, const void *buf, size_t n);
+
+/* A duplicate of the target's fd (close it), or -errno (-EBADF). */
+int sup_dupfd(struct sup_call *c, int fd);
+
+/* The caller's thread group and executable, for the log. */
+pid_t sup_tgid(struct sup_call *c);
+const char *sup_exe(struct sup_call *c);
+
+/* Does the caller run the shim, which logged the call itself?  Not a Go
+ * program that loaded it.  XXX: issue 15: an inline syscall in a program
+ * with the shim is taken for the shim's (its direct connects go
+ * unaudited; refusals are always audited). */
+bool sup_has_shim(struct sup_call *c);
+
+/* Before a call that may block: make sure another thread receives. */
+void sup_may_block(void);
+
+/* --- supervise_call.c ---------------------------------------------- */
+
+/* Answer c: *val and *err for the response, or true in *cont to let the
+ * kernel run it (calls that carry no destination). */
+void sup_handle(struct sup_call *c, int64_t *val, int *err, bool *cont);
+
+/* --- supervise_decide.c -------------------------------------------- */
+
+/* Load what decisions need beyond the rules (the proxies' addresses, the
+ * resolvers).  Called once before serving. */
+void sup_decide_init(const struct sup_policy *p);
+
+/*
+ * Decide a call to d (proto "tcp", "udp" or "raw") for c: 0 to perform
+ * it, -EACCES refused (logged and audited here).  A direct performed
+ * connect is reported by sup_report_direct with its result.
+ */
+int sup_decide(struct sup_call *c, const char *proto,
+	       const struct sup_dest *d);
+void sup_report_direct(struct sup_call *c, const char *proto,
+		       const struct sup_dest *d, int err);
+
+/* A call refused (or allowed with a warning) whatever its destination:
+ * "io_uring_setup", "raw socket", ...; err 0 when allowed. */
+void sup_report_call(struct sup_call *c, const char *what, int err,
+		     const char *why);
+
+/* The destination in the bytes of an address (len as given); the
+ * socket's domain decides AF_UNSPEC for datagrams (udp_sendmsg). */
+void sup_dest_of(const uint8_t *sa, size_t len, int domain, bool send,
+		 struct sup_dest *d);
+
+#endif
