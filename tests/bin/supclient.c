@@ -1,0 +1,314 @@
+/*
+ * supclient - calls the supervisor must decide, made with raw system
+ * calls so that a static build shows what the kernel sees (the shim is
+ * not in it).  Prints "rc=N errno=NAME" lines, plus what it got back.
+ *
+ *   supclient get ADDR PORT PATH      blocking connect, HTTP GET, status
+ *   supclient nbget ADDR PORT PATH    non-blocking connect (EINPROGRESS)
+ *   supclient udp ADDR PORT MSG       sendto
+ *   supclient sendmsg ADDR PORT MSG   sendmsg with a name
+ *   supclient uring                   io_uring_setup
+ *   supclient raw                     socket(AF_INET, SOCK_RAW)
+ *   supclient packet                  socket(AF_PACKET, SOCK_RAW)
+ *   supclient efault                  connect with an unmapped address
+ *   supclient badlen                  connect with addrlen 129
+ *   supclient unix                    connect to an AF_UNIX listener
+ *   supclient bench N                 N loopback connects: us per connect
+ *   supclient slow ADDR PORT N        a blocking connect to ADDR:PORT in
+ *                                     a thread, N loopback connects
+ *                                     meanwhile: they must not wait
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *
+ename(int e)
+{
+	switch (e) {
+	case 0: return "0";
+	case EACCES: return "EACCES";
+	case EPERM: return "EPERM";
+	case ENOSYS: return "ENOSYS";
+	case EFAULT: return "EFAULT";
+	case EINVAL: return "EINVAL";
+	case EINPROGRESS: return "EINPROGRESS";
+	case ECONNREFUSED: return "ECONNREFUSED";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case ENETUNREACH: return "ENETUNREACH";
+	case EHOSTUNREACH: return "EHOSTUNREACH";
+	default: return "other";
+	}
+}
+
+static void
+report(long rc)
+{
+	printf("rc=%ld errno=%s\n", rc, rc < 0 ? ename(errno) : "0");
+}
+
+static socklen_t
+addr_of(const char *a, const char *p, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, a, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((unsigned short)atoi(p));
+		return sizeof(*s4);
+	}
+	if (inet_pton(AF_INET6, a, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((unsigned short)atoi(p));
+		return sizeof(*s6);
+	}
+	fprintf(stderr, "supclient: bad address %s\n", a);
+	exit(2);
+}
+
+static void
+http_get(int fd, const char *path)
+{
+	char req[512], resp[256];
+	ssize_t n;
+
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", path);
+	if (write(fd, req, strlen(req)) < 0) {
+		report(-1);
+		return;
+	}
+	n = read(fd, resp, sizeof(resp) - 1);
+	resp[n > 0 ? n : 0] = '\0';
+	printf("status=%.12s\n", resp);
+}
+
+static int
+get(const char *a, const char *p, const char *path, int nb)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = addr_of(a, p, &ss);
+	struct pollfd pf;
+	int fd = (int)syscall(SYS_socket, ss.ss_family,
+			      SOCK_STREAM | (nb ? SOCK_NONBLOCK : 0), 0);
+	int e = 0;
+	socklen_t el = sizeof(e);
+	long rc;
+
+	rc = syscall(SYS_connect, fd, &ss, len);
+	report(rc);
+	if (rc < 0 && nb && errno == EINPROGRESS) {
+		pf.fd = fd;
+		pf.events = POLLOUT;
+		poll(&pf, 1, 5000);
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el);
+		printf("so_error=%s\n", ename(e));
+		if (e != 0)
+			return 0;
+		fcntl(fd, F_SETFL, 0);
+		rc = 0;
+	}
+	if (rc == 0)
+		http_get(fd, path);
+	return 0;
+}
+
+static int
+udp(const char *a, const char *p, const char *msg, int use_msg)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = addr_of(a, p, &ss);
+	struct iovec io = { (void *)msg, strlen(msg) };
+	struct msghdr m = { .msg_name = &ss, .msg_namelen = len,
+			    .msg_iov = &io, .msg_iovlen = 1 };
+	int fd = (int)syscall(SYS_socket, ss.ss_family, SOCK_DGRAM, 0);
+
+	if (use_msg)
+		report(syscall(SYS_sendmsg, fd, &m, 0));
+	else
+		report(syscall(SYS_sendto, fd, msg, strlen(msg), 0, &ss, len));
+	return 0;
+}
+
+/* A loopback listener on an ephemeral port; its address in *ss. */
+static int
+listener(struct sockaddr_in *sa)
+{
+	socklen_t l = sizeof(*sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)sa, sizeof(*sa)) == -1 ||
+	    listen(fd, 4096) == -1 ||
+	    getsockname(fd, (struct sockaddr *)sa, &l) == -1) {
+		perror("listener");
+		exit(2);
+	}
+	return fd;
+}
+
+static double
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* n connects to a loopback listener (each accepted and closed); the
+ * time per connect, and how many failed. */
+static double
+loop_connects(int n, int *failed)
+{
+	struct sockaddr_in sa;
+	int lfd = listener(&sa), i, fd, c;
+	double t0 = now_us();
+
+	*failed = 0;
+	for (i = 0; i < n; i++) {
+		fd = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+		if (syscall(SYS_connect, fd, &sa, sizeof(sa)) != 0)
+			(*failed)++;
+		c = accept(lfd, NULL, NULL);
+		if (c >= 0)
+			close(c);
+		close(fd);
+	}
+	close(lfd);
+	return (now_us() - t0) / n;
+}
+
+static void *
+slow_connect(void *arg)
+{
+	struct sockaddr_storage *ss = arg;
+	int fd = (int)syscall(SYS_socket, ss->ss_family, SOCK_STREAM, 0);
+	double t0 = now_us();
+	long rc = syscall(SYS_connect, fd, ss, sizeof(*ss) == 0 ? 0 :
+			  ss->ss_family == AF_INET ?
+			  sizeof(struct sockaddr_in) :
+			  sizeof(struct sockaddr_in6));
+
+	printf("slow rc=%ld errno=%s after %.0f ms\n", rc,
+	       rc < 0 ? ename(errno) : "0", (now_us() - t0) / 1000);
+	return NULL;
+}
+
+static int
+slow(const char *a, const char *p, int n)
+{
+	static struct sockaddr_storage ss;
+	pthread_t t;
+	int failed;
+	double us;
+
+	addr_of(a, p, &ss);
+	pthread_create(&t, NULL, slow_connect, &ss);
+	usleep(200000);		/* the slow one is waiting by now */
+	us = loop_connects(n, &failed);
+	printf("meanwhile connects=%d failed=%d us_per_connect=%.1f\n", n,
+	       failed, us);
+	fflush(stdout);
+	pthread_join(t, NULL);
+	return 0;
+}
+
+static int
+unix_connect(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int l = socket(AF_UNIX, SOCK_STREAM, 0), fd;
+
+	/* abstract: nothing left in the file system */
+	snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "supclient-%d",
+		 (int)getpid());
+	if (bind(l, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    listen(l, 1) == -1) {
+		perror("unix");
+		return 2;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	report(syscall(SYS_connect, fd, &sa, sizeof(sa)));
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *how = argc > 1 ? argv[1] : "";
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	void *page;
+	int fd, failed;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (strcmp(how, "get") == 0 && argc == 5)
+		return get(argv[2], argv[3], argv[4], 0);
+	if (strcmp(how, "nbget") == 0 && argc == 5)
+		return get(argv[2], argv[3], argv[4], 1);
+	if (strcmp(how, "udp") == 0 && argc == 5)
+		return udp(argv[2], argv[3], argv[4], 0);
+	if (strcmp(how, "sendmsg") == 0 && argc == 5)
+		return udp(argv[2], argv[3], argv[4], 1);
+	if (strcmp(how, "uring") == 0) {
+		char params[120] = { 0 };
+
+		report(syscall(SYS_io_uring_setup, 4, params));
+		return 0;
+	}
+	if (strcmp(how, "raw") == 0) {
+		report(syscall(SYS_socket, AF_INET, SOCK_RAW, IPPROTO_UDP));
+		return 0;
+	}
+	if (strcmp(how, "packet") == 0) {
+		report(syscall(SYS_socket, AF_PACKET, SOCK_RAW,
+			       htons(ETH_P_ALL)));
+		return 0;
+	}
+	if (strcmp(how, "efault") == 0) {
+		/* a page made inaccessible: the address runs into it */
+		page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
+		fd = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+		report(syscall(SYS_connect, fd, page, sizeof(sa)));
+		return 0;
+	}
+	if (strcmp(how, "badlen") == 0) {
+		char big[256] = { 0 };
+
+		memcpy(big, &sa, sizeof(sa));
+		fd = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+		report(syscall(SYS_connect, fd, big, 129));
+		return 0;
+	}
+	if (strcmp(how, "unix") == 0)
+		return unix_connect();
+	if (strcmp(how, "bench") == 0 && argc == 3) {
+		double us = loop_connects(atoi(argv[2]), &failed);
+
+		printf("connects=%s failed=%d us_per_connect=%.2f\n", argv[2],
+		       failed, us);
+		return 0;
+	}
+	if (strcmp(how, "slow") == 0 && argc == 5)
+		return slow(argv[2], argv[3], atoi(argv[4]));
+	fprintf(stderr, "usage: supclient get|nbget|udp|sendmsg|uring|raw|"
+		"packet|efault|badlen|unix|bench|slow ...\n");
+	return 2;
+}

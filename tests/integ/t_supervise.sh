@@ -1,0 +1,260 @@
+# t_supervise.sh - the supervisor (issue 15): a seccomp user-notification
+# filter decides what the shim cannot see.  Real static C and Go programs
+# connect to the local nginx (198.18.0.1:8080): a block rule gets EACCES
+# with the shim's log line (plus pid and exe) and an audit event, and the
+# server sees nothing; a direct rule connects; io_uring_setup gets ENOSYS,
+# a raw socket EPERM under strict.  The escape matrix (t_escape.sh) runs
+# its kernel-only cases under the same supervisor.
+
+SUP_SRC=$TOP/tests/bin/supclient.c
+SUP_GO_SRC=$TOP/tests/go/supgo.go
+
+# sup_build: the static client, once per run, as $SUPC.
+sup_build() {
+	SUPC=$T/sup/supclient-static
+	mkdir -p "$T/sup"
+	[ -x "$SUPC" ] && return 0
+	gcc -D_GNU_SOURCE -O1 -static -o "$SUPC.tmp" "$SUP_SRC" -lpthread \
+	    >"$T/sup/cc.log" 2>&1 ||
+	    { printf '# SKIP: gcc -static failed: %s\n' "$(tail -n 1 "$T/sup/cc.log")" >&2; exit 77; }
+	mv "$SUPC.tmp" "$SUPC"
+}
+
+# sup_go CGO: the Go client, static (0) or dynamic (1), as $SUPGO.
+sup_go() {
+	local kind=static
+	[ "$1" = 1 ] && kind=dynamic
+	SUPGO=$T/sup/supgo-$kind
+	mkdir -p "$T/sup"
+	[ -x "$SUPGO" ] && return 0
+	command -v go >/dev/null 2>&1 ||
+	    { printf '# SKIP: no go (tests/deps.sh installs golang-go)\n' >&2; exit 77; }
+	# std lib only, no module download: nothing leaves the host
+	HOME=$T/sup GOCACHE=$T/sup/gocache GOPATH=$T/sup/gopath GOFLAGS= \
+	    GOPROXY=off CGO_ENABLED=$1 go build -o "$SUPGO.tmp" "$SUP_GO_SRC" \
+	    >"$T/sup/go-$kind.log" 2>&1 ||
+	    fail "go build ($kind): $(tail -n 2 "$T/sup/go-$kind.log")"
+	mv "$SUPGO.tmp" "$SUPGO"
+}
+
+# sup_audit EVENT ACTION ADDR: the audit log has such an event, from a
+# supervised program (its exe is ours).
+sup_audit() {
+	if ! grep -E "\"event\":\"$1\"" "$CD/audit.log" |
+	    grep -E "\"addr\":\"$3\"" | grep -qE "\"action\":\"$2\""; then
+		show
+		say "audit log: $(head -c 800 "$CD/audit.log")"
+		fail "no $1 event (action $2) for $3 in the audit log"
+	fi
+}
+
+# sup_blocked PROG...: refused by a block rule, logged, audited, unseen.
+sup_blocked() {
+	local m
+	m=$(mark)
+	: >"$CD/audit.log"
+	conf b.conf <<-EOC
+	block $P4:8080
+	EOC
+	run pw --log "$CD/audit.log" -c b.conf "$@" "$m"
+	expect_rc 0
+	expect_err_re "^proxywrap: blocked 198\.18\.0\.1:8080 \(.*b\.conf:1 block 198\.18\.0\.1:8080\) \[supervised: pid [0-9]+ /"
+	sup_audit block block "$P4"
+	nobody_saw "$m"
+}
+
+# sup_direct PROG...: under --strict a direct rule connects, audited.
+sup_direct() {
+	local m
+	m=$(mark)
+	: >"$CD/audit.log"
+	conf d.conf <<-EOC
+	direct $P4:8080
+	EOC
+	run pw --strict --log "$CD/audit.log" -c d.conf "$@" "$m"
+	expect_rc 0
+	expect_out_re 'status=HTTP/1.1 200'
+	local_saw "$m" "$C4"
+	sup_audit connect direct "$P4"
+}
+
+tcase sup_static_block smoke
+tc_sup_static_block() {
+	sup_build
+	# auto (the default) supervises the static program
+	sup_blocked "$SUPC" get "$P4" 8080
+	expect_out_has "rc=-1 errno=EACCES"
+}
+
+tcase sup_static_direct
+tc_sup_static_direct() {
+	sup_build
+	sup_direct "$SUPC" get "$P4" 8080
+	expect_out_has "rc=0 errno=0"
+	# non-blocking: EINPROGRESS as the kernel gives it, then connected
+	sup_direct "$SUPC" nbget "$P4" 8080
+	expect_out_has "rc=-1 errno=EINPROGRESS"
+	expect_out_has "so_error=0"
+}
+
+# --strict without a rule for it: refused, and the line says why.
+tcase sup_static_strict
+tc_sup_static_strict() {
+	local m
+	sup_build
+	m=$(mark)
+	: >"$CD/audit.log"
+	run pw --strict --log "$CD/audit.log" "$SUPC" get "$P4" 8080 "$m"
+	expect_rc 0
+	expect_out_has "rc=-1 errno=EACCES"
+	expect_err_re "blocked 198\.18\.0\.1:8080 \(no rule matched, strict\) \[supervised: pid [0-9]+ $SUPC\]"
+	sup_audit block block "$P4"
+	nobody_saw "$m"
+	# and UDP: sendto and sendmsg with a name, to the local echo
+	run pw --strict --log "$CD/audit.log" "$SUPC" udp "$P4" 7007 "sup-$m"
+	expect_out_has "rc=-1 errno=EACCES"
+	expect_err_re "blocked udp 198\.18\.0\.1:7007 \(no rule matched, strict\)"
+	run pw --strict --log "$CD/audit.log" "$SUPC" sendmsg "$P4" 7007 "sup-$m"
+	expect_out_has "rc=-1 errno=EACCES"
+	sleep 0.2
+	if grep -qF "sup-$m" "$T/log/udp-echo-local.log"; then
+		fail "the UDP echo saw a refused datagram"
+	fi
+}
+
+tcase sup_go_static
+tc_sup_go_static() {
+	sup_go 0
+	sup_blocked "$SUPGO" "$P4:8080"
+	expect_out_has "dial errno=13"
+	sup_direct "$SUPGO" "$P4:8080"
+}
+
+# A dynamically linked Go program loads the shim but calls the kernel
+# itself: auto supervises it (its Go build-id note says what it is).
+tcase sup_go_dynamic
+tc_sup_go_dynamic() {
+	sup_go 1
+	readelf -l "$SUPGO" | grep -q 'Requesting program interpreter' ||
+	    fail "the cgo build is not dynamically linked"
+	sup_blocked "$SUPGO" "$P4:8080"
+	expect_out_has "dial errno=13"
+	sup_direct "$SUPGO" "$P4:8080"
+}
+
+# --supervise=off: today's behaviour (the static program runs unwrapped,
+# strict mode refuses it).
+tcase sup_off
+tc_sup_off() {
+	local m
+	sup_build
+	m=$(mark)
+	conf b.conf <<-EOC
+	block $P4:8080
+	EOC
+	run pw --supervise=off -c b.conf "$SUPC" get "$P4" 8080 "$m"
+	expect_out_has "rc=0 errno=0"
+	expect_err_re "exec of $SUPC: statically linked: the shim cannot follow it"
+	local_saw "$m" "$C4"
+	run pw --strict --supervise=off "$SUPC" get "$P4" 8080 "$m"
+	expect_rc 126
+	run pw --supervise=sometimes true
+	expect_rc 2
+	expect_err_re "--supervise: auto, all or off"
+}
+
+tcase sup_uring_raw
+tc_sup_uring_raw() {
+	sup_build
+	: >"$CD/audit.log"
+	run pw --strict --log "$CD/audit.log" "$SUPC" uring
+	expect_out_has "rc=-1 errno=ENOSYS"
+	expect_err_re "refused io_uring_setup \(ENOSYS\): .* \[supervised: pid [0-9]+ $SUPC\]"
+	grep -q '"event":"block".*"rule":{"at":null,"text":"io_uring_setup"}' "$CD/audit.log" ||
+	    { show; fail "no audit event for io_uring_setup"; }
+	run pw --strict "$SUPC" raw
+	expect_out_has "rc=-1 errno=EPERM"
+	expect_err_re "refused raw socket \(EPERM\): strict mode"
+	run pw --strict "$SUPC" packet
+	expect_out_has "rc=-1 errno=EPERM"
+	expect_err_re "refused packet socket \(EPERM\)"
+	# not strict: allowed, with a warning (what it writes is not routed)
+	run pw --supervise=all "$SUPC" raw
+	expect_out_re "^rc=[0-9]+ errno=0$"
+	expect_err_re "allowed raw socket: what it writes is not routed"
+}
+
+# What a hostile program passes gets the kernel's own answer: the same
+# output with and without the supervisor.
+tcase sup_hostile
+tc_sup_hostile() {
+	local how want
+	sup_build
+	for how in efault badlen unix; do
+		run inc "$SUPC" "$how"
+		want=$(cat out)
+		run pw --strict "$SUPC" "$how"
+		expect_out_has "$want"
+	done
+	run pw --strict "$SUPC" efault
+	expect_out_has "rc=-1 errno=EFAULT"
+	run pw --strict "$SUPC" badlen
+	expect_out_has "rc=-1 errno=EINVAL"
+}
+
+# A blocking connect to a host that never answers (an address of the
+# client's own subnet without a host: ARP fails after some seconds) does
+# not hold up the other calls of the tree.
+tcase sup_slow
+tc_sup_slow() {
+	sup_build
+	conf s.conf <<-EOC
+	direct 198.18.0.77
+	EOC
+	run -t 40 pw --supervise=all -c s.conf "$SUPC" slow 198.18.0.77 80 200
+	expect_out_re "^meanwhile connects=200 failed=0 "
+	expect_out_re "^slow rc=-1 errno=(EHOSTUNREACH|ETIMEDOUT) after [0-9]{4,} ms"
+	# the loopback connects were done while the slow one waited
+	head -n 1 out | grep -q '^meanwhile' || { show; fail "the loopback connects waited for the slow one"; }
+}
+
+# The shim's own connects under --strict (whole tree supervised): through
+# dante, and direct, each audited once (the supervisor leaves the events
+# of a program with the shim to the shim).
+tcase sup_shim_tree
+tc_sup_shim_tree() {
+	local m n
+	m=$(mark)
+	: >"$CD/audit.log"
+	conf t.conf <<-EOC
+	proxy d $U_DANTE
+	direct $P4:8080
+	via d *
+	EOC
+	run pw --strict --log "$CD/audit.log" -c t.conf curl -sS -m 10 "http://$W4$m"
+	expect_rc 0
+	world_saw "$m" "$PW4"
+	m=$(mark)
+	run pw --strict --log "$CD/audit.log" -c t.conf curl -sS -m 10 "http://$P4:8080$m"
+	expect_rc 0
+	local_saw "$m" "$C4"
+	n=$(grep -c "\"event\":\"connect\".*\"addr\":\"$P4\",\"port\":8080" "$CD/audit.log" || true)
+	[ "$n" = 1 ] || { say "$(cat "$CD/audit.log")"; fail "$n connect events for the direct one, wanted 1"; }
+}
+
+# The cost of a supervised connect: 2000 loopback connects, plain and
+# supervised (printed; bounded loosely so that a slow machine passes).
+tcase sup_cost
+tc_sup_cost() {
+	local plain sup
+	sup_build
+	run inc "$SUPC" bench 2000
+	expect_out_re "failed=0"
+	plain=$(sed -n 's/.*us_per_connect=\([0-9.]*\).*/\1/p' out)
+	run pw --supervise=all "$SUPC" bench 2000
+	expect_out_re "failed=0"
+	sup=$(sed -n 's/.*us_per_connect=\([0-9.]*\).*/\1/p' out)
+	say "connect: plain ${plain} us, supervised ${sup} us"
+	awk -v p="$plain" -v s="$sup" 'BEGIN { exit !(s - p < 1000) }' ||
+	    fail "a supervised connect costs over 1 ms more"
+}
