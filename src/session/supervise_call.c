@@ -30,15 +30,14 @@ struct sup_sock {
 	bool blocking;
 };
 
+/* What the kernel knows of the duplicate s->fd; -ENOTSOCK (closed) for
+ * a file that is not a socket. */
 static int
-sock_open(struct sup_call *c, int fd, struct sup_sock *s)
+sock_info(struct sup_sock *s)
 {
 	socklen_t l = sizeof(int);
 	int fl;
 
-	s->fd = sup_dupfd(c, fd);
-	if (s->fd < 0)
-		return s->fd;
 	if (getsockopt(s->fd, SOL_SOCKET, SO_DOMAIN, &s->domain, &l) == -1) {
 		close(s->fd);
 		return -ENOTSOCK;	/* what the kernel says of a file */
@@ -49,6 +48,35 @@ sock_open(struct sup_call *c, int fd, struct sup_sock *s)
 	fl = fcntl(s->fd, F_GETFL);
 	s->blocking = fl != -1 && !(fl & O_NONBLOCK);
 	return 0;
+}
+
+/* The caller's fd as a socket (sockfd_lookup: EBADF, then ENOTSOCK). */
+static int
+sock_open(struct sup_call *c, int fd, struct sup_sock *s)
+{
+	s->fd = sup_dupfd(c, fd);
+	if (s->fd < 0)
+		return s->fd;
+	return sock_info(s);
+}
+
+/*
+ * A header that could not be read: the kernel looks at the fd first, so
+ * a bad fd's EBADF or ENOTSOCK comes before the EFAULT.
+ */
+static int
+fd_first(struct sup_call *c, int fd, int rc)
+{
+	struct sup_sock s;
+	int e;
+
+	if (rc != -EFAULT)
+		return rc;
+	e = sock_open(c, fd, &s);
+	if (e < 0)
+		return e;
+	close(s.fd);
+	return rc;
 }
 
 static const char *
@@ -93,12 +121,18 @@ do_connect(struct sup_call *c)
 	int len = (int)c->args[2], rc;
 	int64_t r;
 
-	/* move_addr_to_kernel */
-	if (len < 0 || len > SUP_ADDR_MAX)
-		return -EINVAL;
-	rc = sup_read(c, c->args[1], sa, (size_t)len);
-	if (rc == 0)
-		rc = sock_open(c, (int)c->args[0], &s);
+	/* __sys_connect: the fd, then move_addr_to_kernel, then whether
+	 * it is a socket */
+	s.fd = sup_dupfd(c, (int)c->args[0]);
+	if (s.fd < 0)
+		return s.fd;
+	rc = len < 0 || len > SUP_ADDR_MAX ? -EINVAL :
+	     sup_read(c, c->args[1], sa, (size_t)len);
+	if (rc < 0) {
+		close(s.fd);
+		return rc;
+	}
+	rc = sock_info(&s);
 	if (rc < 0)
 		return rc;
 	sup_dest_of(sa, (size_t)len, s.domain, false, &d);
@@ -149,13 +183,16 @@ do_sendto(struct sup_call *c)
 	void *data = NULL;
 	int64_t r;
 
-	if (alen < 0 || alen > SUP_ADDR_MAX)
-		return -EINVAL;
-	rc = sup_read(c, c->args[4], sa, (size_t)alen);
-	if (rc == 0)
-		rc = sock_open(c, (int)c->args[0], &s);
+	/* __sys_sendto: the socket, then the address */
+	rc = sock_open(c, (int)c->args[0], &s);
 	if (rc < 0)
 		return rc;
+	rc = alen < 0 || alen > SUP_ADDR_MAX ? -EINVAL :
+	     sup_read(c, c->args[4], sa, (size_t)alen);
+	if (rc < 0) {
+		close(s.fd);
+		return rc;
+	}
 	send_dest(&s, sa, (size_t)alen, flags, &d);
 	rc = sup_decide(c, proto_of(&s), &d);
 	if (rc >= 0)
@@ -268,6 +305,7 @@ send_one(struct sup_call *c, const struct sup_sock *s, const struct msghdr *um,
 	rc = sup_decide(c, proto_of(s), &d);
 	if (rc < 0)
 		return rc;
+	rc = 0;
 	if (total > SUP_DATA_MAX)
 		total = SUP_DATA_MAX;
 	k.iov.iov_base = malloc(total ? total : 1);
@@ -318,7 +356,7 @@ do_sendmsg(struct sup_call *c)
 
 	rc = sup_read(c, c->args[1], &um, sizeof(um));
 	if (rc < 0)
-		return rc;
+		return fd_first(c, (int)c->args[0], rc);
 	/*
 	 * No destination: the socket's own peer, decided at its connect.
 	 * XXX: issue 15: another thread could write a name into the header
@@ -349,7 +387,7 @@ do_sendmmsg(struct sup_call *c)
 	if (vlen > SUP_MMSG_MAX)
 		vlen = SUP_MMSG_MAX;	/* __sys_sendmmsg clamps it */
 	if (vlen == 0)
-		return 0;
+		return SUP_CONTINUE;	/* nothing read: the kernel's fd checks */
 	h = calloc(vlen, hsz);
 	if (h == NULL)
 		return -ENOMEM;
@@ -359,7 +397,7 @@ do_sendmmsg(struct sup_call *c)
 		rc = sup_read(c, c->args[1] + n * hsz, &h[n], hsz);
 		if (rc == -ENOENT || (rc < 0 && n == 0)) {
 			free(h);
-			return rc;
+			return fd_first(c, (int)c->args[0], rc);
 		}
 		if (rc < 0)
 			break;
