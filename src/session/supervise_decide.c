@@ -10,12 +10,22 @@
  * 53, which the shim asks about local names.
  * XXX: issue 15: programs with their own resolver reach those resolvers
  * too, until the supervisor answers DNS itself.
+ *
+ * A direct rule that names a host ("direct git.corp.example") decided a
+ * program's connect by the name it looked up; the supervisor sees only
+ * the address, so it looks those names up itself (when an address would
+ * be refused, at most every SUP_NAMES_TTL seconds) and an address among
+ * their answers is decided as the name.  XXX: issue 15: suffix rules
+ * (".corp.example") wait for the supervisor's own DNS answers.
  */
 #include "supervise_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +35,9 @@
 #include "log.h"
 
 #define SUP_ENDPOINTS_MAX 64
+#define SUP_NAMES_MAX 64	/* direct names looked up */
+#define SUP_NAME_ADDRS_MAX 256
+#define SUP_NAMES_TTL 10	/* seconds an answer is used */
 
 struct endpoint {
 	int family;
@@ -91,6 +104,85 @@ ep_resolvers(void)
 			ep_add(AF_INET6, a, 53, false);
 	}
 	fclose(f);
+}
+
+struct name_addr {
+	int family;
+	uint8_t addr[16];
+	const char *name;	/* the rule's destination */
+};
+
+static struct name_addr g_na[SUP_NAME_ADDRS_MAX];
+static size_t g_nna;
+static time_t g_na_when;	/* 0: never looked up */
+static pthread_mutex_t g_na_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+na_add(const char *name, const struct addrinfo *a)
+{
+	struct name_addr *n = &g_na[g_nna];
+
+	if (g_nna == SUP_NAME_ADDRS_MAX)
+		return;
+	if (a->ai_family == AF_INET)
+		memcpy(n->addr, &((struct sockaddr_in *)(void *)a->ai_addr)->
+			       sin_addr, 4);
+	else if (a->ai_family == AF_INET6)
+		memcpy(n->addr, &((struct sockaddr_in6 *)(void *)a->ai_addr)->
+			       sin6_addr, 16);
+	else
+		return;
+	n->family = a->ai_family;
+	n->name = name;
+	g_nna++;
+}
+
+/* Look up the names of the direct rules again (the lock held). */
+static void
+na_refresh(const struct config *cfg)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai, *a;
+	size_t i, j, names = 0;
+
+	g_nna = 0;
+	for (i = 0; cfg != NULL && i < cfg->nrules; i++) {
+		if (cfg->rules[i].action != CFG_DIRECT)
+			continue;
+		for (j = 0; j < cfg->rules[i].ndests; j++) {
+			const char *name = cfg->rules[i].dests[j].name;
+
+			if (cfg->rules[i].dests[j].kind != DEST_NAME ||
+			    names++ == SUP_NAMES_MAX ||
+			    getaddrinfo(name, NULL, &hints, &ai) != 0)
+				continue;
+			for (a = ai; a != NULL; a = a->ai_next)
+				na_add(name, a);
+			freeaddrinfo(ai);
+		}
+	}
+}
+
+/* The name of a direct rule that d's address answers for, or NULL. */
+static const char *
+na_name(struct sup_call *c, const struct sup_dest *d)
+{
+	const char *name = NULL;
+	time_t now = time(NULL);
+	size_t i;
+
+	pthread_mutex_lock(&g_na_lock);
+	if (g_na_when == 0 || now - g_na_when >= SUP_NAMES_TTL) {
+		sup_may_block();	/* a lookup may take a while */
+		na_refresh(c->p->cfg);
+		g_na_when = now;
+	}
+	for (i = 0; i < g_nna && name == NULL; i++)
+		if (g_na[i].family == d->family &&
+		    memcmp(g_na[i].addr, d->addr,
+			   d->family == AF_INET ? 4 : 16) == 0)
+			name = g_na[i].name;
+	pthread_mutex_unlock(&g_na_lock);
+	return name;
 }
 
 void
@@ -249,20 +341,70 @@ audit_dest(struct sup_call *c, const char *event, const char *proto,
 	audit(c, &ev);
 }
 
+/*
+ * Is the caller a program an allow_exec statement lets run without the
+ * shim (by the path or its real path)?  Those ran unrouted before there
+ * was a supervisor; they still go direct, but a block rule still holds.
+ */
+static const struct cfg_allow *
+allowed_exe(struct sup_call *c)
+{
+	const struct config *cfg = c->p->cfg;
+	char real[PATH_MAX];
+	size_t i;
+
+	for (i = 0; cfg != NULL && i < cfg->nallow_exec; i++)
+		if (strcmp(cfg->allow_exec[i].path, sup_exe(c)) == 0 ||
+		    (realpath(cfg->allow_exec[i].path, real) != NULL &&
+		     strcmp(real, sup_exe(c)) == 0))
+			return &cfg->allow_exec[i];
+	return NULL;
+}
+
+/*
+ * The rules' decision for d: its address's, or, as the shim decides an
+ * address it resolved, a direct rule's for a name it answers for when
+ * that rule comes first.
+ */
+static void
+decide(struct sup_call *c, const struct sup_dest *d, struct decision *dec)
+{
+	struct decision byname;
+	const char *name;
+
+	rules_decide_addr(c->p->rules, d->family, d->addr, d->port, dec);
+	if (dec->action == CFG_DIRECT)
+		return;
+	name = na_name(c, d);
+	if (name == NULL)
+		return;
+	rules_decide_name(c->p->rules, name, d->port, &byname);
+	if (byname.action == CFG_DIRECT && byname.rule != NULL &&
+	    (dec->rule == NULL || byname.index < dec->index))
+		*dec = byname;
+}
+
 int
 sup_decide(struct sup_call *c, const char *proto, const struct sup_dest *d)
 {
 	static const char notyet[] = "supervised connect via a proxy: not yet";
+	const struct cfg_allow *a;
 	char dstr[INET6_ADDRSTRLEN + 16], rstr[512];
 	struct decision dec;
 
 	if (d->family == 0 || endpoint(d, proto))
 		return 0;
-	rules_decide_addr(c->p->rules, d->family, d->addr, d->port, &dec);
+	decide(c, d, &dec);
 	if (dec.action == CFG_DIRECT)
 		return dec.loopback ? 0 : 1;
 	dest_str(d, dstr, sizeof(dstr));
 	rule_str(c->p, &dec, rstr, sizeof(rstr));
+	if ((dec.action == CFG_VIA || dec.rule == NULL) &&
+	    (a = allowed_exe(c)) != NULL) {
+		say(c, LOG_INFO, "direct %s (%s:%d allow_exec %s: runs "
+		    "unrouted)", dstr, c->p->name, a->line, a->path);
+		return 0;
+	}
 	if (dec.action == CFG_BLOCK) {
 		audit_dest(c, "block", proto, d, &dec, EACCES, NULL);
 		say(c, LOG_WARN, "blocked %s%s (%s)",
@@ -282,7 +424,7 @@ sup_report_direct(struct sup_call *c, const char *proto,
 	char dstr[INET6_ADDRSTRLEN + 16], rstr[512];
 	struct decision dec;
 
-	rules_decide_addr(c->p->rules, d->family, d->addr, d->port, &dec);
+	decide(c, d, &dec);
 	if (c->p->verbose >= LOG_INFO) {
 		dest_str(d, dstr, sizeof(dstr));
 		rule_str(c->p, &dec, rstr, sizeof(rstr));
