@@ -40,9 +40,16 @@ tc_exec_static_strict() {
 	gcc -static -O1 -o stclient "$TOP/tests/bin/pwclient.c" -lpthread 2>gcc.err ||
 	    { printf '# SKIP: gcc -static failed\n' >&2; exit 77; }
 	m=$(mark)
-	run pw --strict -p "$U_DANTE" "$CD/stclient" get "$P4" 8080 "$m"
+	run pw --strict --supervise=off -p "$U_DANTE" "$CD/stclient" get "$P4" 8080 "$m"
 	expect_rc 126
 	expect_err_re "refused exec of $CD/stclient: statically linked: the shim cannot follow it \(strict mode; allow with allow_exec $CD/stclient\)"
+	nobody_saw "$m"
+	# supervised (the default under --strict) it runs, and its connect
+	# is the supervisor's: through a proxy is not built yet, refused
+	m=$(mark)
+	run pw --strict -p "$U_DANTE" "$CD/stclient" get "$P4" 8080 "$m"
+	expect_rc 3
+	expect_err_re "refused 198\.18\.0\.1:8080: supervised connect via a proxy: not yet \(-p: via p1 \*\) \[supervised: pid [0-9]+ $CD/stclient\]"
 	nobody_saw "$m"
 	# inside the tree: the shell's exec is refused
 	m=$(mark)

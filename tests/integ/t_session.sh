@@ -229,7 +229,8 @@ tcase session_static_refused_audited
 tc_session_static_refused_audited() {
 	gcc -static -O1 -o stclient "$TOP/tests/bin/pwclient.c" -lpthread 2>gcc.err ||
 	    { printf '# SKIP: gcc -static failed\n' >&2; exit 77; }
-	run pw --strict --log "$CD/audit.log" -p "$U_DANTE" "$CD/stclient" get "$P4" 8080 /x
+	# without the supervisor (under it, the program runs: t_supervise.sh)
+	run pw --strict --supervise=off --log "$CD/audit.log" -p "$U_DANTE" "$CD/stclient" get "$P4" 8080 /x
 	expect_rc 126
 	expect_err_re "refused exec of $CD/stclient: statically linked"
 	grep -q "\"event\":\"exec-refused\".*\"path\":\"$CD/stclient\".*\"outcome\":\"EACCES\"" audit.log ||

@@ -258,3 +258,24 @@ tc_sup_cost() {
 	awk -v p="$plain" -v s="$sup" 'BEGIN { exit !(s - p < 1000) }' ||
 	    fail "a supervised connect costs over 1 ms more"
 }
+
+# A direct rule by name under --strict: the shim decides curl's connect by
+# the name it looked up; the supervisor, which sees the address, looks the
+# rule's names up itself and decides the same.
+tcase sup_direct_name
+tc_sup_direct_name() {
+	local m
+	need_prog curl
+	conf t.conf <<-EOC
+	direct web.local.test
+	EOC
+	m=$(mark)
+	run pw --strict -c t.conf curl -4 -sS -m 10 "http://web.local.test:8080$m"
+	expect_rc 0
+	local_saw "$m" "$C4"
+	# a name the rule does not give: still refused
+	m=$(mark)
+	run pw --strict -c t.conf curl -sS -m 10 "http://$W4$m"
+	expect_fail
+	nobody_saw "$m"
+}
