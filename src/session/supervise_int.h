@@ -1,9 +1,10 @@
 /*
- * supervise_int.h - between the supervisor's files: supervise.c (the
- * filter), supervise_loop.c (receiving and answering notifications, the
- * target's memory and sockets), supervise_call.c (each call's arguments
- * as the kernel reads them) and supervise_decide.c (the rules, the log
- * lines and audit events).
+ * supervise_int.h - between the supervisor's files, each calling only
+ * those below it: supervise.c (the filter, the launch), supervise_loop.c
+ * (receiving and answering notifications, the threads),
+ * supervise_call.c (each call's arguments as the kernel reads them),
+ * supervise_decide.c (the rules, the log lines and audit events) and
+ * supervise_target.c (the caller's memory, fds, pid and executable).
  */
 #ifndef PROXYWRAP_SUPERVISE_INT_H
 #define PROXYWRAP_SUPERVISE_INT_H
@@ -49,6 +50,8 @@ struct sup_dest {
 /* Serve the listener lfd in threads of this process. 0 or -errno. */
 int sup_serve(int lfd, const struct sup_policy *p);
 
+/* --- supervise_target.c -------------------------------------------- */
+
 /* Read n bytes at the target's addr into buf: 0, or -EFAULT when any of
  * it is unmapped.  Then check the notification is still live: -ENOENT
  * when the target is gone (its pid may already be someone else's). */
@@ -70,8 +73,10 @@ const char *sup_exe(struct sup_call *c);
  * unaudited; refusals are always audited). */
 bool sup_has_shim(struct sup_call *c);
 
-/* Before a call that may block: make sure another thread receives. */
+/* Before a call that may block: make sure another thread receives (the
+ * loop's fn, registered with sup_on_block). */
 void sup_may_block(void);
+void sup_on_block(void (*fn)(void));
 
 /* --- supervise_call.c ---------------------------------------------- */
 
