@@ -2,7 +2,10 @@
  * config.h - the rule file (shim.conf) parsed into an immutable struct.
  *
  * Grammar (one statement per line, '#' starts a comment):
- *   proxy NAME URL
+ *   proxy NAME URL [max_conns=N]   (N: open tunnels through it, session-wide)
+ *   group NAME PROXY... [mode=failover|round-robin|random]
+ *                           (a group stands wherever a proxy may, at any hop
+ *                            of a via chain; it holds proxies, not groups)
  *   direct DEST...          block DEST...          via NAME[>NAME...] DEST...
  *   direct and via take options, words with '=' anywhere among the DESTs:
  *     proxy_protocol=v1|v2  send a PROXY protocol header first
@@ -35,6 +38,9 @@
 #define CFG_ERR_MAX 64		/* errors recorded; later ones only counted */
 #define CFG_TIMEOUT_DEFAULT_MS 10000
 #define CFG_POOL_MAX 128	/* fake_pool's CIDRs, as written */
+#define CFG_GROUP_MAX 16	/* proxies in one group */
+#define CFG_GROUPS_MAX 250	/* groups in a file (a hop's group fits a byte) */
+#define CFG_MAX_CONNS_MAX 65535	/* max_conns=N */
 
 enum cfg_action {
 	CFG_DIRECT,	/* connect as the application asked */
@@ -63,7 +69,10 @@ struct cfg_dest {
 
 struct cfg_rule {
 	enum cfg_action action;
-	int chain[CFG_CHAIN_MAX];	/* CFG_VIA: indexes into cfg->proxies */
+	int chain[CFG_CHAIN_MAX];	/* CFG_VIA: indexes into cfg->proxies;
+					 * a group's hop: its first member */
+	int group[CFG_CHAIN_MAX];	/* 0: hop k is the proxy chain[k];
+					 * g + 1: the group cfg->groups[g] */
 	int nchain;
 	struct cfg_dest *dests;
 	size_t ndests;
@@ -83,6 +92,21 @@ struct cfg_proxy {
 	char name[CFG_NAME_MAX];
 	struct proxy_url url;
 	int line;
+	int max_conns;			/* max_conns=N; 0: no cap */
+};
+
+enum cfg_group_mode {
+	CFG_FAILOVER,		/* the first usable member, in order */
+	CFG_ROUND_ROBIN,	/* the next usable member, session-wide */
+	CFG_RANDOM,		/* a usable member at random */
+};
+
+struct cfg_group {
+	char name[CFG_NAME_MAX];	/* shares the proxies' name space */
+	int members[CFG_GROUP_MAX];	/* indexes into cfg->proxies */
+	int nmembers;			/* >= 1 */
+	enum cfg_group_mode mode;
+	int line;
 };
 
 struct cfg_allow {
@@ -94,6 +118,8 @@ struct config {
 	char *file;			/* name used in messages */
 	struct cfg_proxy *proxies;
 	size_t nproxies;
+	struct cfg_group *groups;
+	size_t ngroups;
 	struct cfg_rule *rules;
 	size_t nrules;
 	int connect_timeout_ms;		/* CFG_TIMEOUT_DEFAULT_MS if unset */
@@ -147,6 +173,13 @@ void cfg_free(struct config *cfg);
 
 /* "direct", "block", "via" */
 const char *cfg_action_str(enum cfg_action a);
+
+/* "failover", "round-robin", "random" */
+const char *cfg_group_mode_str(enum cfg_group_mode m);
+
+/* The group at hop k of rule, or NULL when that hop is one proxy. */
+const struct cfg_group *cfg_hop_group(const struct config *cfg,
+				      const struct cfg_rule *rule, int k);
 
 /*
  * Why a via rule cannot carry UDP datagrams (its proxy speaks HTTP

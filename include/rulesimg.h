@@ -30,7 +30,7 @@
 #include "config.h"
 
 #define RIMG_MAGIC "pwRULES"		/* 8 bytes with its NUL */
-#define RIMG_VERSION 1u
+#define RIMG_VERSION 2u		/* 2: rules record their hops' groups */
 #define RIMG_NONE UINT32_MAX		/* no rule matched */
 #define RIMG_BAD (UINT32_MAX - 1)	/* a damaged entry: fail closed */
 #define RIMG_KEY_MAX 256		/* a name is at most 253 octets */
@@ -86,6 +86,7 @@ struct rimg_rule {
 	uint8_t pp_src[16];
 	uint16_t pp_src_port;
 	uint16_t pad2;
+	uint8_t group[CFG_CHAIN_MAX];	/* cfg_rule.group: 0, or group + 1 */
 };
 
 /* A checked image: pointers into the bytes given to rimg_check. */
@@ -106,7 +107,8 @@ struct rimg {
  */
 void *rimg_build(const struct config *cfg, bool records, size_t *len);
 
-/* FNV-1a of the proxies' names, NULs included, in order. */
+/* FNV-1a of the proxies' names, NULs included, in order, then of each
+ * group's name and members (nothing for a file without groups). */
 uint64_t rimg_proxy_sum(const struct config *cfg);
 
 /* Check buf[0..len) (8-byte aligned) and fill m: 0, or -EINVAL. */
@@ -126,9 +128,9 @@ uint32_t rimg_any(const struct rimg *m, uint16_t port);
 /*
  * Rule i's record as a cfg_rule (text pointing into the image, no
  * destinations): 0, or -EINVAL when there is none or it does not check
- * out against nproxies.
+ * out against the config's proxies and groups.
  */
-int rimg_rule(const struct rimg *m, uint32_t i, size_t nproxies,
+int rimg_rule(const struct rimg *m, uint32_t i, const struct config *cfg,
 	      struct cfg_rule *out);
 
 /* The CIDR key: family (4 or 6), prefix and the masked address. */

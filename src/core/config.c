@@ -5,8 +5,9 @@
  * recorded as "file:line: message" and parsing goes on (OpenBSD parse.y),
  * so a user sees all mistakes at once; the caller decides what to do.
  *
- * Proxies may be used before the line that defines them: `proxy` lines are
- * read in a first pass, everything else in a second, and the two error
+ * Proxies and groups may be used before the line that defines them:
+ * `proxy` lines are read in a first pass, `group` lines (which name
+ * proxies) in a second, everything else in a third, and the passes' error
  * lists are merged by line so messages still come out in file order.
  * The destinations are parsed in config_dest.c, the rule statements and
  * their options in config_rule.c (shared parts: config_int.h).
@@ -23,20 +24,31 @@
 
 #define CFG_TIMEOUT_MAX_MS 600000
 
-static bool
-cfg_proxy_name_ok(const char *s)
+/* max_conns=N (1..CFG_MAX_CONNS_MAX) on proxy px's line; -1 when wrong. */
+static int
+cfg_proxy_option(struct cfg_parser *p, const char *tok, struct cfg_proxy *px)
 {
-	size_t i, len = strlen(s);
+	const char *eq = strchr(tok, '=');
+	size_t klen = eq != NULL ? (size_t)(eq - tok) : strlen(tok);
+	unsigned long v = 0;
+	size_t i;
 
-	if (len == 0 || len >= CFG_NAME_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') ||
-		      s[i] == '-' || s[i] == '_' || s[i] == '.'))
-			return false;
-	return true;
+	if (eq == NULL || klen != sizeof("max_conns") - 1 ||
+	    strncmp(tok, "max_conns", klen) != 0) {
+		cfg_err(p, "proxy '%s': unknown option '%.*s' (known: "
+			"max_conns)", px->name, (int)(klen > 64 ? 64 : klen),
+			tok);
+		return -1;
+	}
+	for (i = 1; eq[i] >= '0' && eq[i] <= '9' && i < 7; i++)
+		v = v * 10 + (unsigned long)(eq[i] - '0');
+	if (i == 1 || eq[i] != '\0' || v < 1 || v > CFG_MAX_CONNS_MAX) {
+		cfg_err(p, "proxy '%s': bad max_conns '%.16s' (use 1..%d)",
+			px->name, eq + 1, CFG_MAX_CONNS_MAX);
+		return -1;
+	}
+	px->max_conns = (int)v;
+	return 0;
 }
 
 /* Define proxy `name`; records an error and returns -1 when it cannot. */
@@ -47,9 +59,11 @@ cfg_add_proxy(struct cfg_parser *p, const char *name, const char *url,
 	struct config *cfg = p->cfg;
 	struct cfg_proxy *px;
 	const char *err;
+	bool bad = false;
+	size_t i;
 	int dup;
 
-	if (!cfg_proxy_name_ok(name)) {
+	if (!cfg_name_ok(name)) {
 		cfg_err(p, "bad proxy name '%.*s' (letters, digits, '-', '_',"
 			" '.')", CFG_NAME_MAX, name);
 		return -1;
@@ -79,6 +93,14 @@ cfg_add_proxy(struct cfg_parser *p, const char *name, const char *url,
 	}
 	memcpy(px->name, name, strlen(name) + 1);
 	px->line = p->line;
+	/* options after the URL (the file's proxy lines only) */
+	for (i = 3; p->line > 0 && i < p->ntok; i++)
+		if (cfg_proxy_option(p, p->tok[i], px) != 0)
+			bad = true;
+	if (bad) {
+		explicit_bzero(px, sizeof(*px));
+		return -1;
+	}
 	cfg->nproxies++;
 	return 0;
 }
@@ -170,7 +192,7 @@ cfg_split(struct cfg_parser *p, char *buf, const char *line, size_t len)
 
 	/* Line errors are reported once, in the first pass. */
 	if (memchr(line, '\0', len) != NULL) {
-		if (p->pass == 1)
+		if (p->pass == CFG_PASS_PROXIES)
 			cfg_err(p, "NUL byte in line");
 		return -1;
 	}
@@ -180,7 +202,7 @@ cfg_split(struct cfg_parser *p, char *buf, const char *line, size_t len)
 	if (hash != NULL) {
 		/* A '#' glued to a word on a proxy line is almost always part
 		 * of a password: it would silently cut the URL short. */
-		if (p->pass == 1 && hash > buf &&
+		if (p->pass == CFG_PASS_PROXIES && hash > buf &&
 		    strncmp(buf, "proxy", 5) == 0 &&
 		    !cfg_blank(hash[-1]))
 			cfg_err(p, "'#' starts a comment: write it as %%23 "
@@ -211,6 +233,7 @@ cfg_split(struct cfg_parser *p, char *buf, const char *line, size_t len)
 /* Counts of the arrays being filled, kept outside struct config. */
 struct cfg_caps {
 	size_t proxies;
+	size_t groups;
 	size_t rules;
 };
 
@@ -260,22 +283,27 @@ cfg_log(struct cfg_parser *p)
 		p->oom = true;
 }
 
-/* One statement (p->tok); pass 1 handles proxies, pass 2 the rest. */
+/* One statement (p->tok) of its pass (CFG_PASS_*). */
 static void
 cfg_statement(struct cfg_parser *p, int pass, struct cfg_caps *caps)
 {
 	const char *kw = p->tok[0];
 
 	if (strcmp(kw, "proxy") == 0) {
-		if (pass != 1)
+		if (pass != CFG_PASS_PROXIES)
 			return;
-		if (p->ntok != 3)
-			cfg_err(p, "proxy: expected NAME URL");
+		if (p->ntok < 3)
+			cfg_err(p, "proxy: expected NAME URL [max_conns=N]");
 		else
 			cfg_add_proxy(p, p->tok[1], p->tok[2], &caps->proxies);
 		return;
 	}
-	if (pass != 2)
+	if (strcmp(kw, "group") == 0) {
+		if (pass == CFG_PASS_GROUPS)
+			cfg_group(p, &caps->groups);
+		return;
+	}
+	if (pass != CFG_PASS_REST)
 		return;
 	if (strcmp(kw, "direct") == 0) {
 		cfg_rule(p, CFG_DIRECT, &caps->rules);
@@ -347,65 +375,77 @@ cfg_pass(struct cfg_parser *p, int pass, const char *text, size_t len,
 	free(buf);
 }
 
-/* Merge two error lists sorted by line into cfg->errs. */
+/* Merge the passes' error lists, each sorted by line, into cfg->errs. */
 static void
-cfg_merge_errs(struct config *cfg, struct cfg_parser *a, struct cfg_parser *b)
+cfg_merge_errs(struct config *cfg, struct cfg_parser **ps, size_t np)
 {
-	size_t i = 0, j = 0, n = 0;
+	size_t at[CFG_PASS_REST] = { 0 }, i, n = 0;
 
-	while (i < a->nerrs || j < b->nerrs) {
-		struct cfg_perr *e;
+	for (;;) {
+		struct cfg_parser *best = NULL;
+		size_t bi = 0;
 
-		if (j >= b->nerrs ||
-		    (i < a->nerrs && a->errs[i].line <= b->errs[j].line))
-			e = &a->errs[i++];
-		else
-			e = &b->errs[j++];
+		for (i = 0; i < np; i++)
+			if (at[i] < ps[i]->nerrs &&
+			    (best == NULL || ps[i]->errs[at[i]].line <
+					     best->errs[at[bi]].line)) {
+				best = ps[i];
+				bi = i;
+			}
+		if (best == NULL)
+			break;
 		if (n < CFG_ERR_MAX)
-			cfg->errs[n++] = e->msg;
+			cfg->errs[n++] = best->errs[at[bi]].msg;
 		else
-			free(e->msg);
+			free(best->errs[at[bi]].msg);
+		at[bi]++;
 	}
-	a->nerrs = b->nerrs = 0;
+	for (i = 0; i < np; i++)
+		ps[i]->nerrs = 0;
 }
 
 struct config *
 cfg_parse(const char *file, const char *text, size_t len)
 {
-	struct cfg_parser *p1, *p2;
-	struct cfg_caps caps = { 0, 0 };
+	struct cfg_parser *ps[CFG_PASS_REST] = { NULL };
+	struct cfg_caps caps = { 0, 0, 0 };
 	struct config *cfg;
-	bool oom;
+	bool oom = false;
+	size_t i;
 
 	cfg = calloc(1, sizeof(*cfg));
-	p1 = calloc(1, sizeof(*p1));
-	p2 = calloc(1, sizeof(*p2));
-	if (cfg == NULL || p1 == NULL || p2 == NULL)
+	for (i = 0; i < CFG_PASS_REST; i++) {
+		ps[i] = calloc(1, sizeof(*ps[i]));
+		if (ps[i] == NULL)
+			oom = true;
+	}
+	if (cfg == NULL || oom)
 		goto nomem;
 	cfg->connect_timeout_ms = CFG_TIMEOUT_DEFAULT_MS;
 	cfg->file = strdup(file);
 	cfg->errs = calloc(CFG_ERR_MAX, sizeof(*cfg->errs));
 	if (cfg->file == NULL || cfg->errs == NULL)
 		goto nomem;
-	p1->cfg = p2->cfg = cfg;
-	p1->origin = p2->origin = cfg->file;
-	cfg_pass(p1, 1, text, len, &caps);
-	if (!p1->oom)
-		cfg_pass(p2, 2, text, len, &caps);
-	cfg_merge_errs(cfg, p1, p2);
-	oom = p1->oom || p2->oom;
-	free(p1->tok);
-	free(p2->tok);
-	free(p1);
-	free(p2);
+	/* one parser a pass: each one's errors come in line order */
+	for (i = 0; i < CFG_PASS_REST && !oom; i++) {
+		ps[i]->cfg = cfg;
+		ps[i]->origin = cfg->file;
+		cfg_pass(ps[i], (int)i + 1, text, len, &caps);
+		oom = ps[i]->oom;
+	}
+	cfg_merge_errs(cfg, ps, CFG_PASS_REST);
+	for (i = 0; i < CFG_PASS_REST; i++) {
+		free(ps[i]->tok);
+		free(ps[i]);
+	}
 	if (oom) {
 		cfg_free(cfg);
 		return NULL;
 	}
 	return cfg;
 nomem:
-	free(p1);
-	free(p2);
+	for (i = 0; i < CFG_PASS_REST; i++)
+		free(ps[i]);
 	cfg_free(cfg);
 	return NULL;
 }
@@ -487,6 +527,7 @@ cfg_free(struct config *cfg)
 		explicit_bzero(cfg->proxies,
 			       cfg->nproxies * sizeof(*cfg->proxies));
 	free(cfg->proxies);
+	free(cfg->groups);
 	for (i = 0; i < cfg->nrules; i++) {
 		for (j = 0; j < cfg->rules[i].ndests; j++)
 			free(cfg->rules[i].dests[j].name);

@@ -1,8 +1,8 @@
 /*
  * config_base.c - what every part of the rule-file parser uses
  * (config_int.h): recording an error, growing an array, finding a proxy
- * by name.  config.c, config_rule.c and config_dest.c call down into it;
- * it calls nothing of theirs.
+ * or a group by name.  config.c, config_rule.c, config_group.c and
+ * config_dest.c call down into it; it calls nothing of theirs.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -89,4 +89,32 @@ cfg_find_proxy(const struct config *cfg, const char *name, size_t len)
 		    memcmp(cfg->proxies[i].name, name, len) == 0)
 			return (int)i;
 	return -1;
+}
+
+int
+cfg_find_group(const struct config *cfg, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ngroups; i++)
+		if (strlen(cfg->groups[i].name) == len &&
+		    memcmp(cfg->groups[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+bool
+cfg_name_ok(const char *s)
+{
+	size_t i, len = strlen(s);
+
+	if (len == 0 || len >= CFG_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') ||
+		      s[i] == '-' || s[i] == '_' || s[i] == '.'))
+			return false;
+	return true;
 }

@@ -1,8 +1,9 @@
 /*
  * config_int.h - what the rule-file parser's files share (config.c: the
  * statements and the passes; config_dest.c: destinations; config_rule.c:
- * rules, their chains and options; config_base.c: errors, arrays, proxy
- * names, which the other three call down into).  Private to src/core/config*.c; the
+ * rules, their chains and options; config_group.c: groups of proxies;
+ * config_base.c: errors, arrays, proxy and group names, which the others
+ * call down into).  Private to src/core/config*.c; the
  * interface is include/config.h.
  */
 #ifndef PROXYWRAP_CONFIG_INT_H
@@ -20,6 +21,12 @@ struct cfg_perr {
 	char *msg;
 };
 
+/* Proxies first, then groups (of proxies), then everything else: each
+ * may name what the one before defines, wherever it stands in the file. */
+#define CFG_PASS_PROXIES 1
+#define CFG_PASS_GROUPS 2
+#define CFG_PASS_REST 3
+
 struct cfg_parser {
 	struct config *cfg;
 	const char *origin;	/* prefix of messages without a line */
@@ -27,7 +34,7 @@ struct cfg_parser {
 	struct cfg_perr errs[CFG_ERR_MAX];
 	size_t nerrs;
 	bool oom;
-	int pass;		/* 1: proxy lines, 2: the rest */
+	int pass;		/* CFG_PASS_* */
 	char **tok;		/* the current statement's words */
 	size_t ntok, tokcap;
 };
@@ -49,8 +56,19 @@ cfg_blank(char c)
 /* Grow *arr (of *cap elements of size bytes) to hold need; false on OOM. */
 bool cfg_grow(void **arr, size_t *cap, size_t need, size_t size);
 
+/* A proxy's or group's name: 1..CFG_NAME_MAX-1 letters, digits, '-',
+ * '_', '.'. */
+bool cfg_name_ok(const char *s);
+
 /* The index of proxy name[0..len), or -1. */
 int cfg_find_proxy(const struct config *cfg, const char *name, size_t len);
+
+/* The index of group name[0..len), or -1. */
+int cfg_find_group(const struct config *cfg, const char *name, size_t len);
+
+/* config_group.c: the group statement in p->tok, appended to
+ * p->cfg->groups (capacity *cap) unless it has errors. */
+void cfg_group(struct cfg_parser *p, size_t *cap);
 
 /* config_dest.c: one destination word into *d; 0, or -1 (error recorded). */
 int cfg_parse_dest(struct cfg_parser *p, const char *tok, struct cfg_dest *d);

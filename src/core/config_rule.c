@@ -17,6 +17,8 @@ cfg_udp_unfit(const struct config *cfg, const struct cfg_rule *rule)
 {
 	if (rule->nchain > 1)
 		return "UDP cannot go through a chain of proxies";
+	if (rule->nchain == 1 && rule->group[0] != 0)
+		return "UDP cannot go through a group of proxies";
 	if (rule->nchain == 1 &&
 	    cfg->proxies[rule->chain[0]].url.scheme == URL_HTTP)
 		return "an HTTP CONNECT proxy cannot carry UDP";
@@ -75,7 +77,7 @@ cfg_chain(struct cfg_parser *p, const char *s, struct cfg_rule *rule)
 	for (;;) {
 		const char *gt = strchr(s, '>');
 		size_t len = gt != NULL ? (size_t)(gt - s) : strlen(s);
-		int idx;
+		int idx, grp;
 
 		if (len == 0) {
 			cfg_err(p, "via: empty proxy name in '%s'", p->tok[1]);
@@ -87,7 +89,14 @@ cfg_chain(struct cfg_parser *p, const char *s, struct cfg_rule *rule)
 			return -1;
 		}
 		idx = cfg_find_proxy(p->cfg, s, len);
-		if (idx < 0) {
+		grp = idx < 0 ? cfg_find_group(p->cfg, s, len) : -1;
+		if (grp >= 0) {
+			/* the hop stands for the group; chain[] keeps a real
+			 * proxy (its first member) for what asks of the hop
+			 * before one is chosen */
+			rule->group[rule->nchain] = grp + 1;
+			idx = p->cfg->groups[grp].members[0];
+		} else if (idx < 0) {
 			cfg_err_unknown_proxy(p, s, len);
 			rc = -1;
 		}

@@ -187,7 +187,7 @@ rules_rule(const struct rules *r, uint32_t i)
 	if (n != NULL)
 		return n;
 	n = made_alloc(r, sizeof(*n));
-	if (n == NULL || rimg_rule(&r->m, i, r->cfg->nproxies, n) != 0)
+	if (n == NULL || rimg_rule(&r->m, i, r->cfg, n) != 0)
 		return NULL;	/* a chunk's slot is not given back */
 	if (!__atomic_compare_exchange_n(&r->made[i], &old, n, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))

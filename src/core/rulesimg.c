@@ -63,6 +63,15 @@ rimg_proxy_sum(const struct config *cfg)
 	for (i = 0; i < cfg->nproxies; i++)
 		h = fnv((const uint8_t *)cfg->proxies[i].name,
 			strlen(cfg->proxies[i].name) + 1, h);
+	/* a process whose groups differ must not take the image's hops */
+	for (i = 0; i < cfg->ngroups; i++) {
+		const struct cfg_group *g = &cfg->groups[i];
+
+		h = fnv((const uint8_t *)g->name, strlen(g->name) + 1, h);
+		h = fnv((const uint8_t *)g->members,
+			(size_t)g->nmembers * sizeof(g->members[0]), h);
+		h = fnv((const uint8_t *)&g->mode, sizeof(g->mode), h);
+	}
 	return h;
 }
 
@@ -271,8 +280,10 @@ put_rules(const struct config *cfg, struct rimg_rule *rr, uint8_t *strs,
 		rr[i].nchain = (uint8_t)r->nchain;
 		rr[i].pp_version = (uint8_t)r->pp_version;
 		rr[i].pp_src_family = r->pp_src_family;
-		for (k = 0; k < r->nchain && k < CFG_CHAIN_MAX; k++)
+		for (k = 0; k < r->nchain && k < CFG_CHAIN_MAX; k++) {
 			rr[i].chain[k] = (uint32_t)r->chain[k];
+			rr[i].group[k] = (uint8_t)r->group[k];
+		}
 		memcpy(rr[i].pp_src, r->pp_src, sizeof(rr[i].pp_src));
 		rr[i].pp_src_port = r->pp_src_port;
 	}
@@ -506,7 +517,7 @@ rimg_any(const struct rimg *m, uint16_t port)
 }
 
 int
-rimg_rule(const struct rimg *m, uint32_t i, size_t nproxies,
+rimg_rule(const struct rimg *m, uint32_t i, const struct config *cfg,
 	  struct cfg_rule *out)
 {
 	const struct rimg_rule *r;
@@ -525,13 +536,16 @@ rimg_rule(const struct rimg *m, uint32_t i, size_t nproxies,
 	    memchr(m->strs + r->text, '\0', r->text_len) != NULL)
 		return -EINVAL;
 	for (k = 0; k < r->nchain; k++)
-		if (r->chain[k] >= nproxies)
+		if (r->chain[k] >= cfg->nproxies ||
+		    r->group[k] > cfg->ngroups)
 			return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	out->action = (enum cfg_action)r->action;
 	out->nchain = r->nchain;
-	for (k = 0; k < r->nchain; k++)
+	for (k = 0; k < r->nchain; k++) {
 		out->chain[k] = (int)r->chain[k];
+		out->group[k] = r->group[k];
+	}
 	out->line = r->line;
 	/* read-only: nobody writes or frees a rule's text */
 	out->text = (char *)(uintptr_t)(m->strs + r->text);

@@ -138,6 +138,29 @@ explain_pp(const struct cfg_rule *rule, const char *host, unsigned int port,
 		snprintf(out + off, n - off, "\n");
 }
 
+/* "group corp (failover: a URL, b URL)"; the bytes it took of out. */
+static size_t
+explain_group(const struct config *cfg, const struct cfg_group *g,
+	      bool after, char *out, size_t n)
+{
+	char u[URL_HOST_MAX + 64];
+	size_t off;
+	int k;
+
+	off = (size_t)snprintf(out, n, "%sgroup %s (%s:", after ? " > " : "",
+			       g->name, cfg_group_mode_str(g->mode));
+	for (k = 0; k < g->nmembers && off < n; k++) {
+		const struct cfg_proxy *m = &cfg->proxies[g->members[k]];
+
+		url_redact(&m->url, u, sizeof(u));
+		off += (size_t)snprintf(out + off, n - off, "%s %s %s",
+					k ? "," : "", m->name, u);
+	}
+	if (off < n)
+		off += (size_t)snprintf(out + off, n - off, ")");
+	return off < n ? off : n;
+}
+
 enum cfg_action
 explain(const struct config *cfg, const struct rules *r, const char *host,
 	unsigned int port, char *out, size_t n)
@@ -156,16 +179,20 @@ explain(const struct config *cfg, const struct rules *r, const char *host,
 	rule_where(cfg, &d, where, sizeof(where));
 	chain[0] = '\0';
 	if (d.action == CFG_VIA) {
-		for (i = 0; i < d.rule->nchain; i++) {
+		for (i = 0; i < d.rule->nchain && off < sizeof(chain); i++) {
 			const struct cfg_proxy *p = &cfg->proxies[d.rule->chain[i]];
+			const struct cfg_group *g = cfg_hop_group(cfg, d.rule, i);
 
+			last = &p->url;
+			if (g != NULL) {
+				off += explain_group(cfg, g, i > 0, chain + off,
+						     sizeof(chain) - off);
+				continue;
+			}
 			url_redact(&p->url, u, sizeof(u));
 			off += (size_t)snprintf(chain + off, sizeof(chain) - off,
 						"%s%s %s", i ? " > " : "",
 						p->name, u);
-			if (off >= sizeof(chain))
-				break;
-			last = &p->url;
 		}
 	}
 	off = (size_t)snprintf(out, n, "%s%s%.0u: %s%s%s\n  rule: %s\n",

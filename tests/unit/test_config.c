@@ -185,8 +185,44 @@ static const struct err_case err_cases[] = {
 	{ "\x1b[2Jfrob\x7f x", "shim.conf:1: unknown keyword "
 	  "'\\x1b[2Jfrob\\x7f'" },
 	{ "\nDirect x", "shim.conf:2: unknown keyword 'Direct'" },
-	{ "proxy corp", "shim.conf:1: proxy: expected NAME URL" },
-	{ "proxy corp http://h x", "shim.conf:1: proxy: expected NAME URL" },
+	{ "proxy corp", "shim.conf:1: proxy: expected NAME URL [max_conns=N]" },
+	{ "proxy corp http://h x", "shim.conf:1: proxy 'corp': unknown option "
+	  "'x' (known: max_conns)" },
+	{ "proxy corp http://h mode=random", "shim.conf:1: proxy 'corp': "
+	  "unknown option 'mode' (known: max_conns)" },
+	{ "proxy a http://h max_conns=0", "shim.conf:1: proxy 'a': bad "
+	  "max_conns '0' (use 1..65535)" },
+	{ "proxy a http://h max_conns=65536", "shim.conf:1: proxy 'a': bad "
+	  "max_conns '65536' (use 1..65535)" },
+	{ "proxy a http://h max_conns=", "shim.conf:1: proxy 'a': bad "
+	  "max_conns '' (use 1..65535)" },
+	{ "proxy a http://h max_conns=2x", "shim.conf:1: proxy 'a': bad "
+	  "max_conns '2x' (use 1..65535)" },
+	{ "group g", "shim.conf:1: group: expected NAME and one or more "
+	  "proxies" },
+	{ "group g a", "shim.conf:1: group 'g': unknown proxy 'a'" },
+	{ "group g>h a", "shim.conf:1: bad group name 'g>h' (letters, digits, "
+	  "'-', '_', '.')" },
+	{ "proxy a http://h\ngroup a a", "shim.conf:2: group 'a': a proxy of "
+	  "that name is defined at line 1" },
+	{ "proxy a http://h\ngroup g a\ngroup g a", "shim.conf:3: group 'g' "
+	  "already defined at line 2" },
+	{ "proxy a http://h\ngroup g a a", "shim.conf:2: group 'g': proxy 'a' "
+	  "named twice" },
+	/* a group holds proxies only: not itself, not another group */
+	{ "proxy a http://h\ngroup g g a", "shim.conf:2: group 'g': 'g' is a "
+	  "group (a group holds proxies, not groups)" },
+	{ "proxy a http://h\ngroup h a\ngroup g a h", "shim.conf:3: group "
+	  "'g': 'h' is a group (a group holds proxies, not groups)" },
+	{ "proxy a http://h\ngroup g a mode=fast", "shim.conf:2: group 'g': "
+	  "bad mode 'fast' (use failover, round-robin or random)" },
+	{ "proxy a http://h\ngroup g a speed=1", "shim.conf:2: group 'g': "
+	  "unknown option 'speed' (known: mode)" },
+	{ "group g mode=random", "shim.conf:1: group 'g': no proxies" },
+	{ "proxy a http://h\nproxy b socks5://h\ngroup g a b",
+	  "shim.conf:3: group 'g': 'a' leaves names to the proxy, 'b' "
+	  "resolves them locally first (members must agree: http:// or "
+	  "socks5h://, or socks5:// for all)" },
 	{ "proxy c>p http://h", "shim.conf:1: bad proxy name 'c>p' "
 	  "(letters, digits, '-', '_', '.')" },
 	{ "proxy corp ftp://h", "shim.conf:1: bad URL for proxy 'corp': "
@@ -537,6 +573,82 @@ test_cfg_load(void **state)
 }
 
 /* Which via rules can carry UDP: one SOCKS5 proxy only. */
+/* group: members, modes, used before its line, at any hop; max_conns. */
+static void
+test_cfg_groups(void **state)
+{
+	static const char text[] =
+		"via pool>jump *.lab.example\n"
+		"group pool a b s mode=round-robin\n"
+		"via corp *\n"
+		"group corp a b\n"
+		"proxy a http://198.18.0.1:3128 max_conns=16\n"
+		"proxy b http://198.18.0.2:3128\n"
+		"proxy s socks5h://198.18.0.3:1080\n"
+		"proxy jump socks5h://198.18.0.4:1080 max_conns=1\n"
+		"group rnd s mode=random\n"
+		"group fo jump mode=failover\n";
+	struct config *cfg = parse(text);
+	const struct cfg_group *g;
+
+	(void)state;
+	assert_int_equal(cfg->nerrs, 0);
+	assert_int_equal(cfg->proxies[0].max_conns, 16);
+	assert_int_equal(cfg->proxies[1].max_conns, 0);
+	assert_int_equal(cfg->proxies[3].max_conns, 1);
+	assert_int_equal(cfg->ngroups, 4);
+	assert_string_equal(cfg->groups[0].name, "pool");
+	assert_int_equal(cfg->groups[0].nmembers, 3);
+	assert_int_equal(cfg->groups[0].members[2], 2);
+	assert_int_equal(cfg->groups[0].mode, CFG_ROUND_ROBIN);
+	assert_int_equal(cfg->groups[0].line, 2);
+	assert_int_equal(cfg->groups[1].mode, CFG_FAILOVER);
+	assert_int_equal(cfg->groups[2].mode, CFG_RANDOM);
+	assert_int_equal(cfg->groups[3].mode, CFG_FAILOVER);
+	assert_string_equal(cfg_group_mode_str(CFG_ROUND_ROBIN),
+			    "round-robin");
+	assert_int_equal(cfg->nrules, 2);
+	/* the group's hop keeps its first member in chain[] */
+	assert_int_equal(cfg->rules[0].nchain, 2);
+	assert_int_equal(cfg->rules[0].group[0], 1);
+	assert_int_equal(cfg->rules[0].chain[0], 0);
+	assert_int_equal(cfg->rules[0].group[1], 0);
+	assert_int_equal(cfg->rules[0].chain[1], 3);
+	g = cfg_hop_group(cfg, &cfg->rules[0], 0);
+	assert_non_null(g);
+	assert_string_equal(g->name, "pool");
+	assert_null(cfg_hop_group(cfg, &cfg->rules[0], 1));
+	assert_null(cfg_hop_group(cfg, &cfg->rules[0], 2));
+	assert_int_equal(cfg->rules[1].group[0], 2);
+	assert_string_equal(cfg_udp_unfit(cfg, &cfg->rules[1]),
+			    "UDP cannot go through a group of proxies");
+	cfg_free(cfg);
+}
+
+/* Errors of the three passes come out in line order. */
+static void
+test_cfg_group_error_order(void **state)
+{
+	static const char text[] =
+		"via nope *\n"
+		"group g zz\n"
+		"proxy a http://h max_conns=x\n"
+		"strict maybe\n";
+	struct config *cfg = parse(text);
+
+	(void)state;
+	assert_int_equal(cfg->nerrs, 4);
+	assert_string_equal(cfg->errs[0], "shim.conf:1: unknown proxy 'nope' "
+			    "(no proxies defined)");
+	assert_string_equal(cfg->errs[1], "shim.conf:2: group 'g': unknown "
+			    "proxy 'zz'");
+	assert_string_equal(cfg->errs[2], "shim.conf:3: proxy 'a': bad "
+			    "max_conns 'x' (use 1..65535)");
+	assert_string_equal(cfg->errs[3], "shim.conf:4: bad strict value "
+			    "'maybe' (use on or off)");
+	cfg_free(cfg);
+}
+
 static void
 test_cfg_udp_unfit(void **state)
 {
@@ -576,6 +688,8 @@ main(void)
 		cmocka_unit_test(test_cfg_fake_pool),
 		cmocka_unit_test(test_cfg_load),
 		cmocka_unit_test(test_cfg_udp_unfit),
+		cmocka_unit_test(test_cfg_groups),
+		cmocka_unit_test(test_cfg_group_error_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -122,6 +122,8 @@ test_attached_decides_as_built(void **state)
 		assert_int_equal(a.rule->nchain, b.rule->nchain);
 		assert_memory_equal(a.rule->chain, b.rule->chain,
 				    sizeof(a.rule->chain));
+		assert_memory_equal(a.rule->group, b.rule->group,
+				    sizeof(a.rule->group));
 		assert_int_equal(a.rule->pp_version, b.rule->pp_version);
 	}
 	/* made once: the same rule twice is the same pointer */
@@ -185,6 +187,49 @@ test_proxies_must_match(void **state)
 	assert_null(rules_attach(other, f.img, f.len));
 	cfg_free(other);
 	teardown(&f);
+}
+
+/* A group's hop survives the image; other groups than the image's: refused. */
+static void
+test_groups_in_image(void **state)
+{
+	static const char t[] = "proxy a http://198.18.0.1:3128\n"
+				"proxy b http://198.18.0.2:3128\n"
+				"group g a b mode=round-robin\n"
+				"via b>g *.example\n";
+	static const char t2[] = "proxy a http://198.18.0.1:3128\n"
+				 "proxy b http://198.18.0.2:3128\n"
+				 "group g b a mode=round-robin\n";
+	struct config *full, *bare, *other;
+	struct rules *built, *att;
+	struct decision d;
+	const void *b;
+	size_t len, slen;
+	char *st;
+
+	(void)state;
+	full = cfg_parse("t.conf", t, strlen(t));
+	assert_int_equal(full->nerrs, 0);
+	st = cfg_strip_rules(t, strlen(t), &slen);
+	bare = cfg_parse("t.conf", st, slen);
+	free(st);
+	assert_int_equal(bare->ngroups, 1);
+	other = cfg_parse("t.conf", t2, strlen(t2));
+	built = rules_compile_image(full);
+	b = rules_image(built, &len);
+	att = rules_attach(bare, b, len);
+	assert_non_null(att);
+	rules_decide_name(att, "x.example", 80, &d);
+	assert_int_equal(d.rule->nchain, 2);
+	assert_int_equal(d.rule->group[0], 0);
+	assert_int_equal(d.rule->group[1], 1);
+	assert_int_equal(d.rule->chain[1], 0);
+	assert_null(rules_attach(other, b, len));
+	rules_free(att);
+	rules_free(built);
+	cfg_free(full);
+	cfg_free(bare);
+	cfg_free(other);
 }
 
 static struct rimg_hdr *
@@ -330,6 +375,7 @@ main(void)
 		cmocka_unit_test(test_attached_decides_as_built),
 		cmocka_unit_test(test_cli_rule_and_strict),
 		cmocka_unit_test(test_proxies_must_match),
+		cmocka_unit_test(test_groups_in_image),
 		cmocka_unit_test(test_header_damage_refused),
 		cmocka_unit_test(test_entry_damage_blocks),
 		cmocka_unit_test(test_strip_keeps_lines),
