@@ -28,17 +28,23 @@ void route_decide(const struct shim *s, struct tun_dest *d,
 		  struct decision *dec);
 
 /*
- * connect() for an AF_INET/AF_INET6 address.  Returns what connect()
- * would (0, or -1 with errno set), or for a datagram socket with UDP
- * state what the caller does next (the UDP module sits above routing):
- * ROUTE_UDP_VIA, its peer goes via a SOCKS5 proxy (udp_connect with *d
- * and *dec); ROUTE_UDP_DIRECT, connected directly, so its relayed peer is
- * gone (udp_disconnect), then 0.
+ * What the UDP module (above routing) does for route_connect on a datagram
+ * socket: connect its peer through a SOCKS5 relay, or drop the relayed
+ * peer after a direct connect.  The connect hook passes them in.
  */
-#define ROUTE_UDP_VIA 1
-#define ROUTE_UDP_DIRECT 2
+struct udp_sock;
+struct route_udp {
+	int (*connect)(int fd, const struct sockaddr *sa, socklen_t len,
+		       const struct tun_dest *d, const struct decision *dec);
+	void (*disconnect)(struct udp_sock *u);
+};
+
+/*
+ * connect() for an AF_INET/AF_INET6 address.  Returns what connect()
+ * would: 0, or -1 with errno set.
+ */
 int route_connect(int fd, const struct sockaddr *sa, socklen_t len,
-		  struct tun_dest *d, struct decision *dec);
+		  const struct route_udp *udp);
 
 /*
  * sendto/sendmsg/sendmmsg with a destination: 0 when the datagram goes as

@@ -459,21 +459,23 @@ route_datagram(int fd, const struct sockaddr *sa, socklen_t len,
 
 int
 route_connect(int fd, const struct sockaddr *sa, socklen_t len,
-	      struct tun_dest *d, struct decision *dec)
+	      const struct route_udp *udp)
 {
 	const struct shim *s;
+	struct decision dec;
+	struct tun_dest d;
 	struct fd_entry *e;
 	char dstr[URL_HOST_MAX + 16], rstr[512];
 	int saved = errno, rc, type;
 
-	if (!route_dest(sa, len, d))
+	if (!route_dest(sa, len, &d))
 		return real_connect(fd, sa, len);
 	if (__builtin_expect(shim_internal(), 0)) {
 		errno = -route_reentered(sa, len, "tcp");
 		return -1;
 	}
 	s = shim_get();
-	route_decide(s, d, dec);
+	route_decide(s, &d, &dec);
 	/*
 	 * Direct goes straight to libc, except a direct rule with
 	 * proxy_protocol on a stream socket: that one is a tunnel without
@@ -481,24 +483,24 @@ route_connect(int fd, const struct sockaddr *sa, socklen_t len,
 	 * before any application byte (blocking: here; non-blocking: the
 	 * helper holds the socket until it is written).
 	 */
-	if (dec->action == CFG_DIRECT && !(dec->rule != NULL &&
-					  dec->rule->pp_version != 0 &&
+	if (dec.action == CFG_DIRECT && !(dec.rule != NULL &&
+					  dec.rule->pp_version != 0 &&
 					  sock_type(fd) == SOCK_STREAM)) {
 		if (log_enabled(LOG_INFO)) {
-			route_dest_str(d, dstr, sizeof(dstr));
-			route_rule_str(s, dec, rstr, sizeof(rstr));
+			route_dest_str(&d, dstr, sizeof(dstr));
+			route_rule_str(s, &dec, rstr, sizeof(rstr));
 			log_msg(LOG_INFO, "direct %s (%s)", dstr, rstr);
 		}
 		errno = saved;
 		rc = real_connect(fd, sa, len);
 		e = fdtab_get(fd);
 		if (rc == 0 && e != NULL && e->udp != NULL)
-			rc = ROUTE_UDP_DIRECT;
+			udp->disconnect(e->udp);	/* its peer is direct now */
 		if (log_json_enabled()) {
 			saved = errno;
 			type = sock_type(fd);
 			route_audit("connect", type == SOCK_DGRAM ? "udp" :
-				    "tcp", d, dec, NULL,
+				    "tcp", &d, &dec, NULL,
 				    rc == -1 && saved != EINPROGRESS ? saved :
 				    0, NULL, -1);
 			errno = saved;
@@ -507,9 +509,9 @@ route_connect(int fd, const struct sockaddr *sa, socklen_t len,
 	}
 	type = sock_type(fd);
 	if (type == SOCK_DGRAM) {
-		rc = datagram_verdict(s, d, dec);
+		rc = datagram_verdict(s, &d, &dec);
 		if (rc > 0)
-			return ROUTE_UDP_VIA;
+			rc = udp->connect(fd, sa, len, &d, &dec);
 		if (rc < 0) {
 			errno = -rc;
 			return -1;
@@ -521,15 +523,15 @@ route_connect(int fd, const struct sockaddr *sa, socklen_t len,
 		errno = saved;
 		return real_connect(fd, sa, len);
 	}
-	if (dec->action == CFG_BLOCK) {
-		route_audit("block", "tcp", d, dec, NULL, EACCES, NULL, -1);
-		route_dest_str(d, dstr, sizeof(dstr));
-		route_rule_str(s, dec, rstr, sizeof(rstr));
+	if (dec.action == CFG_BLOCK) {
+		route_audit("block", "tcp", &d, &dec, NULL, EACCES, NULL, -1);
+		route_dest_str(&d, dstr, sizeof(dstr));
+		route_rule_str(s, &dec, rstr, sizeof(rstr));
 		log_msg(LOG_WARN, "blocked %s (%s)", dstr, rstr);
 		errno = EACCES;
 		return -1;
 	}
-	rc = via(s, fd, sa, len, d, dec);
+	rc = via(s, fd, sa, len, &d, &dec);
 	if (rc < 0) {
 		errno = -rc;
 		return -1;

@@ -67,13 +67,13 @@ unconnect(int fd)
 		fdtab_clear(fd);
 }
 
+const struct route_udp hook_udp = { udp_connect, udp_disconnect };
+
 HOOK int
 connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	struct decision dec;
-	struct tun_dest d;
 	struct fd_entry *e;
-	int saved = errno, err, rc;
+	int err;
 
 	/* what the kernel refuses (EFAULT, EINVAL) it answers itself */
 	if (sa == NULL || len < sizeof(sa_family_t) ||
@@ -123,25 +123,7 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 			return -1;
 		}
 	}
-	rc = route_connect(fd, sa, len, &d, &dec);
-	if (rc == ROUTE_UDP_VIA) {
-		rc = udp_connect(fd, sa, len, &d, &dec);
-		if (rc < 0) {
-			errno = -rc;
-			return -1;
-		}
-		errno = saved;
-		return 0;
-	}
-	if (rc == ROUTE_UDP_DIRECT) {
-		saved = errno;
-		e = fdtab_get(fd);
-		if (e != NULL && e->udp != NULL)
-			udp_disconnect(e->udp);	/* its peer is direct now */
-		errno = saved;
-		return 0;
-	}
-	return rc;
+	return route_connect(fd, sa, len, &hook_udp);
 }
 
 /* A tunnelled socket's peer is the destination, not the proxy; so is a

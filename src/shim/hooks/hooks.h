@@ -17,6 +17,7 @@
 #include "fdtab.h"
 #include "udp.h"
 #include "real.h"
+#include "route.h"
 
 #define HOOK __attribute__((visibility("default")))
 
@@ -87,6 +88,9 @@ became_udp(int fd)
 
 	return e != NULL ? e->udp : NULL;
 }
+
+/* What routing hands a datagram socket to (route.h; connect.c). */
+extern const struct route_udp hook_udp;
 
 /* While fd's handshake runs (io.c): wait for it as a blocking call
  * would, or EAGAIN; 0 to go on, or -1 with errno set. */

@@ -145,7 +145,7 @@ sendto(int fd, const void *buf, size_t n, int flags,
 		return real_sendto(fd, buf, n, flags, sa, len);
 	if (__builtin_expect(flags & MSG_FASTOPEN, 0) &&
 	    fastopen(fd, flags, sa, len)) {
-		if (route_connect(fd, sa, len, &d, &dec) == -1)
+		if (route_connect(fd, sa, len, &hook_udp) == -1)
 			return -1;	/* EINPROGRESS too, as TFO would */
 		return real_send(fd, buf, n, flags & ~MSG_FASTOPEN);
 	}
@@ -265,8 +265,6 @@ send_msg(int fd, const struct msghdr *m, int flags)
 HOOK ssize_t
 sendmsg(int fd, const struct msghdr *m, int flags)
 {
-	struct decision dec;
-	struct tun_dest d;
 	struct msghdr copy;
 
 	if (m == NULL || bad_ptr(m, sizeof(*m)) ||
@@ -274,8 +272,8 @@ sendmsg(int fd, const struct msghdr *m, int flags)
 		return real_sendmsg(fd, m, flags);
 	if (__builtin_expect(flags & MSG_FASTOPEN, 0) &&
 	    fastopen(fd, flags, m->msg_name, m->msg_namelen)) {
-		if (route_connect(fd, m->msg_name, m->msg_namelen, &d,
-				  &dec) == -1)
+		if (route_connect(fd, m->msg_name, m->msg_namelen,
+				  &hook_udp) == -1)
 			return -1;
 		copy = *m;
 		copy.msg_name = NULL;
