@@ -2,7 +2,7 @@
 # tests/man.sh - the manual pages: mandoc -Tlint finds nothing at warning
 # level, man -l renders each, and they name every rule-file statement the
 # parser knows (src/core/config*.c) and every long option of proxywrap
-# (src/session/proxywrap.c), so a new one cannot land undocumented.
+# (src/session/options.c), so a new one cannot land undocumented.
 # Prints "ok"/"not ok" lines.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -53,9 +53,9 @@ if [ -z "$missing" ]; then ok "shim.conf(5) has every rule option ($(echo $opts 
 else not_ok "shim.conf(5) lacks rule options:$missing"; fi
 
 # Long options of proxywrap, from its getopt_long table.
-longs=$(sed -n '/struct option lo\[\]/,/};/p' src/session/proxywrap.c |
+longs=$(sed -n '/struct option lo\[\]/,/};/p' src/session/options.c |
 	grep -oE '\{ "[a-z-]+"' | sed -E 's/.*"(.*)"/\1/')
-[ -n "$longs" ] || not_ok "found the long options in src/session/proxywrap.c"
+[ -n "$longs" ] || not_ok "found the long options in src/session/options.c"
 missing=""
 for o in $longs; do
 	esc=$(echo "$o" | sed 's/-/\\\\-/g')

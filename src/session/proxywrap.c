@@ -6,36 +6,30 @@
  *             CMD [ARG...]
  *   proxywrap --check [-c FILE] [-p URL]...
  *   proxywrap --explain DEST [-c FILE] [-p URL]...
+ *
+ * The command line is read in options.c, the session the tree inherits
+ * made in setup.c, the supervisor in supervise*.c.
  */
 #include <err.h>
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <netdb.h>
-#include <netinet/in.h>
 #include <limits.h>
 #include <malloc.h>
-#include <signal.h>
-#include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <ares_version.h>	/* of the libcares.a linked into libshim.so */
 
-#include "config.h"
 #include "execcheck.h"
 #include "explain.h"
 #include "fromenv.h"
 #include "log.h"
+#include "options.h"
 #include "setup.h"
-#include "rules.h"
 #include "summary.h"
-#include "supervise.h"
 
 #ifndef PROXYWRAP_LIBDIR
 #define PROXYWRAP_LIBDIR "/usr/local/lib/proxywrap"
@@ -46,147 +40,6 @@
 #ifndef PROXYWRAP_LIBDIR_REL
 #define PROXYWRAP_LIBDIR_REL "lib/proxywrap"
 #endif
-
-#define MAX_CLI_PROXIES CFG_CHAIN_MAX
-
-struct opts {
-	const char *config;
-	const char *proxies[MAX_CLI_PROXIES];
-	size_t nproxies;
-	bool strict;
-	int verbose;			/* 0 -q, 1 default, 2 -v, 3 -vv */
-	const char *log;
-	bool check;
-	const char *explain;
-	bool summary;			/* table from the audit log at exit */
-	bool from_env;			/* rules from *_PROXY / NO_PROXY */
-	enum sup_mode supervise;	/* --supervise */
-	bool supervise_set;
-};
-
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-"usage: proxywrap [-c FILE | --from-env] [-p URL]... [--strict] [-q|-v]\n"
-"                 [--log FILE] [--summary] [--supervise=auto|all|off]\n"
-"                 [--] CMD [ARG...]\n"
-"       proxywrap --check [-c FILE] [-p URL]...\n"
-"       proxywrap --explain DEST [-c FILE] [-p URL]...\n"
-"\n"
-"Run CMD with its TCP connections routed by a rule file: direct, blocked,\n"
-"or through HTTP CONNECT / SOCKS5 proxies.\n"
-"\n"
-"  -c, --config FILE   rule file (default: $SHIM_CONFIG, then\n"
-"                      ~/.config/proxywrap/shim.conf, then\n"
-"                      /etc/proxywrap/shim.conf)\n"
-"  -p, --proxy URL     send everything not matched by the rule file\n"
-"                      through URL (http://, socks5://, socks5h://,\n"
-"                      user:password@ allowed); repeat to chain proxies\n"
-"      --strict        block destinations that no rule matches\n"
-"  -q, --quiet         log errors only\n"
-"  -v, --verbose       log every decision (twice: handshake details)\n"
-"      --log FILE      append the JSON audit log (one object per line,\n"
-"                      every decision) to FILE; human lines stay on stderr\n"
-"      --summary       when CMD exits, print a table of destinations per\n"
-"                      action, blocked attempts and errors to stderr\n"
-"      --supervise=auto|all|off\n"
-"                      the kernel backstop: a seccomp supervisor decides\n"
-"                      the network calls the shim cannot see, for a\n"
-"                      command it cannot follow (auto, the default), every\n"
-"                      process (all, the default under --strict) or none\n"
-"      --from-env      rules from ALL_PROXY, HTTPS_PROXY, http_proxy and\n"
-"                      NO_PROXY as curl reads them (port 443: HTTPS proxy,\n"
-"                      80: HTTP proxy, others: ALL proxy)\n"
-"      --check         validate the configuration and exit\n"
-"      --explain DEST  say which rule decides DEST (host[:port],\n"
-"                      [v6]:port) and what it does, then exit\n"
-"  -h, --help          this text\n"
-"      --version       the version, and c-ares's\n"
-"\n"
-"Exit status: CMD's, or 2 for a bad configuration or usage.\n");
-}
-
-static void
-parse_opts(int argc, char **argv, struct opts *o)
-{
-	enum { O_STRICT = 256, O_LOG, O_CHECK, O_EXPLAIN, O_VERSION,
-	       O_SUMMARY, O_FROM_ENV, O_SUPERVISE };
-	static const struct option lo[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "proxy", required_argument, NULL, 'p' },
-		{ "strict", no_argument, NULL, O_STRICT },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "log", required_argument, NULL, O_LOG },
-		{ "check", no_argument, NULL, O_CHECK },
-		{ "explain", required_argument, NULL, O_EXPLAIN },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ "summary", no_argument, NULL, O_SUMMARY },
-		{ "from-env", no_argument, NULL, O_FROM_ENV },
-		{ "supervise", required_argument, NULL, O_SUPERVISE },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	o->verbose = 1;
-	/* '+': options stop at the command, whose own options are its own */
-	while ((c = getopt_long(argc, argv, "+c:p:qvh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			o->config = optarg;
-			break;
-		case 'p':
-			if (o->nproxies == MAX_CLI_PROXIES)
-				errx(2, "at most %d -p proxies",
-				     MAX_CLI_PROXIES);
-			o->proxies[o->nproxies++] = optarg;
-			break;
-		case O_STRICT:
-			o->strict = true;
-			break;
-		case 'q':
-			o->verbose = 0;
-			break;
-		case 'v':
-			o->verbose = o->verbose < 3 ? o->verbose + 1 : 3;
-			break;
-		case O_LOG:
-			o->log = optarg;
-			break;
-		case O_CHECK:
-			o->check = true;
-			break;
-		case O_EXPLAIN:
-			o->explain = optarg;
-			break;
-		case O_SUMMARY:
-			o->summary = true;
-			break;
-		case O_FROM_ENV:
-			o->from_env = true;
-			break;
-		case O_SUPERVISE:
-			if (!sup_mode_parse(optarg, &o->supervise))
-				errx(2, "--supervise: auto, all or off, not "
-				     "'%s'", optarg);
-			o->supervise_set = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case O_VERSION:
-			printf("proxywrap %s\nc-ares %s (static, in libshim.so)\n",
-			       PROXYWRAP_VERSION, ARES_VERSION_STR);
-			exit(0);
-		default:
-			usage(stderr);
-			exit(2);
-		}
-	}
-}
 
 static bool
 readable(const char *path)
