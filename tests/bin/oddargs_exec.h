@@ -170,5 +170,13 @@ t_gai_a(void)
 	}
 	/* all done: EAI_ALLDONE */
 	GA(gai_suspend(wait, 4, &ts));
-	GA(gai_cancel(&g[0]));
+	/* done too, but glibc's worker thread may still hold the request for
+	 * a moment after gai_error says so (EAI_NOTCANCELED then, in a plain
+	 * run as well): either answer means "not cancelled, finished" */
+	if (!skip("gai_cancel(&g[0])")) {
+		rc = gai_cancel(&g[0]);
+		printf("gai_cancel(&g[0]) = %s\n",
+		       rc == EAI_ALLDONE || rc == EAI_NOTCANCELED ?
+		       "EAI_ALLDONE or EAI_NOTCANCELED" : "other");
+	}
 }

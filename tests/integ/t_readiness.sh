@@ -133,7 +133,7 @@ tcase readiness_waiter_fd_freed
 tc_readiness_waiter_fd_freed() {
 	badproxy slow 18089
 	run -t 20 pw -p socks5://127.0.0.1:18089 "$PY" -c '
-import fcntl, os, select, socket, sys, threading
+import fcntl, os, select, socket, sys, threading, time
 def eventfds():
     found = set()
     for n in os.listdir("/proc/self/fd"):
@@ -152,6 +152,12 @@ def waiter():
     seen.extend(eventfds() - before)
 t = threading.Thread(target=waiter); t.start(); t.join()
 print("waiter eventfds:", len(seen))
+# join() returns when Python is done with the thread; the thread-exit
+# destructors that give the eventfd back run just after: up to 2 s
+for _ in range(200):
+    if not (eventfds() & set(seen)):
+        break
+    time.sleep(0.01)
 f = os.open("/dev/null", os.O_RDONLY)
 for n in seen:
     got = fcntl.fcntl(f, fcntl.F_DUPFD, n)
