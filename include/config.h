@@ -10,7 +10,7 @@
  *   direct and via take options, words with '=' anywhere among the DESTs:
  *     proxy_protocol=v1|v2  send a PROXY protocol header first
  *     pp_source=ADDR:PORT   its source address ([v6]:PORT) instead of ours
- *   connect_timeout N[ms|s] strict on|off
+ *   connect_timeout N[ms|s] strict on|off   sni_must_match on|off
  *   fake_pool CIDR [CIDR]   (one IPv4 /1../30 and/or one IPv6 /8../126)
  *   allow_exec PATH...      (absolute paths: executables strict mode lets
  *                            run although the shim cannot follow them)
@@ -124,6 +124,8 @@ struct config {
 	size_t nrules;
 	int connect_timeout_ms;		/* CFG_TIMEOUT_DEFAULT_MS if unset */
 	bool strict;			/* unmatched destinations are blocked */
+	bool sni_must_match;		/* a tunnel whose ClientHello names
+					 * another server is closed */
 	char fake_pool[CFG_POOL_MAX];	/* "CIDR [CIDR]" or "": defaults */
 	struct cfg_allow *allow_exec;	/* allow_exec paths, in file order */
 	size_t nallow_exec;

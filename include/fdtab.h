@@ -20,6 +20,7 @@ enum fd_state {
 };
 
 struct ep_reg;
+struct evid;
 struct tun;
 struct udp_sock;
 
@@ -65,6 +66,10 @@ struct fd_entry {
 	struct ep_reg *ep;		/* the program's epoll registrations
 					 * of fd while they are hidden or
 					 * patched (ready.c) */
+	/* A tunnel's evidence (evid.h): what its close event says. */
+	struct evid *evid;		/* one reference (its fd_ref) */
+	unsigned char peek;		/* EVID_PEEK_*: the I/O hooks still
+					 * look at its first bytes */
 };
 
 /* The table's pages (fdtab.c): FDTAB_PAGES pointers to FDTAB_PAGE

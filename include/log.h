@@ -57,10 +57,36 @@ void log_msg(enum log_level lv, const char *fmt, ...)
  */
 #define LOG_JSON_MAX 4000
 
+/*
+ * A tunnel's end (event "close"), or with end NULL only the TLS names
+ * (event "sni-mismatch"):
+ *   "bytes_up":N,"bytes_down":N,"duration_ms":N,"first_byte_ms":N,
+ *   "end":"program-close","tls":{"sni":"example.com","alpn":"h2,http/1.1",
+ *   "outcome":"alert","alert":{"level":"fatal","description":
+ *   "protocol_version","code":70,"sender":"peer"}},"sni_mismatch":false
+ */
+struct log_close {
+	long long bytes_up, bytes_down;	/* -1: null */
+	long long duration_ms;
+	long long first_byte_ms;	/* -1: null (nothing read) */
+	const char *end;		/* "program-close", "peer-fin",
+					 * "reset", "closed", "error",
+					 * "process-exit", "refused"; NULL:
+					 * the TLS part only */
+	const char *tls;		/* "established", "alert", "not-tls",
+					 * "none", "no-reply", "unseen" */
+	const char *sni, *alpn;		/* NULL: none offered */
+	int alert;			/* tls "alert": its code, else -1 */
+	const char *alert_level;	/* "warning", "fatal" */
+	const char *alert_sender;	/* "peer" */
+	bool sni_mismatch;
+};
+
 struct log_event {
 	const char *event;	/* "resolve", "connect", "block",
 				 * "exec-refused", "exec-allowed",
-				 * "proxy-error" */
+				 * "proxy-error", "close",
+				 * "sni-mismatch" */
 	const char *proto;	/* "tcp", "udp", "dns", or NULL */
 	const char *name;	/* destination name, or NULL */
 	int family;		/* AF_INET/AF_INET6 with addr, else 0 */
@@ -77,6 +103,8 @@ struct log_event {
 	const char *msg;	/* what went wrong, or NULL */
 	long long handshake_ms;	/* -1: none */
 	int proxy_protocol;	/* PROXY protocol header sent: 1 or 2; 0 */
+	const struct log_close *close;	/* "close"/"sni-mismatch", else
+					 * NULL */
 };
 
 /* True when an audit log is configured (log_event would write). */

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "log.h"
 #include "rules.h"
 #include "shim.h"
 #include "tunnel.h"
@@ -65,6 +66,19 @@ int route_datagram(int fd, const struct sockaddr *sa, socklen_t len,
  * inside the library (shim_internal()): refused, logged.  -EACCES. */
 int route_reentered(const struct sockaddr *sa, socklen_t len,
 		    const char *proto);
+
+/* Text an audit event points to, alive while it is written. */
+struct route_abuf {
+	char at[300], why[64], url[URL_HOST_MAX + 2 * URL_CRED_MAX + 32];
+};
+
+/* The event route_audit writes, into *ev (its text in *b), for a caller
+ * that adds to it before log_event. */
+void route_audit_fill(struct log_event *ev, struct route_abuf *b,
+		      const char *event, const char *proto,
+		      const struct tun_dest *d, const struct decision *dec,
+		      const char *action, int err, const char *msg,
+		      long long ms);
 
 void route_audit(const char *event, const char *proto,
 		 const struct tun_dest *d, const struct decision *dec,

@@ -74,6 +74,8 @@ struct tun {
 					 * its length; 0 before */
 	struct sockaddr_storage peer;	/* what the app connected to */
 	socklen_t peerlen;
+	uint32_t hs_up, hs_down;	/* bytes the handshake sent and read
+					 * (the close event's are the app's) */
 	bool udp;			/* the last hop gets UDP ASSOCIATE
 					 * (fd is then the control connection) */
 	struct socks5_addr udp_from;	/* UDP: where datagrams come from */

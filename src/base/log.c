@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "log.h"
 #include "real.h"
+#include "tlspeek.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -228,6 +229,46 @@ jw_num(struct jw *w, const char *key, long long v)
 	jw_raw(w, num);
 }
 
+/* The name of a TLS alert (RFC 8446 §6), for the close event. */
+static const char *
+alert_name(int code)
+{
+	return code >= 0 && code <= 255 ? tlspeek_alert_str((uint8_t)code)
+					: NULL;
+}
+
+static void
+jw_close(struct jw *w, const struct log_close *c)
+{
+	if (c->end != NULL) {
+		jw_num(w, ",\"bytes_up\":", c->bytes_up);
+		jw_num(w, ",\"bytes_down\":", c->bytes_down);
+		jw_num(w, ",\"duration_ms\":", c->duration_ms);
+		jw_num(w, ",\"first_byte_ms\":", c->first_byte_ms);
+		jw_str(w, ",\"end\":", c->end, 40);
+	}
+	jw_str(w, ",\"tls\":{\"sni\":", c->sni, 300);
+	jw_str(w, ",\"alpn\":", c->alpn, 160);
+	if (c->end != NULL) {
+		jw_str(w, ",\"outcome\":", c->tls, 40);
+		if (c->alert >= 0) {
+			jw_str(w, ",\"alert\":{\"level\":", c->alert_level,
+			       40);
+			jw_str(w, ",\"description\":",
+			       alert_name(c->alert) != NULL ?
+			       alert_name(c->alert) : "unknown", 60);
+			jw_num(w, ",\"code\":", c->alert);
+			jw_str(w, ",\"sender\":", c->alert_sender, 40);
+			jw_raw(w, "}");
+		} else {
+			jw_raw(w, ",\"alert\":null");
+		}
+	}
+	jw_raw(w, "}");
+	jw_raw(w, c->sni_mismatch ? ",\"sni_mismatch\":true"
+				  : ",\"sni_mismatch\":false");
+}
+
 size_t
 log_event_format(const struct log_event *ev, const char *time, long pid,
 		 const char *exe, char *buf, size_t n)
@@ -269,6 +310,8 @@ log_event_format(const struct log_event *ev, const char *time, long pid,
 	jw_num(&w, ",\"handshake_ms\":", ev->handshake_ms);
 	if (ev->proxy_protocol > 0)
 		jw_num(&w, ",\"proxy_protocol\":", ev->proxy_protocol);
+	if (ev->close != NULL)
+		jw_close(&w, ev->close);
 	jw_raw(&w, "}");
 	buf[w.len++] = '\n';
 	buf[w.len] = '\0';

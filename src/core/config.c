@@ -283,6 +283,21 @@ cfg_log(struct cfg_parser *p)
 		p->oom = true;
 }
 
+/* KEYWORD on|off */
+static void
+cfg_onoff(struct cfg_parser *p, bool *v)
+{
+	if (p->ntok == 2 && strcmp(p->tok[1], "on") == 0)
+		*v = true;
+	else if (p->ntok == 2 && strcmp(p->tok[1], "off") == 0)
+		*v = false;
+	else if (p->ntok == 2)
+		cfg_err(p, "bad %s value '%.64s' (use on or off)", p->tok[0],
+			p->tok[1]);
+	else
+		cfg_err(p, "%s: expected on or off", p->tok[0]);
+}
+
 /* One statement (p->tok) of its pass (CFG_PASS_*). */
 static void
 cfg_statement(struct cfg_parser *p, int pass, struct cfg_caps *caps)
@@ -324,15 +339,9 @@ cfg_statement(struct cfg_parser *p, int pass, struct cfg_caps *caps)
 	} else if (strcmp(kw, "log") == 0) {
 		cfg_log(p);
 	} else if (strcmp(kw, "strict") == 0) {
-		if (p->ntok == 2 && strcmp(p->tok[1], "on") == 0)
-			p->cfg->strict = true;
-		else if (p->ntok == 2 && strcmp(p->tok[1], "off") == 0)
-			p->cfg->strict = false;
-		else if (p->ntok == 2)
-			cfg_err(p, "bad strict value '%.64s' (use on or off)",
-				p->tok[1]);
-		else
-			cfg_err(p, "strict: expected on or off");
+		cfg_onoff(p, &p->cfg->strict);
+	} else if (strcmp(kw, "sni_must_match") == 0) {
+		cfg_onoff(p, &p->cfg->sni_must_match);
 	} else {
 		cfg_err(p, "unknown keyword '%.64s'", kw);
 	}

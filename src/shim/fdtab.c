@@ -39,11 +39,20 @@ udp_ref(struct udp_sock *u)
 	return (struct fd_ref *)(void *)u;
 }
 
+/* The same for a tunnel's evidence (evid.h). */
+static struct fd_ref *
+evid_ref(struct evid *v)
+{
+	return (struct fd_ref *)(void *)v;
+}
+
 static void
 entry_free(struct fd_entry *e)
 {
 	if (e != NULL && e->udp != NULL)
 		fd_ref_put(udp_ref(e->udp));
+	if (e != NULL && e->evid != NULL)
+		fd_ref_put(evid_ref(e->evid));
 	free(e);
 }
 
@@ -126,6 +135,8 @@ fdtab_dup(int fd, int newfd)
 	dst->err_unread = false;
 	if (dst->udp != NULL)
 		fd_ref_get(udp_ref(dst->udp));
+	if (dst->evid != NULL)
+		fd_ref_get(evid_ref(dst->evid));
 }
 
 bool

@@ -17,6 +17,7 @@
 
 #include "addrnames.h"
 #include "async.h"
+#include "evid.h"
 #include "fakedns.h"
 #include "fdtab.h"
 #include "guard.h"
@@ -183,13 +184,9 @@ rule_at(const struct shim *s, const struct cfg_rule *rule, char *buf,
 	return buf;
 }
 
-/* Text the audit event points to, alive while the event is written. */
-struct audit_buf {
-	char at[300], why[64], url[URL_HOST_MAX + 2 * URL_CRED_MAX + 32];
-};
-
-static void
-audit_fill(struct log_event *evp, struct audit_buf *b, const char *event,
+void
+route_audit_fill(struct log_event *evp, struct route_abuf *b,
+		 const char *event,
 	   const char *proto, const struct tun_dest *d,
 	   const struct decision *dec, const char *action, int err,
 	   const char *msg, long long ms)
@@ -235,11 +232,11 @@ route_audit(const char *event, const char *proto, const struct tun_dest *d,
 	    const char *msg, long long ms)
 {
 	struct log_event ev;
-	struct audit_buf b;
+	struct route_abuf b;
 
 	if (!log_json_enabled())
 		return;
-	audit_fill(&ev, &b, event, proto, d, dec, action, err, msg, ms);
+	route_audit_fill(&ev, &b, event, proto, d, dec, action, err, msg, ms);
 	log_event(&ev);
 }
 
@@ -254,9 +251,9 @@ route_report(const struct tun *t, int rc)
 	/* a UDP association's destinations are logged one by one (udp.c) */
 	if (log_json_enabled() && (rc < 0 || !t->udp)) {
 		struct log_event ev;
-		struct audit_buf b;
+		struct route_abuf b;
 
-		audit_fill(&ev, &b, rc < 0 ? "proxy-error" : "connect",
+		route_audit_fill(&ev, &b, rc < 0 ? "proxy-error" : "connect",
 			   t->udp ? "udp" : "tcp",
 			   &t->dst, &dec, NULL, rc < 0 ? -rc : 0,
 			   rc < 0 ? t->msg : NULL, ms);
@@ -297,6 +294,8 @@ static void
 via_done(struct tun *t, int rc)
 {
 	route_report(t, rc);
+	if (rc == 0)
+		evid_ready(fdtab_get(t->fd), t->hs_up, t->hs_down);
 }
 
 /*
@@ -308,6 +307,7 @@ static int
 via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
     const struct tun_dest *d, const struct decision *dec)
 {
+	int64_t start_ms = tun_now_ms();
 	struct fd_entry *e;
 	struct tun *t;
 	int flags, rc;
@@ -332,7 +332,9 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 			return rc;
 		}
 		t->done = via_done;
-		rc = async_start(t);
+		rc = async_start(t);	/* t may be gone once it returns */
+		if (rc == 0)
+			evid_attach(fdtab_get(fd), d, dec, start_ms);
 		return rc < 0 ? rc : -EINPROGRESS;
 	}
 	real_fcntl(fd, F_SETFL, (void *)(long)(flags | O_NONBLOCK));
@@ -348,6 +350,8 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 			memcpy(&e->peer, &t->peer, sizeof(e->peer));
 			e->peerlen = t->peerlen;
 			e->acked = true;	/* connect() said 0 */
+			evid_attach(e, d, dec, start_ms);
+			evid_ready(e, t->hs_up, t->hs_down);
 			__atomic_store_n(&e->state, FD_TUNNEL_READY,
 					 __ATOMIC_RELEASE);
 		}

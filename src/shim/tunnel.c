@@ -89,6 +89,7 @@ tun_connect(struct tun *t)
 	char pstr[TUN_MSG_MAX / 2], why[TUN_MSG_MAX / 2];
 	int rc;
 
+	t->hs_up = t->hs_down = 0;	/* a new connection's counters */
 	if (t->rule->nchain == 0) {
 		/* direct, only for the PROXY protocol header */
 		if (real_connect(t->fd, (struct sockaddr *)&t->peer,
@@ -186,6 +187,7 @@ step_send(struct tun *t, const char *pstr)
 		if (r == -1)
 			return io_fail(t, -errno, pstr);
 		t->outoff += (size_t)r;
+		t->hs_up += (uint32_t)r;
 	}
 	/* requests may hold credentials: wipe them once sent */
 	explicit_bzero(t->out, t->outlen);

@@ -249,8 +249,10 @@ recv_some(struct tun *t, size_t n, int flags)
 		return -errno;
 	if (r == 0)
 		return -ECONNRESET;
-	if (!(flags & MSG_PEEK))
+	if (!(flags & MSG_PEEK)) {
 		t->have += (size_t)r;
+		t->hs_down += (uint32_t)r;
+	}
 	return (int)r;
 }
 

@@ -80,6 +80,11 @@ test_cfg_defaults(void **state)
 	assert_int_equal(cfg->nrules, 0);
 	assert_int_equal(cfg->connect_timeout_ms, CFG_TIMEOUT_DEFAULT_MS);
 	assert_false(cfg->strict);
+	assert_false(cfg->sni_must_match);
+	cfg_free(cfg);
+	cfg = parse("sni_must_match on\n");
+	assert_int_equal(cfg->nerrs, 0);
+	assert_true(cfg->sni_must_match);
 	assert_string_equal(cfg_action_str(CFG_DIRECT), "direct");
 	assert_string_equal(cfg_action_str(CFG_BLOCK), "block");
 	assert_string_equal(cfg_action_str(CFG_VIA), "via");
@@ -305,6 +310,9 @@ static const struct err_case err_cases[] = {
 	  "(use on or off)" },
 	{ "strict", "shim.conf:1: strict: expected on or off" },
 	{ "strict on off", "shim.conf:1: strict: expected on or off" },
+	{ "sni_must_match yes", "shim.conf:1: bad sni_must_match value "
+	  "'yes' (use on or off)" },
+	{ "sni_must_match", "shim.conf:1: sni_must_match: expected on or off" },
 	{ "block a\0b", "shim.conf:1: NUL byte in line" },
 };
 

@@ -87,6 +87,45 @@ test_log_event_format(void **state)
 	assert_string_equal(log_errno_name(EACCES), "EACCES");
 }
 
+/* The close event's fields, as README's audit-log section shows them. */
+static void
+test_log_close_format(void **state)
+{
+	struct log_close c = {
+		.bytes_up = 517, .bytes_down = 4096, .duration_ms = 30,
+		.first_byte_ms = -1, .end = "peer-fin", .tls = "alert",
+		.sni = "example.com", .alpn = "h2,http/1.1", .alert = 70,
+		.alert_level = "fatal", .alert_sender = "peer",
+	};
+	struct log_event ev;
+	char buf[LOG_JSON_MAX + 2];
+
+	(void)state;
+	log_event_init(&ev, "close");
+	ev.close = &c;
+	log_event_format(&ev, "T", 42, "/bin/x", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"handshake_ms\":null,\"bytes_up\":517,"
+		"\"bytes_down\":4096,\"duration_ms\":30,\"first_byte_ms\":null,"
+		"\"end\":\"peer-fin\",\"tls\":{\"sni\":\"example.com\",\"alpn\":"
+		"\"h2,http/1.1\",\"outcome\":\"alert\",\"alert\":{\"level\":"
+		"\"fatal\",\"description\":\"protocol_version\",\"code\":70,"
+		"\"sender\":\"peer\"}},\"sni_mismatch\":false}\n"));
+	/* the TLS part alone (sni-mismatch), and no alert */
+	c.end = NULL;
+	c.sni_mismatch = true;
+	log_event_format(&ev, "T", 42, "/bin/x", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"handshake_ms\":null,\"tls\":{\"sni\":"
+		"\"example.com\",\"alpn\":\"h2,http/1.1\"},"
+		"\"sni_mismatch\":true}\n"));
+	c.end = "program-close";
+	c.alert = -1;
+	c.sni = c.alpn = NULL;
+	c.tls = "none";
+	log_event_format(&ev, "T", 42, "/bin/x", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"tls\":{\"sni\":null,\"alpn\":null,"
+		"\"outcome\":\"none\",\"alert\":null}"));
+}
+
 /* log_utc agrees with gmtime_r (which it replaces for its lock) across
  * leap years, century rules and the epoch's both sides. */
 static void
@@ -129,6 +168,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_log_json_str),
 		cmocka_unit_test(test_log_event_format),
+		cmocka_unit_test(test_log_close_format),
 		cmocka_unit_test(test_log_utc),
 	};
 

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 
 #include "async.h"
+#include "evid.h"
 #include "hooks.h"
 
 /*
@@ -45,6 +46,27 @@ move_ours(int fd)
 	real_close(fd);
 }
 
+/*
+ * fd's entry goes (close, or dup2 onto it): a tunnel's record is taken
+ * first, so the handshake helper, which async_forget waits for, never
+ * writes into a record being finished; its close event goes out while fd
+ * still names the socket.
+ */
+static void
+forget(int fd, struct fd_entry *e)
+{
+	struct evid *v = e->evid != NULL ? evid_take(e) : NULL;
+	bool ready = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) ==
+		     FD_TUNNEL_READY;
+
+	if (__atomic_load_n(&async_used, __ATOMIC_RELAXED))
+		async_forget(fd);
+	else
+		fdtab_clear(fd);
+	if (v != NULL)
+		evid_end(fd, v, ready, EVID_END_CLOSE);
+}
+
 HOOK int
 close(int fd)
 {
@@ -60,12 +82,23 @@ close(int fd)
 			errno = EBADF;
 			return -1;
 		}
-		if (__atomic_load_n(&async_used, __ATOMIC_RELAXED))
-			async_forget(fd);
-		else
-			fdtab_clear(fd);
+		forget(fd, e);
 	}
 	return real_close(fd);
+}
+
+/* dup2/dup3 onto newfd closes what it named: a tunnel's close event
+ * first (a dup2 from a bad oldfd, which closes nothing, is answered by
+ * the kernel before any of this). */
+static void
+replaced(int oldfd, int newfd)
+{
+	struct fd_entry *e = fdtab_get(newfd);
+
+	if (e == NULL || e->evid == NULL || e->internal ||
+	    real_fcntl(oldfd, F_GETFD, NULL) == -1)
+		return;
+	forget(newfd, e);
 }
 
 /* A copy names the same socket: it shares the fd's entry (a UDP
@@ -122,8 +155,10 @@ dup2(int oldfd, int newfd)
 {
 	int rc, saved;
 
-	if (oldfd != newfd)
+	if (oldfd != newfd) {
 		move_ours(newfd);
+		replaced(oldfd, newfd);
+	}
 	if (oldfd != newfd && __atomic_load_n(&async_used, __ATOMIC_RELAXED)) {
 		async_move_internal(newfd);	/* ours goes elsewhere */
 		async_forget(newfd);
@@ -142,8 +177,10 @@ dup3(int oldfd, int newfd, int flags)
 {
 	int rc, saved;
 
-	if (oldfd != newfd)
+	if (oldfd != newfd) {
 		move_ours(newfd);
+		replaced(oldfd, newfd);
+	}
 	if (oldfd != newfd && __atomic_load_n(&async_used, __ATOMIC_RELAXED)) {
 		async_move_internal(newfd);
 		async_forget(newfd);

@@ -13,7 +13,9 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
+#include "evid.h"
 #include "fdtab.h"
 #include "udp.h"
 #include "real.h"
@@ -91,6 +93,25 @@ became_udp(int fd)
 
 /* What routing hands a datagram socket to (route.h; connect.c). */
 extern const struct route_udp hook_udp;
+
+/*
+ * A tunnel's first bytes (evid.h): while e->peek has the direction's bit,
+ * a send calls hook_peek_pre before the real call (0, or -1 with errno
+ * when sni_must_match closed the tunnel) and hook_peek_out after it; a
+ * receive calls hook_peek_in after it (r: what the real call returned).
+ * Afterwards, one load of the flag.
+ */
+static inline bool
+peeking(const struct fd_entry *e, unsigned char bit)
+{
+	return e != NULL && (__atomic_load_n(&e->peek, __ATOMIC_RELAXED) & bit);
+}
+
+int hook_peek_pre(int fd, struct fd_entry *e, const struct iovec *iov,
+		  size_t n);
+void hook_peek_out(int fd, const struct iovec *iov, size_t n, ssize_t r);
+void hook_peek_in(int fd, const struct iovec *iov, size_t n, ssize_t r,
+		  int flags);
 
 /* While fd's handshake runs (io.c): wait for it as a blocking call
  * would, or EAGAIN; 0 to go on, or -1 with errno set. */

@@ -88,6 +88,48 @@ hook_wait_tunnel(int fd, struct fd_entry *e, int flags)
 	return 0;
 }
 
+int
+hook_peek_pre(int fd, struct fd_entry *e, const struct iovec *iov, size_t n)
+{
+	size_t i;
+	int rc;
+
+	if (!evid_strict())
+		return 0;
+	/* what the kernel refuses (EFAULT, EINVAL) it answers itself */
+	if (n > UIO_MAXIOV || bad_ptr(iov, n * sizeof(*iov)))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (bad_ptr(iov[i].iov_base, iov[i].iov_len < TLSPEEK_MAX ?
+			    iov[i].iov_len : TLSPEEK_MAX))
+			return 0;
+	rc = evid_sending(fd, e, iov, n);
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
+
+/* After the real call the entry is looked up again: another thread may
+ * have closed fd meanwhile. */
+void
+hook_peek_out(int fd, const struct iovec *iov, size_t n, ssize_t r)
+{
+	struct fd_entry *e = fdtab_get(fd);
+
+	if (e != NULL && e->evid != NULL)
+		evid_sent(fd, e, iov, n, r);
+}
+
+void
+hook_peek_in(int fd, const struct iovec *iov, size_t n, ssize_t r, int flags)
+{
+	struct fd_entry *e = fdtab_get(fd);
+
+	if (e != NULL && e->evid != NULL)
+		evid_received(fd, e, iov, n, r, flags);
+}
 
 /* What a receive that began before fd had associations got (see
  * became_udp): its length and source, when known. */
@@ -148,6 +190,11 @@ recv_from(int fd, void *buf, size_t n, int flags, struct sockaddr *sa,
 		return real_recvfrom(fd, buf, n, flags, sa, len);
 	late.got = real_recvfrom(fd, buf, n, flags, (struct sockaddr *)&from,
 				 &late.fromlen);
+	if (__builtin_expect(peeking(e, EVID_PEEK_IN), 0)) {
+		struct iovec v = { .iov_base = buf, .iov_len = n };
+
+		hook_peek_in(fd, &v, 1, late.got, flags);
+	}
 	if (__builtin_expect(late.got >= 0, 1) &&
 	    __builtin_expect((u = became_udp(fd)) != NULL, 0))
 		return udp_in(fd, u, buf, n, flags, sa, len, &late);
@@ -196,6 +243,11 @@ read(int fd, void *buf, size_t n)
 			return -1;
 	}
 	late.got = real_read(fd, buf, n);
+	if (__builtin_expect(peeking(e, EVID_PEEK_IN), 0)) {
+		struct iovec v = { .iov_base = buf, .iov_len = n };
+
+		hook_peek_in(fd, &v, 1, late.got, 0);
+	}
 	if (__builtin_expect(late.got >= 0, 1) &&
 	    __builtin_expect((u = became_udp(fd)) != NULL, 0))
 		return udp_in(fd, u, buf, n, 0, NULL, NULL, &late);
@@ -206,12 +258,21 @@ HOOK ssize_t
 write(int fd, const void *buf, size_t n)
 {
 	struct fd_entry *e = watched(fd);
+	struct iovec v = { .iov_base = (void *)buf, .iov_len = n };
+	ssize_t r;
 
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL)
 			return hook_udp_out(fd, e, buf, n, 0);
 		if (hook_wait_tunnel(fd, e, 0) < 0)
 			return -1;
+		if (__builtin_expect(peeking(e, EVID_PEEK_OUT), 0)) {
+			if (hook_peek_pre(fd, e, &v, 1) < 0)
+				return -1;
+			r = real_write(fd, buf, n);
+			hook_peek_out(fd, &v, 1, r);
+			return r;
+		}
 	}
 	return real_write(fd, buf, n);
 }
@@ -232,6 +293,8 @@ readv(int fd, const struct iovec *iov, int n)
 			return -1;
 	}
 	r = real_readv(fd, iov, n);
+	if (__builtin_expect(peeking(e, EVID_PEEK_IN), 0) && n > 0)
+		hook_peek_in(fd, iov, (size_t)n, r, 0);
 	if (__builtin_expect(r >= 0, 1) &&
 	    __builtin_expect((u = became_udp(fd)) != NULL, 0) &&
 	    iov_msg(&m, iov, n) == 0)
@@ -244,6 +307,7 @@ writev(int fd, const struct iovec *iov, int n)
 {
 	struct fd_entry *e = watched(fd);
 	struct msghdr m;
+	ssize_t r;
 
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL)
@@ -251,6 +315,13 @@ writev(int fd, const struct iovec *iov, int n)
 			       udp_send_connected(fd, e->udp, &m, 0);
 		if (hook_wait_tunnel(fd, e, 0) < 0)
 			return -1;
+		if (__builtin_expect(peeking(e, EVID_PEEK_OUT), 0) && n > 0) {
+			if (hook_peek_pre(fd, e, iov, (size_t)n) < 0)
+				return -1;
+			r = real_writev(fd, iov, n);
+			hook_peek_out(fd, iov, (size_t)n, r);
+			return r;
+		}
 	}
 	return real_writev(fd, iov, n);
 }
@@ -265,12 +336,21 @@ HOOK ssize_t
 send(int fd, const void *buf, size_t n, int flags)
 {
 	struct fd_entry *e = watched(fd);
+	struct iovec v = { .iov_base = (void *)buf, .iov_len = n };
+	ssize_t r;
 
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL)
 			return hook_udp_out(fd, e, buf, n, flags);
 		if (hook_wait_tunnel(fd, e, flags) < 0)
 			return -1;
+		if (__builtin_expect(peeking(e, EVID_PEEK_OUT), 0)) {
+			if (hook_peek_pre(fd, e, &v, 1) < 0)
+				return -1;
+			r = real_send(fd, buf, n, flags);
+			hook_peek_out(fd, &v, 1, r);
+			return r;
+		}
 	}
 	return real_send(fd, buf, n, flags);
 }

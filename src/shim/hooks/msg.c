@@ -158,6 +158,15 @@ sendto(int fd, const void *buf, size_t n, int flags,
 			return hook_udp_out(fd, e, buf, n, flags);
 		if (e->udp == NULL && hook_wait_tunnel(fd, e, flags) < 0)
 			return -1;
+		if (__builtin_expect(peeking(e, EVID_PEEK_OUT), 0)) {
+			ssize_t r;
+
+			if (hook_peek_pre(fd, e, &v, 1) < 0)
+				return -1;
+			r = real_sendto(fd, buf, n, flags, sa, len);
+			hook_peek_out(fd, &v, 1, r);
+			return r;
+		}
 	}
 	return real_sendto(fd, buf, n, flags, sa, len);
 }
@@ -191,6 +200,8 @@ recvmsg(int fd, struct msghdr *m, int flags)
 	k.msg_name = &from;
 	k.msg_namelen = sizeof(from);
 	r = real_recvmsg(fd, &k, flags);
+	if (__builtin_expect(peeking(e, EVID_PEEK_IN), 0))
+		hook_peek_in(fd, m->msg_iov, m->msg_iovlen, r, flags);
 	if (r < 0)
 		return r;
 	if (__builtin_expect((u = became_udp(fd)) != NULL, 0) &&
@@ -258,6 +269,16 @@ send_msg(int fd, const struct msghdr *m, int flags)
 			return udp_send_connected(fd, e->udp, m, flags);
 		if (e->udp == NULL && hook_wait_tunnel(fd, e, flags) < 0)
 			return -1;
+		if (__builtin_expect(peeking(e, EVID_PEEK_OUT), 0) &&
+		    m->msg_iov != NULL) {
+			ssize_t r;
+
+			if (hook_peek_pre(fd, e, m->msg_iov, m->msg_iovlen) < 0)
+				return -1;
+			r = real_sendmsg(fd, m, flags);
+			hook_peek_out(fd, m->msg_iov, m->msg_iovlen, r);
+			return r;
+		}
 	}
 	return real_sendmsg(fd, m, flags);
 }

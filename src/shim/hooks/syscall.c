@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "async.h"
+#include "evid.h"
 #include "fdtab.h"
 #include "real.h"
 
@@ -97,6 +98,22 @@ forget_range(unsigned int lo, unsigned int hi)
 	}
 }
 
+/* A tunnel about to be closed with a range: its close event, while the
+ * fd still names the socket. */
+static void
+ended(int fd)
+{
+	struct fd_entry *e = fdtab_get(fd);
+	struct evid *v;
+
+	if (e == NULL || e->evid == NULL || e->internal)
+		return;
+	v = evid_take(e);
+	if (v != NULL)
+		evid_end(fd, v, __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) ==
+			 FD_TUNNEL_READY, EVID_END_CLOSE);
+}
+
 /*
  * close_range(3, ~0U, 0) is how daemons and spawners close "everything
  * else": it must not take the library's own fds with it (the helper's
@@ -116,6 +133,7 @@ close_range(unsigned int lo, unsigned int hi, int flags)
 	    rl.rlim_cur < end)
 		end = (unsigned int)rl.rlim_cur;
 	for (fd = lo; fd <= hi && fd < end; fd++) {
+		ended((int)fd);
 		if (!async_internal_fd((int)fd) && !fdtab_internal((int)fd))
 			continue;
 		if (fd > start)

@@ -1,0 +1,74 @@
+/*
+ * evid.c - a tunnel's evidence record: made when routing hands the
+ * program a tunnel, shared by the fds that name the socket (dup), freed
+ * with the last of them.  Its close event is written by evid_close.c.
+ */
+#include "evid.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+release(struct fd_ref *r)
+{
+	struct evid *v = (struct evid *)(void *)r;
+
+	free(v->out_buf);
+	free(v);
+}
+
+void
+evid_attach(struct fd_entry *e, const struct tun_dest *d,
+	    const struct decision *dec, int64_t start_ms)
+{
+	struct evid *v;
+
+	if (e == NULL || e->evid != NULL)
+		return;
+	v = calloc(1, sizeof(*v));
+	if (v == NULL)
+		return;
+	_Static_assert(offsetof(struct evid, ref) == 0, "fdtab's reference");
+	v->ref.refs = 1;
+	v->ref.release = release;
+	v->pid = getpid();
+	v->start_ms = start_ms;
+	v->dec = *dec;
+	v->dst = *d;
+	e->evid = v;
+	__atomic_store_n(&e->peek, EVID_PEEK_OUT | EVID_PEEK_IN,
+			 __ATOMIC_RELEASE);
+	/* from now on the I/O hooks look the entry up */
+	__atomic_store_n(&fdtab_live, 1, __ATOMIC_RELEASE);
+}
+
+void
+evid_ready(struct fd_entry *e, uint32_t up, uint32_t down)
+{
+	struct evid *v = e != NULL ? e->evid : NULL;
+
+	if (v == NULL)
+		return;
+	v->hs_up = up;
+	v->hs_down = down;
+	__atomic_store_n(&v->ready_ms, tun_now_ms(), __ATOMIC_RELEASE);
+}
+
+struct evid *
+evid_take(struct fd_entry *e)
+{
+	return __atomic_exchange_n(&e->evid, NULL, __ATOMIC_ACQ_REL);
+}
+
+bool
+evid_drop(struct evid *v)
+{
+	return __atomic_sub_fetch(&v->ref.refs, 1, __ATOMIC_ACQ_REL) == 0;
+}
+
+void
+evid_free(struct evid *v)
+{
+	release(&v->ref);
+}
