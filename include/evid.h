@@ -70,17 +70,21 @@ struct evid {
 };
 
 /*
- * A new record for the tunnel on entry e to d, decided by dec, begun at
- * start_ms, attached with e's first reference; the I/O hooks start
- * looking (fdtab_live).  Nothing when out of memory (the tunnel works,
- * without an event).
+ * A new record for a tunnel to d, decided by dec, begun at start_ms
+ * (its one reference: the entry's once attached).  NULL when out of
+ * memory (the tunnel works, without an event).
  */
-void evid_attach(struct fd_entry *e, const struct tun_dest *d,
-		 const struct decision *dec, int64_t start_ms);
+struct evid *evid_new(const struct tun_dest *d, const struct decision *dec,
+		      int64_t start_ms);
 
-/* The tunnel on e is up (a non-blocking connect's, later), its handshake
- * having sent up and received down bytes. */
-void evid_ready(struct fd_entry *e, uint32_t up, uint32_t down);
+/* Attach v to the tunnel's entry e: the I/O hooks start looking
+ * (fdtab_live).  v is freed when e is NULL or has one already. */
+void evid_attach(struct fd_entry *e, struct evid *v);
+
+/* The tunnel is up (a non-blocking connect's, from the helper thread,
+ * maybe before v is attached), its handshake having sent up and read
+ * down bytes. */
+void evid_ready(struct evid *v, uint32_t up, uint32_t down);
 
 /* Take e's reference to its record (e->evid NULL after): the record, or
  * NULL. */

@@ -18,17 +18,14 @@ release(struct fd_ref *r)
 	free(v);
 }
 
-void
-evid_attach(struct fd_entry *e, const struct tun_dest *d,
-	    const struct decision *dec, int64_t start_ms)
+struct evid *
+evid_new(const struct tun_dest *d, const struct decision *dec,
+	 int64_t start_ms)
 {
-	struct evid *v;
+	struct evid *v = calloc(1, sizeof(*v));
 
-	if (e == NULL || e->evid != NULL)
-		return;
-	v = calloc(1, sizeof(*v));
 	if (v == NULL)
-		return;
+		return NULL;
 	_Static_assert(offsetof(struct evid, ref) == 0, "fdtab's reference");
 	v->ref.refs = 1;
 	v->ref.release = release;
@@ -36,6 +33,18 @@ evid_attach(struct fd_entry *e, const struct tun_dest *d,
 	v->start_ms = start_ms;
 	v->dec = *dec;
 	v->dst = *d;
+	return v;
+}
+
+void
+evid_attach(struct fd_entry *e, struct evid *v)
+{
+	if (v == NULL)
+		return;
+	if (e == NULL || e->evid != NULL) {
+		release(&v->ref);
+		return;
+	}
 	e->evid = v;
 	__atomic_store_n(&e->peek, EVID_PEEK_OUT | EVID_PEEK_IN,
 			 __ATOMIC_RELEASE);
@@ -44,12 +53,8 @@ evid_attach(struct fd_entry *e, const struct tun_dest *d,
 }
 
 void
-evid_ready(struct fd_entry *e, uint32_t up, uint32_t down)
+evid_ready(struct evid *v, uint32_t up, uint32_t down)
 {
-	struct evid *v = e != NULL ? e->evid : NULL;
-
-	if (v == NULL)
-		return;
 	v->hs_up = up;
 	v->hs_down = down;
 	__atomic_store_n(&v->ready_ms, tun_now_ms(), __ATOMIC_RELEASE);

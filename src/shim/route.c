@@ -294,8 +294,10 @@ static void
 via_done(struct tun *t, int rc)
 {
 	route_report(t, rc);
-	if (rc == 0)
-		evid_ready(fdtab_get(t->fd), t->hs_up, t->hs_down);
+	/* its record (t->ctx), attached or about to be: via() attaches it
+	 * once async_start returns, which may be after this */
+	if (rc == 0 && t->ctx != NULL)
+		evid_ready(t->ctx, t->hs_up, t->hs_down);
 }
 
 /*
@@ -309,6 +311,7 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 {
 	int64_t start_ms = tun_now_ms();
 	struct fd_entry *e;
+	struct evid *v;
 	struct tun *t;
 	int flags, rc;
 
@@ -332,9 +335,13 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 			return rc;
 		}
 		t->done = via_done;
+		v = evid_new(d, dec, start_ms);
+		t->ctx = v;
 		rc = async_start(t);	/* t may be gone once it returns */
 		if (rc == 0)
-			evid_attach(fdtab_get(fd), d, dec, start_ms);
+			evid_attach(fdtab_get(fd), v);
+		else if (v != NULL)
+			evid_free(v);
 		return rc < 0 ? rc : -EINPROGRESS;
 	}
 	real_fcntl(fd, F_SETFL, (void *)(long)(flags | O_NONBLOCK));
@@ -350,8 +357,11 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 			memcpy(&e->peer, &t->peer, sizeof(e->peer));
 			e->peerlen = t->peerlen;
 			e->acked = true;	/* connect() said 0 */
-			evid_attach(e, d, dec, start_ms);
-			evid_ready(e, t->hs_up, t->hs_down);
+			v = evid_new(d, dec, start_ms);
+			if (v != NULL) {
+				evid_ready(v, t->hs_up, t->hs_down);
+				evid_attach(e, v);
+			}
 			__atomic_store_n(&e->state, FD_TUNNEL_READY,
 					 __ATOMIC_RELEASE);
 		}
