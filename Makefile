@@ -41,10 +41,12 @@ LIB_OBJS      = $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 ASAN_OBJS     = $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
 TOOL_OBJS     = $(TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 PURE_OBJS     = $(PURE_SRCS:%.c=$(BUILD)/obj/%.o)
-# Unit tests also cover the fake-address table and the socket fit.
+# Unit tests also cover the fake-address table, the socket fit and the
+# report (--summary, --learn).
 UNIT_OBJS     = $(PURE_OBJS) $(BASE_SRCS:%.c=$(BUILD)/obj/%.o) \
 		$(BUILD)/obj/src/shim/fakedns.o $(BUILD)/obj/src/shim/sockfit.o \
-		$(BUILD)/obj/src/shim/epregs_read.o
+		$(BUILD)/obj/src/shim/epregs_read.o \
+		$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/session/summary*.c))
 UNIT_SRCS     = $(wildcard tests/unit/test_*.c)
 UNIT_BINS     = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS     = $(wildcard tests/fuzz/fuzz_*.c)

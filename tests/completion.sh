@@ -101,5 +101,7 @@ out=$(bash --norc --noprofile -c '
 	_proxywrap proxywrap "" pwtcmd; printf "%s\n" "${COMPREPLY[@]}"' sh "$bc")
 [ "$out" = "from-pwt-completion" ] && ok "the command's own completion takes over" ||
 	not_ok "after the command: $out"
+expect "the report options" "proxywrap --s" --summary --summary= --summary-format
+expect "--summary-format's values" "proxywrap --summary-format " text markdown
 expect "-p offers URL schemes" "proxywrap -p so" socks5:// socks5h://
 echo "1..$n"

@@ -16,7 +16,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: proxywrap [-c FILE | --from-env] [-p URL]... [--strict] [-q|-v]\n"
-"                 [--log FILE] [--summary] [--supervise=auto|all|off]\n"
+"                 [--log FILE] [--summary[=FILE]] [--summary-format FMT]\n"
+"                 [--supervise=auto|all|off]\n"
 "                 [--] CMD [ARG...]\n"
 "       proxywrap --check [-c FILE] [-p URL]...\n"
 "       proxywrap --explain DEST [-c FILE] [-p URL]...\n"
@@ -35,8 +36,14 @@ usage(FILE *f)
 "  -v, --verbose       log every decision (twice: handshake details)\n"
 "      --log FILE      append the JSON audit log (one object per line,\n"
 "                      every decision) to FILE; human lines stay on stderr\n"
-"      --summary       when CMD exits, print a table of destinations per\n"
-"                      action, blocked attempts and errors to stderr\n"
+"      --summary[=FILE]\n"
+"                      when CMD exits, a table per destination:\n"
+"                      connections, bytes, TLS outcomes, blocked attempts\n"
+"                      by program, errors; to stderr, or appended to FILE\n"
+"      --summary-format text|markdown\n"
+"                      the table as text (default) or as GitHub markdown\n"
+"                      (--summary=\"$GITHUB_STEP_SUMMARY\")\n"
+
 "      --supervise=auto|all|off\n"
 "                      the kernel backstop: a seccomp supervisor decides\n"
 "                      the network calls the shim cannot see, for a\n"
@@ -58,7 +65,7 @@ void
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_STRICT = 256, O_LOG, O_CHECK, O_EXPLAIN, O_VERSION,
-	       O_SUMMARY, O_FROM_ENV, O_SUPERVISE };
+	       O_SUMMARY, O_FROM_ENV, O_SUPERVISE, O_SUMMARY_FORMAT };
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "proxy", required_argument, NULL, 'p' },
@@ -70,7 +77,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "explain", required_argument, NULL, O_EXPLAIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
-		{ "summary", no_argument, NULL, O_SUMMARY },
+		{ "summary", optional_argument, NULL, O_SUMMARY },
+		{ "summary-format", required_argument, NULL, O_SUMMARY_FORMAT },
 		{ "from-env", no_argument, NULL, O_FROM_ENV },
 		{ "supervise", required_argument, NULL, O_SUPERVISE },
 		{ NULL, 0, NULL, 0 },
@@ -111,7 +119,21 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case O_SUMMARY:
 			o->summary = true;
+			o->summary_file = optarg;
+			if (optarg != NULL && optarg[0] == '\0')
+				errx(2, "--summary=: a file name, or none for "
+				     "stderr");
 			break;
+		case O_SUMMARY_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				o->summary_format = SUM_TEXT;
+			else if (strcmp(optarg, "markdown") == 0)
+				o->summary_format = SUM_MARKDOWN;
+			else
+				errx(2, "--summary-format: text or markdown, "
+				     "not '%s'", optarg);
+			break;
+
 		case O_FROM_ENV:
 			o->from_env = true;
 			break;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "summary.h"
 #include "supervise.h"
 
 #define MAX_CLI_PROXIES CFG_CHAIN_MAX
@@ -23,6 +24,9 @@ struct opts {
 	bool check;
 	const char *explain;
 	bool summary;			/* table from the audit log at exit */
+	const char *summary_file;	/* --summary=FILE: appended; NULL:
+					 * stderr */
+	enum sum_format summary_format;	/* --summary-format */
 	bool from_env;			/* rules from *_PROXY / NO_PROXY */
 	enum sup_mode supervise;	/* --supervise */
 	bool supervise_set;

@@ -384,6 +384,9 @@ from_env_text(void)
 }
 
 
+static const char *summary_file;	/* --summary=FILE, else stderr */
+static enum sum_format summary_fmt;
+
 static void
 print_summary(void)
 {
@@ -391,7 +394,7 @@ print_summary(void)
 	char *line = NULL, *out;
 	size_t cap = 0;
 	ssize_t len;
-	FILE *f;
+	FILE *f, *to = stderr;
 
 	s = malloc(sizeof(*s));
 	out = malloc(65536);
@@ -407,8 +410,14 @@ print_summary(void)
 			len--;
 		summary_add(s, line, (size_t)len);
 	}
-	summary_format(s, out, 65536);
-	fputs(out, stderr);
+	summary_format(s, summary_fmt, out, 65536);
+	if (summary_file != NULL && (to = fopen(summary_file, "ae")) == NULL) {
+		warn("--summary=%s", summary_file);
+		to = stderr;
+	}
+	fputs(out, to);
+	if (to != stderr)
+		fclose(to);
 done:
 	if (f != NULL)
 		fclose(f);
@@ -519,6 +528,8 @@ main(int argc, char **argv)
 	free(text);
 	if (o.summary)
 		after_child = print_summary;
+	summary_file = o.summary_file;
+	summary_fmt = o.summary_format;
 
 	supervisor = sup_choose(o.supervise_set ? o.supervise :
 				cfg->strict ? SUP_ALL : SUP_AUTO, cfg, r,
