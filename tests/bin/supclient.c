@@ -13,7 +13,14 @@
  *   supclient efault                  connect with an unmapped address
  *   supclient badlen                  connect with addrlen 129
  *   supclient unix                    connect to an AF_UNIX listener
- *   supclient bench N                 N loopback connects: us per connect
+ *   supclient bench N [libc]          N loopback connects: us per connect
+ *                                     (libc: through connect(), which the
+ *                                     shim hooks, not the raw call)
+ *   supclient threads N               N threads connect at once (loopback)
+ *   supclient race ADDR PORT PATH N   N connects to a loopback listener
+ *                                     while another thread keeps writing
+ *                                     ADDR:PORT into the same sockaddr;
+ *                                     one that reaches ADDR sends GET PATH
  *   supclient slow ADDR PORT N        a blocking connect to ADDR:PORT in
  *                                     a thread, N loopback connects
  *                                     meanwhile: they must not wait
@@ -25,6 +32,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +180,8 @@ now_us(void)
 	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
+static int use_libc;	/* bench: connect() rather than the raw call */
+
 /* n connects to a loopback listener (each accepted and closed); the
  * time per connect, and how many failed. */
 static double
@@ -180,11 +190,14 @@ loop_connects(int n, int *failed)
 	struct sockaddr_in sa;
 	int lfd = listener(&sa), i, fd, c;
 	double t0 = now_us();
+	long rc;
 
 	*failed = 0;
 	for (i = 0; i < n; i++) {
 		fd = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
-		if (syscall(SYS_connect, fd, &sa, sizeof(sa)) != 0)
+		rc = use_libc ? connect(fd, (struct sockaddr *)&sa, sizeof(sa)) :
+				syscall(SYS_connect, fd, &sa, sizeof(sa));
+		if (rc != 0)
 			(*failed)++;
 		c = accept(lfd, NULL, NULL);
 		if (c >= 0)
@@ -227,6 +240,121 @@ slow(const char *a, const char *p, int n)
 	       failed, us);
 	fflush(stdout);
 	pthread_join(t, NULL);
+	return 0;
+}
+
+/* threads: each connects once to the listener, at the same moment. */
+static struct sockaddr_in t_sa;
+static pthread_barrier_t t_go;
+static int t_ok;
+
+static void *
+one_connect(void *arg)
+{
+	int fd = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+
+	(void)arg;
+	pthread_barrier_wait(&t_go);
+	if (syscall(SYS_connect, fd, &t_sa, sizeof(t_sa)) == 0)
+		__atomic_add_fetch(&t_ok, 1, __ATOMIC_SEQ_CST);
+	close(fd);
+	return NULL;
+}
+
+static int
+threads(int n)
+{
+	pthread_t *t = calloc((size_t)n, sizeof(*t));
+	int lfd = listener(&t_sa), i, made = 0;
+	double t0;
+
+	pthread_barrier_init(&t_go, NULL, (unsigned)n + 1);
+	for (i = 0; i < n; i++)
+		if (pthread_create(&t[i], NULL, one_connect, NULL) == 0)
+			made++;
+	if (made != n) {
+		printf("threads: only %d of %d\n", made, n);
+		return 2;
+	}
+	t0 = now_us();
+	pthread_barrier_wait(&t_go);
+	for (i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	printf("threads=%d connected=%d in %.0f ms\n", n, t_ok,
+	       (now_us() - t0) / 1000);
+	close(lfd);
+	return 0;
+}
+
+/* race: the address changes under the call; what was checked must be
+ * what is connected. */
+static struct sockaddr_in r_sa, r_good, r_bad;
+static volatile int r_stop;
+
+static void *
+flipper(void *arg)
+{
+	(void)arg;
+	volatile int spin;
+
+	/* each address stays a moment: the kernel's copy and the
+	 * supervisor's both see either */
+	volatile uint64_t *dst = (volatile uint64_t *)(void *)&r_sa;
+	uint64_t bad[2], good[2];
+
+	memcpy(bad, &r_bad, sizeof(bad));
+	memcpy(good, &r_good, sizeof(good));
+	while (!r_stop) {
+		dst[0] = bad[0];
+		dst[1] = bad[1];
+		for (spin = 0; spin < 3000; spin++)
+			;
+		dst[0] = good[0];
+		dst[1] = good[1];
+		for (spin = 0; spin < 3000; spin++)
+			;
+	}
+	return NULL;
+}
+
+static int
+race(const char *a, const char *p, const char *path, int n)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in peer;
+	socklen_t pl;
+	pthread_t t;
+	int lfd = listener(&r_good), i, fd, c, good = 0, bad = 0, refused = 0;
+
+	addr_of(a, p, &ss);
+	memcpy(&r_bad, &ss, sizeof(r_bad));
+	memcpy(&r_sa, &r_good, sizeof(r_sa));
+	fcntl(lfd, F_SETFL, O_NONBLOCK);
+	pthread_create(&t, NULL, flipper, NULL);
+	for (i = 0; i < n; i++) {
+		fd = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+		if (syscall(SYS_connect, fd, &r_sa, sizeof(r_sa)) != 0) {
+			refused += errno == EACCES;
+			close(fd);
+			continue;
+		}
+		pl = sizeof(peer);
+		getpeername(fd, (struct sockaddr *)&peer, &pl);
+		if (peer.sin_addr.s_addr == r_bad.sin_addr.s_addr) {
+			bad++;
+			http_get(fd, path);	/* the server will tell */
+		} else {
+			good++;
+		}
+		close(fd);
+		c = accept(lfd, NULL, NULL);
+		if (c >= 0)
+			close(c);
+	}
+	r_stop = 1;
+	pthread_join(t, NULL);
+	printf("race connects=%d loopback=%d other=%d eacces=%d\n", n, good,
+	       bad, refused);
 	return 0;
 }
 
@@ -299,7 +427,10 @@ main(int argc, char **argv)
 	}
 	if (strcmp(how, "unix") == 0)
 		return unix_connect();
-	if (strcmp(how, "bench") == 0 && argc == 3) {
+	if (strcmp(how, "bench") == 0 && argc == 4 &&
+	    strcmp(argv[3], "libc") == 0)
+		use_libc = 1;
+	if (strcmp(how, "bench") == 0 && (argc == 3 || use_libc)) {
 		double us = loop_connects(atoi(argv[2]), &failed);
 
 		printf("connects=%s failed=%d us_per_connect=%.2f\n", argv[2],
@@ -308,7 +439,11 @@ main(int argc, char **argv)
 	}
 	if (strcmp(how, "slow") == 0 && argc == 5)
 		return slow(argv[2], argv[3], atoi(argv[4]));
+	if (strcmp(how, "threads") == 0 && argc == 3)
+		return threads(atoi(argv[2]));
+	if (strcmp(how, "race") == 0 && argc == 6)
+		return race(argv[2], argv[3], argv[4], atoi(argv[5]));
 	fprintf(stderr, "usage: supclient get|nbget|udp|sendmsg|uring|raw|"
-		"packet|efault|badlen|unix|bench|slow ...\n");
+		"packet|efault|badlen|unix|bench|slow|threads|race ...\n");
 	return 2;
 }
