@@ -346,6 +346,19 @@ send_one(struct sup_call *c, const struct sup_sock *s, const struct msghdr *um,
 	return r;
 }
 
+/*
+ * Could a name in the header send somewhere?  On an IP datagram or raw
+ * socket, or TCP with MSG_FASTOPEN (flags are a register: race-free).
+ * TCP ignores it otherwise, and another family reaches no IP host.
+ */
+static bool
+name_matters(const struct sup_sock *s, int flags)
+{
+	if (s->domain != AF_INET && s->domain != AF_INET6)
+		return false;
+	return s->type != SOCK_STREAM || (flags & MSG_FASTOPEN);
+}
+
 static int64_t
 do_sendmsg(struct sup_call *c)
 {
@@ -357,17 +370,23 @@ do_sendmsg(struct sup_call *c)
 	rc = sup_read(c, c->args[1], &um, sizeof(um));
 	if (rc < 0)
 		return fd_first(c, (int)c->args[0], rc);
-	/*
-	 * No destination: the socket's own peer, decided at its connect.
-	 * XXX: issue 15: another thread could write a name into the header
-	 * between this read and the kernel's; performing every send here
-	 * would close that at the cost of copying all of it.
-	 */
-	if (um.msg_name == NULL || um.msg_namelen == 0)
-		return SUP_CONTINUE;
 	rc = sock_open(c, (int)c->args[0], &s);
 	if (rc < 0)
 		return rc;
+	/*
+	 * No destination: the socket's own peer, decided at its connect.
+	 * Where a name another thread writes into the header before the
+	 * kernel reads it again could send elsewhere, the send is ours,
+	 * with the header as read; otherwise the kernel's.  XXX: issue 15:
+	 * a thread that dup2()s an IP socket onto the fd in that moment
+	 * still could; performing every send here would close it, at the
+	 * cost of copying all of them (and AF_UNIX credentials).
+	 */
+	if ((um.msg_name == NULL || um.msg_namelen == 0) &&
+	    !name_matters(&s, (int)c->args[2])) {
+		close(s.fd);
+		return SUP_CONTINUE;
+	}
 	r = send_one(c, &s, &um, (int)c->args[2]);
 	close(s.fd);
 	return r;
@@ -404,14 +423,15 @@ do_sendmmsg(struct sup_call *c)
 		named |= h[n].msg_hdr.msg_name != NULL &&
 			 h[n].msg_hdr.msg_namelen != 0;
 	}
-	if (!named) {
-		free(h);
-		return SUP_CONTINUE;	/* XXX: as in do_sendmsg */
-	}
 	rc = sock_open(c, (int)c->args[0], &s);
 	if (rc < 0) {
 		free(h);
 		return rc;
+	}
+	if (!named && !name_matters(&s, (int)c->args[3])) {
+		close(s.fd);
+		free(h);
+		return SUP_CONTINUE;	/* XXX: as in do_sendmsg */
 	}
 	for (i = 0; i < n; i++) {
 		r = send_one(c, &s, &h[i].msg_hdr, (int)c->args[3]);

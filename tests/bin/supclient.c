@@ -21,6 +21,13 @@
  *                                     while another thread keeps writing
  *                                     ADDR:PORT into the same sockaddr;
  *                                     one that reaches ADDR sends GET PATH
+ *   supclient msgrace ADDR PORT MSG N SRC
+ *                                     N sendmsg calls without a name on a
+ *                                     UDP socket connected to a socket of
+ *                                     our own at SRC (an address of ours
+ *                                     that routes to ADDR) while another
+ *                                     thread keeps writing ADDR:PORT into
+ *                                     the header
  *   supclient slow ADDR PORT N        a blocking connect to ADDR:PORT in
  *                                     a thread, N loopback connects
  *                                     meanwhile: they must not wait
@@ -358,6 +365,68 @@ race(const char *a, const char *p, const char *path, int n)
 	return 0;
 }
 
+/* msgrace: the header's name appears and goes under the call. */
+static struct msghdr m_hdr;
+static struct sockaddr_storage m_bad;
+static socklen_t m_badlen;
+
+static void *
+name_flipper(void *arg)
+{
+	volatile struct msghdr *h = &m_hdr;
+	volatile int spin;
+
+	(void)arg;
+	while (!r_stop) {
+		h->msg_namelen = m_badlen;
+		h->msg_name = &m_bad;
+		for (spin = 0; spin < 3000; spin++)
+			;
+		h->msg_name = NULL;
+		h->msg_namelen = 0;
+		for (spin = 0; spin < 3000; spin++)
+			;
+	}
+	return NULL;
+}
+
+static int
+msgrace(const char *a, const char *p, const char *msg, int n,
+	const char *src)
+{
+	struct sockaddr_in lo = { .sin_family = AF_INET };
+	struct iovec io = { (void *)msg, strlen(msg) };
+	socklen_t l = sizeof(lo);
+	pthread_t t;
+	int rx = socket(AF_INET, SOCK_DGRAM, 0), fd, i, ok = 0, acces = 0;
+
+	m_badlen = addr_of(a, p, &m_bad);
+	/* not loopback: a loopback source could not send to ADDR */
+	inet_pton(AF_INET, src, &lo.sin_addr);
+	bind(rx, (struct sockaddr *)&lo, sizeof(lo));
+	getsockname(rx, (struct sockaddr *)&lo, &l);
+	fd = socket(m_bad.ss_family == AF_INET6 ? AF_INET6 : AF_INET,
+		    SOCK_DGRAM, 0);
+	if (m_bad.ss_family == AF_INET6) {
+		fprintf(stderr, "msgrace: IPv4 only\n");
+		return 2;
+	}
+	connect(fd, (struct sockaddr *)&lo, sizeof(lo));
+	m_hdr.msg_iov = &io;
+	m_hdr.msg_iovlen = 1;
+	pthread_create(&t, NULL, name_flipper, NULL);
+	for (i = 0; i < n; i++) {
+		if (syscall(SYS_sendmsg, fd, &m_hdr, 0) >= 0)
+			ok++;
+		else
+			acces += errno == EACCES;
+	}
+	r_stop = 1;
+	pthread_join(t, NULL);
+	printf("msgrace sends=%d ok=%d eacces=%d\n", n, ok, acces);
+	return 0;
+}
+
 static int
 unix_connect(void)
 {
@@ -441,9 +510,12 @@ main(int argc, char **argv)
 		return slow(argv[2], argv[3], atoi(argv[4]));
 	if (strcmp(how, "threads") == 0 && argc == 3)
 		return threads(atoi(argv[2]));
+	if (strcmp(how, "msgrace") == 0 && argc == 7)
+		return msgrace(argv[2], argv[3], argv[4], atoi(argv[5]),
+			       argv[6]);
 	if (strcmp(how, "race") == 0 && argc == 6)
 		return race(argv[2], argv[3], argv[4], atoi(argv[5]));
 	fprintf(stderr, "usage: supclient get|nbget|udp|sendmsg|uring|raw|"
-		"packet|efault|badlen|unix|bench|slow|threads|race ...\n");
+		"packet|efault|badlen|unix|bench|slow|threads|race|msgrace ...\n");
 	return 2;
 }

@@ -311,3 +311,32 @@ tc_sup_threads() {
 	run -t 30 pw --strict "$SUPC" threads 500
 	expect_out_re "^threads=500 connected=500 "
 }
+
+# The same for a sendmsg without a name on a connected UDP socket (to a
+# socket of its own at the client's address, which a direct rule allows):
+# a name written into the header under the call sends to the local UDP
+# echo without the supervisor, never under it.
+tcase sup_msgrace
+tc_sup_msgrace() {
+	local m
+	sup_build
+	m=$(mark)
+	run inc "$SUPC" udp "$P4" 7007 "plain$m"
+	expect_out_re "^rc=[1-9][0-9]* errno=0$"
+	# the first datagram resolves the neighbour: the race's then arrive
+	run -t 30 inc "$SUPC" msgrace "$P4" 7007 "base$m" 3000 "$C4"
+	expect_out_re "^msgrace sends=3000 "
+	sleep 0.3
+	grep -qF "base$m" "$T/log/udp-echo-local.log" ||
+	    fail "without the supervisor no datagram went to the echo (the race does not work)"
+	m=$(mark)
+	conf c.conf <<-EOC
+	direct $C4
+	EOC
+	run -t 30 pw --strict -q -c c.conf "$SUPC" msgrace "$P4" 7007 "sup$m" 3000 "$C4"
+	expect_out_re "^msgrace sends=3000 ok=[1-9][0-9]* eacces=[1-9][0-9]*$"
+	sleep 0.3
+	if grep -qF "sup$m" "$T/log/udp-echo-local.log"; then
+		fail "under the supervisor a datagram reached the echo"
+	fi
+}
