@@ -296,7 +296,17 @@ threads(int n)
 /* race: the address changes under the call; what was checked must be
  * what is connected. */
 static struct sockaddr_in r_sa, r_good, r_bad;
-static volatile int r_stop;
+static volatile int r_stop, r_started;
+
+/* The flipper is running (so a short run still races), or 2 s passed. */
+static void
+wait_flipper(void)
+{
+	int i;
+
+	for (i = 0; i < 2000 && !r_started; i++)
+		usleep(1000);
+}
 
 static void *
 flipper(void *arg)
@@ -312,6 +322,7 @@ flipper(void *arg)
 	memcpy(bad, &r_bad, sizeof(bad));
 	memcpy(good, &r_good, sizeof(good));
 	while (!r_stop) {
+		r_started = 1;
 		dst[0] = bad[0];
 		dst[1] = bad[1];
 		for (spin = 0; spin < 3000; spin++)
@@ -338,6 +349,7 @@ race(const char *a, const char *p, const char *path, int n)
 	memcpy(&r_sa, &r_good, sizeof(r_sa));
 	fcntl(lfd, F_SETFL, O_NONBLOCK);
 	pthread_create(&t, NULL, flipper, NULL);
+	wait_flipper();
 	for (i = 0; i < n; i++) {
 		fd = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
 		if (syscall(SYS_connect, fd, &r_sa, sizeof(r_sa)) != 0) {
@@ -378,6 +390,7 @@ name_flipper(void *arg)
 
 	(void)arg;
 	while (!r_stop) {
+		r_started = 1;
 		h->msg_namelen = m_badlen;
 		h->msg_name = &m_bad;
 		for (spin = 0; spin < 3000; spin++)
@@ -415,6 +428,7 @@ msgrace(const char *a, const char *p, const char *msg, int n,
 	m_hdr.msg_iov = &io;
 	m_hdr.msg_iovlen = 1;
 	pthread_create(&t, NULL, name_flipper, NULL);
+	wait_flipper();
 	for (i = 0; i < n; i++) {
 		if (syscall(SYS_sendmsg, fd, &m_hdr, 0) >= 0)
 			ok++;

@@ -296,8 +296,8 @@ tc_sup_race() {
 	local m
 	sup_build
 	m=$(mark)
-	run -t 30 inc "$SUPC" race "$P4" 8080 "$m" 2000
-	expect_out_re "^race connects=2000 loopback=[0-9]+ other=[1-9][0-9]* eacces=0$"
+	run -t 30 inc "$SUPC" race "$P4" 8080 "$m" 5000
+	expect_out_re "^race connects=5000 loopback=[0-9]+ other=[1-9][0-9]* eacces=0$"
 	m=$(mark)
 	run -t 30 pw --strict -q "$SUPC" race "$P4" 8080 "$m" 2000
 	expect_out_re "^race connects=2000 loopback=[0-9]+ other=0 eacces=[1-9][0-9]*$"
@@ -324,8 +324,8 @@ tc_sup_msgrace() {
 	run inc "$SUPC" udp "$P4" 7007 "plain$m"
 	expect_out_re "^rc=[1-9][0-9]* errno=0$"
 	# the first datagram resolves the neighbour: the race's then arrive
-	run -t 30 inc "$SUPC" msgrace "$P4" 7007 "base$m" 3000 "$C4"
-	expect_out_re "^msgrace sends=3000 "
+	run -t 30 inc "$SUPC" msgrace "$P4" 7007 "base$m" 20000 "$C4"
+	expect_out_re "^msgrace sends=20000 "
 	sleep 0.3
 	grep -qF "base$m" "$T/log/udp-echo-local.log" ||
 	    fail "without the supervisor no datagram went to the echo (the race does not work)"
