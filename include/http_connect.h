@@ -13,11 +13,21 @@
 #define HTTPC_HDR_MAX 16384		/* whole response head (curl) */
 #define HTTPC_HDR_LINES_MAX 64		/* header lines (OpenBSD nc) */
 #define HTTPC_REASON_MAX 128		/* reason phrase kept for logs */
+#define HTTPC_SCHEMES_MAX 96		/* Proxy-Authenticate schemes kept */
+#define HTTPC_RETRY_MAX_S 86400		/* Retry-After beyond a day: a day */
 
 struct httpc_response {
 	int code;			/* 100..599 */
 	int minor;			/* HTTP/1.x */
 	char reason[HTTPC_REASON_MAX];	/* NUL-terminated, may be cut */
+	/* Of the final head only (RFC 9110 §10.2.3, §11.7.1): */
+	int64_t retry_after_s;		/* Retry-After as delay-seconds,
+					 * capped at HTTPC_RETRY_MAX_S; -1 */
+	int64_t retry_date;		/* Retry-After as an HTTP-date, seconds
+					 * since the epoch; 0 when none */
+	char schemes[HTTPC_SCHEMES_MAX];	/* Proxy-Authenticate's
+					 * schemes, "Negotiate, NTLM, Basic"
+					 * in order, cut at a whole name */
 };
 
 /*
@@ -44,10 +54,31 @@ int httpc_build_request(char *buf, size_t n, const char *host,
  * status line ("HTTP/1." DIGIT SP 3DIGIT, then SP reason or end of line,
  * code 100..599), a NUL or bare CR in the head, more than HTTPC_HDR_MAX
  * bytes or more than HTTPC_HDR_LINES_MAX field lines (status line and
- * the empty line not counted).  r is filled from the status line.
+ * the empty line not counted).  r is filled from the status line and,
+ * of the final head, Retry-After and Proxy-Authenticate (every field line
+ * of that name; an unparsable Retry-After is ignored).
  */
 int httpc_parse_response(const uint8_t *p, size_t len, size_t *used,
 			 size_t *need, struct httpc_response *r);
+
+/*
+ * A Retry-After value v[0..n) (RFC 9110 §10.2.3): delay-seconds (1*DIGIT)
+ * into *delay_s (capped at HTTPC_RETRY_MAX_S), or an HTTP-date
+ * (IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", and the obsolete RFC 850
+ * and asctime forms, §5.6.7) into *date as seconds since the epoch.
+ * Blanks around the value are ignored.  Returns 1 (a delay), 2 (a date)
+ * or 0 (neither: the header is then ignored).
+ */
+int httpc_retry_after(const char *v, size_t n, int64_t *delay_s,
+		      int64_t *date);
+
+/*
+ * For the parser (http_fields.c): one field line of the final head,
+ * line[0..n) without its line end; Retry-After and Proxy-Authenticate go
+ * into r, every other field is ignored.
+ */
+void httpc_take_field(struct httpc_response *r, const uint8_t *line,
+		      size_t n);
 
 /*
  * Base64 (RFC 4648 §4, padded) of in[0..n) into out, NUL-terminated (the

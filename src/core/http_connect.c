@@ -195,6 +195,9 @@ parse_status(const uint8_t *p, size_t n, struct httpc_response *r)
 	if (r->code < 100 || r->code > 599)
 		return PARSE_ERR;
 	r->reason[0] = '\0';
+	r->retry_after_s = -1;
+	r->retry_date = 0;
+	r->schemes[0] = '\0';
 	if (bufr_left(&b) == 0)
 		return PARSE_OK;
 	if (!bufr_u8(&b, &c) || c != ' ')
@@ -241,7 +244,8 @@ find_eol(const uint8_t *p, size_t from, size_t lim, size_t *lf)
  *   CRLF                                         end of head
  *
  * Every line may end in CRLF or a bare LF (RFC 9112 §2.2), so "\n\n" ends
- * a head as well as "\r\n\r\n".  Field lines are not interpreted.
+ * a head as well as "\r\n\r\n".  Field lines are interpreted only for
+ * Retry-After and Proxy-Authenticate (http_fields.c).
  * PARSE_OK with *end just past the empty line; PARSE_MORE; PARSE_ERR.
  */
 static int
@@ -272,6 +276,10 @@ parse_head(const uint8_t *p, size_t start, size_t lim, size_t *end_out,
 			return PARSE_OK;
 		} else if (++lines > HTTPC_HDR_LINES_MAX) {
 			return PARSE_ERR;
+		} else if (r->code / 100 != 1) {
+			/* the fields a client acts on; an interim head's
+			 * are not the answer's */
+			httpc_take_field(r, p + off, end - off);
 		}
 		off = lf + 1;
 	}

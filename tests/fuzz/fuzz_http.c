@@ -44,9 +44,18 @@ fuzz_response(const uint8_t *data, size_t size)
 	for (i = 0; r.reason[i] != '\0'; i++)
 		CHECK(r.reason[i] >= 0x20 && r.reason[i] < 0x7f);
 	/* The head alone parses the same; one byte less is incomplete. */
+	/* Retry-After within its cap; schemes printable and cut whole */
+	CHECK(r.retry_after_s >= -1 && r.retry_after_s <= HTTPC_RETRY_MAX_S);
+	CHECK(r.retry_after_s == -1 || r.retry_date == 0);
+	CHECK(memchr(r.schemes, '\0', sizeof(r.schemes)) != NULL);
+	for (i = 0; r.schemes[i] != '\0'; i++)
+		CHECK(r.schemes[i] >= 0x20 && r.schemes[i] < 0x7f);
 	CHECK(httpc_parse_response(data, used, &used2, &need, &back) ==
 	      PARSE_OK && used2 == used && back.code == r.code &&
-	      strcmp(back.reason, r.reason) == 0);
+	      strcmp(back.reason, r.reason) == 0 &&
+	      back.retry_after_s == r.retry_after_s &&
+	      back.retry_date == r.retry_date &&
+	      strcmp(back.schemes, r.schemes) == 0);
 	CHECK(httpc_parse_response(data, used - 1, &used2, &need, &back) ==
 	      PARSE_MORE);
 }

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -458,6 +459,134 @@ test_response_reason_cut(void **state)
 	assert_int_equal(r.reason[0], 'r');
 }
 
+/* Retry-After: delay-seconds, the three HTTP-date forms, junk. */
+static void
+test_retry_after_values(void **state)
+{
+	static const struct {
+		const char *v;
+		int rc;
+		int64_t val;
+	} cases[] = {
+		{ "2", 1, 2 },
+		{ "  120 ", 1, 120 },
+		{ "0", 1, 0 },
+		{ "99999999999999999999999", 1, HTTPC_RETRY_MAX_S },
+		{ "86401", 1, HTTPC_RETRY_MAX_S },
+		/* RFC 9110 §5.6.7's examples: 784111777 */
+		{ "Sun, 06 Nov 1994 08:49:37 GMT", 2, 784111777 },
+		{ "Sunday, 06-Nov-94 08:49:37 GMT", 2, 784111777 },
+		{ "Sun Nov  6 08:49:37 1994", 2, 784111777 },
+		{ "Thu, 01 Jan 1970 00:00:00 GMT", 2, 0 },
+		{ "Tue, 01 Dec 2026 23:00:05 GMT", 2, 1796166005 },
+		{ "Wed, 29 Feb 2040 12:00:00 GMT", 2, 2214129600 },
+		{ "", 0, 0 },
+		{ "-1", 0, 0 },
+		{ "2s", 0, 0 },
+		{ "1.5", 0, 0 },
+		{ "Sun, 06 Nov 1994 25:49:37 GMT", 0, 0 },
+		{ "Sun, 06 Foo 1994 08:49:37 GMT", 0, 0 },
+		{ "Sun, 32 Nov 1994 08:49:37 GMT", 0, 0 },
+		{ "Sun, 06 Nov 1994 08:49:37 PST", 0, 0 },
+		{ "Sun, 06 Nov 1994", 0, 0 },
+		{ "soon", 0, 0 },
+	};
+	int64_t d, date;
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		d = date = -7;
+		rc = httpc_retry_after(cases[i].v, strlen(cases[i].v), &d,
+				       &date);
+		if (rc != cases[i].rc)
+			fail_msg("'%s': rc %d", cases[i].v, rc);
+		if (rc == 1 && d != cases[i].val)
+			fail_msg("'%s': delay %lld", cases[i].v, (long long)d);
+		if (rc == 2 && date != cases[i].val)
+			fail_msg("'%s': date %lld", cases[i].v,
+				 (long long)date);
+	}
+}
+
+/* The fields of the final head, none of an interim one's. */
+static void
+test_response_fields(void **state)
+{
+	static const char r429[] =
+		"HTTP/1.1 429 Too Many Requests\r\n"
+		"retry-after:   2  \r\n"
+		"Content-Length: 0\r\n\r\nAPP";
+	static const char r503[] =
+		"HTTP/1.1 503 Service Unavailable\r\n"
+		"Retry-After: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n";
+	static const char r407[] =
+		"HTTP/1.1 100 Continue\r\nRetry-After: 9\r\n"
+		"Proxy-Authenticate: Bogus\r\n\r\n"
+		"HTTP/1.1 407 Proxy Authentication Required\r\n"
+		"Proxy-Authenticate: Negotiate\r\n"
+		"Proxy-Authenticate: NTLM, Basic realm=\"corp, inc\", "
+		"charset=\"UTF-8\"\r\n"
+		"proxy-authenticate: Digest realm=\"x\", nonce=\"a,b\", "
+		"qop=auth, Bearer token68abc=\r\n\r\n";
+	static const char bad[] =
+		"HTTP/1.1 429 Slow down\r\nRetry-After: later\r\n\r\n";
+	struct httpc_response r;
+	size_t used = 0, need = 0;
+
+	(void)state;
+	assert_int_equal(httpc_parse_response((const uint8_t *)r429,
+					      sizeof(r429) - 1, &used, &need,
+					      &r), PARSE_OK);
+	assert_int_equal(used, sizeof(r429) - 1 - 3);
+	assert_int_equal(r.code, 429);
+	assert_int_equal(r.retry_after_s, 2);
+	assert_int_equal(r.retry_date, 0);
+	assert_string_equal(r.schemes, "");
+	assert_int_equal(httpc_parse_response((const uint8_t *)r503,
+					      sizeof(r503) - 1, &used, &need,
+					      &r), PARSE_OK);
+	assert_int_equal(r.retry_after_s, -1);
+	assert_int_equal(r.retry_date, 784111777);
+	assert_int_equal(httpc_parse_response((const uint8_t *)r407,
+					      sizeof(r407) - 1, &used, &need,
+					      &r), PARSE_OK);
+	assert_int_equal(r.code, 407);
+	assert_int_equal(r.retry_after_s, -1);
+	assert_string_equal(r.schemes, "Negotiate, NTLM, Basic, Digest, "
+			    "Bearer");
+	assert_int_equal(httpc_parse_response((const uint8_t *)bad,
+					      sizeof(bad) - 1, &used, &need,
+					      &r), PARSE_OK);
+	assert_int_equal(r.retry_after_s, -1);
+	assert_int_equal(r.retry_date, 0);
+}
+
+/* Schemes are cut at a whole name. */
+static void
+test_response_schemes_cut(void **state)
+{
+	char buf[2048];
+	struct httpc_response r;
+	size_t used = 0, need = 0, off, i;
+
+	(void)state;
+	off = (size_t)snprintf(buf, sizeof(buf), "HTTP/1.1 407 x\r\n");
+	for (i = 0; i < 30; i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+					"Proxy-Authenticate: Scheme%02zu\r\n",
+					i);
+	off += (size_t)snprintf(buf + off, sizeof(buf) - off, "\r\n");
+	assert_int_equal(httpc_parse_response((const uint8_t *)buf, off,
+					      &used, &need, &r), PARSE_OK);
+	assert_true(strlen(r.schemes) < sizeof(r.schemes));
+	assert_true(strlen(r.schemes) > sizeof(r.schemes) - 12);
+	assert_int_equal(strncmp(r.schemes, "Scheme00, Scheme01", 18), 0);
+	off = strlen(r.schemes);
+	assert_true(r.schemes[off - 1] >= '0' && r.schemes[off - 1] <= '9');
+}
+
 int
 main(void)
 {
@@ -471,6 +600,9 @@ main(void)
 		cmocka_unit_test(test_response_line_cap),
 		cmocka_unit_test(test_response_byte_cap),
 		cmocka_unit_test(test_response_reason_cut),
+		cmocka_unit_test(test_retry_after_values),
+		cmocka_unit_test(test_response_fields),
+		cmocka_unit_test(test_response_schemes_cut),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
