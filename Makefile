@@ -46,7 +46,8 @@ PURE_OBJS     = $(PURE_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJS     = $(PURE_OBJS) $(BASE_SRCS:%.c=$(BUILD)/obj/%.o) \
 		$(BUILD)/obj/src/shim/fakedns.o $(BUILD)/obj/src/shim/sockfit.o \
 		$(BUILD)/obj/src/shim/epregs_read.o \
-		$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/session/summary*.c))
+		$(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard src/session/summary*.c \
+		  src/session/learn*.c))
 UNIT_SRCS     = $(wildcard tests/unit/test_*.c)
 UNIT_BINS     = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS     = $(wildcard tests/fuzz/fuzz_*.c)

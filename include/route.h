@@ -70,6 +70,7 @@ int route_reentered(const struct sockaddr *sa, socklen_t len,
 /* Text an audit event points to, alive while it is written. */
 struct route_abuf {
 	char at[300], why[64], url[URL_HOST_MAX + 2 * URL_CRED_MAX + 32];
+	char name[URL_HOST_MAX];
 };
 
 /* The event route_audit writes, into *ev (its text in *b), for a caller

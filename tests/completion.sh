@@ -103,5 +103,6 @@ out=$(bash --norc --noprofile -c '
 	not_ok "after the command: $out"
 expect "the report options" "proxywrap --s" --summary --summary= --summary-format
 expect "--summary-format's values" "proxywrap --summary-format " text markdown
+expect "--learn" "proxywrap --le" --learn
 expect "-p offers URL schemes" "proxywrap -p so" socks5:// socks5h://
 echo "1..$n"

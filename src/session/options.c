@@ -17,7 +17,7 @@ usage(FILE *f)
 	fprintf(f,
 "usage: proxywrap [-c FILE | --from-env] [-p URL]... [--strict] [-q|-v]\n"
 "                 [--log FILE] [--summary[=FILE]] [--summary-format FMT]\n"
-"                 [--supervise=auto|all|off]\n"
+"                 [--learn FILE] [--supervise=auto|all|off]\n"
 "                 [--] CMD [ARG...]\n"
 "       proxywrap --check [-c FILE] [-p URL]...\n"
 "       proxywrap --explain DEST [-c FILE] [-p URL]...\n"
@@ -44,6 +44,10 @@ usage(FILE *f)
 "                      the table as text (default) or as GitHub markdown\n"
 "                      (--summary=\"$GITHUB_STEP_SUMMARY\")\n"
 
+"      --learn FILE    audit mode: strict off (block rules still hold),\n"
+"                      everything recorded; when CMD exits, FILE gets the\n"
+"                      rules allowing exactly what it used, for\n"
+"                      --strict -c FILE\n"
 "      --supervise=auto|all|off\n"
 "                      the kernel backstop: a seccomp supervisor decides\n"
 "                      the network calls the shim cannot see, for a\n"
@@ -65,7 +69,8 @@ void
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_STRICT = 256, O_LOG, O_CHECK, O_EXPLAIN, O_VERSION,
-	       O_SUMMARY, O_FROM_ENV, O_SUPERVISE, O_SUMMARY_FORMAT };
+	       O_SUMMARY, O_FROM_ENV, O_SUPERVISE, O_SUMMARY_FORMAT,
+	       O_LEARN };
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "proxy", required_argument, NULL, 'p' },
@@ -79,6 +84,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "version", no_argument, NULL, O_VERSION },
 		{ "summary", optional_argument, NULL, O_SUMMARY },
 		{ "summary-format", required_argument, NULL, O_SUMMARY_FORMAT },
+		{ "learn", required_argument, NULL, O_LEARN },
 		{ "from-env", no_argument, NULL, O_FROM_ENV },
 		{ "supervise", required_argument, NULL, O_SUPERVISE },
 		{ NULL, 0, NULL, 0 },
@@ -142,6 +148,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 				errx(2, "--supervise: auto, all or off, not "
 				     "'%s'", optarg);
 			o->supervise_set = true;
+			break;
+		case O_LEARN:
+			o->learn = optarg;
 			break;
 		case 'h':
 			usage(stdout);

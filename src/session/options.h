@@ -27,6 +27,7 @@ struct opts {
 	const char *summary_file;	/* --summary=FILE: appended; NULL:
 					 * stderr */
 	enum sum_format summary_format;	/* --summary-format */
+	const char *learn;		/* --learn FILE */
 	bool from_env;			/* rules from *_PROXY / NO_PROXY */
 	enum sup_mode supervise;	/* --supervise */
 	bool supervise_set;

@@ -26,10 +26,11 @@
 #include "execcheck.h"
 #include "explain.h"
 #include "fromenv.h"
+#include "learn.h"
 #include "log.h"
 #include "options.h"
 #include "setup.h"
-#include "summary.h"
+#include "report.h"
 
 #ifndef PROXYWRAP_LIBDIR
 #define PROXYWRAP_LIBDIR "/usr/local/lib/proxywrap"
@@ -384,46 +385,12 @@ from_env_text(void)
 }
 
 
-static const char *summary_file;	/* --summary=FILE, else stderr */
-static enum sum_format summary_fmt;
+static struct report report;	/* --summary, --learn */
 
 static void
-print_summary(void)
+at_exit_report(void)
 {
-	struct summary *s;
-	char *line = NULL, *out;
-	size_t cap = 0;
-	ssize_t len;
-	FILE *f, *to = stderr;
-
-	s = malloc(sizeof(*s));
-	out = malloc(65536);
-	f = sess.audit_read >= 0 ? fdopen(sess.audit_read, "r") : NULL;
-	if (s == NULL || out == NULL || f == NULL ||
-	    fseeko(f, sess.audit_from, SEEK_SET) != 0) {
-		warnx("--summary: cannot read the audit log");
-		goto done;
-	}
-	summary_init(s);
-	while ((len = getline(&line, &cap, f)) > 0) {
-		if (line[len - 1] == '\n')
-			len--;
-		summary_add(s, line, (size_t)len);
-	}
-	summary_format(s, summary_fmt, out, 65536);
-	if (summary_file != NULL && (to = fopen(summary_file, "ae")) == NULL) {
-		warn("--summary=%s", summary_file);
-		to = stderr;
-	}
-	fputs(out, to);
-	if (to != stderr)
-		fclose(to);
-done:
-	if (f != NULL)
-		fclose(f);
-	free(line);
-	free(out);
-	free(s);
+	report_at_exit(&report);
 }
 
 int
@@ -453,7 +420,12 @@ main(int argc, char **argv)
 		if (path != NULL)
 			text = pw_read_rules(path, &len);
 	}
+	if (o.learn != NULL && o.strict)
+		errx(2, "--learn and --strict: --learn runs without strict "
+		     "mode, to see what strict mode would refuse");
 	cfg = load(&o, path, text, len);
+	if (o.learn != NULL)
+		cfg->strict = false;	/* the rule file's `strict on` too */
 	if (path != NULL && text == NULL)
 		err(2, "%s", path);	/* cfg_load could, we could not */
 	/* compiled once for the whole session: every process of the tree
@@ -514,22 +486,29 @@ main(int argc, char **argv)
 	stripped = cfg_strip_rules(text != NULL ? text : "", len, &slen);
 	if (stripped == NULL)
 		errx(2, "out of memory");
+	if (o.learn != NULL)
+		learn_unstrict(stripped, slen);
 	v.text = stripped;
 	v.text_len = slen;
 	v.image = rules_image(r, &v.image_len);
 	v.strict = cfg->strict;
 	v.verbose = o.verbose;
-	pw_session_make(&sess, &v, o.log, o.summary);
+	pw_session_make(&sess, &v, o.log, o.summary || o.learn != NULL);
 	explicit_bzero(stripped, slen);
 	free(stripped);
 	explicit_bzero(proxies, sizeof(proxies));
 	if (text != NULL)
 		explicit_bzero(text, len);
 	free(text);
-	if (o.summary)
-		after_child = print_summary;
-	summary_file = o.summary_file;
-	summary_fmt = o.summary_format;
+	if (o.summary || o.learn != NULL) {
+		report = (struct report){
+			.summary = o.summary, .summary_file = o.summary_file,
+			.format = o.summary_format, .learn = o.learn,
+			.cfg = cfg, .argv = argv + optind,
+			.fd = sess.audit_read, .from = sess.audit_from,
+		};
+		after_child = at_exit_report;
+	}
 
 	supervisor = sup_choose(o.supervise_set ? o.supervise :
 				cfg->strict ? SUP_ALL : SUP_AUTO, cfg, r,
@@ -542,7 +521,7 @@ main(int argc, char **argv)
 	/* the tree has the image: nothing of the rules stays here while it
 	 * runs (a million rules are some 300 MB parsed), unless the
 	 * supervisor decides with them */
-	if (supervisor == NULL) {
+	if (supervisor == NULL && o.learn == NULL) {
 		rules_free(r);
 		cfg_free(cfg);
 		malloc_trim(0);

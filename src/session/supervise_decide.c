@@ -162,9 +162,11 @@ na_refresh(const struct config *cfg)
 	}
 }
 
-/* The name of a direct rule that d's address answers for, or NULL. */
+/* The name of a direct rule that d's address answers for, from answer
+ * *at on (*at is left past it: several names may share an address), or
+ * NULL. */
 static const char *
-na_name(struct sup_call *c, const struct sup_dest *d)
+na_name(struct sup_call *c, const struct sup_dest *d, size_t *at)
 {
 	const char *name = NULL;
 	time_t now = time(NULL);
@@ -176,11 +178,12 @@ na_name(struct sup_call *c, const struct sup_dest *d)
 		na_refresh(c->p->cfg);
 		g_na_when = now;
 	}
-	for (i = 0; i < g_nna && name == NULL; i++)
+	for (i = *at; i < g_nna && name == NULL; i++)
 		if (g_na[i].family == d->family &&
 		    memcmp(g_na[i].addr, d->addr,
 			   d->family == AF_INET ? 4 : 16) == 0)
 			name = g_na[i].name;
+	*at = i;
 	pthread_mutex_unlock(&g_na_lock);
 	return name;
 }
@@ -371,17 +374,19 @@ decide(struct sup_call *c, const struct sup_dest *d, struct decision *dec)
 {
 	struct decision byname;
 	const char *name;
+	size_t at = 0;
 
 	rules_decide_addr(c->p->rules, d->family, d->addr, d->port, dec);
 	if (dec->action == CFG_DIRECT)
 		return;
-	name = na_name(c, d);
-	if (name == NULL)
-		return;
-	rules_decide_name(c->p->rules, name, d->port, &byname);
-	if (byname.action == CFG_DIRECT && byname.rule != NULL &&
-	    (dec->rule == NULL || byname.index < dec->index))
-		*dec = byname;
+	while ((name = na_name(c, d, &at)) != NULL) {
+		rules_decide_name(c->p->rules, name, d->port, &byname);
+		if (byname.action == CFG_DIRECT && byname.rule != NULL &&
+		    (dec->rule == NULL || byname.index < dec->index)) {
+			*dec = byname;
+			return;
+		}
+	}
 }
 
 int

@@ -47,10 +47,15 @@ dnsp_route_name(const char *name, uint16_t port)
 		if (d.rule != NULL)
 			log_msg(LOG_WARN, "blocked name %s (%s:%d %s)", name,
 				sh->cfg->file, d.rule->line, d.rule->text);
+		else if (sh->broken)
+			log_msg(LOG_WARN, "blocked name %s (unusable "
+				"configuration)", name);
+		else if (port != 0)
+			log_msg(LOG_WARN, "blocked name %s (strict: no rule "
+				"matched; add: direct %s:%u)", name, name, port);
 		else
-			log_msg(LOG_WARN, "blocked name %s (%s)", name,
-				sh->broken ? "unusable configuration" :
-					     "strict: no rule matched");
+			log_msg(LOG_WARN, "blocked name %s (strict: no rule "
+				"matched; add: direct %s)", name, name);
 		audit_name(name, port, &d, "block", EACCES,
 			   "name blocked: the lookup fails (EAI_NONAME)");
 		return ROUTE_BLOCK;

@@ -122,6 +122,34 @@ route_rule_str(const struct shim *s, const struct decision *dec, char *buf,
 		snprintf(buf, n, "no rule matched");
 }
 
+/*
+ * What strict mode refused for want of a rule, with the rule that would
+ * allow it appended to the rule text in buf: "; add: direct NAME:PORT"
+ * (the name the program asked for, when this process resolved the
+ * address).  Nothing for a refusal a rule made.
+ */
+static void
+route_hint(const struct shim *s, const struct decision *dec,
+	   const struct tun_dest *d, char *buf, size_t n)
+{
+	char name[URL_HOST_MAX], a[INET6_ADDRSTRLEN];
+	size_t len = strlen(buf);
+
+	if (dec->rule != NULL || dec->action != CFG_BLOCK || s->broken ||
+	    dec->loopback || dec->stale_fake || len >= n)
+		return;
+	if (d->name[0] != '\0')
+		snprintf(buf + len, n - len, "; add: direct %s:%u", d->name,
+			 d->port);
+	else if (anames_get(d->family, d->addr, name, sizeof(name)))
+		snprintf(buf + len, n - len, "; add: direct %s:%u", name,
+			 d->port);
+	else if (inet_ntop(d->family, d->addr, a, sizeof(a)) != NULL)
+		snprintf(buf + len, n - len, d->family == AF_INET6 ?
+			 "; add: direct [%s]:%u" : "; add: direct %s:%u", a,
+			 d->port);
+}
+
 void
 route_decide(const struct shim *s, struct tun_dest *d, struct decision *dec)
 {
@@ -204,6 +232,11 @@ route_audit_fill(struct log_event *evp, struct route_abuf *b,
 		ev.family = d->family;
 		ev.addr = d->addr;
 	}
+	/* an address this process resolved from a name: the name too, what
+	 * the program asked for (and what --learn writes a rule for) */
+	if (ev.name == NULL && d->family != 0 &&
+	    anames_get(d->family, d->addr, b->name, sizeof(b->name)))
+		ev.name = b->name;
 	ev.port = d->port;
 	ev.action = action != NULL ? action : cfg_action_str(dec->action);
 	if (dec->rule != NULL) {
@@ -392,6 +425,7 @@ datagram_verdict(const struct shim *s, const struct tun_dest *d,
 	route_audit("block", "udp", d, dec, NULL, EACCES, why, -1);
 	route_dest_str(d, dstr, sizeof(dstr));
 	route_rule_str(s, dec, rstr, sizeof(rstr));
+	route_hint(s, dec, d, rstr, sizeof(rstr));
 	if (why != NULL)
 		log_msg(LOG_WARN, "blocked udp %s: %s (%s)", dstr, why, rstr);
 	else
@@ -541,6 +575,7 @@ route_connect(int fd, const struct sockaddr *sa, socklen_t len,
 		route_audit("block", "tcp", &d, &dec, NULL, EACCES, NULL, -1);
 		route_dest_str(&d, dstr, sizeof(dstr));
 		route_rule_str(s, &dec, rstr, sizeof(rstr));
+		route_hint(s, &dec, &d, rstr, sizeof(rstr));
 		log_msg(LOG_WARN, "blocked %s (%s)", dstr, rstr);
 		errno = EACCES;
 		return -1;

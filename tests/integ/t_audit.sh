@@ -102,7 +102,7 @@ tc_audit_udp_strict() {
 	for w in sendto sendmsg connect; do
 		expect_out_has "$w EACCES"
 	done
-	expect_err_re "blocked udp $P4:9999 \(no rule matched, strict\)"
+	expect_err_re "blocked udp $P4:9999 \(no rule matched, strict; add: direct $P4:9999\)"
 	# via an HTTP proxy, which cannot carry UDP: refused, never direct
 	conf v.conf <<-EOC
 	proxy h $U_TINY
