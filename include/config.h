@@ -16,6 +16,8 @@
  *                            run although the shim cannot follow them)
  *   log PATH                (absolute path: the JSON audit log, one object
  *                            per line; SHIM_LOG / --log take precedence)
+ *   log syslog [SOCKET]     (each audit event also to the local syslog
+ *                            socket, /dev/log or SOCKET, as RFC 5424)
  * DEST: name | .suffix | *.glob | a.b.c.d[/n] | v6[/n] | any of these with
  *       :PORT or :LOW-HIGH (v6 with a port in brackets: [v6]:PORT,
  *       [v6/n]:PORT) | * | *:PORT
@@ -130,6 +132,8 @@ struct config {
 	struct cfg_allow *allow_exec;	/* allow_exec paths, in file order */
 	size_t nallow_exec;
 	char *log;			/* `log PATH`, or NULL */
+	char *syslog;			/* `log syslog [SOCKET]`: the socket,
+					 * or NULL */
 	char **errs;			/* "file:line: message", at most CFG_ERR_MAX */
 	size_t nerrs;			/* all errors, also those not recorded */
 };

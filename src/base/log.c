@@ -9,6 +9,7 @@
  */
 #include "buf.h"
 #include "log.h"
+#include "log_syslog.h"
 #include "real.h"
 #include "tlspeek.h"
 
@@ -80,7 +81,7 @@ log_enabled(enum log_level lv)
 bool
 log_json_enabled(void)
 {
-	return log_path[0] != '\0' || log_sink_audit;
+	return log_path[0] != '\0' || log_sink_audit || log_syslog_on();
 }
 
 void
@@ -380,7 +381,7 @@ log_event(const struct log_event *ev)
 	char line[LOG_JSON_MAX + 2], now[40];
 	struct timespec ts;
 	size_t len;
-	int saved = errno, fd;
+	int saved = errno, fd, e;
 
 	if (!log_json_enabled())
 		return;
@@ -395,15 +396,20 @@ log_event(const struct log_event *ev)
 		if (fd >= 0 && real_write(fd, line, len) == -1) {
 			/* logging must not fail a call */
 		}
-		errno = saved;
-		return;
-	}
-	fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd != -1) {
-		if (real_write(fd, line, len) == -1) {
-			/* logging must not fail a call */
+	} else if (log_path[0] != '\0') {
+		fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+			  0600);
+		if (fd != -1) {
+			if (real_write(fd, line, len) == -1) {
+				/* logging must not fail a call */
+			}
+			real_close(fd);
 		}
-		real_close(fd);
 	}
+	e = log_syslog_send(ev->event, now, line, len);
+	if (e != 0)
+		log_msg(LOG_WARN, "log syslog: cannot send to %s: %s; audit "
+			"events from this process do not go to syslog",
+			log_syslog_path(), strerror(e));
 	errno = saved;
 }

@@ -269,10 +269,26 @@ cfg_allow_exec(struct cfg_parser *p)
 	}
 }
 
-/* log PATH: the audit log, an absolute path; the last one wins. */
+/* log PATH: the audit log, an absolute path; the last one wins.  log
+ * syslog [SOCKET]: the events to syslog too (the socket's path absolute,
+ * /dev/log by default). */
 static void
 cfg_log(struct cfg_parser *p)
 {
+	if (p->ntok >= 2 && strcmp(p->tok[1], "syslog") == 0) {
+		/* 108: sun_path's size (unix(7)), with its NUL */
+		if (p->ntok > 3 || (p->ntok == 3 && (p->tok[2][0] != '/' ||
+						     strlen(p->tok[2]) >= 108))) {
+			cfg_err(p, "log syslog: expected nothing or the "
+				"socket's absolute path (under 108 bytes)");
+			return;
+		}
+		free(p->cfg->syslog);
+		p->cfg->syslog = strdup(p->ntok == 3 ? p->tok[2] : "/dev/log");
+		if (p->cfg->syslog == NULL)
+			p->oom = true;
+		return;
+	}
 	if (p->ntok != 2 || p->tok[1][0] != '/') {
 		cfg_err(p, "log: expected one absolute path");
 		return;
@@ -548,6 +564,7 @@ cfg_free(struct config *cfg)
 		free(cfg->allow_exec[i].path);
 	free(cfg->allow_exec);
 	free(cfg->log);
+	free(cfg->syslog);
 	for (i = 0; cfg->errs != NULL && i < CFG_ERR_MAX; i++)
 		free(cfg->errs[i]);
 	free(cfg->errs);

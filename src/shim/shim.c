@@ -15,6 +15,7 @@
 #include "fakedns.h"
 #include "guard.h"
 #include "log.h"
+#include "log_syslog.h"
 #include "session.h"
 
 #define SHIM_PROXY_MAX CFG_CHAIN_MAX
@@ -196,6 +197,11 @@ shim_load(void)
 	}
 	if (cfg != NULL && cfg->log != NULL && ss != SESSION_OK)
 		log_set_default_file(cfg->log);	/* SHIM_LOG wins */
+	/* every process of a session parses the policy's `log syslog` */
+	if (cfg != NULL && cfg->syslog != NULL &&
+	    log_syslog_use(cfg->syslog) < 0)
+		log_msg(LOG_WARN, "log syslog: the socket's path is too long; "
+			"audit events do not go to syslog");
 	state.cfg = cfg;
 	state.timeout_ms = cfg != NULL ? cfg->connect_timeout_ms
 				       : CFG_TIMEOUT_DEFAULT_MS;

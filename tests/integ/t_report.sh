@@ -135,3 +135,73 @@ tc_report_learn_args() {
 	run pw --summary-format html true
 	expect_rc 2
 }
+
+# `log syslog SOCKET`: a local rsyslogd with its own socket writes what it
+# receives to a file; every event of the audit log arrives there, from
+# every process, as RFC 5424 (user facility, MSGID the event, the JSON as
+# the message).  Then the socket gone: one warning per process, and the
+# programs run as before.
+tcase report_syslog
+tc_report_syslog() {
+	local i rs m
+	command -v rsyslogd >/dev/null || fail "rsyslogd missing (tests/deps.sh)"
+	cat >rs.conf <<-EOC
+	global(workDirectory="$CD")
+	module(load="imuxsock" SysSock.Use="off")
+	input(type="imuxsock" Socket="$CD/log.sock" UseSpecialParser="off" ParseHostname="on")
+	template(name="raw" type="string" string="%pri% %protocol-version% %app-name% %procid% %msgid% %msg%\n")
+	*.* action(type="omfile" file="$CD/syslog.out" template="raw")
+	EOC
+	timeout 60 rsyslogd -n -f "$CD/rs.conf" -i "$CD/rs.pid" >rs.log 2>&1 &
+	rs=$!
+	for i in $(seq 50); do
+		[ -S log.sock ] && break
+		sleep 0.1
+	done
+	[ -S log.sock ] || fail "rsyslogd did not make its socket: $(cat rs.log)"
+	conf s.conf <<-EOC
+	log syslog $CD/log.sock
+	proxy tiny $U_TINY
+	via tiny .world.test
+	block $WB4
+	EOC
+	m=$(mark)
+	run pw -c s.conf --log "$CD/audit.log" sh -c "curl -sS -m 10 -o /dev/null http://www.world.test$m; \
+	    curl -sS -m 10 -o /dev/null http://$P4:8080$m; \
+	    curl -sS -m 5 http://$WB4/ 2>/dev/null; exit 0"
+	expect_rc 0
+	world_saw "$m" "$PW4"
+	for i in $(seq 50); do
+		[ "$(wc -l <syslog.out 2>/dev/null || echo 0)" -ge \
+		    "$(wc -l <audit.log)" ] && break
+		sleep 0.1
+	done
+	kill "$rs" 2>/dev/null || true
+	wait "$rs" 2>/dev/null || true
+	$PY - "$CD/audit.log" "$CD/syslog.out" <<-'EOP' || fail "syslog: $(head -c 2000 syslog.out)"
+	import json, sys
+	audit = [json.loads(l) for l in open(sys.argv[1])]
+	got = []
+	for l in open(sys.argv[2]):
+	    pri, ver, app, pid, msgid, msg = l.rstrip("\n").split(" ", 5)
+	    ev = json.loads(msg)
+	    assert ver == "1" and app == "proxywrap", l
+	    assert msgid == ev["event"] and int(pid) == ev["pid"], l
+	    want = 12 if ev["event"] in ("block", "proxy-error") else 14
+	    assert int(pri) == want, l
+	    got.append(ev)
+	key = lambda e: (e["time"], e["pid"], e["event"])
+	assert sorted(map(key, got)) == sorted(map(key, audit)), (got, audit)
+	assert {"connect", "block", "close"} <= {e["event"] for e in got}, got
+	assert len({e["pid"] for e in got}) >= 3, got
+	print("ok: %d events" % len(got))
+	EOP
+	# no socket: the job runs, each process says so once
+	rm -f log.sock
+	run pw -c s.conf sh -c "curl -sS -m 10 -o /dev/null http://$P4:8080$m-2; \
+	    curl -sS -m 10 -o /dev/null http://$P4:8080$m-3"
+	expect_rc 0
+	local_saw "$m-3" "$C4"
+	[ "$(grep -c "log syslog: cannot send to $CD/log.sock" err)" = 2 ] ||
+	    { show; fail "want one warning from each curl"; }
+}
