@@ -28,6 +28,7 @@
 #include "fromenv.h"
 #include "learn.h"
 #include "log.h"
+#include "log_syslog.h"
 #include "options.h"
 #include "setup.h"
 #include "report.h"
@@ -243,7 +244,7 @@ audit_exec(const char *cmd, int rc, const char *msg)
 	ssize_t n;
 	size_t len;
 
-	if (sess.fd[1 + SESS_AUDIT] < 0)
+	if (sess.fd[1 + SESS_AUDIT] < 0 && !log_syslog_on())
 		return;
 	log_event_init(&ev, rc < 0 ? "exec-refused" : "exec-allowed");
 	ev.path = exec_search(cmd, getenv("PATH"), path, sizeof(path)) ?
@@ -260,6 +261,8 @@ audit_exec(const char *cmd, int rc, const char *msg)
 	len = log_event_format(&ev, now, (long)getpid(), exe, line,
 			       sizeof(line));
 	pw_session_audit(&sess, line, len);
+	if (log_syslog_send(ev.event, now, line, len) != 0)
+		warnx("log syslog: cannot send to %s", log_syslog_path());
 }
 
 /*
@@ -426,6 +429,8 @@ main(int argc, char **argv)
 	cfg = load(&o, path, text, len);
 	if (o.learn != NULL)
 		cfg->strict = false;	/* the rule file's `strict on` too */
+	if (cfg->syslog != NULL && log_syslog_use(cfg->syslog) < 0)
+		errx(2, "log syslog: the socket's path is too long");
 	if (path != NULL && text == NULL)
 		err(2, "%s", path);	/* cfg_load could, we could not */
 	/* compiled once for the whole session: every process of the tree

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "log_syslog.h"
 
 #define SUP_ENDPOINTS_MAX 64
 #define SUP_NAMES_MAX 64	/* direct names looked up */
@@ -302,15 +303,18 @@ audit(struct sup_call *c, struct log_event *ev)
 	struct timespec ts;
 	size_t len;
 
-	if (c->p->audit_fd < 0)
+	if (c->p->audit_fd < 0 && !log_syslog_on())
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	log_utc(ts.tv_sec, (int)(ts.tv_nsec / 1000000), now, sizeof(now));
 	len = log_event_format(ev, now, (long)sup_tgid(c), sup_exe(c), line,
 			       sizeof(line));
-	if (write(c->p->audit_fd, line, len) != (ssize_t)len) {
+	if (c->p->audit_fd >= 0 &&
+	    write(c->p->audit_fd, line, len) != (ssize_t)len) {
 		/* best effort */
 	}
+	/* `log syslog`: the warning, if any, is the library's to give */
+	(void)log_syslog_send(ev->event, now, line, len);
 }
 
 static void
@@ -410,6 +414,10 @@ sup_decide(struct sup_call *c, const char *proto, const struct sup_dest *d)
 		    "unrouted)", dstr, c->p->name, a->line, a->path);
 		return 0;
 	}
+	if (dec.action == CFG_BLOCK && dec.rule == NULL)
+		/* strict refused it for want of a rule: name the rule */
+		snprintf(rstr + strlen(rstr), sizeof(rstr) - strlen(rstr),
+			 "; add: direct %s", dstr);
 	if (dec.action == CFG_BLOCK) {
 		audit_dest(c, "block", proto, d, &dec, EACCES, NULL);
 		say(c, LOG_WARN, "blocked %s%s (%s)",
@@ -436,7 +444,7 @@ sup_report_direct(struct sup_call *c, const char *proto,
 		say(c, LOG_INFO, "direct %s (%s)", dstr, rstr);
 	}
 	/* a program with the shim has its own event for it */
-	if (c->p->audit_fd >= 0 && !sup_has_shim(c))
+	if ((c->p->audit_fd >= 0 || log_syslog_on()) && !sup_has_shim(c))
 		audit_dest(c, "connect", proto, d, &dec, err, NULL);
 }
 

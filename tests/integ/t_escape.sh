@@ -402,7 +402,7 @@ tc_esc_static() {
 	if [ -n "$(esc_supervisor)" ]; then
 		ESC_DEST="198\.18\.201\.41"
 		esc_case 41 "$ESC_EACCES" "$T/esc/escapes-static" tcp4 @4 80
-		expect_err_re "blocked 198\.18\.201\.41:80 \(no rule matched, strict\) \[supervised: pid [0-9]+ .*escapes-static\]"
+		expect_err_re "blocked 198\.18\.201\.41:80 \(no rule matched, strict; add: direct [^)]*\) \[supervised: pid [0-9]+ .*escapes-static\]"
 		return 0
 	fi
 	ESC_DEST=$T/esc/escapes-static
@@ -447,7 +447,7 @@ tc_esc_interp() {
 		ESC_DEST="198\.18\.201\.44"
 		esc_shim "$T/esc/esc-custom-interp-c9"
 		esc_must_stop ""
-		expect_err_re "blocked 198\.18\.201\.44:80 \(no rule matched, strict\) \[supervised"
+		expect_err_re "blocked 198\.18\.201\.44:80 \(no rule matched, strict; add: direct [^)]*\) \[supervised"
 		return 0
 	fi
 	esc_shim "$T/esc/esc-custom-interp-c9"

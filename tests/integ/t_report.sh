@@ -176,8 +176,6 @@ tc_report_syslog() {
 		    "$(wc -l <audit.log)" ] && break
 		sleep 0.1
 	done
-	kill "$rs" 2>/dev/null || true
-	wait "$rs" 2>/dev/null || true
 	$PY - "$CD/audit.log" "$CD/syslog.out" <<-'EOP' || fail "syslog: $(head -c 2000 syslog.out)"
 	import json, sys
 	audit = [json.loads(l) for l in open(sys.argv[1])]
@@ -196,6 +194,25 @@ tc_report_syslog() {
 	assert len({e["pid"] for e in got}) >= 3, got
 	print("ok: %d events" % len(got))
 	EOP
+	# what proxywrap and its supervisor write themselves, without --log:
+	# a static program refused before it runs, and one run supervised
+	gcc -static -O1 -o stclient "$TOP/tests/bin/pwclient.c" -lpthread 2>gcc.err ||
+	    fail "gcc -static: $(cat gcc.err)"
+	run pw --strict --supervise=off -c s.conf "$CD/stclient" get "$P4" 8080 /x
+	expect_rc 126
+	run pw --strict -c s.conf "$CD/stclient" get "$P4" 8080 "$m-st"
+	expect_out_has "ERRNO EACCES"
+	expect_err_re "blocked $P4:8080 \(no rule matched, strict; add: direct $P4:8080\) \[supervised"
+	for i in $(seq 50); do
+		grep -q ' block {.*"exe":"[^"]*stclient"' syslog.out && break
+		sleep 0.1
+	done
+	grep -q "^12 1 proxywrap [0-9]* exec-refused {.*\"path\":\"$CD/stclient\"" syslog.out ||
+	    fail "no exec-refused in syslog: $(tail -n 3 syslog.out)"
+	grep -q '^12 1 proxywrap [0-9]* block {.*"exe":"[^"]*stclient".*"port":8080' syslog.out ||
+	    fail "no supervised block in syslog: $(tail -n 3 syslog.out)"
+	kill "$rs" 2>/dev/null || true
+	wait "$rs" 2>/dev/null || true
 	# no socket: the job runs, each process says so once
 	rm -f log.sock
 	run pw -c s.conf sh -c "curl -sS -m 10 -o /dev/null http://$P4:8080$m-2; \

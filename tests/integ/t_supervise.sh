@@ -107,13 +107,13 @@ tc_sup_static_strict() {
 	run pw --strict --log "$CD/audit.log" "$SUPC" get "$P4" 8080 "$m"
 	expect_rc 0
 	expect_out_has "rc=-1 errno=EACCES"
-	expect_err_re "blocked 198\.18\.0\.1:8080 \(no rule matched, strict\) \[supervised: pid [0-9]+ $SUPC\]"
+	expect_err_re "blocked 198\.18\.0\.1:8080 \(no rule matched, strict; add: direct 198\.18\.0\.1:8080\) \[supervised: pid [0-9]+ $SUPC\]"
 	sup_audit block block "$P4"
 	nobody_saw "$m"
 	# and UDP: sendto and sendmsg with a name, to the local echo
 	run pw --strict --log "$CD/audit.log" "$SUPC" udp "$P4" 7007 "sup-$m"
 	expect_out_has "rc=-1 errno=EACCES"
-	expect_err_re "blocked udp 198\.18\.0\.1:7007 \(no rule matched, strict\)"
+	expect_err_re "blocked udp 198\.18\.0\.1:7007 \(no rule matched, strict; add: direct 198\.18\.0\.1:7007\)"
 	run pw --strict --log "$CD/audit.log" "$SUPC" sendmsg "$P4" 7007 "sup-$m"
 	expect_out_has "rc=-1 errno=EACCES"
 	sleep 0.2
