@@ -70,6 +70,14 @@ int fdns_set_pools(const char *spec);
 uint8_t *fdns_session_area(size_t *n);
 
 /*
+ * The session's area for the proxies' health (proxyhealth.c): *n gets
+ * FDNS_HEALTH_SIZE, 8-byte aligned, zeroed when the session starts; NULL
+ * when no table could be mapped.  Atomics only, as above.
+ */
+#define FDNS_HEALTH_SIZE 65536
+uint8_t *fdns_health_area(size_t *n);
+
+/*
  * Under a proxywrap session: the table is the memfd fd (not SHIM_SESSION)
  * and the pools are the session's (pools, if not empty, then fixed:
  * SHIM_FAKE_POOL is not read).  Call before the first lookup.

@@ -53,6 +53,8 @@ struct fd_entry {
 	int *owner;			/* internal: where its number is kept */
 	struct tun *tun;		/* FD_TUNNEL_PENDING: the handshake */
 	struct udp_sock *udp;		/* FD_UDP: one reference (its fd_ref) */
+	struct fd_ref *lease;		/* READY: the tunnel's max_conns
+					 * leases (proxyhealth.h), or NULL */
 	struct sockaddr_storage peer;	/* what the app connected to */
 	socklen_t peerlen;
 	/* The readiness contract (ready.h), for a tunnel started by a

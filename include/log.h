@@ -86,7 +86,9 @@ struct log_event {
 	const char *event;	/* "resolve", "connect", "block",
 				 * "exec-refused", "exec-allowed",
 				 * "proxy-error", "close",
-				 * "sni-mismatch" */
+				 * "sni-mismatch", "attempt" (one proxy of
+				 * a connect), "skip" (a group's member
+				 * not tried, msg says why) */
 	const char *proto;	/* "tcp", "udp", "dns", or NULL */
 	const char *name;	/* destination name, or NULL */
 	int family;		/* AF_INET/AF_INET6 with addr, else 0 */
@@ -99,6 +101,9 @@ struct log_event {
 				 * "remote" */
 	const char *proxy;	/* the proxy's name (last hop), or NULL */
 	const char *proxy_url;	/* redacted (url_redact), or NULL */
+	const char *group;	/* the proxy's group, or NULL (omitted) */
+	const char *outcome;	/* instead of "ok"/the errno's name
+				 * ("skipped"), or NULL */
 	int err;		/* 0: outcome "ok"; else the errno */
 	const char *msg;	/* what went wrong, or NULL */
 	long long handshake_ms;	/* -1: none */

@@ -23,6 +23,7 @@
 #include "socks5.h"
 
 struct ep_reg;
+struct fd_ref;
 
 /* Where the application wants to go. */
 struct tun_dest {
@@ -39,12 +40,17 @@ enum tun_state {
 	TUN_S5_AUTH,		/* reading the RFC 1929 reply */
 	TUN_S5_REPLY,		/* reading the SOCKS5 request reply */
 	TUN_HTTP_HEAD,		/* reading the HTTP response head */
+	TUN_WAIT_SLOT,		/* every candidate at max_conns: looking
+				 * again at slot_wait_ms */
 	TUN_DONE,		/* tunnel up */
 	TUN_FAILED,		/* see err and msg */
 };
 
 #define TUN_OUT_MAX 1024	/* the longest request we build */
 #define TUN_MSG_MAX 192
+#define TUN_TRAIL_MAX 768	/* every member tried, and why, for the
+				 * one log line of a group's failure */
+#define TUN_SLOT_POLL_MS 10	/* looking again for a max_conns slot */
 
 struct tun {
 	int fd;
@@ -86,6 +92,26 @@ struct tun {
 	struct ep_reg *ep;		/* the program's epoll registrations,
 					 * hidden while pending (ready.h) */
 	struct tun *next, *prev;	/* async.c's pending list */
+	/* Groups, health and max_conns (tunnel_group.c): */
+	int px[CFG_CHAIN_MAX];		/* each hop's proxy for this attempt:
+					 * rule->chain[k], or the member its
+					 * group's hop chose */
+	uint32_t tried[CFG_CHAIN_MAX];	/* members tried, per group hop */
+	int attempts;			/* attempts made in this connect */
+	int64_t attempt_started_ms;	/* when this attempt began */
+	int outcome;			/* enum hl_outcome of the failed
+					 * attempt, -1 while unknown */
+	int64_t retry_ms;		/* HL_RETRY_AFTER's delay */
+	int64_t attempt_deadline_ms;	/* this attempt gives up then (a
+					 * share of the budget while other
+					 * members remain) */
+	int64_t slot_wait_ms;		/* TUN_WAIT_SLOT: look again then */
+	int wait_hop;			/* ... for this hop's proxy */
+	bool wait_all;			/* ... and the hops after it */
+	struct fd_ref *lease;		/* this tunnel's max_conns leases */
+	bool health_noted;		/* grp_done ran */
+	size_t traillen;
+	char trail[TUN_TRAIL_MAX];	/* "a: why; b: why" */
 	/* The buffers last: tun_init clears everything before them. */
 	uint8_t out[TUN_OUT_MAX];
 	uint8_t in[HTTPC_HDR_MAX];
@@ -132,7 +158,8 @@ int64_t tun_wake_ms(const struct tun *t);
 /* Fail t for its deadline ("no reply within N ms"); returns -ETIMEDOUT. */
 int tun_expired(struct tun *t);
 
-/* The proxy at rule->chain[hop] as text with the password hidden. */
+/* The proxy at hop (the member chosen for a group's hop) as text with
+ * the password hidden. */
 void tun_proxy_str(const struct tun *t, int hop, char *buf, size_t n);
 
 /* The address family the proxy cfg->proxies[idx] is reached by

@@ -300,12 +300,14 @@ log_event_format(const struct log_event *ev, const char *time, long pid,
 	if (ev->proxy != NULL || ev->proxy_url != NULL) {
 		jw_str(&w, ",\"proxy\":{\"name\":", ev->proxy, 100);
 		jw_str(&w, ",\"url\":", ev->proxy_url, 400);
+		if (ev->group != NULL)
+			jw_str(&w, ",\"group\":", ev->group, 100);
 		jw_raw(&w, "}");
 	} else {
 		jw_raw(&w, ",\"proxy\":null");
 	}
-	jw_str(&w, ",\"outcome\":", ev->err == 0 ? "ok" :
-		   log_errno_name(ev->err), 40);
+	jw_str(&w, ",\"outcome\":", ev->outcome != NULL ? ev->outcome :
+		   ev->err == 0 ? "ok" : log_errno_name(ev->err), 40);
 	jw_str(&w, ",\"error\":", ev->err == 0 && ev->msg == NULL ? NULL :
 		   ev->msg != NULL ? ev->msg : strerror(ev->err), 400);
 	jw_num(&w, ",\"handshake_ms\":", ev->handshake_ms);

@@ -161,6 +161,54 @@ explain_group(const struct config *cfg, const struct cfg_group *g,
 	return off < n ? off : n;
 }
 
+/*
+ * What decides a group's member, and the caps.  The health itself lives
+ * in a running session's shared memory (a memfd only its processes hold),
+ * which this command cannot see: it says so rather than show a guess.
+ */
+static size_t
+explain_health(const struct config *cfg, const struct cfg_rule *rule,
+	       char *out, size_t n)
+{
+	size_t off = 0;
+	int k, m;
+
+	for (k = 0; k < rule->nchain && off < n; k++) {
+		const struct cfg_group *g = cfg_hop_group(cfg, rule, k);
+
+		if (g == NULL)
+			continue;
+		off += (size_t)snprintf(out + off, n - off, "  group %s: %s; "
+					"each member's health (ejections, "
+					"Retry-After, 407s, open tunnels) is "
+					"kept by the running session and not "
+					"visible here; a new session starts "
+					"with every member untried\n", g->name,
+					g->mode == CFG_FAILOVER ?
+					"failover, the first usable member in "
+					"order" : g->mode == CFG_ROUND_ROBIN ?
+					"round-robin over the usable members" :
+					"a usable member at random");
+	}
+	for (k = 0; k < rule->nchain && off < n; k++) {
+		const struct cfg_group *g = cfg_hop_group(cfg, rule, k);
+		int cnt = g != NULL ? g->nmembers : 1;
+
+		for (m = 0; m < cnt && off < n; m++) {
+			const struct cfg_proxy *p = &cfg->proxies[g != NULL ?
+				g->members[m] : rule->chain[k]];
+
+			if (p->max_conns > 0)
+				off += (size_t)snprintf(out + off, n - off,
+							"  max_conns: %s at most %d "
+							"open tunnels, "
+							"session-wide\n", p->name,
+							p->max_conns);
+		}
+	}
+	return off < n ? off : n;
+}
+
 enum cfg_action
 explain(const struct config *cfg, const struct rules *r, const char *host,
 	unsigned int port, char *out, size_t n)
@@ -212,6 +260,8 @@ explain(const struct config *cfg, const struct rules *r, const char *host,
 		off += (size_t)snprintf(out + off, n - off, "  dns: %s\n",
 					dns);
 	}
+	if (off < n && d.action == CFG_VIA)
+		off += explain_health(cfg, d.rule, out + off, n - off);
 	if (off < n && d.action == CFG_VIA) {
 		const char *unfit = cfg_udp_unfit(cfg, d.rule);
 

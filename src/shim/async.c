@@ -82,6 +82,10 @@ finish(struct tun *t, struct fd_entry *e, int rc)
 	real_epoll_ctl(epfd, EPOLL_CTL_DEL, t->fd, NULL);
 	if (rc < 0)
 		dead(t->fd);
+	else {
+		e->lease = t->lease;	/* until the fd's last close */
+		t->lease = NULL;
+	}
 	ready_end(e, rc);	/* the program sees the end (ready.h) */
 	e->tun = NULL;
 	unlink_tun(t);

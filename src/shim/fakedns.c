@@ -12,6 +12,8 @@
  *   | slot 0: state word, hash, name[256]         |
  *   | slot 1 ...                                  |  FDNS_SLOTS slots
  *   +--------------------------------------------+
+ *   | the proxies' health (proxyhealth.c)         |  FDNS_HEALTH_SIZE
+ *   +--------------------------------------------+
  *
  * Slots are found by open addressing (linear probing from the FNV-1a hash
  * of the name) and are never freed, so a name keeps its slot, and hence
@@ -39,7 +41,7 @@
 #include <unistd.h>
 
 #define FDNS_MAGIC 0x70774e53u	/* "pwNS" */
-#define FDNS_VERSION 1u
+#define FDNS_VERSION 2u	/* 2: the health area after the slots */
 #define FDNS_HDR_SIZE 4096u
 
 #define SLOT_EMPTY 0u		/* never used */
@@ -211,7 +213,8 @@ pools_load(void)
 static size_t
 table_size(void)
 {
-	return FDNS_HDR_SIZE + (size_t)FDNS_SLOTS * sizeof(struct fdns_slot);
+	return FDNS_HDR_SIZE + (size_t)FDNS_SLOTS * sizeof(struct fdns_slot) +
+	       FDNS_HEALTH_SIZE;
 }
 
 static struct fdns_slot *
@@ -352,6 +355,23 @@ fdns_session_area(size_t *n)
 		return NULL;
 	*n = FDNS_AREA_SIZE;
 	return (uint8_t *)h + FDNS_HDR_SIZE - FDNS_AREA_SIZE;
+}
+
+/*
+ * After the slots: the proxies' health (proxyhealth.c), also zeroed when
+ * the session starts.  Pages nobody touches cost nothing (MAP_NORESERVE,
+ * a sparse memfd).
+ */
+uint8_t *
+fdns_health_area(size_t *n)
+{
+	struct fdns_hdr *h = table_get();
+
+	if (h == NULL)
+		return NULL;
+	*n = FDNS_HEALTH_SIZE;
+	return (uint8_t *)h + FDNS_HDR_SIZE +
+	       (size_t)FDNS_SLOTS * sizeof(struct fdns_slot);
 }
 
 /* Wait for a slot being written; returns its settled state, or EMPTY

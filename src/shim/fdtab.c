@@ -53,6 +53,8 @@ entry_free(struct fd_entry *e)
 		fd_ref_put(udp_ref(e->udp));
 	if (e != NULL && e->evid != NULL)
 		fd_ref_put(evid_ref(e->evid));
+	if (e != NULL && e->lease != NULL)
+		fd_ref_put(e->lease);
 	free(e);
 }
 
@@ -137,6 +139,8 @@ fdtab_dup(int fd, int newfd)
 		fd_ref_get(udp_ref(dst->udp));
 	if (dst->evid != NULL)
 		fd_ref_get(evid_ref(dst->evid));
+	if (dst->lease != NULL)
+		fd_ref_get(dst->lease);
 }
 
 bool

@@ -278,6 +278,7 @@ route_report(const struct tun *t, int rc)
 {
 	const struct shim *s = shim_get();
 	struct decision dec = { .action = t->rule->action, .rule = t->rule };
+	const struct cfg_proxy *px;
 	char dstr[URL_HOST_MAX + 16], rstr[512], pstr[TUN_MSG_MAX];
 	long long ms = (long long)(tun_now_ms() - t->started_ms);
 
@@ -293,6 +294,15 @@ route_report(const struct tun *t, int rc)
 		/* the PROXY protocol header, when one went out */
 		if (rc == 0 && t->pp_len > 0)
 			ev.proxy_protocol = t->rule->pp_version;
+		/* the proxy this connect went through (a group's member) */
+		if (t->rule->nchain > 0) {
+			px = &s->cfg->proxies[t->px[t->rule->nchain - 1]];
+			url_redact(&px->url, b.url, sizeof(b.url));
+			ev.proxy = px->name;
+			ev.proxy_url = b.url;
+			if (t->traillen > 0 && rc < 0)
+				ev.msg = t->trail;
+		}
 		log_event(&ev);
 	}
 	if (!log_enabled(rc < 0 ? LOG_WARN : LOG_INFO))
@@ -305,7 +315,7 @@ route_report(const struct tun *t, int rc)
 			 t->rule->line, t->rule->text);
 	if (rc < 0) {
 		log_msg(LOG_WARN, "failed %s%s: %s (%s)", t->udp ? "udp " : "",
-			dstr, t->msg, rstr);
+			dstr, t->traillen > 0 ? t->trail : t->msg, rstr);
 		return;
 	}
 	if (t->pp_len > 0)
@@ -395,6 +405,8 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 				evid_ready(v, t->hs_up, t->hs_down);
 				evid_attach(e, v);
 			}
+			e->lease = t->lease;	/* until the fd's last close */
+			t->lease = NULL;
 			__atomic_store_n(&e->state, FD_TUNNEL_READY,
 					 __ATOMIC_RELEASE);
 		}

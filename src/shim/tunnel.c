@@ -29,9 +29,15 @@
 int64_t
 tun_wake_ms(const struct tun *t)
 {
-	if (t->pipe_deadline_ms != 0 && t->pipe_deadline_ms < t->deadline_ms)
-		return t->pipe_deadline_ms;
-	return t->deadline_ms;
+	int64_t w = t->deadline_ms;
+
+	if (t->pipe_deadline_ms != 0 && t->pipe_deadline_ms < w)
+		w = t->pipe_deadline_ms;
+	if (t->attempt_deadline_ms != 0 && t->attempt_deadline_ms < w)
+		w = t->attempt_deadline_ms;
+	if (t->state == TUN_WAIT_SLOT && t->slot_wait_ms < w)
+		w = t->slot_wait_ms;
+	return w;
 }
 
 struct tun *
@@ -48,8 +54,10 @@ tun_free(struct tun *t)
 {
 	int saved = errno;
 
-	if (t != NULL)
+	if (t != NULL) {
+		grp_free(t);
 		munmap(t, sizeof(*t));
+	}
 	errno = saved;
 }
 
@@ -67,6 +75,8 @@ tun_init(struct tun *t, int fd, const struct config *cfg,
 	t->state = TUN_CONNECTING;
 	t->started_ms = tun_now_ms();
 	t->deadline_ms = t->started_ms + timeout_ms;
+	t->outcome = -1;
+	memcpy(t->px, rule->chain, sizeof(t->px));
 }
 
 /* The first TCP connect failed: the proxy's, or (a direct rule that
@@ -81,8 +91,9 @@ unreachable(struct tun *t, const char *pstr, int err)
 			strerror(err));
 }
 
-int
-tun_connect(struct tun *t)
+/* The TCP connect to the first hop's proxy (this attempt's). */
+static int
+connect_first(struct tun *t)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -100,8 +111,9 @@ tun_connect(struct tun *t)
 		t->want = POLLOUT;
 		return 0;
 	}
+	t->attempt_started_ms = tun_now_ms();
 	tun_proxy_str(t, 0, pstr, sizeof(pstr));
-	rc = proxy_sockaddr(t->cfg, t->rule->chain[0], &ss, &len);
+	rc = proxy_sockaddr(t->cfg, t->px[0], &ss, &len);
 	if (rc < 0)
 		return tun_fail(t, rc, "proxy %s: cannot resolve its host",
 				pstr);
@@ -116,6 +128,61 @@ tun_connect(struct tun *t)
 	t->state = TUN_CONNECTING;
 	t->want = POLLOUT;
 	return 0;
+}
+
+/*
+ * An attempt failed: the next one, on the same socket (disconnected:
+ * connect with AF_UNSPEC keeps the application's socket and options), or
+ * the failure for good.
+ */
+static int
+retry(struct tun *t)
+{
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+	int rc, saved;
+
+	for (;;) {
+		rc = grp_failed(t);
+		if (rc == 0)
+			return t->err;
+		saved = t->err;
+		real_connect(t->fd, &sa, sizeof(sa));
+		t->no_pipe &= ~(1u << t->hop);	/* another proxy there now */
+		t->hop = 0;
+		t->pipelined = false;
+		t->pipe_deadline_ms = 0;
+		t->have = 0;
+		t->outcome = -1;
+		t->retry_ms = 0;
+		if (rc == -EAGAIN) {
+			t->err = saved;		/* the errno if the wait ends */
+			return -EAGAIN;
+		}
+		t->err = 0;
+		t->msg[0] = '\0';
+		t->state = TUN_CONNECTING;
+		rc = connect_first(t);
+		if (rc == 0)
+			return 0;
+	}
+}
+
+int
+tun_connect(struct tun *t)
+{
+	int rc;
+
+	if (t->rule->nchain == 0)
+		return connect_first(t);
+	rc = grp_begin(t);
+	if (rc == -EAGAIN)
+		return 0;	/* waiting for a max_conns slot: t->want 0 */
+	if (rc < 0)
+		return rc;
+	rc = connect_first(t);
+	if (rc < 0)
+		rc = retry(t);
+	return rc == -EAGAIN ? 0 : rc;
 }
 
 /* Build the first message for proxy t->hop. */
@@ -226,6 +293,42 @@ on_probation(const struct tun *t)
 	       (t->state == TUN_S5_AUTH || t->state == TUN_S5_REPLY);
 }
 
+/* TUN_WAIT_SLOT: its time come, look for a max_conns slot again. */
+static int
+slot_wait(struct tun *t)
+{
+	int rc;
+
+	if (tun_now_ms() < t->slot_wait_ms) {
+		t->want = 0;
+		return -EAGAIN;
+	}
+	rc = grp_slot_retry(t);
+	if (rc != 0)
+		return rc;
+	rc = connect_first(t);
+	return rc < 0 ? retry(t) : rc;
+}
+
+/* This attempt's share of the budget is spent, other members remain. */
+static bool
+attempt_over(struct tun *t)
+{
+	char pstr[TUN_MSG_MAX / 2];
+
+	if (t->attempt_deadline_ms == 0 ||
+	    t->attempt_deadline_ms >= t->deadline_ms ||
+	    tun_now_ms() < t->attempt_deadline_ms)
+		return false;
+	tun_proxy_str(t, t->hop < t->rule->nchain ? t->hop : 0, pstr,
+		      sizeof(pstr));
+	tun_fail(t, -ETIMEDOUT, "proxy %s: %s within %lld ms", pstr,
+		 t->state == TUN_CONNECTING ? "no connection" : "no reply",
+		 (long long)(t->attempt_deadline_ms - t->started_ms));
+	t->attempt_deadline_ms = 0;
+	return true;
+}
+
 /* A step's TUN_NEXT_HOP or TUN_RESTART, carried out. */
 static int
 next_move(struct tun *t, int rc)
@@ -233,7 +336,7 @@ next_move(struct tun *t, int rc)
 	if (rc == TUN_NEXT_HOP)
 		return hop_done(t);
 	if (rc == TUN_RESTART)
-		return tun_connect(t);
+		return connect_first(t);
 	return rc;
 }
 
@@ -245,10 +348,22 @@ tun_step(struct tun *t)
 	int rc = 0;
 
 	while (rc == 0) {
-		if (t->state == TUN_DONE)
+		if (t->state == TUN_DONE) {
+			if (!t->health_noted && t->rule->nchain > 0)
+				grp_done(t);
+			t->health_noted = true;
 			return 0;
+		}
 		if (t->state == TUN_FAILED)
 			return t->err;
+		if (t->state == TUN_WAIT_SLOT) {
+			rc = slot_wait(t);
+			continue;
+		}
+		if (attempt_over(t)) {
+			rc = retry(t);
+			continue;
+		}
 		tun_proxy_str(t, t->hop < t->rule->nchain ? t->hop : 0, pstr,
 			      sizeof(pstr));
 		if (on_probation(t) && t->have == 0 &&
@@ -289,6 +404,9 @@ tun_step(struct tun *t)
 		    (prev == TUN_S5_AUTH || prev == TUN_S5_REPLY) &&
 		    (rc == -ECONNRESET || rc == -EPROTO || rc == -EPIPE))
 			rc = next_move(t, fallback(t, pstr, "was dropped"));
+		/* another member of the hop's group, if that can help */
+		if (rc < 0 && rc != -EAGAIN && t->state == TUN_FAILED)
+			rc = retry(t);
 	}
 	return rc;
 }
@@ -298,12 +416,18 @@ tun_expired(struct tun *t)
 {
 	char pstr[TUN_MSG_MAX / 2];
 
+	if (t->state == TUN_WAIT_SLOT)
+		return tun_fail(t, -ETIMEDOUT, "no proxy free for %d ms "
+				"(max_conns)", t->cfg->connect_timeout_ms);
 	tun_proxy_str(t, t->hop < t->rule->nchain ? t->hop : 0, pstr,
 		      sizeof(pstr));
-	return tun_fail(t, -ETIMEDOUT, "proxy %s: %s within %d ms", pstr,
-			t->state == TUN_CONNECTING ? "no connection"
-						   : "no reply",
-			t->cfg->connect_timeout_ms);
+	tun_fail(t, -ETIMEDOUT, "proxy %s: %s within %d ms", pstr,
+		 t->state == TUN_CONNECTING ? "no connection" : "no reply",
+		 t->cfg->connect_timeout_ms);
+	/* what the session learns of it, and the group's log line */
+	if (t->rule->nchain > 0)
+		grp_failed(t);
+	return t->err;
 }
 
 int

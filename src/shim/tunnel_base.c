@@ -66,7 +66,7 @@ tun_proxy_str(const struct tun *t, int hop, char *buf, size_t n)
 		snprintf(buf, n, "(none: direct)");
 		return;
 	}
-	p = &t->cfg->proxies[t->rule->chain[hop]];
+	p = &t->cfg->proxies[t->px[hop]];
 	url_redact(&p->url, url, sizeof(url));
 	snprintf(buf, n, "%s (%s)", p->name, url);
 }
@@ -146,7 +146,7 @@ tun_proxy_family(const struct config *cfg, int idx)
 const struct cfg_proxy *
 hop_proxy(const struct tun *t, int hop)
 {
-	return &t->cfg->proxies[t->rule->chain[hop]];
+	return &t->cfg->proxies[t->px[hop]];
 }
 
 /* Fill a SOCKS5 address from a literal, or take it as a name. */
@@ -211,7 +211,7 @@ hop_target(struct tun *t, struct socks5_addr *a)
 	if (a->atyp != SOCKS5_ATYP_NAME ||
 	    url_remote_dns(&hop_proxy(t, t->hop)->url))
 		return;
-	if (proxy_sockaddr(t->cfg, t->rule->chain[t->hop + 1], &ss, &len) < 0)
+	if (proxy_sockaddr(t->cfg, t->px[t->hop + 1], &ss, &len) < 0)
 		return;		/* let this hop try the name itself */
 	if (ss.ss_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,

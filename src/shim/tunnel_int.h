@@ -88,6 +88,30 @@ int step_s5_reply(struct tun *t, const char *pstr);
 
 int step_http(struct tun *t, const char *pstr);
 
+/* tunnel_group.c */
+
+/*
+ * Choose every hop's proxy (a group's member by mode and health) for the
+ * first attempt and take its max_conns leases: 0; -EAGAIN with t in
+ * TUN_WAIT_SLOT (every candidate at max_conns); -errno with t failed
+ * (nothing usable: a 407 earlier in the session).
+ */
+int grp_begin(struct tun *t);
+/* TUN_WAIT_SLOT's time came: choose again (0, -EAGAIN, -errno). */
+int grp_slot_retry(struct tun *t);
+/*
+ * The attempt failed (t is TUN_FAILED): tell the session what it says of
+ * the proxy, and choose another member when that may help.  1: start
+ * the next attempt (t->px[] and leases set); -EAGAIN: t waits in
+ * TUN_WAIT_SLOT; 0: the connect has failed (t->trail names every member
+ * when a group was tried).
+ */
+int grp_failed(struct tun *t);
+/* The tunnel is up: every hop's proxy answered. */
+void grp_done(struct tun *t);
+/* Drop what t holds (its leases). */
+void grp_free(struct tun *t);
+
 /* tunnel_pp.c */
 
 /* Every hop said yes: queue the PROXY protocol header if the rule asks,

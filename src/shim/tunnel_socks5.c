@@ -14,6 +14,7 @@
 
 #include "real.h"
 #include "fakedns.h"
+#include "health.h"
 #include "log.h"
 
 /*
@@ -317,9 +318,11 @@ step_s5_auth(struct tun *t, const char *pstr)
 	S5_READ(t, socks5_parse_auth(t->in, t->have, &used, &need, &ok),
 		pstr);
 	(void)used;
-	if (!ok)
+	if (!ok) {
+		t->outcome = HL_AUTH;	/* as a 407: never asked again */
 		return tun_fail(t, -EACCES, "proxy %s: authentication failed",
 				pstr);
+	}
 	if (t->pipelined) {
 		ack_now(t);
 		/* it read past the greeting: probation is over, and the
@@ -347,10 +350,13 @@ step_s5_reply(struct tun *t, const char *pstr)
 	S5_READ(t, socks5_parse_reply(t->in, t->have, &used, &need, &rep),
 		pstr);
 	(void)used;
-	if (rep.rep != SOCKS5_REP_OK)
+	if (rep.rep != SOCKS5_REP_OK) {
+		/* the proxy works; the destination is the trouble */
+		t->outcome = HL_FINAL;
 		return tun_fail(t, -tun_socks5_errno(rep.rep),
 				"proxy %s refused: %s (SOCKS5 reply %u)", pstr,
 				socks5_rep_str(rep.rep), rep.rep);
+	}
 	if (t->pipelined) {
 		if (pipe_get(t) != PIPE_YES)
 			log_msg(LOG_DEBUG, "proxy %s takes a pipelined SOCKS5 "
