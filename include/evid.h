@@ -122,12 +122,12 @@ bool evid_strict(void);
 enum evid_end {
 	EVID_END_CLOSE,		/* the program closed it (close, dup2 over
 				 * it): the socket's state says more */
-	EVID_END_EXIT,		/* the process exits */
+	EVID_END_EXIT,		/* the process exits (evid_close.c's
+				 * destructor) */
 };
 
 /*
- * The program closes fd (close, dup2 over it), or the process exits:
- * v, taken from fd's entry (evid_take) before the entry went, loses that
+ * The program closes fd (close, dup2 over it, close_range): v, taken from fd's entry (evid_take) before the entry went, loses that
  * reference; when it was the last name for the socket in this process,
  * its close event goes out (ready: the tunnel was up), before the real
  * close.  errno is kept.

@@ -176,10 +176,7 @@ evid_end(int fd, struct evid *v, bool ready, enum evid_end why)
 	if (ready && v->pid == getpid() && log_json_enabled() &&
 	    !__atomic_exchange_n(&v->done, 1, __ATOMIC_ACQ_REL))
 		emit(fd, v, why);
-	/* at exit nothing is freed: the exit may have been called from a
-	 * signal handler that interrupted malloc */
-	if (why != EVID_END_EXIT)
-		evid_free(v);
+	evid_free(v);
 	errno = saved;
 }
 
@@ -232,15 +229,18 @@ evid_exit(void)
 		page = __atomic_load_n(&fdtab_pages[p], __ATOMIC_ACQUIRE);
 		for (i = 0; page != NULL && i < FDTAB_PAGE; i++) {
 			e = __atomic_load_n(&page[i], __ATOMIC_ACQUIRE);
-			if (e == NULL || e->evid == NULL ||
-			    e->evid->pid != me)
+			v = e != NULL ? __atomic_load_n(&e->evid,
+							__ATOMIC_ACQUIRE) : NULL;
+			/* the record stays with the entry (nothing is freed:
+			 * the exit may come from a signal handler that
+			 * interrupted malloc); dup'ed copies share it, and
+			 * done lets one of them write its event */
+			if (v == NULL || v->pid != me ||
+			    __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) !=
+			    FD_TUNNEL_READY || !log_json_enabled() ||
+			    __atomic_exchange_n(&v->done, 1, __ATOMIC_ACQ_REL))
 				continue;
-			v = evid_take(e);
-			if (v != NULL)
-				evid_end((int)(p << FDTAB_PAGE_BITS | i), v,
-					 __atomic_load_n(&e->state,
-							 __ATOMIC_ACQUIRE) ==
-					 FD_TUNNEL_READY, EVID_END_EXIT);
+			emit((int)(p << FDTAB_PAGE_BITS | i), v, EVID_END_EXIT);
 		}
 	}
 }

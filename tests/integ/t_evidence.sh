@@ -95,6 +95,7 @@ evi_expect() {
 tcase evidence_bytes
 tc_evidence_bytes() {
 	local px down up
+	need_prog curl
 	evi_servers
 	for px in "socks5h://$P4:1080" "$U_TINY"; do
 		conf t.conf <<-EOC
@@ -127,7 +128,7 @@ tc_evidence_bytes() {
 # Exact counts (a 27-byte banner, then 1000 bytes echoed), and the ways a
 # tunnel ends that are not close(): dup2 over it, and the process exiting
 # with it open.
-tcase evidence_ends
+tcase evidence_ends smoke
 tc_evidence_ends() {
 	conf t.conf <<-EOC
 	proxy p socks5h://$P4:1080
@@ -182,6 +183,7 @@ print("banner", len(b), "echoed", got)
 tcase evidence_tls
 tc_evidence_tls() {
 	local px
+	need_prog curl
 	evi_servers
 	for px in "socks5h://$P4:1080" "$U_TINY"; do
 		conf t.conf <<-EOC
@@ -235,6 +237,7 @@ tc_evidence_tls() {
 tcase evidence_sni
 tc_evidence_sni() {
 	local m
+	need_prog curl
 	evi_servers
 	conf t.conf <<-EOC
 	proxy p $U_TINY
@@ -282,4 +285,78 @@ tc_evidence_sni() {
 	expect_rc 0
 	expect_out_re "tls (tls|TLS).world.test.? $m"
 	expect_err_lacks "not the routed name"
+}
+
+# The peek reads what the program sends and receives, and under
+# sni_must_match before it sends: bad pointers and odd flags on a fresh
+# tunnel still get the kernel's answers (EFAULT, MSG_PEEK's bytes again),
+# and the bytes arrive untouched.
+tcase evidence_fidelity smoke
+tc_evidence_fidelity() {
+	local c
+	cat >odd.py <<-'EOP'
+	import ctypes, errno, socket, sys
+	libc = ctypes.CDLL(None, use_errno=True)
+	class iovec(ctypes.Structure):
+	    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+	class msghdr(ctypes.Structure):
+	    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint),
+	                ("iov", ctypes.c_void_p), ("iovlen", ctypes.c_size_t),
+	                ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+	                ("flags", ctypes.c_int)]
+	def say(what, r):
+	    e = ctypes.get_errno()
+	    print(what, r, errno.errorcode.get(e, e) if r < 0 else "")
+	    ctypes.set_errno(0)
+	s = socket.create_connection((sys.argv[1], 2222), timeout=10)
+	s.settimeout(None)	# blocking: the banner may not be there yet
+	fd = s.fileno()
+	buf = ctypes.create_string_buffer(64)
+	say("recv-peek", libc.recv(fd, buf, 9, socket.MSG_PEEK))
+	print("peeked", buf.raw[:9])
+	say("write-null", libc.write(fd, None, 10))
+	say("writev-badvec", libc.writev(fd, ctypes.c_void_p(8), 1))
+	bad = iovec(ctypes.c_void_p(16), 10)
+	say("writev-badbase", libc.writev(fd, ctypes.byref(bad), 1))
+	m = msghdr(None, 0, ctypes.addressof(bad), 1, None, 0, 0)
+	say("sendmsg-badbase", libc.sendmsg(fd, ctypes.byref(m), 0))
+	say("read", libc.read(fd, buf, 27))
+	print("banner", buf.raw[:27])
+	say("send-empty", libc.send(fd, b"", 0, 0))
+	say("write", libc.write(fd, b"\x16\x03\x01hello", 8))
+	got = b""
+	while len(got) < 8:
+	    got += s.recv(64)
+	print("echo", got)
+	EOP
+	cat >want <<-'EOW'
+	recv-peek 9 
+	peeked b'PWBANNER-'
+	write-null -1 EFAULT
+	writev-badvec -1 EFAULT
+	writev-badbase -1 EFAULT
+	sendmsg-badbase -1 EFAULT
+	read 27 
+	banner b'PWBANNER-0123456789 hello\r\n'
+	send-empty 0 
+	write 8 
+	echo b'\x16\x03\x01hello'
+	EOW
+	for c in off on; do
+		conf t.conf <<-EOC
+		proxy p socks5h://$P4:1080
+		via p *
+		sni_must_match $c
+		EOC
+		: >"$CD/audit.log"
+		run pw --log "$CD/audit.log" -c t.conf "$PY" odd.py "$W4"
+		expect_rc 0
+		diff want out >diff.out || { show; cat diff.out >&2;
+		    fail "sni_must_match $c: answers differ"; }
+		evi_close "port=2222 "
+		# a TLS record header that never becomes a hello: no TLS
+		evi_expect tls none
+		evi_expect bytes_up 8
+		evi_expect bytes_down 35
+	done
 }
