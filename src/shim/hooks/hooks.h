@@ -114,8 +114,20 @@ void hook_peek_in(int fd, const struct iovec *iov, size_t n, ssize_t r,
 		  int flags);
 
 /* While fd's handshake runs (io.c): wait for it as a blocking call
- * would, or EAGAIN; 0 to go on, or -1 with errno set. */
-int hook_wait_tunnel(int fd, struct fd_entry *e, int flags);
+ * would, or EAGAIN; 0 to go on, or -1 with errno set.  A tunnel that is
+ * up (every call after the first, on every tunnel) pays one load here:
+ * since tunnels have records (evid.h) the I/O hooks see blocking ones
+ * too. */
+int hook_wait_tunnel_slow(int fd, struct fd_entry *e, int flags);
+
+static inline int
+hook_wait_tunnel(int fd, struct fd_entry *e, int flags)
+{
+	if (__builtin_expect(__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) ==
+			     FD_TUNNEL_READY, 1))
+		return 0;
+	return hook_wait_tunnel_slow(fd, e, flags);
+}
 
 /* A send without a destination on a socket with UDP associations. */
 ssize_t hook_udp_out(int fd, struct fd_entry *e, const void *buf, size_t n,

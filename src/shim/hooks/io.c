@@ -61,7 +61,7 @@ wait_copy(int fd, struct fd_entry *e, int flags)
  * 0 to go on, or -1 with errno set.
  */
 int
-hook_wait_tunnel(int fd, struct fd_entry *e, int flags)
+hook_wait_tunnel_slow(int fd, struct fd_entry *e, int flags)
 {
 	int err;
 
