@@ -117,6 +117,13 @@ summary_add(struct summary *s, const char *line, size_t len)
 		free(ev);
 		return;
 	}
+	/* one proxy of a group tried or passed over: the connect's own
+	 * event (connect or proxy-error) counts it */
+	if (strcmp(ev->event, "attempt") == 0 ||
+	    strcmp(ev->event, "skip") == 0) {
+		free(ev);
+		return;
+	}
 	summary_dest(ev, dest, sizeof(dest));
 	who = ev->exe[0] != '\0' ? ev->exe : "?";
 	snprintf(group, sizeof(group), "%.15s%s%.60s", ev->action,

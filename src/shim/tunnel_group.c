@@ -92,6 +92,17 @@ trail_group(struct tun *t, int k)
 		trail_add(t, "group %s: ", g->name);
 }
 
+static bool
+has_group(const struct tun *t)
+{
+	int k;
+
+	for (k = 0; k < t->rule->nchain; k++)
+		if (t->rule->group[k] != 0)
+			return true;
+	return false;
+}
+
 /* One audit event for proxy px at hop k: an attempt's end, or a skip. */
 static void
 audit(const struct tun *t, int k, int px, const char *event,
@@ -102,7 +113,8 @@ audit(const struct tun *t, int k, int px, const char *event,
 	char at[300], url[URL_HOST_MAX + 2 * URL_CRED_MAX + 32];
 	struct log_event ev;
 
-	if (!log_json_enabled())
+	/* a rule without groups has one attempt: its connect event */
+	if (!log_json_enabled() || !has_group(t))
 		return;
 	log_event_init(&ev, event);
 	ev.proto = t->udp ? "udp" : "tcp";

@@ -6,7 +6,9 @@
  * sees a read past the copy); a decided rule's text lies inside the
  * image and ends at its NUL, its chain indexes the config's proxies; no
  * decision loops (libFuzzer's -timeout).  The seeds are images built for
- * the two proxies below, so mutations past the header reach the lookups.
+ * the two proxies below (image version 2; the third also with a group,
+ * which these proxies alone do not attach to: lookups only), so
+ * mutations past the header reach the lookups.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -36,7 +38,9 @@ inside(const struct decision *d, const uint8_t *img, size_t size,
 		abort();
 	for (i = 0; i < d->rule->nchain; i++)
 		if (d->rule->chain[i] < 0 ||
-		    (size_t)d->rule->chain[i] >= cfg->nproxies)
+		    (size_t)d->rule->chain[i] >= cfg->nproxies ||
+		    d->rule->group[i] < 0 ||
+		    (size_t)d->rule->group[i] > cfg->ngroups)
 			abort();
 }
 

@@ -126,6 +126,35 @@ test_log_close_format(void **state)
 		"\"outcome\":\"none\",\"alert\":null}"));
 }
 
+/* A group's attempt and skip events: the member's group inside proxy,
+ * and an outcome other than ok or an errno. */
+static void
+test_log_group_events(void **state)
+{
+	struct log_event ev;
+	char buf[LOG_JSON_MAX + 2];
+
+	(void)state;
+	log_event_init(&ev, "skip");
+	ev.proxy = "a";
+	ev.proxy_url = "http://198.18.0.1:3128";
+	ev.group = "corp";
+	ev.outcome = "skipped";
+	ev.msg = "ejected after failing for 29.000 s more";
+	log_event_format(&ev, "T", 42, "/bin/x", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"event\":\"skip\""));
+	assert_non_null(strstr(buf, "\"proxy\":{\"name\":\"a\",\"url\":"
+		"\"http://198.18.0.1:3128\",\"group\":\"corp\"},\"outcome\":"
+		"\"skipped\",\"error\":\"ejected after failing for 29.000 s "
+		"more\""));
+	ev.group = NULL;
+	ev.outcome = NULL;
+	ev.err = 111;
+	log_event_format(&ev, "T", 42, "/bin/x", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"url\":\"http://198.18.0.1:3128\"},"
+		"\"outcome\":\"ECONNREFUSED\""));
+}
+
 /* log_utc agrees with gmtime_r (which it replaces for its lock) across
  * leap years, century rules and the epoch's both sides. */
 static void
@@ -169,6 +198,7 @@ main(void)
 		cmocka_unit_test(test_log_json_str),
 		cmocka_unit_test(test_log_event_format),
 		cmocka_unit_test(test_log_close_format),
+		cmocka_unit_test(test_log_group_events),
 		cmocka_unit_test(test_log_utc),
 	};
 

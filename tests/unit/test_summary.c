@@ -57,6 +57,19 @@ static const char *const lines[] = {
 	"\"port\":80},\"rule\":{\"at\":null,\"text\":\"x\"},\"action\":"
 	"\"via\",\"proxy\":{\"name\":\"corp\",\"url\":\"u\"},\"outcome\":"
 	"\"ECONNREFUSED\",\"error\":\"refused\",\"handshake_ms\":1}",
+	/* a group's member tried and one passed over: the connect's own
+	 * event counts them, not these */
+	"{\"time\":\"t\",\"pid\":3," EXE ",\"event\":\"attempt\","
+	"\"proto\":\"tcp\",\"dest\":{\"name\":\"b.test\",\"addr\":null,"
+	"\"port\":80},\"rule\":{\"at\":null,\"text\":\"x\"},\"action\":"
+	"\"via\",\"proxy\":{\"name\":\"a\",\"url\":\"u\",\"group\":\"g\"},"
+	"\"outcome\":\"ECONNREFUSED\",\"error\":\"refused\","
+	"\"handshake_ms\":1}",
+	"{\"time\":\"t\",\"pid\":3," EXE ",\"event\":\"skip\","
+	"\"proto\":\"tcp\",\"dest\":{\"name\":\"b.test\",\"addr\":null,"
+	"\"port\":80},\"rule\":{\"at\":null,\"text\":\"x\"},\"action\":"
+	"\"via\",\"proxy\":{\"name\":\"b\",\"url\":\"u\",\"group\":\"g\"},"
+	"\"outcome\":\"skipped\",\"error\":\"ejected\",\"handshake_ms\":0}",
 	"not json",
 };
 
