@@ -303,3 +303,44 @@ tc_groups_failover_cost() {
 	[ $((fo - direct)) -lt 2000 ] ||
 	    fail "failover cost $((fo - direct)) us over a direct connect"
 }
+
+# Failover inside one non-blocking connect: EINPROGRESS, writable once the
+# second member said yes, SO_ERROR 0, and the request arrives through it.
+tcase groups_nonblocking_failover
+tc_groups_nonblocking_failover() {
+	local m
+	m=$(mark)
+	conf g.conf <<-EOF
+	proxy dead http://$P4:3999
+	proxy tiny $U_TINY
+	group g dead tiny
+	via g $W4
+	EOF
+	run -t 30 pw -c g.conf "$PY" "$PYC" nonblock "$W4" 80 "$m"
+	expect_rc 0
+	expect_out_has "CONNECT EINPROGRESS"
+	expect_out_has "SO_ERROR 0"
+	world_saw "$m" "$PW4"
+}
+
+# The whole group fails: the errno of the last attempt, blocking and not,
+# and one log line naming each member and why.
+tcase groups_all_fail
+tc_groups_all_fail() {
+	local n
+	conf g.conf <<-EOF
+	proxy dead http://$P4:3999
+	proxy gone http://$P4:3998
+	group g dead gone
+	via g $W4
+	EOF
+	run -t 30 pw -c g.conf "$PY" "$PYC" connect "$W4" 80
+	expect_errno ECONNREFUSED
+	n=$(grep -c 'proxywrap: failed' err || true)
+	[ "$n" = 1 ] || { show; fail "want one log line, got $n"; }
+	expect_err_re "failed $W4:80: group g: proxy dead \\(http://$P4:3999\\) unreachable: Connection refused; proxy gone \\(http://$P4:3998\\) unreachable: Connection refused \\("
+	run -t 30 pw -c g.conf "$PY" "$PYC" nonblock "$W4" 80 /x
+	expect_out_has "CONNECT EINPROGRESS"
+	expect_out_has "SO_ERROR ECONNREFUSED"
+	expect_err_re "group g: proxy dead .* unreachable: Connection refused; proxy gone .* unreachable"
+}
