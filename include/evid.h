@@ -53,6 +53,8 @@ struct evid {
 	int64_t ready_ms;		/* the tunnel up; 0 not yet */
 	int64_t first_ms;		/* first bytes read; 0 none */
 	uint32_t hs_up, hs_down;	/* the handshake's own bytes */
+	int px;				/* the last hop's proxy (a group's
+					 * member: cfg->proxies), -1 none */
 	struct decision dec;		/* what routed it */
 	struct tun_dest dst;
 	int busy_out, busy_in;		/* atomic: a hook is looking */
@@ -82,9 +84,9 @@ struct evid *evid_new(const struct tun_dest *d, const struct decision *dec,
 void evid_attach(struct fd_entry *e, struct evid *v);
 
 /* The tunnel is up (a non-blocking connect's, from the helper thread,
- * maybe before v is attached), its handshake having sent up and read
- * down bytes. */
-void evid_ready(struct evid *v, uint32_t up, uint32_t down);
+ * maybe before v is attached): t's handshake bytes and the proxy its last
+ * hop went through. */
+void evid_ready(struct evid *v, const struct tun *t);
 
 /* Take e's reference to its record (e->evid NULL after): the record, or
  * NULL. */

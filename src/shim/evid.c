@@ -33,6 +33,7 @@ evid_new(const struct tun_dest *d, const struct decision *dec,
 	v->start_ms = start_ms;
 	v->dec = *dec;
 	v->dst = *d;
+	v->px = -1;
 	return v;
 }
 
@@ -53,10 +54,12 @@ evid_attach(struct fd_entry *e, struct evid *v)
 }
 
 void
-evid_ready(struct evid *v, uint32_t up, uint32_t down)
+evid_ready(struct evid *v, const struct tun *t)
 {
-	v->hs_up = up;
-	v->hs_down = down;
+	v->hs_up = t->hs_up;
+	v->hs_down = t->hs_down;
+	if (t->rule->nchain > 0)
+		v->px = t->px[t->rule->nchain - 1];
 	__atomic_store_n(&v->ready_ms, tun_now_ms(), __ATOMIC_RELEASE);
 }
 

@@ -88,6 +88,22 @@ end_of(int fd, int st, int *err)
 	}
 }
 
+/* The proxy the tunnel went through: a group's member, not the
+ * rule's first (route_audit_fill's). */
+static void
+member(struct log_event *ev, struct route_abuf *b, const struct evid *v)
+{
+	const struct shim *s = shim_get();
+	const struct cfg_proxy *px;
+
+	if (v->px < 0 || s->cfg == NULL || (size_t)v->px >= s->cfg->nproxies)
+		return;
+	px = &s->cfg->proxies[v->px];
+	url_redact(&px->url, b->url, sizeof(b->url));
+	ev->proxy = px->name;
+	ev->proxy_url = b->url;
+}
+
 /* The TLS part: what the program sent first and what came back. */
 static void
 tls_of(const struct evid *v, struct log_close *c)
@@ -162,6 +178,7 @@ emit(int fd, struct evid *v, enum evid_end why)
 	c.sni_mismatch = v->sni_mismatch;
 	route_audit_fill(&ev, &b, "close", "tcp", &v->dst, &v->dec, NULL, err,
 			 NULL, -1);
+	member(&ev, &b, v);
 	ev.close = &c;
 	log_event(&ev);
 }
@@ -204,6 +221,7 @@ evid_mismatch(struct evid *v, bool refused)
 	route_audit_fill(&ev, &b, "sni-mismatch", "tcp", &v->dst, &v->dec,
 			 refused ? "block" : NULL, refused ? ECONNRESET : 0,
 			 msg, -1);
+	member(&ev, &b, v);
 	ev.close = &c;
 	log_event(&ev);
 }

@@ -340,7 +340,7 @@ via_done(struct tun *t, int rc)
 	/* its record (t->ctx), attached or about to be: via() attaches it
 	 * once async_start returns, which may be after this */
 	if (rc == 0 && t->ctx != NULL)
-		evid_ready(t->ctx, t->hs_up, t->hs_down);
+		evid_ready(t->ctx, t);
 }
 
 /*
@@ -402,7 +402,7 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 			e->acked = true;	/* connect() said 0 */
 			v = evid_new(d, dec, start_ms);
 			if (v != NULL) {
-				evid_ready(v, t->hs_up, t->hs_down);
+				evid_ready(v, t);
 				evid_attach(e, v);
 			}
 			e->lease = t->lease;	/* until the fd's last close */

@@ -166,6 +166,34 @@ print("banner", len(b), "echoed", got)
 	EV=$(grep "port=2222 " closes | tail -n 1)
 	evi_expect bytes_down 27
 	evi_expect end program-close
+	# after a failover on the same socket (a dead member first): the
+	# counts are the last connection's, its handshake taken off
+	conf g.conf <<-EOC
+	proxy dead socks5h://$P4:1999
+	proxy p socks5h://$P4:1080
+	group g dead p mode=failover
+	via g *
+	EOC
+	: >"$CD/audit.log"
+	run pw --log "$CD/audit.log" -c g.conf "$PY" -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], 2222), timeout=10)
+b = b""
+while not b.endswith(b"\n"):
+    b += s.recv(100)
+s.sendall(b"y" * 500)
+got = 0
+while got < 500:
+    got += len(s.recv(2000))
+s.close()
+print("echoed", got)
+' "$W4"
+	expect_rc 0
+	expect_out_has "echoed 500"
+	evi_close "port=2222 "
+	evi_expect bytes_up 500
+	evi_expect bytes_down 527
+	evi_expect proxy p
 	# bash leaves fd 3 open at exit: the exit walk writes its event
 	: >"$CD/audit.log"
 	run pw --log "$CD/audit.log" -c t.conf bash -c \
