@@ -230,6 +230,18 @@ tc_evidence_tls() {
 		*http/1.1*) ;;
 		*) fail "$px: alpn $(evi_field alpn)" ;;
 		esac
+		# the hello in a TCP Fast Open sendto (connect and data in one
+		# call, which the shim splits): seen all the same
+		if curl --help all 2>/dev/null | grep -q tcp-fastopen; then
+			: >"$CD/audit.log"
+			run pw --log "$CD/audit.log" -c t.conf curl -sS -m 10 \
+			    --tcp-fastopen --cacert ca.crt \
+			    https://tls.world.test:8080/tfo
+			expect_rc 0
+			evi_close "port=8080 name=tls.world.test "
+			evi_expect tls established
+			evi_expect sni tls.world.test
+		fi
 		# a TLS 1.2 hello to a TLSv1.3-only server: its fatal alert
 		: >"$CD/audit.log"
 		run pw --log "$CD/audit.log" -c t.conf openssl s_client -tls1_2 \
@@ -285,6 +297,23 @@ tc_evidence_sni() {
 	evi_expect tls established
 	$PY "$EVID_CHECK" "$CD/audit.log" sni-mismatch | grep -q "outcome=ok" ||
 	    fail "no sni-mismatch event"
+	# the same seen in a TCP Fast Open sendto: a captured openssl hello
+	# naming www.example.org, sent to tls.world.test
+	: >"$CD/audit.log"
+	run pw --log "$CD/audit.log" -c t.conf "$PY" -c '
+import socket, sys
+hello = open(sys.argv[1], "rb").read()
+s = socket.socket()
+s.sendto(hello, socket.MSG_FASTOPEN, ("tls.world.test", 8080))
+print("reply", s.recv(6)[:1] == b"\x16")
+s.close()
+' "$TOP/tests/fuzz/corpus/tlspeek/hello-openssl-alpn"
+	expect_rc 0
+	expect_out_has "reply True"
+	evi_close "port=8080 name=tls.world.test "
+	evi_expect mismatch true
+	evi_expect sni www.example.org
+	evi_expect tls established
 	# strict: refused, nothing reaches the server; the right name passes
 	conf s.conf <<-EOC
 	proxy p $U_TINY

@@ -147,6 +147,16 @@ sendto(int fd, const void *buf, size_t n, int flags,
 	    fastopen(fd, flags, sa, len)) {
 		if (route_connect(fd, sa, len, &hook_udp) == -1)
 			return -1;	/* EINPROGRESS too, as TFO would */
+		e = watched(fd);
+		if (peeking(e, EVID_PEEK_OUT)) {	/* the tunnel's first bytes */
+			ssize_t r;
+
+			if (hook_peek_pre(fd, e, &v, 1) < 0)
+				return -1;
+			r = real_send(fd, buf, n, flags & ~MSG_FASTOPEN);
+			hook_peek_out(fd, &v, 1, r);
+			return r;
+		}
 		return real_send(fd, buf, n, flags & ~MSG_FASTOPEN);
 	}
 	rc = dgram_route(fd, sa, len, &d, &dec);
@@ -299,7 +309,8 @@ sendmsg(int fd, const struct msghdr *m, int flags)
 		copy = *m;
 		copy.msg_name = NULL;
 		copy.msg_namelen = 0;
-		return real_sendmsg(fd, &copy, flags & ~MSG_FASTOPEN);
+		/* on, as any send: the tunnel's first bytes are looked at */
+		return send_msg(fd, &copy, flags & ~MSG_FASTOPEN);
 	}
 	return send_msg(fd, m, flags);
 }
