@@ -59,7 +59,12 @@ struct evid {
 	struct tun_dest dst;
 	int busy_out, busy_in;		/* atomic: a hook is looking */
 	unsigned char out, in;		/* enum evid_out, enum evid_in */
-	uint8_t alert_level, alert_desc;
+	uint8_t alert_level, alert_desc;	/* the destination's alert */
+	bool prog_alert;		/* the program answered a ServerHello
+					 * with a plaintext alert (TLS 1.2: a
+					 * certificate it does not trust) */
+	uint8_t prog_level, prog_desc;
+	uint8_t later;			/* sends after the hello looked at */
 	bool sni_mismatch;		/* SNI is not the routed name */
 	bool refused;			/* ... and sni_must_match closed it */
 	int done;			/* atomic: the close event is out */

@@ -78,7 +78,9 @@ struct log_close {
 	const char *sni, *alpn;		/* NULL: none offered */
 	int alert;			/* tls "alert": its code, else -1 */
 	const char *alert_level;	/* "warning", "fatal" */
-	const char *alert_sender;	/* "peer" */
+	const char *alert_sender;	/* "peer" (the destination's answer to
+					 * the ClientHello), "program" (its
+					 * answer to the ServerHello) */
 	bool sni_mismatch;
 };
 

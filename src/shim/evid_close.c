@@ -118,6 +118,12 @@ tls_of(const struct evid *v, struct log_close *c)
 	switch (v->in) {
 	case EVID_IN_HELLO:
 		c->tls = "established";
+		if (!v->prog_alert)
+			break;
+		c->tls = "alert";
+		c->alert = v->prog_desc;
+		c->alert_level = tlspeek_level_str(v->prog_level);
+		c->alert_sender = "program";
 		break;
 	case EVID_IN_ALERT:
 		c->tls = "alert";

@@ -85,8 +85,54 @@ decide_out(struct fd_entry *e, struct evid *v, int rc,
 		v->sni_mismatch = v->dst.name[0] != '\0' && h->sni[0] != '\0' &&
 				  !same_name(v->dst.name, h->sni);
 		v->out = EVID_OUT_HELLO;
-	} else {
-		v->out = EVID_OUT_NONE;
+		return;		/* its next flight is looked at too */
+	}
+	v->out = EVID_OUT_NONE;
+	stop(e, EVID_PEEK_OUT);
+}
+
+/* Sends after the program's ClientHello looked at, at most, while the
+ * destination has not answered (TLS 1.3 early data, a compatibility
+ * ChangeCipherSpec). */
+#define LATER_MAX 8
+
+/*
+ * The program's next flight, once it has read a ServerHello: a plaintext
+ * alert record there is its refusal of the handshake (TLS 1.2 sends the
+ * certificate in the clear, and a client that does not trust it says
+ * so, unknown_ca; TLS 1.3 encrypts that alert, which then goes unseen).
+ * Anything else: the handshake goes on, and nothing more is looked at.
+ */
+static void
+next_flight(struct fd_entry *e, struct evid *v, const struct iovec *iov,
+	    size_t n, size_t r)
+{
+	uint8_t b[7];
+	size_t i, l, have = 0, need;
+	struct tlspeek_answer a;
+	int in = __atomic_load_n(&v->in, __ATOMIC_ACQUIRE);
+
+	if (in == EVID_IN_UNSEEN || in == EVID_IN_PARTIAL) {
+		if (++v->later >= LATER_MAX)
+			stop(e, EVID_PEEK_OUT);
+		return;
+	}
+	if (in == EVID_IN_HELLO) {
+		for (i = 0; i < n && have < sizeof(b) && have < r; i++) {
+			l = iov[i].iov_len < sizeof(b) - have ?
+			    iov[i].iov_len : sizeof(b) - have;
+			if (l > r - have)
+				l = r - have;
+			memcpy(b + have, iov[i].iov_base, l);
+			have += l;
+		}
+		if (have > 0 && b[0] == 21 &&
+		    tlspeek_server(b, have, &a, &need) == PARSE_OK &&
+		    a.kind == TLSPEEK_ALERT) {
+			v->prog_level = a.level;
+			v->prog_desc = a.desc;
+			v->prog_alert = true;
+		}
 	}
 	stop(e, EVID_PEEK_OUT);
 }
@@ -123,13 +169,15 @@ evid_sent(int fd, struct fd_entry *e, const struct iovec *iov, size_t n,
 	int saved = errno, rc;
 
 	(void)fd;
-	if (v == NULL || v->out >= EVID_OUT_HELLO) {
+	if (v == NULL || v->out == EVID_OUT_NONE) {
 		stop(e, EVID_PEEK_OUT);
 		return;
 	}
 	if (r <= 0 || !claim(&v->busy_out))
 		return;
-	if (v->out < EVID_OUT_HELLO) {
+	if (v->out == EVID_OUT_HELLO) {
+		next_flight(e, v, iov, n, (size_t)r);
+	} else {
 		k = pieces(s, v, iov, n, (size_t)r);
 		rc = tlspeek_client(s, k, &h, &used, &need);
 		if (rc == PARSE_MORE)

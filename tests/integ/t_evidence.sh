@@ -22,7 +22,8 @@ evi_pki() {
 }
 
 # This case's servers in the world: nginx with a TLSv1.3-only vhost on
-# $W4:8080 and a plain one serving a 64 MiB file on $WB4:81, and a
+# $W4:8080, a TLSv1.2-only one on $WB4:443, a plain one serving a 64 MiB
+# file on $WB4:81, and a
 # server on $WB4:2222 that accepts and never answers.  Gone with the case.
 evi_servers() {
 	local d=$CD/ngx
@@ -38,6 +39,14 @@ evi_servers() {
 		ssl_protocols TLSv1.3;
 		default_type text/plain;
 		location / { return 200 "tls \$ssl_server_name \$uri\n"; }
+	}
+	server {
+		listen $WB4:443 ssl;
+		ssl_certificate $CD/srv.crt;
+		ssl_certificate_key $CD/srv.key;
+		ssl_protocols TLSv1.2;
+		default_type text/plain;
+		location / { return 200 "tls12 \$uri\n"; }
 	}
 	server {
 		listen $WB4:81;
@@ -62,6 +71,7 @@ while True:
 	trap 'kill $NGX_PID $SILENT_PID 2>/dev/null || true' EXIT
 	env_wait_port "$NSW" "$W4" 8080 10 &&
 	env_wait_port "$NSW" "$WB4" 81 10 &&
+	env_wait_port "$NSW" "$WB4" 443 10 &&
 	env_wait_port "$NSW" "$WB4" 2222 10 || fail "evidence servers"
 }
 
@@ -252,6 +262,17 @@ tc_evidence_tls() {
 		evi_expect alert protocol_version
 		evi_expect level fatal
 		evi_expect sender peer
+		# TLS 1.2 shows the certificate in the clear: curl, not trusting
+		# the test CA, says so in a plaintext alert of its own
+		: >"$CD/audit.log"
+		run pw --log "$CD/audit.log" -c t.conf curl -sS -m 10 \
+		    "https://$WB4/"
+		[ "$RC" = 60 ] || { show; fail "curl exit $RC, wanted 60"; }
+		evi_close "port=443 "
+		evi_expect tls alert
+		evi_expect alert unknown_ca
+		evi_expect sender program
+		evi_expect level fatal
 		# https to a plain HTTP server: its 400 is not TLS
 		: >"$CD/audit.log"
 		run pw --log "$CD/audit.log" -c t.conf curl -sS -m 10 -k \
