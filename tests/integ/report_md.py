@@ -3,8 +3,9 @@ against what the job did.
 
   report_md.py FILE EXPECT...
 
-Each EXPECT is DEST/PROTO=ACTION,CONNS,BLOCKED[,recv] (recv: the Received
-cell must be a byte count above zero, from a close event) or
+Each EXPECT is DEST/PROTO=ACTION,CONNS,BLOCKED[,recv][,tls:TEXT] (recv:
+the Received cell must be a byte count above zero, from a close event;
+tls: the TLS cell must be TEXT) or
 blocked:DEST PROTO=PROGRAM,ATTEMPTS.  The heading's totals must equal the
 sums of the table's columns.
 """
@@ -82,8 +83,9 @@ def main():
        sum(int(r["Errors"]) for r in dests) > errors + conns:
         sys.exit("the columns do not add up to the heading: %r" % dests)
     for e in sys.argv[2:]:
-        key, want = e.rsplit("=", 1)
-        want = want.split(",")
+        key, want = e.split("=", 1) if not e.startswith("blocked:") \
+            else e.rsplit("=", 1)
+        want = want.split(",", 3)
         if key.startswith("blocked:"):
             rows = [r for r in progs if r["Destination"] == key[8:] and
                     r["Program"] == want[0]]
@@ -96,8 +98,13 @@ def main():
             sys.exit("no row for %s in %r" % (key, sorted(by)))
         if [r["Action"], r["Connections"], r["Blocked"]] != want[:3]:
             sys.exit("%s: want %r, have %r" % (key, want[:3], r))
-        if len(want) > 3 and not (nbytes(r["Received"]) or 0) > 0:
-            sys.exit("%s: no bytes received in %r" % (key, r))
+        rest = want[3] if len(want) > 3 else ""
+        if rest.startswith("recv"):
+            if not (nbytes(r["Received"]) or 0) > 0:
+                sys.exit("%s: no bytes received in %r" % (key, r))
+            rest = rest[5:]
+        if rest.startswith("tls:") and r["TLS"] != rest[4:]:
+            sys.exit("%s: TLS %r, want %r" % (key, r["TLS"], rest[4:]))
     print("ok: %d destinations" % len(dests))
 
 

@@ -125,6 +125,32 @@ tc_report_learn_strict() {
 	wait "$GIT_PID" 2>/dev/null || true
 }
 
+# The summary's TLS column, from the close events, through a proxy: a
+# handshake that succeeds, https to a plain HTTP port (not TLS, twice);
+# the text form says the same.
+tcase report_summary_tls
+tc_report_summary_tls() {
+	conf t.conf <<-EOC
+	proxy tiny $U_TINY
+	via tiny *
+	EOC
+	cat >tls.sh <<-EOJ
+	curl -sS -m 10 -k -o /dev/null https://www.world.test/
+	curl -sS -m 10 -k https://www.world.test:80/ 2>/dev/null
+	curl -sS -m 10 -k https://www.world.test:80/ 2>/dev/null
+	exit 0
+	EOJ
+	run -t 60 pw --summary=sum.md --summary-format markdown -c t.conf sh tls.sh
+	expect_rc 0
+	$PY "$REPORT_MD" sum.md "www.world.test:443/tcp=via tiny,1,0,recv,tls:1 ok" \
+	    "www.world.test:80/tcp=via tiny,2,0,tls:0 ok, 2 failed: not-tls 2x" ||
+	    fail "the markdown summary: $(cat sum.md)"
+	run -t 60 pw --summary -c t.conf sh tls.sh
+	expect_rc 0
+	expect_err_re "^proxywrap: summary: 3 connections, 0 blocked, 0 errors$"
+	expect_err_re "^  www\.world\.test:80/tcp +via tiny +2 +0 +0 .* 0 ok, 2 failed: not-tls 2x$"
+}
+
 # --learn with --strict is a contradiction, said before anything runs.
 tcase report_learn_args
 tc_report_learn_args() {
