@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "health.h"
 #include "rules.h"
 
 /*
@@ -27,6 +28,13 @@ int explain_parse_dest(const char *dest, char *host, size_t hostn,
 enum cfg_action explain(const struct config *cfg, const struct rules *r,
 			const char *host, unsigned int port, char *out,
 			size_t n);
+
+/*
+ * The running session's health entries tab[0..n) (read-only), read
+ * against now (CLOCK_MONOTONIC ms), for explain() to show each group
+ * member's; without this call it says that health is not visible.
+ */
+void explain_set_health(const struct hl_proxy *tab, uint32_t n, int64_t now);
 
 /* True when host's name would be resolved on this machine (not a
  * literal, not blocked, not routed via a proxy that resolves names). */

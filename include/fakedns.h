@@ -77,6 +77,14 @@ uint8_t *fdns_session_area(size_t *n);
 #define FDNS_HEALTH_SIZE 65536
 uint8_t *fdns_health_area(size_t *n);
 
+/* The table's layout as another program of the session may read it
+ * (proxywrap --explain): the header starts with the magic and version
+ * words; the health area lies at FDNS_HEALTH_OFFSET, a page boundary. */
+#define FDNS_TABLE_MAGIC 0x70774e53u	/* "pwNS" */
+#define FDNS_TABLE_VERSION 2u
+#define FDNS_SLOT_SIZE 264u
+#define FDNS_HEALTH_OFFSET (4096u + (size_t)FDNS_SLOTS * FDNS_SLOT_SIZE)
+
 /*
  * Under a proxywrap session: the table is the memfd fd (not SHIM_SESSION)
  * and the pools are the session's (pools, if not empty, then fixed:

@@ -95,6 +95,11 @@ uint32_t hl_key(const struct cfg_proxy *p);
  */
 struct hl_proxy *hl_find(struct hl_proxy *tab, uint32_t n, uint32_t key);
 
+/* The entry for key in tab[0..n) without claiming one (a read-only
+ * mapping), or NULL. */
+const struct hl_proxy *hl_lookup(const struct hl_proxy *tab, uint32_t n,
+				 uint32_t key);
+
 /* e's state at now (HL_UP, HL_HALF_OPEN, HL_DOWN, HL_TRIAL_BUSY or
  * HL_AUTH_FAILED). */
 enum hl_state hl_state(const struct hl_proxy *e, int64_t now);

@@ -22,6 +22,10 @@
 #include "fdtab.h"
 #include "health.h"
 
+/* The health area (fdns_health_area) begins with PH_PROXIES entries,
+ * found by hl_key (health.h), which another program may read. */
+#define PH_PROXIES 256
+
 /* The shared health entry of cfg->proxies[idx] (a private one when the
  * shared table is full: then this process keeps its own). */
 struct hl_proxy *ph_entry(const struct config *cfg, int idx);

@@ -62,6 +62,21 @@ hl_find(struct hl_proxy *tab, uint32_t n, uint32_t key)
 	return NULL;
 }
 
+const struct hl_proxy *
+hl_lookup(const struct hl_proxy *tab, uint32_t n, uint32_t key)
+{
+	uint32_t i, cur;
+
+	for (i = 0; i < n; i++) {
+		cur = LOAD(&tab[(key + i) % n].key);
+		if (cur == key)
+			return &tab[(key + i) % n];
+		if (cur == 0)
+			return NULL;
+	}
+	return NULL;
+}
+
 enum hl_state
 hl_state(const struct hl_proxy *e, int64_t now)
 {

@@ -3,6 +3,7 @@
  * where its name would be resolved.
  */
 #include "explain.h"
+#include "health.h"
 #include "proxy_proto.h"
 
 #include <arpa/inet.h>
@@ -161,10 +162,57 @@ explain_group(const struct config *cfg, const struct cfg_group *g,
 	return off < n ? off : n;
 }
 
+/* The running session's health entries (explain_set_health), or NULL. */
+static const struct hl_proxy *live_tab;
+static uint32_t live_n;
+static int64_t live_now;
+
+void
+explain_set_health(const struct hl_proxy *tab, uint32_t n, int64_t now)
+{
+	live_tab = tab;
+	live_n = n;
+	live_now = now;
+}
+
+/* "  a: ejected after failing for 12.3 s more (2 in a row)" */
+static size_t
+explain_member(const struct cfg_proxy *p, char *out, size_t n)
+{
+	const struct hl_proxy *e = hl_lookup(live_tab, live_n, hl_key(p));
+	enum hl_state st;
+	int64_t left;
+	size_t off;
+
+	if (e == NULL)
+		return (size_t)snprintf(out, n, "    %s: not tried yet in this "
+					"session\n", p->name);
+	st = hl_state(e, live_now);
+	left = __atomic_load_n(&e->until_ms, __ATOMIC_RELAXED) - live_now;
+	if (st == HL_DOWN)
+		off = (size_t)snprintf(out, n, "    %s: %s for %lld.%lld s more "
+				       "(%u in a row)", p->name,
+				       hl_why_str((enum hl_why)e->why),
+				       (long long)(left / 1000),
+				       (long long)(left % 1000 / 100), e->fails);
+	else if (st == HL_UP && !e->proven)
+		off = (size_t)snprintf(out, n, "    %s: not heard from yet",
+				       p->name);
+	else
+		off = (size_t)snprintf(out, n, "    %s: %s", p->name,
+				       hl_state_str(st));
+	if (off < n && p->max_conns > 0)
+		off += (size_t)snprintf(out + off, n - off, ", %u of %d tunnels "
+					"open", e->conns, p->max_conns);
+	if (off < n)
+		off += (size_t)snprintf(out + off, n - off, "\n");
+	return off;
+}
+
 /*
- * What decides a group's member, and the caps.  The health itself lives
- * in a running session's shared memory (a memfd only its processes hold),
- * which this command cannot see: it says so rather than show a guess.
+ * What decides a group's member, the caps, and the members' health when
+ * this runs inside a session (its shared table, read-only); outside one
+ * the health lives only in a running session's memory, and it says so.
  */
 static size_t
 explain_health(const struct config *cfg, const struct cfg_rule *rule,
@@ -178,17 +226,21 @@ explain_health(const struct config *cfg, const struct cfg_rule *rule,
 
 		if (g == NULL)
 			continue;
-		off += (size_t)snprintf(out + off, n - off, "  group %s: %s; "
-					"each member's health (ejections, "
-					"Retry-After, 407s, open tunnels) is "
-					"kept by the running session and not "
-					"visible here; a new session starts "
-					"with every member untried\n", g->name,
-					g->mode == CFG_FAILOVER ?
+		off += (size_t)snprintf(out + off, n - off, "  group %s: %s; %s\n",
+					g->name, g->mode == CFG_FAILOVER ?
 					"failover, the first usable member in "
 					"order" : g->mode == CFG_ROUND_ROBIN ?
 					"round-robin over the usable members" :
-					"a usable member at random");
+					"a usable member at random",
+					live_tab != NULL ? "health in this "
+					"session:" : "each member's health "
+					"(ejections, Retry-After, 407s, open "
+					"tunnels) is kept by a running session, "
+					"not visible outside it; a new session "
+					"starts with every member untried");
+		for (m = 0; live_tab != NULL && m < g->nmembers && off < n; m++)
+			off += explain_member(&cfg->proxies[g->members[m]],
+					      out + off, n - off);
 	}
 	for (k = 0; k < rule->nchain && off < n; k++) {
 		const struct cfg_group *g = cfg_hop_group(cfg, rule, k);

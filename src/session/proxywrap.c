@@ -27,6 +27,7 @@
 #include "explain.h"
 #include "fromenv.h"
 #include "learn.h"
+#include "livehealth.h"
 #include "log.h"
 #include "log_syslog.h"
 #include "options.h"
@@ -453,6 +454,7 @@ main(int argc, char **argv)
 		out = malloc(4096);
 		if (out == NULL)
 			errx(2, "out of memory");
+		live_health_explain();	/* inside a session: its health */
 		explain(cfg, r, host, port, out, 4096);
 		if (explain_dns_local(cfg, r, host, port))
 			explain_answers(cfg, r, host, port, out, 4096);

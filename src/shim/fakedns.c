@@ -58,6 +58,12 @@ struct fdns_slot {
 	char name[FDNS_NAME_MAX + 1];
 };
 
+_Static_assert(sizeof(struct fdns_slot) == FDNS_SLOT_SIZE &&
+	       FDNS_MAGIC == FDNS_TABLE_MAGIC &&
+	       FDNS_VERSION == FDNS_TABLE_VERSION &&
+	       FDNS_HDR_SIZE + (size_t)FDNS_SLOTS * FDNS_SLOT_SIZE ==
+	       FDNS_HEALTH_OFFSET, "fakedns.h describes the layout");
+
 struct fdns_hdr {
 	uint32_t magic;		/* written last, under flock */
 	uint32_t version;

@@ -25,7 +25,6 @@
 
 #include "fakedns.h"
 
-#define PH_PROXIES 256
 #define PH_GROUPS 256
 
 struct ph_turn {

@@ -344,3 +344,30 @@ tc_groups_all_fail() {
 	expect_out_has "SO_ERROR ECONNREFUSED"
 	expect_err_re "group g: proxy dead .* unreachable: Connection refused; proxy gone .* unreachable"
 }
+
+# --explain inside a session reads that session's health; outside one it
+# says the health is not visible.
+tcase groups_explain_live
+tc_groups_explain_live() {
+	conf g.conf <<-EOF
+	proxy dead http://$P4:3999
+	proxy tiny $U_TINY max_conns=4
+	proxy spare $U_TINY
+	group g dead tiny spare
+	via g $W4
+	EOF
+	cat >ex.sh <<-EOF
+	"$PY" "$PYC" connect $W4 80
+	"$PW_TOOL_RUN" --explain $W4:80 -c g.conf
+	EOF
+	run -t 30 pw -c g.conf sh ex.sh
+	expect_rc 0
+	expect_out_has "OK"
+	expect_out_has "group g: failover, the first usable member in order; health in this session:"
+	expect_out_re "^    dead: ejected after failing for (29|30)\\.[0-9] s more \\(1 in a row\\)\$"
+	expect_out_has "    tiny: up, 0 of 4 tunnels open"
+	expect_out_has "    spare: not heard from yet"
+	run -t 10 pw --explain "$W4:80" -c g.conf
+	expect_rc 0
+	expect_out_has "kept by a running session, not visible outside it"
+}
