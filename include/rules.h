@@ -79,4 +79,12 @@ void rules_decide_addr(const struct rules *r, int family,
  * it; everything else is direct, or blocked when cfg->strict.
  */
 
+/*
+ * Which rule decided, as the log lines say it: "FILE:LINE TEXT", "-p:
+ * TEXT", or the default that did ("loopback default", "no rule matched,
+ * strict", ...); broken: the configuration was unusable.
+ */
+void rules_why(const char *file, const struct decision *dec, bool broken,
+	       char *buf, size_t n);
+
 #endif

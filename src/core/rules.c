@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -341,4 +342,25 @@ rules_decide_name(const struct rules *r, const char *name, uint16_t port,
 		}
 	}
 	rules_finish(r, best, loopback, port, d);
+}
+
+void
+rules_why(const char *file, const struct decision *dec, bool broken,
+	  char *buf, size_t n)
+{
+	if (dec->rule != NULL && dec->rule->line == 0)
+		snprintf(buf, n, "-p: %s", dec->rule->text);
+	else if (dec->rule != NULL)
+		snprintf(buf, n, "%s:%d %s", file, dec->rule->line,
+			 dec->rule->text);
+	else if (broken)
+		snprintf(buf, n, "configuration unusable");
+	else if (dec->loopback)
+		snprintf(buf, n, "loopback default");
+	else if (dec->stale_fake)
+		snprintf(buf, n, "fake address not in this session's table");
+	else if (dec->action == CFG_BLOCK)
+		snprintf(buf, n, "no rule matched, strict");
+	else
+		snprintf(buf, n, "no rule matched");
 }

@@ -252,24 +252,6 @@ dest_str(const struct sup_dest *d, char *buf, size_t n)
 		 d->port);
 }
 
-/* As the shim's route_rule_str says it. */
-static void
-rule_str(const struct sup_policy *p, const struct decision *dec, char *buf,
-	 size_t n)
-{
-	if (dec->rule != NULL && dec->rule->line == 0)
-		snprintf(buf, n, "-p: %s", dec->rule->text);
-	else if (dec->rule != NULL)
-		snprintf(buf, n, "%s:%d %s", p->name, dec->rule->line,
-			 dec->rule->text);
-	else if (dec->loopback)
-		snprintf(buf, n, "loopback default");
-	else if (dec->action == CFG_BLOCK)
-		snprintf(buf, n, "no rule matched, strict");
-	else
-		snprintf(buf, n, "no rule matched");
-}
-
 /* One human line, "proxywrap: ..." and the caller, in one write. */
 static void
 say(struct sup_call *c, int level, const char *fmt, ...)
@@ -340,7 +322,7 @@ audit_dest(struct sup_call *c, const char *event, const char *proto,
 		ev.rule_at = at;
 		ev.rule_text = dec->rule->text;
 	} else {
-		rule_str(c->p, dec, why, sizeof(why));
+		rules_why(c->p->name, dec, false, why, sizeof(why));
 		ev.rule_text = why;
 	}
 	ev.err = err;
@@ -407,7 +389,7 @@ sup_decide(struct sup_call *c, const char *proto, const struct sup_dest *d)
 	if (dec.action == CFG_DIRECT)
 		return dec.loopback ? 0 : 1;
 	dest_str(d, dstr, sizeof(dstr));
-	rule_str(c->p, &dec, rstr, sizeof(rstr));
+	rules_why(c->p->name, &dec, false, rstr, sizeof(rstr));
 	if ((dec.action == CFG_VIA || dec.rule == NULL) &&
 	    (a = allowed_exe(c)) != NULL) {
 		say(c, LOG_INFO, "direct %s (%s:%d allow_exec %s: runs "
@@ -440,7 +422,7 @@ sup_report_direct(struct sup_call *c, const char *proto,
 	decide(c, d, &dec);
 	if (c->p->verbose >= LOG_INFO) {
 		dest_str(d, dstr, sizeof(dstr));
-		rule_str(c->p, &dec, rstr, sizeof(rstr));
+		rules_why(c->p->name, &dec, false, rstr, sizeof(rstr));
 		say(c, LOG_INFO, "direct %s (%s)", dstr, rstr);
 	}
 	/* a program with the shim has its own event for it */

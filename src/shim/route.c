@@ -105,21 +105,7 @@ void
 route_rule_str(const struct shim *s, const struct decision *dec, char *buf,
 	       size_t n)
 {
-	if (dec->rule != NULL && dec->rule->line == 0)
-		snprintf(buf, n, "-p: %s", dec->rule->text);
-	else if (dec->rule != NULL)
-		snprintf(buf, n, "%s:%d %s", s->cfg->file, dec->rule->line,
-			 dec->rule->text);
-	else if (s->broken)
-		snprintf(buf, n, "configuration unusable");
-	else if (dec->loopback)
-		snprintf(buf, n, "loopback default");
-	else if (dec->stale_fake)
-		snprintf(buf, n, "fake address not in this session's table");
-	else if (dec->action == CFG_BLOCK)
-		snprintf(buf, n, "no rule matched, strict");
-	else
-		snprintf(buf, n, "no rule matched");
+	rules_why(s->cfg->file, dec, s->broken, buf, n);
 }
 
 /*
