@@ -48,16 +48,21 @@ struct sess_hdr {
 	uint64_t total;			/* bytes in the whole policy */
 	uint32_t strict;		/* 0 or 1 */
 	int32_t verbose;		/* 0..3, SHIM_VERBOSE's scale */
-	uint32_t name_len, proxies_len, pool_len, pad;
+	uint32_t name_len, proxies_len, pool_len;
+	uint32_t flags;			/* SESS_F_* */
 	uint64_t text_len;
 	uint64_t dev[SESS_NFILES];	/* st_dev, st_ino of each file; */
 	uint64_t ino[SESS_NFILES];	/* ino 0: the session has none */
 	uint64_t image_off, image_len;	/* 0, 0: no compiled rules */
 };
 
+#define SESS_F_SUPERVISED 1u	/* the tree runs under proxywrap's seccomp
+				 * supervisor (supervise.h) */
+
 /* A checked policy: pointers into the bytes given to sess_parse. */
 struct sess_view {
 	bool strict;
+	bool supervised;		/* SESS_F_SUPERVISED */
 	int verbose;
 	const char *name, *proxies, *pool, *text;
 	size_t text_len;

@@ -30,6 +30,8 @@ struct shim {
 	const struct rules *rules;	/* never NULL once loaded */
 	bool broken;			/* config had errors: fail closed */
 	bool secure;			/* AT_SECURE: environment ignored */
+	bool supervised;		/* the session's seccomp supervisor sees
+					 * what this process's programs do */
 	int timeout_ms;			/* connect_timeout */
 };
 

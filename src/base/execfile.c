@@ -261,6 +261,25 @@ exec_verdict(const struct config *cfg, bool strict, const char *shown,
 }
 
 bool
+exec_supervised(const struct config *cfg, const char *shown, int why,
+		const char *interp, char *msg, size_t n)
+{
+	if (allowed(cfg, shown) != NULL)
+		return false;
+	if (why == EXEC_WHY_LOADER)
+		snprintf(msg, n, "supervised exec of %s: runs under its own "
+			 "program interpreter %s: the shim cannot follow it, "
+			 "the supervisor does", shown, interp);
+	else if (why == EXEC_WHY_STATIC || why == EXEC_WHY_GO)
+		snprintf(msg, n, "supervised exec of %s: %s: the shim cannot "
+			 "follow it, the supervisor does", shown,
+			 exec_why_str(why));
+	else
+		return false;
+	return true;
+}
+
+bool
 exec_search(const char *file, const char *pathvar, char *buf, size_t n)
 {
 	const char *p, *end;

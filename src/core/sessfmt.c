@@ -59,6 +59,7 @@ build(const struct sess_view *v, void *buf, size_t n, bool image)
 	h.hdr_size = sizeof(h);
 	h.total = need;
 	h.strict = v->strict;
+	h.flags = v->supervised ? SESS_F_SUPERVISED : 0;
 	h.verbose = v->verbose;
 	h.name_len = (uint32_t)slen(v->name);
 	h.proxies_len = (uint32_t)slen(v->proxies);
@@ -123,6 +124,7 @@ sess_parse(const void *buf, size_t n, struct sess_view *v)
 	if (memcmp(h.magic, SESS_MAGIC, sizeof(h.magic)) != 0 ||
 	    h.version != SESS_VERSION || h.hdr_size != sizeof(h) ||
 	    h.total != n || h.strict > 1 || h.verbose < 0 || h.verbose > 3 ||
+	    (h.flags & ~SESS_F_SUPERVISED) != 0 ||
 	    h.name_len > SESS_STR_MAX || h.proxies_len > SESS_STR_MAX ||
 	    h.pool_len > SESS_STR_MAX || h.text_len > SESS_TEXT_MAX)
 		return -EINVAL;
@@ -145,6 +147,7 @@ sess_parse(const void *buf, size_t n, struct sess_view *v)
 	}
 	v->text_len = h.text_len;
 	v->strict = h.strict != 0;
+	v->supervised = (h.flags & SESS_F_SUPERVISED) != 0;
 	v->verbose = h.verbose;
 	for (i = 0; i < SESS_NFILES; i++) {
 		v->dev[i] = h.dev[i];

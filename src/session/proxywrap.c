@@ -500,7 +500,13 @@ main(int argc, char **argv)
 	v.image = rules_image(r, &v.image_len);
 	v.strict = cfg->strict;
 	v.verbose = o.verbose;
+	supervisor = sup_choose(o.supervise_set ? o.supervise :
+				cfg->strict ? SUP_ALL : SUP_AUTO, cfg, r,
+				v.name, argv[optind], o.verbose, -1);
+	v.supervised = supervisor != NULL;
 	pw_session_make(&sess, &v, o.log, o.summary || o.learn != NULL);
+	if (supervisor != NULL)
+		supervisor->pol.audit_fd = sess.fd[1 + SESS_AUDIT];
 	explicit_bzero(stripped, slen);
 	free(stripped);
 	explicit_bzero(proxies, sizeof(proxies));
@@ -517,10 +523,6 @@ main(int argc, char **argv)
 		after_child = at_exit_report;
 	}
 
-	supervisor = sup_choose(o.supervise_set ? o.supervise :
-				cfg->strict ? SUP_ALL : SUP_AUTO, cfg, r,
-				v.name, argv[optind], o.verbose,
-				sess.fd[1 + SESS_AUDIT]);
 	preflight(cfg, o.from_env ? NULL : path, argv[optind],
 		  supervisor != NULL, o.verbose);
 	find_lib(lib, sizeof(lib));

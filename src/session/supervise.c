@@ -378,17 +378,9 @@ sup_preflight(const struct config *cfg, bool strict, const char *file,
 	if (why <= 0)
 		return 0;
 	/* 32-bit calls are not read yet: strict refuses them as before */
-	if (!covered(why) || (why == EXEC_WHY_FOREIGN && strict))
-		return exec_verdict(cfg, strict, path, why, interp, msg, n);
-	if (why == EXEC_WHY_LOADER)
-		snprintf(msg, n, "supervised exec of %s: runs under its own "
-			 "program interpreter %s: the shim cannot follow it, "
-			 "the supervisor does", path, interp);
-	else
-		snprintf(msg, n, "supervised exec of %s: %s: the shim cannot "
-			 "follow it, the supervisor does", path,
-			 exec_why_str(why));
-	return 0;
+	if (exec_supervised(cfg, path, why, interp, msg, n))
+		return 0;
+	return exec_verdict(cfg, strict, path, why, interp, msg, n);
 }
 
 struct sup_launch *
@@ -410,8 +402,9 @@ sup_choose(enum sup_mode m, const struct config *cfg, const struct rules *r,
 	l.pol.strict = cfg->strict;
 	l.pol.verbose = verbose;
 	l.pol.audit_fd = audit_fd;
-	/* a command strict mode runs only because it is supervised */
-	l.required = cfg->strict && why > 0;
+	/* the session says it is supervised: under strict the shim then
+	 * lets static programs run, so nothing runs without the filter */
+	l.required = cfg->strict;
 	return &l;
 }
 

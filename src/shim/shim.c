@@ -156,6 +156,7 @@ shim_load(void)
 				session_sink);
 		fdns_use_session(session_fd(SESS_TABLE), NULL);
 		cfg = load_session(v);
+		state.supervised = v->supervised;
 	} else {
 		cfg = load_config(!state.secure && ss == SESSION_NONE);
 	}

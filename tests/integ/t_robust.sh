@@ -51,9 +51,16 @@ tc_exec_static_strict() {
 	expect_rc 3
 	expect_err_re "refused 198\.18\.0\.1:8080: supervised connect via a proxy: not yet \(-p: via p1 \*\) \[supervised: pid [0-9]+ $CD/stclient\]"
 	nobody_saw "$m"
-	# inside the tree: the shell's exec is refused
+	# inside the tree, supervised: the shell's exec runs it, and its
+	# connect is refused as above
 	m=$(mark)
-	run pw --strict --log audit.json -p "$U_DANTE" sh -c "'$CD/stclient' get $P4 8080 $m; echo rc=\$?"
+	run pw --strict -p "$U_DANTE" sh -c "'$CD/stclient' get $P4 8080 $m; echo rc=\$?"
+	expect_out_has "rc=3"
+	expect_err_re "refused 198\.18\.0\.1:8080: supervised connect via a proxy: not yet"
+	nobody_saw "$m"
+	# inside the tree without the supervisor: the shell's exec is refused
+	m=$(mark)
+	run pw --strict --supervise=off --log audit.json -p "$U_DANTE" sh -c "'$CD/stclient' get $P4 8080 $m; echo rc=\$?"
 	expect_out_has "rc=126"
 	expect_err_re "refused exec of $CD/stclient: statically linked"
 	nobody_saw "$m"

@@ -29,6 +29,7 @@ build(uint8_t **out)
 	v.text = text;
 	v.text_len = strlen(text);
 	v.strict = true;
+	v.supervised = true;
 	v.verbose = 2;
 	v.dev[SESS_AUDIT] = 7;
 	v.ino[SESS_AUDIT] = 99;
@@ -54,6 +55,7 @@ test_roundtrip(void **state)
 	assert_int_equal(v.text_len, strlen(text));
 	assert_memory_equal(v.text, text, v.text_len);
 	assert_true(v.strict);
+	assert_true(v.supervised);
 	assert_int_equal(v.verbose, 2);
 	assert_int_equal(v.ino[SESS_AUDIT], 99);
 	assert_int_equal(v.ino[SESS_TABLE], 0);
@@ -80,6 +82,10 @@ test_malformed(void **state)
 	memcpy(b, &h, sizeof(h));
 	assert_int_equal(sess_parse(b, n, &v), -EINVAL);
 	h.verbose = 2;
+	h.flags = 2;				/* a flag nobody knows */
+	memcpy(b, &h, sizeof(h));
+	assert_int_equal(sess_parse(b, n, &v), -EINVAL);
+	h.flags = SESS_F_SUPERVISED;
 	h.name_len++;				/* lengths disagree */
 	memcpy(b, &h, sizeof(h));
 	assert_int_equal(sess_parse(b, n, &v), -EINVAL);

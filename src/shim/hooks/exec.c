@@ -315,9 +315,15 @@ gate_verdict(const char *shown, int why, const char *interp)
 	if (why <= 0)
 		return 0;	/* follows, or unreadable: exec will say */
 	s = shim_get();
-	rc = exec_verdict(s->cfg, s->cfg != NULL && s->cfg->strict, shown, why,
-			  interp, msg, sizeof(msg));
-	log_msg(LOG_WARN, "%s", msg);
+	if (s->supervised && exec_supervised(s->cfg, shown, why, interp, msg,
+					     sizeof(msg))) {
+		rc = 0;	/* the filter follows it into the exec */
+		log_msg(LOG_INFO, "%s", msg);
+	} else {
+		rc = exec_verdict(s->cfg, s->cfg != NULL && s->cfg->strict,
+				  shown, why, interp, msg, sizeof(msg));
+		log_msg(LOG_WARN, "%s", msg);
+	}
 	if (log_json_enabled()) {
 		struct log_event ev;
 
