@@ -66,6 +66,7 @@ grp_events() {
 tcase groups_retry_after_squid
 tc_groups_retry_after_squid() {
 	local d=$CD/sq429 t0 t1 n ok sq tiny
+	need_prog curl
 	trap grp_stop EXIT
 	grp_squid429 "$d"
 	conf g.conf <<-EOF
@@ -122,6 +123,7 @@ tc_groups_retry_after_squid() {
 tcase groups_dead_member
 tc_groups_dead_member() {
 	local n tiny fails
+	need_prog curl
 	trap grp_stop EXIT
 	# a forwarder to tinyproxy, killed in the middle; a closed port
 	ip netns exec "$NSP" socat TCP-LISTEN:3997,bind=$P4,fork,reuseaddr \
