@@ -31,7 +31,13 @@ PURE_SRCS = $(sort $(wildcard src/core/*.c))
 BASE_SRCS = $(sort $(wildcard src/base/*.c))
 LIB_SRCS  = $(PURE_SRCS) $(BASE_SRCS) $(sort $(wildcard src/shim/*.c)) \
 	    $(sort $(wildcard src/shim/hooks/*.c))
-TOOL_SRCS = $(PURE_SRCS) $(BASE_SRCS) $(sort $(wildcard src/session/*.c))
+# The tunnel engine and what it needs, for the supervisor's via connects
+# (no hooks, no routing; fdtab.c for the max_conns leases' references).
+TUN_SRCS  = $(sort $(wildcard src/shim/tunnel*.c)) src/shim/proxyhealth.c \
+	    src/shim/sockfit.c src/shim/epregs_read.c src/shim/fakedns.c \
+	    src/shim/addrnames.c src/shim/guard.c src/shim/fdtab.c
+TOOL_SRCS = $(PURE_SRCS) $(BASE_SRCS) $(sort $(wildcard src/session/*.c)) \
+	    $(TUN_SRCS)
 
 # c-ares is linked statically and kept private (node exports its own).
 LIB_LDLIBS = -Wl,-Bstatic -lcares -Wl,-Bdynamic -ldl -lpthread

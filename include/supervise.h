@@ -10,8 +10,9 @@
  * (pidfd_getfd), so what was checked is what happens: a connect is never
  * let through with SECCOMP_USER_NOTIF_FLAG_CONTINUE.
  *
- * Phase 1 (issue 15): direct, block and strict; a `via` destination is
- * refused with a log line.  exec is not in the filter: a program started
+ * Phase 1 (issue 15): direct, block and strict; a `via` TCP connect runs
+ * the shim's tunnel engine on the duplicate (a `via` datagram is refused
+ * with a log line).  exec is not in the filter: a program started
  * under it inherits it, so what it execs is supervised as well.
  */
 #ifndef PROXYWRAP_SUPERVISE_H
@@ -50,6 +51,8 @@ struct sup_policy {
 	bool strict;
 	int verbose;		/* 0 -q .. 3 -vv */
 	int audit_fd;		/* the session's JSON audit log, or -1 */
+	int table_fd;		/* the session's fake-address table, or -1 */
+	const char *pool;	/* the session's fake pools ("": the file's) */
 };
 
 /* A supervised start: the policy and the pipes between fork and exec. */

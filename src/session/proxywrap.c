@@ -505,8 +505,11 @@ main(int argc, char **argv)
 				v.name, argv[optind], o.verbose, -1);
 	v.supervised = supervisor != NULL;
 	pw_session_make(&sess, &v, o.log, o.summary || o.learn != NULL);
-	if (supervisor != NULL)
+	if (supervisor != NULL) {
 		supervisor->pol.audit_fd = sess.fd[1 + SESS_AUDIT];
+		supervisor->pol.table_fd = sess.fd[1 + SESS_TABLE];
+		supervisor->pol.pool = v.pool;
+	}
 	explicit_bzero(stripped, slen);
 	free(stripped);
 	explicit_bzero(proxies, sizeof(proxies));

@@ -402,6 +402,8 @@ sup_choose(enum sup_mode m, const struct config *cfg, const struct rules *r,
 	l.pol.strict = cfg->strict;
 	l.pol.verbose = verbose;
 	l.pol.audit_fd = audit_fd;
+	l.pol.table_fd = -1;
+	l.pol.pool = "";
 	/* the session says it is supervised: under strict the shim then
 	 * lets static programs run, so nothing runs without the filter */
 	l.required = cfg->strict;

@@ -116,6 +116,7 @@ static int64_t
 do_connect(struct sup_call *c)
 {
 	uint8_t sa[SUP_ADDR_MAX];
+	struct decision via;
 	struct sup_dest d;
 	struct sup_sock s;
 	int len = (int)c->args[2], rc;
@@ -136,10 +137,16 @@ do_connect(struct sup_call *c)
 	if (rc < 0)
 		return rc;
 	sup_dest_of(sa, (size_t)len, s.domain, false, &d);
-	rc = sup_decide(c, proto_of(&s), &d);
+	rc = sup_decide(c, proto_of(&s), &d, &via);
 	if (rc < 0) {
 		close(s.fd);
 		return rc;
+	}
+	if (rc == 2) {
+		r = sup_via(c, s.fd, (int)c->args[0], sa, (socklen_t)len, &d,
+			    &via);
+		close(s.fd);
+		return r;
 	}
 	if (s.blocking)
 		sup_may_block();
@@ -194,7 +201,7 @@ do_sendto(struct sup_call *c)
 		return rc;
 	}
 	send_dest(&s, sa, (size_t)alen, flags, &d);
-	rc = sup_decide(c, proto_of(&s), &d);
+	rc = sup_decide(c, proto_of(&s), &d, NULL);
 	if (rc >= 0)
 		rc = copy_data(c, &s, c->args[1], &n, &data);
 	if (rc < 0) {
@@ -302,7 +309,7 @@ send_one(struct sup_call *c, const struct sup_sock *s, const struct msghdr *um,
 		send_dest(s, k.name, nl, flags, &d);
 	else
 		memset(&d, 0, sizeof(d));
-	rc = sup_decide(c, proto_of(s), &d);
+	rc = sup_decide(c, proto_of(s), &d, NULL);
 	if (rc < 0)
 		return rc;
 	rc = 0;

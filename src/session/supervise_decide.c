@@ -32,8 +32,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fakedns.h"
 #include "log.h"
 #include "log_syslog.h"
+#include "tunnel.h"
 
 #define SUP_ENDPOINTS_MAX 64
 #define SUP_NAMES_MAX 64	/* direct names looked up */
@@ -194,6 +196,11 @@ sup_decide_init(const struct sup_policy *p)
 {
 	size_t i;
 
+	/* the session's fake addresses, as the shim maps them (shim.c) */
+	if (p->cfg != NULL && p->cfg->fake_pool[0] != '\0')
+		fdns_set_pools(p->cfg->fake_pool);
+	if (p->table_fd >= 0)
+		fdns_use_session(p->table_fd, p->pool);
 	for (i = 0; p->cfg != NULL && i < p->cfg->nproxies; i++)
 		ep_host(p->cfg->proxies[i].url.host,
 			p->cfg->proxies[i].url.port);
@@ -360,8 +367,21 @@ decide(struct sup_call *c, const struct sup_dest *d, struct decision *dec)
 {
 	struct decision byname;
 	const char *name;
+	char fake[FDNS_NAME_MAX + 1];
 	size_t at = 0;
 
+	/* a fake address stands for the name a program of the session
+	 * resolved; one no longer in the table is never direct */
+	if (fdns_is_fake(d->family, d->addr)) {
+		if (fdns_lookup(d->family, d->addr, fake, sizeof(fake)) == 0) {
+			rules_decide_name(c->p->rules, fake, d->port, dec);
+			return;
+		}
+		memset(dec, 0, sizeof(*dec));
+		dec->action = CFG_BLOCK;
+		dec->stale_fake = true;
+		return;
+	}
 	rules_decide_addr(c->p->rules, d->family, d->addr, d->port, dec);
 	if (dec->action == CFG_DIRECT)
 		return;
@@ -376,9 +396,10 @@ decide(struct sup_call *c, const struct sup_dest *d, struct decision *dec)
 }
 
 int
-sup_decide(struct sup_call *c, const char *proto, const struct sup_dest *d)
+sup_decide(struct sup_call *c, const char *proto, const struct sup_dest *d,
+	   struct decision *via)
 {
-	static const char notyet[] = "supervised connect via a proxy: not yet";
+	static const char notyet[] = "supervised udp via a proxy: not yet";
 	const struct cfg_allow *a;
 	char dstr[INET6_ADDRSTRLEN + 16], rstr[512];
 	struct decision dec;
@@ -396,7 +417,12 @@ sup_decide(struct sup_call *c, const char *proto, const struct sup_dest *d)
 		    "unrouted)", dstr, c->p->name, a->line, a->path);
 		return 0;
 	}
-	if (dec.action == CFG_BLOCK && dec.rule == NULL)
+	if (dec.action == CFG_VIA && dec.rule != NULL && via != NULL &&
+	    strcmp(proto, "tcp") == 0) {
+		*via = dec;
+		return 2;
+	}
+	if (dec.action == CFG_BLOCK && dec.rule == NULL && !dec.stale_fake)
 		/* strict refused it for want of a rule: name the rule */
 		snprintf(rstr + strlen(rstr), sizeof(rstr) - strlen(rstr),
 			 "; add: direct %s", dstr);
@@ -406,7 +432,8 @@ sup_decide(struct sup_call *c, const char *proto, const struct sup_dest *d)
 		    strcmp(proto, "tcp") == 0 ? "" : "udp ", dstr, rstr);
 		return -EACCES;
 	}
-	/* XXX: issue 15: the tunnel engine, once both roles link it */
+	/* XXX: issue 15: SOCKS5 UDP ASSOCIATE for a supervised datagram;
+	 * TCP fast open's data before the tunnel */
 	audit_dest(c, "block", proto, d, &dec, EACCES, notyet);
 	say(c, LOG_WARN, "refused %s: %s (%s)", dstr, notyet, rstr);
 	return -EACCES;
@@ -449,4 +476,73 @@ sup_report_call(struct sup_call *c, const char *what, int err,
 		    log_errno_name(err), why);
 	else
 		say(c, LOG_WARN, "allowed %s: %s", what, why);
+}
+
+/* route_report's words (src/shim/route.c) for a supervised tunnel. */
+void
+sup_report_via(struct sup_call *c, const struct tun *t, int rc)
+{
+	const struct cfg_rule *rule = t->rule;
+	const struct cfg_proxy *px;
+	char dstr[URL_HOST_MAX + 16], rstr[512], pstr[TUN_MSG_MAX];
+	char at[300], url[URL_HOST_MAX + 64];
+	long long ms = (long long)(tun_now_ms() - t->started_ms);
+	struct log_event ev;
+
+	if (c->p->audit_fd >= 0 || log_syslog_on()) {
+		log_event_init(&ev, rc < 0 ? "proxy-error" : "connect");
+		ev.proto = "tcp";
+		ev.name = t->dst.name[0] != '\0' ? t->dst.name : NULL;
+		if (ev.name == NULL) {
+			ev.family = t->dst.family;
+			ev.addr = t->dst.addr;
+		}
+		ev.port = t->dst.port;
+		ev.action = cfg_action_str(rule->action);
+		if (rule->line == 0)
+			snprintf(at, sizeof(at), "-p");
+		else
+			snprintf(at, sizeof(at), "%s:%d", c->p->name,
+				 rule->line);
+		ev.rule_at = at;
+		ev.rule_text = rule->text;
+		if (rule->nchain > 0) {
+			px = &c->p->cfg->proxies[t->px[rule->nchain - 1]];
+			url_redact(&px->url, url, sizeof(url));
+			ev.proxy = px->name;
+			ev.proxy_url = url;
+		}
+		ev.err = rc < 0 ? -rc : 0;
+		ev.msg = rc < 0 ? (t->traillen > 0 ? t->trail : t->msg) : NULL;
+		ev.handshake_ms = ms;
+		if (rc == 0 && t->pp_len > 0)
+			ev.proxy_protocol = rule->pp_version;
+		audit(c, &ev);
+	}
+	if (t->dst.name[0] != '\0') {
+		snprintf(dstr, sizeof(dstr), "%s:%u", t->dst.name, t->dst.port);
+	} else {
+		struct sup_dest d = { .family = t->dst.family,
+				      .port = t->dst.port };
+
+		memcpy(d.addr, t->dst.addr, sizeof(d.addr));
+		dest_str(&d, dstr, sizeof(dstr));
+	}
+	if (rule->line == 0)
+		snprintf(rstr, sizeof(rstr), "-p: %s", rule->text);
+	else
+		snprintf(rstr, sizeof(rstr), "%s:%d %s", c->p->name,
+			 rule->line, rule->text);
+	if (rc < 0) {
+		say(c, LOG_WARN, "failed %s: %s (%s)", dstr,
+		    t->traillen > 0 ? t->trail : t->msg, rstr);
+		return;
+	}
+	if (t->pp_len > 0)
+		say(c, LOG_INFO, "proxy_protocol v%d sent to %s (%d bytes, %s)",
+		    rule->pp_version, dstr, t->pp_len, rstr);
+	if (rule->nchain == 0)
+		return;
+	tun_proxy_str(t, rule->nchain - 1, pstr, sizeof(pstr));
+	say(c, LOG_INFO, "via %s: %s in %lld ms (%s)", pstr, dstr, ms, rstr);
 }

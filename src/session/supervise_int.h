@@ -3,6 +3,7 @@
  * those below it: supervise.c (the filter, the launch), supervise_loop.c
  * (receiving and answering notifications, the threads),
  * supervise_call.c (each call's arguments as the kernel reads them),
+ * supervise_via.c (a connect through proxies, with the shim's engine),
  * supervise_decide.c (the rules, the log lines and audit events) and
  * supervise_target.c (the caller's memory, fds, pid and executable).
  */
@@ -15,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "rules.h"
 #include "supervise.h"
 
 #define SUP_ADDR_MAX 128	/* sizeof(struct sockaddr_storage): the
@@ -63,6 +65,13 @@ int sup_write(struct sup_call *c, uint64_t addr, const void *buf, size_t n);
 /* A duplicate of the target's fd (close it), or -errno (-EBADF). */
 int sup_dupfd(struct sup_call *c, int fd);
 
+/* Is the caller's fd close-on-exec (its fdinfo): 1, 0 or -errno. */
+int sup_fd_cloexec(struct sup_call *c, int fd);
+
+/* Put our socket src in the caller at fd (SECCOMP_ADDFD_FLAG_SETFD, as
+ * dup3 would: the old file there is closed).  0 or -errno. */
+int sup_setfd(struct sup_call *c, int src, int fd, bool cloexec);
+
 /* The caller's thread group and executable, for the log. */
 pid_t sup_tgid(struct sup_call *c);
 const char *sup_exe(struct sup_call *c);
@@ -78,6 +87,17 @@ bool sup_has_shim(struct sup_call *c);
 void sup_may_block(void);
 void sup_on_block(void (*fn)(void));
 
+/* --- supervise_via.c ----------------------------------------------- */
+
+/*
+ * Connect the duplicate fd (the caller's tfd) through the proxies of
+ * dec's rule toward d (sa, len as the caller gave them), the handshake
+ * done before it returns: 0 or -errno (logged and audited).
+ */
+int sup_via(struct sup_call *c, int fd, int tfd, const uint8_t *sa,
+	    socklen_t len, const struct sup_dest *d,
+	    const struct decision *dec);
+
 /* --- supervise_call.c ---------------------------------------------- */
 
 /* Answer c: *val and *err for the response, or true in *cont to let the
@@ -92,13 +112,18 @@ void sup_decide_init(const struct sup_policy *p);
 
 /*
  * Decide a call to d (proto "tcp", "udp" or "raw") for c: 0 to perform
- * it, -EACCES refused (logged and audited here).  A direct performed
+ * it, -EACCES refused (logged and audited here); with via, 2 for a TCP
+ * destination a rule sends through proxies (*via its decision).  A direct performed
  * connect is reported by sup_report_direct with its result.
  */
 int sup_decide(struct sup_call *c, const char *proto,
-	       const struct sup_dest *d);
+	       const struct sup_dest *d, struct decision *via);
 void sup_report_direct(struct sup_call *c, const char *proto,
 		       const struct sup_dest *d, int err);
+
+/* A supervised tunnel's log line and audit event (the shim's). */
+struct tun;
+void sup_report_via(struct sup_call *c, const struct tun *t, int rc);
 
 /* A call refused (or allowed with a warning) whatever its destination:
  * "io_uring_setup", "raw socket", ...; err 0 when allowed. */

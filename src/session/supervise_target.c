@@ -180,3 +180,41 @@ sup_has_shim(struct sup_call *c)
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)c->tid);
 	return exec_check_path(path, NULL, 0) != EXEC_WHY_GO;
 }
+
+int
+sup_fd_cloexec(struct sup_call *c, int fd)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)c->tid, fd);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f == -1)
+		return -errno;
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	p = strstr(buf, "flags:");
+	if (p == NULL)
+		return -EIO;
+	return (strtoul(p + 6, NULL, 8) & O_CLOEXEC) != 0;
+}
+
+int
+sup_setfd(struct sup_call *c, int src, int fd, bool cloexec)
+{
+	struct seccomp_notif_addfd a = {
+		.id = c->id,
+		.flags = SECCOMP_ADDFD_FLAG_SETFD,
+		.srcfd = (uint32_t)src,
+		.newfd = (uint32_t)fd,
+		.newfd_flags = cloexec ? O_CLOEXEC : 0,
+	};
+
+	if (ioctl(c->lfd, SECCOMP_IOCTL_NOTIF_ADDFD, &a) == -1)
+		return -errno;
+	return 0;
+}

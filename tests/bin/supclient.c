@@ -3,7 +3,8 @@
  * calls so that a static build shows what the kernel sees (the shim is
  * not in it).  Prints "rc=N errno=NAME" lines, plus what it got back.
  *
- *   supclient get ADDR PORT PATH      blocking connect, HTTP GET, status
+ *   supclient get ADDR PORT PATH      blocking connect, getpeername, HTTP
+ *                                     GET, status
  *   supclient nbget ADDR PORT PATH    non-blocking connect (EINPROGRESS)
  *   supclient udp ADDR PORT MSG       sendto
  *   supclient sendmsg ADDR PORT MSG   sendmsg with a name
@@ -112,6 +113,31 @@ http_get(int fd, const char *path)
 	printf("status=%.12s\n", resp);
 }
 
+/* Where the connected socket says it goes (getpeername). */
+static void
+peer(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t l = sizeof(ss);
+	char a[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (syscall(SYS_getpeername, fd, &ss, &l) != 0) {
+		report(-1);
+		return;
+	}
+	if (ss.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, a,
+			  sizeof(a));
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+			  a, sizeof(a));
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	printf("peer=%s:%u len=%u\n", a, port, (unsigned)l);
+}
+
 static int
 get(const char *a, const char *p, const char *path, int nb)
 {
@@ -137,8 +163,12 @@ get(const char *a, const char *p, const char *path, int nb)
 		fcntl(fd, F_SETFL, 0);
 		rc = 0;
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		peer(fd);
+		if (nb)		/* connected at once: read the reply blocking */
+			fcntl(fd, F_SETFL, 0);
 		http_get(fd, path);
+	}
 	return 0;
 }
 

@@ -45,19 +45,19 @@ tc_exec_static_strict() {
 	expect_err_re "refused exec of $CD/stclient: statically linked: the shim cannot follow it \(strict mode; allow with allow_exec $CD/stclient\)"
 	nobody_saw "$m"
 	# supervised (the default under --strict) it runs, and its connect
-	# is the supervisor's: through a proxy is not built yet, refused
+	# is the supervisor's, through the proxy
 	m=$(mark)
-	run pw --strict -p "$U_DANTE" "$CD/stclient" get "$P4" 8080 "$m"
-	expect_rc 3
-	expect_err_re "refused 198\.18\.0\.1:8080: supervised connect via a proxy: not yet \(-p: via p1 \*\) \[supervised: pid [0-9]+ $CD/stclient\]"
-	nobody_saw "$m"
+	run pw --strict -v -p "$U_DANTE" "$CD/stclient" get "$P4" 8080 "$m"
+	expect_rc 0
+	expect_err_re "via p1 \(.*\): 198\.18\.0\.1:8080 in [0-9]+ ms \(-p: via p1 \*\) \[supervised: pid [0-9]+ $CD/stclient\]"
+	local_saw "$m" "$PW4"
 	# inside the tree, supervised: the shell's exec runs it, and its
-	# connect is refused as above
+	# connect goes through the proxy as above
 	m=$(mark)
-	run pw --strict -p "$U_DANTE" sh -c "'$CD/stclient' get $P4 8080 $m; echo rc=\$?"
-	expect_out_has "rc=3"
-	expect_err_re "refused 198\.18\.0\.1:8080: supervised connect via a proxy: not yet"
-	nobody_saw "$m"
+	run pw --strict -v -p "$U_DANTE" sh -c "'$CD/stclient' get $P4 8080 $m; echo rc=\$?"
+	expect_out_has "rc=0"
+	expect_err_re "via p1 \(.*\): 198\.18\.0\.1:8080 in [0-9]+ ms"
+	local_saw "$m" "$PW4"
 	# inside the tree without the supervisor: the shell's exec is refused
 	m=$(mark)
 	run pw --strict --supervise=off --log audit.json -p "$U_DANTE" sh -c "'$CD/stclient' get $P4 8080 $m; echo rc=\$?"

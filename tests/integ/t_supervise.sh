@@ -242,6 +242,103 @@ tc_sup_shim_tree() {
 	[ "$n" = 1 ] || { say "$(cat "$CD/audit.log")"; fail "$n connect events for the direct one, wanted 1"; }
 }
 
+# sup_via NAME HOW: under --strict the static client's connect (HOW: get
+# blocking, nbget non-blocking) to the world's nginx goes through proxy
+# NAME by a via rule: 0 at once also when non-blocking (the handshake is
+# done inside the call), the shim's log line and audit event, the world
+# sees it from the proxy, and the first bytes are the request's.
+sup_via() {
+	local m n
+	m=$(mark)
+	: >"$CD/audit.log"
+	conf v.conf <<-EOC
+	proxy p $(proxy_url "$1")
+	via p $W4:80
+	EOC
+	n=$(pcount "$1" "$W4" 80)
+	run pw --strict -v --log "$CD/audit.log" -c v.conf "$SUPC" "$2" "$W4" 80 "$m"
+	expect_rc 0
+	expect_out_has "rc=0 errno=0"
+	expect_out_re 'status=HTTP/1.1 200'
+	expect_err_re "^proxywrap: via p \(.*:[0-9]+\): 198\.18\.1\.2:80 in [0-9]+ ms \(.*v\.conf:2 via p 198\.18\.1\.2:80\) \[supervised: pid [0-9]+ $SUPC\]"
+	world_saw "$m" "$PW4"
+	proxy_saw "$1" "$W4" 80 "$n"
+	sup_audit connect via "$W4"
+}
+
+tcase sup_via_socks
+tc_sup_via_socks() {
+	sup_build
+	sup_via dante get
+	sup_via dante nbget
+}
+
+tcase sup_via_http
+tc_sup_via_http() {
+	sup_build
+	sup_via tiny get
+	sup_via tiny nbget
+}
+
+# Remote DNS: a name a program with the shim resolved in the session (a
+# fake address) and the static client connects to goes to the proxy as
+# the name (socks5h, HTTP CONNECT).
+tcase sup_via_names
+tc_sup_via_names() {
+	local m u
+	sup_build
+	for u in "socks5h://$P4:1080" "$U_TINY"; do
+		m=$(mark)
+		conf n.conf <<-EOC
+		proxy p $u
+		via p .world.test
+		EOC
+		run pw --strict -v -c n.conf sh -c "a=\$(getent ahostsv4 www.world.test | head -n 1 | cut -d' ' -f1); echo addr=\$a; exec '$SUPC' get \$a 80 $m"
+		expect_rc 0
+		expect_out_has "rc=0 errno=0"
+		expect_out_re 'status=HTTP/1.1 200'
+		expect_err_re "^proxywrap: via p \(.*\): www\.world\.test:80 in [0-9]+ ms \(.*n\.conf:2 via p \.world\.test\) \[supervised: pid [0-9]+ $SUPC\]"
+		world_saw "$m" "$PW4"
+	done
+}
+
+# A proxy that refuses (nothing listens at its port): the shim's errno and
+# failure line, and nothing reaches the world.
+tcase sup_via_refused
+tc_sup_via_refused() {
+	local m
+	sup_build
+	m=$(mark)
+	conf r.conf <<-EOC
+	proxy p socks5://$P4:3997
+	via p $W4:80
+	EOC
+	run pw --strict -c r.conf "$SUPC" get "$W4" 80 "$m"
+	expect_rc 0
+	expect_out_has "rc=-1 errno=ECONNREFUSED"
+	expect_err_re "^proxywrap: failed 198\.18\.1\.2:80: proxy p \(socks5://198\.18\.0\.1:3997\) unreachable: Connection refused \(.*r\.conf:2 via p 198\.18\.1\.2:80\) \[supervised: pid [0-9]+ $SUPC\]"
+	nobody_saw "$m"
+}
+
+# The static Go client (its own calls, a non-blocking connect) through
+# both proxies.
+tcase sup_via_go
+tc_sup_via_go() {
+	local m u
+	sup_go 0
+	for u in "$U_DANTE" "$U_TINY"; do
+		m=$(mark)
+		conf g.conf <<-EOC
+		proxy p $u
+		via p $W4:80
+		EOC
+		run pw --strict -c g.conf "$SUPGO" "$W4:80" "$m"
+		expect_rc 0
+		expect_out_re 'status=HTTP/1.1 200'
+		world_saw "$m" "$PW4"
+	done
+}
+
 # sup_us CMD...: the microseconds per connect CMD's bench printed.
 sup_us() {
 	run "$@"
