@@ -150,7 +150,8 @@ resolve(struct prog *p)
 #define D_ARG_HI(i) (D_ARG_LO(i) + 4)
 
 /*
- * x86-64: connect, sendmsg, sendmmsg and io_uring_setup are notified;
+ * x86-64: connect, sendmsg, sendmmsg, io_uring_setup and getpeername
+ * (a routed socket's is the destination) are notified;
  * sendto only with a destination (a NULL one is the connected peer's);
  * socket only for raw IP and packet sockets (netlink's SOCK_RAW is how
  * getaddrinfo reads the interfaces: allowed).  x32 calls get ENOSYS.
@@ -173,6 +174,7 @@ build(struct prog *p)
 	jeq(p, __NR_sendmsg, L_NOTIFY, L_NEXT);
 	jeq(p, __NR_sendmmsg, L_NOTIFY, L_NEXT);
 	jeq(p, __NR_io_uring_setup, L_NOTIFY, L_NEXT);
+	jeq(p, __NR_getpeername, L_NOTIFY, L_NEXT);
 	jeq(p, __NR_sendto, L_SENDTO, L_NEXT);
 	jeq(p, __NR_socket, L_SOCKET, L_ALLOW);
 

@@ -21,8 +21,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define SUP_CONTINUE INT64_MIN	/* let the kernel run the call itself */
-
 /* A duplicate of the caller's socket with what the kernel knows of it. */
 struct sup_sock {
 	int fd;
@@ -507,6 +505,8 @@ sup_handle(struct sup_call *c, int64_t *val, int *err, bool *cont)
 		r = do_sendmmsg(c);
 	else if (c->nr == __NR_socket)
 		r = do_socket(c);
+	else if (c->nr == __NR_getpeername)
+		r = sup_getpeername(c);
 	else if (c->nr == __NR_io_uring_setup) {
 		sup_report_call(c, "io_uring_setup", ENOSYS, "the supervisor "
 				"cannot see the ring's connects (programs "

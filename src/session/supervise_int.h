@@ -4,6 +4,7 @@
  * (receiving and answering notifications, the threads),
  * supervise_call.c (each call's arguments as the kernel reads them),
  * supervise_via.c (a connect through proxies, with the shim's engine),
+ * supervise_peer.c (getpeername of the sockets it routed),
  * supervise_decide.c (the rules, the log lines and audit events) and
  * supervise_target.c (the caller's memory, fds, pid and executable).
  */
@@ -87,6 +88,8 @@ bool sup_has_shim(struct sup_call *c);
 void sup_may_block(void);
 void sup_on_block(void (*fn)(void));
 
+#define SUP_CONTINUE INT64_MIN	/* let the kernel run the call itself */
+
 /* --- supervise_via.c ----------------------------------------------- */
 
 /*
@@ -97,6 +100,17 @@ void sup_on_block(void (*fn)(void));
 int sup_via(struct sup_call *c, int fd, int tfd, const uint8_t *sa,
 	    socklen_t len, const struct sup_dest *d,
 	    const struct decision *dec);
+
+/* --- supervise_peer.c ---------------------------------------------- */
+
+/* The duplicate fd was tunnelled toward dest (len bytes, as the caller
+ * gave it): its getpeername says dest from now on. */
+void sup_peer_note(int fd, const struct sockaddr_storage *dest,
+		   socklen_t len);
+
+/* getpeername: a routed socket's destination written to the caller (the
+ * kernel's length rules), or SUP_CONTINUE for any other. */
+int64_t sup_getpeername(struct sup_call *c);
 
 /* --- supervise_call.c ---------------------------------------------- */
 

@@ -89,6 +89,8 @@ sup_via(struct sup_call *c, int fd, int tfd, const uint8_t *sa,
 	if (rc == 0 && fstat(fd, &after) == 0 &&
 	    (after.st_ino != before.st_ino || after.st_dev != before.st_dev))
 		rc = install(c, t, fd, tfd);
+	if (rc == 0)
+		sup_peer_note(fd, &t->peer, t->peerlen);
 	if (rc < 0 && t->state != TUN_CONNECTING)
 		shutdown(fd, SHUT_RDWR);	/* no half-made tunnel */
 	sup_report_via(c, t, rc);

@@ -2,7 +2,7 @@
 // calls, so the shim sees none of them.  Built twice by the tests:
 // CGO_ENABLED=0 (static) and CGO_ENABLED=1 (dynamic: os/user links libc).
 //
-//	supgo ADDR:PORT PATH   dial, HTTP GET, print the status line
+//	supgo ADDR:PORT PATH   dial, print the peer, HTTP GET, print the status line
 package main
 
 import (
@@ -34,6 +34,8 @@ func main() {
 		return
 	}
 	defer c.Close()
+	// Go asks getpeername: a routed socket's is the destination
+	fmt.Printf("peer=%s\n", c.RemoteAddr())
 	fmt.Fprintf(c, "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", os.Args[2])
 	buf := make([]byte, 12)
 	n, _ := c.Read(buf)

@@ -245,8 +245,9 @@ tc_sup_shim_tree() {
 # sup_via NAME HOW: under --strict the static client's connect (HOW: get
 # blocking, nbget non-blocking) to the world's nginx goes through proxy
 # NAME by a via rule: 0 at once also when non-blocking (the handshake is
-# done inside the call), the shim's log line and audit event, the world
-# sees it from the proxy, and the first bytes are the request's.
+# done inside the call), getpeername says the destination, the shim's log
+# line and audit event, the world sees it from the proxy, and the first
+# bytes are the request's.
 sup_via() {
 	local m n
 	m=$(mark)
@@ -259,6 +260,8 @@ sup_via() {
 	run pw --strict -v --log "$CD/audit.log" -c v.conf "$SUPC" "$2" "$W4" 80 "$m"
 	expect_rc 0
 	expect_out_has "rc=0 errno=0"
+	# getpeername says the destination, not the proxy
+	expect_out_has "peer=$W4:80 len=16"
 	expect_out_re 'status=HTTP/1.1 200'
 	expect_err_re "^proxywrap: via p \(.*:[0-9]+\): 198\.18\.1\.2:80 in [0-9]+ ms \(.*v\.conf:2 via p 198\.18\.1\.2:80\) \[supervised: pid [0-9]+ $SUPC\]"
 	world_saw "$m" "$PW4"
@@ -334,6 +337,7 @@ tc_sup_via_go() {
 		EOC
 		run pw --strict -c g.conf "$SUPGO" "$W4:80" "$m"
 		expect_rc 0
+		expect_out_has "peer=$W4:80"
 		expect_out_re 'status=HTTP/1.1 200'
 		world_saw "$m" "$PW4"
 	done

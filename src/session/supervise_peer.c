@@ -1,0 +1,163 @@
+/*
+ * supervise_peer.c - getpeername() on a socket the supervisor routed
+ * says where the program connected, not the proxy, as the shim's hook
+ * does.
+ *
+ * The filter cannot tell a routed socket from another, so every
+ * getpeername of a supervised process comes here.  A routed socket is
+ * known by its inode (the duplicate's st_dev and st_ino); the supervisor
+ * sees no close, so the table is bounded (least recently used out), and
+ * an entry is believed only while that inode is still a socket connected
+ * to the proxy it was tunnelled through.  Any other socket gets the
+ * kernel's own answer (CONTINUE: getpeername decides nothing).
+ */
+#include "supervise_int.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PEER_MAX 4096
+
+struct peer {
+	uint64_t dev, ino;	/* 0: free */
+	uint64_t used;		/* the clock when last looked at */
+	struct sockaddr_storage proxy;	/* what the socket is connected to */
+	socklen_t proxylen;
+	struct sockaddr_storage dest;	/* what getpeername says */
+	socklen_t destlen;
+};
+
+static struct peer g_peer[PEER_MAX];
+static size_t g_npeer;
+static uint64_t g_clock;
+static pthread_mutex_t g_peer_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The address as the kernel's getpeername gives it for the family: a
+ * whole sockaddr_in or sockaddr_in6 (RFC 2133's 24 bytes grow to 28). */
+static socklen_t
+as_kernel(const struct sockaddr_storage *sa, socklen_t len,
+	  struct sockaddr_storage *out)
+{
+	struct sockaddr_in6 *o6 = (struct sockaddr_in6 *)out;
+
+	memset(out, 0, sizeof(*out));
+	if (sa->ss_family == AF_INET) {
+		memcpy(out, sa, sizeof(struct sockaddr_in));
+		memset(((struct sockaddr_in *)out)->sin_zero, 0, 8);
+		return sizeof(struct sockaddr_in);
+	}
+	memcpy(out, sa, len < sizeof(*o6) ? len : sizeof(*o6));
+	o6->sin6_flowinfo = 0;
+	return sizeof(*o6);
+}
+
+static struct peer *
+find(uint64_t dev, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < g_npeer; i++)
+		if (g_peer[i].ino == ino && g_peer[i].dev == dev)
+			return &g_peer[i];
+	return NULL;
+}
+
+void
+sup_peer_note(int fd, const struct sockaddr_storage *dest, socklen_t len)
+{
+	struct sockaddr_storage proxy;
+	socklen_t plen = sizeof(proxy);
+	struct stat st;
+	struct peer *p;
+	size_t i;
+
+	if (fstat(fd, &st) == -1 ||
+	    getpeername(fd, (struct sockaddr *)&proxy, &plen) == -1)
+		return;
+	pthread_mutex_lock(&g_peer_lock);
+	p = find(st.st_dev, st.st_ino);
+	if (p == NULL && g_npeer < PEER_MAX)
+		p = &g_peer[g_npeer++];
+	if (p == NULL) {	/* full: the least recently used goes */
+		p = &g_peer[0];
+		for (i = 1; i < g_npeer; i++)
+			if (g_peer[i].used < p->used)
+				p = &g_peer[i];
+	}
+	p->dev = st.st_dev;
+	p->ino = st.st_ino;
+	p->used = ++g_clock;
+	p->proxy = proxy;
+	p->proxylen = plen;
+	p->destlen = as_kernel(dest, len, &p->dest);
+	pthread_mutex_unlock(&g_peer_lock);
+}
+
+/* Is the duplicate fd a socket we routed (still connected to its
+ * proxy)?  Then its destination in *out. */
+static bool
+routed(int fd, struct sockaddr_storage *out, socklen_t *outlen)
+{
+	struct sockaddr_storage now;
+	socklen_t nl = sizeof(now);
+	struct stat st;
+	struct peer *p;
+	bool ok = false;
+
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode))
+		return false;
+	pthread_mutex_lock(&g_peer_lock);
+	p = find(st.st_dev, st.st_ino);
+	if (p != NULL) {
+		/* the inode may be a new socket's: believe it only while it
+		 * is connected where the tunnel went */
+		ok = getpeername(fd, (struct sockaddr *)&now, &nl) == 0 &&
+		     nl == p->proxylen && memcmp(&now, &p->proxy, nl) == 0;
+		if (ok) {
+			p->used = ++g_clock;
+			*out = p->dest;
+			*outlen = p->destlen;
+		} else {
+			*p = g_peer[--g_npeer];
+		}
+	}
+	pthread_mutex_unlock(&g_peer_lock);
+	return ok;
+}
+
+int64_t
+sup_getpeername(struct sup_call *c)
+{
+	struct sockaddr_storage dest;
+	socklen_t dlen;
+	int fd, len, rc;
+	bool ours;
+
+	fd = sup_dupfd(c, (int)c->args[0]);
+	if (fd < 0)
+		return SUP_CONTINUE;	/* EBADF and the rest: the kernel's */
+	ours = routed(fd, &dest, &dlen);
+	close(fd);
+	if (!ours)
+		return SUP_CONTINUE;
+	/* move_addr_to_user: the length, then at most that much of the
+	 * address, then the whole length back */
+	rc = sup_read(c, c->args[2], &len, sizeof(len));
+	if (rc < 0)
+		return rc;
+	if (len < 0)
+		return -EINVAL;
+	if ((socklen_t)len > dlen)
+		len = (int)dlen;
+	if (len > 0) {
+		rc = sup_write(c, c->args[1], &dest, (size_t)len);
+		if (rc < 0)
+			return rc;
+	}
+	len = (int)dlen;
+	return sup_write(c, c->args[2], &len, sizeof(len));
+}
