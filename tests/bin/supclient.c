@@ -6,6 +6,10 @@
  *   supclient get ADDR PORT PATH      blocking connect, getpeername, HTTP
  *                                     GET, status
  *   supclient nbget ADDR PORT PATH    non-blocking connect (EINPROGRESS)
+ *   supclient v6get ADDR PORT PATH    get on an IPV6_V6ONLY socket
+ *   supclient pbench ADDR PORT N [libc]
+ *                                     N connects to ADDR:PORT, each closed
+ *                                     at once: us per connect
  *   supclient udp ADDR PORT MSG       sendto
  *   supclient sendmsg ADDR PORT MSG   sendmsg with a name
  *   supclient uring                   io_uring_setup
@@ -145,14 +149,16 @@ get(const char *a, const char *p, const char *path, int nb)
 	socklen_t len = addr_of(a, p, &ss);
 	struct pollfd pf;
 	int fd = (int)syscall(SYS_socket, ss.ss_family,
-			      SOCK_STREAM | (nb ? SOCK_NONBLOCK : 0), 0);
-	int e = 0;
+			      SOCK_STREAM | (nb == 1 ? SOCK_NONBLOCK : 0), 0);
+	int e = 0, one = 1;
 	socklen_t el = sizeof(e);
 	long rc;
 
+	if (nb == 2)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	rc = syscall(SYS_connect, fd, &ss, len);
 	report(rc);
-	if (rc < 0 && nb && errno == EINPROGRESS) {
+	if (rc < 0 && nb == 1 && errno == EINPROGRESS) {
 		pf.fd = fd;
 		pf.events = POLLOUT;
 		poll(&pf, 1, 5000);
@@ -165,7 +171,7 @@ get(const char *a, const char *p, const char *path, int nb)
 	}
 	if (rc == 0) {
 		peer(fd);
-		if (nb)		/* connected at once: read the reply blocking */
+		if (nb == 1)	/* connected at once: read the reply blocking */
 			fcntl(fd, F_SETFL, 0);
 		http_get(fd, path);
 	}
@@ -243,6 +249,30 @@ loop_connects(int n, int *failed)
 	}
 	close(lfd);
 	return (now_us() - t0) / n;
+}
+
+/* pbench: n connects to ADDR:PORT (through a proxy, by the rules), each
+ * closed at once; the mean time per connect. */
+static int
+pbench(const char *a, const char *p, int n, int libc)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = addr_of(a, p, &ss);
+	double t0 = now_us();
+	int i, fd, failed = 0;
+	long rc;
+
+	for (i = 0; i < n; i++) {
+		fd = (int)syscall(SYS_socket, ss.ss_family, SOCK_STREAM, 0);
+		rc = libc ? connect(fd, (struct sockaddr *)&ss, len) :
+			    syscall(SYS_connect, fd, &ss, len);
+		if (rc != 0)
+			failed++;
+		close(fd);
+	}
+	printf("connects=%d failed=%d us_per_connect=%.2f\n", n, failed,
+	       (now_us() - t0) / n);
+	return 0;
 }
 
 static void *
@@ -503,6 +533,11 @@ main(int argc, char **argv)
 		return get(argv[2], argv[3], argv[4], 0);
 	if (strcmp(how, "nbget") == 0 && argc == 5)
 		return get(argv[2], argv[3], argv[4], 1);
+	if (strcmp(how, "v6get") == 0 && argc == 5)
+		return get(argv[2], argv[3], argv[4], 2);
+	if (strcmp(how, "pbench") == 0 && argc >= 5)
+		return pbench(argv[2], argv[3], atoi(argv[4]),
+			      argc == 6 && strcmp(argv[5], "libc") == 0);
 	if (strcmp(how, "udp") == 0 && argc == 5)
 		return udp(argv[2], argv[3], argv[4], 0);
 	if (strcmp(how, "sendmsg") == 0 && argc == 5)

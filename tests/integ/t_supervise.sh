@@ -323,6 +323,44 @@ tc_sup_via_refused() {
 	nobody_saw "$m"
 }
 
+# An IPv6-only socket and an IPv4 proxy: the engine puts an IPv4 socket
+# in its place, which the supervisor installs in the program at the same
+# fd number; the program's reads and writes then go through the tunnel.
+tcase sup_via_refit
+tc_sup_via_refit() {
+	local m
+	sup_build
+	m=$(mark)
+	conf f.conf <<-EOC
+	proxy p $U_DANTE
+	via p *
+	EOC
+	run pw --strict -v -c f.conf "$SUPC" v6get "$W6" 80 "$m"
+	expect_rc 0
+	expect_out_has "rc=0 errno=0"
+	expect_out_has "peer=$W6:80 len=28"
+	expect_out_re 'status=HTTP/1.1 200'
+	expect_err_re "via p \(.*\): \[$W6\]:80 in [0-9]+ ms"
+	world_saw "$m" "$PW6"
+}
+
+# The cost of a supervised via connect against the same through the
+# shim: 200 connects through dante each (printed; bounded loosely).
+tcase sup_via_cost
+tc_sup_via_cost() {
+	local sup shim dyn=$TOP/${PW_BUILD:-build}/bin/supclient
+	sup_build
+	conf c.conf <<-EOC
+	proxy p $U_DANTE
+	via p $W4:80
+	EOC
+	shim=$(sup_us pw -q --supervise=off -c c.conf "$dyn" pbench "$W4" 80 200 libc)
+	sup=$(sup_us pw -q --strict -c c.conf "$SUPC" pbench "$W4" 80 200)
+	say "us per via connect through dante: shim $shim, supervised $sup"
+	awk -v a="$shim" -v b="$sup" 'BEGIN { exit !(b - a < 5000) }' ||
+	    fail "a supervised via connect costs over 5 ms more than the shim's"
+}
+
 # The static Go client (its own calls, a non-blocking connect) through
 # both proxies.
 tcase sup_via_go
