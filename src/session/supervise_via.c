@@ -69,7 +69,13 @@ sup_via(struct sup_call *c, int fd, int tfd, const uint8_t *sa,
 	struct tun_dest td;
 	struct tun *t;
 	int flags, rc;
+	struct sockaddr_storage was;
+	socklen_t wl = sizeof(was);
 
+	/* connected already (a tunnel up, or the program's own): the
+	 * kernel's EISCONN, nothing to route */
+	if (getpeername(fd, (struct sockaddr *)&was, &wl) == 0)
+		return -EISCONN;
 	flags = fcntl(fd, F_GETFL);
 	if (flags == -1 || fstat(fd, &before) == -1)
 		return -errno;

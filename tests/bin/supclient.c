@@ -7,6 +7,7 @@
  *                                     GET, status
  *   supclient nbget ADDR PORT PATH    non-blocking connect (EINPROGRESS)
  *   supclient v6get ADDR PORT PATH    get on an IPV6_V6ONLY socket
+ *   supclient twice ADDR PORT PATH    get, connecting twice (EISCONN)
  *   supclient pbench ADDR PORT N [libc]
  *                                     N connects to ADDR:PORT, each closed
  *                                     at once: us per connect
@@ -68,6 +69,7 @@ ename(int e)
 	case EINPROGRESS: return "EINPROGRESS";
 	case ECONNREFUSED: return "ECONNREFUSED";
 	case ETIMEDOUT: return "ETIMEDOUT";
+	case EISCONN: return "EISCONN";
 	case ENETUNREACH: return "ENETUNREACH";
 	case EHOSTUNREACH: return "EHOSTUNREACH";
 	default: return "other";
@@ -158,6 +160,8 @@ get(const char *a, const char *p, const char *path, int nb)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	rc = syscall(SYS_connect, fd, &ss, len);
 	report(rc);
+	if (rc == 0 && nb == 3)		/* again: EISCONN */
+		report(syscall(SYS_connect, fd, &ss, len));
 	if (rc < 0 && nb == 1 && errno == EINPROGRESS) {
 		pf.fd = fd;
 		pf.events = POLLOUT;
@@ -535,6 +539,8 @@ main(int argc, char **argv)
 		return get(argv[2], argv[3], argv[4], 1);
 	if (strcmp(how, "v6get") == 0 && argc == 5)
 		return get(argv[2], argv[3], argv[4], 2);
+	if (strcmp(how, "twice") == 0 && argc == 5)
+		return get(argv[2], argv[3], argv[4], 3);
 	if (strcmp(how, "pbench") == 0 && argc >= 5)
 		return pbench(argv[2], argv[3], atoi(argv[4]),
 			      argc == 6 && strcmp(argv[5], "libc") == 0);

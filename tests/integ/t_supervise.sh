@@ -274,6 +274,10 @@ tc_sup_via_socks() {
 	sup_build
 	sup_via dante get
 	sup_via dante nbget
+	# a second connect on the tunnel: the kernel's EISCONN, and the
+	# tunnel still carries the request
+	sup_via dante twice
+	expect_out_has "rc=-1 errno=EISCONN"
 }
 
 tcase sup_via_http
@@ -342,6 +346,27 @@ tc_sup_via_refit() {
 	expect_out_re 'status=HTTP/1.1 200'
 	expect_err_re "via p \(.*\): \[$W6\]:80 in [0-9]+ ms"
 	world_saw "$m" "$PW6"
+}
+
+# A proxy that never answers holds only the connect waiting for it: the
+# rest of the tree's calls are answered meanwhile, and the waiting one
+# gets the shim's ETIMEDOUT and line at connect_timeout.  A second connect
+# on a tunnelled socket is the kernel's EISCONN.
+tcase sup_via_slow
+tc_sup_via_slow() {
+	sup_build
+	badproxy silent 18172
+	conf s.conf <<-EOC
+	connect_timeout 2s
+	proxy p socks5://127.0.0.1:18172
+	via p $W4:80
+	EOC
+	run -t 40 pw --strict -c s.conf "$SUPC" slow "$W4" 80 200
+	kill "$BADPID" 2>/dev/null || true
+	expect_out_re "^meanwhile connects=200 failed=0 "
+	expect_out_re "^slow rc=-1 errno=ETIMEDOUT after [0-9]{4,} ms"
+	head -n 1 out | grep -q '^meanwhile' || { show; fail "the other connects waited for the slow proxy"; }
+	expect_err_re "failed 198\.18\.1\.2:80: proxy p \(socks5://127\.0\.0\.1:18172\): no reply within 2000 ms \(.*s\.conf:3 via p 198\.18\.1\.2:80\) \[supervised: pid [0-9]+ $SUPC\]"
 }
 
 # The cost of a supervised via connect against the same through the
