@@ -409,6 +409,28 @@ tc_esc_static() {
 	esc_case 41 "" "$T/esc/escapes-static" tcp4 @4 80
 	expect_rc 126
 }
+# Routed by the supervisor: the static program's connect to a world
+# destination with a via rule goes through dante, audited as via, and
+# none of it reaches the forbidden host (its default route would take a
+# direct connection).
+tcase esc_static_routed
+tc_esc_static_routed() {
+	local n
+	esc_build escapes-static -static "$TOP/tests/bin/escapes.c"
+	[ -n "$(esc_supervisor)" ] || { printf '# SKIP: no supervisor\n' >&2; exit 77; }
+	esc_env 58
+	B4=$W4
+	esc_baseline "$T/esc/escapes-static" tcp4 "$W4" 80
+	B4=198.18.200.58
+	n=$(pcount dante "$W4" 80)
+	ESC_DEST=$W4
+	esc_shim "$T/esc/escapes-static" tcp4 "$W4" 80
+	expect_out_re '^rc=0$'
+	[ -z "$ESC_LEAK" ] || fail "the forbidden host saw: $ESC_LEAK"
+	proxy_saw dante "$W4" 80 "$n"
+	grep -q "\"addr\":\"$W4\".*\"action\":\"via\"" audit.log ||
+	    { say "$(cat audit.log)"; fail "no via event for $W4"; }
+}
 tcase esc_static_child
 tc_esc_static_child() {
 	esc_build escapes-static -static "$TOP/tests/bin/escapes.c"
