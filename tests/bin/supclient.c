@@ -142,6 +142,14 @@ peer(int fd)
 		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	}
 	printf("peer=%s:%u len=%u\n", a, port, (unsigned)l);
+	/* a short buffer: the kernel writes that much, and the whole
+	 * length back */
+	memset(&ss, 0xab, sizeof(ss));
+	l = 3;
+	if (syscall(SYS_getpeername, fd, &ss, &l) == 0)
+		printf("peer_short len=%u byte2=0x%02x byte3=0x%02x\n",
+		       (unsigned)l, ((unsigned char *)&ss)[2],
+		       ((unsigned char *)&ss)[3]);
 }
 
 static int

@@ -91,6 +91,10 @@ tc_sup_static_direct() {
 	sup_build
 	sup_direct "$SUPC" get "$P4" 8080
 	expect_out_has "rc=0 errno=0"
+	# getpeername of a socket not routed: the kernel's own answer (what
+	# sup_via expects of a routed one: the same lengths)
+	expect_out_has "peer=$P4:8080 len=16"
+	expect_out_has "peer_short len=16 byte2=0x1f byte3=0xab"
 	# non-blocking: EINPROGRESS as the kernel gives it, then connected
 	sup_direct "$SUPC" nbget "$P4" 8080
 	expect_out_has "rc=-1 errno=EINPROGRESS"
@@ -262,6 +266,7 @@ sup_via() {
 	expect_out_has "rc=0 errno=0"
 	# getpeername says the destination, not the proxy
 	expect_out_has "peer=$W4:80 len=16"
+	expect_out_has "peer_short len=16 byte2=0x00 byte3=0xab"
 	expect_out_re 'status=HTTP/1.1 200'
 	expect_err_re "^proxywrap: via p \(.*:[0-9]+\): 198\.18\.1\.2:80 in [0-9]+ ms \(.*v\.conf:2 via p 198\.18\.1\.2:80\) \[supervised: pid [0-9]+ $SUPC\]"
 	world_saw "$m" "$PW4"
@@ -320,9 +325,11 @@ tc_sup_via_refused() {
 	proxy p socks5://$P4:3997
 	via p $W4:80
 	EOC
-	run pw --strict -c r.conf "$SUPC" get "$W4" 80 "$m"
+	: >"$CD/audit.log"
+	run pw --strict --log "$CD/audit.log" -c r.conf "$SUPC" get "$W4" 80 "$m"
 	expect_rc 0
 	expect_out_has "rc=-1 errno=ECONNREFUSED"
+	sup_audit proxy-error via "$W4"
 	expect_err_re "^proxywrap: failed 198\.18\.1\.2:80: proxy p \(socks5://198\.18\.0\.1:3997\) unreachable: Connection refused \(.*r\.conf:2 via p 198\.18\.1\.2:80\) \[supervised: pid [0-9]+ $SUPC\]"
 	nobody_saw "$m"
 }
