@@ -399,7 +399,11 @@ int
 sup_decide(struct sup_call *c, const char *proto, const struct sup_dest *d,
 	   struct decision *via)
 {
-	static const char notyet[] = "supervised udp via a proxy: not yet";
+	const char *notyet = strcmp(proto, "tcp") == 0 ?
+			     "supervised TCP fast open via a proxy: not yet" :
+			     strcmp(proto, "udp") == 0 ?
+			     "supervised udp via a proxy: not yet" :
+			     "a raw socket cannot go via a proxy";
 	const struct cfg_allow *a;
 	char dstr[INET6_ADDRSTRLEN + 16], rstr[512];
 	struct decision dec;
