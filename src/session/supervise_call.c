@@ -110,6 +110,24 @@ sent(struct sup_call *c, ssize_t r, int flags)
 	return -errno;
 }
 
+/*
+ * What tcp_v4_connect / tcp_v6_connect say of an address of the other
+ * family, which the kernel never connects (the direct path lets it say
+ * so; a tunnel must not be built for it).
+ */
+static int
+via_fits(const struct sup_sock *s, const uint8_t *sa, int len)
+{
+	sa_family_t fam;
+
+	memcpy(&fam, sa, sizeof(fam));	/* sup_dest_of saw a family */
+	if (s->domain == AF_INET6 && len < 24)	/* SIN6_LEN_RFC2133 */
+		return -EINVAL;
+	if (fam != s->domain)
+		return -EAFNOSUPPORT;
+	return 0;
+}
+
 static int64_t
 do_connect(struct sup_call *c)
 {
@@ -141,8 +159,9 @@ do_connect(struct sup_call *c)
 		return rc;
 	}
 	if (rc == 2) {
-		r = sup_via(c, s.fd, (int)c->args[0], sa, (socklen_t)len, &d,
-			    &via);
+		rc = via_fits(&s, sa, len);
+		r = rc < 0 ? rc : sup_via(c, s.fd, (int)c->args[0], sa,
+					  (socklen_t)len, &d, &via);
 		close(s.fd);
 		return r;
 	}

@@ -8,6 +8,8 @@
  *   supclient nbget ADDR PORT PATH    non-blocking connect (EINPROGRESS)
  *   supclient v6get ADDR PORT PATH    get on an IPV6_V6ONLY socket
  *   supclient twice ADDR PORT PATH    get, connecting twice (EISCONN)
+ *   supclient famx ADDR6 PORT PATH    get on an AF_INET socket (the
+ *                                     kernel's EAFNOSUPPORT)
  *   supclient pbench ADDR PORT N [libc]
  *                                     N connects to ADDR:PORT, each closed
  *                                     at once: us per connect
@@ -70,6 +72,7 @@ ename(int e)
 	case ECONNREFUSED: return "ECONNREFUSED";
 	case ETIMEDOUT: return "ETIMEDOUT";
 	case EISCONN: return "EISCONN";
+	case EAFNOSUPPORT: return "EAFNOSUPPORT";
 	case ENETUNREACH: return "ENETUNREACH";
 	case EHOSTUNREACH: return "EHOSTUNREACH";
 	default: return "other";
@@ -158,7 +161,7 @@ get(const char *a, const char *p, const char *path, int nb)
 	struct sockaddr_storage ss;
 	socklen_t len = addr_of(a, p, &ss);
 	struct pollfd pf;
-	int fd = (int)syscall(SYS_socket, ss.ss_family,
+	int fd = (int)syscall(SYS_socket, nb == 4 ? AF_INET : ss.ss_family,
 			      SOCK_STREAM | (nb == 1 ? SOCK_NONBLOCK : 0), 0);
 	int e = 0, one = 1;
 	socklen_t el = sizeof(e);
@@ -549,6 +552,8 @@ main(int argc, char **argv)
 		return get(argv[2], argv[3], argv[4], 2);
 	if (strcmp(how, "twice") == 0 && argc == 5)
 		return get(argv[2], argv[3], argv[4], 3);
+	if (strcmp(how, "famx") == 0 && argc == 5)
+		return get(argv[2], argv[3], argv[4], 4);
 	if (strcmp(how, "pbench") == 0 && argc >= 5)
 		return pbench(argv[2], argv[3], atoi(argv[4]),
 			      argc == 6 && strcmp(argv[5], "libc") == 0);

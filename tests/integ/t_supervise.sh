@@ -353,6 +353,13 @@ tc_sup_via_refit() {
 	expect_out_re 'status=HTTP/1.1 200'
 	expect_err_re "via p \(.*\): \[$W6\]:80 in [0-9]+ ms"
 	world_saw "$m" "$PW6"
+	# an IPv6 address on an IPv4 socket: the kernel's answer, no tunnel
+	m=$(mark)
+	run inc "$SUPC" famx "$W6" 80 "$m"
+	expect_out_has "rc=-1 errno=EAFNOSUPPORT"
+	run pw --strict -c f.conf "$SUPC" famx "$W6" 80 "$m"
+	expect_out_has "rc=-1 errno=EAFNOSUPPORT"
+	nobody_saw "$m"
 }
 
 # A proxy that never answers holds only the connect waiting for it: the
