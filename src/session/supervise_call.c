@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,13 +119,21 @@ sent(struct sup_call *c, ssize_t r, int flags)
 static int
 via_fits(const struct sup_sock *s, const uint8_t *sa, int len)
 {
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	socklen_t l = sizeof(int);
 	sa_family_t fam;
+	int v6only = 0;
 
 	memcpy(&fam, sa, sizeof(fam));	/* sup_dest_of saw a family */
 	if (s->domain == AF_INET6 && len < 24)	/* SIN6_LEN_RFC2133 */
 		return -EINVAL;
 	if (fam != s->domain)
 		return -EAFNOSUPPORT;
+	/* tcp_v6_connect: a v4-mapped address on an IPv6-only socket */
+	if (fam == AF_INET6 && memcmp(sa + 8, v4mapped, 12) == 0 &&
+	    getsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &l) == 0 &&
+	    v6only)
+		return -ENETUNREACH;
 	return 0;
 }
 

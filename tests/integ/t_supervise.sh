@@ -359,6 +359,11 @@ tc_sup_via_refit() {
 	expect_out_has "rc=-1 errno=EAFNOSUPPORT"
 	run pw --strict -c f.conf "$SUPC" famx "$W6" 80 "$m"
 	expect_out_has "rc=-1 errno=EAFNOSUPPORT"
+	# a v4-mapped address on an IPv6-only socket: the same
+	run inc "$SUPC" v6get "::ffff:$W4" 80 "$m"
+	expect_out_has "rc=-1 errno=ENETUNREACH"
+	run pw --strict -c f.conf "$SUPC" v6get "::ffff:$W4" 80 "$m"
+	expect_out_has "rc=-1 errno=ENETUNREACH"
 	nobody_saw "$m"
 }
 
