@@ -15,7 +15,8 @@ netcat-openbsd dnsutils proxychains4 haproxy valgrind ruby
 redis-server redis-tools perl wget rsync git postgresql mariadb-server
 mariadb-client mosquitto mosquitto-clients lftp python3-pyftpdlib telnet
 dpkg-dev apt-utils bind9-host ncat openjdk-17-jdk-headless whois tnftp
-gcc-multilib debhelper lintian bash-completion golang-go rsyslog"
+gcc-multilib debhelper lintian bash-completion golang-go rsyslog
+etcd-server etcd-client"
 
 # nodejs is often installed outside apt (nvm, a tarball): only ask apt for
 # it when there is no node at all.
