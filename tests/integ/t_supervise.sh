@@ -566,3 +566,45 @@ tc_sup_go_etcdctl() {
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 }
+
+# Another Go tool from Debian: rclone copies a directory from an HTTP
+# backend (nginx with autoindex on port 8081, in the world namespace)
+# through dante (the test's tinyproxy allows CONNECT to a few ports only),
+# under --strict; the files arrive whole, every connect is the
+# supervisor's.
+tcase sup_go_rclone
+tc_sup_go_rclone() {
+	local d=$T/rcl pid
+	command -v rclone >/dev/null 2>&1 ||
+	    fail "rclone missing (tests/deps.sh installs it)"
+	mkdir -p "$d/tmp" "$d/www/sub" "$d/got"
+	head -c 300000 /dev/urandom >"$d/www/blob"
+	echo "pw rclone" >"$d/www/sub/note.txt"
+	env_nginx_head "$d" "$d/access.log" >"$d/nginx.conf"
+	cat >>"$d/nginx.conf" <<-EON
+	server {
+		listen $W4:8081;
+		root $d/www;
+		autoindex on;
+	}
+	}
+	EON
+	setsid ip netns exec "$NSW" nginx -e "$d/error.log" -p "$d" \
+	    -c "$d/nginx.conf" >"$d/nginx.out" 2>&1 </dev/null &
+	pid=$!
+	env_wait_port "$NSW" "$W4" 8081 10 ||
+	    { kill "$pid" 2>/dev/null || true; fail "nginx on 8081 did not start"; }
+	conf r.conf <<-EOC
+	proxy p $U_DANTE
+	via p $W4:8081
+	EOC
+	run -t 60 pw --strict -v -c r.conf env HOME="$d" rclone copy \
+	    --contimeout 10s --http-url "http://$W4:8081/" :http: "$d/got"
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	expect_rc 0
+	expect_err_re "^proxywrap: via p \(.*\): $W4:8081 in [0-9]+ ms .*\[supervised: pid [0-9]+ .*rclone\]"
+	cmp -s "$d/www/blob" "$d/got/blob" || fail "blob differs after rclone copy"
+	cmp -s "$d/www/sub/note.txt" "$d/got/sub/note.txt" ||
+	    fail "sub/note.txt differs after rclone copy"
+}
