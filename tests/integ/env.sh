@@ -361,15 +361,14 @@ EOF
 	env_start "$NSP" tinyproxy tinyproxy -d -c "$T/tinyproxy/tinyproxy.conf"
 }
 
-env_squid() {
-	local d=$T/squid
-	mkdir -p "$d"
-	htpasswd -bc "$d/htpasswd" "$SQUID_USER" "$SQUID_PASS" >/dev/null 2>&1
-	chown -R proxy:proxy "$d"
-	chmod 644 "$d/htpasswd"
-	cat >"$d/squid.conf" <<EOF
-http_port $P4:3128
-visible_hostname pwproxy
+# env_squid_head DIR ADDR:PORT NAME: the start of a squid.conf that keeps
+# everything in DIR (pid, logs, no cache) and runs as the proxy user; the
+# caller appends its own ACLs and rules.
+env_squid_head() {
+	local d=$1
+	cat <<EOF
+http_port $2
+visible_hostname $3
 pid_filename $d/squid.pid
 cache_log $d/cache.log
 access_log stdio:$d/access.log squid
@@ -379,6 +378,16 @@ cache_mem 4 MB
 coredump_dir $d
 cache_effective_user proxy
 shutdown_lifetime 1 second
+EOF
+}
+
+env_squid() {
+	local d=$T/squid
+	mkdir -p "$d"
+	htpasswd -bc "$d/htpasswd" "$SQUID_USER" "$SQUID_PASS" >/dev/null 2>&1
+	chown -R proxy:proxy "$d"
+	chmod 644 "$d/htpasswd"
+	{ env_squid_head "$d" "$P4:3128" pwproxy; cat <<EOF; } >"$d/squid.conf"
 dns_nameservers $W4
 tcp_outgoing_address $PW4
 auth_param basic program /usr/lib/squid/basic_ncsa_auth $d/htpasswd

@@ -16,18 +16,7 @@ grp_squid429() {
 	local d=$1 i
 	mkdir -p "$d"
 	chown -R proxy:proxy "$d"
-	cat >"$d/squid.conf" <<EOF
-http_port $P4:3129
-visible_hostname pw429
-pid_filename $d/squid.pid
-cache_log $d/cache.log
-access_log stdio:$d/access.log squid
-cache_store_log none
-cache deny all
-cache_mem 4 MB
-coredump_dir $d
-cache_effective_user proxy
-shutdown_lifetime 1 second
+	{ env_squid_head "$d" "$P4:3129" pw429; cat <<EOF; } >"$d/squid.conf"
 acl everyone src all
 deny_info 429:ERR_ACCESS_DENIED everyone
 reply_header_add Retry-After "2" all
