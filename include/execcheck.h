@@ -101,10 +101,10 @@ int exec_verdict(const struct config *cfg, bool strict, const char *shown,
 
 /*
  * Under the session's supervisor (supervise.h), which covers what a
- * static, Go or own-interpreter program does: true for such a why, with
- * the line that says so in msg ("supervised exec of ..."); false for the
- * rest (32-bit programs' calls are not read; setuid and file capabilities
- * are the exec check's as before) and for a program an allow_exec
+ * static, Go, own-interpreter or 32-bit program does: true for such a
+ * why, with the line that says so in msg ("supervised exec of ...");
+ * false for the rest (setuid and file capabilities are the exec check's
+ * as before) and for a program an allow_exec
  * statement names (exec_verdict says so, as before).
  */
 bool exec_supervised(const struct config *cfg, const char *shown, int why,

@@ -35,10 +35,9 @@ enum sup_mode {
 bool sup_mode_parse(const char *s, enum sup_mode *m);
 
 /*
- * exec_check_cmd for a supervised command: static, Go and custom-loader
- * programs run (the supervisor covers them; msg says so); 32-bit ones are
- * still refused under strict (their calls are not read yet), the rest as
- * exec_check_cmd decides.
+ * exec_check_cmd for a supervised command: static, Go, custom-loader and
+ * 32-bit programs run (the supervisor covers them; msg says so), the
+ * rest as exec_check_cmd decides.
  */
 int sup_preflight(const struct config *cfg, bool strict, const char *file,
 		  char *msg, size_t n);

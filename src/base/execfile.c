@@ -270,7 +270,8 @@ exec_supervised(const struct config *cfg, const char *shown, int why,
 		snprintf(msg, n, "supervised exec of %s: runs under its own "
 			 "program interpreter %s: the shim cannot follow it, "
 			 "the supervisor does", shown, interp);
-	else if (why == EXEC_WHY_STATIC || why == EXEC_WHY_GO)
+	else if (why == EXEC_WHY_STATIC || why == EXEC_WHY_GO ||
+		 why == EXEC_WHY_FOREIGN)
 		snprintf(msg, n, "supervised exec of %s: %s: the shim cannot "
 			 "follow it, the supervisor does", shown,
 			 exec_why_str(why));

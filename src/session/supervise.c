@@ -37,12 +37,14 @@
 #define I386_SENDMMSG 345
 #define I386_SOCKET 359
 #define I386_CONNECT 362
+#define I386_GETPEERNAME 368
 #define I386_SENDTO 369
 #define I386_SENDMSG 370
 #define I386_IO_URING_SETUP 425
 /* socketcall's first argument (linux/net.h) */
 #define SC_SOCKET 1
 #define SC_CONNECT 3
+#define SC_GETPEERNAME 7
 #define SC_SENDTO 11
 #define SC_SENDMSG 16
 #define SC_SENDMMSG 20
@@ -155,8 +157,11 @@ resolve(struct prog *p)
  * sendto only with a destination (a NULL one is the connected peer's);
  * socket only for raw IP and packet sockets (netlink's SOCK_RAW is how
  * getaddrinfo reads the interfaces: allowed).  x32 calls get ENOSYS.
- * i386: the same calls by their 32-bit numbers, and socketcall's
- * connect/send family; any other architecture is killed.
+ * i386: the same calls by their 32-bit numbers (sendto always: the
+ * supervisor reads a NULL address as the kernel does), and socketcall's
+ * socket, connect, getpeername and send family, whose arguments are in
+ * memory (every socket() of a 32-bit glibc program); any other
+ * architecture is killed.
  */
 static void
 build(struct prog *p)
@@ -192,11 +197,13 @@ build(struct prog *p)
 	jeq(p, I386_SENDMSG, L_NOTIFY, L_NEXT);
 	jeq(p, I386_SENDMMSG, L_NOTIFY, L_NEXT);
 	jeq(p, I386_IO_URING_SETUP, L_NOTIFY, L_NEXT);
+	jeq(p, I386_GETPEERNAME, L_NOTIFY, L_NEXT);
 	jeq(p, I386_SOCKET, L_SOCKET, L_ALLOW);
 	label(p, L_SOCKETCALL);
 	ld(p, D_ARG_LO(0));
 	jeq(p, SC_SOCKET, L_NOTIFY, L_NEXT);
 	jeq(p, SC_CONNECT, L_NOTIFY, L_NEXT);
+	jeq(p, SC_GETPEERNAME, L_NOTIFY, L_NEXT);
 	jeq(p, SC_SENDTO, L_NOTIFY, L_NEXT);
 	jeq(p, SC_SENDMSG, L_NOTIFY, L_NEXT);
 	jeq(p, SC_SENDMMSG, L_NOTIFY, L_ALLOW);
@@ -379,7 +386,6 @@ sup_preflight(const struct config *cfg, bool strict, const char *file,
 	why = sup_judge_cmd(file, path, sizeof(path), interp, sizeof(interp));
 	if (why <= 0)
 		return 0;
-	/* 32-bit calls are not read yet: strict refuses them as before */
 	if (exec_supervised(cfg, path, why, interp, msg, n))
 		return 0;
 	return exec_verdict(cfg, strict, path, why, interp, msg, n);

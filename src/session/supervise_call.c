@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/audit.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -216,10 +215,13 @@ do_sendto(struct sup_call *c)
 	void *data = NULL;
 	int64_t r;
 
-	/* __sys_sendto: the socket, then the address */
+	/* __sys_sendto: the socket, then the address (none: its length
+	 * is not looked at; only a 32-bit caller's is notified) */
 	rc = sock_open(c, (int)c->args[0], &s);
 	if (rc < 0)
 		return rc;
+	if (c->args[4] == 0)
+		alen = 0;
 	rc = alen < 0 || alen > SUP_ADDR_MAX ? -EINVAL :
 	     sup_read(c, c->args[4], sa, (size_t)alen);
 	if (rc < 0) {
@@ -238,7 +240,8 @@ do_sendto(struct sup_call *c)
 	if (s.blocking && !(flags & MSG_DONTWAIT))
 		sup_may_block();
 	r = sent(c, sendto(s.fd, data, n, flags | MSG_NOSIGNAL,
-			   (struct sockaddr *)sa, (socklen_t)alen), flags);
+			   c->args[4] ? (struct sockaddr *)sa : NULL,
+			   (socklen_t)alen), flags);
 	free(data);
 	close(s.fd);
 	return r;
@@ -292,44 +295,42 @@ translate_fds(struct sup_call *c, struct msg_copy *k)
 }
 
 /*
- * The message at the caller's um (already read): name, data and control
- * copied out (copy_msghdr_from_user's checks, in its order), decided and
- * sent on s.
+ * The message um (already read): name, data and control copied out
+ * (copy_msghdr_from_user's checks, in its order), decided and sent on s.
  */
 static int64_t
-send_one(struct sup_call *c, const struct sup_sock *s, const struct msghdr *um,
-	 int flags)
+send_one(struct sup_call *c, const struct sup_sock *s,
+	 const struct sup_msghdr *um, int flags)
 {
 	struct iovec v[SUP_IOV_MAX];
 	struct msg_copy k;
 	struct sup_dest d;
-	size_t i, total = 0, off = 0, nl = um->msg_namelen;
+	size_t i, total = 0, off = 0, nl, cl = um->controllen;
+	void *ctl;
 	int rc;
 	int64_t r;
 
 	memset(&k, 0, sizeof(k));
-	if ((int)um->msg_namelen < 0)
+	if (um->namelen < 0)
 		return -EINVAL;
+	nl = (size_t)um->namelen;
 	if (nl > SUP_ADDR_MAX)
 		nl = SUP_ADDR_MAX;	/* the kernel cuts it there */
-	if (um->msg_name == NULL)
+	if (um->name == 0)
 		nl = 0;
-	if (um->msg_iovlen > SUP_IOV_MAX)
+	if (um->iovlen > SUP_IOV_MAX)
 		return -EMSGSIZE;
-	rc = sup_read(c, (uintptr_t)um->msg_name, k.name, nl);
+	rc = sup_read(c, um->name, k.name, nl);
 	if (rc == 0)
-		rc = sup_read(c, (uintptr_t)um->msg_iov, v,
-			      um->msg_iovlen * sizeof(v[0]));
+		rc = sup_iov_read(c, um->iov, um->iovlen, v);
 	if (rc < 0)
 		return rc;
-	for (i = 0; i < um->msg_iovlen; i++) {
-		if ((ssize_t)v[i].iov_len < 0)
-			return -EINVAL;
+	for (i = 0; i < um->iovlen; i++) {
 		total += v[i].iov_len;
 		if (total > SUP_DATA_MAX && s->type != SOCK_STREAM)
 			return -EMSGSIZE;
 	}
-	if (um->msg_controllen > SUP_CTL_MAX)
+	if (cl > SUP_CTL_MAX)
 		return -ENOBUFS;
 	if (nl > 0)
 		send_dest(s, k.name, nl, flags, &d);
@@ -342,14 +343,13 @@ send_one(struct sup_call *c, const struct sup_sock *s, const struct msghdr *um,
 	if (total > SUP_DATA_MAX)
 		total = SUP_DATA_MAX;
 	k.iov.iov_base = malloc(total ? total : 1);
-	k.m.msg_control = um->msg_controllen ? malloc(um->msg_controllen) :
-					       NULL;
-	if (k.iov.iov_base == NULL ||
-	    (um->msg_controllen && k.m.msg_control == NULL)) {
+	ctl = cl ? malloc(cl) : NULL;
+	k.m.msg_control = ctl;
+	if (k.iov.iov_base == NULL || (cl && ctl == NULL)) {
 		msg_free(&k);
 		return -ENOMEM;
 	}
-	for (i = 0; i < um->msg_iovlen && off < total && rc == 0; i++) {
+	for (i = 0; i < um->iovlen && off < total && rc == 0; i++) {
 		size_t take = v[i].iov_len < total - off ? v[i].iov_len :
 							   total - off;
 
@@ -362,10 +362,12 @@ send_one(struct sup_call *c, const struct sup_sock *s, const struct msghdr *um,
 	k.m.msg_namelen = (socklen_t)nl;
 	k.m.msg_iov = &k.iov;
 	k.m.msg_iovlen = 1;
-	k.m.msg_controllen = um->msg_controllen;
 	if (rc == 0)
-		rc = sup_read(c, (uintptr_t)um->msg_control, k.m.msg_control,
-			      um->msg_controllen);
+		rc = sup_read(c, um->control, ctl, cl);
+	if (rc == 0)
+		rc = sup_cmsg_native(c, &ctl, &cl);
+	k.m.msg_control = ctl;
+	k.m.msg_controllen = cl;
 	if (rc == 0 && s->domain == AF_UNIX)
 		rc = translate_fds(c, &k);
 	if (rc < 0) {
@@ -395,12 +397,12 @@ name_matters(const struct sup_sock *s, int flags)
 static int64_t
 do_sendmsg(struct sup_call *c)
 {
-	struct msghdr um;
+	struct sup_msghdr um;
 	struct sup_sock s;
 	int rc;
 	int64_t r;
 
-	rc = sup_read(c, c->args[1], &um, sizeof(um));
+	rc = sup_msghdr_read(c, c->args[1], &um);
 	if (rc < 0)
 		return fd_first(c, (int)c->args[0], rc);
 	rc = sock_open(c, (int)c->args[0], &s);
@@ -410,12 +412,13 @@ do_sendmsg(struct sup_call *c)
 	 * No destination: the socket's own peer, decided at its connect.
 	 * Where a name another thread writes into the header before the
 	 * kernel reads it again could send elsewhere, the send is ours,
-	 * with the header as read; otherwise the kernel's.  XXX: issue 15:
+	 * with the header as read; otherwise the kernel's (not after
+	 * socketcall, whose words it would read again).  XXX: issue 15:
 	 * a thread that dup2()s an IP socket onto the fd in that moment
 	 * still could; performing every send here would close it, at the
 	 * cost of copying all of them (and AF_UNIX credentials).
 	 */
-	if ((um.msg_name == NULL || um.msg_namelen == 0) &&
+	if ((um.name == 0 || um.namelen == 0) && !c->words &&
 	    !name_matters(&s, (int)c->args[2])) {
 		close(s.fd);
 		return SUP_CONTINUE;
@@ -428,9 +431,9 @@ do_sendmsg(struct sup_call *c)
 static int64_t
 do_sendmmsg(struct sup_call *c)
 {
-	static const size_t hsz = sizeof(struct mmsghdr);
-	unsigned int vlen = (unsigned int)c->args[2], i, n;
-	struct mmsghdr *h;
+	size_t hsz = sup_mmsg_size(c), lat = sup_mmsg_len_at(c);
+	unsigned int vlen = (unsigned int)c->args[2], i, n, len;
+	struct sup_msghdr *h;
 	struct sup_sock s;
 	bool named = false;
 	int64_t r = 0;
@@ -438,79 +441,98 @@ do_sendmmsg(struct sup_call *c)
 
 	if (vlen > SUP_MMSG_MAX)
 		vlen = SUP_MMSG_MAX;	/* __sys_sendmmsg clamps it */
-	if (vlen == 0)
+	if (vlen == 0 && !c->words)
 		return SUP_CONTINUE;	/* nothing read: the kernel's fd checks */
-	h = calloc(vlen, hsz);
+	h = calloc(vlen ? vlen : 1, sizeof(*h));
 	if (h == NULL)
 		return -ENOMEM;
 	/* the headers the kernel could read; it stops at the first that
 	 * it cannot */
 	for (n = 0; n < vlen; n++) {
-		rc = sup_read(c, c->args[1] + n * hsz, &h[n], hsz);
+		rc = sup_msghdr_read(c, c->args[1] + n * hsz, &h[n]);
 		if (rc == -ENOENT || (rc < 0 && n == 0)) {
 			free(h);
 			return fd_first(c, (int)c->args[0], rc);
 		}
 		if (rc < 0)
 			break;
-		named |= h[n].msg_hdr.msg_name != NULL &&
-			 h[n].msg_hdr.msg_namelen != 0;
+		named |= h[n].name != 0 && h[n].namelen != 0;
 	}
 	rc = sock_open(c, (int)c->args[0], &s);
 	if (rc < 0) {
 		free(h);
 		return rc;
 	}
-	if (!named && !name_matters(&s, (int)c->args[3])) {
+	if (!named && !c->words && !name_matters(&s, (int)c->args[3])) {
 		close(s.fd);
 		free(h);
 		return SUP_CONTINUE;	/* XXX: as in do_sendmsg */
 	}
 	for (i = 0; i < n; i++) {
-		r = send_one(c, &s, &h[i].msg_hdr, (int)c->args[3]);
+		r = send_one(c, &s, &h[i], (int)c->args[3]);
 		if (r < 0)
 			break;
-		h[i].msg_len = (unsigned int)r;
-		if (sup_write(c, c->args[1] + i * hsz +
-			      offsetof(struct mmsghdr, msg_len),
-			      &h[i].msg_len, sizeof(h[i].msg_len)) < 0)
+		len = (unsigned int)r;
+		if (sup_write(c, c->args[1] + i * hsz + lat, &len,
+			      sizeof(len)) < 0)
 			break;
 	}
 	close(s.fd);
 	free(h);
 	/* the count sent, or the first message's error */
-	return i > 0 ? (int64_t)i : r;
+	return i > 0 || n == 0 ? (int64_t)i : r;
 }
 
-/* Raw IP and packet sockets (the filter passes every other socket). */
+/*
+ * A socket made here for the caller and put at its lowest free fd:
+ * socketcall's words, which the kernel would read again after a
+ * CONTINUE (another thread could have made them a raw socket's by
+ * then).  The socket is proxywrap's (its owner, its cgroup), in the
+ * caller's network namespace only if that is ours: otherwise refused
+ * under strict.
+ */
+static int64_t
+made_socket(struct sup_call *c, const char *what)
+{
+	int type = (int)c->args[1], fd;
+	int64_t r;
+
+	if (!sup_same_netns(c)) {
+		if (!c->p->strict)
+			return SUP_CONTINUE;
+		sup_report_call(c, what, EPERM, "strict mode: a 32-bit "
+				"socketcall in another network namespace "
+				"cannot be made by the supervisor");
+		return -EPERM;
+	}
+	fd = socket((int)c->args[0], type, (int)c->args[2]);
+	if (fd == -1)
+		return -errno;
+	r = sup_addfd(c, fd, (type & SOCK_CLOEXEC) != 0);
+	close(fd);
+	return r;
+}
+
+/* Raw IP and packet sockets (the filter passes every other socket but
+ * socketcall's). */
 static int64_t
 do_socket(struct sup_call *c)
 {
-	const char *what = c->args[0] == AF_PACKET ? "packet socket" :
-						     "raw socket";
+	int dom = (int)c->args[0], type = (int)c->args[1] & 0xf;
+	bool ip = dom == AF_INET || dom == AF_INET6;
+	const char *what = dom == AF_PACKET ? "packet socket" : "raw socket";
 
+	if (dom != AF_PACKET && !(ip && (type == SOCK_RAW ||
+					 type == SOCK_PACKET)))
+		return c->words ? made_socket(c, "socket") : SUP_CONTINUE;
 	if (c->p->strict) {
 		sup_report_call(c, what, EPERM, "strict mode: what it writes "
 				"cannot be routed");
 		return -EPERM;
 	}
 	sup_report_call(c, what, 0, "what it writes is not routed");
-	return SUP_CONTINUE;	/* its arguments are registers: no race */
-}
-
-/* A 32-bit process: its calls are not read yet. */
-static int64_t
-do_i386(struct sup_call *c)
-{
-	if (c->nr == 359)		/* socket: raw or packet */
-		return do_socket(c);
-	if (!c->p->strict) {
-		/* as without the supervisor: the shim is not in it either */
-		return SUP_CONTINUE;
-	}
-	sup_report_call(c, "32-bit network call", EACCES, "the supervisor "
-			"reads only x86-64 calls yet (strict mode)");
-	return -EACCES;
+	/* its arguments are registers: no race */
+	return c->words ? made_socket(c, what) : SUP_CONTINUE;
 }
 
 void
@@ -521,8 +543,9 @@ sup_handle(struct sup_call *c, int64_t *val, int *err, bool *cont)
 	*val = 0;
 	*err = 0;
 	*cont = false;
-	if (c->arch != AUDIT_ARCH_X86_64)
-		r = do_i386(c);
+	r = sup_call_native(c);
+	if (r < 0)
+		;	/* an unknown socketcall, or its words unreadable */
 	else if (c->nr == __NR_connect)
 		r = do_connect(c);
 	else if (c->nr == __NR_sendto)

@@ -5,8 +5,10 @@
  * supervise_call.c (each call's arguments as the kernel reads them),
  * supervise_via.c (a connect through proxies, with the shim's engine),
  * supervise_peer.c (getpeername of the sockets it routed),
- * supervise_decide.c (the rules, the log lines and audit events) and
- * supervise_target.c (the caller's memory, fds, pid and executable).
+ * supervise_decide.c (the rules, the log lines and audit events),
+ * supervise_compat.c (a 32-bit caller's arguments and headers, in the
+ * native form) and supervise_target.c (the caller's memory, fds, pid
+ * and executable).
  */
 #ifndef PROXYWRAP_SUPERVISE_INT_H
 #define PROXYWRAP_SUPERVISE_INT_H
@@ -16,6 +18,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "rules.h"
 #include "supervise.h"
@@ -34,8 +37,11 @@ struct sup_call {
 	uint64_t id;
 	pid_t tid;		/* the calling thread */
 	uint32_t arch;
-	int nr;
+	int nr;			/* the native (x86-64) number */
 	uint64_t args[6];
+	bool compat;		/* a 32-bit caller: compat layouts */
+	bool words;		/* socketcall: args came from its memory,
+				 * which a CONTINUE would read again */
 	int pidfd;		/* the caller's, opened on first use; -1 */
 	pid_t tgid;		/* 0 until looked up */
 	char exe[256];		/* "" until looked up */
@@ -73,6 +79,14 @@ int sup_fd_cloexec(struct sup_call *c, int fd);
  * dup3 would: the old file there is closed).  0 or -errno. */
 int sup_setfd(struct sup_call *c, int src, int fd, bool cloexec);
 
+/* Put our socket src in the caller at its lowest free fd (as socket()
+ * would): that fd, or -errno. */
+int sup_addfd(struct sup_call *c, int src, bool cloexec);
+
+/* Is the caller in our network namespace (a socket we make for it
+ * reaches what its own would)? */
+bool sup_same_netns(struct sup_call *c);
+
 /* The caller's thread group and executable, for the log. */
 pid_t sup_tgid(struct sup_call *c);
 const char *sup_exe(struct sup_call *c);
@@ -89,6 +103,38 @@ void sup_may_block(void);
 void sup_on_block(void (*fn)(void));
 
 #define SUP_CONTINUE INT64_MIN	/* let the kernel run the call itself */
+
+/* --- supervise_compat.c -------------------------------------------- */
+
+/* A message header as the kernel reads it, in either layout. */
+struct sup_msghdr {
+	uint64_t name;
+	int namelen;
+	uint64_t iov;
+	uint64_t iovlen;
+	uint64_t control;
+	uint64_t controllen;
+};
+
+/* A 32-bit caller's call in native terms: c->nr the x86-64 number,
+ * socketcall's words read into c->args.  0 or -errno. */
+int sup_call_native(struct sup_call *c);
+
+/* The caller's message header at addr; 0 or -errno. */
+int sup_msghdr_read(struct sup_call *c, uint64_t addr, struct sup_msghdr *m);
+
+/* The caller's n iovecs at addr as native ones (a negative length is
+ * the kernel's EINVAL); 0 or -errno. */
+int sup_iov_read(struct sup_call *c, uint64_t addr, size_t n,
+		 struct iovec *v);
+
+/* The stride of the caller's mmsghdr array, and where msg_len is. */
+size_t sup_mmsg_size(const struct sup_call *c);
+size_t sup_mmsg_len_at(const struct sup_call *c);
+
+/* A 32-bit caller's control bytes (*ctl, *len: malloc'd) replaced by
+ * their native form; nothing for a native one.  0 or -errno. */
+int sup_cmsg_native(const struct sup_call *c, void **ctl, size_t *len);
 
 /* --- supervise_via.c ----------------------------------------------- */
 

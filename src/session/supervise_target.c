@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -217,4 +218,30 @@ sup_setfd(struct sup_call *c, int src, int fd, bool cloexec)
 	if (ioctl(c->lfd, SECCOMP_IOCTL_NOTIF_ADDFD, &a) == -1)
 		return -errno;
 	return 0;
+}
+
+int
+sup_addfd(struct sup_call *c, int src, bool cloexec)
+{
+	struct seccomp_notif_addfd a = {
+		.id = c->id,
+		.srcfd = (uint32_t)src,
+		.newfd_flags = cloexec ? O_CLOEXEC : 0,
+	};
+	int fd = ioctl(c->lfd, SECCOMP_IOCTL_NOTIF_ADDFD, &a);
+
+	return fd == -1 ? -errno : fd;
+}
+
+bool
+sup_same_netns(struct sup_call *c)
+{
+	char path[64];
+	struct stat a, b;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)c->tid);
+	if (stat(path, &a) == -1 || stat("/proc/self/ns/net", &b) == -1)
+		return false;
+	/* looked up by number: the caller's only while the call is live */
+	return id_valid(c) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }

@@ -15,12 +15,14 @@
  *                                     at once: us per connect
  *   supclient udp ADDR PORT MSG       sendto
  *   supclient sendmsg ADDR PORT MSG   sendmsg with a name
+ *   supclient sendmmsg ADDR PORT MSG  sendmmsg of it twice, with a name
  *   supclient uring                   io_uring_setup
  *   supclient raw                     socket(AF_INET, SOCK_RAW)
  *   supclient packet                  socket(AF_PACKET, SOCK_RAW)
  *   supclient efault                  connect with an unmapped address
  *   supclient badlen                  connect with addrlen 129
  *   supclient unix                    connect to an AF_UNIX listener
+ *   supclient scmfd                   two fds passed over an AF_UNIX pair
  *   supclient bench N [libc]          N loopback connects: us per connect
  *                                     (libc: through connect(), which the
  *                                     shim hooks, not the raw call)
@@ -39,6 +41,10 @@
  *   supclient slow ADDR PORT N        a blocking connect to ADDR:PORT in
  *                                     a thread, N loopback connects
  *                                     meanwhile: they must not wait
+ *
+ * SUPCLIENT_LIBC=1 (or "-libc" in the program's name) makes every mode call libc's socket(), connect(),
+ * getpeername() and sends instead of the raw calls (in a 32-bit build,
+ * glibc's socketcall(2)).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -77,6 +83,51 @@ ename(int e)
 	case EHOSTUNREACH: return "EHOSTUNREACH";
 	default: return "other";
 	}
+}
+
+/* Through libc's functions rather than the raw calls: bench's "libc",
+ * or SUPCLIENT_LIBC=1 for every mode (on i386, glibc's socketcall). */
+static int use_libc;
+
+static long
+x_socket(int d, int t, int p)
+{
+	return use_libc ? socket(d, t, p) : syscall(SYS_socket, d, t, p);
+}
+
+static long
+x_connect(int fd, const void *sa, socklen_t l)
+{
+	return use_libc ? connect(fd, sa, l) : syscall(SYS_connect, fd, sa, l);
+}
+
+static long
+x_getpeername(int fd, void *sa, socklen_t *l)
+{
+	return use_libc ? getpeername(fd, sa, l) :
+			  syscall(SYS_getpeername, fd, sa, l);
+}
+
+static long
+x_sendto(int fd, const void *b, size_t n, int fl, const void *sa,
+	 socklen_t l)
+{
+	return use_libc ? sendto(fd, b, n, fl, sa, l) :
+			  syscall(SYS_sendto, fd, b, n, fl, sa, l);
+}
+
+static long
+x_sendmsg(int fd, const struct msghdr *m, int fl)
+{
+	return use_libc ? sendmsg(fd, m, fl) :
+			  syscall(SYS_sendmsg, fd, m, fl);
+}
+
+static long
+x_sendmmsg(int fd, struct mmsghdr *m, unsigned int n, int fl)
+{
+	return use_libc ? sendmmsg(fd, m, n, fl) :
+			  syscall(SYS_sendmmsg, fd, m, n, fl);
 }
 
 static void
@@ -131,7 +182,7 @@ peer(int fd)
 	char a[INET6_ADDRSTRLEN] = "?";
 	unsigned port = 0;
 
-	if (syscall(SYS_getpeername, fd, &ss, &l) != 0) {
+	if (x_getpeername(fd, &ss, &l) != 0) {
 		report(-1);
 		return;
 	}
@@ -149,7 +200,7 @@ peer(int fd)
 	 * length back */
 	memset(&ss, 0xab, sizeof(ss));
 	l = 3;
-	if (syscall(SYS_getpeername, fd, &ss, &l) == 0)
+	if (x_getpeername(fd, &ss, &l) == 0)
 		printf("peer_short len=%u byte2=0x%02x byte3=0x%02x\n",
 		       (unsigned)l, ((unsigned char *)&ss)[2],
 		       ((unsigned char *)&ss)[3]);
@@ -161,7 +212,7 @@ get(const char *a, const char *p, const char *path, int nb)
 	struct sockaddr_storage ss;
 	socklen_t len = addr_of(a, p, &ss);
 	struct pollfd pf;
-	int fd = (int)syscall(SYS_socket, nb == 4 ? AF_INET : ss.ss_family,
+	int fd = (int)x_socket(nb == 4 ? AF_INET : ss.ss_family,
 			      SOCK_STREAM | (nb == 1 ? SOCK_NONBLOCK : 0), 0);
 	int e = 0, one = 1;
 	socklen_t el = sizeof(e);
@@ -169,10 +220,10 @@ get(const char *a, const char *p, const char *path, int nb)
 
 	if (nb == 2)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	rc = syscall(SYS_connect, fd, &ss, len);
+	rc = x_connect(fd, &ss, len);
 	report(rc);
 	if (rc == 0 && nb == 3)		/* again: EISCONN */
-		report(syscall(SYS_connect, fd, &ss, len));
+		report(x_connect(fd, &ss, len));
 	if (rc < 0 && nb == 1 && errno == EINPROGRESS) {
 		pf.fd = fd;
 		pf.events = POLLOUT;
@@ -201,12 +252,16 @@ udp(const char *a, const char *p, const char *msg, int use_msg)
 	struct iovec io = { (void *)msg, strlen(msg) };
 	struct msghdr m = { .msg_name = &ss, .msg_namelen = len,
 			    .msg_iov = &io, .msg_iovlen = 1 };
-	int fd = (int)syscall(SYS_socket, ss.ss_family, SOCK_DGRAM, 0);
+	struct mmsghdr mm[2] = { { .msg_hdr = m }, { .msg_hdr = m } };
+	int fd = (int)x_socket(ss.ss_family, SOCK_DGRAM, 0);
 
-	if (use_msg)
-		report(syscall(SYS_sendmsg, fd, &m, 0));
+	if (use_msg == 2) {
+		report(x_sendmmsg(fd, mm, 2, 0));
+		printf("msg_len=%u,%u\n", mm[0].msg_len, mm[1].msg_len);
+	} else if (use_msg)
+		report(x_sendmsg(fd, &m, 0));
 	else
-		report(syscall(SYS_sendto, fd, msg, strlen(msg), 0, &ss, len));
+		report(x_sendto(fd, msg, strlen(msg), 0, &ss, len));
 	return 0;
 }
 
@@ -238,8 +293,6 @@ now_us(void)
 	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
-static int use_libc;	/* bench: connect() rather than the raw call */
-
 /* n connects to a loopback listener (each accepted and closed); the
  * time per connect, and how many failed. */
 static double
@@ -252,9 +305,9 @@ loop_connects(int n, int *failed)
 
 	*failed = 0;
 	for (i = 0; i < n; i++) {
-		fd = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+		fd = (int)x_socket(AF_INET, SOCK_STREAM, 0);
 		rc = use_libc ? connect(fd, (struct sockaddr *)&sa, sizeof(sa)) :
-				syscall(SYS_connect, fd, &sa, sizeof(sa));
+				x_connect(fd, &sa, sizeof(sa));
 		if (rc != 0)
 			(*failed)++;
 		c = accept(lfd, NULL, NULL);
@@ -278,9 +331,9 @@ pbench(const char *a, const char *p, int n, int libc)
 	long rc;
 
 	for (i = 0; i < n; i++) {
-		fd = (int)syscall(SYS_socket, ss.ss_family, SOCK_STREAM, 0);
+		fd = (int)x_socket(ss.ss_family, SOCK_STREAM, 0);
 		rc = libc ? connect(fd, (struct sockaddr *)&ss, len) :
-			    syscall(SYS_connect, fd, &ss, len);
+			    x_connect(fd, &ss, len);
 		if (rc != 0)
 			failed++;
 		close(fd);
@@ -294,9 +347,9 @@ static void *
 slow_connect(void *arg)
 {
 	struct sockaddr_storage *ss = arg;
-	int fd = (int)syscall(SYS_socket, ss->ss_family, SOCK_STREAM, 0);
+	int fd = (int)x_socket(ss->ss_family, SOCK_STREAM, 0);
 	double t0 = now_us();
-	long rc = syscall(SYS_connect, fd, ss, sizeof(*ss) == 0 ? 0 :
+	long rc = x_connect(fd, ss, sizeof(*ss) == 0 ? 0 :
 			  ss->ss_family == AF_INET ?
 			  sizeof(struct sockaddr_in) :
 			  sizeof(struct sockaddr_in6));
@@ -333,11 +386,11 @@ static int t_ok;
 static void *
 one_connect(void *arg)
 {
-	int fd = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	int fd = (int)x_socket(AF_INET, SOCK_STREAM, 0);
 
 	(void)arg;
 	pthread_barrier_wait(&t_go);
-	if (syscall(SYS_connect, fd, &t_sa, sizeof(t_sa)) == 0)
+	if (x_connect(fd, &t_sa, sizeof(t_sa)) == 0)
 		__atomic_add_fetch(&t_ok, 1, __ATOMIC_SEQ_CST);
 	close(fd);
 	return NULL;
@@ -426,8 +479,8 @@ race(const char *a, const char *p, const char *path, int n)
 	pthread_create(&t, NULL, flipper, NULL);
 	wait_flipper();
 	for (i = 0; i < n; i++) {
-		fd = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
-		if (syscall(SYS_connect, fd, &r_sa, sizeof(r_sa)) != 0) {
+		fd = (int)x_socket(AF_INET, SOCK_STREAM, 0);
+		if (x_connect(fd, &r_sa, sizeof(r_sa)) != 0) {
 			refused += errno == EACCES;
 			close(fd);
 			continue;
@@ -505,7 +558,7 @@ msgrace(const char *a, const char *p, const char *msg, int n,
 	pthread_create(&t, NULL, name_flipper, NULL);
 	wait_flipper();
 	for (i = 0; i < n; i++) {
-		if (syscall(SYS_sendmsg, fd, &m_hdr, 0) >= 0)
+		if (x_sendmsg(fd, &m_hdr, 0) >= 0)
 			ok++;
 		else
 			acces += errno == EACCES;
@@ -513,6 +566,54 @@ msgrace(const char *a, const char *p, const char *msg, int n,
 	r_stop = 1;
 	pthread_join(t, NULL);
 	printf("msgrace sends=%d ok=%d eacces=%d\n", n, ok, acces);
+	return 0;
+}
+
+/* scmfd: an fd passed over an AF_UNIX pair (SCM_RIGHTS, with a second
+ * control message after it), received whole and working. */
+static int
+scmfd(void)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(int))];
+	} ctl, rctl;
+	char data[8] = "scm", got[8] = "", via[8] = "";
+	struct iovec io = { data, 4 }, rio = { got, sizeof(got) };
+	struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1,
+			    .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b) };
+	struct msghdr r = { .msg_iov = &rio, .msg_iovlen = 1,
+			    .msg_control = rctl.b,
+			    .msg_controllen = sizeof(rctl.b) };
+	struct cmsghdr *h;
+	int sv[2], pp[2], passed = -1, n = 0;
+	long rc;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == -1 || pipe(pp) == -1)
+		return 2;
+	memset(&ctl, 0, sizeof(ctl));
+	h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &pp[1], sizeof(int));
+	h = CMSG_NXTHDR(&m, h);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &pp[1], sizeof(int));
+	rc = x_sendmsg(sv[0], &m, 0);
+	report(rc);
+	if (rc < 0 || recvmsg(sv[1], &r, 0) < 0)
+		return 0;
+	for (h = CMSG_FIRSTHDR(&r); h != NULL; h = CMSG_NXTHDR(&r, h))
+		if (h->cmsg_type == SCM_RIGHTS) {
+			memcpy(&passed, CMSG_DATA(h), sizeof(int));
+			n += (int)((h->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		}
+	if (passed >= 0 && write(passed, "ok", 3) == 3)
+		n += read(pp[0], via, sizeof(via)) == 3 ? 10 : 0;
+	printf("scm data=%s fds=%d via=%s\n", got, n % 10, via);
 	return 0;
 }
 
@@ -531,7 +632,7 @@ unix_connect(void)
 		return 2;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	report(syscall(SYS_connect, fd, &sa, sizeof(sa)));
+	report(x_connect(fd, &sa, sizeof(sa)));
 	return 0;
 }
 
@@ -544,6 +645,8 @@ main(int argc, char **argv)
 	int fd, failed;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	use_libc = getenv("SUPCLIENT_LIBC") != NULL ||
+		   strstr(argv[0], "-libc") != NULL;
 	if (strcmp(how, "get") == 0 && argc == 5)
 		return get(argv[2], argv[3], argv[4], 0);
 	if (strcmp(how, "nbget") == 0 && argc == 5)
@@ -561,6 +664,8 @@ main(int argc, char **argv)
 		return udp(argv[2], argv[3], argv[4], 0);
 	if (strcmp(how, "sendmsg") == 0 && argc == 5)
 		return udp(argv[2], argv[3], argv[4], 1);
+	if (strcmp(how, "sendmmsg") == 0 && argc == 5)
+		return udp(argv[2], argv[3], argv[4], 2);
 	if (strcmp(how, "uring") == 0) {
 		char params[120] = { 0 };
 
@@ -568,11 +673,11 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(how, "raw") == 0) {
-		report(syscall(SYS_socket, AF_INET, SOCK_RAW, IPPROTO_UDP));
+		report(x_socket(AF_INET, SOCK_RAW, IPPROTO_UDP));
 		return 0;
 	}
 	if (strcmp(how, "packet") == 0) {
-		report(syscall(SYS_socket, AF_PACKET, SOCK_RAW,
+		report(x_socket(AF_PACKET, SOCK_RAW,
 			       htons(ETH_P_ALL)));
 		return 0;
 	}
@@ -580,20 +685,22 @@ main(int argc, char **argv)
 		/* a page made inaccessible: the address runs into it */
 		page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
 			    -1, 0);
-		fd = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
-		report(syscall(SYS_connect, fd, page, sizeof(sa)));
+		fd = (int)x_socket(AF_INET, SOCK_STREAM, 0);
+		report(x_connect(fd, page, sizeof(sa)));
 		return 0;
 	}
 	if (strcmp(how, "badlen") == 0) {
 		char big[256] = { 0 };
 
 		memcpy(big, &sa, sizeof(sa));
-		fd = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
-		report(syscall(SYS_connect, fd, big, 129));
+		fd = (int)x_socket(AF_INET, SOCK_STREAM, 0);
+		report(x_connect(fd, big, 129));
 		return 0;
 	}
 	if (strcmp(how, "unix") == 0)
 		return unix_connect();
+	if (strcmp(how, "scmfd") == 0)
+		return scmfd();
 	if (strcmp(how, "bench") == 0 && argc == 4 &&
 	    strcmp(argv[3], "libc") == 0)
 		use_libc = 1;

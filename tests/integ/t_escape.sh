@@ -437,18 +437,32 @@ tc_esc_static_child() {
 	ESC_DEST=$T/esc/escapes-static
 	esc_case 42 "" sh -c "'$T/esc/escapes-static' tcp4 @4 80"
 }
-tcase esc_m32
-tc_esc_m32() {
-	esc_build escapes-32 -m32 "$TOP/tests/bin/escapes.c" -ldl
-	ESC_DEST=$T/esc/escapes-32
-	esc_env 43
-	esc_baseline "$T/esc/escapes-32" tcp4 @4 80
-	esc_shim "$T/esc/escapes-32" tcp4 @4 80
-	# the 64-bit shim cannot load into it: strict mode refuses the exec
+# A 32-bit program (the 64-bit shim cannot load into it), dynamic and
+# static: its glibc calls socketcall(2), which the supervisor reads in
+# 32-bit words; without a supervisor strict mode refuses the exec.
+esc_m32_case() {
+	local name=$1 n=$2
+	shift 2
+	esc_build "$name" -m32 "$@" "$TOP/tests/bin/escapes.c" -ldl
+	ESC_DEST=$T/esc/$name
+	esc_env "$n"
+	esc_baseline "$T/esc/$name" tcp4 @4 80
+	if [ -n "$(esc_supervisor)" ]; then
+		ESC_DEST="198\.18\.201\.$n"
+		esc_shim "$T/esc/$name" tcp4 @4 80
+		esc_must_stop "$ESC_EACCES"
+		expect_err_re "blocked 198\.18\.201\.$n:80 \(no rule matched, strict; add: direct [^)]*\) \[supervised: pid [0-9]+ .*$name\]"
+		return 0
+	fi
+	esc_shim "$T/esc/$name" tcp4 @4 80
 	esc_must_stop ""
 	expect_rc 126
-	expect_err_re "refused exec of .*escapes-32: built for another word size"
+	expect_err_re "refused exec of .*$name: built for another word size"
 }
+tcase esc_m32
+tc_esc_m32() { esc_m32_case escapes-32 43; }
+tcase esc_m32_static
+tc_esc_m32_static() { esc_m32_case escapes-32s 59 -static; }
 tcase esc_interp
 tc_esc_interp() {
 	local x
