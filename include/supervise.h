@@ -12,8 +12,10 @@
  *
  * Phase 1 (issue 15): direct, block and strict; a `via` TCP connect runs
  * the shim's tunnel engine on the duplicate (a `via` datagram is refused
- * with a log line).  exec is not in the filter: a program started
- * under it inherits it, so what it execs is supervised as well.
+ * with a log line).  execve and execveat are notified too: the shim's
+ * exec check is made here for the whole tree (a program started under
+ * the filter inherits it, so what it execs is supervised whatever the
+ * file turns out to be: the check only says so, see supervise_exec.c).
  */
 #ifndef PROXYWRAP_SUPERVISE_H
 #define PROXYWRAP_SUPERVISE_H

@@ -33,8 +33,10 @@
 #endif
 #define X32_SYSCALL_BIT 0x40000000u
 /* i386 numbers (arch/x86/entry/syscalls/syscall_32.tbl) */
+#define I386_EXECVE 11
 #define I386_SOCKETCALL 102
 #define I386_SENDMMSG 345
+#define I386_EXECVEAT 358
 #define I386_SOCKET 359
 #define I386_CONNECT 362
 #define I386_GETPEERNAME 368
@@ -152,8 +154,9 @@ resolve(struct prog *p)
 #define D_ARG_HI(i) (D_ARG_LO(i) + 4)
 
 /*
- * x86-64: connect, sendmsg, sendmmsg, io_uring_setup and getpeername
- * (a routed socket's is the destination) are notified;
+ * x86-64: connect, sendmsg, sendmmsg, io_uring_setup, getpeername (a
+ * routed socket's is the destination), execve and execveat (the exec
+ * check, supervise_exec.c) are notified;
  * sendto only with a destination (a NULL one is the connected peer's);
  * socket only for raw IP and packet sockets (netlink's SOCK_RAW is how
  * getaddrinfo reads the interfaces: allowed).  x32 calls get ENOSYS.
@@ -180,6 +183,8 @@ build(struct prog *p)
 	jeq(p, __NR_sendmmsg, L_NOTIFY, L_NEXT);
 	jeq(p, __NR_io_uring_setup, L_NOTIFY, L_NEXT);
 	jeq(p, __NR_getpeername, L_NOTIFY, L_NEXT);
+	jeq(p, __NR_execve, L_NOTIFY, L_NEXT);
+	jeq(p, __NR_execveat, L_NOTIFY, L_NEXT);
 	jeq(p, __NR_sendto, L_SENDTO, L_NEXT);
 	jeq(p, __NR_socket, L_SOCKET, L_ALLOW);
 
@@ -198,6 +203,8 @@ build(struct prog *p)
 	jeq(p, I386_SENDMMSG, L_NOTIFY, L_NEXT);
 	jeq(p, I386_IO_URING_SETUP, L_NOTIFY, L_NEXT);
 	jeq(p, I386_GETPEERNAME, L_NOTIFY, L_NEXT);
+	jeq(p, I386_EXECVE, L_NOTIFY, L_NEXT);
+	jeq(p, I386_EXECVEAT, L_NOTIFY, L_NEXT);
 	jeq(p, I386_SOCKET, L_SOCKET, L_ALLOW);
 	label(p, L_SOCKETCALL);
 	ld(p, D_ARG_LO(0));

@@ -558,6 +558,8 @@ sup_handle(struct sup_call *c, int64_t *val, int *err, bool *cont)
 		r = do_socket(c);
 	else if (c->nr == __NR_getpeername)
 		r = sup_getpeername(c);
+	else if (c->nr == __NR_execve || c->nr == __NR_execveat)
+		r = sup_exec(c);
 	else if (c->nr == __NR_io_uring_setup) {
 		sup_report_call(c, "io_uring_setup", ENOSYS, "the supervisor "
 				"cannot see the ring's connects (programs "

@@ -18,6 +18,8 @@
 #include <sys/syscall.h>
 
 /* i386 numbers (arch/x86/entry/syscalls/syscall_32.tbl) */
+#define I386_EXECVE 11
+#define I386_EXECVEAT 358
 #define I386_SOCKETCALL 102
 #define I386_SENDMMSG 345
 #define I386_SOCKET 359
@@ -74,6 +76,8 @@ static const struct {
 	{ I386_SOCKET, __NR_socket },
 	{ I386_GETPEERNAME, __NR_getpeername },
 	{ I386_IO_URING_SETUP, __NR_io_uring_setup },
+	{ I386_EXECVE, __NR_execve },
+	{ I386_EXECVEAT, __NR_execveat },
 };
 
 static const struct {

@@ -482,6 +482,20 @@ sup_report_call(struct sup_call *c, const char *what, int err,
 		say(c, LOG_WARN, "allowed %s: %s", what, why);
 }
 
+void
+sup_report_exec(struct sup_call *c, const char *path, int err, int level,
+		const char *msg)
+{
+	struct log_event ev;
+
+	log_event_init(&ev, err != 0 ? "exec-refused" : "exec-allowed");
+	ev.path = path;
+	ev.err = err;
+	ev.msg = msg;
+	audit(c, &ev);
+	say(c, level, "%s", msg);
+}
+
 /* route_report's words (src/shim/route.c) for a supervised tunnel. */
 void
 sup_report_via(struct sup_call *c, const struct tun *t, int rc)

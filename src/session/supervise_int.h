@@ -5,6 +5,7 @@
  * supervise_call.c (each call's arguments as the kernel reads them),
  * supervise_via.c (a connect through proxies, with the shim's engine),
  * supervise_peer.c (getpeername of the sockets it routed),
+ * supervise_exec.c (execve and execveat, the shim's exec check),
  * supervise_decide.c (the rules, the log lines and audit events),
  * supervise_compat.c (a 32-bit caller's arguments and headers, in the
  * native form) and supervise_target.c (the caller's memory, fds, pid
@@ -158,6 +159,12 @@ void sup_peer_note(int fd, const struct sockaddr_storage *dest,
  * kernel's length rules), or SUP_CONTINUE for any other. */
 int64_t sup_getpeername(struct sup_call *c);
 
+/* --- supervise_exec.c ---------------------------------------------- */
+
+/* execve / execveat: SUP_CONTINUE (the kernel's exec; its line said), or
+ * -EACCES where strict refuses the file as the shim would. */
+int64_t sup_exec(struct sup_call *c);
+
 /* --- supervise_call.c ---------------------------------------------- */
 
 /* Answer c: *val and *err for the response, or true in *cont to let the
@@ -189,6 +196,11 @@ void sup_report_via(struct sup_call *c, const struct tun *t, int rc);
  * "io_uring_setup", "raw socket", ...; err 0 when allowed. */
 void sup_report_call(struct sup_call *c, const char *what, int err,
 		     const char *why);
+
+/* An exec's line (at level) and audit event: exec-allowed, or with err
+ * exec-refused; msg is exec_verdict's or exec_supervised's. */
+void sup_report_exec(struct sup_call *c, const char *path, int err,
+		     int level, const char *msg);
 
 /* The destination in the bytes of an address (len as given); the
  * socket's domain decides AF_UNSPEC for datagrams (udp_sendmsg). */

@@ -23,6 +23,9 @@
  *   supclient badlen                  connect with addrlen 129
  *   supclient unix                    connect to an AF_UNIX listener
  *   supclient scmfd                   two fds passed over an AF_UNIX pair
+ *   supclient exec PATH ARG...        the raw execve of PATH
+ *   supclient fexec PATH ARG...       execveat of an O_PATH fd of PATH
+ *                                     (AT_EMPTY_PATH, as fexecve)
  *   supclient bench N [libc]          N loopback connects: us per connect
  *                                     (libc: through connect(), which the
  *                                     shim hooks, not the raw call)
@@ -63,6 +66,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 static const char *
 ename(int e)
@@ -701,6 +706,16 @@ main(int argc, char **argv)
 		return unix_connect();
 	if (strcmp(how, "scmfd") == 0)
 		return scmfd();
+	if (strcmp(how, "exec") == 0 && argc >= 3) {
+		report(syscall(SYS_execve, argv[2], argv + 2, environ));
+		return 0;
+	}
+	if (strcmp(how, "fexec") == 0 && argc >= 3) {
+		fd = open(argv[2], O_PATH | O_CLOEXEC);
+		report(syscall(SYS_execveat, fd, "", argv + 2, environ,
+			       AT_EMPTY_PATH));
+		return 0;
+	}
 	if (strcmp(how, "bench") == 0 && argc == 4 &&
 	    strcmp(argv[3], "libc") == 0)
 		use_libc = 1;

@@ -669,3 +669,80 @@ tc_sup_m32() {
 	[ "$(grep -cF "sup32-$m" "$T/log/udp-echo-local.log")" = 2 ] ||
 	    fail "the UDP echo did not see the two direct datagrams (only them)"
 }
+
+# sup_setuid_ids: $T/sup/id-nobody (id, setuid to nobody) and id-plain.
+sup_setuid_ids() {
+	mkdir -p "$T/sup"
+	cp /usr/bin/id "$T/sup/id-plain"
+	cp /usr/bin/id "$T/sup/id-nobody.tmp"
+	chown nobody "$T/sup/id-nobody.tmp"
+	chmod 4755 "$T/sup/id-nobody.tmp"
+	mv "$T/sup/id-nobody.tmp" "$T/sup/id-nobody"
+	[ "$(inc "$T/sup/id-nobody" -u)" = 65534 ] ||
+	    fail "the setuid copy of id does not run as nobody (nosuid?)"
+}
+
+# exec is the supervisor's: a program without the shim (static, 64- and
+# 32-bit) that execs with the raw call, or with execveat of an O_PATH fd
+# (fexecve), is judged as the shim judges: a setuid program is refused
+# under --strict (EACCES, the line tagged with the caller, an audit
+# event), a static one runs supervised with its line.
+tcase sup_exec
+tc_sup_exec() {
+	local b how
+	sup_build
+	sup_m32_build s
+	sup_setuid_ids
+	for b in "$SUPC" "$T/sup/supclient-32s"; do
+		for how in exec fexec; do
+			: >"$CD/audit.log"
+			run pw --strict --log "$CD/audit.log" "$b" "$how" "$T/sup/id-nobody" -u
+			expect_out_has "rc=-1 errno=EACCES"
+			expect_err_re "^proxywrap: refused exec of $T/sup/id-nobody: setuid: the shim cannot follow it \(strict mode; allow with allow_exec [^)]*\) \[supervised: pid [0-9]+ $b\]"
+			grep -q "\"event\":\"exec-refused\".*\"path\":\"$T/sup/id-nobody\"" "$CD/audit.log" ||
+			    { say "$(cat "$CD/audit.log")"; fail "no exec-refused event"; }
+			run pw --strict -v "$b" "$how" "$SUPC" raw
+			expect_out_has "rc=-1 errno=EPERM"
+			expect_err_re "^proxywrap: supervised exec of $SUPC: statically linked: the shim cannot follow it, the supervisor does \[supervised: pid [0-9]+ $b\]"
+			run pw --strict "$b" "$how" "$T/sup/id-plain" -u
+			expect_out_re "^0$"
+		done
+	done
+}
+
+# A symlink flipped between a setuid program and a plain one while a
+# shell execs it 300 times: the check before the exec is raced (without
+# the supervisor, some runs of the shim's check pass the plain file and
+# the kernel runs the setuid one, as nobody).  Supervised, the outcome
+# does not depend on the check: each run is refused (the check saw the
+# setuid file) or runs, and whatever the kernel ran gained nothing (no
+# run is nobody's), under the filter.
+tcase sup_exec_race
+tc_sup_exec_race() {
+	local sw n0 nn nr
+	sup_setuid_ids
+	ln -sfn "$T/sup/id-plain" "$CD/idflip"
+	"$PY" -c '
+import os, sys, time
+a, b, link = sys.argv[1:4]
+end = time.time() + 20
+while time.time() < end:
+    for t in (a, b):
+        os.symlink(t, link + ".new")
+        os.replace(link + ".new", link)
+' "$T/sup/id-plain" "$T/sup/id-nobody" "$CD/idflip" &
+	sw=$!
+	run -t 30 pw -q --strict --supervise=off sh -c "for i in \$(seq 300); do '$CD/idflip' -u 2>/dev/null || echo refused; done"
+	say "without the supervisor: $(sort out | uniq -c | tr '\n' ' ')"
+	run -t 30 pw -q --strict sh -c "for i in \$(seq 300); do '$CD/idflip' -u 2>/dev/null || echo refused; done"
+	kill "$sw" 2>/dev/null || true
+	wait "$sw" 2>/dev/null || true
+	n0=$(grep -cx 0 out || true)
+	nn=$(grep -cx 65534 out || true)
+	nr=$(grep -cx refused out || true)
+	say "supervised: ran $n0, refused $nr, as nobody $nn"
+	[ "$nn" = 0 ] || fail "$nn runs gained the setuid user under the supervisor"
+	[ "$n0" -gt 0 ] && [ "$nr" -gt 0 ] ||
+	    fail "the flip did not show both files (ran $n0, refused $nr)"
+	[ $((n0 + nr)) = 300 ] || { show; fail "runs missing: $((n0 + nr)) of 300"; }
+}
