@@ -9,7 +9,9 @@
  * path again.  The seccomp_unotify(2) man page warns that a check made
  * before a CONTINUE can be raced (another thread, or another process,
  * swaps a symlink or renames a file in between), so nothing here may
- * depend on that check for safety, and nothing does: every process of
+ * depend on that check for safety, and nothing does (the man page's
+ * condition for a CONTINUE: "another security mechanism or the kernel
+ * itself" blocks what a rewrite makes of the call): every process of
  * the tree inherits the filter and no_new_privs, so whatever the kernel
  * executes in the end is supervised (its connects are decided by the
  * rules) and gains no privilege from a setuid bit or file capabilities.
