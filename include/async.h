@@ -26,8 +26,8 @@ extern int async_used;
 int async_start(struct tun *t);
 
 /*
- * If fd has a handshake under way, wait for it to end (bounded by its
- * deadline).  Returns 0 when fd is not pending or its tunnel is up, or
+ * If fd has a handshake under way, or an optimistic tunnel whose replies
+ * are still to come, wait for it to end (bounded by its deadline).  Returns 0 when fd is not pending or its tunnel is up, or
  * -errno when the handshake failed.
  */
 int async_wait(int fd);

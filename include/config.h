@@ -2,7 +2,11 @@
  * config.h - the rule file (shim.conf) parsed into an immutable struct.
  *
  * Grammar (one statement per line, '#' starts a comment):
- *   proxy NAME URL [max_conns=N]   (N: open tunnels through it, session-wide)
+ *   proxy NAME URL [max_conns=N] [optimistic=on] [tfo=on]
+ *                           (N: open tunnels through it, session-wide;
+ *                            optimistic: SOCKS5 only, the program's first
+ *                            bytes ride with the handshake; tfo: TCP Fast
+ *                            Open to the proxy)
  *   group NAME PROXY... [mode=failover|round-robin|random]
  *                           (a group stands wherever a proxy may, at any hop
  *                            of a via chain; it holds proxies, not groups)
@@ -95,6 +99,8 @@ struct cfg_proxy {
 	struct proxy_url url;
 	int line;
 	int max_conns;			/* max_conns=N; 0: no cap */
+	bool optimistic;		/* optimistic=on (SOCKS5 only) */
+	bool tfo;			/* tfo=on */
 };
 
 enum cfg_group_mode {

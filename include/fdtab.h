@@ -17,6 +17,9 @@ enum fd_state {
 	FD_TUNNEL_PENDING = 2,	/* handshake running (non-blocking) */
 	FD_TUNNEL_FAILED = 3,	/* handshake failed: err says why */
 	FD_UDP = 4,		/* a UDP socket with associations (udp) */
+	FD_TUNNEL_EARLY = 5,	/* optimistic (tunnel_early.c): connected
+				 * to the program, which may write; the
+				 * proxy's replies are still to be read */
 };
 
 struct ep_reg;

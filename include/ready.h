@@ -20,10 +20,13 @@
  *    POLLIN|POLLOUT|POLLHUP as for a refused connect; POLLERR is added
  *    until the error is taken (SO_ERROR, connect, a read or write).
  *
+ *  - an optimistic tunnel (FD_TUNNEL_EARLY, tunnel_early.c) is connected
+ *    to the program but the proxy's replies are still to be read: the
+ *    kernel answers for it, without POLLIN (and the other read events),
+ *    until they are; then its registrations go back whole.
+ *
  * A process that never had a pending tunnel pays one relaxed load per
  * readiness call; one that has, pays a table lookup per fd in the call.
- * Room is left for buffered early writes (a later zero-RTT mode): a
- * pending tunnel then simply reports POLLOUT while its buffer has room.
  */
 #ifndef PROXYWRAP_READY_H
 #define PROXYWRAP_READY_H
@@ -52,6 +55,7 @@ ready_entry_special(const struct fd_entry *e)
 	int state = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
 
 	return !e->internal && (state == FD_TUNNEL_PENDING ||
+				state == FD_TUNNEL_EARLY ||
 				(state == FD_TUNNEL_FAILED && e->err_unread));
 }
 
@@ -79,6 +83,17 @@ void ready_on_first_pending(void (*cb)(void));
 
 /* e (for fd) is now a pending tunnel with the registrations ep. */
 void ready_pending(struct fd_entry *e, struct ep_reg *ep);
+
+/*
+ * e's tunnel went optimistic (tunnel_early.c): the program sees its
+ * connect complete (its epoll registrations come back without the read
+ * events: the edge) while the proxy's replies are still to come.
+ */
+void ready_early(struct fd_entry *e);
+
+/* The read events an optimistic tunnel's socket does not report. */
+#define READY_EARLY_HIDE (POLLIN | POLLRDNORM | POLLRDBAND | POLLPRI | \
+			  POLLRDHUP)
 
 /*
  * e's handshake ended: rc 0 (up) or -errno.  Sets e's state, puts its

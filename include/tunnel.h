@@ -73,6 +73,13 @@ struct tun {
 					 * message at a time from now on */
 	bool may_learn;			/* may try pipelining an unknown
 					 * proxy (blocking connect only) */
+	bool early_ok;			/* the caller can hand the tunnel on
+					 * before the replies (async.c) */
+	bool optimistic;		/* the program may go on once the
+					 * pipelined request is written
+					 * (tunnel_early.c) */
+	bool early;			/* ... and it is: the replies are
+					 * still to come */
 	int64_t sent_ms;		/* when out[] was fully written */
 	int64_t pipe_deadline_ms;	/* give up on pipelining after */
 	int pp_len;			/* PROXY protocol header queued after
@@ -148,8 +155,19 @@ int tun_connect(struct tun *t);
 int tun_step(struct tun *t);
 
 /* Run tun_connect + tun_step to completion with poll and the deadline.
- * A blocking connect()'s whole handshake.  Returns 0 or -errno. */
+ * A blocking connect()'s whole handshake.  Returns 0 or -errno, or
+ * TUN_EARLY_UP when t->early: the program may go on, and t goes to
+ * async_start to take the proxy's replies. */
+#define TUN_EARLY_UP 1
 int tun_run(struct tun *t);
+
+/* Optimistic data (tunnel_early.c).  True once t->early: the program may
+ * use the socket while the proxy's replies are still to come. */
+bool tun_early_check(struct tun *t);
+/* What a tunnel that failed after the program was told it was
+ * connected gives the program: -ECONNREFUSED, -ECONNRESET, or rc itself
+ * where a connected socket may see it too (-ETIMEDOUT). */
+int tun_early_errno(int rc);
 
 /* The next time t must be looked at even without I/O: its deadline, or
  * earlier while a pipelined handshake is on probation. */

@@ -24,33 +24,6 @@
 
 #define CFG_TIMEOUT_MAX_MS 600000
 
-/* max_conns=N (1..CFG_MAX_CONNS_MAX) on proxy px's line; -1 when wrong. */
-static int
-cfg_proxy_option(struct cfg_parser *p, const char *tok, struct cfg_proxy *px)
-{
-	const char *eq = strchr(tok, '=');
-	size_t klen = eq != NULL ? (size_t)(eq - tok) : strlen(tok);
-	unsigned long v = 0;
-	size_t i;
-
-	if (eq == NULL || klen != sizeof("max_conns") - 1 ||
-	    strncmp(tok, "max_conns", klen) != 0) {
-		cfg_err(p, "proxy '%s': unknown option '%.*s' (known: "
-			"max_conns)", px->name, (int)(klen > 64 ? 64 : klen),
-			tok);
-		return -1;
-	}
-	for (i = 1; eq[i] >= '0' && eq[i] <= '9' && i < 7; i++)
-		v = v * 10 + (unsigned long)(eq[i] - '0');
-	if (i == 1 || eq[i] != '\0' || v < 1 || v > CFG_MAX_CONNS_MAX) {
-		cfg_err(p, "proxy '%s': bad max_conns '%.16s' (use 1..%d)",
-			px->name, eq + 1, CFG_MAX_CONNS_MAX);
-		return -1;
-	}
-	px->max_conns = (int)v;
-	return 0;
-}
-
 /* Define proxy `name`; records an error and returns -1 when it cannot. */
 static int
 cfg_add_proxy(struct cfg_parser *p, const char *name, const char *url,
@@ -324,7 +297,8 @@ cfg_statement(struct cfg_parser *p, int pass, struct cfg_caps *caps)
 		if (pass != CFG_PASS_PROXIES)
 			return;
 		if (p->ntok < 3)
-			cfg_err(p, "proxy: expected NAME URL [max_conns=N]");
+			cfg_err(p, "proxy: expected NAME URL [max_conns=N] "
+				"[optimistic=on] [tfo=on]");
 		else
 			cfg_add_proxy(p, p->tok[1], p->tok[2], &caps->proxies);
 		return;

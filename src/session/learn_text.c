@@ -147,6 +147,10 @@ put_proxy(struct ltext *t, const struct cfg_proxy *px)
 	       u->port);
 	if (px->max_conns > 0)
 		lt_put(t, " max_conns=%d", px->max_conns);
+	if (px->optimistic)
+		lt_put(t, " optimistic=on");
+	if (px->tfo)
+		lt_put(t, " tfo=on");
 	lt_put(t, "\n");
 }
 

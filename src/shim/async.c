@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -79,7 +80,20 @@ dead(int fd)
 static void
 finish(struct tun *t, struct fd_entry *e, int rc)
 {
+	size_t n;
+
 	real_epoll_ctl(epfd, EPOLL_CTL_DEL, t->fd, NULL);
+	if (rc < 0 && t->early) {
+		/* the program was told it was connected (tunnel_early.c):
+		 * it learns otherwise on its next call, as after a refused
+		 * Fast Open SYN; the log line says so */
+		rc = tun_early_errno(rc);
+		t->err = rc;
+		n = strlen(t->msg);
+		snprintf(t->msg + n, sizeof(t->msg) - n, "; after its connect "
+			 "had completed (optimistic=on): %s on its next call",
+			 strerror(-rc));
+	}
 	if (rc < 0)
 		dead(t->fd);
 	else {
@@ -120,10 +134,14 @@ step(int fd)
 		return;
 	t = e->tun;
 	rc = tun_step(t);
-	if (rc == -EAGAIN)
+	if (rc == -EAGAIN) {
+		if (t->early && __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) ==
+				FD_TUNNEL_PENDING)
+			ready_early(e);	/* connected, to the program */
 		arm(t, EPOLL_CTL_MOD);
-	else
+	} else {
 		finish(t, e, rc);
+	}
 }
 
 /* Runs with mu held: fail every handshake past its deadline. */
@@ -259,6 +277,8 @@ async_start(struct tun *t)
 	e->tunfd = t->fd;
 	ready_pending(e, t->ep);	/* state: pending */
 	t->ep = NULL;
+	if (t->early)
+		ready_early(e);	/* a blocking connect's, returning 0 */
 	__atomic_store_n(&async_used, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&fdtab_live, 1, __ATOMIC_RELEASE);
 	link_tun(t);
@@ -279,7 +299,8 @@ async_wait(int fd)
 	if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == FD_TUNNEL_READY)
 		return 0;
 	pthread_mutex_lock(&mu);
-	while (e->state == FD_TUNNEL_PENDING && running) {
+	while ((e->state == FD_TUNNEL_PENDING ||
+		e->state == FD_TUNNEL_EARLY) && running) {
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;	/* the helper expires the deadline */
 		pthread_cond_timedwait(&cv, &mu, &until);

@@ -96,15 +96,31 @@ scan_fdinfo(int epfd, int fd, unsigned long ino, struct ep_reg **out)
 	}
 }
 
-/* Ask the kernel for nothing on r's registration of fd, or for what the
- * program asked. */
+/* What a registration may ask of the kernel for an fd in e's state:
+ * nothing but its flags while pending, no read events while optimistic
+ * (the proxy's replies are not the program's), all of it otherwise. */
+#define EP_ALL (~(uint32_t)0)
+
+static uint32_t
+ep_mask(const struct fd_entry *e)
+{
+	switch (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE)) {
+	case FD_TUNNEL_PENDING:
+		return EP_FLAGS;
+	case FD_TUNNEL_EARLY:
+		return ~(uint32_t)READY_EARLY_HIDE;
+	}
+	return EP_ALL;
+}
+
+/* Ask the kernel on r's registration of fd for what the program asked,
+ * less what mask leaves out. */
 static void
-ep_apply(int fd, const struct ep_reg *r, bool hidden)
+ep_apply(int fd, const struct ep_reg *r, uint32_t mask)
 {
 	struct epoll_event ev = r->ev;
 
-	if (hidden)
-		ev.events &= EP_FLAGS;
+	ev.events &= mask;
 	real_epoll_ctl(r->epfd, EPOLL_CTL_MOD, fd, &ev);
 }
 
@@ -134,7 +150,7 @@ ready_hide(int fd)
 	for (i = 0; i < nepfds; i++)
 		scan_fdinfo(epfds[i], fd, (unsigned long)st.st_ino, &ep);
 	for (r = ep; r != NULL; r = r->next)
-		ep_apply(fd, r, true);
+		ep_apply(fd, r, EP_FLAGS);
 	pthread_mutex_unlock(&rmu);
 	errno = saved;
 	return ep;
@@ -147,7 +163,7 @@ ready_unhide(int fd, struct ep_reg *ep)
 	int saved = errno;
 
 	for (r = ep; r != NULL; r = r->next)
-		ep_apply(fd, r, false);
+		ep_apply(fd, r, EP_ALL);
 	ep_free(ep);
 	errno = saved;
 }
@@ -236,6 +252,23 @@ ready_pending(struct fd_entry *e, struct ep_reg *ep)
 }
 
 void
+ready_early(struct fd_entry *e)
+{
+	struct ep_reg *r;
+	int fd = -1;
+
+	pthread_mutex_lock(&rmu);
+	if (e->tun != NULL)
+		fd = e->tun->fd;
+	__atomic_store_n(&e->state, FD_TUNNEL_EARLY, __ATOMIC_RELEASE);
+	/* asking for the write events again is the connect's edge */
+	for (r = e->ep; fd != -1 && r != NULL; r = r->next)
+		ep_apply(fd, r, ~(uint32_t)READY_EARLY_HIDE);
+	ready_wake_all();
+	pthread_mutex_unlock(&rmu);
+}
+
+void
 ready_end(struct fd_entry *e, int rc)
 {
 	struct ep_reg *r;
@@ -252,7 +285,7 @@ ready_end(struct fd_entry *e, int rc)
 			 __ATOMIC_RELEASE);
 	/* putting the registrations back wakes epoll_wait: the edge */
 	for (r = e->ep; fd != -1 && r != NULL; r = r->next)
-		ep_apply(fd, r, false);
+		ep_apply(fd, r, EP_ALL);
 	if (!e->err_unread) {
 		ep_free(e->ep);
 		e->ep = NULL;
@@ -272,7 +305,7 @@ drop(int fd, struct fd_entry *e)
 {
 	int state = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
 
-	if (state == FD_TUNNEL_PENDING ||
+	if (state == FD_TUNNEL_PENDING || state == FD_TUNNEL_EARLY ||
 	    (state == FD_TUNNEL_FAILED && e->err_unread)) {
 		if (state == FD_TUNNEL_FAILED && e->ep != NULL)
 			errs_note(fd, false);
@@ -320,7 +353,7 @@ ready_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	struct fd_entry *e = fdtab_get(fd);
 	struct ep_reg **pp, *r;
 	struct epoll_event hid;
-	bool pending, had;
+	bool failed, had;
 	int rc;
 
 	if (e == NULL || (op != EPOLL_CTL_DEL && ev == NULL))
@@ -330,11 +363,11 @@ ready_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 		pthread_mutex_unlock(&rmu);
 		return real_epoll_ctl(epfd, op, fd, ev);
 	}
-	pending = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) ==
-		  FD_TUNNEL_PENDING;
-	if (op != EPOLL_CTL_DEL && pending) {
+	failed = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) ==
+		 FD_TUNNEL_FAILED;
+	if (op != EPOLL_CTL_DEL && !failed) {
 		hid = *ev;
-		hid.events &= EP_FLAGS;
+		hid.events &= ep_mask(e);
 		rc = real_epoll_ctl(epfd, op, fd, &hid);
 	} else {
 		rc = real_epoll_ctl(epfd, op, fd, ev);
@@ -356,7 +389,7 @@ ready_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 				(*pp)->ev = *ev;
 			}
 		}
-		if (!pending && had != (e->ep != NULL))
+		if (failed && had != (e->ep != NULL))
 			errs_note(fd, e->ep != NULL);
 	}
 	pthread_mutex_unlock(&rmu);

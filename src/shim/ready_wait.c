@@ -161,8 +161,8 @@ time_left(int64_t end, struct timespec *ts)
 	return rest;
 }
 
-/* How a pending or failed fd stands in a wait. */
-enum view { V_KERNEL, V_HIDDEN, V_ERR };
+/* How a pending, optimistic or failed fd stands in a wait. */
+enum view { V_KERNEL, V_HIDDEN, V_NOREAD, V_ERR };
 
 static enum view
 view_of(int fd)
@@ -174,6 +174,8 @@ view_of(int fd)
 	switch (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE)) {
 	case FD_TUNNEL_PENDING:
 		return V_HIDDEN;
+	case FD_TUNNEL_EARLY:
+		return V_NOREAD;
 	case FD_TUNNEL_FAILED:
 		return e->err_unread ? V_ERR : V_KERNEL;
 	}
@@ -219,6 +221,12 @@ ready_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 			switch (view_of(fds[i].fd)) {
 			case V_HIDDEN:
 				p[i].fd = -1;	/* the kernel skips it */
+				special = true;
+				break;
+			case V_NOREAD:
+				/* the proxy's replies are not for the
+				 * program: only the other events */
+				p[i].events &= (short)~READY_EARLY_HIDE;
 				special = true;
 				break;
 			case V_ERR:

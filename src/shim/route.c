@@ -330,6 +330,36 @@ via_done(struct tun *t, int rc)
 }
 
 /*
+ * A blocking connect whose tunnel went optimistic (tunnel_early.c):
+ * connect() returns 0 now and the helper takes the proxy's replies
+ * (async.c), which the program's reads wait for.
+ */
+static int
+early_up(int fd, struct tun *t, const struct tun_dest *d,
+	 const struct decision *dec, int64_t start_ms)
+{
+	struct fd_entry *e;
+	struct evid *v;
+	int rc;
+
+	t->ep = ready_hide(fd);
+	t->done = via_done;
+	v = evid_new(d, dec, start_ms);
+	t->ctx = v;
+	rc = async_start(t);	/* t may be gone once it returns */
+	e = fdtab_get(fd);
+	if (rc == 0 && e != NULL) {
+		e->acked = true;	/* connect() said 0 */
+		evid_attach(e, v);
+		return 0;
+	}
+	if (v != NULL)
+		evid_free(v);
+	shutdown(fd, SHUT_RDWR);	/* no half-made tunnel */
+	return rc < 0 ? rc : -ENOMEM;
+}
+
+/*
  * A blocking socket gets the whole handshake here, bounded by the
  * deadline.  A non-blocking one starts it and returns EINPROGRESS: the
  * helper (async.c) finishes it while the application's event loop goes on.
@@ -353,6 +383,7 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 	tun_init(t, fd, s->cfg, dec->rule, d, s->timeout_ms);
 	memcpy(&t->peer, sa, len < sizeof(t->peer) ? len : sizeof(t->peer));
 	t->peerlen = len;
+	t->early_ok = true;	/* async.c takes optimistic tunnels */
 	if (flags & O_NONBLOCK) {
 		/* before the proxy's SYN-ACK can make it writable */
 		t->ep = ready_hide(fd);
@@ -377,6 +408,8 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 	t->may_learn = true;	/* nobody else polls this socket now */
 	rc = tun_run(t);
 	real_fcntl(fd, F_SETFL, (void *)(long)flags);
+	if (rc == TUN_EARLY_UP)
+		return early_up(fd, t, d, dec, start_ms);
 	if (rc < 0 && t->state != TUN_CONNECTING)
 		shutdown(fd, SHUT_RDWR);	/* no half-made tunnel */
 	route_report(t, rc);

@@ -18,6 +18,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/mman.h>
 #include <stdio.h>
 #include <string.h>
@@ -91,6 +93,26 @@ unreachable(struct tun *t, const char *pstr, int err)
 			strerror(err));
 }
 
+/*
+ * tfo=on: TCP Fast Open to the first proxy.  With TCP_FASTOPEN_CONNECT
+ * the kernel holds back the SYN until the first write, which then
+ * carries the (pipelined) greeting in the SYN when it has the proxy's
+ * cookie from an earlier connection, and asks for one otherwise.  The
+ * option is the program's socket's: it is taken off again once the
+ * greeting is written, so a later connect() of the program's own is not
+ * changed.  A kernel without it (or net.ipv4.tcp_fastopen without the
+ * client bit) just connects as before.
+ */
+static void
+tfo_arm(struct tun *t, bool on)
+{
+	int v = on;
+
+	if (t->rule->nchain > 0 && hop_proxy(t, 0)->tfo)
+		setsockopt(t->fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &v,
+			   sizeof(v));
+}
+
 /* The TCP connect to the first hop's proxy (this attempt's). */
 static int
 connect_first(struct tun *t)
@@ -122,6 +144,7 @@ connect_first(struct tun *t)
 		return tun_fail(t, rc, "%s %s", why, pstr);
 	if (rc > 0)
 		log_msg(LOG_DEBUG, "fd %d: %s %s", t->fd, why, pstr);
+	tfo_arm(t, true);
 	if (real_connect(t->fd, (struct sockaddr *)&ss, len) == -1 &&
 	    errno != EINPROGRESS)
 		return unreachable(t, pstr, errno);
@@ -143,6 +166,12 @@ retry(struct tun *t)
 
 	for (;;) {
 		rc = grp_failed(t);
+		if (rc != 0 && t->early) {
+			/* the program's bytes are in this socket: no other
+			 * attempt may carry them (tunnel_early.c) */
+			t->state = TUN_FAILED;
+			return t->err;
+		}
 		if (rc == 0)
 			return t->err;
 		saved = t->err;
@@ -247,7 +276,10 @@ step_send(struct tun *t, const char *pstr)
 			      MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (r == -1 && errno == EINTR)
 			continue;
-		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		/* EINPROGRESS: a Fast Open SYN without data went (no
+		 * cookie yet); the greeting goes once connected */
+		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+				errno == EINPROGRESS)) {
 			t->want = POLLOUT;
 			return -EAGAIN;
 		}
@@ -258,6 +290,8 @@ step_send(struct tun *t, const char *pstr)
 	}
 	/* requests may hold credentials: wipe them once sent */
 	explicit_bzero(t->out, t->outlen);
+	if (t->hop == 0)
+		tfo_arm(t, false);
 	t->sent_ms = tun_now_ms();
 	t->state = t->after_send;
 	t->have = 0;
@@ -408,6 +442,8 @@ tun_step(struct tun *t)
 		if (rc < 0 && rc != -EAGAIN && t->state == TUN_FAILED)
 			rc = retry(t);
 	}
+	if (rc == -EAGAIN)
+		tun_early_check(t);
 	return rc;
 }
 
@@ -442,6 +478,8 @@ tun_run(struct tun *t)
 		rc = tun_step(t);
 		if (rc != -EAGAIN)
 			break;
+		if (t->early)
+			return TUN_EARLY_UP;
 		left = t->deadline_ms - tun_now_ms();
 		if (left <= 0)
 			return tun_expired(t);

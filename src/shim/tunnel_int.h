@@ -13,6 +13,7 @@
 #ifndef PROXYWRAP_TUNNEL_INT_H
 #define PROXYWRAP_TUNNEL_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -83,6 +84,11 @@ int fallback(struct tun *t, const char *pstr, const char *why);
 int step_s5_method(struct tun *t, const char *pstr);
 int step_s5_auth(struct tun *t, const char *pstr);
 int step_s5_reply(struct tun *t, const char *pstr);
+
+/* tunnel_early.c: whether this connection goes optimistic (t->optimistic),
+ * decided when its pipelined handshake is built; known_pipelining: the
+ * session has seen this proxy take one (pipe_get). */
+void early_decide(struct tun *t, bool known_pipelining);
 
 /* tunnel_http.c */
 

@@ -173,6 +173,7 @@ start_pipelined(struct tun *t, const struct proxy_url *u,
 		return tun_fail(t, -EINVAL, "cannot build SOCKS5 request");
 	}
 	t->pipelined = true;
+	early_decide(t, pipe_get(t) == PIPE_YES);
 	queue(t, len, TUN_S5_METHOD);
 	return 0;
 }
@@ -232,7 +233,7 @@ pipelined_method(struct tun *t, const struct proxy_url *u, uint8_t method,
 				u->has_auth ? "" : " (it may want a user "
 				"name and password)");
 	ack_now(t);
-	if (pipe_get(t) == PIPE_UNKNOWN) {
+	if (!t->early && pipe_get(t) == PIPE_UNKNOWN) {
 		wait = TUN_PIPE_WAIT_RTTS * (now - t->sent_ms);
 		if (wait < TUN_PIPE_WAIT_MIN_MS)
 			wait = TUN_PIPE_WAIT_MIN_MS;
@@ -256,6 +257,13 @@ fallback(struct tun *t, const char *pstr, const char *why)
 	struct sockaddr sa = { .sa_family = AF_UNSPEC };
 
 	pipe_set(t, PIPE_NO);
+	if (t->early)
+		/* the program's first bytes are behind the request: starting
+		 * over would lose them (tunnel_early.c) */
+		return tun_fail(t, -ECONNRESET, "proxy %s: pipelined SOCKS5 "
+				"handshake %s after the program's first bytes "
+				"(optimistic=on); not pipelined again", pstr,
+				why);
 	log_msg(LOG_DEBUG, "proxy %s: pipelined SOCKS5 handshake %s: one "
 		"message at a time from now on", pstr, why);
 	if (real_connect(t->fd, &sa, sizeof(sa)) == -1)

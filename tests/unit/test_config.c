@@ -190,11 +190,22 @@ static const struct err_case err_cases[] = {
 	{ "\x1b[2Jfrob\x7f x", "shim.conf:1: unknown keyword "
 	  "'\\x1b[2Jfrob\\x7f'" },
 	{ "\nDirect x", "shim.conf:2: unknown keyword 'Direct'" },
-	{ "proxy corp", "shim.conf:1: proxy: expected NAME URL [max_conns=N]" },
+	{ "proxy corp", "shim.conf:1: proxy: expected NAME URL [max_conns=N] "
+	  "[optimistic=on] [tfo=on]" },
 	{ "proxy corp http://h x", "shim.conf:1: proxy 'corp': unknown option "
-	  "'x' (known: max_conns)" },
+	  "'x' (known: max_conns, optimistic, tfo)" },
 	{ "proxy corp http://h mode=random", "shim.conf:1: proxy 'corp': "
-	  "unknown option 'mode' (known: max_conns)" },
+	  "unknown option 'mode' (known: max_conns, optimistic, tfo)" },
+	/* RFC 9931: a CONNECT tunnel takes no byte before its 2xx */
+	{ "proxy a http://h optimistic=on", "shim.conf:1: proxy 'a': "
+	  "optimistic=on needs a SOCKS5 proxy (HTTP CONNECT waits for its 2xx "
+	  "before any byte of the program: RFC 9931)" },
+	{ "proxy a socks5://h optimistic=yes", "shim.conf:1: proxy 'a': bad "
+	  "optimistic 'yes' (use on or off)" },
+	{ "proxy a socks5://h tfo=", "shim.conf:1: proxy 'a': bad tfo '' "
+	  "(use on or off)" },
+	{ "proxy a socks5://h optimistic", "shim.conf:1: proxy 'a': unknown "
+	  "option 'optimistic' (known: max_conns, optimistic, tfo)" },
 	{ "proxy a http://h max_conns=0", "shim.conf:1: proxy 'a': bad "
 	  "max_conns '0' (use 1..65535)" },
 	{ "proxy a http://h max_conns=65536", "shim.conf:1: proxy 'a': bad "
@@ -582,6 +593,30 @@ test_cfg_load(void **state)
 
 /* Which via rules can carry UDP: one SOCKS5 proxy only. */
 /* group: members, modes, used before its line, at any hop; max_conns. */
+/* optimistic= and tfo= after the URL, in any order with max_conns. */
+static void
+test_cfg_proxy_flags(void **state)
+{
+	static const char text[] =
+		"proxy d socks5://198.18.0.1:1080 optimistic=on tfo=on\n"
+		"proxy e socks5h://198.18.0.1:1081 tfo=on max_conns=3 "
+		"optimistic=off\n"
+		"proxy h http://198.18.0.1:3128 optimistic=off tfo=on\n"
+		"via d *\n";
+	struct config *cfg = parse(text);
+
+	(void)state;
+	assert_int_equal(cfg->nerrs, 0);
+	assert_true(cfg->proxies[0].optimistic);
+	assert_true(cfg->proxies[0].tfo);
+	assert_false(cfg->proxies[1].optimistic);
+	assert_true(cfg->proxies[1].tfo);
+	assert_int_equal(cfg->proxies[1].max_conns, 3);
+	assert_false(cfg->proxies[2].optimistic);
+	assert_true(cfg->proxies[2].tfo);
+	cfg_free(cfg);
+}
+
 static void
 test_cfg_groups(void **state)
 {
@@ -604,6 +639,8 @@ test_cfg_groups(void **state)
 	assert_int_equal(cfg->proxies[0].max_conns, 16);
 	assert_int_equal(cfg->proxies[1].max_conns, 0);
 	assert_int_equal(cfg->proxies[3].max_conns, 1);
+	assert_false(cfg->proxies[0].optimistic);
+	assert_false(cfg->proxies[0].tfo);
 	assert_int_equal(cfg->ngroups, 4);
 	assert_string_equal(cfg->groups[0].name, "pool");
 	assert_int_equal(cfg->groups[0].nmembers, 3);
@@ -688,6 +725,7 @@ main(void)
 		cmocka_unit_test(test_cfg_defaults),
 		cmocka_unit_test(test_cfg_dests),
 		cmocka_unit_test(test_cfg_errors),
+		cmocka_unit_test(test_cfg_proxy_flags),
 		cmocka_unit_test(test_cfg_timeouts),
 		cmocka_unit_test(test_cfg_keeps_going),
 		cmocka_unit_test(test_cfg_many_errors),

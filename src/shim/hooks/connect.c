@@ -106,6 +106,7 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 			errno = EALREADY;
 			return -1;
 		case FD_TUNNEL_READY:
+		case FD_TUNNEL_EARLY:	/* connected, to the program */
 			/* 0 once, as the kernel completes a non-blocking
 			 * connect for the caller that asks again */
 			if (!__atomic_exchange_n(&e->acked, true,
@@ -142,7 +143,7 @@ getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 		return real_getpeername(fd, sa, len);
 	}
 	state = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
-	if (state != FD_TUNNEL_READY) {
+	if (state != FD_TUNNEL_READY && state != FD_TUNNEL_EARLY) {
 		errno = ENOTCONN;	/* still connecting, or failed */
 		return -1;
 	}

@@ -118,7 +118,7 @@ void hook_peek_in(int fd, const struct iovec *iov, size_t n, ssize_t r,
  * up (every call after the first, on every tunnel) pays one load here:
  * since tunnels have records (evid.h) the I/O hooks see blocking ones
  * too. */
-int hook_wait_tunnel_slow(int fd, struct fd_entry *e, int flags);
+int hook_wait_tunnel_slow(int fd, struct fd_entry *e, int flags, bool out);
 
 static inline int
 hook_wait_tunnel(int fd, struct fd_entry *e, int flags)
@@ -126,7 +126,18 @@ hook_wait_tunnel(int fd, struct fd_entry *e, int flags)
 	if (__builtin_expect(__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) ==
 			     FD_TUNNEL_READY, 1))
 		return 0;
-	return hook_wait_tunnel_slow(fd, e, flags);
+	return hook_wait_tunnel_slow(fd, e, flags, false);
+}
+
+/* The same for a send: an optimistic tunnel (tunnel_early.c) takes the
+ * program's bytes at once, behind its request. */
+static inline int
+hook_wait_tunnel_out(int fd, struct fd_entry *e, int flags)
+{
+	if (__builtin_expect(__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) ==
+			     FD_TUNNEL_READY, 1))
+		return 0;
+	return hook_wait_tunnel_slow(fd, e, flags, true);
 }
 
 /* A send without a destination on a socket with UDP associations. */

@@ -32,7 +32,7 @@ wait_copy(int fd, struct fd_entry *e, int flags)
 			break;
 		}
 		state = __atomic_load_n(&o->state, __ATOMIC_ACQUIRE);
-		if (state != FD_TUNNEL_PENDING) {
+		if (state != FD_TUNNEL_PENDING && state != FD_TUNNEL_EARLY) {
 			e->err = state == FD_TUNNEL_FAILED ? o->err : 0;
 			break;
 		}
@@ -60,19 +60,31 @@ wait_copy(int fd, struct fd_entry *e, int flags)
  * afterwards the kernel's answer on the shut-down socket (EOF, EPIPE).
  * 0 to go on, or -1 with errno set.
  */
+static bool
+waiting(const struct fd_entry *e)
+{
+	int state = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+
+	return state == FD_TUNNEL_PENDING || state == FD_TUNNEL_EARLY;
+}
+
 int
-hook_wait_tunnel_slow(int fd, struct fd_entry *e, int flags)
+hook_wait_tunnel_slow(int fd, struct fd_entry *e, int flags, bool out)
 {
 	int err;
 
+	/* optimistic: the program's bytes follow the request in the
+	 * kernel's queue; only its reads wait for the proxy's replies */
+	if (out && __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) ==
+	    FD_TUNNEL_EARLY)
+		return 0;
 	if (__builtin_expect(e->tun == NULL && e->tunfd != fd, 0) &&
-	    __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == FD_TUNNEL_PENDING)
+	    waiting(e))
 		return wait_copy(fd, e, flags);
-	if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == FD_TUNNEL_PENDING) {
+	if (waiting(e)) {
 		if (nonblocking(fd, flags)) {
 			async_poke(fd);
-			if (__atomic_load_n(&e->state, __ATOMIC_ACQUIRE) ==
-			    FD_TUNNEL_PENDING) {
+			if (waiting(e)) {
 				errno = EAGAIN;
 				return -1;
 			}
@@ -264,7 +276,7 @@ write(int fd, const void *buf, size_t n)
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL)
 			return hook_udp_out(fd, e, buf, n, 0);
-		if (hook_wait_tunnel(fd, e, 0) < 0)
+		if (hook_wait_tunnel_out(fd, e, 0) < 0)
 			return -1;
 		if (__builtin_expect(peeking(e, EVID_PEEK_OUT), 0)) {
 			if (hook_peek_pre(fd, e, &v, 1) < 0)
@@ -313,7 +325,7 @@ writev(int fd, const struct iovec *iov, int n)
 		if (e->udp != NULL)
 			return iov_msg(&m, iov, n) < 0 ? -1 :
 			       udp_send_connected(fd, e->udp, &m, 0);
-		if (hook_wait_tunnel(fd, e, 0) < 0)
+		if (hook_wait_tunnel_out(fd, e, 0) < 0)
 			return -1;
 		if (__builtin_expect(peeking(e, EVID_PEEK_OUT), 0) && n > 0) {
 			if (hook_peek_pre(fd, e, iov, (size_t)n) < 0)
@@ -342,7 +354,7 @@ send(int fd, const void *buf, size_t n, int flags)
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL)
 			return hook_udp_out(fd, e, buf, n, flags);
-		if (hook_wait_tunnel(fd, e, flags) < 0)
+		if (hook_wait_tunnel_out(fd, e, flags) < 0)
 			return -1;
 		if (__builtin_expect(peeking(e, EVID_PEEK_OUT), 0)) {
 			if (hook_peek_pre(fd, e, &v, 1) < 0)

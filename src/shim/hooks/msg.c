@@ -166,7 +166,7 @@ sendto(int fd, const void *buf, size_t n, int flags,
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL && sa == NULL)
 			return hook_udp_out(fd, e, buf, n, flags);
-		if (e->udp == NULL && hook_wait_tunnel(fd, e, flags) < 0)
+		if (e->udp == NULL && hook_wait_tunnel_out(fd, e, flags) < 0)
 			return -1;
 		if (__builtin_expect(peeking(e, EVID_PEEK_OUT), 0)) {
 			ssize_t r;
@@ -277,7 +277,7 @@ send_msg(int fd, const struct msghdr *m, int flags)
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL && m->msg_name == NULL)
 			return udp_send_connected(fd, e->udp, m, flags);
-		if (e->udp == NULL && hook_wait_tunnel(fd, e, flags) < 0)
+		if (e->udp == NULL && hook_wait_tunnel_out(fd, e, flags) < 0)
 			return -1;
 		if (__builtin_expect(peeking(e, EVID_PEEK_OUT), 0) &&
 		    m->msg_iov != NULL) {

@@ -1,0 +1,93 @@
+/*
+ * tunnel_early.c - optimistic data (proxy ... optimistic=on): when a
+ * connection's program may go on before its SOCKS5 proxy has answered.
+ *
+ * A tunnel is optimistic when its pipelined greeting and request (one
+ * write, tunnel_socks5.c) are out: the program's connect() returns 0 (a
+ * non-blocking one becomes writable), its first writes go to the kernel
+ * right behind the request, in the same flight, and the proxy's replies
+ * are still read by the tunnel (async.c) before the program may read: its
+ * reads wait (EAGAIN for a non-blocking one) and poll/epoll keep POLLIN
+ * from it until the replies are taken (ready.c).  Connect + request +
+ * first answer then cost one round trip to the proxy instead of two, as in
+ * Tor's proposal 181.
+ *
+ * Which proxies.  RFC 1928 promises nothing about bytes that arrive
+ * before the reply, and a server that takes one recv() for one message
+ * loses them: microsocks answers the request and drops the rest of its
+ * segment (#105).  The same habit makes it drop a pipelined request after
+ * the greeting, which the pipelining probation already finds out and
+ * remembers per proxy for the session (tunnel_socks5.c, the shared area):
+ * so a connection is optimistic only to a proxy the session has seen
+ * take a pipelined handshake, a stream reader.  dante and ssh -D do, and
+ * forward the early bytes (tests/integ/t_optimistic.sh checks both, and
+ * microsocks' loss, without the shim).  The first connection to a proxy
+ * not known yet waits for the replies as without optimistic=on (a
+ * blocking connect learns; an unknown proxy is never sent early bytes).
+ * A proxy that reads its handshake as a stream and still drops what
+ * follows (a buffered reader thrown away when it starts relaying) would
+ * pass that test: that is why optimistic is opt-in per proxy.
+ *
+ * Nothing is held back: the early bytes are in the kernel, behind the
+ * request, so they reach the destination only once the proxy has made
+ * the connection, and not at all if it refuses.  A refusal, a reset or a
+ * timeout before the reply then fails the tunnel after the program was
+ * told it was connected: its next call gets ECONNREFUSED (a refusal) or
+ * ECONNRESET (the proxy went away), as a TCP Fast Open connection whose
+ * SYN was refused does, and the log has one line saying so.
+ *
+ * Only a single SOCKS5 hop: a chain's later hops are reached through the
+ * earlier ones' replies.  Not for UDP associations or a PROXY protocol
+ * header (which must precede the program's bytes), nor for the
+ * supervisor's connects (t->early_ok is the caller's consent).
+ */
+#include "tunnel_int.h"
+
+#include <errno.h>
+
+#include "log.h"
+
+void
+early_decide(struct tun *t, bool known_pipelining)
+{
+	t->optimistic = t->early_ok && t->rule->nchain == 1 && !t->udp &&
+			t->rule->pp_version == 0 &&
+			hop_proxy(t, 0)->optimistic && known_pipelining;
+}
+
+bool
+tun_early_check(struct tun *t)
+{
+	if (!t->optimistic || t->early)
+		return t->early;
+	/* the pipelined request is written: only replies are to come */
+	if (t->state != TUN_S5_METHOD && t->state != TUN_S5_AUTH &&
+	    t->state != TUN_S5_REPLY)
+		return false;
+	t->early = true;
+	if (log_enabled(LOG_DEBUG)) {
+		char pstr[TUN_MSG_MAX / 2];
+
+		tun_proxy_str(t, 0, pstr, sizeof(pstr));
+		log_msg(LOG_DEBUG, "fd %d: optimistic: connected for the "
+			"program before proxy %s answers", t->fd, pstr);
+	}
+	return true;
+}
+
+int
+tun_early_errno(int rc)
+{
+	switch (rc) {
+	case -ECONNRESET:
+	case -EPIPE:
+	case -EPROTO:
+		return -ECONNRESET;	/* the proxy went away or spoke
+					 * nonsense: as a reset */
+	case -ETIMEDOUT:
+	case -ENETUNREACH:
+	case -EHOSTUNREACH:
+		return rc;		/* what a connected socket may get too */
+	}
+	return -ECONNREFUSED;
+}
