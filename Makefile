@@ -101,8 +101,10 @@ $(BUILD)/asan/libshim.so: $(ASAN_OBJS) src/shim/libshim.map
 	    -Wl,--version-script=src/shim/libshim.map -o $@ $(ASAN_OBJS) $(LIB_LDLIBS)
 asan: $(BUILD)/asan/libshim.so
 
+# The supervisor's DNS responder forwards local names with c-ares.
 $(BUILD)/proxywrap: $(TOOL_OBJS)
-	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJS)
+	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJS) -Wl,-Bstatic -lcares -Wl,-Bdynamic \
+	    -lpthread
 
 # Unit tests (cmocka): each links the pure modules.
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_OBJS)

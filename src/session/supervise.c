@@ -71,12 +71,12 @@ sup_mode_parse(const char *s, enum sup_mode *m)
  */
 enum lbl {
 	L_NEXT = 0,		/* fall through */
-	L_X64, L_I386, L_SENDTO, L_SOCKET, L_SOCKTYPE, L_SOCKETCALL,
+	L_X64, L_I386, L_SENDTO, L_RECVFROM, L_SOCKET, L_SOCKTYPE, L_SOCKETCALL,
 	L_ALLOW, L_NOTIFY, L_KILL, L_ENOSYS,
 	L_N,
 };
 
-#define PROG_MAX 64
+#define PROG_MAX 96
 
 struct prog {
 	struct sock_filter f[PROG_MAX];
@@ -158,6 +158,8 @@ resolve(struct prog *p)
  * routed socket's is the destination), execve and execveat (the exec
  * check, supervise_exec.c) are notified;
  * sendto only with a destination (a NULL one is the connected peer's);
+ * recvmsg, recvmmsg and recvfrom with an address (a reply of the DNS
+ * responder is given the resolver's source);
  * socket only for raw IP and packet sockets (netlink's SOCK_RAW is how
  * getaddrinfo reads the interfaces: allowed).  x32 calls get ENOSYS.
  * i386: the same calls by their 32-bit numbers (sendto always: the
@@ -185,10 +187,20 @@ build(struct prog *p)
 	jeq(p, __NR_getpeername, L_NOTIFY, L_NEXT);
 	jeq(p, __NR_execve, L_NOTIFY, L_NEXT);
 	jeq(p, __NR_execveat, L_NOTIFY, L_NEXT);
+	jeq(p, __NR_recvmsg, L_NOTIFY, L_NEXT);
+	jeq(p, __NR_recvmmsg, L_NOTIFY, L_NEXT);
+	jeq(p, __NR_recvfrom, L_RECVFROM, L_NEXT);
 	jeq(p, __NR_sendto, L_SENDTO, L_NEXT);
 	jeq(p, __NR_socket, L_SOCKET, L_ALLOW);
 
 	label(p, L_SENDTO);
+	ld(p, D_ARG_LO(4));
+	jeq(p, 0, L_NEXT, L_NOTIFY);
+	ld(p, D_ARG_HI(4));
+	jeq(p, 0, L_ALLOW, L_NOTIFY);
+
+	/* the same test: the source is asked for (supervise_dnsredir.c) */
+	label(p, L_RECVFROM);
 	ld(p, D_ARG_LO(4));
 	jeq(p, 0, L_NEXT, L_NOTIFY);
 	ld(p, D_ARG_HI(4));

@@ -139,11 +139,12 @@ via_fits(const struct sup_sock *s, const uint8_t *sa, int len)
 static int64_t
 do_connect(struct sup_call *c)
 {
-	uint8_t sa[SUP_ADDR_MAX];
+	uint8_t sa[SUP_ADDR_MAX], asked[SUP_ADDR_MAX];
 	struct decision via;
 	struct sup_dest d;
 	struct sup_sock s;
 	int len = (int)c->args[2], rc;
+	socklen_t rl = (socklen_t)len;
 	int64_t r;
 
 	/* __sys_connect: the fd, then move_addr_to_kernel, then whether
@@ -161,6 +162,14 @@ do_connect(struct sup_call *c)
 	if (rc < 0)
 		return rc;
 	sup_dest_of(sa, (size_t)len, s.domain, false, &d);
+	memcpy(asked, sa, (size_t)len);
+	if (sup_dns_redirect(c, s.domain, s.type, &d, sa, &rl)) {
+		r = connect(s.fd, (struct sockaddr *)sa, rl) == -1 ? -errno : 0;
+		if (r == 0 || r == -EINPROGRESS)
+			sup_dns_note(c, s.fd, asked, (socklen_t)len, true);
+		close(s.fd);
+		return r;
+	}
 	rc = sup_decide(c, proto_of(&s), &d, &via);
 	if (rc < 0) {
 		close(s.fd);
@@ -207,9 +216,11 @@ copy_data(struct sup_call *c, const struct sup_sock *s, uint64_t p,
 static int64_t
 do_sendto(struct sup_call *c)
 {
-	uint8_t sa[SUP_ADDR_MAX];
+	uint8_t sa[SUP_ADDR_MAX], asked[SUP_ADDR_MAX];
 	int alen = (int)c->args[5], flags = (int)c->args[3], rc;
+	socklen_t rl;
 	size_t n = (size_t)c->args[2];
+	bool redir;
 	struct sup_dest d;
 	struct sup_sock s;
 	void *data = NULL;
@@ -229,7 +240,10 @@ do_sendto(struct sup_call *c)
 		return rc;
 	}
 	send_dest(&s, sa, (size_t)alen, flags, &d);
-	rc = sup_decide(c, proto_of(&s), &d, NULL);
+	memcpy(asked, sa, (size_t)alen);
+	rl = (socklen_t)alen;
+	redir = sup_dns_redirect(c, s.domain, s.type, &d, sa, &rl);
+	rc = redir ? 0 : sup_decide(c, proto_of(&s), &d, NULL);
 	if (rc >= 0)
 		rc = copy_data(c, &s, c->args[1], &n, &data);
 	if (rc < 0) {
@@ -240,8 +254,10 @@ do_sendto(struct sup_call *c)
 	if (s.blocking && !(flags & MSG_DONTWAIT))
 		sup_may_block();
 	r = sent(c, sendto(s.fd, data, n, flags | MSG_NOSIGNAL,
-			   c->args[4] ? (struct sockaddr *)sa : NULL,
-			   (socklen_t)alen), flags);
+			   c->args[4] ? (struct sockaddr *)sa : NULL, rl), flags);
+	if (redir && (r >= 0 || r == -EINPROGRESS))
+		sup_dns_note(c, s.fd, asked, (socklen_t)alen,
+			     s.type == SOCK_STREAM);
 	free(data);
 	close(s.fd);
 	return r;
@@ -307,6 +323,9 @@ send_one(struct sup_call *c, const struct sup_sock *s,
 	struct sup_dest d;
 	size_t i, total = 0, off = 0, nl, cl = um->controllen;
 	void *ctl;
+	uint8_t asked[SUP_ADDR_MAX];
+	socklen_t rl;
+	bool redir;
 	int rc;
 	int64_t r;
 
@@ -336,7 +355,10 @@ send_one(struct sup_call *c, const struct sup_sock *s,
 		send_dest(s, k.name, nl, flags, &d);
 	else
 		memset(&d, 0, sizeof(d));
-	rc = sup_decide(c, proto_of(s), &d, NULL);
+	memcpy(asked, k.name, nl);
+	rl = (socklen_t)nl;
+	redir = sup_dns_redirect(c, s->domain, s->type, &d, k.name, &rl);
+	rc = redir ? 0 : sup_decide(c, proto_of(s), &d, NULL);
 	if (rc < 0)
 		return rc;
 	rc = 0;
@@ -359,7 +381,7 @@ send_one(struct sup_call *c, const struct sup_sock *s,
 	}
 	k.iov.iov_len = total;
 	k.m.msg_name = nl ? k.name : NULL;
-	k.m.msg_namelen = (socklen_t)nl;
+	k.m.msg_namelen = rl;
 	k.m.msg_iov = &k.iov;
 	k.m.msg_iovlen = 1;
 	if (rc == 0)
@@ -377,6 +399,9 @@ send_one(struct sup_call *c, const struct sup_sock *s,
 	if (s->blocking && !(flags & MSG_DONTWAIT))
 		sup_may_block();
 	r = sent(c, sendmsg(s->fd, &k.m, flags | MSG_NOSIGNAL), flags);
+	if (redir && (r >= 0 || r == -EINPROGRESS))
+		sup_dns_note(c, s->fd, asked, (socklen_t)nl,
+			     s->type == SOCK_STREAM);
 	msg_free(&k);
 	return r;
 }
@@ -560,6 +585,9 @@ sup_handle(struct sup_call *c, int64_t *val, int *err, bool *cont)
 		r = sup_getpeername(c);
 	else if (c->nr == __NR_execve || c->nr == __NR_execveat)
 		r = sup_exec(c);
+	else if (c->nr == __NR_recvfrom || c->nr == __NR_recvmsg ||
+		 c->nr == __NR_recvmmsg)
+		r = sup_dns_recv(c);
 	else if (c->nr == __NR_io_uring_setup) {
 		sup_report_call(c, "io_uring_setup", ENOSYS, "the supervisor "
 				"cannot see the ring's connects (programs "

@@ -7,9 +7,9 @@
  * connects to them for the programs it routes: the proxies (TCP to their
  * port; UDP to any port of their hosts, where a SOCKS5 UDP relay is at a
  * port of the proxy's choosing) and the resolvers of resolv.conf at port
- * 53, which the shim asks about local names.
- * XXX: issue 15: programs with their own resolver reach those resolvers
- * too, until the supervisor answers DNS itself.
+ * 53, which the shim asks about local names.  A program's own queries
+ * to those resolvers go to the supervisor's DNS responder instead
+ * (supervise_dns.c), which decides each name as the shim would.
  *
  * A direct rule that names a host ("direct git.corp.example") decided a
  * program's connect by the name it looked up; the supervisor sees only
@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dnsmsg.h"
 #include "fakedns.h"
 #include "log.h"
 #include "log_syslog.h"
@@ -47,6 +48,7 @@ struct endpoint {
 	uint8_t addr[16];
 	uint16_t port;		/* 0: any */
 	bool udp_only;
+	bool resolver;		/* resolv.conf's, at port 53 */
 };
 
 static struct endpoint g_ep[SUP_ENDPOINTS_MAX];
@@ -105,6 +107,9 @@ ep_resolvers(void)
 			ep_add(AF_INET, a, 53, false);
 		else if (inet_pton(AF_INET6, addr, a) == 1)
 			ep_add(AF_INET6, a, 53, false);
+		else
+			continue;
+		g_ep[g_nep - 1].resolver = true;
 	}
 	fclose(f);
 }
@@ -207,6 +212,19 @@ sup_decide_init(const struct sup_policy *p)
 	ep_resolvers();
 }
 
+bool
+sup_is_resolver(const struct sup_dest *d)
+{
+	size_t i;
+
+	for (i = 0; i < g_nep && d->port == 53; i++)
+		if (g_ep[i].resolver && g_ep[i].family == d->family &&
+		    memcmp(g_ep[i].addr, d->addr,
+			   d->family == AF_INET ? 4 : 16) == 0)
+			return true;
+	return false;
+}
+
 static bool
 endpoint(const struct sup_dest *d, const char *proto)
 {
@@ -306,6 +324,26 @@ audit(struct sup_call *c, struct log_event *ev)
 	(void)log_syslog_send(ev->event, now, line, len);
 }
 
+/* The rule of an event: where it is and its text, or why none decided
+ * (at and why hold the words). */
+static void
+audit_rule(struct sup_call *c, struct log_event *ev,
+	   const struct decision *dec, char *at, size_t atn, char *why,
+	   size_t whyn)
+{
+	if (dec->rule != NULL) {
+		if (dec->rule->line == 0)
+			snprintf(at, atn, "-p");
+		else
+			snprintf(at, atn, "%s:%d", c->p->name, dec->rule->line);
+		ev->rule_at = at;
+		ev->rule_text = dec->rule->text;
+	} else {
+		rules_why(c->p->name, dec, false, why, whyn);
+		ev->rule_text = why;
+	}
+}
+
 static void
 audit_dest(struct sup_call *c, const char *event, const char *proto,
 	   const struct sup_dest *d, const struct decision *dec, int err,
@@ -320,21 +358,39 @@ audit_dest(struct sup_call *c, const char *event, const char *proto,
 	ev.addr = d->addr;
 	ev.port = d->port;
 	ev.action = cfg_action_str(dec->action);
-	if (dec->rule != NULL) {
-		if (dec->rule->line == 0)
-			snprintf(at, sizeof(at), "-p");
-		else
-			snprintf(at, sizeof(at), "%s:%d", c->p->name,
-				 dec->rule->line);
-		ev.rule_at = at;
-		ev.rule_text = dec->rule->text;
-	} else {
-		rules_why(c->p->name, dec, false, why, sizeof(why));
-		ev.rule_text = why;
-	}
+	audit_rule(c, &ev, dec, at, sizeof(at), why, sizeof(why));
 	ev.err = err;
 	ev.msg = msg;
 	audit(c, &ev);
+}
+
+void
+sup_report_name(struct sup_call *c, const char *name, uint16_t qtype,
+		const struct decision *dec, const char *action)
+{
+	struct log_event ev;
+	char at[300], why[64], rstr[512], type[16];
+	bool block = strcmp(action, "block") == 0;
+
+	if (c->p->audit_fd >= 0 || log_syslog_on()) {
+		log_event_init(&ev, "resolve");
+		ev.proto = "dns";
+		ev.name = name;
+		ev.action = action;
+		audit_rule(c, &ev, dec, at, sizeof(at), why, sizeof(why));
+		ev.err = block ? EACCES : 0;
+		ev.msg = block ? "name blocked: the answer is NXDOMAIN" : NULL;
+		audit(c, &ev);
+	}
+	if (!block)
+		return;
+	rules_why(c->p->name, dec, false, rstr, sizeof(rstr));
+	if (dec->rule == NULL)
+		/* strict refused it for want of a rule: name the rule */
+		snprintf(rstr + strlen(rstr), sizeof(rstr) - strlen(rstr),
+			 "; add: direct %s", name);
+	say(c, LOG_WARN, "blocked name %s: %s query answered NXDOMAIN (%s)",
+	    name, dnsmsg_type_str(qtype, type, sizeof(type)), rstr);
 }
 
 /*

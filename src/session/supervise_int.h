@@ -4,6 +4,9 @@
  * (receiving and answering notifications, the threads),
  * supervise_call.c (each call's arguments as the kernel reads them),
  * supervise_via.c (a connect through proxies, with the shim's engine),
+ * supervise_dnsredir.c (queries for the resolvers sent to the DNS
+ * responder instead), supervise_dns.c (the responder),
+ * supervise_dnsans.c (its answers),
  * supervise_peer.c (getpeername of the sockets it routed),
  * supervise_exec.c (execve and execveat, the shim's exec check),
  * supervise_decide.c (the rules, the log lines and audit events),
@@ -155,6 +158,12 @@ int sup_via(struct sup_call *c, int fd, int tfd, const uint8_t *sa,
 void sup_peer_note(int fd, const struct sockaddr_storage *dest,
 		   socklen_t len);
 
+/* The same for a socket connected to `proxy` (maybe still connecting):
+ * believed once getpeername says proxy. */
+void sup_peer_note_via(int fd, const struct sockaddr_storage *proxy,
+		       socklen_t plen, const struct sockaddr_storage *dest,
+		       socklen_t len);
+
 /* getpeername: a routed socket's destination written to the caller (the
  * kernel's length rules), or SUP_CONTINUE for any other. */
 int64_t sup_getpeername(struct sup_call *c);
@@ -171,7 +180,61 @@ int64_t sup_exec(struct sup_call *c);
  * kernel run it (calls that carry no destination). */
 void sup_handle(struct sup_call *c, int64_t *val, int *err, bool *cont);
 
+/* --- supervise_dnsredir.c ------------------------------------------ */
+
+/*
+ * A connect or a send to d on the caller's socket (domain, type): when it
+ * is a query to a resolver of resolv.conf, sa and *len become the
+ * responder's address (the socket's family) and true is returned.
+ */
+bool sup_dns_redirect(struct sup_call *c, int domain, int type,
+		      const struct sup_dest *d, uint8_t *sa, socklen_t *len);
+
+/* After a redirected call on the duplicate fd (asked: the resolver's
+ * address as the caller gave it; connected: by connect()): the replies'
+ * source and getpeername say the resolver, the log the caller. */
+void sup_dns_note(struct sup_call *c, int fd, const uint8_t *asked,
+		  socklen_t alen, bool connected);
+
+/* recvfrom, recvmsg, recvmmsg: performed here for a socket that was
+ * redirected (its replies' source made the resolver's), SUP_CONTINUE for
+ * every other. */
+int64_t sup_dns_recv(struct sup_call *c);
+
+/* --- supervise_dns.c ----------------------------------------------- */
+
+/* Start the responder (its sockets, its thread).  0 or -errno: queries
+ * then pass to the resolvers as before. */
+int sup_dns_start(const struct sup_policy *p);
+
+/* The responder's address for a socket of the family (tcp: its
+ * listener), or false when it has none. */
+bool sup_dns_responder(int family, bool tcp, struct sockaddr_storage *sa,
+		       socklen_t *len);
+
+/* A redirected socket's local address (as the responder will see it)
+ * belongs to the caller c: the responder's log names it. */
+void sup_dns_who_note(struct sup_call *c, const struct sockaddr_storage *local);
+
+/* --- supervise_dnsans.c -------------------------------------------- */
+
+/*
+ * The answer to the query msg (len bytes) that the caller `who` sent:
+ * the reply's length in out, 0 when the real resolver answers it
+ * (forwarded as it is), -1 to drop it (not a query).
+ */
+int sup_dns_answer(struct sup_call *who, const uint8_t *msg, size_t len,
+		   uint8_t *out, size_t n);
+
 /* --- supervise_decide.c -------------------------------------------- */
+
+/* Is d a resolver of resolv.conf, at port 53? */
+bool sup_is_resolver(const struct sup_dest *d);
+
+/* A name's decision by the responder: a "resolve" audit event (action
+ * "local", "remote" or "block"), and for a block the log line. */
+void sup_report_name(struct sup_call *c, const char *name, uint16_t qtype,
+		     const struct decision *dec, const char *action);
 
 /* Load what decisions need beyond the rules (the proxies' addresses, the
  * resolvers).  Called once before serving. */

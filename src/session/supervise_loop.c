@@ -13,6 +13,7 @@
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -129,6 +130,8 @@ out:
 int
 sup_serve(int lfd, const struct sup_policy *p)
 {
+	int rc;
+
 	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &g_sz) == -1)
 		return -errno;
 	/* the kernel's structs may have grown: never less than ours */
@@ -143,6 +146,11 @@ sup_serve(int lfd, const struct sup_policy *p)
 	g_pol = p;
 	sup_on_block(may_block);
 	sup_decide_init(p);
+	rc = sup_dns_start(p);
+	if (rc < 0 && p->verbose > 0)
+		fprintf(stderr, "proxywrap: the DNS responder could not start "
+			"(%s): programs with their own resolver ask the "
+			"resolvers of resolv.conf\n", strerror(-rc));
 	spawn();
 	spawn();
 	return __atomic_load_n(&g_threads, __ATOMIC_SEQ_CST) > 0 ? 0 : -EAGAIN;

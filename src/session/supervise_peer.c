@@ -71,12 +71,21 @@ sup_peer_note(int fd, const struct sockaddr_storage *dest, socklen_t len)
 {
 	struct sockaddr_storage proxy;
 	socklen_t plen = sizeof(proxy);
+
+	if (getpeername(fd, (struct sockaddr *)&proxy, &plen) == 0)
+		sup_peer_note_via(fd, &proxy, plen, dest, len);
+}
+
+void
+sup_peer_note_via(int fd, const struct sockaddr_storage *proxy,
+		  socklen_t plen, const struct sockaddr_storage *dest,
+		  socklen_t len)
+{
 	struct stat st;
 	struct peer *p;
 	size_t i;
 
-	if (fstat(fd, &st) == -1 ||
-	    getpeername(fd, (struct sockaddr *)&proxy, &plen) == -1)
+	if (fstat(fd, &st) == -1)
 		return;
 	pthread_mutex_lock(&g_peer_lock);
 	p = find(st.st_dev, st.st_ino);
@@ -91,7 +100,7 @@ sup_peer_note(int fd, const struct sockaddr_storage *dest, socklen_t len)
 	p->dev = st.st_dev;
 	p->ino = st.st_ino;
 	p->used = ++g_clock;
-	p->proxy = proxy;
+	p->proxy = *proxy;
 	p->proxylen = plen;
 	p->destlen = as_kernel(dest, len, &p->dest);
 	pthread_mutex_unlock(&g_peer_lock);
