@@ -430,6 +430,12 @@ tun_step(struct tun *t)
 			return tun_fail(t, -EPROTO, "bad tunnel state");
 		}
 		rc = next_move(t, rc);
+		/* optimistic: the request is out, the program goes on now
+		 * (the helper takes the replies, even ones already here) */
+		if (rc == 0 && prev == TUN_SEND && tun_early_check(t)) {
+			t->want = POLLIN;
+			return -EAGAIN;
+		}
 		/* a reset or garbage right after a pipelined greeting, still
 		 * on probation: the proxy choked on the pipelining, not on
 		 * the destination */
@@ -442,8 +448,6 @@ tun_step(struct tun *t)
 		if (rc < 0 && rc != -EAGAIN && t->state == TUN_FAILED)
 			rc = retry(t);
 	}
-	if (rc == -EAGAIN)
-		tun_early_check(t);
 	return rc;
 }
 

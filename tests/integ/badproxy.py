@@ -18,6 +18,10 @@ Listens on 127.0.0.1:PORT and, for every connection, misbehaves as MODE:
            greeting and the auth at once, the request after 600 ms (as
            for a destination slow to connect), then HTTP as slow does;
            it reads pipelined messages as a real server does
+  refuselate a SOCKS5 proxy (no auth) that reads pipelined messages as
+           a real server does: a request for port 9 gets REP 5 (refused)
+           after 300 ms, any other REP 0 at once and then an HTTP answer
+           "200 OK late"
 Each accepted connection is counted in COUNTFILE (rewritten each time).
 Exits after LIFETIME seconds (default 40): nothing outlives a test.
 """
@@ -57,6 +61,33 @@ class Reader:
             self.buf += b
         out, self.buf = self.buf[:n], self.buf[n:]
         return out
+
+
+def skip_addr(r):
+    """The request's VER CMD RSV ATYP ADDR; returns its port."""
+    head = r.take(4)
+    if head[3] == 1:
+        r.take(4)
+    elif head[3] == 4:
+        r.take(16)
+    else:
+        r.take(r.take(1)[0])
+    return int.from_bytes(r.take(2), "big")
+
+
+def refuselate(c, first):
+    r = Reader(c, first)
+    ver_n = r.take(2)
+    r.take(ver_n[1])
+    c.sendall(b"\x05\x00")
+    if skip_addr(r) == 9:
+        time.sleep(0.3)
+        c.sendall(b"\x05\x05\x00\x01\x00\x00\x00\x00\x00\x00")
+        return
+    c.sendall(b"\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x50")
+    if not r.buf:
+        r.c.recv(4096)
+    c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\nlate")
 
 
 def slowdest(c, first):
@@ -118,6 +149,8 @@ def serve(c, mode):
             time.sleep(2)
         elif mode == "slowdest":
             slowdest(c, first)
+        elif mode == "refuselate":
+            refuselate(c, first)
         elif mode == "407":
             if first:
                 c.sendall(REPLY_407)

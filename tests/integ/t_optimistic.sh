@@ -80,6 +80,7 @@ tc_optimistic_proxies_fidelity() {
 }
 
 OPT_CLIENT=$PW_INTEG_DIR/opt_client.py
+OPT_PWCLIENT=$TOP/${PW_BUILD:-build}/bin/pwclient
 
 # opt_conf URL [OPTIONS]: opt.conf sends everything through URL, with
 # optimistic=on unless OPTIONS say otherwise.
@@ -172,4 +173,59 @@ tc_optimistic_off() {
 	    "$PY" "$OPT_CLIENT" "$W4"
 	expect_rc 0
 	expect_err_lacks "optimistic: connected"
+}
+
+# The readiness contract while the replies are still to come: a
+# non-blocking socket driven by poll(), then by a level-triggered epoll,
+# is told writable, writes 100 kB at once, and every read it is told it
+# may do returns bytes (EAGAIN=0: the proxy's replies never show as
+# readable); the bytes are the banner, then the echo, whole.  A C client
+# (tests/bin/pwclient, blocking) fetches a page in the same session.
+tcase optimistic_readiness
+tc_optimistic_readiness() {
+	local m
+	[ -x "$OPT_PWCLIENT" ] || fail "no $OPT_PWCLIENT (make testbins)"
+	m=$(mark)
+	opt_conf "$U_DANTE"
+	run pw -vv -c opt.conf sh -c '
+"$0" "$1" echo "$2" 2222 1000 || exit 1
+"$0" "$1" poll "$2" 2222 100000 || exit 1
+"$0" "$1" epoll "$2" 2222 100000 || exit 1
+"$3" get "$2" 80 "$4"' "$PY" "$OPT_CLIENT" "$W4" "$OPT_PWCLIENT" "$m"
+	expect_rc 0
+	expect_out_has "poll ok 100000 EAGAIN=0"
+	expect_out_has "epoll ok 100000 EAGAIN=0"
+	world_saw "$m" "$PW4"
+	if [ "$(opt_lines 'optimistic: connected for the program')" != 3 ]; then
+		show
+		fail "wanted 3 optimistic connections (poll, epoll, pwclient)"
+	fi
+}
+
+# A refusal after the program has written: a proxy that takes pipelining
+# (tests/integ/badproxy.py refuselate; the first connection learns it)
+# refuses port 9 after 300 ms, when the program's connect() has said 0
+# and its send has gone out.  Its next call gets ECONNREFUSED, and one log
+# line says why.  (dante refuses a closed port too fast for this: the
+# refusal is back before connect() would return, and then connect() gets
+# ECONNREFUSED itself, as from the kernel.)
+tcase optimistic_refused_after_write
+tc_optimistic_refused_after_write() {
+	badproxy refuselate 18089
+	opt_conf socks5://127.0.0.1:18089
+	run pw -vv -c opt.conf sh -c '
+"$0" -c "import socket; s = socket.socket(); s.connect((\"$2\", 80)); s.sendall(b\"GET / HTTP/1.0\r\n\r\n\"); print(s.recv(100).split()[1].decode())" || exit 1
+"$0" "$1" refused "$2" 9' "$PY" "$OPT_CLIENT" "$W4"
+	kill "$BADPID" 2>/dev/null || true
+	expect_rc 0
+	expect_out_has "200"
+	expect_out_has "connect ok"
+	expect_out_has "send ok"
+	expect_errno ECONNREFUSED
+	expect_err_re "optimistic: connected for the program"
+	expect_err_re "failed $W4:9: proxy p .* refused: .*after its connect had completed \(optimistic=on\): Connection refused on its next call"
+	if [ "$(grep -c "failed $W4:9" err)" != 1 ]; then
+		show
+		fail "wanted one log line for the refusal"
+	fi
 }
