@@ -560,3 +560,6 @@ done
 	echo "versions proxywrap_$(git describe --always --dirty 2>/dev/null || echo '?'),_proxychains4_$(dpkg-query -W -f '${Version}' proxychains4),_dante_$(dpkg-query -W -f '${Version}' dante-server),_tinyproxy_$(dpkg-query -W -f '${Version}' tinyproxy-bin 2>/dev/null || dpkg-query -W -f '${Version}' tinyproxy)"
 } >>"$R"
 $PY bench/report.py "$R" "$T/rules.txt" | tee "$OUT"
+# Optimistic data and Fast Open (issue 19): a namespace of its own, its
+# section added to $OUT.
+OUT=$OUT bash bench/optimistic.sh >/dev/null || say "bench/optimistic.sh failed"

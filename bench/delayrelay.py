@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
-"""delayrelay.py DELAY_MS LPORT:TPORT [LPORT:TPORT...]
+"""delayrelay.py DELAY_MS LPORT:TPORT[:tfo] [LPORT:TPORT[:tfo]...]
 
 A TCP relay on 127.0.0.1: each LPORT forwards to 127.0.0.1:TPORT and holds
 every chunk DELAY_MS before passing it on, in each direction (order kept,
 end-of-stream delayed the same).  A round trip through it costs
 2 * DELAY_MS, so the handshake time of a proxy protocol divided by that is
 the number of round trips it needs.  The TCP handshake with the relay itself
-is not delayed.  Exits on SIGTERM, or after an hour.
+is not delayed.  ":tfo": LPORT's listener takes TCP Fast Open (data in
+the SYN; net.ipv4.tcp_fastopen needs the server bit).  Exits on SIGTERM,
+or after an hour.
 """
 import asyncio
 import collections
 import signal
+import socket
 import sys
 
 
@@ -106,10 +109,15 @@ async def main():
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(0))
     for spec in sys.argv[2:]:
-        lport, tport = (int(p) for p in spec.split(":"))
-        await loop.create_server(lambda t=tport: Client(delay, t),
-                                 "127.0.0.1", lport, backlog=1024,
-                                 reuse_address=True)
+        parts = spec.split(":")
+        lport, tport = int(parts[0]), int(parts[1])
+        ls = socket.socket()
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if parts[2:] == ["tfo"]:
+            ls.setsockopt(socket.IPPROTO_TCP, socket.TCP_FASTOPEN, 64)
+        ls.bind(("127.0.0.1", lport))
+        ls.listen(1024)
+        await loop.create_server(lambda t=tport: Client(delay, t), sock=ls)
     print("ready", flush=True)
     await asyncio.wait_for(stop, timeout=3600)
 
