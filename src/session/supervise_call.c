@@ -283,6 +283,26 @@ msg_free(struct msg_copy *k)
 	free(k->m.msg_control);
 }
 
+/*
+ * SCM_CREDENTIALS naming the caller itself (a GDBus client sends its
+ * own): the kernel takes them only from the process they name, so they
+ * go as ours (the receiver sees proxywrap's pid, as it does for the
+ * credentials the kernel attaches to any send made here).
+ */
+static void
+translate_cred(struct sup_call *c, struct cmsghdr *h)
+{
+	struct ucred u;
+
+	if (h->cmsg_len < CMSG_LEN(sizeof(u)))
+		return;
+	memcpy(&u, CMSG_DATA(h), sizeof(u));
+	if (u.pid != sup_tgid(c))
+		return;		/* someone else's: the kernel judges it */
+	u.pid = getpid();
+	memcpy(CMSG_DATA(h), &u, sizeof(u));
+}
+
 /* SCM_RIGHTS names the caller's fds: send duplicates of them. */
 static int
 translate_fds(struct sup_call *c, struct msg_copy *k)
@@ -292,6 +312,9 @@ translate_fds(struct sup_call *c, struct msg_copy *k)
 	int *v, d;
 
 	for (h = CMSG_FIRSTHDR(&k->m); h != NULL; h = CMSG_NXTHDR(&k->m, h)) {
+		if (h->cmsg_level == SOL_SOCKET &&
+		    h->cmsg_type == SCM_CREDENTIALS)
+			translate_cred(c, h);
 		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS ||
 		    h->cmsg_len < CMSG_LEN(0))
 			continue;
@@ -406,19 +429,6 @@ send_one(struct sup_call *c, const struct sup_sock *s,
 	return r;
 }
 
-/*
- * Could a name in the header send somewhere?  On an IP datagram or raw
- * socket, or TCP with MSG_FASTOPEN (flags are a register: race-free).
- * TCP ignores it otherwise, and another family reaches no IP host.
- */
-static bool
-name_matters(const struct sup_sock *s, int flags)
-{
-	if (s->domain != AF_INET && s->domain != AF_INET6)
-		return false;
-	return s->type != SOCK_STREAM || (flags & MSG_FASTOPEN);
-}
-
 static int64_t
 do_sendmsg(struct sup_call *c)
 {
@@ -434,20 +444,12 @@ do_sendmsg(struct sup_call *c)
 	if (rc < 0)
 		return rc;
 	/*
-	 * No destination: the socket's own peer, decided at its connect.
-	 * Where a name another thread writes into the header before the
-	 * kernel reads it again could send elsewhere, the send is ours,
-	 * with the header as read; otherwise the kernel's (not after
-	 * socketcall, whose words it would read again).  XXX: issue 15:
-	 * a thread that dup2()s an IP socket onto the fd in that moment
-	 * still could; performing every send here would close it, at the
-	 * cost of copying all of them (and AF_UNIX credentials).
+	 * Every send is ours, also one without a name on a TCP or AF_UNIX
+	 * socket, which goes to the socket's peer: let through, the kernel
+	 * would look the fd and the header up again, and another thread
+	 * could by then have put a UDP socket at that fd (dup2) and a
+	 * name in the header.
 	 */
-	if ((um.name == 0 || um.namelen == 0) && !c->words &&
-	    !name_matters(&s, (int)c->args[2])) {
-		close(s.fd);
-		return SUP_CONTINUE;
-	}
 	r = send_one(c, &s, &um, (int)c->args[2]);
 	close(s.fd);
 	return r;
@@ -460,7 +462,6 @@ do_sendmmsg(struct sup_call *c)
 	unsigned int vlen = (unsigned int)c->args[2], i, n, len;
 	struct sup_msghdr *h;
 	struct sup_sock s;
-	bool named = false;
 	int64_t r = 0;
 	int rc;
 
@@ -481,18 +482,13 @@ do_sendmmsg(struct sup_call *c)
 		}
 		if (rc < 0)
 			break;
-		named |= h[n].name != 0 && h[n].namelen != 0;
 	}
 	rc = sock_open(c, (int)c->args[0], &s);
 	if (rc < 0) {
 		free(h);
 		return rc;
 	}
-	if (!named && !c->words && !name_matters(&s, (int)c->args[3])) {
-		close(s.fd);
-		free(h);
-		return SUP_CONTINUE;	/* XXX: as in do_sendmsg */
-	}
+	/* every one ours, as in do_sendmsg */
 	for (i = 0; i < n; i++) {
 		r = send_one(c, &s, &h[i], (int)c->args[3]);
 		if (r < 0)

@@ -23,6 +23,11 @@
  *   supclient badlen                  connect with addrlen 129
  *   supclient unix                    connect to an AF_UNIX listener
  *   supclient scmfd                   two fds passed over an AF_UNIX pair
+ *   supclient unixcred                its own SCM_CREDENTIALS over one
+ *   supclient fdswap ADDR PORT MSG N  N sendmsg calls on an fd that another
+ *                                     thread keeps switching between a
+ *                                     connected TCP socket (no name in the
+ *                                     header) and a UDP one (ADDR:PORT)
  *   supclient exec PATH ARG...        the raw execve of PATH
  *   supclient fexec PATH ARG...       execveat of an O_PATH fd of PATH
  *                                     (AT_EMPTY_PATH, as fexecve)
@@ -622,6 +627,121 @@ scmfd(void)
 	return 0;
 }
 
+/* fdswap: by turns, the fd of a connected TCP socket with no name in the
+ * header, and of an unconnected UDP one with ADDR:PORT in it (another
+ * thread dup2()s them onto the fd and writes the header). */
+static int f_fd, f_tcp, f_udp;
+static struct msghdr f_hdr;
+static struct sockaddr_storage f_ss;
+static socklen_t f_sslen;
+
+static void *
+fd_flipper(void *arg)
+{
+	volatile struct msghdr *h = &f_hdr;
+	volatile int spin;
+
+	(void)arg;
+	while (!r_stop) {
+		r_started = 1;
+		dup2(f_udp, f_fd);
+		h->msg_namelen = f_sslen;
+		h->msg_name = &f_ss;
+		for (spin = 0; spin < 3000; spin++)
+			;
+		h->msg_name = NULL;
+		h->msg_namelen = 0;
+		dup2(f_tcp, f_fd);
+		for (spin = 0; spin < 3000; spin++)
+			;
+	}
+	return NULL;
+}
+
+static int
+fdswap(const char *a, const char *p, const char *msg, int n)
+{
+	struct sockaddr_in lo;
+	struct iovec io = { (void *)msg, strlen(msg) };
+	int lfd = listener(&lo), i, ok = 0, acces = 0, other = 0, c;
+	pthread_t t;
+
+	f_sslen = addr_of(a, p, &f_ss);
+	f_hdr.msg_iov = &io;
+	f_hdr.msg_iovlen = 1;
+	f_tcp = socket(AF_INET, SOCK_STREAM, 0);
+	if (x_connect(f_tcp, &lo, sizeof(lo)) != 0) {
+		perror("fdswap: connect");
+		return 2;
+	}
+	c = accept(lfd, NULL, NULL);
+	f_udp = socket(f_ss.ss_family, SOCK_DGRAM, 0);
+	f_fd = dup(f_tcp);
+	pthread_create(&t, NULL, fd_flipper, NULL);
+	wait_flipper();
+	for (i = 0; i < n; i++) {
+		if (x_sendmsg(f_fd, &f_hdr, MSG_DONTWAIT) >= 0)
+			ok++;
+		else if (errno == EACCES)
+			acces++;
+		else
+			other++;	/* EDESTADDRREQ: UDP, no name yet */
+		if (i % 64 == 0) {	/* keep the TCP receive side empty */
+			char sink[65536];
+
+			while (recv(c, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+				;
+		}
+	}
+	r_stop = 1;
+	pthread_join(t, NULL);
+	printf("fdswap sends=%d ok=%d eacces=%d other=%d\n", n, ok, acces,
+	       other);
+	return 0;
+}
+
+/* unixcred: a datagram with the sender's own SCM_CREDENTIALS (as a GDBus
+ * client sends them) to a receiver that asks for credentials. */
+static int
+unixcred(void)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(struct ucred))];
+	} ctl, rctl;
+	struct ucred u = { getpid(), getuid(), getgid() }, got = { 0, 0, 0 };
+	char data[4] = "cr", buf[4];
+	struct iovec io = { data, 3 }, rio = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1,
+			    .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b) };
+	struct msghdr r = { .msg_iov = &rio, .msg_iovlen = 1,
+			    .msg_control = rctl.b,
+			    .msg_controllen = sizeof(rctl.b) };
+	struct cmsghdr *h;
+	int sv[2], one = 1;
+	long rc;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == -1)
+		return 2;
+	setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	memset(&ctl, 0, sizeof(ctl));
+	h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_CREDENTIALS;
+	h->cmsg_len = CMSG_LEN(sizeof(u));
+	memcpy(CMSG_DATA(h), &u, sizeof(u));
+	rc = x_sendmsg(sv[0], &m, 0);
+	report(rc);
+	if (rc < 0 || recvmsg(sv[1], &r, 0) < 0)
+		return 0;
+	h = CMSG_FIRSTHDR(&r);
+	if (h != NULL && h->cmsg_type == SCM_CREDENTIALS)
+		memcpy(&got, CMSG_DATA(h), sizeof(got));
+	printf("cred uid=%u gid=%u own_pid=%d\n", (unsigned)got.uid,
+	       (unsigned)got.gid, got.pid == getpid());
+	return 0;
+}
+
 static int
 unix_connect(void)
 {
@@ -706,6 +826,10 @@ main(int argc, char **argv)
 		return unix_connect();
 	if (strcmp(how, "scmfd") == 0)
 		return scmfd();
+	if (strcmp(how, "unixcred") == 0)
+		return unixcred();
+	if (strcmp(how, "fdswap") == 0 && argc == 6)
+		return fdswap(argv[2], argv[3], argv[4], atoi(argv[5]));
 	if (strcmp(how, "exec") == 0 && argc >= 3) {
 		report(syscall(SYS_execve, argv[2], argv + 2, environ));
 		return 0;

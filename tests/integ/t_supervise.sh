@@ -746,3 +746,37 @@ while time.time() < end:
 	    fail "the flip did not show both files (ran $n0, refused $nr)"
 	[ $((n0 + nr)) = 300 ] || { show; fail "runs missing: $((n0 + nr)) of 300"; }
 }
+
+# The fd changes under the call: another thread keeps switching the fd
+# of a sendmsg between a connected TCP socket (to a loopback listener)
+# with no name in the header and an unconnected UDP socket with the local
+# UDP echo's address in it (dup2, and a write to the header).  Without
+# the supervisor datagrams reach the echo; under it every send is made on
+# the socket it checked with the header as read, so none does (a check
+# followed by a CONTINUE would let the kernel find the UDP socket and the
+# name): those it saw as UDP with a name are refused, those it saw as TCP
+# go to the listener.  And a
+# datagram with the sender's own SCM_CREDENTIALS still goes (as
+# proxywrap's: the receiver sees its pid).
+tcase sup_fdswap
+tc_sup_fdswap() {
+	local m
+	sup_build
+	m=$(mark)
+	run inc "$SUPC" udp "$P4" 7007 "plain$m"
+	expect_out_re "^rc=[1-9][0-9]* errno=0$"
+	run -t 30 inc "$SUPC" fdswap "$P4" 7007 "base$m" 20000
+	expect_out_re "^fdswap sends=20000 "
+	sleep 0.3
+	grep -qF "base$m" "$T/log/udp-echo-local.log" ||
+	    fail "without the supervisor no datagram went to the echo (the race does not work)"
+	run -t 60 pw --strict -q "$SUPC" fdswap "$P4" 7007 "sup$m" 3000
+	expect_out_re "^fdswap sends=3000 ok=[1-9][0-9]* eacces=[1-9][0-9]* other=[0-9]+$"
+	sleep 0.3
+	if grep -qF "sup$m" "$T/log/udp-echo-local.log"; then
+		fail "under the supervisor a datagram reached the echo"
+	fi
+	run pw --strict "$SUPC" unixcred
+	expect_out_has "rc=3 errno=0"
+	expect_out_has "cred uid=0 gid=0 own_pid=0"
+}
