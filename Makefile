@@ -41,6 +41,9 @@ TOOL_SRCS = $(PURE_SRCS) $(BASE_SRCS) $(sort $(wildcard src/session/*.c)) \
 
 # c-ares is linked statically and kept private (node exports its own).
 LIB_LDLIBS = -Wl,-Bstatic -lcares -Wl,-Bdynamic -ldl -lpthread
+# OpenSSL only in proxywrap (its TLS relay for https proxies), never in
+# the library: tests/lint.sh checks.
+TOOL_LDLIBS = -lssl -lcrypto -lpthread
 
 HDRS          = $(wildcard include/*.h src/*/*.h src/shim/hooks/*.h)
 LIB_OBJS      = $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
@@ -104,7 +107,7 @@ asan: $(BUILD)/asan/libshim.so
 # The supervisor's DNS responder forwards local names with c-ares.
 $(BUILD)/proxywrap: $(TOOL_OBJS)
 	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJS) -Wl,-Bstatic -lcares -Wl,-Bdynamic \
-	    -lpthread
+	    $(TOOL_LDLIBS)
 
 # Unit tests (cmocka): each links the pure modules.
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_OBJS)

@@ -7,6 +7,12 @@
  *                            optimistic: SOCKS5 only, the program's first
  *                            bytes ride with the handshake; tfo: TCP Fast
  *                            Open to the proxy)
+ *     an https:// proxy also takes (config_tls.c):
+ *     ca=FILE        its trust anchors (PEM), default the system store
+ *     sni=NAME       the name sent and verified, default the URL's host
+ *     pin=sha256/B64 the SPKI's SHA-256 must match too (curl's
+ *                    sha256//B64 is taken as well)
+ *     http2=on|off   offer h2 by ALPN (default off)
  *   group NAME PROXY... [mode=failover|round-robin|random]
  *                           (a group stands wherever a proxy may, at any hop
  *                            of a via chain; it holds proxies, not groups)
@@ -94,6 +100,18 @@ struct cfg_rule {
 	uint16_t pp_src_port;
 };
 
+#define CFG_PATH_MAX 1024	/* ca=FILE */
+#define CFG_PIN_LEN 44		/* a SHA-256 in padded base64 */
+
+/* TLS to an https:// proxy (proxywrap's relay speaks it). */
+struct cfg_tls {
+	char ca[CFG_PATH_MAX];		/* ca=FILE; "": the system store */
+	char sni[URL_HOST_MAX];		/* sni=NAME; "": the URL's host */
+	char pin[CFG_PIN_LEN + 1];	/* pin=: base64 of the SPKI's
+					 * SHA-256; "": none */
+	bool http2;			/* http2=on */
+};
+
 struct cfg_proxy {
 	char name[CFG_NAME_MAX];
 	struct proxy_url url;
@@ -101,6 +119,7 @@ struct cfg_proxy {
 	int max_conns;			/* max_conns=N; 0: no cap */
 	bool optimistic;		/* optimistic=on (SOCKS5 only) */
 	bool tfo;			/* tfo=on */
+	struct cfg_tls tls;		/* URL_HTTPS only */
 };
 
 enum cfg_group_mode {

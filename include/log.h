@@ -110,6 +110,8 @@ struct log_event {
 	const char *msg;	/* what went wrong, or NULL */
 	long long handshake_ms;	/* -1: none */
 	int proxy_protocol;	/* PROXY protocol header sent: 1 or 2; 0 */
+	const char *proxy_tls;	/* TLS to an https proxy: its version
+				 * ("TLSv1.3"), or NULL (omitted) */
 	const struct log_close *close;	/* "close"/"sni-mismatch", else
 					 * NULL */
 };

@@ -27,11 +27,12 @@
 #include <stdint.h>
 
 #define SESS_MAGIC "pwPOLICY"
-#define SESS_VERSION 2u
+#define SESS_VERSION 3u
 #define SESS_TEXT_MAX (64u << 20)	/* as config.c reads at most */
 #define SESS_STR_MAX 65536u		/* name, proxies, pool */
 #define SESS_IMAGE_MAX (1ull << 31)	/* the compiled rules */
 #define SESS_IMAGE_ALIGN 4096u		/* the image's offset: mmap's unit */
+#define SESS_RELAY_MAX 96u		/* the relay's "ADDR:PORT TOKEN" */
 
 /* The session's fds besides the policy itself. */
 enum sess_file {
@@ -54,6 +55,10 @@ struct sess_hdr {
 	uint64_t dev[SESS_NFILES];	/* st_dev, st_ino of each file; */
 	uint64_t ino[SESS_NFILES];	/* ino 0: the session has none */
 	uint64_t image_off, image_len;	/* 0, 0: no compiled rules */
+	char relay[SESS_RELAY_MAX];	/* where proxywrap's TLS relay for
+					 * https proxies listens and its
+					 * secret (relay.h), NUL-padded;
+					 * "": no relay */
 };
 
 #define SESS_F_SUPERVISED 1u	/* the tree runs under proxywrap's seccomp
@@ -70,6 +75,8 @@ struct sess_view {
 	const void *image;		/* the compiled rules, or NULL */
 	size_t image_len;
 	uint64_t image_off;		/* where they sit in the policy */
+	const char *relay;		/* "127.0.0.1:PORT TOKEN", or ""
+					 * (NULL to sess_build: "") */
 };
 
 /* Bytes needed by sess_build for these strings. */

@@ -40,6 +40,8 @@ enum tun_state {
 	TUN_S5_AUTH,		/* reading the RFC 1929 reply */
 	TUN_S5_REPLY,		/* reading the SOCKS5 request reply */
 	TUN_HTTP_HEAD,		/* reading the HTTP response head */
+	TUN_RELAY_HEAD,		/* reading the TLS relay's answer (an
+				 * https proxy, tunnel_relay.c) */
 	TUN_WAIT_SLOT,		/* every candidate at max_conns: looking
 				 * again at slot_wait_ms */
 	TUN_DONE,		/* tunnel up */
@@ -119,6 +121,8 @@ struct tun {
 	bool health_noted;		/* grp_done ran */
 	size_t traillen;
 	char trail[TUN_TRAIL_MAX];	/* "a: why; b: why" */
+	char tls[24];			/* an https hop's TLS version, from
+					 * the relay; "" */
 	/* The buffers last: tun_init clears everything before them. */
 	uint8_t out[TUN_OUT_MAX];
 	uint8_t in[HTTPC_HDR_MAX];
@@ -192,6 +196,10 @@ void tun_socks5_addr(struct socks5_addr *a, const struct tun_dest *d);
 /* Map a SOCKS5 REP code / HTTP status to the errno the app gets. */
 int tun_socks5_errno(uint8_t rep);
 int tun_http_errno(int code);
+
+/* Where proxywrap's TLS relay for https proxies listens, "ADDR:PORT
+ * TOKEN" (sessfmt.h), or NULL/"" for none; before any tunnel. */
+void tun_relay_use(const char *where);
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t tun_now_ms(void);

@@ -2,9 +2,9 @@
  * url.h - proxy URLs as curl spells them.
  *
  *   scheme://[user[:password]@]host[:port]
- *   scheme  http | socks5 | socks5h
+ *   scheme  http | https | socks5 | socks5h
  *   host    a name, an IPv4 literal or an IPv6 literal in brackets
- *   port    1..65535, default 1080 for every scheme (as curl)
+ *   port    1..65535, default 1080 (as curl), 443 for https
  *
  * user and password are percent-decoded.  Pure: no I/O.
  */
@@ -22,6 +22,8 @@ enum url_scheme {
 	URL_HTTP,	/* HTTP CONNECT; the proxy resolves names */
 	URL_SOCKS5,	/* SOCKS5; names resolved locally first */
 	URL_SOCKS5H,	/* SOCKS5; the proxy resolves names */
+	URL_HTTPS,	/* HTTP CONNECT inside TLS to the proxy (proxywrap's
+			 * relay speaks the TLS) */
 };
 
 struct proxy_url {
@@ -47,10 +49,13 @@ int url_parse(const char *s, size_t len, struct proxy_url *out,
  */
 size_t url_redact(const struct proxy_url *u, char *buf, size_t n);
 
-/* "http", "socks5" or "socks5h" */
+/* "http", "https", "socks5" or "socks5h" */
 const char *url_scheme_str(enum url_scheme s);
 
 /* True when the proxy receives names rather than addresses (socks5h, http). */
 bool url_remote_dns(const struct proxy_url *u);
+
+/* True when the proxy speaks HTTP CONNECT (http or https). */
+bool url_is_http(const struct proxy_url *u);
 
 #endif

@@ -16,7 +16,7 @@ redis-server redis-tools perl wget rsync git postgresql mariadb-server
 mariadb-client mosquitto mosquitto-clients lftp python3-pyftpdlib telnet
 dpkg-dev apt-utils bind9-host ncat openjdk-17-jdk-headless whois tnftp
 gcc-multilib debhelper lintian bash-completion golang-go rsyslog
-etcd-server etcd-client rclone"
+etcd-server etcd-client rclone stunnel4 nghttp2-proxy"
 
 # nodejs is often installed outside apt (nvm, a tarball): only ask apt for
 # it when there is no node at all.

@@ -38,6 +38,21 @@ for f in src/core/*.c src/base/*.c src/shim/*.c src/shim/hooks/*.c; do
 	fi
 done
 
+# TLS runs in proxywrap's relay only (DESIGN.md): nothing the library is
+# built from includes OpenSSL, and the built library neither links nor
+# calls it.
+if grep -ln '#include <openssl/' src/core/*.c src/base/*.c src/shim/*.c \
+    src/shim/hooks/*.c include/*.h; then
+	echo "lint: OpenSSL outside src/session (the relay's)" >&2
+	rc=1
+fi
+lib=${BUILD:-build}/libshim.so
+if [ -f "$lib" ] && { readelf -d "$lib" | grep -qE 'NEEDED.*lib(ssl|crypto)\.' ||
+    nm -D --undefined-only "$lib" | grep -qE ' (SSL|TLS|OPENSSL|EVP)_'; }; then
+	echo "lint: $lib links OpenSSL" >&2
+	rc=1
+fi
+
 # dlsym only in real.c.
 if grep -ln 'dlsym' src/*/*.c src/shim/hooks/*.c | grep -v '^src/base/real.c$'; then
 	echo "lint: dlsym outside src/base/real.c" >&2

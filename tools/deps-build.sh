@@ -18,8 +18,9 @@
 set -eu
 
 # libc6-dev is only a Recommends of gcc: name it, --no-install-recommends
-# would leave it out.  libc-ares-dev: headers and the static libcares.a.
-BUILD_PKGS="gcc libc6-dev make libc-ares-dev"
+# would leave it out.  libc-ares-dev: headers and the static libcares.a;
+# libssl-dev: OpenSSL for proxywrap's TLS relay (https proxies).
+BUILD_PKGS="gcc libc6-dev make libc-ares-dev libssl-dev"
 DEMO_PKGS="microsocks tinyproxy curl python3"
 
 want=$BUILD_PKGS

@@ -313,6 +313,8 @@ log_event_format(const struct log_event *ev, const char *time, long pid,
 	jw_num(&w, ",\"handshake_ms\":", ev->handshake_ms);
 	if (ev->proxy_protocol > 0)
 		jw_num(&w, ",\"proxy_protocol\":", ev->proxy_protocol);
+	if (ev->proxy_tls != NULL)
+		jw_str(&w, ",\"proxy_tls\":", ev->proxy_tls, 24);
 	if (ev->close != NULL)
 		jw_close(&w, ev->close);
 	jw_raw(&w, "}");

@@ -78,6 +78,12 @@ void cfg_group(struct cfg_parser *p, size_t *cap);
 /* config_dest.c: one destination word into *d; 0, or -1 (error recorded). */
 int cfg_parse_dest(struct cfg_parser *p, const char *tok, struct cfg_dest *d);
 
+/* config_tls.c: an https proxy's option key=val (klen bytes of key);
+ * 1 when key is not one of its options, 0 when set, -1 when wrong
+ * (error recorded). */
+int cfg_tls_option(struct cfg_parser *p, struct cfg_proxy *px,
+		   const char *key, size_t klen, const char *val);
+
 /* config_rule.c: the statement in p->tok as a rule of `action`, appended to
  * p->cfg->rules (capacity *cap) unless it has errors. */
 void cfg_rule(struct cfg_parser *p, enum cfg_action action, size_t *cap);

@@ -2,6 +2,7 @@
  * config_proxy.c - the options after a proxy line's URL:
  *
  *   proxy NAME URL [max_conns=N] [optimistic=on|off] [tfo=on|off]
+ *                  [ca=FILE] [sni=NAME] [pin=sha256/B64] [http2=on|off]
  *
  * max_conns caps the tunnels open through the proxy, session-wide.
  * optimistic=on lets a SOCKS5 proxy carry the program's first bytes in
@@ -9,7 +10,8 @@
  * proxy refuses it at parse time: CONNECT waits for its 2xx, since
  * RFC 9931 allows early data after a CONNECT only on a connection that
  * closes, which no tunnel does.  tfo=on opens the connection to the proxy
- * with TCP Fast Open, its first request in the SYN.
+ * with TCP Fast Open, its first request in the SYN.  The TLS options of
+ * an https:// proxy are config_tls.c's.
  *
  * Pure: config.c calls in for each option word.
  */
@@ -62,7 +64,7 @@ cfg_proxy_option(struct cfg_parser *p, const char *tok, struct cfg_proxy *px)
 		return px_max_conns(p, px, eq + 1);
 	if (IS_KEY("optimistic")) {
 		v = px_onoff(p, px, "optimistic", eq + 1);
-		if (v == 1 && px->url.scheme == URL_HTTP) {
+		if (v == 1 && url_is_http(&px->url)) {
 			cfg_err(p, "proxy '%s': optimistic=on needs a SOCKS5 "
 				"proxy (HTTP CONNECT waits for its 2xx before "
 				"any byte of the program: RFC 9931)", px->name);
@@ -79,7 +81,13 @@ cfg_proxy_option(struct cfg_parser *p, const char *tok, struct cfg_proxy *px)
 		return v < 0 ? -1 : 0;
 	}
 #undef IS_KEY
+	if (eq != NULL) {
+		v = cfg_tls_option(p, px, tok, klen, eq + 1);
+		if (v <= 0)
+			return v;
+	}
 	cfg_err(p, "proxy '%s': unknown option '%.*s' (known: max_conns, "
-		"optimistic, tfo)", px->name, (int)(klen > 64 ? 64 : klen), tok);
+		"optimistic, tfo, ca, sni, pin, http2)", px->name,
+		(int)(klen > 64 ? 64 : klen), tok);
 	return -1;
 }

@@ -20,7 +20,7 @@ cfg_udp_unfit(const struct config *cfg, const struct cfg_rule *rule)
 	if (rule->nchain == 1 && rule->group[0] != 0)
 		return "UDP cannot go through a group of proxies";
 	if (rule->nchain == 1 &&
-	    cfg->proxies[rule->chain[0]].url.scheme == URL_HTTP)
+	    url_is_http(&cfg->proxies[rule->chain[0]].url))
 		return "an HTTP CONNECT proxy cannot carry UDP";
 	return NULL;
 }

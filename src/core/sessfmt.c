@@ -4,6 +4,7 @@
 #include "sessfmt.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 static size_t
@@ -51,6 +52,7 @@ build(const struct sess_view *v, void *buf, size_t n, bool image)
 	if (n < fill || slen(v->name) > SESS_STR_MAX ||
 	    slen(v->proxies) > SESS_STR_MAX || slen(v->pool) > SESS_STR_MAX ||
 	    v->text_len > SESS_TEXT_MAX || v->image_len > SESS_IMAGE_MAX ||
+	    slen(v->relay) >= SESS_RELAY_MAX ||
 	    (v->text_len > 0 && memchr(v->text, '\0', v->text_len) != NULL))
 		return 0;
 	memset(&h, 0, sizeof(h));
@@ -67,6 +69,8 @@ build(const struct sess_view *v, void *buf, size_t n, bool image)
 	h.text_len = v->text_len;
 	h.image_len = v->image_len;
 	h.image_off = v->image_len > 0 ? need - v->image_len : 0;
+	if (v->relay != NULL)
+		memcpy(h.relay, v->relay, slen(v->relay));
 	for (i = 0; i < SESS_NFILES; i++) {
 		h.dev[i] = v->dev[i];
 		h.ino[i] = v->ino[i];
@@ -110,6 +114,20 @@ take(const char *b, size_t n, size_t *off, uint64_t len)
 	return s;
 }
 
+/* NUL-terminated and NUL-padded: one policy, one spelling of it. */
+static bool
+relay_ok(const char *r)
+{
+	size_t i, len = strnlen(r, SESS_RELAY_MAX);
+
+	if (len == SESS_RELAY_MAX)
+		return false;
+	for (i = len; i < SESS_RELAY_MAX; i++)
+		if (r[i] != '\0')
+			return false;
+	return true;
+}
+
 int
 sess_parse(const void *buf, size_t n, struct sess_view *v)
 {
@@ -126,7 +144,8 @@ sess_parse(const void *buf, size_t n, struct sess_view *v)
 	    h.total != n || h.strict > 1 || h.verbose < 0 || h.verbose > 3 ||
 	    (h.flags & ~SESS_F_SUPERVISED) != 0 ||
 	    h.name_len > SESS_STR_MAX || h.proxies_len > SESS_STR_MAX ||
-	    h.pool_len > SESS_STR_MAX || h.text_len > SESS_TEXT_MAX)
+	    h.pool_len > SESS_STR_MAX || h.text_len > SESS_TEXT_MAX ||
+	    !relay_ok(h.relay))
 		return -EINVAL;
 	memset(v, 0, sizeof(*v));
 	v->name = take(b, n, &off, h.name_len);
@@ -145,6 +164,7 @@ sess_parse(const void *buf, size_t n, struct sess_view *v)
 		v->image_len = h.image_len;
 		v->image_off = h.image_off;
 	}
+	v->relay = b + offsetof(struct sess_hdr, relay);
 	v->text_len = h.text_len;
 	v->strict = h.strict != 0;
 	v->supervised = (h.flags & SESS_F_SUPERVISED) != 0;

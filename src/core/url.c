@@ -17,13 +17,15 @@
 #include "buf.h"
 #include "url.h"
 
-#define URL_PORT_DEFAULT 1080	/* curl's default for every proxy scheme */
+#define URL_PORT_DEFAULT 1080	/* curl's default for a proxy */
+#define URL_PORT_HTTPS 443	/* and for an https:// one (curl 7.52+) */
 
 static const struct {
 	const char *name;
 	enum url_scheme scheme;
 } url_schemes[] = {
 	{ "http", URL_HTTP },
+	{ "https", URL_HTTPS },
 	{ "socks5", URL_SOCKS5 },
 	{ "socks5h", URL_SOCKS5H },
 };
@@ -253,7 +255,7 @@ url_hostport(const char *s, size_t len, struct proxy_url *out,
 			return -1;
 		}
 	}
-	out->port = URL_PORT_DEFAULT;
+	out->port = out->scheme == URL_HTTPS ? URL_PORT_HTTPS : URL_PORT_DEFAULT;
 	if (rest == 0)
 		return 0;
 	return url_port(colon + 1, rest - 1, &out->port, err);
@@ -270,7 +272,8 @@ url_parse_in(const char *s, size_t len, struct proxy_url *out,
 	memset(out, 0, sizeof(*out));
 	sep = len >= 3 ? memmem(s, len, "://", 3) : NULL;
 	if (sep == NULL) {
-		*err = "missing scheme (use http://, socks5:// or socks5h://)";
+		*err = "missing scheme (use http://, https://, socks5:// or "
+		       "socks5h://)";
 		return -1;
 	}
 	slen = (size_t)(sep - s);
@@ -282,7 +285,7 @@ url_parse_in(const char *s, size_t len, struct proxy_url *out,
 		}
 	}
 	if (!found) {
-		*err = "unknown scheme (use http, socks5 or socks5h)";
+		*err = "unknown scheme (use http, https, socks5 or socks5h)";
 		return -1;
 	}
 	auth = sep + 3;
@@ -348,6 +351,8 @@ url_scheme_str(enum url_scheme s)
 		return "socks5";
 	case URL_SOCKS5H:
 		return "socks5h";
+	case URL_HTTPS:
+		return "https";
 	}
 	return "?";
 }
@@ -355,7 +360,13 @@ url_scheme_str(enum url_scheme s)
 bool
 url_remote_dns(const struct proxy_url *u)
 {
-	return u->scheme == URL_HTTP || u->scheme == URL_SOCKS5H;
+	return url_is_http(u) || u->scheme == URL_SOCKS5H;
+}
+
+bool
+url_is_http(const struct proxy_url *u)
+{
+	return u->scheme == URL_HTTP || u->scheme == URL_HTTPS;
 }
 
 /* Appends to a bounded buffer, counting what it would have written. */

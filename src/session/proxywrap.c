@@ -31,6 +31,7 @@
 #include "log.h"
 #include "log_syslog.h"
 #include "options.h"
+#include "relay.h"
 #include "setup.h"
 #include "report.h"
 
@@ -405,7 +406,7 @@ main(int argc, char **argv)
 	struct rules *r;
 	struct sess_view v;
 	char buf[PATH_MAX], lib[PATH_MAX], host[URL_HOST_MAX], *out;
-	char abs[PATH_MAX], name[PATH_MAX];
+	char abs[PATH_MAX], name[PATH_MAX], relay[SESS_RELAY_MAX], why[256];
 	char proxies[MAX_CLI_PROXIES * (URL_HOST_MAX + 3 * URL_CRED_MAX)];
 	const char *path, *pool;
 	unsigned int port;
@@ -504,6 +505,10 @@ main(int argc, char **argv)
 				cfg->strict ? SUP_ALL : SUP_AUTO, cfg, r,
 				v.name, argv[optind], o.verbose, -1);
 	v.supervised = supervisor != NULL;
+	/* https proxies: TLS runs here, in the relay, never in the tree */
+	if (relay_start(cfg, relay, why, sizeof(why)) < 0)
+		errx(2, "the TLS relay for https proxies: %s", why);
+	v.relay = relay;
 	pw_session_make(&sess, &v, o.log, o.summary || o.learn != NULL);
 	if (supervisor != NULL) {
 		supervisor->pol.audit_fd = sess.fd[1 + SESS_AUDIT];

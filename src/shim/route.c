@@ -280,6 +280,8 @@ route_report(const struct tun *t, int rc)
 		/* the PROXY protocol header, when one went out */
 		if (rc == 0 && t->pp_len > 0)
 			ev.proxy_protocol = t->rule->pp_version;
+		if (t->tls[0] != '\0')		/* an https proxy's TLS */
+			ev.proxy_tls = t->tls;
 		/* the proxy this connect went through (a group's member) */
 		if (t->rule->nchain > 0) {
 			px = &s->cfg->proxies[t->px[t->rule->nchain - 1]];

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "log_syslog.h"
 #include "session.h"
+#include "tunnel.h"
 
 #define SHIM_PROXY_MAX CFG_CHAIN_MAX
 
@@ -87,6 +88,7 @@ load_session(const struct sess_view *v)
 	}
 	if (v->strict)
 		cfg->strict = true;
+	tun_relay_use(v->relay);	/* https proxies' TLS relay */
 	return cfg;
 }
 

@@ -135,7 +135,11 @@ connect_first(struct tun *t)
 	}
 	t->attempt_started_ms = tun_now_ms();
 	tun_proxy_str(t, 0, pstr, sizeof(pstr));
-	rc = proxy_sockaddr(t->cfg, t->px[0], &ss, &len);
+	rc = relay_sockaddr(t, &ss, &len, pstr);	/* https: its relay */
+	if (rc < 0)
+		return rc;
+	if (rc > 0)
+		rc = proxy_sockaddr(t->cfg, t->px[0], &ss, &len);
 	if (rc < 0)
 		return tun_fail(t, rc, "proxy %s: cannot resolve its host",
 				pstr);
@@ -222,18 +226,18 @@ start_hop(struct tun *t)
 	struct socks5_addr a;
 	char host[INET6_ADDRSTRLEN + SOCKS5_NAME_MAX];
 	enum pipe_state ps;
-	int len;
+	int len, pre;
 
 	hop_target(t, &a);
 	/* this hop's own choice: nothing carries over from the one before */
 	t->pipelined = false;
 	t->pipe_deadline_ms = 0;
-	if (u->scheme != URL_HTTP && !(t->no_pipe & (1u << t->hop))) {
+	if (!url_is_http(u) && !(t->no_pipe & (1u << t->hop))) {
 		ps = pipe_get(t);
 		if (ps == PIPE_YES || (ps == PIPE_UNKNOWN && t->may_learn))
 			return start_pipelined(t, u, &a);
 	}
-	if (u->scheme != URL_HTTP) {
+	if (!url_is_http(u)) {
 		len = socks5_build_greeting(t->out, sizeof(t->out),
 					    u->has_auth);
 		if (len < 0)
@@ -246,13 +250,16 @@ start_hop(struct tun *t)
 	else
 		inet_ntop(a.atyp == SOCKS5_ATYP_V4 ? AF_INET : AF_INET6,
 			  a.addr, host, sizeof(host));
-	len = httpc_build_request((char *)t->out, sizeof(t->out), host,
-				  a.port, u->has_auth ? u->user : NULL,
+	pre = relay_prefix(t);		/* an https proxy's relay line */
+	if (pre < 0)
+		return pre;
+	len = httpc_build_request((char *)t->out + pre, sizeof(t->out) - pre,
+				  host, a.port, u->has_auth ? u->user : NULL,
 				  u->pass);
 	if (len < 0)
 		return tun_fail(t, -EINVAL, "cannot build CONNECT for %s",
 				host);
-	queue(t, len, TUN_HTTP_HEAD);
+	queue(t, pre + len, pre > 0 ? TUN_RELAY_HEAD : TUN_HTTP_HEAD);
 	return 0;
 }
 
@@ -425,6 +432,9 @@ tun_step(struct tun *t)
 			break;
 		case TUN_HTTP_HEAD:
 			rc = step_http(t, pstr);
+			break;
+		case TUN_RELAY_HEAD:
+			rc = step_relay(t, pstr);
 			break;
 		default:
 			return tun_fail(t, -EPROTO, "bad tunnel state");

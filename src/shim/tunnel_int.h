@@ -94,6 +94,20 @@ void early_decide(struct tun *t, bool known_pipelining);
 
 int step_http(struct tun *t, const char *pstr);
 
+/* tunnel_relay.c: a hop whose proxy is https:// goes to proxywrap's TLS
+ * relay (relay.h). */
+
+/* Hop 0's proxy is https: the relay's address in *ss (0), or -EACCES
+ * with t failed (no relay: a bare LD_PRELOAD); 1 when it is not https. */
+int relay_sockaddr(struct tun *t, struct sockaddr_storage *ss,
+		   socklen_t *len, const char *pstr);
+/* The relay's request line into t->out for hop t->hop when its proxy is
+ * https: its length; 0 when it is not; -errno with t failed. */
+int relay_prefix(struct tun *t);
+/* TUN_RELAY_HEAD: the relay's answer (0: TLS is up, on to the proxy's
+ * HTTP answer). */
+int step_relay(struct tun *t, const char *pstr);
+
 /* tunnel_group.c */
 
 /*

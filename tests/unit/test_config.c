@@ -193,9 +193,11 @@ static const struct err_case err_cases[] = {
 	{ "proxy corp", "shim.conf:1: proxy: expected NAME URL [max_conns=N] "
 	  "[optimistic=on] [tfo=on]" },
 	{ "proxy corp http://h x", "shim.conf:1: proxy 'corp': unknown option "
-	  "'x' (known: max_conns, optimistic, tfo)" },
+	  "'x' (known: max_conns, optimistic, tfo, ca, sni, pin, "
+	  "http2)" },
 	{ "proxy corp http://h mode=random", "shim.conf:1: proxy 'corp': "
-	  "unknown option 'mode' (known: max_conns, optimistic, tfo)" },
+	  "unknown option 'mode' (known: max_conns, optimistic, tfo, ca, sni, "
+	  "pin, http2)" },
 	/* RFC 9931: a CONNECT tunnel takes no byte before its 2xx */
 	{ "proxy a http://h optimistic=on", "shim.conf:1: proxy 'a': "
 	  "optimistic=on needs a SOCKS5 proxy (HTTP CONNECT waits for its 2xx "
@@ -205,7 +207,20 @@ static const struct err_case err_cases[] = {
 	{ "proxy a socks5://h tfo=", "shim.conf:1: proxy 'a': bad tfo '' "
 	  "(use on or off)" },
 	{ "proxy a socks5://h optimistic", "shim.conf:1: proxy 'a': unknown "
-	  "option 'optimistic' (known: max_conns, optimistic, tfo)" },
+	  "option 'optimistic' (known: max_conns, optimistic, tfo, ca, sni, "
+	  "pin, http2)" },
+	{ "proxy a http://h ca=/etc/ssl/x.pem", "shim.conf:1: proxy 'a': ca= "
+	  "is for an https:// proxy" },
+	{ "proxy a https://h ca=etc/x.pem", "shim.conf:1: proxy 'a': ca= "
+	  "needs an absolute path" },
+	{ "proxy a https://h sni=bad_name!", "shim.conf:1: proxy 'a': bad "
+	  "sni 'bad_name!' (a DNS name)" },
+	{ "proxy a https://h pin=md5/AAAA", "shim.conf:1: proxy 'a': bad pin "
+	  "(use sha256/ and the base64 of a SHA-256, 44 characters)" },
+	{ "proxy a https://h pin=sha256/AAAA", "shim.conf:1: proxy 'a': bad "
+	  "pin (use sha256/ and the base64 of a SHA-256, 44 characters)" },
+	{ "proxy a https://h http2=yes", "shim.conf:1: proxy 'a': bad http2 "
+	  "'yes' (use on or off)" },
 	{ "proxy a http://h max_conns=0", "shim.conf:1: proxy 'a': bad "
 	  "max_conns '0' (use 1..65535)" },
 	{ "proxy a http://h max_conns=65536", "shim.conf:1: proxy 'a': bad "
@@ -242,7 +257,7 @@ static const struct err_case err_cases[] = {
 	{ "proxy c>p http://h", "shim.conf:1: bad proxy name 'c>p' "
 	  "(letters, digits, '-', '_', '.')" },
 	{ "proxy corp ftp://h", "shim.conf:1: bad URL for proxy 'corp': "
-	  "unknown scheme (use http, socks5 or socks5h)" },
+	  "unknown scheme (use http, https, socks5 or socks5h)" },
 	{ "proxy corp http://alice:hunter2@h:0",
 	  "shim.conf:1: bad URL for proxy 'corp': bad port (use 1..65535)" },
 	{ "proxy corp socks5://u:1#x@h", "shim.conf:1: '#' starts a comment: "
@@ -398,8 +413,8 @@ test_cfg_keeps_going(void **state)
 	assert_string_equal(cfg->errs[0], "shim.conf:2: unknown keyword "
 			    "'bogus'");
 	assert_string_equal(cfg->errs[1], "shim.conf:4: bad URL for proxy "
-			    "'bad': unknown scheme (use http, socks5 or "
-			    "socks5h)");
+			    "'bad': unknown scheme (use http, https, socks5 "
+			    "or socks5h)");
 	assert_string_equal(cfg->errs[2], "shim.conf:5: host bits set in "
 			    "10.0.0.1/8; did you mean 10.0.0.0/8?");
 	assert_string_equal(cfg->errs[3], "shim.conf:7: bad strict value "
@@ -482,7 +497,8 @@ test_cfg_cli_proxies(void **state)
 	assert_int_equal(cfg_add_cli_proxies(cfg, "-p", bad, 1), 0);
 	assert_int_equal(cfg->nerrs, 1);
 	assert_string_equal(cfg->errs[0], "-p: bad URL for proxy 'p1': "
-			    "unknown scheme (use http, socks5 or socks5h)");
+			    "unknown scheme (use http, https, socks5 or "
+			    "socks5h)");
 	assert_int_equal(cfg->nrules, 0);
 	cfg_free(cfg);
 

@@ -33,6 +33,7 @@ build(uint8_t **out)
 	v.verbose = 2;
 	v.dev[SESS_AUDIT] = 7;
 	v.ino[SESS_AUDIT] = 99;
+	v.relay = "127.0.0.1:4242 00112233445566778899aabbccddeeff";
 	n = sess_size(v.name, v.proxies, v.pool, v.text_len);
 	*out = malloc(n);
 	assert_non_null(*out);
@@ -52,6 +53,8 @@ test_roundtrip(void **state)
 	assert_string_equal(v.name, "/etc/proxywrap/shim.conf");
 	assert_string_equal(v.proxies, "socks5h://198.18.0.1:1080");
 	assert_string_equal(v.pool, "240.0.0.0/4");
+	assert_string_equal(v.relay, "127.0.0.1:4242 "
+			    "00112233445566778899aabbccddeeff");
 	assert_int_equal(v.text_len, strlen(text));
 	assert_memory_equal(v.text, text, v.text_len);
 	assert_true(v.strict);

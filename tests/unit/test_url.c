@@ -50,6 +50,10 @@ static const struct url_ok_case ok_cases[] = {
 	  "socks5://u:***@h:1080" },
 	{ "socks5://u:a:b@h", URL_SOCKS5, "h", 1080, true, "u", "a:b",
 	  "socks5://u:***@h:1080" },
+	{ "https://proxy.example", URL_HTTPS, "proxy.example", 443, false,
+	  "", "", "https://proxy.example:443" },
+	{ "HTTPS://u:p@h:8443", URL_HTTPS, "h", 8443, true, "u", "p",
+	  "https://u:***@h:8443" },
 	{ "http://u%c3%a9:x@my_proxy-1.example", URL_HTTP,
 	  "my_proxy-1.example", 1080, true, "u\xc3\xa9", "x",
 	  "http://u%C3%A9:***@my_proxy-1.example:1080" },
@@ -87,13 +91,12 @@ struct url_bad_case {
 };
 
 static const struct url_bad_case bad_cases[] = {
-	{ "proxy.example:3128", "missing scheme (use http://, socks5:// or "
-	  "socks5h://)" },
-	{ "", "missing scheme (use http://, socks5:// or socks5h://)" },
-	{ "ftp://h", "unknown scheme (use http, socks5 or socks5h)" },
-	{ "https://h", "unknown scheme (use http, socks5 or socks5h)" },
-	{ "socks4://h", "unknown scheme (use http, socks5 or socks5h)" },
-	{ "://h", "unknown scheme (use http, socks5 or socks5h)" },
+	{ "proxy.example:3128", "missing scheme (use http://, https://, "
+	  "socks5:// or socks5h://)" },
+	{ "", "missing scheme (use http://, https://, socks5:// or socks5h://)" },
+	{ "ftp://h", "unknown scheme (use http, https, socks5 or socks5h)" },
+	{ "socks4://h", "unknown scheme (use http, https, socks5 or socks5h)" },
+	{ "://h", "unknown scheme (use http, https, socks5 or socks5h)" },
 	{ "http://", "empty host" },
 	{ "http://:80", "empty host" },
 	{ "http://u:p@", "empty host" },
@@ -232,6 +235,7 @@ test_url_misc(void **state)
 	assert_string_equal(url_scheme_str(URL_HTTP), "http");
 	assert_string_equal(url_scheme_str(URL_SOCKS5), "socks5");
 	assert_string_equal(url_scheme_str(URL_SOCKS5H), "socks5h");
+	assert_string_equal(url_scheme_str(URL_HTTPS), "https");
 	memset(&u, 0, sizeof(u));
 	u.scheme = URL_HTTP;
 	assert_true(url_remote_dns(&u));

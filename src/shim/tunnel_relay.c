@@ -1,0 +1,152 @@
+/*
+ * tunnel_relay.c - a hop whose proxy is https://: the tunnel's socket
+ * connects to proxywrap's TLS relay on loopback instead, says which
+ * proxy (relaymsg.h), and the CONNECT request goes on as for http://; the
+ * relay speaks TLS to the proxy and moves the bytes (src/session/
+ * relay*.c).  No TLS library ever loads into the program.  Without
+ * proxywrap there is no relay, and such a hop fails closed.  tunnel.c
+ * calls in here (tunnel_int.h).
+ */
+#include "tunnel_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "health.h"
+#include "relaymsg.h"
+#include "sessfmt.h"
+
+/* "ADDR:PORT TOKEN", set once before any tunnel (the session's policy,
+ * or proxywrap's own relay), read-only afterwards. */
+static char relay_where[SESS_RELAY_MAX];
+
+void
+tun_relay_use(const char *where)
+{
+	snprintf(relay_where, sizeof(relay_where), "%s",
+		 where != NULL ? where : "");
+}
+
+static bool
+hop_https(const struct tun *t, int hop)
+{
+	return hop < t->rule->nchain &&
+	       hop_proxy(t, hop)->url.scheme == URL_HTTPS;
+}
+
+/* The relay's IPv4 address and port from relay_where; -EACCES without. */
+static int
+relay_addr(struct sockaddr_in *sin)
+{
+	char host[INET_ADDRSTRLEN];
+	const char *colon = strchr(relay_where, ':');
+	unsigned port = 0;
+	size_t i;
+
+	if (colon == NULL || (size_t)(colon - relay_where) >= sizeof(host))
+		return -EACCES;
+	memcpy(host, relay_where, (size_t)(colon - relay_where));
+	host[colon - relay_where] = '\0';
+	for (i = 1; colon[i] >= '0' && colon[i] <= '9' && i < 7; i++)
+		port = port * 10 + (unsigned)(colon[i] - '0');
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	if (colon[i] != ' ' || port == 0 || port > 65535 ||
+	    inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+		return -EACCES;
+	return 0;
+}
+
+int
+relay_sockaddr(struct tun *t, struct sockaddr_storage *ss, socklen_t *len,
+	       const char *pstr)
+{
+	if (!hop_https(t, 0))
+		return 1;
+	if (relay_addr((struct sockaddr_in *)ss) < 0) {
+		t->outcome = HL_FINAL;
+		return tun_fail(t, -EACCES, "proxy %s is https: TLS to it "
+				"runs in proxywrap (run the program under "
+				"proxywrap, not a bare LD_PRELOAD)", pstr);
+	}
+	*len = sizeof(struct sockaddr_in);
+	return 0;
+}
+
+int
+relay_prefix(struct tun *t)
+{
+	const struct cfg_proxy *px = hop_proxy(t, t->hop);
+	const char *sp = strchr(relay_where, ' ');
+	char pstr[TUN_MSG_MAX / 2];
+	int len;
+
+	if (!hop_https(t, t->hop))
+		return 0;
+	tun_proxy_str(t, t->hop, pstr, sizeof(pstr));
+	if (t->hop > 0)
+		return tun_fail(t, -EACCES, "proxy %s is https: only the "
+				"first hop of a chain may be", pstr);
+	if (sp == NULL)
+		return tun_fail(t, -EACCES, "proxy %s: no relay", pstr);
+	len = relay_build_req((char *)t->out, sizeof(t->out), sp + 1,
+			      t->px[t->hop], px->name);
+	if (len < 0)
+		return tun_fail(t, -EINVAL, "proxy %s: relay request too "
+				"long", pstr);
+	return len;
+}
+
+/*
+ * The relay's line, read exactly (peek, then consume up to its end, as
+ * step_http does): after it come the proxy's own bytes, for step_http.
+ */
+int
+step_relay(struct tun *t, const char *pstr)
+{
+	struct relay_reply rep;
+	size_t used = 0, need = 0;
+	int r, prc;
+
+	for (;;) {
+		if (t->have >= RELAY_LINE_MAX)
+			return tun_fail(t, -EPROTO, "proxy %s: bad answer "
+					"from the relay", pstr);
+		r = recv_some(t, RELAY_LINE_MAX - t->have, MSG_PEEK);
+		if (r == -EAGAIN)
+			return r;
+		if (r == -ECONNRESET)
+			return tun_fail(t, -ECONNREFUSED, "proxy %s: the relay "
+					"closed the connection", pstr);
+		if (r < 0)
+			return io_fail(t, r, pstr);
+		prc = relay_parse_reply((const char *)t->in,
+					t->have + (size_t)r, &used, &need,
+					&rep);
+		if (prc == PARSE_ERR)
+			return tun_fail(t, -EPROTO, "proxy %s: bad answer "
+					"from the relay", pstr);
+		if (prc == PARSE_MORE) {
+			r = recv_some(t, (size_t)r, 0);	/* all line bytes */
+			if (r < 0)
+				return io_fail(t, r, pstr);
+			continue;
+		}
+		r = recv_some(t, used - t->have, 0);
+		if (r < 0)
+			return io_fail(t, r, pstr);
+		break;
+	}
+	t->have = 0;
+	if (rep.code == RELAY_OK) {
+		snprintf(t->tls, sizeof(t->tls), "%s", rep.text);
+		t->state = TUN_HTTP_HEAD;
+		return 0;
+	}
+	t->outcome = rep.code == RELAY_REFUSED ? HL_FINAL : HL_FAILED;
+	return tun_fail(t, -ECONNREFUSED, "proxy %s: %s%s", pstr,
+			rep.code == RELAY_TLS_FAILED ? "TLS: " : "", rep.text);
+}
