@@ -54,11 +54,12 @@ struct sess_hdr {
 	uint64_t text_len;
 	uint64_t dev[SESS_NFILES];	/* st_dev, st_ino of each file; */
 	uint64_t ino[SESS_NFILES];	/* ino 0: the session has none */
-	uint64_t image_off, image_len;	/* 0, 0: no compiled rules */
 	char relay[SESS_RELAY_MAX];	/* where proxywrap's TLS relay for
 					 * https proxies listens and its
 					 * secret (relay.h), NUL-padded;
 					 * "": no relay */
+	uint64_t image_off, image_len;	/* 0, 0: no compiled rules (the
+					 * header's last 16 bytes) */
 };
 
 #define SESS_F_SUPERVISED 1u	/* the tree runs under proxywrap's seccomp

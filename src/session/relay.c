@@ -103,7 +103,8 @@ static void *
 tunnel_main(void *arg)
 {
 	int cfd = (int)(intptr_t)arg;
-	long long deadline = tun_now_ms() + R.timeout_ms;
+	/* a little before the shim gives up, so that it hears why */
+	long long deadline = tun_now_ms() + R.timeout_ms * 9LL / 10;
 	char buf[RELAY_FIRST_MAX], why[RELAY_LINE_MAX];
 	const struct cfg_proxy *px;
 	struct relay_req req;

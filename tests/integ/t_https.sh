@@ -50,8 +50,8 @@ https_certs() {
 	done
 }
 
-# https_stunnel CERT PORT: stunnel on $P4:PORT in front of tinyproxy;
-# its pid in STPID.
+# https_stunnel CERT PORT [BACKEND]: stunnel on $P4:PORT in front of
+# tinyproxy (or BACKEND, ADDR:PORT); its pid in STPID.
 https_stunnel() {
 	cat >"st-$2.conf" <<-EOC
 	foreground = yes
@@ -59,7 +59,7 @@ https_stunnel() {
 	debug = 4
 	[https]
 	accept = $P4:$2
-	connect = $P4:8888
+	connect = ${3:-$P4:8888}
 	cert = $CD/$1
 	EOC
 	ip netns exec "$NSP" stunnel4 "st-$2.conf" >"st-$2.log" 2>&1 </dev/null &
@@ -92,4 +92,165 @@ tc_https_curl_tinyproxy() {
 	proxy_saw tiny "$W4" 80 "$n"
 	grep -q '"proxy_tls":"TLSv1.3"' audit.log ||
 	    fail "the audit log does not show the proxy's TLS version"
+}
+
+# https_refused CERT PORT OPTIONS WHY: a connect through stunnel with CERT
+# and the proxy line's OPTIONS fails closed: ECONNREFUSED for the
+# program, one line naming the proxy and WHY (an extended regex).
+https_refused() {
+	local m
+	https_certs
+	https_stunnel "$1" "$2"
+	m=$(mark)
+	conf t.conf <<-EOC
+	proxy tls https://$P4:$2 $3
+	via tls 198.18.1.0/24
+	EOC
+	run pw -c t.conf "$PY" "$PYC" get "$W4" 80 "$m"
+	https_stop
+	expect_rc 3
+	expect_errno ECONNREFUSED
+	nobody_saw "$m"
+	[ "$(err_lines)" = 1 ] || { show; fail "wanted one line"; }
+	expect_err_re "proxywrap: failed $W4:80: proxy tls \\(https://$P4:$2\\): TLS: $4"
+}
+
+tcase https_wrong_ca
+tc_https_wrong_ca() {
+	https_refused good.pem 8444 "ca=$CD/ca2.crt" \
+	    "certificate not trusted: unable to get local issuer certificate"
+}
+
+tcase https_expired
+tc_https_expired() {
+	https_refused expired.pem 8445 "ca=$CD/ca.crt" \
+	    "certificate not trusted: certificate has expired"
+}
+
+tcase https_name_mismatch
+tc_https_name_mismatch() {
+	https_refused wrongname.pem 8446 "ca=$CD/ca.crt sni=proxy.test" \
+	    "certificate not trusted: hostname mismatch"
+}
+
+tcase https_ip_mismatch
+tc_https_ip_mismatch() {
+	https_refused wrongname.pem 8447 "ca=$CD/ca.crt" \
+	    "certificate not trusted: IP address mismatch"
+}
+
+tcase https_pin_mismatch
+tc_https_pin_mismatch() {
+	# the CA's key is not the proxy's
+	local pin
+	https_certs
+	pin=$(openssl pkey -in ca.key -pubout -outform der |
+	    openssl dgst -sha256 -binary | base64)
+	https_refused good.pem 8448 "ca=$CD/ca.crt pin=sha256/$pin" \
+	    "pin mismatch: its public key is sha256/"
+}
+
+tcase https_not_tls
+tc_https_not_tls() {
+	# a plain HTTP server, no TLS: the handshake fails
+	local m
+	m=$(mark)
+	conf t.conf <<-EOC
+	proxy tls https://$P4:8080
+	via tls 198.18.1.0/24
+	EOC
+	run pw -c t.conf "$PY" "$PYC" get "$W4" 80 "$m"
+	expect_rc 3
+	expect_errno ECONNREFUSED
+	nobody_saw "$m"
+	expect_err_re "proxy tls \\(https://$P4:8080\\): TLS: handshake failed"
+}
+
+# The right pin, and sni= naming the certificate's DNS name: through.
+tcase https_pin_sni_ok
+tc_https_pin_sni_ok() {
+	local m pin
+	https_certs
+	https_stunnel good.pem 8449
+	pin=$(openssl x509 -in good.crt -pubkey -noout |
+	    openssl pkey -pubin -outform der | openssl dgst -sha256 -binary |
+	    base64)
+	m=$(mark)
+	conf t.conf <<-EOC
+	proxy tls https://$P4:8449 ca=$CD/ca.crt sni=proxy.test pin=sha256//$pin
+	via tls 198.18.1.0/24
+	EOC
+	run pw -c t.conf "$PY" "$PYC" get "$W4" 80 "$m"
+	https_stop
+	expect_rc 0
+	expect_out_has "world $W4:80 $m"
+	world_saw "$m" "$PW4"
+}
+
+# A bare LD_PRELOAD has no relay: it says so once and blocks.
+tcase https_bare_preload
+tc_https_bare_preload() {
+	local m
+	m=$(mark)
+	conf t.conf <<-EOC
+	proxy tls https://$P4:8443
+	via tls 198.18.1.0/24
+	EOC
+	run shim t.conf "$PY" "$PYC" get "$W4" 80 "$m"
+	expect_rc 3
+	expect_errno EACCES
+	nobody_saw "$m"
+	[ "$(err_lines)" = 1 ] || { show; fail "wanted one line"; }
+	expect_err_re "proxy tls \\(https://$P4:8443\\) is https: TLS to it runs in proxywrap"
+}
+
+# Half-close kept, every byte checked, from python and from C: the
+# client's FIN reaches the far end (it answers only then) while the
+# client still reads 4 MiB back.  tinyproxy and squid close both ways at
+# the first FIN (without the relay too), so the far end here is a
+# stand-in proxy that is its own destination, behind a real stunnel.
+tcase https_halfclose
+tc_https_halfclose() {
+	local spid
+	https_certs
+	ip netns exec "$NSP" "$PY" "$PW_INTEG_DIR/halfclose.py" proxy "$P4" 7101 \
+	    </dev/null >hc.log 2>&1 &
+	spid=$!
+	env_wait_port "$NSP" "$P4" 7101 10 || fail "halfclose proxy did not start"
+	https_stunnel good.pem 8450 "$P4:7101"
+	conf t.conf <<-EOC
+	proxy tls https://$P4:8450 ca=$CD/ca.crt
+	via tls 198.18.1.0/24
+	EOC
+	run pw -c t.conf "$PY" "$PW_INTEG_DIR/halfclose.py" client "$W4" 81 4194304
+	expect_rc 0
+	expect_out_has "HALFCLOSE ok 4194304"
+	run pw -c t.conf "$TOP/${PW_BUILD:-build}/bin/halfclose" "$W4" 81 3000017
+	expect_rc 0
+	expect_out_has "HALFCLOSE ok 3000017"
+	kill "$spid" 2>/dev/null || true
+	wait "$spid" 2>/dev/null || true
+	https_stop
+}
+
+# 16 MiB from the world through stunnel and tinyproxy, whole.
+tcase https_bytes_tinyproxy
+tc_https_bytes_tinyproxy() {
+	local spid
+	https_certs
+	https_stunnel good.pem 8451
+	ip netns exec "$NSW" "$PY" "$PW_INTEG_DIR/halfclose.py" send "$W4" 81 \
+	    16777216 </dev/null >hc.log 2>&1 &
+	spid=$!
+	env_wait_port "$NSW" "$W4" 81 10 || fail "sender did not start"
+	conf t.conf <<-EOC
+	proxy tls https://$P4:8451 ca=$CD/ca.crt
+	via tls 198.18.1.0/24
+	EOC
+	run pw -c t.conf "$PY" "$PW_INTEG_DIR/halfclose.py" recv "$W4" 81 16777216
+	kill "$spid" 2>/dev/null || true
+	wait "$spid" 2>/dev/null || true
+	https_stop
+	expect_rc 0
+	expect_out_has "RECV ok 16777216"
 }
