@@ -26,6 +26,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #ifndef AUDIT_ARCH_I386
@@ -249,27 +250,48 @@ build(struct prog *p)
 	ret(p, SECCOMP_RET_ERRNO | ENOSYS);
 }
 
+/* Is the running kernel at least major.minor (uname's release)? */
+static bool
+kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) == -1 || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return true;	/* unknown: the calls' probes decide */
+	return ma > major || (ma == major && mi >= minor);
+}
+
 /*
- * Can this kernel supervise (seccomp user notification and pidfd_getfd,
- * Linux 5.9)?  When not, says so once on stderr (unless quiet).
+ * Can this kernel supervise (seccomp user notification, pidfd_getfd and
+ * SECCOMP_IOCTL_NOTIF_ADDFD: Linux 5.9)?  The calls are probed; ADDFD,
+ * which needs a listener, by the release.  PROXYWRAP_KERNEL_PROBE=fail
+ * (proxywrap(1), for tests and debugging) makes the probe fail: it can
+ * only turn the supervisor off, as --supervise=off does.  When not,
+ * says so once on stderr (unless quiet), with what strict mode does.
  */
 static bool
-sup_kernel_ok(bool quiet)
+sup_kernel_ok(bool quiet, bool strict)
 {
+	const char *force = getenv("PROXYWRAP_KERNEL_PROBE");
 	struct seccomp_notif_sizes sz;
 	long r;
 
-	r = syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz);
-	if (r == 0) {
+	if (force == NULL || strcmp(force, "fail") != 0) {
+		r = syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz);
 		/* ENOSYS: no such call; EBADF: it exists (Linux 5.6) */
-		r = syscall(SYS_pidfd_getfd, -1, 0, 0);
-		if (r == -1 && errno != ENOSYS)
+		if (r == 0)
+			r = syscall(SYS_pidfd_getfd, -1, 0, 0);
+		if (r == -1 && errno != ENOSYS && kernel_at_least(5, 9))
 			return true;
 	}
 	if (!quiet)
 		fprintf(stderr, "proxywrap: this kernel has no seccomp user "
 			"notification or pidfd_getfd (Linux 5.9): the "
-			"supervisor is off, only the shim routes\n");
+			"supervisor is off, only the shim routes (%s)\n",
+			strict ? "strict mode refuses the programs it cannot "
+			"follow" : "the programs it cannot follow run "
+			"unrouted");
 	return false;
 }
 
@@ -421,7 +443,7 @@ sup_choose(enum sup_mode m, const struct config *cfg, const struct rules *r,
 	if (m == SUP_OFF)
 		return NULL;
 	why = sup_judge_cmd(cmd, path, sizeof(path), interp, sizeof(interp));
-	if (!sup_wanted(m, why) || !sup_kernel_ok(verbose == 0))
+	if (!sup_wanted(m, why) || !sup_kernel_ok(verbose == 0, cfg->strict))
 		return NULL;
 	l.pol.cfg = cfg;
 	l.pol.rules = r;

@@ -780,3 +780,47 @@ tc_sup_fdswap() {
 	expect_out_has "rc=3 errno=0"
 	expect_out_has "cred uid=0 gid=0 own_pid=0"
 }
+
+# A kernel without user notification or pidfd_getfd (made so by
+# PROXYWRAP_KERNEL_PROBE=fail): proxywrap says so once, with what strict
+# mode does, and behaves as before the supervisor: strict refuses the
+# static command (126) and, inside the tree, the shim refuses its exec;
+# without strict it runs unrouted with the shim's warning (a block rule
+# does not reach it).
+tcase sup_oldkernel
+tc_sup_oldkernel() {
+	local m re='^proxywrap: this kernel has no seccomp user notification or pidfd_getfd \(Linux 5\.9\): the supervisor is off, only the shim routes'
+	sup_build
+	export PROXYWRAP_KERNEL_PROBE=fail
+	m=$(mark)
+	run pw --strict "$SUPC" get "$P4" 8080 "$m"
+	expect_rc 126
+	expect_err_re "$re \(strict mode refuses the programs it cannot follow\)$"
+	expect_err_re "refused exec of $SUPC: statically linked: the shim cannot follow it \(strict mode"
+	[ "$(grep -c "this kernel has no" err)" = 1 ] || { show; fail "the kernel line is not said once"; }
+	run pw --strict sh -c "'$SUPC' get $P4 8080 $m; echo rc=\$?"
+	expect_out_has "rc=126"
+	expect_err_re "$re \(strict mode"
+	expect_err_re "refused exec of $SUPC: statically linked"
+	[ "$(grep -c "this kernel has no" err)" = 1 ] || { show; fail "the kernel line is not said once"; }
+	nobody_saw "$m"
+	conf b.conf <<-EOC
+	block $P4:8080
+	EOC
+	run pw -c b.conf "$SUPC" get "$P4" 8080 "$m"
+	expect_rc 0
+	expect_out_has "rc=0 errno=0"
+	expect_err_re "$re \(the programs it cannot follow run unrouted\)$"
+	expect_err_re "exec of $SUPC: statically linked: the shim cannot follow it$"
+	[ "$(grep -c "this kernel has no" err)" = 1 ] || { show; fail "the kernel line is not said once"; }
+	local_saw "$m" "$C4"
+	run pw -q --strict "$SUPC" get "$P4" 8080 "$m"
+	expect_rc 126
+	if grep -q "this kernel has no" err; then
+		fail "-q still says the kernel line"
+	fi
+	unset PROXYWRAP_KERNEL_PROBE
+	# without the hook the same kernel supervises
+	run pw --strict "$SUPC" get "$P4" 8080 "$m"
+	expect_out_has "rc=-1 errno=EACCES"
+}
