@@ -15,8 +15,9 @@
  * program's connect by the name it looked up; the supervisor sees only
  * the address, so it looks those names up itself (when an address would
  * be refused, at most every SUP_NAMES_TTL seconds) and an address among
- * their answers is decided as the name.  XXX: issue 15: suffix rules
- * (".corp.example") wait for the supervisor's own DNS answers.
+ * their answers is decided as the name.  Suffix rules (".corp.example")
+ * match the names the DNS responder answered for a program that asked
+ * itself (supervise_dnsseen.c).
  */
 #include "supervise_int.h"
 
@@ -443,6 +444,15 @@ decide(struct sup_call *c, const struct sup_dest *d, struct decision *dec)
 		return;
 	while ((name = na_name(c, d, &at)) != NULL) {
 		rules_decide_name(c->p->rules, name, d->port, &byname);
+		if (byname.action == CFG_DIRECT && byname.rule != NULL &&
+		    (dec->rule == NULL || byname.index < dec->index)) {
+			*dec = byname;
+			return;
+		}
+	}
+	/* and the names the DNS responder's answers gave it for */
+	for (at = 0; sup_seen_name(d, &at, fake, sizeof(fake));) {
+		rules_decide_name(c->p->rules, fake, d->port, &byname);
 		if (byname.action == CFG_DIRECT && byname.rule != NULL &&
 		    (dec->rule == NULL || byname.index < dec->index)) {
 			*dec = byname;

@@ -66,6 +66,7 @@ struct pending {
 	uint32_t gen;
 	uint16_t id;		/* the caller's */
 	uint8_t bits;		/* its third byte: opcode and RD */
+	char learn[256];	/* a direct rule's name, or "" */
 	struct sockaddr_storage to;
 	socklen_t tolen;
 };
@@ -280,6 +281,26 @@ deliver(struct pending *pd, const uint8_t *msg, size_t len)
 	conn_reply(k, msg, len);
 }
 
+/* The addresses of a forwarded answer, for a direct rule's name (c-ares'
+ * parsers: A or AAAA records, CNAMEs followed). */
+static void
+learn(const char *name, const uint8_t *abuf, int alen)
+{
+	struct ares_addrttl a4[16];
+	struct ares_addr6ttl a6[16];
+	int i, n = 16;
+
+	if (ares_parse_a_reply(abuf, alen, NULL, a4, &n) == ARES_SUCCESS)
+		for (i = 0; i < n; i++)
+			sup_seen_add(name, AF_INET, (const uint8_t *)
+				     &a4[i].ipaddr, a4[i].ttl);
+	n = 16;
+	if (ares_parse_aaaa_reply(abuf, alen, NULL, a6, &n) == ARES_SUCCESS)
+		for (i = 0; i < n; i++)
+			sup_seen_add(name, AF_INET6, (const uint8_t *)
+				     &a6[i].ip6addr, a6[i].ttl);
+}
+
 static void
 forwarded(void *arg, int status, int timeouts, unsigned char *abuf,
 	  int alen)
@@ -291,6 +312,8 @@ forwarded(void *arg, int status, int timeouts, unsigned char *abuf,
 	g_npending--;
 	if (status == ARES_SUCCESS && abuf != NULL && alen >= DNSMSG_HDR &&
 	    (copy = malloc((size_t)alen)) != NULL) {
+		if (pd->learn[0] != '\0')
+			learn(pd->learn, abuf, alen);
 		memcpy(copy, abuf, (size_t)alen);
 		copy[0] = (uint8_t)(pd->id >> 8);	/* the caller's ID */
 		copy[1] = (uint8_t)pd->id;
@@ -313,13 +336,14 @@ query(const uint8_t *msg, size_t len, int udp, int conn,
 	int n;
 
 	who_find(from, &who);
-	n = sup_dns_answer(&who, msg, len, out, sizeof(out));
+	memset(&pd, 0, sizeof(pd));
+	n = sup_dns_answer(&who, msg, len, out, sizeof(out), pd.learn,
+			   sizeof(pd.learn));
 	if (n < 0) {
 		if (conn >= 0)
 			conn_close(&g_conn[conn]);
 		return;
 	}
-	memset(&pd, 0, sizeof(pd));
 	pd.udp = udp;
 	pd.conn = conn;
 	pd.gen = conn >= 0 ? g_conn[conn].gen : 0;

@@ -9,7 +9,8 @@
  *    NOERROR answer.  No query about it leaves the host;
  *  - a blocked name gets NXDOMAIN, a log line and an audit event;
  *  - any other name is the real resolver's: the query is forwarded as it
- *    came (any type, EDNS and all), and its answer given back.
+ *    came (any type, EDNS and all), and its answer given back; for a name
+ *    a direct rule names, its addresses are noted (supervise_dnsseen.c).
  * A reverse (PTR) query of a fake address is answered with its name;
  * one of another address leaves only when its rule is direct.
  * The wire format is dnsmsg.c's, the only DNS parser of the project.
@@ -18,6 +19,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -96,7 +98,7 @@ ptr(struct sup_call *who, const struct dnsmsg_query *q, int fam,
 
 int
 sup_dns_answer(struct sup_call *who, const uint8_t *msg, size_t len,
-	       uint8_t *out, size_t n)
+	       uint8_t *out, size_t n, char *learn, size_t ln)
 {
 	struct dnsmsg_query q;
 	struct decision dec;
@@ -105,6 +107,7 @@ sup_dns_answer(struct sup_call *who, const uint8_t *msg, size_t len,
 	size_t used, i;
 	int fam;
 
+	learn[0] = '\0';
 	if (dnsmsg_parse_query(msg, len, &used, &q) != PARSE_OK ||
 	    (q.flags & 0x8000))	/* a response is no question */
 		return -1;
@@ -123,6 +126,9 @@ sup_dns_answer(struct sup_call *who, const uint8_t *msg, size_t len,
 	}
 	if (!remote_dns(who->p->cfg, &dec)) {
 		sup_report_name(who, key, q.qtype, &dec, "local");
+		/* its connects are decided by the name (supervise_dnsseen.c) */
+		if (dec.action == CFG_DIRECT && dec.rule != NULL)
+			snprintf(learn, ln, "%s", key);
 		return 0;
 	}
 	sup_report_name(who, key, q.qtype, &dec, "remote");

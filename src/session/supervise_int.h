@@ -6,7 +6,8 @@
  * supervise_via.c (a connect through proxies, with the shim's engine),
  * supervise_dnsredir.c (queries for the resolvers sent to the DNS
  * responder instead), supervise_dns.c (the responder),
- * supervise_dnsans.c (its answers),
+ * supervise_dnsans.c (its answers), supervise_dnsseen.c (the addresses
+ * its forwarded answers gave for names of direct rules),
  * supervise_peer.c (getpeername of the sockets it routed),
  * supervise_exec.c (execve and execveat, the shim's exec check),
  * supervise_decide.c (the rules, the log lines and audit events),
@@ -62,6 +63,16 @@ struct sup_dest {
 
 /* Serve the listener lfd in threads of this process. 0 or -errno. */
 int sup_serve(int lfd, const struct sup_policy *p);
+
+/* --- supervise_dnsseen.c ------------------------------------------- */
+
+/* A forwarded answer gave addr for name (a direct rule's), for ttl s. */
+void sup_seen_add(const char *name, int family, const uint8_t *addr, int ttl);
+
+/* A name an answer gave d's address for, from entry *at on (*at left
+ * past it), into name: true, or false when there is none more. */
+bool sup_seen_name(const struct sup_dest *d, size_t *at, char *name,
+		   size_t n);
 
 /* --- supervise_target.c -------------------------------------------- */
 
@@ -221,10 +232,12 @@ void sup_dns_who_note(struct sup_call *c, const struct sockaddr_storage *local);
 /*
  * The answer to the query msg (len bytes) that the caller `who` sent:
  * the reply's length in out, 0 when the real resolver answers it
- * (forwarded as it is), -1 to drop it (not a query).
+ * (forwarded as it is), -1 to drop it (not a query).  learn (ln bytes)
+ * gets the name when a direct rule names it (the answer's addresses are
+ * then noted: sup_seen_add), else "".
  */
 int sup_dns_answer(struct sup_call *who, const uint8_t *msg, size_t len,
-		   uint8_t *out, size_t n);
+		   uint8_t *out, size_t n, char *learn, size_t ln);
 
 /* --- supervise_decide.c -------------------------------------------- */
 

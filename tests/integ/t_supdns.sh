@@ -146,3 +146,30 @@ tc_supdns_hostile() {
 	expect_out_re "$SDNS_FAKE4"
 	dnsq_lacks "$DNS_WORLD"
 }
+
+# A suffix rule (direct .lan.test) under --strict: the static Go client
+# resolves db.lan.test itself (the responder forwards it to the real
+# resolver) and its connect to the answer's address is decided by that
+# name; an address no answer gave stays refused.
+tcase supdns_suffix
+tc_supdns_suffix() {
+	local m
+	sdns_need
+	sup_go 0
+	dns_env
+	conf s.conf <<-EOC
+	direct .lan.test
+	EOC
+	m=$(mark)
+	run pw --strict -c s.conf "$SUPGO" "$DNS_LOCAL:8080" "$m"
+	expect_rc 0
+	expect_out_has "peer=$P4:8080"
+	expect_out_re 'status=HTTP/1.1 200'
+	local_saw "$m" "$C4"
+	dnsq_has "$DNS_LOCAL"
+	# the same address by itself: no name, no rule
+	m=$(mark)
+	run pw --strict -c s.conf "$SUPGO" "$P4:8080" "$m"
+	expect_out_has "dial errno=13"
+	expect_err_re "blocked $P4:8080 .*add: direct $P4:8080"
+}
