@@ -25,6 +25,7 @@ struct sum_ev {
 	char addr[64], port[8], action[16], proxy[80], outcome[40];
 	char error[SUM_VAL_MAX], path[SUM_VAL_MAX];
 	char rule_at[300], rule_text[700];
+	char proxy_tls[24];		/* TLS to an https proxy: "TLSv1.3" */
 	/* the close event (absent in others) */
 	char bytes_up[24], bytes_down[24], end[24];
 	char tls[24], alert[64];	/* tls.outcome, tls.alert.description */
@@ -48,7 +49,7 @@ struct sum_item {
 /* One destination's row. */
 struct sum_dest {
 	char key[SUM_KEY_MAX];		/* "name:port/proto" */
-	char group[80];			/* "direct", "via corp", "block" */
+	char group[100];		/* "direct", "via corp", "block" */
 	unsigned long conns, blocked, errors, closes;
 	unsigned long long up, down;	/* summed over the close events */
 	unsigned long tls_ok, tls_fail;

@@ -99,6 +99,12 @@ cfg_chain(struct cfg_parser *p, const char *s, struct cfg_rule *rule)
 		} else if (idx < 0) {
 			cfg_err_unknown_proxy(p, s, len);
 			rc = -1;
+		} else if (rule->nchain > 0 &&
+			   p->cfg->proxies[idx].url.scheme == URL_HTTPS) {
+			/* the relay speaks TLS to a proxy it reaches itself */
+			cfg_err(p, "via: https proxy '%.*s' can only be a "
+				"chain's first hop", (int)len, s);
+			rc = -1;
 		}
 		rule->chain[rule->nchain++] = idx;
 		if (gt == NULL)

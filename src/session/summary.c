@@ -108,7 +108,7 @@ void
 summary_add(struct summary *s, const char *line, size_t len)
 {
 	struct sum_ev *ev = malloc(sizeof(*ev));
-	char dest[SUM_KEY_MAX], key[SUM_KEY_MAX], group[80];
+	char dest[SUM_KEY_MAX], key[SUM_KEY_MAX], group[100];
 	struct sum_dest *row = NULL;
 	const char *who;
 
@@ -126,8 +126,11 @@ summary_add(struct summary *s, const char *line, size_t len)
 	}
 	summary_dest(ev, dest, sizeof(dest));
 	who = ev->exe[0] != '\0' ? ev->exe : "?";
-	snprintf(group, sizeof(group), "%.15s%s%.60s", ev->action,
-		 ev->proxy[0] != '\0' ? " " : "", ev->proxy);
+	/* an https proxy's row says its TLS: "via corp (TLSv1.3)" */
+	snprintf(group, sizeof(group), "%.15s%s%.60s%s%.16s%s", ev->action,
+		 ev->proxy[0] != '\0' ? " " : "", ev->proxy,
+		 ev->proxy_tls[0] != '\0' ? " (" : "", ev->proxy_tls,
+		 ev->proxy_tls[0] != '\0' ? ")" : "");
 	snprintf(key, sizeof(key), "%.590s/%s", dest, ev->proto);
 	if (strcmp(ev->event, "exec-refused") != 0 &&
 	    strcmp(ev->event, "exec-allowed") != 0 &&

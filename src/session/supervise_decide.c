@@ -601,6 +601,8 @@ sup_report_via(struct sup_call *c, const struct tun *t, int rc)
 		ev.handshake_ms = ms;
 		if (rc == 0 && t->pp_len > 0)
 			ev.proxy_protocol = rule->pp_version;
+		if (t->tls[0] != '\0')		/* an https proxy's TLS */
+			ev.proxy_tls = t->tls;
 		audit(c, &ev);
 	}
 	if (t->dst.name[0] != '\0') {

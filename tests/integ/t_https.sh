@@ -84,7 +84,8 @@ tc_https_curl_tinyproxy() {
 	proxy tls https://$P4:8443 ca=$CD/ca.crt
 	via tls 198.18.1.0/24
 	EOC
-	run pw --log "$CD/audit.log" -c t.conf curl -sS -m 10 "http://$W4$m"
+	run pw --log "$CD/audit.log" --summary=sum.txt -c t.conf \
+	    curl -sS -m 10 "http://$W4$m"
 	https_stop
 	expect_rc 0
 	expect_out_has "world $W4:80 $m"
@@ -92,6 +93,40 @@ tc_https_curl_tinyproxy() {
 	proxy_saw tiny "$W4" 80 "$n"
 	grep -q '"proxy_tls":"TLSv1.3"' audit.log ||
 	    fail "the audit log does not show the proxy's TLS version"
+	grep -q "via tls (TLSv1.3)" sum.txt ||
+	    fail "the summary does not show the proxy's TLS version: $(cat sum.txt)"
+}
+
+# Under --strict: a dynamic program (the shim) and a static one (the
+# supervisor's own connect, which uses the same relay); getpeername says
+# the destination.
+tcase https_strict_supervised
+tc_https_strict_supervised() {
+	local m
+	need_prog curl
+	gcc -D_GNU_SOURCE -O1 -static -o supclient "$TOP/tests/bin/supclient.c" \
+	    -lpthread >cc.log 2>&1 ||
+	    { printf '# SKIP: gcc -static failed\n' >&2; exit 77; }
+	https_certs
+	https_stunnel good.pem 8452
+	conf t.conf <<-EOC
+	proxy tls https://$P4:8452 ca=$CD/ca.crt
+	via tls $W4:80
+	EOC
+	m=$(mark)
+	run pw --strict -c t.conf curl -sS -m 10 "http://$W4$m"
+	expect_rc 0
+	expect_out_has "world $W4:80 $m"
+	world_saw "$m" "$PW4"
+	m=$(mark)
+	run pw --strict --log "$CD/audit.log" -c t.conf ./supclient get "$W4" 80 "$m"
+	https_stop
+	expect_rc 0
+	expect_out_has "peer=$W4:80 len=16"
+	expect_out_re 'status=HTTP/1.1 200'
+	world_saw "$m" "$PW4"
+	grep -q '"proxy_tls":"TLSv1.3"' audit.log ||
+	    fail "the supervisor's event does not show the proxy's TLS version"
 }
 
 # https_refused CERT PORT OPTIONS WHY: a connect through stunnel with CERT
@@ -253,4 +288,72 @@ tc_https_bytes_tinyproxy() {
 	https_stop
 	expect_rc 0
 	expect_out_has "RECV ok 16777216"
+}
+
+# https_nghttpx PORT: nghttpx as an HTTP/2 forward proxy with TLS on
+# $P4:PORT (good.crt), tinyproxy behind it; its pid in NGPID.
+https_nghttpx() {
+	ip netns exec "$NSP" nghttpx --http2-proxy --workers=1 \
+	    --frontend="$P4,$1" --backend="$P4,8888" \
+	    --accesslog-file="$CD/ng-access.log" --errorlog-file="$CD/ng-error.log" \
+	    --no-ocsp "$CD/good.key" "$CD/good.crt" </dev/null >ng.out 2>&1 &
+	NGPID=$!
+	env_wait_port "$NSP" "$P4" "$1" 10 || { cat ng.out ng-error.log >&2; fail "nghttpx did not start"; }
+}
+
+https_nghttpx_stop() {
+	kill "$NGPID" 2>/dev/null || true
+	wait "$NGPID" 2>/dev/null || true
+}
+
+# nghttpx with --http2-proxy as an https proxy, spoken to over HTTP/1.1
+# (ALPN http/1.1): curl and python through it, the world sees the proxy.
+tcase https_nghttpx_h1
+tc_https_nghttpx_h1() {
+	local m
+	need_prog curl
+	command -v nghttpx >/dev/null || fail "nghttpx missing (tests/deps.sh)"
+	https_certs
+	https_nghttpx 8460
+	conf t.conf <<-EOC
+	proxy ng https://$P4:8460 ca=$CD/ca.crt
+	via ng 198.18.1.0/24
+	EOC
+	m=$(mark)
+	run pw -c t.conf curl -sS -m 10 "http://$W4$m"
+	expect_rc 0
+	expect_out_has "world $W4:80 $m"
+	world_saw "$m" "$PW4"
+	m=$(mark)
+	run pw -c t.conf "$PY" "$PYC" get "$W4" 80 "$m"
+	https_nghttpx_stop
+	expect_rc 0
+	expect_out_has "world $W4:80 $m"
+	world_saw "$m" "$PW4"
+	grep -q "CONNECT $W4:80" ng-access.log ||
+	    fail "nghttpx did not log the CONNECT: $(cat ng-access.log)"
+}
+
+# A chain whose first hop is https: tinyproxy (behind stunnel) connects
+# to dante, which reaches the world.
+tcase https_chain_first_hop
+tc_https_chain_first_hop() {
+	local m n
+	need_prog curl
+	https_certs
+	https_stunnel good.pem 8453
+	conf t.conf <<-EOC
+	proxy tls https://$P4:8453 ca=$CD/ca.crt
+	proxy d $U_DANTE
+	via tls>d 198.18.1.0/24
+	EOC
+	m=$(mark)
+	n=$(pcount dante "$W4" 80)
+	run pw -c t.conf curl -sS -m 10 "http://$W4$m"
+	https_stop
+	expect_rc 0
+	expect_out_has "world $W4:80 $m"
+	world_saw "$m" "$PW4"
+	proxy_saw dante "$W4" 80 "$n"
+	proxy_saw tiny "$P4" 1080 0
 }

@@ -221,6 +221,8 @@ static const struct err_case err_cases[] = {
 	  "pin (use sha256/ and the base64 of a SHA-256, 44 characters)" },
 	{ "proxy a https://h http2=yes", "shim.conf:1: proxy 'a': bad http2 "
 	  "'yes' (use on or off)" },
+	{ "proxy a http://h\nproxy b https://h\nvia a>b *", "shim.conf:3: via: "
+	  "https proxy 'b' can only be a chain's first hop" },
 	{ "proxy a http://h max_conns=0", "shim.conf:1: proxy 'a': bad "
 	  "max_conns '0' (use 1..65535)" },
 	{ "proxy a http://h max_conns=65536", "shim.conf:1: proxy 'a': bad "
