@@ -98,19 +98,22 @@ unreachable(struct tun *t, const char *pstr, int err)
  * the kernel holds back the SYN until the first write, which then
  * carries the (pipelined) greeting in the SYN when it has the proxy's
  * cookie from an earlier connection, and asks for one otherwise.  The
- * option is the program's socket's: it is taken off again once the
- * greeting is written, so a later connect() of the program's own is not
- * changed.  A kernel without it (or net.ipv4.tcp_fastopen without the
- * client bit) just connects as before.
+ * option stays on the program's socket (the kernel changes it only on a
+ * closed socket); it matters to nothing but a later connect() of that
+ * socket.  MSG_FASTOPEN instead would leave the socket unconnected until
+ * the helper's first send, which epoll reports as a hang-up even while
+ * its registration is hidden.  A kernel without it (or
+ * net.ipv4.tcp_fastopen without the client bit) just connects as before.
  */
 static void
-tfo_arm(struct tun *t, bool on)
+tfo_arm(struct tun *t)
 {
-	int v = on;
+	int one = 1, saved = errno;
 
 	if (t->rule->nchain > 0 && hop_proxy(t, 0)->tfo)
-		setsockopt(t->fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &v,
-			   sizeof(v));
+		setsockopt(t->fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one,
+			   sizeof(one));
+	errno = saved;
 }
 
 /* The TCP connect to the first hop's proxy (this attempt's). */
@@ -148,7 +151,7 @@ connect_first(struct tun *t)
 		return tun_fail(t, rc, "%s %s", why, pstr);
 	if (rc > 0)
 		log_msg(LOG_DEBUG, "fd %d: %s %s", t->fd, why, pstr);
-	tfo_arm(t, true);
+	tfo_arm(t);
 	if (real_connect(t->fd, (struct sockaddr *)&ss, len) == -1 &&
 	    errno != EINPROGRESS)
 		return unreachable(t, pstr, errno);
@@ -297,8 +300,6 @@ step_send(struct tun *t, const char *pstr)
 	}
 	/* requests may hold credentials: wipe them once sent */
 	explicit_bzero(t->out, t->outlen);
-	if (t->hop == 0)
-		tfo_arm(t, false);
 	t->sent_ms = tun_now_ms();
 	t->state = t->after_send;
 	t->have = 0;

@@ -229,3 +229,43 @@ tc_optimistic_refused_after_write() {
 		fail "wanted one log line for the refusal"
 	fi
 }
+
+# tfo=on: the greeting goes in the SYN once the client namespace's kernel
+# holds the proxy's cookie.  dante does not take Fast Open, so a relay
+# whose listener does (tests/integ/tfo_front.py, with the server bit of
+# net.ipv4.tcp_fastopen in the proxy namespace) stands in front of it.
+# The client kernel's TCPFastOpenActive counter must grow by the later
+# connections; the bytes come back whole.
+tcase optimistic_tfo
+tc_optimistic_tfo() {
+	local old before after i
+	old=$(ip netns exec "$NSP" sysctl -n net.ipv4.tcp_fastopen)
+	ip netns exec "$NSP" sysctl -qw net.ipv4.tcp_fastopen=3
+	ip netns exec "$NSP" "$PY" "$PW_INTEG_DIR/tfo_front.py" "$P4" 1086 \
+	    "$P4" 1080 30 >front.out 2>&1 &
+	local fpid=$!
+	for i in $(seq 1 50); do
+		grep -q ready front.out 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q ready front.out || fail "tfo_front.py did not start"
+	before=$(ip netns exec "$NSC" nstat -asz TcpExtTCPFastOpenActive |
+	    awk '$1 == "TcpExtTCPFastOpenActive" { print $2 }')
+	opt_conf "socks5://$P4:1086" "optimistic=on tfo=on"
+	run pw -vv -c opt.conf sh -c 'for i in 1 2 3 4; do "$0" "$1" echo "$2" 2222 50000 || exit 1; done' \
+	    "$PY" "$OPT_CLIENT" "$W4"
+	after=$(ip netns exec "$NSC" nstat -asz TcpExtTCPFastOpenActive |
+	    awk '$1 == "TcpExtTCPFastOpenActive" { print $2 }')
+	kill "$fpid" 2>/dev/null || true
+	wait "$fpid" 2>/dev/null || true
+	ip netns exec "$NSP" sysctl -qw "net.ipv4.tcp_fastopen=$old"
+	expect_rc 0
+	if [ "$(grep -c '^echo ok 50000$' out)" != 4 ]; then
+		show
+		fail "wanted four whole echoes"
+	fi
+	if [ "$(( ${after:-0} - ${before:-0} ))" -lt 3 ]; then
+		show
+		fail "SYNs with data: ${before:-?} -> ${after:-?}, wanted 3 more"
+	fi
+}
