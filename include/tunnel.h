@@ -82,6 +82,8 @@ struct tun {
 					 * (tunnel_early.c) */
 	bool early;			/* ... and it is: the replies are
 					 * still to come */
+	bool nagle;			/* TCP_NODELAY was off: put it back
+					 * at tun_early_end */
 	int64_t sent_ms;		/* when out[] was fully written */
 	int64_t pipe_deadline_ms;	/* give up on pipelining after */
 	int pp_len;			/* PROXY protocol header queued after
@@ -168,6 +170,9 @@ int tun_run(struct tun *t);
 /* Optimistic data (tunnel_early.c).  True once t->early: the program may
  * use the socket while the proxy's replies are still to come. */
 bool tun_early_check(struct tun *t);
+/* The replies are read (or the tunnel failed): the socket's options are
+ * the program's again.  Keeps errno. */
+void tun_early_end(struct tun *t);
 /* What a tunnel that failed after the program was told it was
  * connected gives the program: -ECONNREFUSED, -ECONNRESET, or rc itself
  * where a connected socket may see it too (-ETIMEDOUT). */

@@ -83,6 +83,7 @@ finish(struct tun *t, struct fd_entry *e, int rc)
 	size_t n;
 
 	real_epoll_ctl(epfd, EPOLL_CTL_DEL, t->fd, NULL);
+	tun_early_end(t);
 	if (rc < 0 && t->early) {
 		/* the program was told it was connected (tunnel_early.c):
 		 * it learns otherwise on its next call, as after a refused

@@ -3,52 +3,68 @@
 
 A plain TCP relay whose listener takes TCP Fast Open (data in the SYN):
 each connection to LADDR:LPORT is carried to TADDR:TPORT, bytes as they
-come, both ways.  Put in front of dante it makes a SOCKS5 proxy that a
-tfo=on tunnel can reach with its greeting in the SYN (dante's own
-listener does not take Fast Open).  Prints "ready" once listening; exits
-after LIFETIME seconds (default 40).
+come, both ways, with TCP_NODELAY.  Put in front of dante it makes a
+SOCKS5 proxy that a tfo=on tunnel reaches with its greeting in the SYN
+(dante's own listener does not take Fast Open).  Threads, not asyncio: an
+asyncio transport's second write on a socket still in SYN_RECV waits for
+the handshake's last ACK, a round trip that Fast Open is meant to save.
+Prints "ready" once listening; exits after LIFETIME seconds (default 40).
+Used by t_optimistic.sh and bench/optimistic.sh.
 """
-import asyncio
 import socket
 import sys
+import threading
+import time
 
 
-async def pipe(r, w):
+def pump(a, b):
     try:
         while True:
-            b = await r.read(65536)
-            if not b:
+            d = a.recv(65536)
+            if not d:
                 break
-            w.write(b)
-            await w.drain()
-        w.write_eof()
-    except (OSError, RuntimeError):
-        w.close()
+            b.sendall(d)
+        b.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
 
 
-async def main():
+def serve(c, taddr, tport):
+    try:
+        u = socket.create_connection((taddr, tport), timeout=10)
+    except OSError:
+        c.close()
+        return
+    u.settimeout(None)
+    for s in (c, u):
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    t = threading.Thread(target=pump, args=(u, c), daemon=True)
+    t.start()
+    pump(c, u)
+    t.join(60)
+    c.close()
+    u.close()
+
+
+def main():
     laddr, lport, taddr, tport = sys.argv[1], int(sys.argv[2]), \
         sys.argv[3], int(sys.argv[4])
-    life = float(sys.argv[5]) if len(sys.argv) > 5 else 40
-
-    async def conn(r, w):
-        try:
-            ur, uw = await asyncio.open_connection(taddr, tport)
-        except OSError:
-            w.close()
-            return
-        await asyncio.gather(pipe(r, uw), pipe(ur, w))
-        w.close()
-        uw.close()
-
+    end = time.time() + (float(sys.argv[5]) if len(sys.argv) > 5 else 40)
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.setsockopt(socket.IPPROTO_TCP, socket.TCP_FASTOPEN, 64)
     ls.bind((laddr, lport))
     ls.listen(128)
-    await asyncio.start_server(conn, sock=ls)
+    ls.settimeout(0.5)
     print("ready", flush=True)
-    await asyncio.sleep(life)
+    while time.time() < end:
+        try:
+            c, _ = ls.accept()
+        except socket.timeout:
+            continue
+        threading.Thread(target=serve, args=(c, taddr, tport),
+                         daemon=True).start()
 
 
-asyncio.run(main())
+if __name__ == "__main__":
+    main()
