@@ -48,6 +48,7 @@
 #include <netinet/tcp.h>
 
 #include "log.h"
+#include "real.h"
 
 void
 early_decide(struct tun *t, bool known_pipelining)
@@ -74,7 +75,7 @@ nagle_off(struct tun *t)
 	socklen_t len = sizeof(v);
 
 	t->nagle = false;
-	if (getsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &v, &len) == 0 &&
+	if (real_getsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &v, &len) == 0 &&
 	    v == 0 &&
 	    setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		       sizeof(one)) == 0)
