@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/epoll.h>
+#include <sys/types.h>
 
 struct epreg {
 	int epfd;
@@ -38,5 +39,11 @@ size_t epregs_read(int epfd, int fd, unsigned long ino, struct epreg *out,
 
 /* Is fd an epoll fd (its /proc/self/fd link)? */
 bool epregs_is_epoll(int fd);
+
+/* The same for process (or thread) pid's fds, /proc/PID (the
+ * supervisor's view of a program); pid 0 is this process. */
+size_t epregs_read_pid(pid_t pid, int epfd, int fd, unsigned long ino,
+		       struct epreg *out, size_t k, size_t max);
+bool epregs_is_epoll_pid(pid_t pid, int fd);
 
 #endif

@@ -4,6 +4,7 @@
  * (receiving and answering notifications, the threads),
  * supervise_call.c (each call's arguments as the kernel reads them),
  * supervise_via.c (a connect through proxies, with the shim's engine),
+ * supervise_epoll.c (a refitted socket's epoll registrations),
  * supervise_dnsredir.c (queries for the resolvers sent to the DNS
  * responder instead), supervise_dns.c (the responder),
  * supervise_dnsans.c (its answers), supervise_dnsseen.c (the addresses
@@ -161,6 +162,14 @@ int sup_cmsg_native(const struct sup_call *c, void **ctl, size_t *len);
 int sup_via(struct sup_call *c, int fd, int tfd, const uint8_t *sa,
 	    socklen_t len, const struct sup_dest *d,
 	    const struct decision *dec);
+
+/* --- supervise_epoll.c --------------------------------------------- */
+
+/* Before our socket sock goes in at the caller's tfd: add it to the
+ * caller's epoll sets that hold the socket there now (inode ino), with
+ * its events, data and number.  The count added. */
+int sup_epoll_carry(struct sup_call *c, int sock, int tfd,
+		    unsigned long ino);
 
 /* --- supervise_peer.c ---------------------------------------------- */
 

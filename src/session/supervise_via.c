@@ -15,7 +15,8 @@
  * an IPv4 proxy), the engine puts a socket of the proxy's family in its
  * place (sockfit.h) - here, in our fd table: that socket is installed in
  * the caller at the same fd number (SECCOMP_ADDFD_FLAG_SETFD, as the
- * shim's dup3) once the tunnel is up.
+ * shim's dup3) once the tunnel is up, and in the caller's epoll sets
+ * that held the socket it replaces (supervise_epoll.c).
  */
 #include "supervise_int.h"
 
@@ -43,14 +44,16 @@ tun_dest_of(const struct sup_dest *d, struct tun_dest *td)
 		td->name[0] = '\0';
 }
 
-/* The socket the engine put in place of ours, into the caller at tfd. */
+/* The socket the engine put in place of ours (the old one inode ino),
+ * into the caller at tfd, in the epoll sets that held the old one. */
 static int
-install(struct sup_call *c, struct tun *t, int fd, int tfd)
+install(struct sup_call *c, struct tun *t, int fd, int tfd, ino_t ino)
 {
 	int cloexec = sup_fd_cloexec(c, tfd), rc;
 
 	if (cloexec < 0)
 		cloexec = 1;	/* the file is gone or changed: safe side */
+	sup_epoll_carry(c, fd, tfd, (unsigned long)ino);
 	rc = sup_setfd(c, fd, tfd, cloexec != 0);
 	if (rc < 0) {
 		t->err = rc;
@@ -94,7 +97,7 @@ sup_via(struct sup_call *c, int fd, int tfd, const uint8_t *sa,
 	fcntl(fd, F_SETFL, flags);
 	if (rc == 0 && fstat(fd, &after) == 0 &&
 	    (after.st_ino != before.st_ino || after.st_dev != before.st_dev))
-		rc = install(c, t, fd, tfd);
+		rc = install(c, t, fd, tfd, before.st_ino);
 	if (rc == 0)
 		sup_peer_note(fd, &t->peer, t->peerlen);
 	if (rc < 0 && t->state != TUN_CONNECTING)

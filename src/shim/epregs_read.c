@@ -1,6 +1,7 @@
 /*
  * epregs_read.c - read one epoll fd's registrations from
- * /proc/self/fdinfo (see epregs.h), with the real read and close.
+ * /proc/self/fdinfo, or another process's (see epregs.h), with the real
+ * read and close.
  */
 #include "epregs.h"
 
@@ -11,9 +12,26 @@
 
 #include "real.h"
 
+/* /proc/self/WHAT/N, or /proc/PID/WHAT/N */
+static void
+proc_path(char *buf, size_t n, pid_t pid, const char *what, int fd)
+{
+	if (pid == 0)
+		snprintf(buf, n, "/proc/self/%s/%d", what, fd);
+	else
+		snprintf(buf, n, "/proc/%d/%s/%d", (int)pid, what, fd);
+}
+
 size_t
 epregs_read(int epfd, int fd, unsigned long ino, struct epreg *out,
 		  size_t k, size_t max)
+{
+	return epregs_read_pid(0, epfd, fd, ino, out, k, max);
+}
+
+size_t
+epregs_read_pid(pid_t pid, int epfd, int fd, unsigned long ino,
+		struct epreg *out, size_t k, size_t max)
 {
 	char path[48], buf[4096 + 1], *line, *nl;
 	struct epoll_event ev;
@@ -22,7 +40,7 @@ epregs_read(int epfd, int fd, unsigned long ino, struct epreg *out,
 	ssize_t n;
 	int f, tfd;
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", epfd);
+	proc_path(path, sizeof(path), pid, "fdinfo", epfd);
 	f = open(path, O_RDONLY | O_CLOEXEC);
 	if (f == -1)
 		return k;
@@ -55,10 +73,16 @@ epregs_read(int epfd, int fd, unsigned long ino, struct epreg *out,
 bool
 epregs_is_epoll(int fd)
 {
-	char path[40], link[32];
+	return epregs_is_epoll_pid(0, fd);
+}
+
+bool
+epregs_is_epoll_pid(pid_t pid, int fd)
+{
+	char path[48], link[32];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	proc_path(path, sizeof(path), pid, "fd", fd);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n <= 0)
 		return false;

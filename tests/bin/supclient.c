@@ -7,6 +7,8 @@
  *                                     GET, status
  *   supclient nbget ADDR PORT PATH    non-blocking connect (EINPROGRESS)
  *   supclient v6get ADDR PORT PATH    get on an IPV6_V6ONLY socket
+ *   supclient epv6get ADDR PORT PATH  the same, non-blocking, registered
+ *                                     with epoll before the connect
  *   supclient twice ADDR PORT PATH    get, connecting twice (EISCONN)
  *   supclient famx ADDR6 PORT PATH    get on an AF_INET socket (the
  *                                     kernel's EAFNOSUPPORT)
@@ -65,6 +67,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -579,6 +582,44 @@ msgrace(const char *a, const char *p, const char *msg, int n,
 	return 0;
 }
 
+/* epv6get: get on a non-blocking IPV6_V6ONLY socket registered with
+ * epoll before its connect (as libuv and NIO do): its readiness comes
+ * through that registration, which MOD and DEL then find. */
+static int
+epv6get(const char *a, const char *p, const char *path)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = addr_of(a, p, &ss);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT,
+				  .data.u64 = 0xabc }, got;
+	char req[512], resp[256];
+	int fd = (int)x_socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int ep = epoll_create1(0), one = 1, n;
+	long rc;
+
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	rc = x_connect(fd, &ss, len);
+	report(rc);
+	n = epoll_wait(ep, &got, 1, 5000);
+	printf("epoll n=%d out=%d data=0x%llx\n", n,
+	       n == 1 && (got.events & EPOLLOUT) != 0,
+	       n == 1 ? (unsigned long long)got.data.u64 : 0ULL);
+	ev.events = EPOLLIN;
+	printf("mod rc=%d\n", epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev));
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: x\r\n\r\n",
+		 path);
+	if (write(fd, req, strlen(req)) < 0)
+		report(-1);
+	n = epoll_wait(ep, &got, 1, 5000);
+	printf("epoll in n=%d\n", n);
+	n = (int)read(fd, resp, sizeof(resp) - 1);
+	resp[n > 0 ? n : 0] = '\0';
+	printf("status=%.12s\n", resp);
+	printf("del rc=%d\n", epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL));
+	return 0;
+}
+
 /* scmfd: an fd passed over an AF_UNIX pair (SCM_RIGHTS, with a second
  * control message after it), received whole and working. */
 static int
@@ -826,6 +867,8 @@ main(int argc, char **argv)
 		return unix_connect();
 	if (strcmp(how, "scmfd") == 0)
 		return scmfd();
+	if (strcmp(how, "epv6get") == 0 && argc == 5)
+		return epv6get(argv[2], argv[3], argv[4]);
 	if (strcmp(how, "unixcred") == 0)
 		return unixcred();
 	if (strcmp(how, "fdswap") == 0 && argc == 6)

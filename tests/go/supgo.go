@@ -2,7 +2,9 @@
 // calls, so the shim sees none of them.  Built twice by the tests:
 // CGO_ENABLED=0 (static) and CGO_ENABLED=1 (dynamic: os/user links libc).
 //
-//	supgo ADDR:PORT PATH   dial, print the peer, HTTP GET, print the status line
+//	supgo ADDR:PORT PATH [NET]   dial (NET: tcp, or tcp6 for an IPv6-only
+//	                             socket), print the peer, HTTP GET, print
+//	                             the status line
 package main
 
 import (
@@ -16,14 +18,18 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: supgo ADDR:PORT PATH")
+	if len(os.Args) != 3 && len(os.Args) != 4 {
+		fmt.Fprintln(os.Stderr, "usage: supgo ADDR:PORT PATH [tcp|tcp6]")
 		os.Exit(2)
+	}
+	network := "tcp"
+	if len(os.Args) == 4 {
+		network = os.Args[3]
 	}
 	if u, err := user.Current(); err == nil {
 		fmt.Printf("user=%s\n", u.Username)
 	}
-	c, err := net.DialTimeout("tcp", os.Args[1], 5*time.Second)
+	c, err := net.DialTimeout(network, os.Args[1], 5*time.Second)
 	if err != nil {
 		var e syscall.Errno
 		if errors.As(err, &e) {
@@ -38,6 +44,10 @@ func main() {
 	fmt.Printf("peer=%s\n", c.RemoteAddr())
 	fmt.Fprintf(c, "GET %s HTTP/1.0\r\nHost: x\r\n\r\n", os.Args[2])
 	buf := make([]byte, 12)
-	n, _ := c.Read(buf)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := c.Read(buf)
+	if err != nil {
+		fmt.Printf("read error %v\n", err)
+	}
 	fmt.Printf("status=%s\n", buf[:n])
 }

@@ -824,3 +824,39 @@ tc_sup_oldkernel() {
 	run pw --strict "$SUPC" get "$P4" 8080 "$m"
 	expect_out_has "rc=-1 errno=EACCES"
 }
+
+# A refitted socket keeps its epoll registrations: an IPv6-only socket
+# registered with epoll before its connect (as libuv and Java's NIO do)
+# goes through dante's IPv4 address, the engine puts an IPv4 socket at its
+# fd, and the program's epoll set then holds that one, with its events
+# and data, under the same number (MOD and DEL find it).  Go registers
+# after connect has returned: its IPv6-only dial ("tcp6") through the
+# same proxy works as well.
+tcase sup_via_epoll
+tc_sup_via_epoll() {
+	local m
+	sup_build
+	sup_go 0
+	conf f.conf <<-EOC
+	proxy p $U_DANTE
+	via p *
+	EOC
+	m=$(mark)
+	run pw --strict -v -c f.conf "$SUPC" epv6get "$W6" 80 "$m"
+	expect_rc 0
+	expect_out_has "rc=0 errno=0"
+	expect_out_has "epoll n=1 out=1 data=0xabc"
+	expect_out_has "mod rc=0"
+	expect_out_has "epoll in n=1"
+	expect_out_re 'status=HTTP/1.1 200'
+	expect_out_has "del rc=0"
+	expect_err_re "via p \(.*\): \[$W6\]:80 in [0-9]+ ms"
+	world_saw "$m" "$PW6"
+	m=$(mark)
+	run pw --strict -v -c f.conf "$SUPGO" "[$W6]:80" "$m" tcp6
+	expect_rc 0
+	expect_out_has "peer=[$W6]:80"
+	expect_out_re 'status=HTTP/1.1 200'
+	expect_err_re "via p \(.*\): \[$W6\]:80 in [0-9]+ ms"
+	world_saw "$m" "$PW6"
+}
