@@ -74,6 +74,21 @@ void rules_decide_addr(const struct rules *r, int family,
 		       const uint8_t *addr, uint16_t port, struct decision *d);
 
 /*
+ * True when rules_decide_addr would decide direct, without a PROXY
+ * protocol header, for this address and port: a look-up in the tables
+ * worked out when the rules were compiled (rulesfast.h), for the
+ * connects and datagrams no rule sends anywhere else.  False also when
+ * there are no tables (a rule set too big for them).  Names and fake
+ * addresses are the caller's to rule out.
+ */
+bool rules_direct(const struct rules *r, int family, const uint8_t *addr,
+		  uint16_t port);
+
+/* True when no rule names "localhost": the loopback default decides it,
+ * for every port. */
+bool rules_localhost_default(const struct rules *r);
+
+/*
  * Defaults when no rule matches: loopback (127.0.0.0/8, ::1, "localhost",
  * names under ".localhost") is direct unless a rule other than "*" names
  * it; everything else is direct, or blocked when cfg->strict.

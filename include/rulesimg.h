@@ -12,6 +12,7 @@
  *   | rules: struct rimg_rule per rule (optional: the records a     |
  *   |        process without the rule file needs for log lines)   |
  *   | strs:  keys and rule texts, each text NUL-terminated         |
+ *   | fast4, fast6, fseg: what only goes direct (rulesfast.h)      |
  *   +--------------------------------------------------------------+
  *
  * Nothing in an image is believed: rimg_check checks the header and that
@@ -28,9 +29,11 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "rulesfast.h"
 
 #define RIMG_MAGIC "pwRULES"		/* 8 bytes with its NUL */
-#define RIMG_VERSION 2u		/* 2: rules record their hops' groups */
+#define RIMG_VERSION 3u		/* 2: rules record their hops' groups;
+				 * 3: the direct-only tables */
 #define RIMG_NONE UINT32_MAX		/* no rule matched */
 #define RIMG_BAD (UINT32_MAX - 1)	/* a damaged entry: fail closed */
 #define RIMG_KEY_MAX 256		/* a name is at most 253 octets */
@@ -53,9 +56,11 @@ struct rimg_hdr {
 	struct rimg_sec name_ents, name_slots, cidr_ents, cidr_slots, any;
 	struct rimg_sec rules;		/* n is 0 or nrules */
 	struct rimg_sec strs;
+	struct rimg_sec fast4, fast6, fseg;	/* empty: no tables */
 	uint8_t nv4len, nv6len;		/* prefix lengths present, */
 	uint8_t v4len[33], v6len[129];	/* longest first */
-	uint8_t pad[4];
+	uint8_t lh_named;		/* a rule names "localhost" */
+	uint8_t pad[3];
 };
 
 struct rimg_ent {
@@ -98,6 +103,10 @@ struct rimg {
 	const struct rimg_slot *name_slots, *cidr_slots;
 	const struct rimg_rule *rules;
 	const uint8_t *strs;
+	const struct rfast_span4 *fast4;
+	const struct rfast_span6 *fast6;
+	const struct rfast_seg *fseg;
+	uint32_t nfast4, nfast6, nfseg;
 };
 
 /*

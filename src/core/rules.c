@@ -152,6 +152,20 @@ rules_attach(const struct config *cfg, const void *img, size_t len)
 	return r;
 }
 
+bool
+rules_localhost_default(const struct rules *r)
+{
+	/* "*" never matches loopback: only a rule naming it can */
+	return r->m.h->lh_named == 0;
+}
+
+bool
+rules_direct(const struct rules *r, int family, const uint8_t *addr,
+	     uint16_t port)
+{
+	return rfast_direct(&r->m, family, addr, port, r->cfg->strict);
+}
+
 void
 rules_free(struct rules *r)
 {

@@ -245,6 +245,23 @@ lengths(const struct btab *cidrs, struct rimg_hdr *h)
 			h->v6len[h->nv6len++] = (uint8_t)n;
 }
 
+/* Whether a rule names "localhost" (without dots: only a name or a
+ * suffix keyed so can match it). */
+static uint8_t
+lh_named(const struct btab *names)
+{
+	static const char lh[] = "localhost";
+	size_t i;
+
+	for (i = 0; i < names->n; i++)
+		if ((names->e[i].kind == DEST_NAME ||
+		     names->e[i].kind == DEST_SUFFIX) &&
+		    names->e[i].klen == sizeof(lh) - 1 &&
+		    memcmp(names->e[i].key, lh, sizeof(lh) - 1) == 0)
+			return 1;
+	return 0;
+}
+
 static uint64_t
 sec(struct rimg_sec *s, uint64_t *off, uint64_t n, size_t size)
 {
@@ -305,7 +322,8 @@ text_bytes(const struct config *cfg)
 /* Lay the sorted tables out; NULL when out of memory or too big. */
 static void *
 layout(const struct config *cfg, bool records, struct btab *names,
-       struct btab *cidrs, const struct bent *any, size_t nany, size_t *len)
+       struct btab *cidrs, const struct bent *any, size_t nany,
+       const struct rfast *fast, size_t *len)
 {
 	struct rimg_hdr h;
 	uint64_t off = ALIGN8(sizeof(h)), so = 0, nstrs;
@@ -331,7 +349,11 @@ layout(const struct config *cfg, bool records, struct btab *names,
 	sec(&h.any, &off, nany, sizeof(struct rimg_ent));
 	sec(&h.rules, &off, records ? cfg->nrules : 0, sizeof(struct rimg_rule));
 	sec(&h.strs, &off, nstrs, 1);
+	sec(&h.fast4, &off, fast->ok ? fast->n4 : 0, sizeof(*fast->s4));
+	sec(&h.fast6, &off, fast->ok ? fast->n6 : 0, sizeof(*fast->s6));
+	sec(&h.fseg, &off, fast->ok ? fast->nseg : 0, sizeof(*fast->seg));
 	lengths(cidrs, &h);
+	h.lh_named = lh_named(names);
 	h.total = off;
 	if (off > SIZE_MAX / 2 || (img = calloc(1, (size_t)off)) == NULL)
 		return NULL;
@@ -351,6 +373,12 @@ layout(const struct config *cfg, bool records, struct btab *names,
 	if (records)
 		put_rules(cfg, (struct rimg_rule *)(img + h.rules.off),
 			  img + h.strs.off, &so);
+	if (fast->ok) {
+		memcpy(img + h.fast4.off, fast->s4, fast->n4 * sizeof(*fast->s4));
+		memcpy(img + h.fast6.off, fast->s6, fast->n6 * sizeof(*fast->s6));
+		memcpy(img + h.fseg.off, fast->seg,
+		       fast->nseg * sizeof(*fast->seg));
+	}
 	memcpy(img, &h, sizeof(h));
 	*len = (size_t)off;
 	return img;
@@ -360,6 +388,7 @@ void *
 rimg_build(const struct config *cfg, bool records, size_t *len)
 {
 	struct btab names = { 0 }, cidrs = { 0 };
+	struct rfast fast;
 	struct bent *any;
 	uint8_t *ckeys;
 	size_t i, j, nname = 0, ncidr = 0, nany = 0;
@@ -385,12 +414,14 @@ rimg_build(const struct config *cfg, bool records, size_t *len)
 	ckeys = calloc(ncidr + 1, RIMG_CIDR_KEY);
 	any = calloc(nany + 1, sizeof(*any));
 	if (names.e != NULL && cidrs.e != NULL && ckeys != NULL &&
-	    any != NULL) {
+	    any != NULL && rfast_build(cfg, &fast) == 0) {
 		nany = 0;
 		fill(cfg, &names, &cidrs, any, &nany, ckeys);
 		btab_sort(&names);
 		btab_sort(&cidrs);
-		img = layout(cfg, records, &names, &cidrs, any, nany, len);
+		img = layout(cfg, records, &names, &cidrs, any, nany, &fast,
+			     len);
+		rfast_free(&fast);
 	}
 	free(names.e);
 	free(cidrs.e);
@@ -439,6 +470,10 @@ rimg_check(const void *buf, size_t len, struct rimg *m)
 	    !sec_ok(h, &h->any, sizeof(struct rimg_ent)) ||
 	    !sec_ok(h, &h->rules, sizeof(struct rimg_rule)) ||
 	    !sec_ok(h, &h->strs, 1) ||
+	    !sec_ok(h, &h->fast4, sizeof(struct rfast_span4)) ||
+	    !sec_ok(h, &h->fast6, sizeof(struct rfast_span6)) ||
+	    !sec_ok(h, &h->fseg, sizeof(struct rfast_seg)) ||
+	    !rfast_check(b, h) ||
 	    (h->rules.n != 0 && h->rules.n != h->nrules) ||
 	    (h->name_slots.n & (h->name_slots.n - 1)) != 0 ||
 	    (h->cidr_slots.n & (h->cidr_slots.n - 1)) != 0 ||
@@ -455,6 +490,12 @@ rimg_check(const void *buf, size_t len, struct rimg *m)
 	m->any = (const struct rimg_ent *)(b + h->any.off);
 	m->rules = (const struct rimg_rule *)(b + h->rules.off);
 	m->strs = b + h->strs.off;
+	m->fast4 = (const struct rfast_span4 *)(b + h->fast4.off);
+	m->fast6 = (const struct rfast_span6 *)(b + h->fast6.off);
+	m->fseg = (const struct rfast_seg *)(b + h->fseg.off);
+	m->nfast4 = (uint32_t)h->fast4.n;
+	m->nfast6 = (uint32_t)h->fast6.n;
+	m->nfseg = (uint32_t)h->fseg.n;
 	return 0;
 }
 
