@@ -7,9 +7,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "config.h"
@@ -33,12 +35,36 @@ file_kind(mode_t m)
 	return "not a file";
 }
 
+/*
+ * The text is read into pages of its own, not the heap: a library that
+ * freed a 64 KiB heap buffer under the objects the parse left behind
+ * gave the program a hole that every later allocation above 1 KiB was
+ * split from and merged back into (glibc's getaddrinfo paid some 260
+ * instructions a call for it).  Sized from fstat, grown if the file is.
+ */
+static char *
+text_grow(char *text, size_t *cap, size_t want)
+{
+	size_t n = (want + 4095) & ~(size_t)4095;
+	void *p;
+
+	if (text == NULL)
+		p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	else
+		p = mremap(text, *cap, n, MREMAP_MAYMOVE);
+	if (p == MAP_FAILED)
+		return NULL;
+	*cap = n;
+	return p;
+}
+
 struct config *
 cfg_load(const char *path)
 {
 	struct config *cfg;
 	char *text = NULL, *n;
-	size_t len = 0, cap = 0;
+	size_t len = 0, cap = 0, want;
 	int fd, err = 0;
 	ssize_t r;
 	struct stat st;
@@ -60,12 +86,19 @@ cfg_load(const char *path)
 	}
 	while (fd != -1) {
 		if (len == cap) {
-			cap = cap != 0 ? cap * 2 : 65536;
-			if (cap > CFG_FILE_MAX) {
+			/* one more byte than fstat said: the read that
+			 * returns 0 needs room */
+			want = cap * 2;
+			if (cap == 0)
+				want = (uint64_t)st.st_size < CFG_FILE_MAX ?
+				       (size_t)st.st_size + 1 : CFG_FILE_MAX;
+			if (want > CFG_FILE_MAX)
+				want = CFG_FILE_MAX;
+			if (want <= cap) {
 				err = EFBIG;
 				break;
 			}
-			n = realloc(text, cap);
+			n = text_grow(text, &cap, want);
 			if (n == NULL) {
 				err = ENOMEM;
 				break;
@@ -84,15 +117,17 @@ cfg_load(const char *path)
 	if (fd != -1)
 		real_close(fd);
 	if (err == ENOMEM) {
-		if (text != NULL)
+		if (text != NULL) {
 			explicit_bzero(text, len);
-		free(text);
+			munmap(text, cap);
+		}
 		return NULL;
 	}
 	cfg = cfg_parse(path, err == 0 ? text : "", err == 0 ? len : 0);
-	if (text != NULL)
+	if (text != NULL) {
 		explicit_bzero(text, len);
-	free(text);
+		munmap(text, cap);
+	}
 	if (cfg != NULL && err != 0) {
 		if (err == -1)
 			snprintf(msg, sizeof(msg), "cannot read: not a regular "
