@@ -36,6 +36,52 @@ enum name_route dnsp_route_name(const char *name, uint16_t port);
 int dnsp_fake_addrs(const char *key, int family, struct addrinfo_addr *a,
 		    size_t *n);
 
+/*
+ * "localhost" goes direct by the loopback default when no rule names it:
+ * glibc answers it from /etc/hosts itself, so it keeps answering it, at
+ * its own cost (the commonest lookup of all).  True for "localhost" or
+ * "localhost." (any case) with a numeric or absent service (a rule could
+ * name a port) that the loopback default decides.
+ */
+bool dnsp_localhost_default(const char *node, const char *service);
+
+/* Set (1) once dnsp_localhost_default found that no rule names
+ * "localhost" at all: the rules never change in a process. */
+extern int dnsp_lh_default;
+
+/*
+ * dnsp_localhost_default for the usual call, "localhost" with a service
+ * of up to 5 digits or none, once the rules were found not to name it:
+ * inline, a few compares.  False only means "ask the long way".
+ * (c | 0x20) is lowercase for a letter and never a letter for NUL, and
+ * each byte is read only once the ones before it matched.
+ */
+static inline bool
+dnsp_localhost_quick(const char *node, const char *service)
+{
+	static const char lh[] = "localhost";
+	unsigned int port = 0, i;
+
+	if (node == NULL ||
+	    !__atomic_load_n(&dnsp_lh_default, __ATOMIC_RELAXED))
+		return false;
+#define LH(k) ((node[k] | 0x20) == lh[k])
+	if (!(LH(0) && LH(1) && LH(2) && LH(3) && LH(4) && LH(5) && LH(6) &&
+	      LH(7) && LH(8)))
+		return false;
+#undef LH
+	if (node[9] != '\0' && (node[9] != '.' || node[10] != '\0'))
+		return false;
+	if (service == NULL)
+		return true;
+	for (i = 0; (unsigned int)(service[i] - '0') <= 9; i++) {
+		if (i == 5)
+			return false;
+		port = port * 10 + (unsigned int)(service[i] - '0');
+	}
+	return i > 0 && service[i] == '\0' && port <= 65535;
+}
+
 /* "x.localhost" (any case, a trailing dot allowed; not "localhost"
  * itself, which glibc answers from /etc/hosts). */
 bool dnsp_under_localhost(const char *name);

@@ -35,6 +35,10 @@
  */
 bool fdns_is_fake(int family, const uint8_t *addr);
 
+/* False when the address is surely not a fake one (outside the pools'
+ * prefixes); cheaper than fdns_is_fake for IPv4. */
+bool fdns_maybe_fake(int family, const uint8_t *addr);
+
 /*
  * The name a fake address stands for, copied NUL-terminated into
  * name[0..n).  Returns 0, -ENOENT when the address is not fake or its slot

@@ -10,7 +10,16 @@
 
 #include <stdbool.h>
 
-bool shim_internal(void);
+/* The depth (guard.c); read inline, since every hook asks. */
+extern __thread int shim_internal_depth
+	__attribute__((tls_model("initial-exec")));
+
+static inline bool
+shim_internal(void)
+{
+	return shim_internal_depth > 0;
+}
+
 void shim_internal_enter(void);
 void shim_internal_leave(void);
 

@@ -41,6 +41,21 @@ struct route_udp {
 };
 
 /*
+ * True when a connect or datagram to family/addr/port goes direct for
+ * sure, told without the rule decision: by the tables compiled with the
+ * rules (rules_direct), and only when nothing else could change the
+ * outcome or what is written about it - no log line or audit event to
+ * write (-v, a JSON log, --summary: shim.fast), not a fake address, no
+ * name this process resolved to it.  False: route_decide decides.
+ * Cheap enough for every call (the connect hook asks first).
+ */
+bool route_fast_direct(int family, const uint8_t *addr, uint16_t port);
+
+/* route_fast_direct for an AF_INET/AF_INET6 name as route_dest takes
+ * it; false for any other. */
+bool route_fast_sa(const struct sockaddr *sa, socklen_t len);
+
+/*
  * connect() for an AF_INET/AF_INET6 address.  Returns what connect()
  * would: 0, or -1 with errno set.
  */

@@ -33,6 +33,9 @@ struct shim {
 	bool supervised;		/* the session's seccomp supervisor sees
 					 * what this process's programs do */
 	int timeout_ms;			/* connect_timeout */
+	bool fast;			/* rules_direct may decide: no log
+					 * line or audit event is written for
+					 * a direct connect (route.c) */
 };
 
 /*

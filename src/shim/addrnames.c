@@ -22,7 +22,10 @@ struct aname {
 
 static struct aname slots[ANAMES_SLOTS];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static unsigned int gen;	/* atomic */
+unsigned int anames_generation;	/* atomic */
+/* Each slot's address hash (| 1; 0: empty), atomic, stored once the slot
+ * is written: anames_maybe reads it without the lock. */
+static uint32_t tags[ANAMES_SLOTS];
 
 static size_t
 addr_len(int family)
@@ -31,15 +34,21 @@ addr_len(int family)
 }
 
 /* FNV-1a over the address bytes. */
-static size_t
-slot_of(int family, const uint8_t *addr)
+static uint32_t
+hash_of(int family, const uint8_t *addr)
 {
 	uint32_t h = 2166136261u;
 	size_t i;
 
 	for (i = 0; i < addr_len(family); i++)
 		h = (h ^ addr[i]) * 16777619u;
-	return h & (ANAMES_SLOTS - 1);
+	return h;
+}
+
+static size_t
+slot_of(int family, const uint8_t *addr)
+{
+	return hash_of(family, addr) & (ANAMES_SLOTS - 1);
 }
 
 void
@@ -61,16 +70,13 @@ anames_put(int family, const uint8_t *addr, const char *name)
 	memset(a->addr, 0, sizeof(a->addr));
 	memcpy(a->addr, addr, addr_len(family));
 	memcpy(a->name, name, len + 1);
-	__atomic_add_fetch(&gen, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&tags[slot_of(family, addr)],
+			 hash_of(family, addr) | 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&anames_generation, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&mu);
 	shim_internal_leave();
 }
 
-unsigned int
-anames_gen(void)
-{
-	return __atomic_load_n(&gen, __ATOMIC_ACQUIRE);
-}
 
 bool
 anames_get(int family, const uint8_t *addr, char *name, size_t n)
@@ -93,4 +99,17 @@ anames_get(int family, const uint8_t *addr, char *name, size_t n)
 	pthread_mutex_unlock(&mu);
 	shim_internal_leave();
 	return found;
+}
+
+bool
+anames_maybe(int family, const uint8_t *addr)
+{
+	uint32_t h;
+
+	if ((family != AF_INET && family != AF_INET6) ||
+	    __atomic_load_n(&anames_generation, __ATOMIC_RELAXED) == 0)
+		return false;
+	h = hash_of(family, addr);
+	return __atomic_load_n(&tags[h & (ANAMES_SLOTS - 1)],
+			       __ATOMIC_ACQUIRE) == (h | 1);
 }

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -209,4 +210,64 @@ dnsp_refuse(const char *name, const char *type, const char *why)
 		why, rule);
 	snprintf(msg, sizeof(msg), "%s query refused: %s", type, why);
 	audit_name(name, 0, &d, "block", EACCES, msg);
+}
+
+int dnsp_lh_default;
+
+/*
+ * "localhost" goes direct by the loopback default when no rule names it:
+ * glibc answers it from /etc/hosts itself, so it keeps answering it, at
+ * its own cost (the commonest lookup of all).  Names under ".localhost"
+ * take the shim's path, which answers loopback without a query (glibc
+ * sends them to the resolver).  Only for a numeric or absent service: a
+ * rule could name a port.
+ */
+bool
+dnsp_localhost_default(const char *node, const char *service)
+{
+	static const char lh[] = "localhost";
+	const struct shim *sh;
+	struct decision d;
+	unsigned long port = 0;
+	const char *p;
+	char *end;
+
+	/* "localhost" or "localhost.", any case: (c | 0x20) is lowercase
+	 * for a letter and never a letter for NUL; unrolled, and each
+	 * byte read only once the ones before it matched */
+#define LH(k) ((node[k] | 0x20) == lh[k])
+	if (!(LH(0) && LH(1) && LH(2) && LH(3) && LH(4) && LH(5) && LH(6) &&
+	      LH(7) && LH(8)))
+		return false;
+#undef LH
+	if (node[9] != '\0' && (node[9] != '.' || node[10] != '\0'))
+		return false;
+	if (service != NULL) {
+		/* digits, as nearly every caller writes it; else strtoul's
+		 * reading, as glibc's (" 80", "+80") */
+		for (p = service; (unsigned)(*p - '0') <= 9 && p - service < 5;
+		     p++)
+			port = port * 10 + (unsigned long)(*p - '0');
+		if (*p != '\0' || p == service) {
+			int saved = errno;
+
+			port = strtoul(service, &end, 10);
+			errno = saved;
+			if (*service == '\0' || *end != '\0')
+				return false;
+		}
+		if (port > 65535)
+			return false;
+	}
+	sh = shim_get();
+	if (sh->rules == NULL)
+		return false;
+	/* no rule names it: the default decides for every port, and
+	 * dnsp_localhost_quick may say so from now on */
+	if (rules_localhost_default(sh->rules)) {
+		__atomic_store_n(&dnsp_lh_default, 1, __ATOMIC_RELAXED);
+		return true;
+	}
+	rules_decide_name(sh->rules, node, (uint16_t)port, &d);
+	return d.loopback && d.rule == NULL && d.action == CFG_DIRECT;
 }

@@ -475,6 +475,20 @@ fdns_is_fake(int family, const uint8_t *addr)
 	return addr_to_index(family, addr) >= 0;
 }
 
+bool
+fdns_maybe_fake(int family, const uint8_t *addr)
+{
+	uint32_t v;
+
+	pools_load();
+	if (family == AF_INET) {
+		memcpy(&v, addr, 4);
+		return ((ntohl(v) ^ g_pools.v4) >> (32 - g_pools.v4_len)) == 0;
+	}
+	/* IPv6 and v4-mapped: the exact test */
+	return addr_to_index(family, addr) >= 0;
+}
+
 int
 fdns_lookup(int family, const uint8_t *addr, char *name, size_t n)
 {

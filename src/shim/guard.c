@@ -3,22 +3,16 @@
  */
 #include "guard.h"
 
-static __thread int internal_depth __attribute__((tls_model("initial-exec")));
-
-bool
-shim_internal(void)
-{
-	return internal_depth > 0;
-}
+__thread int shim_internal_depth __attribute__((tls_model("initial-exec")));
 
 void
 shim_internal_enter(void)
 {
-	internal_depth++;
+	shim_internal_depth++;
 }
 
 void
 shim_internal_leave(void)
 {
-	internal_depth--;
+	shim_internal_depth--;
 }

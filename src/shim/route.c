@@ -27,6 +27,15 @@
 #include "shim.h"
 #include "udp.h"
 
+/* What route_dest takes: an IPv4 or IPv6 name, long enough. */
+static bool
+inet_dest(const struct sockaddr *sa, socklen_t len)
+{
+	return (sa->sa_family == AF_INET &&
+		len >= sizeof(struct sockaddr_in)) ||
+	       (sa->sa_family == AF_INET6 && len >= SIN6_LEN_RFC2133);
+}
+
 bool
 route_dest(const struct sockaddr *sa, socklen_t len, struct tun_dest *d)
 {
@@ -483,7 +492,8 @@ struct direct_memo {
 
 _Static_assert(sizeof(struct direct_memo) == 24, "compared with memcmp");
 
-static __thread struct direct_memo memo;
+static __thread struct direct_memo memo
+	__attribute__((tls_model("initial-exec")));
 
 /* sa's family, port and address as a memo entry; false for others. */
 static bool
@@ -521,6 +531,10 @@ route_datagram(int fd, const struct sockaddr *sa, socklen_t len,
 	k.gen = anames_gen() + 1;
 	if (memcmp(&k, &memo, sizeof(k)) == 0)
 		return 0;
+	if (route_fast_sa(sa, len)) {
+		memo = k;
+		return 0;
+	}
 	route_dest(sa, len, d);
 	s = shim_get();
 	route_decide(s, d, dec);
@@ -549,12 +563,16 @@ route_connect(int fd, const struct sockaddr *sa, socklen_t len,
 	char dstr[URL_HOST_MAX + 16], rstr[512];
 	int saved = errno, rc, type;
 
-	if (!route_dest(sa, len, &d))
+	if (!inet_dest(sa, len))
 		return real_connect(fd, sa, len);
 	if (__builtin_expect(shim_internal(), 0)) {
 		errno = -route_reentered(sa, len, "tcp");
 		return -1;
 	}
+	/* a socket without an entry (no UDP association to end) */
+	if (route_fast_sa(sa, len) && fdtab_get(fd) == NULL)
+		return real_connect(fd, sa, len);
+	route_dest(sa, len, &d);
 	s = shim_get();
 	route_decide(s, &d, &dec);
 	/*

@@ -208,13 +208,23 @@ shim_load(void)
 	state.cfg = cfg;
 	state.timeout_ms = cfg != NULL ? cfg->connect_timeout_ms
 				       : CFG_TIMEOUT_DEFAULT_MS;
+	/* the log's settings are all made above, for good */
+	state.fast = state.rules != NULL && !log_enabled(LOG_INFO) &&
+		     !log_json_enabled();
 	shim_internal_leave();
 	errno = saved;
 }
 
+/* Set once shim_load has run: every hook that decides asks, so the usual
+ * answer is one load, not a call into pthread_once. */
+static bool loaded;
+
 const struct shim *
 shim_get(void)
 {
+	if (__builtin_expect(__atomic_load_n(&loaded, __ATOMIC_ACQUIRE), 1))
+		return &state;
 	pthread_once(&once, shim_load);
+	__atomic_store_n(&loaded, true, __ATOMIC_RELEASE);
 	return &state;
 }

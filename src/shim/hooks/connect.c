@@ -69,8 +69,32 @@ unconnect(int fd)
 
 const struct route_udp hook_udp = { udp_connect, udp_disconnect };
 
-HOOK int
-connect(int fd, const struct sockaddr *sa, socklen_t len)
+/*
+ * The commonest connect of all, told in a few loads and one look-up: an
+ * inet address that no rule sends anywhere but direct (route.h), from a
+ * thread outside the library, on a socket the library keeps nothing for.
+ * sa is readable for len bytes.  Everything else is connect_slow's.
+ */
+static inline bool
+plain_direct(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+	if (len < sizeof(*s4) || shim_internal() || fdtab_get(fd) != NULL)
+		return false;
+	if (sa->sa_family == AF_INET)
+		return route_fast_direct(AF_INET,
+					 (const uint8_t *)&s4->sin_addr,
+					 ntohs(s4->sin_port));
+	if (sa->sa_family == AF_INET6 && len >= sizeof(*s6))
+		return route_fast_direct(AF_INET6, s6->sin6_addr.s6_addr,
+					 ntohs(s6->sin6_port));
+	return false;
+}
+
+static __attribute__((noinline)) int
+connect_slow(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	struct fd_entry *e;
 	int err;
@@ -125,6 +149,23 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 		}
 	}
 	return route_connect(fd, sa, len, &hook_udp);
+}
+
+HOOK int
+connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	sa_family_t family;
+
+	/* what the kernel refuses (EFAULT, EINVAL) it answers itself */
+	if (sa == NULL || len < sizeof(sa_family_t) ||
+	    len > sizeof(struct sockaddr_storage) || bad_ptr(sa, len))
+		return real_connect(fd, sa, len);
+	family = sa->sa_family;
+	if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC)
+		return real_connect(fd, sa, len);	/* AF_UNIX and all */
+	if (plain_direct(fd, sa, len))
+		return real_connect(fd, sa, len);
+	return connect_slow(fd, sa, len);
 }
 
 /* A tunnelled socket's peer is the destination, not the proxy; so is a

@@ -58,8 +58,10 @@ nonblocking(int fd, int flags)
  */
 #define PG ((uintptr_t)4096)
 
-extern __thread uintptr_t userptr_lo[2], userptr_hi[2]
-	__attribute__((tls_model("initial-exec")));
+/* the attribute on each: after a list it names only the last one */
+#define USERPTR_TLS __thread __attribute__((tls_model("initial-exec")))
+extern USERPTR_TLS uintptr_t userptr_lo[2];
+extern USERPTR_TLS uintptr_t userptr_hi[2];
 bool userptr_unreadable(const void *p, size_t n);
 
 static inline bool

@@ -338,10 +338,48 @@ writev(int fd, const struct iovec *iov, int n)
 	return real_writev(fd, iov, n);
 }
 
+/* A recv as recv below made it, the datagram in buf: kept in memory, so
+ * that nothing of it needs a register across the real call. */
+struct recv_call {
+	int fd, flags;
+	void *buf;
+	size_t n;
+	struct late late;
+};
+
+/* recv_from's answer for a receive that began before fd had UDP
+ * associations and ended after another thread gave it some. */
+static __attribute__((noinline)) ssize_t
+recv_late(struct recv_call *c)
+{
+	struct udp_sock *u = became_udp(c->fd);
+
+	if (u != NULL)
+		return udp_in(c->fd, u, c->buf, c->n, c->flags, NULL, NULL,
+			      &c->late);
+	return c->late.got;
+}
+
 HOOK ssize_t
 recv(int fd, void *buf, size_t n, int flags)
 {
-	return recv_from(fd, buf, n, flags, NULL, NULL);
+	struct sockaddr_storage from;	/* the kernel's to fill */
+	struct recv_call c = { fd, flags, buf, n,
+			       { .from = &from, .fromlen = sizeof(from) } };
+
+	/* until the library first gives an fd an entry the I/O hooks must
+	 * see, recv_from without its checks: the kernel's call, asking for
+	 * the source as recv_from does */
+	if (__builtin_expect(__atomic_load_n(&fdtab_live, __ATOMIC_RELAXED),
+			     0))
+		return recv_from(fd, buf, n, flags, NULL, NULL);
+	c.late.got = real_recvfrom(fd, buf, n, flags,
+				   (struct sockaddr *)&from, &c.late.fromlen);
+	if (__builtin_expect(c.late.got < 0 ||
+			     !__atomic_load_n(&fdtab_live, __ATOMIC_RELAXED),
+			     1))
+		return c.late.got;
+	return recv_late(&c);
 }
 
 HOOK ssize_t

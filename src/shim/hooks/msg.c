@@ -3,6 +3,7 @@
  * sendmsg, sendmmsg, recvmsg and recvmmsg, with TCP Fast Open and the
  * datagram routing they share.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -125,9 +126,39 @@ fastopen(int fd, int flags, const struct sockaddr *sa, socklen_t len)
 	       (dec.rule != NULL && dec.rule->pp_version != 0);
 }
 
-HOOK ssize_t
-sendto(int fd, const void *buf, size_t n, int flags,
-       const struct sockaddr *sa, socklen_t len)
+/*
+ * A send on a socket the library keeps nothing for (until the library
+ * first gives an fd an entry, that is one load), without a destination
+ * or to one that no rule sends anywhere but direct (route.h): the
+ * kernel's, after a few compares.  Everything else, and every check the
+ * kernel makes of the name, is the long way's.
+ */
+static inline bool
+plain_send(int fd, const void *dst, socklen_t len, int flags)
+{
+	const struct sockaddr_in *s4 = dst;
+	const struct sockaddr_in6 *s6 = dst;
+
+	if (__builtin_expect(watched(fd) != NULL || (flags & MSG_FASTOPEN), 0))
+		return false;
+	if (dst == NULL)
+		return true;
+	if (len < sizeof(*s4) || len > sizeof(struct sockaddr_storage) ||
+	    bad_ptr(dst, len) || shim_internal())
+		return false;
+	if (s4->sin_family == AF_INET)
+		return route_fast_direct(AF_INET,
+					 (const uint8_t *)&s4->sin_addr,
+					 ntohs(s4->sin_port));
+	if (s4->sin_family == AF_INET6 && len >= sizeof(*s6))
+		return route_fast_direct(AF_INET6, s6->sin6_addr.s6_addr,
+					 ntohs(s6->sin6_port));
+	return false;
+}
+
+static __attribute__((noinline)) ssize_t
+sendto_slow(int fd, const void *buf, size_t n, int flags,
+	    const struct sockaddr *sa, socklen_t len)
 {
 	struct iovec v = { .iov_base = (void *)buf, .iov_len = n };
 	struct msghdr m = { .msg_name = (void *)sa, .msg_namelen = len,
@@ -179,6 +210,15 @@ sendto(int fd, const void *buf, size_t n, int flags,
 		}
 	}
 	return real_sendto(fd, buf, n, flags, sa, len);
+}
+
+HOOK ssize_t
+sendto(int fd, const void *buf, size_t n, int flags,
+       const struct sockaddr *sa, socklen_t len)
+{
+	if (plain_send(fd, sa, len, flags))
+		return real_sendto(fd, buf, n, flags, sa, len);
+	return sendto_slow(fd, buf, n, flags, sa, len);
 }
 
 /*
@@ -293,8 +333,8 @@ send_msg(int fd, const struct msghdr *m, int flags)
 	return real_sendmsg(fd, m, flags);
 }
 
-HOOK ssize_t
-sendmsg(int fd, const struct msghdr *m, int flags)
+static __attribute__((noinline)) ssize_t
+sendmsg_slow(int fd, const struct msghdr *m, int flags)
 {
 	struct msghdr copy;
 
@@ -313,6 +353,15 @@ sendmsg(int fd, const struct msghdr *m, int flags)
 		return send_msg(fd, &copy, flags & ~MSG_FASTOPEN);
 	}
 	return send_msg(fd, m, flags);
+}
+
+HOOK ssize_t
+sendmsg(int fd, const struct msghdr *m, int flags)
+{
+	if (m != NULL && !bad_ptr(m, sizeof(*m)) &&
+	    plain_send(fd, m->msg_name, m->msg_namelen, flags))
+		return real_sendmsg(fd, m, flags);
+	return sendmsg_slow(fd, m, flags);
 }
 
 /*

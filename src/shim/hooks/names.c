@@ -202,40 +202,9 @@ out:
 	return rc;
 }
 
-/*
- * "localhost" goes direct by the loopback default when no rule names it:
- * glibc answers it from /etc/hosts itself, so it keeps answering it, at
- * its own cost (the commonest lookup of all).  Names under ".localhost"
- * take the shim's path, which answers loopback without a query (glibc
- * sends them to the resolver).  Only for a numeric or absent service: a
- * rule could name a port.
- */
-static bool
-loopback_default(const char *node, const char *service)
-{
-	const struct shim *sh;
-	struct decision d;
-	unsigned long port = 0;
-	char *end;
-
-	if (service != NULL) {
-		port = strtoul(service, &end, 10);
-		if (*service == '\0' || *end != '\0' || port > 65535)
-			return false;
-	}
-	if (strcasecmp(node, "localhost") != 0 &&
-	    strcasecmp(node, "localhost.") != 0)
-		return false;
-	sh = shim_get();
-	if (sh->rules == NULL)
-		return false;
-	rules_decide_name(sh->rules, node, (uint16_t)port, &d);
-	return d.loopback && d.rule == NULL && d.action == CFG_DIRECT;
-}
-
-HOOK int
-getaddrinfo(const char *node, const char *service,
-	     const struct addrinfo *hints, struct addrinfo **res)
+static __attribute__((noinline)) int
+gai_slow(const char *node, const char *service, const struct addrinfo *hints,
+	 struct addrinfo **res)
 {
 	struct addrinfo h;
 	int saved, rc, family = hints != NULL ? hints->ai_family : AF_UNSPEC;
@@ -247,14 +216,12 @@ getaddrinfo(const char *node, const char *service,
 	 * asks this way whether its argument is an address) */
 	if (hints != NULL && (hints->ai_flags & AI_NUMERICHOST))
 		return real_getaddrinfo(node, service, hints, res);
+	/* never numeric: asked first, as the commonest lookup of all */
+	if (dnsp_localhost_default(node, service))
+		return real_getaddrinfo(node, service, hints, res);
 	saved = errno;
-	if (!maybe_numeric(node)) {
-		if (loopback_default(node, service)) {
-			errno = saved;
-			return real_getaddrinfo(node, service, hints, res);
-		}
+	if (!maybe_numeric(node))
 		goto name;
-	}
 	/* literals exactly as glibc parses them (127.1, fe80::1%eth0):
 	 * never a query; connect() decides by address */
 	if (hints != NULL)
@@ -272,6 +239,18 @@ name:
 	return rc;
 }
 
+HOOK int
+getaddrinfo(const char *node, const char *service,
+	    const struct addrinfo *hints, struct addrinfo **res)
+{
+	/* "localhost" that no rule names: glibc's, before anything else
+	 * (whatever the rest of gai_slow would check, it also hands it to
+	 * glibc) */
+	if (dnsp_localhost_quick(node, service))
+		return real_getaddrinfo(node, service, hints, res);
+	return gai_slow(node, service, hints, res);
+}
+
 int
 hooks_dns_gai_now(const char *node, const char *service,
 		  const struct addrinfo *hints, struct addrinfo **res)
@@ -282,7 +261,7 @@ hooks_dns_gai_now(const char *node, const char *service,
 	if (node == NULL || *node == '\0' ||
 	    (family != AF_UNSPEC && family != AF_INET && family != AF_INET6) ||
 	    (hints != NULL && (hints->ai_flags & AI_NUMERICHOST)) ||
-	    loopback_default(node, service))
+	    dnsp_localhost_default(node, service))
 		return HOOKS_DNS_DEFER;
 	if (maybe_numeric(node)) {
 		/* a literal glibc parses itself, without a query */

@@ -9,8 +9,8 @@
 /* The slow half of bad_ptr (hooks.h): read the range once. */
 #define CHECK_PAGES 64		/* pages looked at in one call at most */
 
-__thread uintptr_t userptr_lo[2], userptr_hi[2]
-	__attribute__((tls_model("initial-exec")));	/* [lo, hi) each */
+USERPTR_TLS uintptr_t userptr_lo[2];	/* [lo, hi) each */
+USERPTR_TLS uintptr_t userptr_hi[2];
 
 __attribute__((noinline)) bool
 userptr_unreadable(const void *p, size_t n)
