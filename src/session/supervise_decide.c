@@ -91,28 +91,44 @@ ep_host(const char *host, uint16_t port)
 	freeaddrinfo(ai);
 }
 
-/* "nameserver ADDR" lines (resolv.conf(5)); others are not ours. */
+static void
+ep_resolver(int family, const uint8_t *a)
+{
+	size_t n = g_nep;
+
+	ep_add(family, a, 53, false);
+	if (g_nep > n)
+		g_ep[n].resolver = true;
+}
+
+/* "nameserver ADDR" lines (resolv.conf(5)); others are not ours.  None:
+ * the resolvers' own default, the local host (glibc, musl, Go). */
 static void
 ep_resolvers(void)
 {
+	static const uint8_t lo4[4] = { 127, 0, 0, 1 }, lo6[16] = { [15] = 1 };
 	char line[512], addr[INET6_ADDRSTRLEN + 1];
 	uint8_t a[16];
 	FILE *f = fopen("/etc/resolv.conf", "re");
+	bool any = false;
 
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
 		if (sscanf(line, " nameserver %46s", addr) != 1)
 			continue;
 		if (inet_pton(AF_INET, addr, a) == 1)
-			ep_add(AF_INET, a, 53, false);
+			ep_resolver(AF_INET, a);
 		else if (inet_pton(AF_INET6, addr, a) == 1)
-			ep_add(AF_INET6, a, 53, false);
+			ep_resolver(AF_INET6, a);
 		else
 			continue;
-		g_ep[g_nep - 1].resolver = true;
+		any = true;
 	}
-	fclose(f);
+	if (f != NULL)
+		fclose(f);
+	if (!any) {
+		ep_resolver(AF_INET, lo4);
+		ep_resolver(AF_INET6, lo6);
+	}
 }
 
 struct name_addr {

@@ -116,6 +116,7 @@ routed(int fd, struct sockaddr_storage *out, socklen_t *outlen)
 	struct stat st;
 	struct peer *p;
 	bool ok = false;
+	int rc;
 
 	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode))
 		return false;
@@ -123,14 +124,16 @@ routed(int fd, struct sockaddr_storage *out, socklen_t *outlen)
 	p = find(st.st_dev, st.st_ino);
 	if (p != NULL) {
 		/* the inode may be a new socket's: believe it only while it
-		 * is connected where the tunnel went */
-		ok = getpeername(fd, (struct sockaddr *)&now, &nl) == 0 &&
-		     nl == p->proxylen && memcmp(&now, &p->proxy, nl) == 0;
+		 * is connected where the tunnel went (one still connecting,
+		 * to the DNS responder, keeps its entry) */
+		rc = getpeername(fd, (struct sockaddr *)&now, &nl);
+		ok = rc == 0 && nl == p->proxylen &&
+		     memcmp(&now, &p->proxy, nl) == 0;
 		if (ok) {
 			p->used = ++g_clock;
 			*out = p->dest;
 			*outlen = p->destlen;
-		} else {
+		} else if (rc == 0 || errno != ENOTCONN) {
 			*p = g_peer[--g_npeer];
 		}
 	}
