@@ -7,7 +7,9 @@
 #  - a call the filter does not trap: M getppid() and M 1-byte reads of
 #    /dev/zero, plainly and supervised (ns per call);
 #  - a receive it traps for the DNS responder's sake (recvfrom with an
-#    address, on a loopback UDP socket): M/100 of them (ns per call).
+#    address, on a loopback UDP socket): M/100 of them (ns per call);
+#  - a static Go client's throughput through dante, supervised and with
+#    Go's own proxy support (bench/supervise_go.sh; root).
 # ROUNDS (7) rounds each; the median is printed.  Needs build/ (make all).
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -90,3 +92,4 @@ for who in plain supervised; do
 		    sed "s/^/${k%_ns}_$who /"
 	done
 done
+ROUNDS=$ROUNDS bash bench/supervise_go.sh
