@@ -7,6 +7,8 @@
  *                            optimistic: SOCKS5 only, the program's first
  *                            bytes ride with the handshake; tfo: TCP Fast
  *                            Open to the proxy)
+ *         [auth=negotiate [spn=SERVICE/HOST[@REALM]]]   (http(s):// only: each
+ *                           CONNECT carries a Kerberos token, RFC 4559)
  *     an https:// proxy also takes (config_tls.c):
  *     ca=FILE        its trust anchors (PEM), default the system store
  *     sni=NAME       the name sent and verified, default the URL's host
@@ -53,6 +55,12 @@
 #define CFG_GROUP_MAX 16	/* proxies in one group */
 #define CFG_GROUPS_MAX 250	/* groups in a file (a hop's group fits a byte) */
 #define CFG_MAX_CONNS_MAX 65535	/* max_conns=N */
+#define CFG_SPN_MAX 320		/* spn=: service, '/', a host, '@', realm */
+
+enum cfg_auth {
+	CFG_AUTH_URL = 0,	/* Basic when the URL has user:password */
+	CFG_AUTH_NEGOTIATE,	/* auth=negotiate: HTTP Negotiate (RFC 4559) */
+};
 
 enum cfg_action {
 	CFG_DIRECT,	/* connect as the application asked */
@@ -120,6 +128,9 @@ struct cfg_proxy {
 	bool optimistic;		/* optimistic=on (SOCKS5 only) */
 	bool tfo;			/* tfo=on */
 	struct cfg_tls tls;		/* URL_HTTPS only */
+	enum cfg_auth auth;		/* auth=; CFG_AUTH_URL by default */
+	char spn[CFG_SPN_MAX];		/* spn=, as written; "": HTTP/ and
+					 * the URL's host */
 };
 
 enum cfg_group_mode {

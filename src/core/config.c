@@ -70,6 +70,8 @@ cfg_add_proxy(struct cfg_parser *p, const char *name, const char *url,
 	for (i = 3; p->line > 0 && i < p->ntok; i++)
 		if (cfg_proxy_option(p, p->tok[i], px) != 0)
 			bad = true;
+	if (!bad && cfg_proxy_check(p, px) != 0)
+		bad = true;
 	if (bad) {
 		explicit_bzero(px, sizeof(*px));
 		return -1;
@@ -298,7 +300,8 @@ cfg_statement(struct cfg_parser *p, int pass, struct cfg_caps *caps)
 			return;
 		if (p->ntok < 3)
 			cfg_err(p, "proxy: expected NAME URL [max_conns=N] "
-				"[optimistic=on] [tfo=on]");
+				"[optimistic=on] [tfo=on] [auth=negotiate "
+				"[spn=SERVICE/HOST]]");
 		else
 			cfg_add_proxy(p, p->tok[1], p->tok[2], &caps->proxies);
 		return;

@@ -67,9 +67,11 @@ int cfg_find_proxy(const struct config *cfg, const char *name, size_t len);
 int cfg_find_group(const struct config *cfg, const char *name, size_t len);
 
 /* config_proxy.c: one option word after a proxy line's URL (max_conns,
- * optimistic, tfo); 0, or -1 with the error recorded. */
+ * optimistic, tfo, auth, spn); 0, or -1 with the error recorded. */
 int cfg_proxy_option(struct cfg_parser *p, const char *tok,
 		     struct cfg_proxy *px);
+/* The proxy's options agree with each other and its URL: 0, or -1. */
+int cfg_proxy_check(struct cfg_parser *p, struct cfg_proxy *px);
 
 /* config_group.c: the group statement in p->tok, appended to
  * p->cfg->groups (capacity *cap) unless it has errors. */

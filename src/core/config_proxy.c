@@ -3,6 +3,7 @@
  *
  *   proxy NAME URL [max_conns=N] [optimistic=on|off] [tfo=on|off]
  *                  [ca=FILE] [sni=NAME] [pin=sha256/B64] [http2=on|off]
+ *                  [auth=negotiate [spn=SERVICE/HOST[@REALM]]]
  *
  * max_conns caps the tunnels open through the proxy, session-wide.
  * optimistic=on lets a SOCKS5 proxy carry the program's first bytes in
@@ -10,8 +11,12 @@
  * proxy refuses it at parse time: CONNECT waits for its 2xx, since
  * RFC 9931 allows early data after a CONNECT only on a connection that
  * closes, which no tunnel does.  tfo=on opens the connection to the proxy
- * with TCP Fast Open, its first request in the SYN.  The TLS options of
- * an https:// proxy are config_tls.c's.
+ * with TCP Fast Open, its first request in the SYN.  auth=negotiate makes
+ * each CONNECT carry "Proxy-Authorization: Negotiate <token>" (RFC 4559
+ * §4), a Kerberos token proxywrap makes with the user's tickets; spn
+ * names the proxy's service principal when it is not HTTP/ and the URL's
+ * host (a proxy given by address, or by a name its keytab does not hold).
+ * The TLS options of an https:// proxy are config_tls.c's.
  *
  * Pure: config.c calls in for each option word.
  */
@@ -51,6 +56,59 @@ px_max_conns(struct cfg_parser *p, struct cfg_proxy *px, const char *val)
 	return 0;
 }
 
+static int
+px_auth(struct cfg_parser *p, struct cfg_proxy *px, const char *val)
+{
+	if (strcmp(val, "negotiate") == 0) {
+		px->auth = CFG_AUTH_NEGOTIATE;
+		return 0;
+	}
+	cfg_err(p, "proxy '%s': bad auth '%.32s' (known: negotiate; a Basic "
+		"user:password goes in the URL)", px->name, val);
+	return -1;
+}
+
+/*
+ * SERVICE/HOST[@REALM]: one '/', a service of letters, digits and '-',
+ * a host without blanks, control bytes or another '/' or '@', a realm of
+ * printable bytes.  Kept as written; proxywrap turns it into a GSS name
+ * (src/session/negotiate.c).
+ */
+static bool
+spn_ok(const char *v)
+{
+	const char *slash = strchr(v, '/'), *at, *s;
+
+	if (slash == NULL || slash == v || slash[1] == '\0' ||
+	    strlen(v) >= CFG_SPN_MAX)
+		return false;
+	for (s = v; s < slash; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-'))
+			return false;
+	at = strchr(slash + 1, '@');
+	if (at == slash + 1 || (at != NULL && at[1] == '\0'))
+		return false;
+	for (s = slash + 1; *s != '\0'; s++)
+		if ((unsigned char)*s <= 0x20 || *s == 0x7f || *s == '/' ||
+		    (*s == '@' && s != at))
+			return false;
+	return true;
+}
+
+static int
+px_spn(struct cfg_parser *p, struct cfg_proxy *px, const char *val)
+{
+	if (!spn_ok(val)) {
+		cfg_err(p, "proxy '%s': bad spn '%.64s' (want SERVICE/HOST or "
+			"SERVICE/HOST@REALM, e.g. HTTP/proxy.example.com)",
+			px->name, val);
+		return -1;
+	}
+	memcpy(px->spn, val, strlen(val) + 1);
+	return 0;
+}
+
 int
 cfg_proxy_option(struct cfg_parser *p, const char *tok, struct cfg_proxy *px)
 {
@@ -80,6 +138,10 @@ cfg_proxy_option(struct cfg_parser *p, const char *tok, struct cfg_proxy *px)
 			px->tfo = v == 1;
 		return v < 0 ? -1 : 0;
 	}
+	if (IS_KEY("auth"))
+		return px_auth(p, px, eq + 1);
+	if (IS_KEY("spn"))
+		return px_spn(p, px, eq + 1);
 #undef IS_KEY
 	if (eq != NULL) {
 		v = cfg_tls_option(p, px, tok, klen, eq + 1);
@@ -87,7 +149,28 @@ cfg_proxy_option(struct cfg_parser *p, const char *tok, struct cfg_proxy *px)
 			return v;
 	}
 	cfg_err(p, "proxy '%s': unknown option '%.*s' (known: max_conns, "
-		"optimistic, tfo, ca, sni, pin, http2)", px->name,
+		"optimistic, tfo, auth, spn, ca, sni, pin, http2)", px->name,
 		(int)(klen > 64 ? 64 : klen), tok);
 	return -1;
+}
+
+int
+cfg_proxy_check(struct cfg_parser *p, struct cfg_proxy *px)
+{
+	if (px->auth == CFG_AUTH_NEGOTIATE && px->url.scheme != URL_HTTP &&
+	    px->url.scheme != URL_HTTPS) {
+		cfg_err(p, "proxy '%s': auth=negotiate is for http:// and "
+			"https:// proxies (HTTP Negotiate, RFC 4559)", px->name);
+		return -1;
+	}
+	if (px->auth == CFG_AUTH_NEGOTIATE && px->url.has_auth) {
+		cfg_err(p, "proxy '%s': auth=negotiate and a user:password in "
+			"the URL: use one", px->name);
+		return -1;
+	}
+	if (px->spn[0] != '\0' && px->auth != CFG_AUTH_NEGOTIATE) {
+		cfg_err(p, "proxy '%s': spn= needs auth=negotiate", px->name);
+		return -1;
+	}
+	return 0;
 }

@@ -151,6 +151,10 @@ put_proxy(struct ltext *t, const struct cfg_proxy *px)
 		lt_put(t, " optimistic=on");
 	if (px->tfo)
 		lt_put(t, " tfo=on");
+	if (px->auth == CFG_AUTH_NEGOTIATE)
+		lt_put(t, " auth=negotiate");
+	if (px->spn[0] != '\0')
+		lt_put(t, " spn=%s", px->spn);
 	lt_put(t, "\n");
 }
 

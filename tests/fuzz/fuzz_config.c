@@ -1,6 +1,7 @@
 /*
  * fuzz_config.c - cfg_parse on arbitrary bytes, then rules_compile and a
- * few decisions over names and addresses of every kind.
+ * few decisions over names and addresses of every kind; and what the
+ * proxies' options promise.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -43,6 +44,30 @@ fuzz_config_decide(const struct rules *r, const struct config *cfg)
 	}
 }
 
+/* What a proxy line's options promise (config_proxy.c): Negotiate only
+ * on an http:// proxy without a URL password, an spn only with it. */
+static void
+fuzz_config_proxies(const struct config *cfg)
+{
+	const struct cfg_proxy *px;
+	size_t i;
+
+	for (i = 0; i < cfg->nproxies; i++) {
+		px = &cfg->proxies[i];
+		if (px->auth != CFG_AUTH_URL && px->auth != CFG_AUTH_NEGOTIATE)
+			abort();
+		if (px->auth == CFG_AUTH_NEGOTIATE &&
+		    (px->url.scheme != URL_HTTP || px->url.has_auth))
+			abort();
+		if (memchr(px->spn, '\0', sizeof(px->spn)) == NULL)
+			abort();
+		if (px->spn[0] != '\0' && (px->auth != CFG_AUTH_NEGOTIATE ||
+					   strchr(px->spn, '/') == NULL ||
+					   strchr(px->spn, ' ') != NULL))
+			abort();
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -56,6 +81,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < cfg->nerrs && i < CFG_ERR_MAX; i++)
 		if (cfg->errs[i] == NULL || strlen(cfg->errs[i]) == 0)
 			abort();
+	fuzz_config_proxies(cfg);
 	r = rules_compile(cfg);
 	if (r != NULL)
 		fuzz_config_decide(r, cfg);

@@ -191,13 +191,13 @@ static const struct err_case err_cases[] = {
 	  "'\\x1b[2Jfrob\\x7f'" },
 	{ "\nDirect x", "shim.conf:2: unknown keyword 'Direct'" },
 	{ "proxy corp", "shim.conf:1: proxy: expected NAME URL [max_conns=N] "
-	  "[optimistic=on] [tfo=on]" },
+	  "[optimistic=on] [tfo=on] [auth=negotiate [spn=SERVICE/HOST]]" },
 	{ "proxy corp http://h x", "shim.conf:1: proxy 'corp': unknown option "
-	  "'x' (known: max_conns, optimistic, tfo, ca, sni, pin, "
+	  "'x' (known: max_conns, optimistic, tfo, auth, spn, ca, sni, pin, "
 	  "http2)" },
 	{ "proxy corp http://h mode=random", "shim.conf:1: proxy 'corp': "
-	  "unknown option 'mode' (known: max_conns, optimistic, tfo, ca, sni, "
-	  "pin, http2)" },
+	  "unknown option 'mode' (known: max_conns, optimistic, tfo, auth, spn, ca, sni, pin, "
+	  "http2)" },
 	/* RFC 9931: a CONNECT tunnel takes no byte before its 2xx */
 	{ "proxy a http://h optimistic=on", "shim.conf:1: proxy 'a': "
 	  "optimistic=on needs a SOCKS5 proxy (HTTP CONNECT waits for its 2xx "
@@ -207,8 +207,8 @@ static const struct err_case err_cases[] = {
 	{ "proxy a socks5://h tfo=", "shim.conf:1: proxy 'a': bad tfo '' "
 	  "(use on or off)" },
 	{ "proxy a socks5://h optimistic", "shim.conf:1: proxy 'a': unknown "
-	  "option 'optimistic' (known: max_conns, optimistic, tfo, ca, sni, "
-	  "pin, http2)" },
+	  "option 'optimistic' (known: max_conns, optimistic, tfo, auth, spn, ca, sni, pin, "
+	  "http2)" },
 	{ "proxy a http://h ca=/etc/ssl/x.pem", "shim.conf:1: proxy 'a': ca= "
 	  "is for an https:// proxy" },
 	{ "proxy a https://h ca=etc/x.pem", "shim.conf:1: proxy 'a': ca= "
@@ -223,6 +223,38 @@ static const struct err_case err_cases[] = {
 	  "'yes' (use on or off)" },
 	{ "proxy a http://h\nproxy b https://h\nvia a>b *", "shim.conf:3: via: "
 	  "https proxy 'b' can only be a chain's first hop" },
+	{ "proxy a http://h auth=ntlm", "shim.conf:1: proxy 'a': bad auth "
+	  "'ntlm' (known: negotiate; a Basic user:password goes in the URL)" },
+	{ "proxy a http://h auth=", "shim.conf:1: proxy 'a': bad auth '' "
+	  "(known: negotiate; a Basic user:password goes in the URL)" },
+	{ "proxy a socks5h://h auth=negotiate", "shim.conf:1: proxy 'a': "
+	  "auth=negotiate is for http:// and https:// proxies (HTTP "
+	  "Negotiate, RFC 4559)" },
+	{ "proxy a http://u:p@h auth=negotiate", "shim.conf:1: proxy 'a': "
+	  "auth=negotiate and a user:password in the URL: use one" },
+	{ "proxy a http://h spn=HTTP/h", "shim.conf:1: proxy 'a': spn= needs "
+	  "auth=negotiate" },
+	{ "proxy a http://h auth=negotiate spn=h", "shim.conf:1: proxy 'a': "
+	  "bad spn 'h' (want SERVICE/HOST or SERVICE/HOST@REALM, e.g. "
+	  "HTTP/proxy.example.com)" },
+	{ "proxy a http://h auth=negotiate spn=/h", "shim.conf:1: proxy 'a': "
+	  "bad spn '/h' (want SERVICE/HOST or SERVICE/HOST@REALM, e.g. "
+	  "HTTP/proxy.example.com)" },
+	{ "proxy a http://h auth=negotiate spn=HTTP/", "shim.conf:1: proxy "
+	  "'a': bad spn 'HTTP/' (want SERVICE/HOST or SERVICE/HOST@REALM, "
+	  "e.g. HTTP/proxy.example.com)" },
+	{ "proxy a http://h auth=negotiate spn=HTTP/h/i", "shim.conf:1: proxy "
+	  "'a': bad spn 'HTTP/h/i' (want SERVICE/HOST or SERVICE/HOST@REALM, "
+	  "e.g. HTTP/proxy.example.com)" },
+	{ "proxy a http://h auth=negotiate spn=HTTP/h@", "shim.conf:1: proxy "
+	  "'a': bad spn 'HTTP/h@' (want SERVICE/HOST or SERVICE/HOST@REALM, "
+	  "e.g. HTTP/proxy.example.com)" },
+	{ "proxy a http://h auth=negotiate spn=HTTP/h@R@S", "shim.conf:1: "
+	  "proxy 'a': bad spn 'HTTP/h@R@S' (want SERVICE/HOST or "
+	  "SERVICE/HOST@REALM, e.g. HTTP/proxy.example.com)" },
+	{ "proxy a http://h auth=negotiate spn=HT_P/h", "shim.conf:1: proxy "
+	  "'a': bad spn 'HT_P/h' (want SERVICE/HOST or SERVICE/HOST@REALM, "
+	  "e.g. HTTP/proxy.example.com)" },
 	{ "proxy a http://h max_conns=0", "shim.conf:1: proxy 'a': bad "
 	  "max_conns '0' (use 1..65535)" },
 	{ "proxy a http://h max_conns=65536", "shim.conf:1: proxy 'a': bad "
@@ -735,6 +767,31 @@ test_cfg_udp_unfit(void **state)
 	cfg_free(cfg);
 }
 
+/* auth=negotiate and spn= on a proxy line, alone and with max_conns. */
+static void
+test_cfg_negotiate(void **state)
+{
+	struct config *cfg;
+
+	(void)state;
+	cfg = parse("proxy a http://198.18.0.1:3128 auth=negotiate\n"
+		    "proxy b http://198.18.0.2:3128 max_conns=3 auth=negotiate "
+		    "spn=HTTP/proxy.test.example\n"
+		    "proxy c http://u:p@198.18.0.3:3128\n"
+		    "proxy d http://h auth=negotiate spn=HTTP/h.example@EX.ORG\n");
+	if (cfg->nerrs != 0)
+		fail_msg("%s", cfg->errs[0]);
+	assert_int_equal(cfg->nproxies, 4);
+	assert_int_equal(cfg->proxies[0].auth, CFG_AUTH_NEGOTIATE);
+	assert_string_equal(cfg->proxies[0].spn, "");
+	assert_int_equal(cfg->proxies[1].auth, CFG_AUTH_NEGOTIATE);
+	assert_int_equal(cfg->proxies[1].max_conns, 3);
+	assert_string_equal(cfg->proxies[1].spn, "HTTP/proxy.test.example");
+	assert_int_equal(cfg->proxies[2].auth, CFG_AUTH_URL);
+	assert_string_equal(cfg->proxies[3].spn, "HTTP/h.example@EX.ORG");
+	cfg_free(cfg);
+}
+
 int
 main(void)
 {
@@ -753,6 +810,7 @@ main(void)
 		cmocka_unit_test(test_cfg_load),
 		cmocka_unit_test(test_cfg_udp_unfit),
 		cmocka_unit_test(test_cfg_groups),
+		cmocka_unit_test(test_cfg_negotiate),
 		cmocka_unit_test(test_cfg_group_error_order),
 	};
 
