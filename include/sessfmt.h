@@ -14,7 +14,9 @@
  *   |            boundary so a process maps it alone         |
  *   +------------------------------------------------------+
  *
- * The header also names the session's other files (the fake-address
+ * The header also holds the name of the session's control socket (ctl.h:
+ * proxywrap's services to the tree, such as Negotiate tokens), and names
+ * the session's other files (the fake-address
  * table, the human log, the audit log) by device and inode, so a process
  * can tell the session's fds from look-alikes wherever they now sit.
  * Pure: no I/O.
@@ -27,12 +29,13 @@
 #include <stdint.h>
 
 #define SESS_MAGIC "pwPOLICY"
-#define SESS_VERSION 3u
+#define SESS_VERSION 4u
 #define SESS_TEXT_MAX (64u << 20)	/* as config.c reads at most */
 #define SESS_STR_MAX 65536u		/* name, proxies, pool */
 #define SESS_IMAGE_MAX (1ull << 31)	/* the compiled rules */
 #define SESS_IMAGE_ALIGN 4096u		/* the image's offset: mmap's unit */
 #define SESS_RELAY_MAX 96u		/* the relay's "ADDR:PORT TOKEN" */
+#define SESS_CTL_MAX 64u		/* the control socket's name, its NUL */
 
 /* The session's fds besides the policy itself. */
 enum sess_file {
@@ -58,6 +61,10 @@ struct sess_hdr {
 					 * https proxies listens and its
 					 * secret (relay.h), NUL-padded;
 					 * "": no relay */
+	char ctl[SESS_CTL_MAX];		/* the session's control socket
+					 * (ctl.h): an abstract AF_UNIX
+					 * name, [a-z0-9-], NUL-padded;
+					 * "" when it has none */
 	uint64_t image_off, image_len;	/* 0, 0: no compiled rules (the
 					 * header's last 16 bytes) */
 };
@@ -78,6 +85,7 @@ struct sess_view {
 	uint64_t image_off;		/* where they sit in the policy */
 	const char *relay;		/* "127.0.0.1:PORT TOKEN", or ""
 					 * (NULL to sess_build: "") */
+	char ctl[SESS_CTL_MAX];		/* the control socket's name, or "" */
 };
 
 /* Bytes needed by sess_build for these strings. */

@@ -39,6 +39,35 @@ put(char *p, const char *s, size_t len)
 	return p + len + 1;
 }
 
+/* A control socket's name: NUL within SESS_CTL_MAX, [a-z0-9-] before it,
+ * zero after it (so one policy has one byte image). */
+static bool
+ctl_ok(const char *c)
+{
+	size_t i, n = strnlen(c, SESS_CTL_MAX);
+
+	if (n == SESS_CTL_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((c[i] >= 'a' && c[i] <= 'z') ||
+		      (c[i] >= '0' && c[i] <= '9') || c[i] == '-'))
+			return false;
+	return true;
+}
+
+static bool
+ctl_padded(const char *c)
+{
+	size_t i;
+
+	if (!ctl_ok(c))
+		return false;
+	for (i = strlen(c); i < SESS_CTL_MAX; i++)
+		if (c[i] != '\0')
+			return false;
+	return true;
+}
+
 static size_t
 build(const struct sess_view *v, void *buf, size_t n, bool image)
 {
@@ -75,6 +104,9 @@ build(const struct sess_view *v, void *buf, size_t n, bool image)
 		h.dev[i] = v->dev[i];
 		h.ino[i] = v->ino[i];
 	}
+	if (!ctl_ok(v->ctl))
+		return 0;
+	memcpy(h.ctl, v->ctl, strlen(v->ctl));
 	memcpy(p, &h, sizeof(h));
 	p += sizeof(h);
 	p = put(p, v->name, h.name_len);
@@ -145,7 +177,7 @@ sess_parse(const void *buf, size_t n, struct sess_view *v)
 	    (h.flags & ~SESS_F_SUPERVISED) != 0 ||
 	    h.name_len > SESS_STR_MAX || h.proxies_len > SESS_STR_MAX ||
 	    h.pool_len > SESS_STR_MAX || h.text_len > SESS_TEXT_MAX ||
-	    !relay_ok(h.relay))
+	    !relay_ok(h.relay) || !ctl_padded(h.ctl))
 		return -EINVAL;
 	memset(v, 0, sizeof(*v));
 	v->name = take(b, n, &off, h.name_len);
@@ -169,6 +201,7 @@ sess_parse(const void *buf, size_t n, struct sess_view *v)
 	v->strict = h.strict != 0;
 	v->supervised = (h.flags & SESS_F_SUPERVISED) != 0;
 	v->verbose = h.verbose;
+	memcpy(v->ctl, h.ctl, sizeof(v->ctl));
 	for (i = 0; i < SESS_NFILES; i++) {
 		v->dev[i] = h.dev[i];
 		v->ino[i] = h.ino[i];

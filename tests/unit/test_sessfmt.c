@@ -34,6 +34,7 @@ build(uint8_t **out)
 	v.dev[SESS_AUDIT] = 7;
 	v.ino[SESS_AUDIT] = 99;
 	v.relay = "127.0.0.1:4242 00112233445566778899aabbccddeeff";
+	strcpy(v.ctl, "proxywrap-ctl-0123abcd");
 	n = sess_size(v.name, v.proxies, v.pool, v.text_len);
 	*out = malloc(n);
 	assert_non_null(*out);
@@ -59,6 +60,7 @@ test_roundtrip(void **state)
 	assert_memory_equal(v.text, text, v.text_len);
 	assert_true(v.strict);
 	assert_true(v.supervised);
+	assert_string_equal(v.ctl, "proxywrap-ctl-0123abcd");
 	assert_int_equal(v.verbose, 2);
 	assert_int_equal(v.ino[SESS_AUDIT], 99);
 	assert_int_equal(v.ino[SESS_TABLE], 0);
@@ -96,6 +98,18 @@ test_malformed(void **state)
 	memcpy(b, &h, sizeof(h));
 	b[sizeof(h) + 3] = '\0';		/* a NUL inside the name */
 	assert_int_equal(sess_parse(b, n, &v), -EINVAL);
+	b[sizeof(h) + 3] = 'c';
+	assert_int_equal(sess_parse(b, n, &v), 0);
+	h.ctl[3] = '/';				/* not a control socket's */
+	memcpy(b, &h, sizeof(h));
+	assert_int_equal(sess_parse(b, n, &v), -EINVAL);
+	h.ctl[3] = 'x';
+	h.ctl[SESS_CTL_MAX - 1] = 'x';		/* bytes after its NUL */
+	memcpy(b, &h, sizeof(h));
+	assert_int_equal(sess_parse(b, n, &v), -EINVAL);
+	memset(h.ctl, 'a', sizeof(h.ctl));	/* no NUL */
+	memcpy(b, &h, sizeof(h));
+	assert_int_equal(sess_parse(b, n, &v), -EINVAL);
 	free(b);
 }
 
@@ -116,6 +130,8 @@ test_build_refuses(void **state)
 	v.text_len = 1;
 	assert_int_equal(sess_build(&v, buf, 10), 0);	/* too small */
 	assert_int_not_equal(sess_build(&v, buf, sizeof(buf)), 0);
+	strcpy(v.ctl, "Upper");			/* a control name: [a-z0-9-] */
+	assert_int_equal(sess_build(&v, buf, sizeof(buf)), 0);
 }
 
 /* The compiled rules ride at a page boundary after the text. */
