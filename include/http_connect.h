@@ -45,6 +45,15 @@ int httpc_build_request(char *buf, size_t n, const char *host,
 			uint16_t port, const char *user, const char *pass);
 
 /*
+ * As httpc_build_request, with "Proxy-Authorization: Negotiate
+ * b64(tok)\r\n" (RFC 4559 §4) for the GSSAPI token tok[0..toklen)
+ * instead of Basic credentials.  -EINVAL also for an empty token; buf is
+ * wiped on error and holds the token on success (the caller wipes it).
+ */
+int httpc_build_negotiate(char *buf, size_t n, const char *host,
+			  uint16_t port, const uint8_t *tok, size_t toklen);
+
+/*
  * Parse the response head in p[0..len).  PARSE_OK when "\r\n\r\n" (or a
  * bare "\n\n") ends a final (not 1xx) head: *used is the length of every
  * head up to and including it, and the bytes after it are the tunnel's.

@@ -48,7 +48,8 @@ enum tun_state {
 	TUN_FAILED,		/* see err and msg */
 };
 
-#define TUN_OUT_MAX 1024	/* the longest request we build */
+#define TUN_OUT_MAX 17408	/* the longest request we build: a CONNECT
+				 * with a CTL_TOKEN_MAX Negotiate token */
 #define TUN_MSG_MAX 192
 #define TUN_TRAIL_MAX 768	/* every member tried, and why, for the
 				 * one log line of a group's failure */

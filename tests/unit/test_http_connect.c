@@ -15,7 +15,9 @@
 
 #include <cmocka.h>
 
+#include "ctlmsg.h"
 #include "http_connect.h"
+#include "tunnel.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -587,6 +589,53 @@ test_response_schemes_cut(void **state)
 	assert_true(r.schemes[off - 1] >= '0' && r.schemes[off - 1] <= '9');
 }
 
+/*
+ * Negotiate (RFC 4559 §4): the token's base64 after "Negotiate ", no
+ * Basic; the exact room needed and one byte less; an empty token and a
+ * buffer the token does not fit are refused and the buffer wiped.
+ */
+static void
+test_request_negotiate(void **state)
+{
+	static const uint8_t tok[] = { 0x60, 0x82, 0x02, 0x0b, 0x06, 0x09 };
+	static const char want[] =
+		"CONNECT h.test:443 HTTP/1.1\r\nHost: h.test:443\r\n"
+		"Proxy-Authorization: Negotiate YIICCwYJ\r\n\r\n";
+	static uint8_t big[CTL_TOKEN_MAX];
+	static char out[CTL_TOKEN_MAX * 2];
+	char buf[256];
+	size_t i;
+	int n;
+
+	(void)state;
+	n = httpc_build_negotiate(buf, sizeof(buf), "h.test", 443, tok,
+				  sizeof(tok));
+	assert_int_equal(n, sizeof(want) - 1);
+	assert_string_equal(buf, want);
+	assert_int_equal(httpc_build_negotiate(buf, sizeof(want), "h.test", 443,
+					       tok, sizeof(tok)),
+			 sizeof(want) - 1);
+	memset(buf, 'x', sizeof(buf));
+	assert_int_equal(httpc_build_negotiate(buf, sizeof(want) - 1, "h.test",
+					       443, tok, sizeof(tok)), -ENOSPC);
+	for (i = 0; i < sizeof(want) - 1; i++)
+		assert_int_equal(buf[i], 0);
+	assert_int_equal(httpc_build_negotiate(buf, sizeof(buf), "h.test", 443,
+					       tok, 0), -EINVAL);
+	assert_int_equal(httpc_build_negotiate(buf, sizeof(buf), "h.test", 443,
+					       NULL, 4), -EINVAL);
+	assert_int_equal(httpc_build_negotiate(buf, sizeof(buf), "h\r\nX: y",
+					       443, tok, sizeof(tok)), -EINVAL);
+	/* the largest token the control socket carries fits the request
+	 * buffer the tunnel has for it */
+	memset(big, 0xa5, sizeof(big));
+	n = httpc_build_negotiate(out, sizeof(out), "proxy.test", 3128, big,
+				  sizeof(big));
+	assert_true(n > 0 && (size_t)n < TUN_OUT_MAX);
+	assert_non_null(strstr(out, "\r\n\r\n"));
+	assert_int_equal(strstr(out, "\r\n\r\n") - out + 4, n);
+}
+
 int
 main(void)
 {
@@ -594,6 +643,7 @@ main(void)
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_request_build),
 		cmocka_unit_test(test_request_bad),
+		cmocka_unit_test(test_request_negotiate),
 		cmocka_unit_test(test_response_ok),
 		cmocka_unit_test(test_response_malformed),
 		cmocka_unit_test(test_response_1xx_alone),
