@@ -41,9 +41,10 @@ TOOL_SRCS = $(PURE_SRCS) $(BASE_SRCS) $(sort $(wildcard src/session/*.c)) \
 
 # c-ares is linked statically and kept private (node exports its own).
 LIB_LDLIBS = -Wl,-Bstatic -lcares -Wl,-Bdynamic -ldl -lpthread
-# OpenSSL only in proxywrap (its TLS relay for https proxies), never in
-# the library: tests/lint.sh checks.
-TOOL_LDLIBS = -lssl -lcrypto -lpthread
+# OpenSSL (its TLS relay for https proxies) and GSSAPI (HTTP Negotiate
+# tokens, made for the tree on the control socket) only in proxywrap,
+# never in the library: tests/lint.sh checks.
+TOOL_LDLIBS = -lssl -lcrypto -lgssapi_krb5 -lpthread
 
 HDRS          = $(wildcard include/*.h src/*/*.h src/shim/hooks/*.h)
 LIB_OBJS      = $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
@@ -77,8 +78,9 @@ all: $(BUILD)/libshim.so $(BUILD)/proxywrap
 # missing.  Plain make installs nothing; make demo and make check do.
 .PHONY: have-build-deps
 have-build-deps:
-	@echo '#include <ares.h>' | $(CC) -E -x c - >/dev/null 2>&1 || { \
-	    echo "make: $(CC) cannot compile against c-ares (ares.h missing?)." >&2; \
+	@printf '#include <ares.h>\n#include <gssapi/gssapi_krb5.h>\n' | \
+	    $(CC) -E -x c - >/dev/null 2>&1 || { \
+	    echo "make: $(CC) cannot compile against c-ares and MIT krb5's GSSAPI (ares.h or gssapi/gssapi_krb5.h missing?)." >&2; \
 	    echo "make: as root, run: sh tools/deps-build.sh" >&2; \
 	    echo "make: (make demo and make check run it themselves)" >&2; \
 	    exit 1; }

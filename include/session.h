@@ -36,6 +36,14 @@ void session_release(void);
 /* The fd of one of the session's files now, or -1. */
 int session_fd(enum sess_file f);
 
+/* The session's control socket's abstract name (ctl_client.c), or NULL
+ * when the session has none or there is no session. */
+const char *session_ctl(void);
+
+/* The sealed policy's fd now (what proves to proxywrap's control socket
+ * that a process is of the session), or -1. */
+int session_policy_fd(void);
+
 /* Before exec: our fds lose FD_CLOEXEC again (moving one out of the
  * program's way, or close_range(CLOSE_RANGE_CLOEXEC), may have set it). */
 void session_keep_over_exec(void);

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "ctlmsg.h"
 #include "http_connect.h"
 #include "socks5.h"
 
@@ -50,7 +51,8 @@ enum tun_state {
 
 #define TUN_OUT_MAX 17408	/* the longest request we build: a CONNECT
 				 * with a CTL_TOKEN_MAX Negotiate token */
-#define TUN_MSG_MAX 192
+#define TUN_MSG_MAX 320	/* a 407 names the schemes offered and why
+				 * no Negotiate token went ("run kinit") */
 #define TUN_TRAIL_MAX 768	/* every member tried, and why, for the
 				 * one log line of a group's failure */
 #define TUN_SLOT_POLL_MS 10	/* looking again for a max_conns slot */
@@ -122,6 +124,9 @@ struct tun {
 	bool wait_all;			/* ... and the hops after it */
 	struct fd_ref *lease;		/* this tunnel's max_conns leases */
 	bool health_noted;		/* grp_done ran */
+	/* Negotiate (auth=negotiate) at the current hop: */
+	bool neg_sent;			/* its CONNECT carried a token */
+	char neg_msg[CTL_MSG_MAX + 1];	/* why it carried none, or "" */
 	size_t traillen;
 	char trail[TUN_TRAIL_MAX];	/* "a: why; b: why" */
 	char tls[24];			/* an https hop's TLS version, from
@@ -198,6 +203,23 @@ int tun_proxy_family(const struct config *cfg, int idx);
 /* d as a SOCKS5 address: its name, else its address (v4-mapped IPv6 as
  * the IPv4 address it is). */
 void tun_socks5_addr(struct socks5_addr *a, const struct tun_dest *d);
+
+/*
+ * Where an auth=negotiate hop's token comes from: spn names the proxy's
+ * principal (SERVICE/HOST[@REALM]); the token goes into out[0..n) (n at
+ * least CTL_RESP_MAX), *len bytes; by deadline_ms.  Returns CTL_OK, or
+ * another enum ctl_status or -errno with msg saying why for the log.
+ * The library's is ctl_negotiate (it asks proxywrap over the session's
+ * control socket); the supervisor in proxywrap makes its own.  The call
+ * blocks its thread until the token is there (XXX: issue 16, an
+ * overlapped handshake waits for it too; a cached service ticket makes
+ * it a local computation).  Without a source, a Negotiate hop sends its
+ * CONNECT without a token, and its 407 says why.
+ */
+typedef int (*tun_token_fn)(const char *spn, uint8_t *out, size_t n,
+			    size_t *len, char *msg, size_t msgn,
+			    int64_t deadline_ms);
+void tun_set_token_source(tun_token_fn fn);
 
 /* Map a SOCKS5 REP code / HTTP status to the errno the app gets. */
 int tun_socks5_errno(uint8_t rep);

@@ -52,6 +52,17 @@ if [ -f "$lib" ] && { readelf -d "$lib" | grep -qE 'NEEDED.*lib(ssl|crypto)\.' |
 	echo "lint: $lib links OpenSSL" >&2
 	rc=1
 fi
+# GSSAPI is proxywrap's (Negotiate tokens, src/session/negotiate.c): the
+# library loaded into every wrapped program neither includes nor links it.
+if grep -lnE '#include <(gssapi|krb5)' src/core/*.c src/base/*.c src/shim/*.c src/shim/hooks/*.c include/*.h; then
+	echo "lint: GSSAPI or krb5 in the library's sources (proxywrap only)" >&2
+	rc=1
+fi
+if [ -f "${BUILD:-build}/libshim.so" ] &&
+    readelf -d "${BUILD:-build}/libshim.so" | grep -qiE 'NEEDED.*(gssapi|krb5|k5crypto|com_err)'; then
+	echo "lint: libshim.so links GSSAPI or krb5 (proxywrap only)" >&2
+	rc=1
+fi
 
 # dlsym only in real.c.
 if grep -ln 'dlsym' src/*/*.c src/shim/hooks/*.c | grep -v '^src/base/real.c$'; then

@@ -23,6 +23,7 @@
 #include <time.h>
 
 
+#include "ctl.h"
 #include "execcheck.h"
 #include "explain.h"
 #include "fromenv.h"
@@ -30,6 +31,7 @@
 #include "livehealth.h"
 #include "log.h"
 #include "log_syslog.h"
+#include "negotiate.h"
 #include "options.h"
 #include "relay.h"
 #include "setup.h"
@@ -509,7 +511,12 @@ main(int argc, char **argv)
 	if (relay_start(cfg, relay, why, sizeof(why)) < 0)
 		errx(2, "the TLS relay for https proxies: %s", why);
 	v.relay = relay;
+	/* the control socket, for the tree's Negotiate tokens (negotiate.h) */
+	if (neg_setup(cfg, v.ctl) < 0)
+		err(2, "session: the control socket");
 	pw_session_make(&sess, &v, o.log, o.summary || o.learn != NULL);
+	if (v.ctl[0] != '\0' && ctl_serve(sess.fd[0]) < 0)
+		errx(2, "session: cannot serve the control socket");
 	if (supervisor != NULL) {
 		supervisor->pol.audit_fd = sess.fd[1 + SESS_AUDIT];
 		supervisor->pol.table_fd = sess.fd[1 + SESS_TABLE];

@@ -51,6 +51,7 @@ static enum session_state state;
 static struct sess_view view;
 static void *map;
 static size_t map_len;
+static char ctl_name[SESS_CTL_MAX];	/* kept past session_release */
 
 /* fd holds a sealed policy memfd; its header into *h. */
 static bool
@@ -224,6 +225,7 @@ init(void)
 	}
 	if (sess_parse(map, map_len, &view) != 0)
 		goto out;
+	memcpy(ctl_name, view.ctl, sizeof(ctl_name));
 	if (view.image_len > 0) {
 		/* the compiled rules stay mapped on their own, shared: the
 		 * same pages in every process of the tree */
@@ -269,6 +271,29 @@ session_fd(enum sess_file f)
 		return fd;
 	saved = errno;
 	if (!is_file(fd, f))
+		fd = -1;
+	errno = saved;
+	return fd;
+}
+
+const char *
+session_ctl(void)
+{
+	return state == SESSION_OK && ctl_name[0] != '\0' ? ctl_name : NULL;
+}
+
+int
+session_policy_fd(void)
+{
+	int fd, saved = errno;
+	struct sess_hdr h;
+
+	if (state != SESSION_OK)
+		return -1;
+	fd = __atomic_load_n(&sess_fd[0], __ATOMIC_ACQUIRE);
+	/* still the policy, not a file of the program's that took the
+	 * number (it is ours, but check as a log fd is checked) */
+	if (fd >= 0 && (!is_policy(fd, &h) || h.total != hdr.total))
 		fd = -1;
 	errno = saved;
 	return fd;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 
+#include "ctl_client.h"
 #include "fakedns.h"
 #include "guard.h"
 #include "log.h"
@@ -205,6 +206,8 @@ shim_load(void)
 	    log_syslog_use(cfg->syslog) < 0)
 		log_msg(LOG_WARN, "log syslog: the socket's path is too long; "
 			"audit events do not go to syslog");
+	/* an auth=negotiate proxy's tokens: proxywrap makes them */
+	tun_set_token_source(ctl_negotiate);
 	state.cfg = cfg;
 	state.timeout_ms = cfg != NULL ? cfg->connect_timeout_ms
 				       : CFG_TIMEOUT_DEFAULT_MS;

@@ -256,12 +256,9 @@ start_hop(struct tun *t)
 	pre = relay_prefix(t);		/* an https proxy's relay line */
 	if (pre < 0)
 		return pre;
-	len = httpc_build_request((char *)t->out + pre, sizeof(t->out) - pre,
-				  host, a.port, u->has_auth ? u->user : NULL,
-				  u->pass);
+	len = http_request(t, (size_t)pre, host, a.port);
 	if (len < 0)
-		return tun_fail(t, -EINVAL, "cannot build CONNECT for %s",
-				host);
+		return len;
 	queue(t, pre + len, pre > 0 ? TUN_RELAY_HEAD : TUN_HTTP_HEAD);
 	return 0;
 }

@@ -1,7 +1,15 @@
 /*
- * tunnel_http.c - the HTTP CONNECT step of a tunnel's handshake: read
- * the response head exactly, and map a refusal to errno.  tunnel.c
- * dispatches here (tunnel_int.h).
+ * tunnel_http.c - the HTTP CONNECT step of a tunnel's handshake: the
+ * request (with Basic credentials, or a Negotiate token for an
+ * auth=negotiate proxy), reading the response head exactly, and mapping
+ * a refusal to errno.  tunnel.c dispatches here (tunnel_int.h).
+ *
+ * Negotiate is sent at once, on the first CONNECT (RFC 4559 §5 allows
+ * it): no 407 round trip first, and never a second try on the same
+ * connection.  A 407 after a token (the proxy refused it) is remembered
+ * for the session like any 407 (health.h: HL_AUTH); so is one after no
+ * token could be made (no ticket: one CONNECT, and the line says to run
+ * kinit), so a program that retries never storms the proxy.
  */
 #include "tunnel_int.h"
 
@@ -11,6 +19,77 @@
 #include <time.h>
 
 #include "health.h"
+
+static tun_token_fn token_source;
+
+void
+tun_set_token_source(tun_token_fn fn)
+{
+	token_source = fn;
+}
+
+/* A token for px into t->in (free until the reply comes): its length,
+ * or 0 with t->neg_msg saying why there is none. */
+static size_t
+negotiate_token(struct tun *t, const struct cfg_proxy *px)
+{
+	char spn[CFG_SPN_MAX + URL_HOST_MAX];
+	size_t len = 0;
+	int rc;
+
+	if (px->spn[0] != '\0')
+		snprintf(spn, sizeof(spn), "%s", px->spn);
+	else
+		snprintf(spn, sizeof(spn), "HTTP/%s", px->url.host);
+	if (token_source == NULL) {
+		snprintf(t->neg_msg, sizeof(t->neg_msg), "no Negotiate token "
+			 "for %s: nothing here makes them", spn);
+		return 0;
+	}
+	rc = token_source(spn, t->in, sizeof(t->in), &len, t->neg_msg,
+			  sizeof(t->neg_msg), t->deadline_ms);
+	if (rc != CTL_OK || len == 0 || len > CTL_TOKEN_MAX) {
+		explicit_bzero(t->in, sizeof(t->in));
+		if (t->neg_msg[0] == '\0')
+			snprintf(t->neg_msg, sizeof(t->neg_msg), "no Negotiate "
+				 "token for %s", spn);
+		return 0;
+	}
+	return len;
+}
+
+int
+http_request(struct tun *t, size_t off, const char *host, uint16_t port)
+{
+	const struct cfg_proxy *px = hop_proxy(t, t->hop);
+	const struct proxy_url *u = &px->url;
+	char *out = (char *)t->out + off;
+	size_t n = sizeof(t->out) - off, toklen;
+	int len;
+
+	t->neg_sent = false;
+	t->neg_msg[0] = '\0';
+	if (px->auth == CFG_AUTH_NEGOTIATE) {
+		toklen = negotiate_token(t, px);
+		if (toklen > 0) {
+			len = httpc_build_negotiate(out, n, host, port, t->in,
+						    toklen);
+			explicit_bzero(t->in, toklen);
+			t->neg_sent = len > 0;
+		} else {
+			len = httpc_build_request(out, n, host, port, NULL,
+						  NULL);
+		}
+	} else {
+		len = httpc_build_request(out, n, host, port,
+					  u->has_auth ? u->user : NULL,
+					  u->pass);
+	}
+	if (len < 0)
+		return tun_fail(t, -EINVAL, "cannot build CONNECT for %s",
+				host);
+	return len;
+}
 
 /* HTTP status of a failed CONNECT -> errno. */
 int
@@ -63,14 +142,25 @@ static int
 refused(struct tun *t, const struct httpc_response *r, const char *pstr)
 {
 	int64_t ra = retry_ms(r);
-	char extra[HTTPC_SCHEMES_MAX + 64] = "";
+	char extra[HTTPC_SCHEMES_MAX + CTL_MSG_MAX + 64] = "";
 
 	switch (r->code) {
 	case 407:
 		t->outcome = HL_AUTH;
-		snprintf(extra, sizeof(extra), " (proxy authentication "
-			 "required; it offers %s)", r->schemes[0] != '\0' ?
-			 r->schemes : "no scheme");
+		if (t->neg_sent)
+			snprintf(extra, sizeof(extra), " (it refused our "
+				 "Kerberos token; it offers %s)",
+				 r->schemes[0] != '\0' ? r->schemes :
+				 "no scheme");
+		else if (t->neg_msg[0] != '\0')
+			snprintf(extra, sizeof(extra), " (%s; it offers %s)",
+				 t->neg_msg, r->schemes[0] != '\0' ?
+				 r->schemes : "no scheme");
+		else
+			snprintf(extra, sizeof(extra), " (proxy "
+				 "authentication required; it offers %s)",
+				 r->schemes[0] != '\0' ? r->schemes :
+				 "no scheme");
 		break;
 	case 429:
 		t->outcome = ra >= 0 ? HL_RETRY_AFTER : HL_BACKOFF;

@@ -93,6 +93,11 @@ void early_decide(struct tun *t, bool known_pipelining);
 /* tunnel_http.c */
 
 int step_http(struct tun *t, const char *pstr);
+/* The CONNECT request to host:port for the current hop's proxy into
+ * t->out from off on (after an https proxy's relay line; Basic from its
+ * URL, or a Negotiate token): its length, or -errno with t failed. */
+int http_request(struct tun *t, size_t off, const char *host,
+		 uint16_t port);
 
 /* tunnel_relay.c: a hop whose proxy is https:// goes to proxywrap's TLS
  * relay (relay.h). */

@@ -1,0 +1,259 @@
+# t_negotiate.sh - HTTP Negotiate (Kerberos) proxy authentication (issue
+# 16): a real KDC (krb5kdc) in the proxy namespace with a realm the case
+# makes (kdb5_util, kadmin.local), squid on $P4:3130 requiring Negotiate
+# for CONNECT (negotiate_kerberos_auth with the keytab of
+# HTTP/proxy.pwtest.example), and the client's tickets from kinit into a
+# credential cache of the case's own.  No name is resolved: krb5.conf
+# gives the KDC's address, with dns_canonicalize_hostname and rdns off,
+# and the rules give the proxy's principal (spn=).
+#
+# The tokens come from proxywrap over the session's control socket;
+# libshim.so never loads GSSAPI (tests/lint.sh checks its NEEDED list).
+
+NEG_REALM=PWTEST.EXAMPLE
+NEG_SPN=HTTP/proxy.pwtest.example
+NEG_USER=alice
+NEG_PASS=alice-Kerb5-Pw
+NEG_PORT=3130
+NEG_PROBE=$PW_INTEG_DIR/ctl_probe.py
+
+# neg_kdc DIR: the realm in DIR, its KDC on $P4:88 (tcp and udp), the
+# proxy's keytab DIR/http.keytab, and DIR/krb5.conf for everyone.
+neg_kdc() {
+	local d=$1 i
+	mkdir -p "$d/db"
+	cat >"$d/krb5.conf" <<-EOF
+	[libdefaults]
+		default_realm = $NEG_REALM
+		dns_lookup_kdc = false
+		dns_lookup_realm = false
+		dns_canonicalize_hostname = false
+		rdns = false
+	[realms]
+		$NEG_REALM = {
+			kdc = $P4:88
+		}
+	[domain_realm]
+		.pwtest.example = $NEG_REALM
+	EOF
+	cat >"$d/kdc.conf" <<-EOF
+	[kdcdefaults]
+		kdc_listen = $P4:88
+		kdc_tcp_listen = $P4:88
+	[realms]
+		$NEG_REALM = {
+			database_name = $d/db/principal
+			key_stash_file = $d/db/stash
+			acl_file = $d/kadm5.acl
+			max_life = 1h
+		}
+	[logging]
+		kdc = FILE:$d/kdc.log
+	EOF
+	: >"$d/kadm5.acl"
+	export KRB5_CONFIG=$d/krb5.conf KRB5_KDC_PROFILE=$d/kdc.conf
+	kdb5_util create -s -r "$NEG_REALM" -P "master-$$" >"$d/kdb.out" 2>&1 ||
+	    { cat "$d/kdb.out" >&2; fail "kdb5_util create failed"; }
+	kadmin.local -r "$NEG_REALM" -q "addprinc -pw $NEG_PASS $NEG_USER" \
+	    >>"$d/kdb.out" 2>&1
+	kadmin.local -r "$NEG_REALM" -q "addprinc -randkey $NEG_SPN" \
+	    >>"$d/kdb.out" 2>&1
+	kadmin.local -r "$NEG_REALM" -q "ktadd -k $d/http.keytab $NEG_SPN" \
+	    >>"$d/kdb.out" 2>&1
+	[ -s "$d/http.keytab" ] || { cat "$d/kdb.out" >&2; fail "no keytab"; }
+	ip netns exec "$NSP" env KRB5_CONFIG="$d/krb5.conf" \
+	    KRB5_KDC_PROFILE="$d/kdc.conf" krb5kdc -n -r "$NEG_REALM" \
+	    >"$d/kdc.out" 2>&1 </dev/null &
+	NEG_KDC=$!
+	env_wait_port "$NSP" "$P4" 88 10 || { cat "$d/kdc.out" >&2; fail "the KDC did not start"; }
+}
+
+# neg_squid DIR: squid on $P4:$NEG_PORT, Negotiate required for
+# everything, with DIR's keytab; waits until it listens.
+neg_squid() {
+	local d=$1
+	mkdir -p "$d/rc"
+	{ env_squid_head "$d" "$P4:$NEG_PORT" pwkrb; cat <<-EOF; } >"$d/squid.conf"
+	dns_nameservers $W4
+	tcp_outgoing_address $PW4
+	auth_param negotiate program /usr/lib/squid/negotiate_kerberos_auth -k $d/http.keytab -s $NEG_SPN@$NEG_REALM -c $d/rc
+	auth_param negotiate children 2 startup=1 idle=1
+	auth_param negotiate keep_alive on
+	acl authed proxy_auth REQUIRED
+	http_access allow authed
+	http_access deny all
+	EOF
+	chown -R proxy:proxy "$d"
+	chmod 600 "$d/http.keytab"
+	ip netns exec "$NSP" env KRB5_CONFIG="$d/krb5.conf" \
+	    squid -N -f "$d/squid.conf" >"$d/squid.out" 2>&1 </dev/null &
+	NEG_SQUID=$!
+	env_wait_port "$NSP" "$P4" "$NEG_PORT" 20 ||
+	    { cat "$d/squid.out" "$d/cache.log" >&2; fail "the Negotiate squid did not start"; }
+}
+
+neg_stop() {
+	[ -n "${NEG_SQUID:-}" ] && { kill "$NEG_SQUID" 2>/dev/null || true; }
+	[ -n "${NEG_KDC:-}" ] && { kill "$NEG_KDC" 2>/dev/null || true; }
+	[ -n "${NEG_BG:-}" ] && { kill "$NEG_BG" 2>/dev/null || true; }
+	wait 2>/dev/null || true
+}
+
+# neg_world: KDC, squid, the rule file k.conf; KRB5CCNAME is the case's.
+neg_world() {
+	trap neg_stop EXIT
+	neg_kdc "$CD/krb"
+	neg_squid "$CD/krb"
+	export KRB5CCNAME=FILE:$CD/ccache
+	conf k.conf <<-EOF
+	proxy k http://$P4:$NEG_PORT auth=negotiate spn=$NEG_SPN
+	via k $W4
+	EOF
+}
+
+neg_kinit() {
+	echo "$NEG_PASS" | inc env KRB5_CONFIG="$KRB5_CONFIG" \
+	    KRB5CCNAME="$KRB5CCNAME" kinit "$@" "$NEG_USER" >kinit.out 2>&1 ||
+	    { cat kinit.out >&2; fail "kinit failed"; }
+}
+
+# CONNECTs the Negotiate squid logged for the world's nginx.
+neg_connects() {
+	grep -cF -- "CONNECT $W4:80 " "$CD/krb/access.log" 2>/dev/null || true
+}
+
+# neg_wait_log N: squid writes its log line once a request is over.
+neg_wait_log() {
+	local i
+	for i in $(seq 1 30); do
+		[ "$(neg_connects)" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+}
+
+# A valid ticket: the CONNECT carries a token at once (one request at
+# squid, no 407 first), squid names the user, the page arrives, and no
+# token is ever written to a log.
+tcase negotiate_ticket
+tc_negotiate_ticket() {
+	local m n
+	neg_world
+	neg_kinit
+	m=$(mark)
+	run -t 30 pw -v --log audit.log -c k.conf "$PY" "$PYC" get "$W4" 80 "$m"
+	expect_rc 0
+	expect_out_has "STATUS HTTP/1.1 200"
+	world_saw "$m" "$PW4"
+	neg_wait_log 1
+	n=$(neg_connects)
+	[ "$n" = 1 ] || { cat "$CD/krb/access.log" >&2; fail "squid saw $n CONNECTs, want 1 (the token goes with the first)"; }
+	grep -F "CONNECT $W4:80 " "$CD/krb/access.log" | grep -qF "$NEG_USER@$NEG_REALM" ||
+	    { cat "$CD/krb/access.log" >&2; fail "squid does not name $NEG_USER@$NEG_REALM"; }
+	grep -qF "TCP_TUNNEL/200" "$CD/krb/access.log" ||
+	    { cat "$CD/krb/access.log" >&2; fail "squid did not tunnel"; }
+	# SPNEGO tokens start 0x60 0x82: "YII" in base64
+	! grep -qE 'Negotiate|YII[A-Za-z0-9+/]{20}' err audit.log ||
+	    { show; fail "a token reached a log"; }
+	# a second process of the same session gets its own token (squid's
+	# replay cache would refuse a token seen twice)
+	m=$(mark)
+	run -t 30 pw -c k.conf sh -c "'$PY' '$PYC' get $W4 80 $m-a && '$PY' '$PYC' get $W4 80 $m-b"
+	expect_rc 0
+	world_saw "$m-a" "$PW4"
+	world_saw "$m-b" "$PW4"
+}
+
+# No ticket: one CONNECT without a token, the 407, a line that says to
+# run kinit; later connects of the session are not tried at all (a 407
+# is remembered), so a program that retries never storms the proxy.
+tcase negotiate_no_ticket
+tc_negotiate_no_ticket() {
+	local n
+	neg_world
+	cat >batch.sh <<-EOF
+	for i in 1 2 3; do "$PY" "$PYC" connect $W4 80 >>res 2>>errs; done
+	EOF
+	run -t 30 pw -c k.conf sh batch.sh
+	n=$(grep -c '^ERRNO EACCES$' res || true)
+	[ "$n" = 3 ] || { show; cat res >&2; fail "want 3 EACCES, got $n"; }
+	grep -q "HTTP 407 .*no Kerberos ticket for $NEG_SPN: run kinit" err ||
+	    { show; fail "no line naming kinit"; }
+	grep -q "it offers Negotiate" err || { show; fail "the line does not name the offered scheme"; }
+	sleep 0.3
+	n=$(neg_connects)
+	[ "$n" = 1 ] || { cat "$CD/krb/access.log" >&2; fail "squid saw $n CONNECTs, want exactly 1"; }
+}
+
+# An expired ticket: the same, and the line says it expired.
+tcase negotiate_expired
+tc_negotiate_expired() {
+	local n
+	neg_world
+	neg_kinit -l 2s
+	sleep 3
+	run -t 30 pw -c k.conf sh -c "'$PY' '$PYC' connect $W4 80; '$PY' '$PYC' connect $W4 80"
+	[ "$(grep -c '^ERRNO EACCES$' out || true)" = 2 ] || { show; fail "want 2 EACCES"; }
+	grep -q "the Kerberos ticket for $NEG_SPN has expired: run kinit" err ||
+	    { show; fail "no line saying the ticket expired"; }
+	sleep 0.3
+	n=$(neg_connects)
+	[ "$n" = 1 ] || { cat "$CD/krb/access.log" >&2; fail "squid saw $n CONNECTs, want exactly 1"; }
+}
+
+# A ticket the proxy cannot read (its keytab holds the key the KDC had
+# before a re-key): the token goes once, squid refuses it, the line says
+# so, and nothing is sent again in the session: no loop.
+tcase negotiate_wrong_key
+tc_negotiate_wrong_key() {
+	local n
+	neg_world
+	kadmin.local -r "$NEG_REALM" -q "cpw -randkey $NEG_SPN" >>"$CD/krb/kdb.out" 2>&1
+	neg_kinit
+	cat >batch.sh <<-EOF
+	for i in 1 2 3; do "$PY" "$PYC" connect $W4 80 >>res 2>>errs; done
+	EOF
+	run -t 30 pw -c k.conf sh batch.sh
+	n=$(grep -c '^ERRNO EACCES$' res || true)
+	[ "$n" = 3 ] || { show; cat res >&2; fail "want 3 EACCES, got $n"; }
+	grep -q "HTTP 407 .*it refused our Kerberos token" err ||
+	    { show; fail "no line saying the token was refused"; }
+	n=$(grep -c 'refused our credentials (407) earlier in this session' err || true)
+	[ "$n" = 2 ] || { show; fail "want 2 connects saying why they were not tried, got $n"; }
+	sleep 0.3
+	n=$(neg_connects)
+	[ "$n" = 1 ] || { cat "$CD/krb/access.log" >&2; fail "squid saw $n CONNECTs, want exactly 1"; }
+}
+
+# The control socket serves the session only: a process of the session
+# (holding the sealed policy) gets a token; a process outside it, with
+# the name but without that fd, or with a look-alike memfd, gets no
+# answer at all.
+tcase negotiate_ctl_peers
+tc_negotiate_ctl_peers() {
+	local i name
+	neg_world
+	neg_kinit
+	pw -c k.conf sh -c "'$PY' '$NEG_PROBE' name >name; '$PY' '$NEG_PROBE' policy \$(cat name) $NEG_SPN >inside; sleep 6" \
+	    >bg.out 2>&1 &
+	NEG_BG=$!
+	for i in $(seq 1 50); do
+		[ -s inside ] && break
+		sleep 0.1
+	done
+	name=$(cat name 2>/dev/null || true)
+	case $name in
+	proxywrap-ctl-*) ;;
+	*) cat bg.out >&2; fail "no control socket name in the policy ('$name')" ;;
+	esac
+	grep -qE '^ANSWER 0 [0-9]{3,}$' inside ||
+	    { cat inside bg.out >&2; fail "a session process got no token"; }
+	run -t 20 inc "$PY" "$NEG_PROBE" nofd "$name" "$NEG_SPN"
+	expect_out_has CLOSED
+	run -t 20 inc "$PY" "$NEG_PROBE" memfd "$name" "$NEG_SPN"
+	expect_out_has CLOSED
+	wait "$NEG_BG" 2>/dev/null || true	# its sleep 6 ends it
+	NEG_BG=
+	# the session is over: so is its socket
+	run -t 20 inc "$PY" "$NEG_PROBE" nofd "$name" "$NEG_SPN"
+	expect_fail
+}
