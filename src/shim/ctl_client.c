@@ -150,6 +150,7 @@ ctl_call(enum ctl_type type, const void *req, size_t reqlen, uint8_t *out,
 			     ctl_resp_parse(out, (size_t)r, &st, &p, len);
 			if (rc == 0) {
 				memmove(out, p, *len);
+				out[*len] = 0;	/* the token's last byte, moved */
 				rc = (int)st;
 			}
 			break;
