@@ -45,7 +45,8 @@ fuzz_config_decide(const struct rules *r, const struct config *cfg)
 }
 
 /* What a proxy line's options promise (config_proxy.c): Negotiate only
- * on an http:// proxy without a URL password, an spn only with it. */
+ * on an http:// or https:// proxy without a URL password, an spn only
+ * with it. */
 static void
 fuzz_config_proxies(const struct config *cfg)
 {
@@ -57,7 +58,8 @@ fuzz_config_proxies(const struct config *cfg)
 		if (px->auth != CFG_AUTH_URL && px->auth != CFG_AUTH_NEGOTIATE)
 			abort();
 		if (px->auth == CFG_AUTH_NEGOTIATE &&
-		    (px->url.scheme != URL_HTTP || px->url.has_auth))
+		    ((px->url.scheme != URL_HTTP &&
+		      px->url.scheme != URL_HTTPS) || px->url.has_auth))
 			abort();
 		if (memchr(px->spn, '\0', sizeof(px->spn)) == NULL)
 			abort();

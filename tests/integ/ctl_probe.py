@@ -15,7 +15,7 @@ import os
 import socket
 import sys
 
-HDR = 120           # struct sess_hdr up to its ctl name (sessfmt.h)
+HDR = 200           # struct sess_hdr up to its ctl name (sessfmt.h)
 CTL_MAX = 64
 
 
