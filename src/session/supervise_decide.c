@@ -493,6 +493,15 @@ sup_decide(struct sup_call *c, const char *proto, const struct sup_dest *d,
 	if (d->family == 0 || endpoint(d, proto))
 		return 0;
 	decide(c, d, &dec);
+	/* a direct rule with proxy_protocol: as in the shim, a tunnel
+	 * without proxies that connects and writes the header first (a
+	 * program with the shim writes its own) */
+	if (dec.action == CFG_DIRECT && dec.rule != NULL &&
+	    dec.rule->pp_version != 0 && via != NULL &&
+	    strcmp(proto, "tcp") == 0 && !sup_has_shim(c)) {
+		*via = dec;
+		return 2;
+	}
 	if (dec.action == CFG_DIRECT)
 		return dec.loopback ? 0 : 1;
 	dest_str(d, dstr, sizeof(dstr));

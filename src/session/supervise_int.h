@@ -265,7 +265,8 @@ void sup_decide_init(const struct sup_policy *p);
 /*
  * Decide a call to d (proto "tcp", "udp" or "raw") for c: 0 to perform
  * it, -EACCES refused (logged and audited here); with via, 2 for a TCP
- * destination a rule sends through proxies (*via its decision).  A direct performed
+ * destination a rule sends through proxies, or direct with a PROXY
+ * protocol header (*via its decision).  A direct performed
  * connect is reported by sup_report_direct with its result.
  */
 int sup_decide(struct sup_call *c, const char *proto,

@@ -355,3 +355,43 @@ tc_pp_v1_name_refused_at_load() {
 	expect_rc 2
 	expect_err_re "t\.conf:2: proxy_protocol=v1 needs addresses"
 }
+
+# A static program (the supervisor's, not the shim's) under a direct rule
+# with proxy_protocol under --strict: the supervisor connects and writes
+# the header before the call returns (also for a non-blocking connect,
+# which then gets 0), with the shim's line tagged with the program; the
+# receivers log the client from the header (v1 to nginx over IPv4, v2 to
+# HAProxy over IPv6).
+tcase pp_supervised_direct
+tc_pp_supervised_direct() {
+	local b=$T/pp/supclient-static m how
+	mkdir -p "$T/pp"
+	if [ ! -x "$b" ]; then
+		gcc -D_GNU_SOURCE -O1 -static -o "$b.tmp" "$TOP/tests/bin/supclient.c" \
+		    -lpthread >"$T/pp/cc.log" 2>&1 || fail "gcc -static: $(tail -n 1 "$T/pp/cc.log")"
+		mv "$b.tmp" "$b"
+	fi
+	pp_up
+	conf v1.conf <<-EOC
+	direct proxy_protocol=v1 198.18.0.0/15
+	EOC
+	conf v2.conf <<-EOC
+	direct proxy_protocol=v2 2001:db8::/32
+	EOC
+	for how in get nbget; do
+		m=$(mark)
+		run pw --strict -v -c v1.conf "$b" "$how" "$P4" "$PP_NGX_L" "$m"
+		expect_rc 0
+		expect_out_has "rc=0 errno=0"
+		expect_out_re 'status=HTTP/1\.[01] 200'
+		expect_err_re "^proxywrap: proxy_protocol v1 sent to 198\.18\.0\.1:$PP_NGX_L \([0-9]+ bytes, .*v1\.conf:1 direct proxy_protocol=v1 198\.18\.0\.0/15\) \[supervised: pid [0-9]+ $b\]"
+		pp_saw ngx-l "$m" "^$(re "$C4"):[0-9]+ $(re "$C4") "
+		m=$(mark)
+		run pw --strict -v -c v2.conf "$b" "$how" "$P6" "$PP_HAP_L" "$m"
+		expect_rc 0
+		expect_out_has "rc=0 errno=0"
+		expect_out_re 'status=HTTP/1\.[01] 200'
+		expect_err_re "proxy_protocol v2 sent to \[$(re "$P6")\]:$PP_HAP_L .*\[supervised: pid [0-9]+ $b\]"
+		pp_saw hap-l "$m" "^$(re "$C6"):[0-9]+ auth=- GET $m 200"
+	done
+}
