@@ -19,24 +19,8 @@ ss = [socket.socket() for _ in range(2)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])')
 "$T/pwbench" serve 127.0.0.2 "$WEB" & pids+=($!)
-cat >"$T/d.conf" <<EOC
-logoutput: $T/d.log
-internal: 127.0.0.1 port = $DO
-external: 127.0.0.4
-socksmethod: none
-clientmethod: none
-user.privileged: root
-user.unprivileged: nobody
-client pass {
-	from: 127.0.0.0/8 to: 0.0.0.0/0
-	log: error
-}
-socks pass {
-	from: 127.0.0.0/8 to: 127.0.0.2/32
-	command: connect
-	log: error
-}
-EOC
+. bench/dante.sh
+bench_dante_conf "$T/d.conf" "$T/d.log" "$DO"
 danted -f "$T/d.conf" -p "$T/d.pid" -N 2 >"$T/d.out" 2>&1 & pids+=($!)
 for i in $(seq 50); do
 	python3 -c "import socket; socket.create_connection(('127.0.0.1', $DO), 0.2)" \

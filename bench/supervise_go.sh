@@ -34,24 +34,8 @@ gcc -std=gnu11 -D_GNU_SOURCE -O2 -o "$T/pwbench" bench/pwbench.c -lpthread ||
 HOME=$T GOCACHE=$T/gocache GOPATH=$T/gopath GOFLAGS= GOPROXY=off \
     CGO_ENABLED=0 go build -o "$T/gofetch" bench/gofetch.go || exit 1
 "$T/pwbench" serve 127.0.0.2 8080 >"$T/serve.out" 2>&1 & pids+=($!)
-cat >"$T/dante.conf" <<EOC
-logoutput: $T/dante.log
-internal: 127.0.0.1 port = 1080
-external: 127.0.0.4
-socksmethod: none
-clientmethod: none
-user.privileged: root
-user.unprivileged: nobody
-client pass {
-	from: 127.0.0.0/8 to: 0.0.0.0/0
-	log: error
-}
-socks pass {
-	from: 127.0.0.0/8 to: 127.0.0.2/32
-	command: connect
-	log: error
-}
-EOC
+. bench/dante.sh
+bench_dante_conf "$T/dante.conf" "$T/dante.log" 1080
 danted -f "$T/dante.conf" -p "$T/dante.pid" -N 2 >"$T/dante.out" 2>&1 &
 pids+=($!)
 for p in "127.0.0.2 8080" "127.0.0.1 1080"; do
