@@ -16,20 +16,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 
 #include "fdtab.h"
 #include "real.h"
 #include "session.h"
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "tunnel.h"
 
 /* Wait for ev on fd until deadline: 0, or -ETIMEDOUT / -errno. */
 static int
@@ -40,7 +31,7 @@ wait_for(int fd, short ev, int64_t deadline_ms)
 	int r;
 
 	for (;;) {
-		left = deadline_ms - now_ms();
+		left = deadline_ms - tun_now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		r = real_poll(&p, 1, left > 60000 ? 60000 : (int)left);

@@ -131,6 +131,21 @@ neg_wait_log() {
 	done
 }
 
+# neg_refused_once N: N connects in one session, each refused (EACCES),
+# and squid saw exactly one CONNECT (none after the 407).
+neg_refused_once() {
+	local n
+	cat >batch.sh <<-EOF
+	for i in \$(seq 1 $1); do "$PY" "$PYC" connect $W4 80 >>res 2>>errs; done
+	EOF
+	run -t 30 pw -c k.conf sh batch.sh
+	n=$(grep -c '^ERRNO EACCES$' res || true)
+	[ "$n" = "$1" ] || { show; cat res >&2; fail "want $1 EACCES, got $n"; }
+	sleep 0.3
+	n=$(neg_connects)
+	[ "$n" = 1 ] || { cat "$CD/krb/access.log" >&2; fail "squid saw $n CONNECTs, want exactly 1"; }
+}
+
 # A valid ticket: the CONNECT carries a token at once (one request at
 # squid, no 407 first), squid names the user, the page arrives, and no
 # token is ever written to a log.
@@ -161,6 +176,34 @@ tc_negotiate_ticket() {
 	expect_rc 0
 	world_saw "$m-a" "$PW4"
 	world_saw "$m-b" "$PW4"
+	# a non-blocking connect: in progress, then writable, SO_ERROR 0
+	m=$(mark)
+	run -t 30 pw -c k.conf "$PY" "$PYC" nonblock "$W4" 80 "$m"
+	expect_rc 0
+	expect_out_has "SO_ERROR 0"
+	world_saw "$m" "$PW4"
+}
+
+# A static program the library cannot follow: the supervisor routes its
+# connect through the same proxy, and proxywrap makes its token itself.
+tcase negotiate_supervised
+tc_negotiate_supervised() {
+	local m c=$CD/supclient-static
+	neg_world
+	neg_kinit
+	gcc -D_GNU_SOURCE -O1 -static -o "$c" "$PW_INTEG_DIR/../bin/supclient.c" \
+	    -lpthread >cc.log 2>&1 ||
+	    { printf '# SKIP: gcc -static failed: %s\n' "$(tail -n 1 cc.log)" >&2; exit 77; }
+	m=$(mark)
+	run -t 30 pw --strict -v -c k.conf "$c" get "$W4" 80 "$m"
+	expect_rc 0
+	expect_out_has "rc=0 errno=0"
+	expect_out_re 'status=HTTP/1.1 200'
+	expect_err_re 'supervised: pid'
+	world_saw "$m" "$PW4"
+	neg_wait_log 1
+	grep -F "CONNECT $W4:80 " "$CD/krb/access.log" | grep -qF "$NEG_USER@$NEG_REALM" ||
+	    { cat "$CD/krb/access.log" >&2; fail "squid does not name $NEG_USER@$NEG_REALM"; }
 }
 
 # No ticket: one CONNECT without a token, the 407, a line that says to
@@ -168,36 +211,22 @@ tc_negotiate_ticket() {
 # is remembered), so a program that retries never storms the proxy.
 tcase negotiate_no_ticket
 tc_negotiate_no_ticket() {
-	local n
 	neg_world
-	cat >batch.sh <<-EOF
-	for i in 1 2 3; do "$PY" "$PYC" connect $W4 80 >>res 2>>errs; done
-	EOF
-	run -t 30 pw -c k.conf sh batch.sh
-	n=$(grep -c '^ERRNO EACCES$' res || true)
-	[ "$n" = 3 ] || { show; cat res >&2; fail "want 3 EACCES, got $n"; }
+	neg_refused_once 3
 	grep -q "HTTP 407 .*no Kerberos ticket for $NEG_SPN: run kinit" err ||
 	    { show; fail "no line naming kinit"; }
 	grep -q "it offers Negotiate" err || { show; fail "the line does not name the offered scheme"; }
-	sleep 0.3
-	n=$(neg_connects)
-	[ "$n" = 1 ] || { cat "$CD/krb/access.log" >&2; fail "squid saw $n CONNECTs, want exactly 1"; }
 }
 
 # An expired ticket: the same, and the line says it expired.
 tcase negotiate_expired
 tc_negotiate_expired() {
-	local n
 	neg_world
 	neg_kinit -l 2s
 	sleep 3
-	run -t 30 pw -c k.conf sh -c "'$PY' '$PYC' connect $W4 80; '$PY' '$PYC' connect $W4 80"
-	[ "$(grep -c '^ERRNO EACCES$' out || true)" = 2 ] || { show; fail "want 2 EACCES"; }
+	neg_refused_once 2
 	grep -q "the Kerberos ticket for $NEG_SPN has expired: run kinit" err ||
 	    { show; fail "no line saying the ticket expired"; }
-	sleep 0.3
-	n=$(neg_connects)
-	[ "$n" = 1 ] || { cat "$CD/krb/access.log" >&2; fail "squid saw $n CONNECTs, want exactly 1"; }
 }
 
 # A ticket the proxy cannot read (its keytab holds the key the KDC had
@@ -209,19 +238,11 @@ tc_negotiate_wrong_key() {
 	neg_world
 	kadmin.local -r "$NEG_REALM" -q "cpw -randkey $NEG_SPN" >>"$CD/krb/kdb.out" 2>&1
 	neg_kinit
-	cat >batch.sh <<-EOF
-	for i in 1 2 3; do "$PY" "$PYC" connect $W4 80 >>res 2>>errs; done
-	EOF
-	run -t 30 pw -c k.conf sh batch.sh
-	n=$(grep -c '^ERRNO EACCES$' res || true)
-	[ "$n" = 3 ] || { show; cat res >&2; fail "want 3 EACCES, got $n"; }
+	neg_refused_once 3
 	grep -q "HTTP 407 .*it refused our Kerberos token" err ||
 	    { show; fail "no line saying the token was refused"; }
 	n=$(grep -c 'refused our credentials (407) earlier in this session' err || true)
 	[ "$n" = 2 ] || { show; fail "want 2 connects saying why they were not tried, got $n"; }
-	sleep 0.3
-	n=$(neg_connects)
-	[ "$n" = 1 ] || { cat "$CD/krb/access.log" >&2; fail "squid saw $n CONNECTs, want exactly 1"; }
 }
 
 # The control socket serves the session only: a process of the session
@@ -256,4 +277,41 @@ tc_negotiate_ctl_peers() {
 	# the session is over: so is its socket
 	run -t 20 inc "$PY" "$NEG_PROBE" nofd "$name" "$NEG_SPN"
 	expect_fail
+}
+
+# An https:// proxy: the CONNECT inside proxywrap's TLS relay carries the
+# token as on http:// (stunnel in front of the Negotiate squid).
+tcase negotiate_https
+tc_negotiate_https() {
+	local m
+	command -v stunnel4 >/dev/null || fail "no stunnel4 (tests/deps.sh installs it)"
+	neg_world
+	neg_kinit
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$P4" \
+	    -addext "subjectAltName=IP:$P4" -keyout st.key -out st.crt \
+	    >/dev/null 2>&1 || fail "openssl req failed"
+	cat st.crt st.key >st.pem
+	cat >st.conf <<-EOC
+	foreground = yes
+	pid =
+	[https]
+	accept = $P4:8444
+	connect = $P4:$NEG_PORT
+	cert = $CD/st.pem
+	EOC
+	ip netns exec "$NSP" stunnel4 st.conf >st.log 2>&1 </dev/null &
+	NEG_BG=$!
+	env_wait_port "$NSP" "$P4" 8444 10 || fail "stunnel did not start"
+	conf ks.conf <<-EOF
+	proxy k https://$P4:8444 ca=$CD/st.crt auth=negotiate spn=$NEG_SPN
+	via k $W4
+	EOF
+	m=$(mark)
+	run -t 30 pw -c ks.conf "$PY" "$PYC" get "$W4" 80 "$m"
+	expect_rc 0
+	expect_out_has "STATUS HTTP/1.1 200"
+	world_saw "$m" "$PW4"
+	neg_wait_log 1
+	grep -F "CONNECT $W4:80 " "$CD/krb/access.log" | grep -qF "$NEG_USER@$NEG_REALM" ||
+	    { cat "$CD/krb/access.log" >&2; fail "squid does not name $NEG_USER@$NEG_REALM"; }
 }
