@@ -12,7 +12,7 @@
  *    responder's replies to it, since it is connected to the responder;
  *    getpeername says the resolver (supervise_peer.c's inode table);
  *  - the source of each datagram (recvfrom with an address, recvmsg,
- *    recvmmsg: musl, glibc and c-ares compare it with the server they
+ *    recvmmsg: musl and c-ares compare it with the server they
  *    asked and drop any other): those calls are notified, and on a
  *    socket that was redirected they are performed here, the responder's
  *    address in the answer replaced by the resolver's.  On any other

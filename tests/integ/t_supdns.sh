@@ -173,3 +173,52 @@ tc_supdns_suffix() {
 	expect_out_has "dial errno=13"
 	expect_err_re "blocked $P4:8080 .*add: direct $P4:8080"
 }
+
+# A static glibc program's getaddrinfo (glibc's own resolver in the
+# program, on a connected UDP socket): a remote name gets its fake
+# address, a local one the resolver's; nslookup (bind's resolver) the
+# same fake.  (The reply's source matters to c-ares: the shim's lookups
+# under --supervise=all, sup_direct_name; and to supdns_hostile.)
+tcase supdns_static
+tc_supdns_static() {
+	sdns_need
+	dns_env
+	sdns_conf st.conf "socks5h://$P4:1080"
+	cat >gai.c <<-'EOF2'
+	#include <arpa/inet.h>
+	#include <netdb.h>
+	#include <stdio.h>
+	#include <string.h>
+	int main(int argc, char **argv)
+	{
+		struct addrinfo h, *r, *a;
+		char s[64];
+		int rc;
+
+		memset(&h, 0, sizeof(h));
+		h.ai_family = AF_INET;
+		h.ai_socktype = SOCK_STREAM;
+		rc = getaddrinfo(argv[1], "80", &h, &r);
+		if (rc != 0) {
+			printf("gai=%s\n", gai_strerror(rc));
+			return 0;
+		}
+		for (a = r; a != NULL; a = a->ai_next)
+			printf("addr=%s\n", inet_ntop(AF_INET, &((struct sockaddr_in *)
+			       (void *)a->ai_addr)->sin_addr, s, sizeof(s)));
+		return 0;
+	}
+	EOF2
+	gcc -O1 -static -o gai gai.c >cc.log 2>&1 ||
+	    { printf '# SKIP: gcc -static failed: %s\n' "$(tail -n 1 cc.log)" >&2; exit 77; }
+	run pw -c st.conf ./gai "$DNS_WORLD"
+	expect_rc 0
+	expect_out_re "^addr=2(4[0-9]|5[0-5])\."
+	run pw -c st.conf ./gai "$DNS_LOCAL"
+	expect_out_has "addr=$P4"
+	dnsq_has "$DNS_LOCAL"
+	run pw --supervise=all -c st.conf nslookup -timeout=3 "$DNS_WORLD"
+	expect_out_re "^Address: 2(4[0-9]|5[0-5])\."
+	expect_out_re '^Server:[[:space:]]+127\.0\.0\.1$'
+	dnsq_lacks "$DNS_WORLD"
+}
