@@ -143,7 +143,7 @@ do_connect(struct sup_call *c)
 	struct decision via;
 	struct sup_dest d;
 	struct sup_sock s;
-	int len = (int)c->args[2], rc;
+	int len = (int)c->args[2], rc, ufd;
 	socklen_t rl = (socklen_t)len;
 	int64_t r;
 
@@ -182,13 +182,19 @@ do_connect(struct sup_call *c)
 		close(s.fd);
 		return r;
 	}
+	ufd = sup_unix_name(c, s.domain, sa, &rl);
+	if (ufd < -1) {
+		close(s.fd);
+		return ufd;
+	}
 	if (s.blocking)
 		sup_may_block();
-	r = connect(s.fd, (struct sockaddr *)sa, (socklen_t)len) == -1 ?
-	    -errno : 0;
+	r = connect(s.fd, (struct sockaddr *)sa, rl) == -1 ? -errno : 0;
 	if (rc == 1)
 		sup_report_direct(c, proto_of(&s), &d,
 				  r == -EINPROGRESS ? 0 : (int)-r);
+	if (ufd >= 0)
+		close(ufd);
 	close(s.fd);
 	return r;
 }
@@ -217,7 +223,7 @@ static int64_t
 do_sendto(struct sup_call *c)
 {
 	uint8_t sa[SUP_ADDR_MAX], asked[SUP_ADDR_MAX];
-	int alen = (int)c->args[5], flags = (int)c->args[3], rc;
+	int alen = (int)c->args[5], flags = (int)c->args[3], rc, ufd;
 	socklen_t rl;
 	size_t n = (size_t)c->args[2];
 	bool redir;
@@ -246,15 +252,18 @@ do_sendto(struct sup_call *c)
 	rc = redir ? 0 : sup_decide(c, proto_of(&s), &d, NULL);
 	if (rc >= 0)
 		rc = copy_data(c, &s, c->args[1], &n, &data);
-	if (rc < 0) {
+	ufd = rc >= 0 && c->args[4] ? sup_unix_name(c, s.domain, sa, &rl) : -1;
+	if (rc < 0 || ufd < -1) {
 		free(data);
 		close(s.fd);
-		return rc;
+		return rc < 0 ? rc : ufd;
 	}
 	if (s.blocking && !(flags & MSG_DONTWAIT))
 		sup_may_block();
 	r = sent(c, sendto(s.fd, data, n, flags | MSG_NOSIGNAL,
 			   c->args[4] ? (struct sockaddr *)sa : NULL, rl), flags);
+	if (ufd >= 0)
+		close(ufd);
 	if (redir && (r >= 0 || r == -EINPROGRESS))
 		sup_dns_note(c, s.fd, asked, (socklen_t)alen,
 			     s.type == SOCK_STREAM);
@@ -349,7 +358,7 @@ send_one(struct sup_call *c, const struct sup_sock *s,
 	uint8_t asked[SUP_ADDR_MAX];
 	socklen_t rl;
 	bool redir;
-	int rc;
+	int rc, ufd;
 	int64_t r;
 
 	memset(&k, 0, sizeof(k));
@@ -415,13 +424,17 @@ send_one(struct sup_call *c, const struct sup_sock *s,
 	k.m.msg_controllen = cl;
 	if (rc == 0 && s->domain == AF_UNIX)
 		rc = translate_fds(c, &k);
-	if (rc < 0) {
+	ufd = rc == 0 && nl ? sup_unix_name(c, s->domain, k.name, &rl) : -1;
+	if (rc < 0 || ufd < -1) {
 		msg_free(&k);
-		return rc;
+		return rc < 0 ? rc : ufd;
 	}
+	k.m.msg_namelen = rl;
 	if (s->blocking && !(flags & MSG_DONTWAIT))
 		sup_may_block();
 	r = sent(c, sendmsg(s->fd, &k.m, flags | MSG_NOSIGNAL), flags);
+	if (ufd >= 0)
+		close(ufd);
 	if (redir && (r >= 0 || r == -EINPROGRESS))
 		sup_dns_note(c, s->fd, asked, (socklen_t)nl,
 			     s->type == SOCK_STREAM);
@@ -504,58 +517,6 @@ do_sendmmsg(struct sup_call *c)
 	return i > 0 || n == 0 ? (int64_t)i : r;
 }
 
-/*
- * A socket made here for the caller and put at its lowest free fd:
- * socketcall's words, which the kernel would read again after a
- * CONTINUE (another thread could have made them a raw socket's by
- * then).  The socket is proxywrap's (its owner, its cgroup), in the
- * caller's network namespace only if that is ours: otherwise refused
- * under strict.
- */
-static int64_t
-made_socket(struct sup_call *c, const char *what)
-{
-	int type = (int)c->args[1], fd;
-	int64_t r;
-
-	if (!sup_same_netns(c)) {
-		if (!c->p->strict)
-			return SUP_CONTINUE;
-		sup_report_call(c, what, EPERM, "strict mode: a 32-bit "
-				"socketcall in another network namespace "
-				"cannot be made by the supervisor");
-		return -EPERM;
-	}
-	fd = socket((int)c->args[0], type, (int)c->args[2]);
-	if (fd == -1)
-		return -errno;
-	r = sup_addfd(c, fd, (type & SOCK_CLOEXEC) != 0);
-	close(fd);
-	return r;
-}
-
-/* Raw IP and packet sockets (the filter passes every other socket but
- * socketcall's). */
-static int64_t
-do_socket(struct sup_call *c)
-{
-	int dom = (int)c->args[0], type = (int)c->args[1] & 0xf;
-	bool ip = dom == AF_INET || dom == AF_INET6;
-	const char *what = dom == AF_PACKET ? "packet socket" : "raw socket";
-
-	if (dom != AF_PACKET && !(ip && (type == SOCK_RAW ||
-					 type == SOCK_PACKET)))
-		return c->words ? made_socket(c, "socket") : SUP_CONTINUE;
-	if (c->p->strict) {
-		sup_report_call(c, what, EPERM, "strict mode: what it writes "
-				"cannot be routed");
-		return -EPERM;
-	}
-	sup_report_call(c, what, 0, "what it writes is not routed");
-	/* its arguments are registers: no race */
-	return c->words ? made_socket(c, what) : SUP_CONTINUE;
-}
-
 void
 sup_handle(struct sup_call *c, int64_t *val, int *err, bool *cont)
 {
@@ -576,7 +537,7 @@ sup_handle(struct sup_call *c, int64_t *val, int *err, bool *cont)
 	else if (c->nr == __NR_sendmmsg)
 		r = do_sendmmsg(c);
 	else if (c->nr == __NR_socket)
-		r = do_socket(c);
+		r = sup_socket(c);
 	else if (c->nr == __NR_getpeername)
 		r = sup_getpeername(c);
 	else if (c->nr == __NR_execve || c->nr == __NR_execveat)

@@ -27,7 +27,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -61,43 +60,6 @@ read_str(struct sup_call *c, uint64_t addr, char *buf, size_t n)
 	return -ENAMETOOLONG;
 }
 
-/* The file at path as the caller resolves it: absolute in its root,
- * relative to its cwd or dirfd; "" with AT_EMPTY_PATH the dirfd itself
- * (fexecve).  An O_PATH fd of ours, or -errno. */
-static int
-open_as(struct sup_call *c, int dirfd, const char *path, int atflags)
-{
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC };
-	char proc[64];
-	int base, fd;
-
-	if (atflags & AT_SYMLINK_NOFOLLOW)
-		how.flags |= O_NOFOLLOW;
-	if (path[0] == '\0')
-		return atflags & AT_EMPTY_PATH ? sup_dupfd(c, dirfd) : -ENOENT;
-	if (path[0] == '/') {
-		snprintf(proc, sizeof(proc), "/proc/%d/root", (int)c->tid);
-		base = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		how.resolve = RESOLVE_IN_ROOT;
-	} else if (dirfd == AT_FDCWD) {
-		snprintf(proc, sizeof(proc), "/proc/%d/cwd", (int)c->tid);
-		base = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	} else {
-		base = sup_dupfd(c, dirfd);
-	}
-	if (base < 0)
-		return base == -1 ? -errno : base;
-	fd = (int)syscall(SYS_openat2, base, path, &how, sizeof(how));
-	fd = fd == -1 ? -errno : fd;
-	close(base);
-	/* /proc/TID by number: still the caller's only if the call is */
-	if (fd >= 0 && sup_read(c, 0, NULL, 0) < 0) {
-		close(fd);
-		return -ENOENT;
-	}
-	return fd;
-}
-
 /* Is the caller still proxywrap's own image: the command's first exec,
  * which proxywrap's preflight judged before it forked? */
 static bool
@@ -129,7 +91,7 @@ sup_exec(struct sup_call *c)
 	if (rc < 0)
 		return rc == -ENOENT ? rc : SUP_CONTINUE;  /* the kernel's */
 	sup_may_block();	/* a file system may be slow to answer */
-	fd = open_as(c, at ? (int)c->args[0] : AT_FDCWD, path,
+	fd = sup_open_at(c, at ? (int)c->args[0] : AT_FDCWD, path,
 		     at ? (int)c->args[4] : 0);
 	if (fd < 0)
 		return fd == -ENOENT && sup_read(c, 0, NULL, 0) < 0 ? fd :

@@ -11,6 +11,7 @@
  * its forwarded answers gave for names of direct rules),
  * supervise_peer.c (getpeername of the sockets it routed),
  * supervise_exec.c (execve and execveat, the shim's exec check),
+ * supervise_sock.c (socket(), AF_UNIX names as the caller has them),
  * supervise_decide.c (the rules, the log lines and audit events),
  * supervise_compat.c (a 32-bit caller's arguments and headers, in the
  * native form) and supervise_target.c (the caller's memory, fds, pid
@@ -98,6 +99,14 @@ int sup_setfd(struct sup_call *c, int src, int fd, bool cloexec);
 /* Put our socket src in the caller at its lowest free fd (as socket()
  * would): that fd, or -errno. */
 int sup_addfd(struct sup_call *c, int src, bool cloexec);
+
+/* The file at path as the caller resolves it: absolute in its root,
+ * relative to its cwd or dirfd (AT_FDCWD: its cwd); "" with AT_EMPTY_PATH
+ * the dirfd itself (fexecve); AT_SYMLINK_NOFOLLOW as O_NOFOLLOW.  An
+ * O_PATH fd of ours, or -errno (-ESRCH: the caller's root, cwd or dirfd
+ * could not be opened). */
+int sup_open_at(struct sup_call *c, int dirfd, const char *path,
+		int atflags);
 
 /* Is the caller in our network namespace (a socket we make for it
  * reaches what its own would)? */
@@ -187,6 +196,18 @@ void sup_peer_note_via(int fd, const struct sockaddr_storage *proxy,
 /* getpeername: a routed socket's destination written to the caller (the
  * kernel's length rules), or SUP_CONTINUE for any other. */
 int64_t sup_getpeername(struct sup_call *c);
+
+/* --- supervise_sock.c ---------------------------------------------- */
+
+/* socket(): a raw IP or packet socket refused (strict) or allowed with
+ * a warning; socketcall's every socket() made here and installed. */
+int64_t sup_socket(struct sup_call *c);
+
+/* An AF_UNIX path name in sa (*len) for a call made here: rewritten to
+ * the file the caller's lookup finds.  The fd to close after the call,
+ * -1 when sa is no such name (left as it is), or -errno (-ENOENT...). */
+int sup_unix_name(struct sup_call *c, int domain, uint8_t *sa,
+		  socklen_t *len);
 
 /* --- supervise_exec.c ---------------------------------------------- */
 

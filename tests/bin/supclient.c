@@ -26,6 +26,7 @@
  *   supclient unix                    connect to an AF_UNIX listener
  *   supclient scmfd                   two fds passed over an AF_UNIX pair
  *   supclient unixcred                its own SCM_CREDENTIALS over one
+ *   supclient unixrel DIR             AF_UNIX names relative to DIR
  *   supclient fdswap ADDR PORT MSG N  N sendmsg calls on an fd that another
  *                                     thread keeps switching between a
  *                                     connected TCP socket (no name in the
@@ -93,6 +94,7 @@ ename(int e)
 	case EISCONN: return "EISCONN";
 	case EAFNOSUPPORT: return "EAFNOSUPPORT";
 	case ENETUNREACH: return "ENETUNREACH";
+	case ENOENT: return "ENOENT";
 	case EHOSTUNREACH: return "EHOSTUNREACH";
 	default: return "other";
 	}
@@ -783,6 +785,44 @@ unixcred(void)
 	return 0;
 }
 
+/* unixrel DIR: in DIR, AF_UNIX sockets named by relative paths: a
+ * stream connect, a datagram sendto and sendmsg to them by those names,
+ * and a connect to a name that is not there. */
+static int
+unixrel(const char *dir)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sb = { .sun_family = AF_UNIX };
+	struct iovec io = { (void *)"m", 1 };
+	struct msghdr m = { .msg_name = &sb, .msg_namelen = sizeof(sb),
+			    .msg_iov = &io, .msg_iovlen = 1 };
+	int l, fd, d, r;
+
+	if (chdir(dir) == -1)
+		return 2;
+	strcpy(sa.sun_path, "sock");
+	strcpy(sb.sun_path, "dsock");
+	unlink(sa.sun_path);
+	unlink(sb.sun_path);
+	l = socket(AF_UNIX, SOCK_STREAM, 0);
+	r = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (bind(l, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    listen(l, 1) == -1 ||
+	    bind(r, (struct sockaddr *)&sb, sizeof(sb)) == -1) {
+		perror("unixrel");
+		return 2;
+	}
+	fd = (int)x_socket(AF_UNIX, SOCK_STREAM, 0);
+	report(x_connect(fd, &sa, sizeof(sa)));
+	d = (int)x_socket(AF_UNIX, SOCK_DGRAM, 0);
+	report(x_sendto(d, "s", 1, 0, &sb, sizeof(sb)));
+	report(x_sendmsg(d, &m, 0));
+	strcpy(sa.sun_path, "nosuch");
+	fd = (int)x_socket(AF_UNIX, SOCK_STREAM, 0);
+	report(x_connect(fd, &sa, sizeof(sa)));
+	return 0;
+}
+
 static int
 unix_connect(void)
 {
@@ -871,6 +911,8 @@ main(int argc, char **argv)
 		return epv6get(argv[2], argv[3], argv[4]);
 	if (strcmp(how, "unixcred") == 0)
 		return unixcred();
+	if (strcmp(how, "unixrel") == 0 && argc == 3)
+		return unixrel(argv[2]);
 	if (strcmp(how, "fdswap") == 0 && argc == 6)
 		return fdswap(argv[2], argv[3], argv[4], atoi(argv[5]));
 	if (strcmp(how, "exec") == 0 && argc >= 3) {

@@ -860,3 +860,23 @@ tc_sup_via_epoll() {
 	expect_err_re "via p \(.*\): \[$W6\]:80 in [0-9]+ ms"
 	world_saw "$m" "$PW6"
 }
+
+# AF_UNIX names relative to the program's cwd (not proxywrap's), which
+# the supervisor's own connect and sends would look up from its own: a
+# static program (64- and 32-bit, raw calls and socketcall) in another
+# directory connects and sends to its sockets by relative names, and a
+# name that is not there is the kernel's ENOENT.
+tcase sup_unix_path
+tc_sup_unix_path() {
+	local b want
+	sup_build
+	sup_m32_build s
+	mkdir -p "$T/sup/udir"
+	want=$'rc=0 errno=0\nrc=1 errno=0\nrc=1 errno=0\nrc=-1 errno=ENOENT'
+	for b in "$SUPC" "$T/sup/supclient-32s" "$T/sup/supclient-32s-libc"; do
+		run inc "$b" unixrel "$T/sup/udir"
+		[ "$(cat out)" = "$want" ] || { show; fail "the test itself: $(cat out)"; }
+		run pw --strict "$b" unixrel "$T/sup/udir"
+		[ "$(cat out)" = "$want" ] || { show; fail "under the supervisor: $(cat out)"; }
+	done
+}
