@@ -256,6 +256,14 @@ explain_health(const struct config *cfg, const struct cfg_rule *rule,
 							"open tunnels, "
 							"session-wide\n", p->name,
 							p->max_conns);
+			if (p->auth == CFG_AUTH_NEGOTIATE && off < n)
+				off += (size_t)snprintf(out + off, n - off,
+							"  auth: %s Negotiate "
+							"(Kerberos) as %s%s\n",
+							p->name, p->spn[0] ?
+							p->spn : "HTTP/",
+							p->spn[0] ? "" :
+							p->url.host);
 		}
 	}
 	return off < n ? off : n;

@@ -154,6 +154,8 @@ tc_negotiate_ticket() {
 	local m n
 	neg_world
 	neg_kinit
+	run pw --explain "$W4:80" -c k.conf
+	expect_out_has "auth: k Negotiate (Kerberos) as $NEG_SPN"
 	m=$(mark)
 	run -t 30 pw -v --log audit.log -c k.conf "$PY" "$PYC" get "$W4" 80 "$m"
 	expect_rc 0
