@@ -202,6 +202,9 @@ static const struct err_case err_cases[] = {
 	{ "proxy a http://h optimistic=on", "shim.conf:1: proxy 'a': "
 	  "optimistic=on needs a SOCKS5 proxy (HTTP CONNECT waits for its 2xx "
 	  "before any byte of the program: RFC 9931)" },
+	{ "proxy a https://h optimistic=on", "shim.conf:1: proxy 'a': "
+	  "optimistic=on needs a SOCKS5 proxy (HTTP CONNECT waits for its 2xx "
+	  "before any byte of the program: RFC 9931)" },
 	{ "proxy a socks5://h optimistic=yes", "shim.conf:1: proxy 'a': bad "
 	  "optimistic 'yes' (use on or off)" },
 	{ "proxy a socks5://h tfo=", "shim.conf:1: proxy 'a': bad tfo '' "
