@@ -17,26 +17,6 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-/* i386 numbers (arch/x86/entry/syscalls/syscall_32.tbl) */
-#define I386_EXECVE 11
-#define I386_EXECVEAT 358
-#define I386_SOCKETCALL 102
-#define I386_SENDMMSG 345
-#define I386_SOCKET 359
-#define I386_CONNECT 362
-#define I386_GETPEERNAME 368
-#define I386_SENDTO 369
-#define I386_SENDMSG 370
-#define I386_IO_URING_SETUP 425
-
-/* socketcall's calls (linux/net.h) and their words (net/compat.c nas) */
-#define SC_SOCKET 1
-#define SC_CONNECT 3
-#define SC_GETPEERNAME 7
-#define SC_SENDTO 11
-#define SC_SENDMSG 16
-#define SC_SENDMMSG 20
-
 /* The layouts of net/compat.h. */
 struct c32_msghdr {
 	uint32_t name;

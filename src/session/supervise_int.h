@@ -30,6 +30,26 @@
 #include "rules.h"
 #include "supervise.h"
 
+/* i386 numbers (arch/x86/entry/syscalls/syscall_32.tbl) */
+#define I386_EXECVE 11
+#define I386_SOCKETCALL 102
+#define I386_SENDMMSG 345
+#define I386_EXECVEAT 358
+#define I386_SOCKET 359
+#define I386_CONNECT 362
+#define I386_GETPEERNAME 368
+#define I386_SENDTO 369
+#define I386_SENDMSG 370
+#define I386_IO_URING_SETUP 425
+/* socketcall's first argument (linux/net.h): the calls the filter
+ * passes to the supervisor */
+#define SC_SOCKET 1
+#define SC_CONNECT 3
+#define SC_GETPEERNAME 7
+#define SC_SENDTO 11
+#define SC_SENDMSG 16
+#define SC_SENDMMSG 20
+
 #define SUP_ADDR_MAX 128	/* sizeof(struct sockaddr_storage): the
 				 * kernel's limit for an address */
 #define SUP_DATA_MAX (1u << 20)	/* bytes of a send copied at once */

@@ -520,7 +520,10 @@ race(const char *a, const char *p, const char *path, int n)
 	return 0;
 }
 
-/* msgrace: the header's name appears and goes under the call. */
+/* msgrace: the header's name appears and goes under the call (and, for
+ * fdswap, the fd f_fd is f_udp's socket while it is there, f_tcp's when
+ * it is not). */
+static int f_fd, f_tcp, f_udp;
 static struct msghdr m_hdr;
 static struct sockaddr_storage m_bad;
 static socklen_t m_badlen;
@@ -530,14 +533,19 @@ name_flipper(void *arg)
 {
 	volatile struct msghdr *h = &m_hdr;
 	volatile int spin;
+	int swap = arg != NULL;		/* fdswap: the fd changes too */
 
-	(void)arg;
+	/* the UDP socket only while the name is there */
 	while (!r_stop) {
 		r_started = 1;
 		h->msg_namelen = m_badlen;
 		h->msg_name = &m_bad;
+		if (swap)
+			dup2(f_udp, f_fd);
 		for (spin = 0; spin < 3000; spin++)
 			;
+		if (swap)
+			dup2(f_tcp, f_fd);
 		h->msg_name = NULL;
 		h->msg_namelen = 0;
 		for (spin = 0; spin < 3000; spin++)
@@ -622,6 +630,16 @@ epv6get(const char *a, const char *p, const char *path)
 	return 0;
 }
 
+/* One SOL_SOCKET control message of type with n bytes at p, at h. */
+static void
+cmsg_put(struct cmsghdr *h, int type, const void *p, size_t n)
+{
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = type;
+	h->cmsg_len = CMSG_LEN(n);
+	memcpy(CMSG_DATA(h), p, n);
+}
+
 /* scmfd: an fd passed over an AF_UNIX pair (SCM_RIGHTS, with a second
  * control message after it), received whole and working. */
 static int
@@ -646,15 +664,8 @@ scmfd(void)
 		return 2;
 	memset(&ctl, 0, sizeof(ctl));
 	h = CMSG_FIRSTHDR(&m);
-	h->cmsg_level = SOL_SOCKET;
-	h->cmsg_type = SCM_RIGHTS;
-	h->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(h), &pp[1], sizeof(int));
-	h = CMSG_NXTHDR(&m, h);
-	h->cmsg_level = SOL_SOCKET;
-	h->cmsg_type = SCM_RIGHTS;
-	h->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(h), &pp[1], sizeof(int));
+	cmsg_put(h, SCM_RIGHTS, &pp[1], sizeof(int));
+	cmsg_put(CMSG_NXTHDR(&m, h), SCM_RIGHTS, &pp[1], sizeof(int));
 	rc = x_sendmsg(sv[0], &m, 0);
 	report(rc);
 	if (rc < 0 || recvmsg(sv[1], &r, 0) < 0)
@@ -671,36 +682,8 @@ scmfd(void)
 }
 
 /* fdswap: by turns, the fd of a connected TCP socket with no name in the
- * header, and of an unconnected UDP one with ADDR:PORT in it (another
- * thread dup2()s them onto the fd and writes the header). */
-static int f_fd, f_tcp, f_udp;
-static struct msghdr f_hdr;
-static struct sockaddr_storage f_ss;
-static socklen_t f_sslen;
-
-static void *
-fd_flipper(void *arg)
-{
-	volatile struct msghdr *h = &f_hdr;
-	volatile int spin;
-
-	(void)arg;
-	while (!r_stop) {
-		r_started = 1;
-		dup2(f_udp, f_fd);
-		h->msg_namelen = f_sslen;
-		h->msg_name = &f_ss;
-		for (spin = 0; spin < 3000; spin++)
-			;
-		h->msg_name = NULL;
-		h->msg_namelen = 0;
-		dup2(f_tcp, f_fd);
-		for (spin = 0; spin < 3000; spin++)
-			;
-	}
-	return NULL;
-}
-
+ * header, and of an unconnected UDP one with ADDR:PORT in it (msgrace's
+ * flipper, which also dup2()s them onto the fd). */
 static int
 fdswap(const char *a, const char *p, const char *msg, int n)
 {
@@ -709,21 +692,21 @@ fdswap(const char *a, const char *p, const char *msg, int n)
 	int lfd = listener(&lo), i, ok = 0, acces = 0, other = 0, c;
 	pthread_t t;
 
-	f_sslen = addr_of(a, p, &f_ss);
-	f_hdr.msg_iov = &io;
-	f_hdr.msg_iovlen = 1;
+	m_badlen = addr_of(a, p, &m_bad);
+	m_hdr.msg_iov = &io;
+	m_hdr.msg_iovlen = 1;
 	f_tcp = socket(AF_INET, SOCK_STREAM, 0);
 	if (x_connect(f_tcp, &lo, sizeof(lo)) != 0) {
 		perror("fdswap: connect");
 		return 2;
 	}
 	c = accept(lfd, NULL, NULL);
-	f_udp = socket(f_ss.ss_family, SOCK_DGRAM, 0);
+	f_udp = socket(m_bad.ss_family, SOCK_DGRAM, 0);
 	f_fd = dup(f_tcp);
-	pthread_create(&t, NULL, fd_flipper, NULL);
+	pthread_create(&t, NULL, name_flipper, &f_fd);
 	wait_flipper();
 	for (i = 0; i < n; i++) {
-		if (x_sendmsg(f_fd, &f_hdr, MSG_DONTWAIT) >= 0)
+		if (x_sendmsg(f_fd, &m_hdr, MSG_DONTWAIT) >= 0)
 			ok++;
 		else if (errno == EACCES)
 			acces++;
@@ -768,11 +751,7 @@ unixcred(void)
 		return 2;
 	setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 	memset(&ctl, 0, sizeof(ctl));
-	h = CMSG_FIRSTHDR(&m);
-	h->cmsg_level = SOL_SOCKET;
-	h->cmsg_type = SCM_CREDENTIALS;
-	h->cmsg_len = CMSG_LEN(sizeof(u));
-	memcpy(CMSG_DATA(h), &u, sizeof(u));
+	cmsg_put(CMSG_FIRSTHDR(&m), SCM_CREDENTIALS, &u, sizeof(u));
 	rc = x_sendmsg(sv[0], &m, 0);
 	report(rc);
 	if (rc < 0 || recvmsg(sv[1], &r, 0) < 0)

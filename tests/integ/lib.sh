@@ -215,6 +215,21 @@ local_saw() {
 	fi
 }
 
+# flip_link A B LINK SECS: in the background, LINK swapped between A and
+# B (a new link renamed over it) for SECS seconds; its pid in FLIP_PID.
+flip_link() {
+	"$PY" -c '
+import os, sys, time
+a, b, link, secs = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+end = time.time() + secs
+while time.time() < end:
+    for t in (a, b):
+        os.symlink(t, link + ".new")
+        os.replace(link + ".new", link)
+' "$1" "$2" "$3" "$4" &
+	FLIP_PID=$!
+}
+
 nobody_saw() {
 	local hit
 	sleep 0.2

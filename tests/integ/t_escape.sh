@@ -539,16 +539,8 @@ tc_esc_exec_race() {
 	esc_env 54
 	esc_baseline "$T/esc/escapes-static" tcp4 @4 80
 	ln -sfn "$ESC" "$CD/flip"
-	"$PY" -c '
-import os, sys, time
-a, b, link = sys.argv[1:4]
-end = time.time() + 8
-while time.time() < end:
-    for t in (a, b):
-        os.symlink(t, link + ".new")
-        os.replace(link + ".new", link)
-' "$ESC" "$T/esc/escapes-static" "$CD/flip" &
-	sw=$!
+	flip_link "$ESC" "$T/esc/escapes-static" "$CD/flip" 8
+	sw=$FLIP_PID
 	esc_shim sh -c "for i in \$(seq 200); do '$CD/flip' tcp4 @4 80; done 2>&1 | sort | uniq -c"
 	kill "$sw" 2>/dev/null || true
 	wait "$sw" 2>/dev/null || true

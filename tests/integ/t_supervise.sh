@@ -722,16 +722,8 @@ tc_sup_exec_race() {
 	local sw n0 nn nr
 	sup_setuid_ids
 	ln -sfn "$T/sup/id-plain" "$CD/idflip"
-	"$PY" -c '
-import os, sys, time
-a, b, link = sys.argv[1:4]
-end = time.time() + 20
-while time.time() < end:
-    for t in (a, b):
-        os.symlink(t, link + ".new")
-        os.replace(link + ".new", link)
-' "$T/sup/id-plain" "$T/sup/id-nobody" "$CD/idflip" &
-	sw=$!
+	flip_link "$T/sup/id-plain" "$T/sup/id-nobody" "$CD/idflip" 20
+	sw=$FLIP_PID
 	run -t 30 pw -q --strict --supervise=off sh -c "for i in \$(seq 300); do '$CD/idflip' -u 2>/dev/null || echo refused; done"
 	say "without the supervisor: $(sort out | uniq -c | tr '\n' ' ')"
 	run -t 30 pw -q --strict sh -c "for i in \$(seq 300); do '$CD/idflip' -u 2>/dev/null || echo refused; done"
@@ -765,8 +757,9 @@ tc_sup_fdswap() {
 	m=$(mark)
 	run inc "$SUPC" udp "$P4" 7007 "plain$m"
 	expect_out_re "^rc=[1-9][0-9]* errno=0$"
-	run -t 30 inc "$SUPC" fdswap "$P4" 7007 "base$m" 20000
-	expect_out_re "^fdswap sends=20000 "
+	# long enough for both threads to run at once on a loaded machine
+	run -t 60 inc "$SUPC" fdswap "$P4" 7007 "base$m" 200000
+	expect_out_re "^fdswap sends=200000 "
 	sleep 0.3
 	grep -qF "base$m" "$T/log/udp-echo-local.log" ||
 	    fail "without the supervisor no datagram went to the echo (the race does not work)"
