@@ -163,7 +163,7 @@ do_connect(struct sup_call *c)
 		return rc;
 	sup_dest_of(sa, (size_t)len, s.domain, false, &d);
 	memcpy(asked, sa, (size_t)len);
-	if (sup_dns_redirect(c, s.domain, s.type, &d, sa, &rl)) {
+	if (sup_dns_redirect(c, -1, s.domain, s.type, &d, sa, &rl)) {
 		r = connect(s.fd, (struct sockaddr *)sa, rl) == -1 ? -errno : 0;
 		if (r == 0 || r == -EINPROGRESS)
 			sup_dns_note(c, s.fd, asked, (socklen_t)len, true);
@@ -248,7 +248,10 @@ do_sendto(struct sup_call *c)
 	send_dest(&s, sa, (size_t)alen, flags, &d);
 	memcpy(asked, sa, (size_t)alen);
 	rl = (socklen_t)alen;
-	redir = sup_dns_redirect(c, s.domain, s.type, &d, sa, &rl);
+	redir = sup_dns_redirect(c, s.fd, s.domain, s.type, &d, sa, &rl);
+	if (redir)	/* before the send: its reply may come at once */
+		sup_dns_note(c, s.fd, asked, (socklen_t)alen,
+			     s.type == SOCK_STREAM);
 	rc = redir ? 0 : sup_decide(c, proto_of(&s), &d, NULL);
 	if (rc >= 0)
 		rc = copy_data(c, &s, c->args[1], &n, &data);
@@ -264,9 +267,6 @@ do_sendto(struct sup_call *c)
 			   c->args[4] ? (struct sockaddr *)sa : NULL, rl), flags);
 	if (ufd >= 0)
 		close(ufd);
-	if (redir && (r >= 0 || r == -EINPROGRESS))
-		sup_dns_note(c, s.fd, asked, (socklen_t)alen,
-			     s.type == SOCK_STREAM);
 	free(data);
 	close(s.fd);
 	return r;
@@ -389,7 +389,11 @@ send_one(struct sup_call *c, const struct sup_sock *s,
 		memset(&d, 0, sizeof(d));
 	memcpy(asked, k.name, nl);
 	rl = (socklen_t)nl;
-	redir = sup_dns_redirect(c, s->domain, s->type, &d, k.name, &rl);
+	redir = sup_dns_redirect(c, s->fd, s->domain, s->type, &d, k.name,
+				 &rl);
+	if (redir)	/* before the send: its reply may come at once */
+		sup_dns_note(c, s->fd, asked, (socklen_t)nl,
+			     s->type == SOCK_STREAM);
 	rc = redir ? 0 : sup_decide(c, proto_of(s), &d, NULL);
 	if (rc < 0)
 		return rc;
@@ -435,9 +439,6 @@ send_one(struct sup_call *c, const struct sup_sock *s,
 	r = sent(c, sendmsg(s->fd, &k.m, flags | MSG_NOSIGNAL), flags);
 	if (ufd >= 0)
 		close(ufd);
-	if (redir && (r >= 0 || r == -EINPROGRESS))
-		sup_dns_note(c, s->fd, asked, (socklen_t)nl,
-			     s->type == SOCK_STREAM);
 	msg_free(&k);
 	return r;
 }

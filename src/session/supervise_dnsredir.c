@@ -60,8 +60,35 @@ is_v4mapped(const uint8_t *a)
 	return memcmp(a, m, 12) == 0;
 }
 
+/*
+ * The caller's datagram socket, about to send its query: bound as the
+ * send would bind it (any address, a port the kernel picks), and noted
+ * with the caller before the responder can read the query.
+ */
+static void
+who_first(struct sup_call *c, int fd, int domain)
+{
+	struct sockaddr_storage local, any;
+	socklen_t ll = sizeof(local);
+
+	if (getsockname(fd, (struct sockaddr *)&local, &ll) == -1)
+		return;
+	if (((struct sockaddr_in *)&local)->sin_port == 0) {
+		memset(&any, 0, sizeof(any));
+		any.ss_family = (sa_family_t)domain;
+		ll = domain == AF_INET ? sizeof(struct sockaddr_in) :
+					 sizeof(struct sockaddr_in6);
+		if (bind(fd, (struct sockaddr *)&any, ll) == -1)
+			return;	/* the send binds it, or says why not */
+		ll = sizeof(local);
+		if (getsockname(fd, (struct sockaddr *)&local, &ll) == -1)
+			return;
+	}
+	sup_dns_who_note(c, &local);
+}
+
 bool
-sup_dns_redirect(struct sup_call *c, int domain, int type,
+sup_dns_redirect(struct sup_call *c, int fd, int domain, int type,
 		 const struct sup_dest *d, uint8_t *sa, socklen_t *len)
 {
 	struct sockaddr_storage r;
@@ -83,7 +110,8 @@ sup_dns_redirect(struct sup_call *c, int domain, int type,
 		fam = AF_INET;
 	if (!sup_dns_responder(fam, type == SOCK_STREAM, &r, &rl))
 		return false;
-	(void)c;
+	if (fd >= 0 && type == SOCK_DGRAM)
+		who_first(c, fd, domain);
 	memcpy(sa, &r, rl);
 	*len = rl;
 	return true;
@@ -118,7 +146,8 @@ sup_dns_note(struct sup_call *c, int fd, const uint8_t *asked,
 
 	if (fstat(fd, &st) == -1)
 		return;
-	if (getsockname(fd, (struct sockaddr *)&local, &ll) == 0)
+	/* a send's caller is noted before it (who_first) */
+	if (getsockname(fd, (struct sockaddr *)&local, &ll) == 0 && connected)
 		sup_dns_who_note(c, &local);
 	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl);
 	pthread_mutex_lock(&g_ds_lock);

@@ -246,14 +246,17 @@ void sup_handle(struct sup_call *c, int64_t *val, int *err, bool *cont);
 /*
  * A connect or a send to d on the caller's socket (domain, type): when it
  * is a query to a resolver of resolv.conf, sa and *len become the
- * responder's address (the socket's family) and true is returned.
+ * responder's address (the socket's family) and true is returned.  For a
+ * send, fd is the duplicate (-1 for a connect): bound now if it is not,
+ * so that the responder knows the caller before the query arrives.
  */
-bool sup_dns_redirect(struct sup_call *c, int domain, int type,
+bool sup_dns_redirect(struct sup_call *c, int fd, int domain, int type,
 		      const struct sup_dest *d, uint8_t *sa, socklen_t *len);
 
-/* After a redirected call on the duplicate fd (asked: the resolver's
- * address as the caller gave it; connected: by connect()): the replies'
- * source and getpeername say the resolver, the log the caller. */
+/* A redirected call on the duplicate fd (asked: the resolver's address
+ * as the caller gave it; connected: by connect(), after it, or a stream's
+ * send): the replies' source and getpeername say the resolver, the log
+ * the caller. */
 void sup_dns_note(struct sup_call *c, int fd, const uint8_t *asked,
 		  socklen_t alen, bool connected);
 

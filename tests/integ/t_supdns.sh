@@ -118,6 +118,13 @@ tc_supdns_hostile() {
 	import socket, struct, sys, time
 	ns = ("127.0.0.1", 53)
 	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	q = struct.pack(">HHHHHH", 7, 0x0100, 1, 0, 0, 0)
+	q += b"\x07blocked\x05world\x04test\x00" + struct.pack(">HH", 1, 1)
+	b.sendto(q, ns)
+	b.settimeout(5)
+	d, a = b.recvfrom(4096)
+	print("blocked rcode=%d from=%s:%d" % (d[3] & 15, a[0], a[1]))
 	u.sendto(b"\x00\x01garbage", ns)
 	u.sendto(b"\xff" * 600, ns)
 	for i in range(300):
@@ -142,6 +149,10 @@ tc_supdns_hostile() {
 	expect_rc 0
 	# the answers came back from the resolver python asked
 	expect_out_re 'answers=[1-9][0-9]* from=127\.0\.0\.1:53$'
+	# an unbound socket's first query: NXDOMAIN, the line names python
+	expect_out_has "blocked rcode=3 from=127.0.0.1:53"
+	expect_err_re "^proxywrap: blocked name $DNS_BLOCKED: A query answered NXDOMAIN .*\[supervised: pid [0-9]+ /[^ ]*python"
+	dnsq_lacks "$DNS_BLOCKED"
 	run pw --supervise=all -c h.conf dig +time=3 +tries=1 +short "$DNS_WORLD" A
 	expect_out_re "$SDNS_FAKE4"
 	dnsq_lacks "$DNS_WORLD"
