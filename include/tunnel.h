@@ -127,6 +127,11 @@ struct tun {
 	/* Negotiate (auth=negotiate) at the current hop: */
 	bool neg_sent;			/* its CONNECT carried a token */
 	char neg_msg[CTL_MSG_MAX + 1];	/* why it carried none, or "" */
+	bool neg_pre;			/* the first hop's token was made in
+					 * tun_connect (in[0..neg_pre_len),
+					 * or none: neg_msg) ... */
+	int neg_pre_px;			/* ... for this proxy */
+	size_t neg_pre_len;
 	size_t traillen;
 	char trail[TUN_TRAIL_MAX];	/* "a: why; b: why" */
 	char tls[24];			/* an https hop's TLS version, from
@@ -211,10 +216,14 @@ void tun_socks5_addr(struct socks5_addr *a, const struct tun_dest *d);
  * another enum ctl_status or -errno with msg saying why for the log.
  * The library's is ctl_negotiate (it asks proxywrap over the session's
  * control socket); the supervisor in proxywrap makes its own.  The call
- * blocks its thread until the token is there (XXX: issue 16, an
- * overlapped handshake waits for it too; a cached service ticket makes
- * it a local computation).  Without a source, a Negotiate hop sends its
- * CONNECT without a token, and its 407 says why.
+ * blocks its thread until the token is there: the first hop's is made in
+ * tun_connect, in the connecting thread (a non-blocking connect() waits
+ * for it as for a lookup); a later hop's, or another group member's, in
+ * the step that needs it (XXX: issue 16, for an overlapped handshake
+ * that is the helper thread, which then holds up the process's other
+ * handshakes meanwhile; a cached service ticket makes it a local
+ * computation).  Without a source, a Negotiate hop sends its CONNECT
+ * without a token, and its 407 says why.
  */
 typedef int (*tun_token_fn)(const char *spn, uint8_t *out, size_t n,
 			    size_t *len, char *msg, size_t msgn,

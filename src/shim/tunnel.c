@@ -182,6 +182,7 @@ retry(struct tun *t)
 		if (rc == 0)
 			return t->err;
 		saved = t->err;
+		http_prefetch_drop(t);	/* the next member makes its own */
 		real_connect(t->fd, &sa, sizeof(sa));
 		t->no_pipe &= ~(1u << t->hop);	/* another proxy there now */
 		t->hop = 0;
@@ -215,6 +216,7 @@ tun_connect(struct tun *t)
 		return 0;	/* waiting for a max_conns slot: t->want 0 */
 	if (rc < 0)
 		return rc;
+	http_prefetch(t);
 	rc = connect_first(t);
 	if (rc < 0)
 		rc = retry(t);

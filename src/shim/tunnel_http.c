@@ -58,6 +58,28 @@ negotiate_token(struct tun *t, const struct cfg_proxy *px)
 	return len;
 }
 
+void
+http_prefetch(struct tun *t)
+{
+	const struct cfg_proxy *px = hop_proxy(t, 0);
+
+	if (t->rule->nchain == 0 || px->auth != CFG_AUTH_NEGOTIATE)
+		return;
+	t->neg_msg[0] = '\0';
+	t->neg_pre_len = negotiate_token(t, px);
+	t->neg_pre_px = t->px[0];
+	t->neg_pre = true;
+}
+
+void
+http_prefetch_drop(struct tun *t)
+{
+	if (t->neg_pre && t->neg_pre_len > 0)
+		explicit_bzero(t->in, t->neg_pre_len);
+	t->neg_pre = false;
+	t->neg_pre_len = 0;
+}
+
 int
 http_request(struct tun *t, size_t off, const char *host, uint16_t port)
 {
@@ -65,12 +87,16 @@ http_request(struct tun *t, size_t off, const char *host, uint16_t port)
 	const struct proxy_url *u = &px->url;
 	char *out = (char *)t->out + off;
 	size_t n = sizeof(t->out) - off, toklen;
+	bool pre = t->neg_pre && t->hop == 0 && t->neg_pre_px == t->px[0];
 	int len;
 
 	t->neg_sent = false;
-	t->neg_msg[0] = '\0';
+	if (!pre)
+		t->neg_msg[0] = '\0';
 	if (px->auth == CFG_AUTH_NEGOTIATE) {
-		toklen = negotiate_token(t, px);
+		toklen = pre ? t->neg_pre_len : negotiate_token(t, px);
+		t->neg_pre = false;	/* used, once */
+		t->neg_pre_len = 0;
 		if (toklen > 0) {
 			len = httpc_build_negotiate(out, n, host, port, t->in,
 						    toklen);

@@ -98,6 +98,16 @@ int step_http(struct tun *t, const char *pstr);
  * URL, or a Negotiate token): its length, or -errno with t failed. */
 int http_request(struct tun *t, size_t off, const char *host,
 		 uint16_t port);
+/*
+ * The first hop's Negotiate token, made now when its proxy has
+ * auth=negotiate: tun_connect runs in the program's own thread, and a
+ * non-blocking connect's later steps run in the helper thread under its
+ * lock, where waiting for proxywrap (or the KDC) would hold up every
+ * other handshake of the process.
+ */
+void http_prefetch(struct tun *t);
+/* Forget a token http_prefetch made (another member is tried). */
+void http_prefetch_drop(struct tun *t);
 
 /* tunnel_relay.c: a hop whose proxy is https:// goes to proxywrap's TLS
  * relay (relay.h). */

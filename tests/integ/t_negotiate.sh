@@ -184,6 +184,20 @@ tc_negotiate_ticket() {
 	expect_rc 0
 	expect_out_has "SO_ERROR 0"
 	world_saw "$m" "$PW4"
+	# a group whose first member is a closed port: the failover's
+	# attempt makes its own token (in the helper thread, for a
+	# non-blocking connect)
+	conf g.conf <<-EOF
+	proxy dead http://$P4:3999 auth=negotiate spn=$NEG_SPN
+	proxy k http://$P4:$NEG_PORT auth=negotiate spn=$NEG_SPN
+	group g dead k
+	via g $W4
+	EOF
+	m=$(mark)
+	run -t 30 pw -c g.conf "$PY" "$PYC" nonblock "$W4" 80 "$m"
+	expect_rc 0
+	expect_out_has "SO_ERROR 0"
+	world_saw "$m" "$PW4"
 }
 
 # A static program the library cannot follow: the supervisor routes its
