@@ -9,11 +9,15 @@ Usage: ctl_probe.py name          print the session's control socket name,
          nofd     with no fd
          memfd    with a look-alike memfd named as the policy is
        and print "ANSWER status length" or "CLOSED" (no answer at all).
+       ctl_probe.py time NAME SPN N  N policy requests one after another:
+                                  print the median microseconds of one
 """
 import array
 import os
 import socket
+import statistics
 import sys
+import time
 
 HDR = 200           # struct sess_hdr up to its ctl name (sessfmt.h)
 CTL_MAX = 64
@@ -36,26 +40,43 @@ def main():
         print(b.split(b"\0", 1)[0].decode())
         return
     mode, name, spn = sys.argv[1:4]
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    s.settimeout(10)
-    s.connect("\0" + name)
-    req = b"\x01" + spn.encode()
+    if mode == "time":
+        ts = []
+        pfd = policy_fd()
+        for _ in range(int(sys.argv[4])):
+            t0 = time.perf_counter()
+            r = ask(name, spn, [pfd])
+            ts.append((time.perf_counter() - t0) * 1e6)
+            if not r or r[0] != 0:
+                sys.exit("no token")
+        print("%d" % statistics.median(ts))
+        return
     fds = []
     if mode == "policy":
         fds = [policy_fd()]
     elif mode == "memfd":
         fds = [os.memfd_create("proxywrap-policy")]
+    try:
+        r = ask(name, spn, fds)
+    except socket.timeout:
+        print("TIMEOUT")
+        return
+    print("CLOSED" if not r else "ANSWER %d %d" % (r[0], len(r) - 1))
+
+
+def ask(name, spn, fds):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.settimeout(10)
+    s.connect("\0" + name)
+    req = b"\x01" + spn.encode()
     if fds:
         s.sendmsg([req], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
                            array.array("i", fds))])
     else:
         s.send(req)
-    try:
-        r = s.recv(20000)
-    except socket.timeout:
-        print("TIMEOUT")
-        return
-    print("CLOSED" if not r else "ANSWER %d %d" % (r[0], len(r) - 1))
+    r = s.recv(20000)
+    s.close()
+    return r
 
 
 main()
