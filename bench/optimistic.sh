@@ -67,25 +67,11 @@ WEB=8080 DO=1080 RDO=1180 RTF=1181 WTF=1081
 $PY bench/tunwire.py "$DELAY_MS" "$NA" "$AA" "$NB" "$AB" >"$T/wire.out" 2>&1 &
 pids+=($!)
 Bn "$B" serve 127.0.0.2 "$WEB" >"$T/serve.out" 2>&1 & pids+=($!)
-cat >"$T/dante.conf" <<EOC
-logoutput: $T/dante.log
-internal: 127.0.0.1 port = $DO
-internal: $AB port = $DO
-external: 127.0.0.4
-socksmethod: none
-clientmethod: none
-user.privileged: root
-user.unprivileged: nobody
-client pass {
-	from: 0.0.0.0/0 to: 0.0.0.0/0
-	log: error
-}
-socks pass {
-	from: 0.0.0.0/0 to: 127.0.0.2/32
-	command: connect
-	log: error
-}
-EOC
+# bench/dante.sh's configuration, also on the wire's end and for its client
+. bench/dante.sh
+bench_dante_conf "$T/dante.conf" "$T/dante.log" "$DO"
+sed -i "s|^internal: .*|&\ninternal: $AB port = $DO|; s|from: 127.0.0.0/8|from: 0.0.0.0/0|" \
+    "$T/dante.conf"
 for i in $(seq 50); do grep -q ready "$T/wire.out" 2>/dev/null && break; sleep 0.1; done
 grep -q ready "$T/wire.out" || die "tunwire.py: $(cat "$T/wire.out")"
 Bn danted -f "$T/dante.conf" -p "$T/dante.pid" -N 2 >"$T/dante.out" 2>&1 &

@@ -9,45 +9,23 @@ EARLY_PROBE=$PW_INTEG_DIR/early_probe.py
 OPT_SSH_PORT=1085
 
 # opt_ssh_socks: `ssh -D $P4:$OPT_SSH_PORT` in the proxy namespace, logged
-# in by key to an sshd of its own on 127.0.0.1:2022 there; the sshd opens
-# the forwarded connections, from the proxy host's world address.  Started
-# once per run (the case's time limit kills its process group, so setsid).
+# in by key to the world's program sshd (prog_env.sh, $WP4:22), which opens
+# the forwarded connections (the world sees them come from $W4, its own
+# address).
+# Started once per run (the case's time limit kills its process group,
+# so setsid).
+. "$PW_INTEG_DIR/prog_env.sh"
 opt_ssh_socks() {
-	local d=$T/optssh
-	if [ -e "$d/up" ]; then
-		return 0
-	fi
-	mkdir -p "$d"
-	ssh-keygen -q -t ed25519 -N '' -f "$d/host_key" >/dev/null &&
-	ssh-keygen -q -t ed25519 -N '' -f "$d/id" >/dev/null ||
-	    fail "ssh-keygen"
-	cp "$d/id.pub" "$d/authorized_keys"
-	chmod 600 "$d/authorized_keys"
-	mkdir -p /run/sshd
-	cat >"$d/sshd_config" <<EOC
-ListenAddress 127.0.0.1:2022
-HostKey $d/host_key
-PidFile $d/sshd.pid
-UsePAM no
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-AuthorizedKeysFile $d/authorized_keys
-StrictModes no
-AllowTcpForwarding yes
-LogLevel INFO
-EOC
-	setsid ip netns exec "$NSP" /usr/sbin/sshd -D -e -f "$d/sshd_config" \
-	    >"$T/log/optsshd.out" 2>&1 </dev/null &
-	env_wait_port "$NSP" 127.0.0.1 2022 10 || fail "sshd did not start"
-	setsid ip netns exec "$NSP" ssh -N -i "$d/id" -p 2022 \
+	[ -e "$T/optssh.up" ] && return 0
+	prog_need sshd
+	setsid ip netns exec "$NSP" ssh -N -i "$PT/id_ed25519" \
 	    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
 	    -o BatchMode=yes -o ExitOnForwardFailure=yes \
-	    -D "$P4:$OPT_SSH_PORT" root@127.0.0.1 \
+	    -D "$P4:$OPT_SSH_PORT" "root@$WP4" \
 	    >"$T/log/optssh.out" 2>&1 </dev/null &
 	env_wait_port "$NSP" "$P4" "$OPT_SSH_PORT" 10 ||
 	    fail "ssh -D did not start: $(tail -n 3 "$T/log/optssh.out")"
-	touch "$d/up"
+	touch "$T/optssh.up"
 }
 
 # The fidelity check under the design: what each proxy does with bytes
@@ -68,7 +46,7 @@ tc_optimistic_proxies_fidelity() {
 	m=$(mark)
 	run inc "$PY" "$EARLY_PROBE" "$P4" "$OPT_SSH_PORT" "$W4" 80 "$m"
 	expect_out_has "early: ok HTTP/1.1 200"
-	world_saw "$m" "$PW4"
+	world_saw "$m" "$W4"
 	m=$(mark)
 	run inc "$PY" "$EARLY_PROBE" "$P4" 1083 "$W4" 80 "$m"
 	expect_out_has "early: silent reply"
@@ -94,9 +72,10 @@ opt_lines() {
 	grep -cE -- "$1" err || true
 }
 
-# opt_echo_session URL: in one proxywrap session, the echo client three
-# times (python3, blocking: the first learns whether the proxy takes a
-# pipelined handshake), then curl (non-blocking) for a page.
+# opt_echo_session URL [FROM]: in one proxywrap session, the echo client
+# three times (python3, blocking: the first learns whether the proxy takes
+# a pipelined handshake), then curl (non-blocking) for a page, which the
+# world sees from FROM (default: the proxy host, $PW4).
 opt_echo_session() {
 	local m
 	need_prog curl
@@ -112,7 +91,7 @@ curl -sS -m 10 -o curl.out -w "curl %{http_code}\n" "http://$2$4"' \
 		fail "wanted three whole echoes"
 	fi
 	expect_out_has "curl 200"
-	world_saw "$m" "$PW4"
+	world_saw "$m" "${2:-$PW4}"
 }
 
 # dante and ssh -D take a pipelined handshake: the first connection learns
@@ -143,7 +122,7 @@ tc_optimistic_dante_userauth() {
 tcase optimistic_ssh_d
 tc_optimistic_ssh_d() {
 	opt_ssh_socks
-	opt_echo_session "socks5://$P4:$OPT_SSH_PORT"
+	opt_echo_session "socks5://$P4:$OPT_SSH_PORT" "$W4"
 	expect_err_re "takes a pipelined SOCKS5 handshake"
 	if [ "$(opt_lines 'optimistic: connected for the program')" != 3 ]; then
 		show
