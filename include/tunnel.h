@@ -87,6 +87,9 @@ struct tun {
 					 * still to come */
 	bool nagle;			/* TCP_NODELAY was off: put it back
 					 * at tun_early_end */
+	bool want_probe;		/* an optimistic proxy not known yet:
+					 * async.c probes it */
+	bool probing;			/* this is that probe */
 	int64_t sent_ms;		/* when out[] was fully written */
 	int64_t pipe_deadline_ms;	/* give up on pipelining after */
 	int pp_len;			/* PROXY protocol header queued after

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "fdtab.h"
+#include "log.h"
 #include "ready.h"
 #include "real.h"
 
@@ -123,6 +124,84 @@ arm(struct tun *t, int op)
 	real_epoll_ctl(epfd, op, t->fd, &ev);
 }
 
+/*
+ * Probes of optimistic proxies not known yet (tunnel_early.c): asked for
+ * by a handshake the helper steps (mu held), started by the helper once
+ * it has let go of mu, once per proxy and process.
+ */
+#define PROBED_MAX 256
+static unsigned long probed[PROBED_MAX / 64];
+static const struct config *probe_cfg;	/* the one to start, or NULL */
+static const struct cfg_rule *probe_rule;
+static int probe_owner;			/* marks the probes' fds internal */
+
+/* With mu held. */
+static void
+probe_note(struct tun *t)
+{
+	int idx = t->px[0];
+
+	t->want_probe = false;
+	if (idx < 0 || idx >= PROBED_MAX || probe_cfg != NULL ||
+	    (probed[idx / 64] >> (idx % 64)) & 1)
+		return;
+	probed[idx / 64] |= 1UL << (idx % 64);
+	probe_cfg = t->cfg;
+	probe_rule = t->rule;
+}
+
+/* A probe ended (mu held): its socket goes. */
+static void
+probe_done(struct tun *t, int rc)
+{
+	char pstr[TUN_MSG_MAX / 2];
+
+	tun_proxy_str(t, 0, pstr, sizeof(pstr));
+	log_msg(LOG_DEBUG, "probe of proxy %s ended: %s", pstr,
+		rc == 0 ? "connected 0.0.0.0:0" : t->msg);
+	fdtab_clear(t->fd);
+	real_close(t->fd);
+}
+
+/* Without mu: start the probe probe_note asked for, if any. */
+static void
+probe_run(const struct config *cfg, const struct cfg_rule *rule)
+{
+	struct tun_dest nowhere = { .family = AF_INET };	/* 0.0.0.0:0 */
+	struct fd_entry *e;
+	struct tun *p;
+	int fam, fd;
+
+	fam = tun_proxy_family(cfg, rule->chain[0]);
+	if (fam == AF_UNSPEC)
+		return;
+	fd = real_socket(fam, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return;
+	fd = fdtab_high(fd);
+	p = tun_new();
+	e = p != NULL ? fdtab_set(fd) : NULL;
+	if (e == NULL) {
+		tun_free(p);
+		real_close(fd);
+		return;
+	}
+	e->internal = true;	/* the program's close() cannot take it */
+	e->owner = &probe_owner;
+	/* a pipelined greeting and a request for 0.0.0.0:0 (tunnel_early.c) */
+	tun_init(p, fd, cfg, rule, &nowhere, cfg->connect_timeout_ms);
+	p->may_learn = true;	/* nobody else polls this socket */
+	p->probing = true;
+	p->done = probe_done;
+	if (tun_connect(p) < 0) {
+		tun_free(p);
+	} else if (async_start(p) == 0) {
+		return;		/* probe_done closes it */
+	}
+	fdtab_clear(fd);
+	real_close(fd);
+}
+
 /* Runs with mu held: step fd's handshake after an event. */
 static void
 step(int fd)
@@ -135,6 +214,8 @@ step(int fd)
 		return;
 	t = e->tun;
 	rc = tun_step(t);
+	if (t->want_probe)
+		probe_note(t);
 	if (rc == -EAGAIN) {
 		if (t->early && __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) ==
 				FD_TUNNEL_PENDING)
@@ -177,6 +258,8 @@ static void *
 helper(void *arg)
 {
 	struct epoll_event ev[64];
+	const struct config *cfg;
+	const struct cfg_rule *rule;
 	int n, i, wait_ms = 1000;
 
 	(void)arg;
@@ -189,7 +272,12 @@ helper(void *arg)
 		for (i = 0; i < n; i++)
 			step(ev[i].data.fd);
 		wait_ms = npending > 0 ? expire() : 1000;
+		cfg = probe_cfg;
+		rule = probe_rule;
+		probe_cfg = NULL;
 		pthread_mutex_unlock(&mu);
+		if (cfg != NULL)
+			probe_run(cfg, rule);
 	}
 	return NULL;
 }

@@ -241,6 +241,8 @@ start_hop(struct tun *t)
 		ps = pipe_get(t);
 		if (ps == PIPE_YES || (ps == PIPE_UNKNOWN && t->may_learn))
 			return start_pipelined(t, u, &a);
+		if (ps == PIPE_UNKNOWN)
+			early_want_probe(t);
 	}
 	if (!url_is_http(u)) {
 		len = socks5_build_greeting(t->out, sizeof(t->out),

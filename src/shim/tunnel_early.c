@@ -50,6 +50,27 @@
 #include "log.h"
 #include "real.h"
 
+/*
+ * A session of non-blocking clients only (curl, event loops) would never
+ * learn a proxy: only a blocking connect() tries pipelining on one not
+ * known yet, since starting over shows an event loop a hang-up.  So such
+ * a connection, which goes one message at a time, has the helper probe
+ * its proxy on a socket of the library's own: a pipelined greeting and a
+ * request for 0.0.0.0:0, which no proxy can connect.  A reply of any
+ * kind says the proxy read the request (dante answers REP 8); silence
+ * after the method reply says it dropped it (microsocks); a proxy that
+ * closes instead (ssh -D) stays unknown, as it is to the probation.  No
+ * destination sees the probe.  Once per proxy and process, for a rule of
+ * one proxy (not a group's hop: its member is chosen per connection).
+ */
+void
+early_want_probe(struct tun *t)
+{
+	t->want_probe = t->early_ok && !t->probing && t->rule->nchain == 1 &&
+			t->rule->group[0] == 0 && !t->udp &&
+			t->rule->pp_version == 0 && hop_proxy(t, 0)->optimistic;
+}
+
 void
 early_decide(struct tun *t, bool known_pipelining)
 {

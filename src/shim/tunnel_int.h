@@ -89,6 +89,9 @@ int step_s5_reply(struct tun *t, const char *pstr);
  * decided when its pipelined handshake is built; known_pipelining: the
  * session has seen this proxy take one (pipe_get). */
 void early_decide(struct tun *t, bool known_pipelining);
+/* t goes one message at a time to an optimistic proxy not known yet: ask
+ * for a probe of it (t->want_probe). */
+void early_want_probe(struct tun *t);
 
 /* tunnel_http.c */
 

@@ -257,6 +257,10 @@ fallback(struct tun *t, const char *pstr, const char *why)
 	struct sockaddr sa = { .sa_family = AF_UNSPEC };
 
 	pipe_set(t, PIPE_NO);
+	if (t->probing)
+		/* what it was for: the probe is done */
+		return tun_fail(t, -ECONNRESET, "probe of proxy %s: "
+				"pipelined SOCKS5 handshake %s", pstr, why);
 	if (t->early)
 		/* the program's first bytes are behind the request: starting
 		 * over would lose them (tunnel_early.c) */
@@ -358,19 +362,20 @@ step_s5_reply(struct tun *t, const char *pstr)
 	S5_READ(t, socks5_parse_reply(t->in, t->have, &used, &need, &rep),
 		pstr);
 	(void)used;
-	if (rep.rep != SOCKS5_REP_OK) {
-		/* the proxy works; the destination is the trouble */
-		t->outcome = HL_FINAL;
-		return tun_fail(t, -tun_socks5_errno(rep.rep),
-				"proxy %s refused: %s (SOCKS5 reply %u)", pstr,
-				socks5_rep_str(rep.rep), rep.rep);
-	}
+	/* a reply, even a refusal, says the request was read */
 	if (t->pipelined) {
 		if (pipe_get(t) != PIPE_YES)
 			log_msg(LOG_DEBUG, "proxy %s takes a pipelined SOCKS5 "
 				"handshake: one round trip", pstr);
 		pipe_set(t, PIPE_YES);
 		t->pipe_deadline_ms = 0;
+	}
+	if (rep.rep != SOCKS5_REP_OK) {
+		/* the proxy works; the destination is the trouble */
+		t->outcome = HL_FINAL;
+		return tun_fail(t, -tun_socks5_errno(rep.rep),
+				"proxy %s refused: %s (SOCKS5 reply %u)", pstr,
+				socks5_rep_str(rep.rep), rep.rep);
 	}
 	if (t->hop + 1 >= t->rule->nchain)
 		t->bnd = rep.bnd;

@@ -248,3 +248,41 @@ tc_optimistic_tfo() {
 		fail "SYNs with data: ${before:-?} -> ${after:-?}, wanted 3 more"
 	fi
 }
+
+# A session of non-blocking clients only: curl never tries pipelining on
+# a proxy not known yet, so its helper probes the proxy on a socket of its
+# own (a pipelined request for 0.0.0.0:0).  dante refuses it (REP 8),
+# which proves it reads past the greeting: the next curl goes optimistic.
+# microsocks stays silent (a curl that ends first leaves it unknown, one
+# that lives marks it): never sent early bytes either way.  No
+# destination sees a probe: it asks for 0.0.0.0:0.
+tcase optimistic_probe_nonblocking
+tc_optimistic_probe_nonblocking() {
+	need_prog curl
+	local m1 m2
+	m1=$(mark)
+	m2=$(mark)
+	opt_conf "$U_DANTE"
+	run pw -vv -c opt.conf sh -c 'curl -sS -m 10 -o /dev/null "http://$0$1" &&
+sleep 0.5 && curl -sS -m 10 -o /dev/null -w "curl %{http_code}\n" "http://$0$2"' "$W4" "$m1" "$m2"
+	expect_rc 0
+	expect_out_has "curl 200"
+	world_saw "$m1" "$PW4"
+	world_saw "$m2" "$PW4"
+	expect_err_re "probe of proxy p .* ended: .*refused"
+	if [ "$(opt_lines 'optimistic: connected for the program')" != 1 ]; then
+		show
+		fail "wanted the second curl (only) optimistic"
+	fi
+	m1=$(mark)
+	m2=$(mark)
+	opt_conf "$U_MS"
+	run pw -vv -c opt.conf sh -c 'curl -sS -m 10 -o /dev/null "http://$0$1" &&
+sleep 1 && curl -sS -m 10 -o /dev/null -w "curl %{http_code}\n" "http://$0$2"' "$W4" "$m1" "$m2"
+	expect_rc 0
+	expect_out_has "curl 200"
+	world_saw "$m1" "$PW4"
+	world_saw "$m2" "$PW4"
+	expect_err_lacks "optimistic: connected"
+	expect_err_lacks "$MS_PASS"
+}
