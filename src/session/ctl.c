@@ -148,9 +148,11 @@ serve_one(int fd)
 	do {
 		r = recvmsg(fd, &mh, MSG_TRUNC | MSG_CMSG_CLOEXEC);
 	} while (r == -1 && errno == EINTR);
-	if (r <= 0)
+	if (r == -1)
 		return;
-	if (!holds_policy(&mh) || !peer_ok(fd)) {
+	/* before anything else: whatever fds came are closed (an empty
+	 * message can carry them too) */
+	if (!holds_policy(&mh) || r == 0) {
 		/* not of the session: no answer at all */
 		return;
 	}
@@ -186,6 +188,12 @@ dispatch(int fd)
 	pthread_attr_t a;
 	pthread_t t;
 
+	/* another user's process gets no worker to hold (the name is no
+	 * secret: /proc/net/unix lists abstract names) */
+	if (!peer_ok(fd)) {
+		close(fd);
+		return;
+	}
 	if (__atomic_add_fetch(&busy, 1, __ATOMIC_SEQ_CST) > CTL_WORKERS) {
 		__atomic_sub_fetch(&busy, 1, __ATOMIC_SEQ_CST);
 		answer(fd, CTL_BUSY, NULL, 0);

@@ -2,11 +2,12 @@
  * ctl.h - the session's control socket: proxywrap serving the processes
  * of its tree (ctlmsg.h has the bytes, ctl_client.h the library's side).
  *
- * An abstract AF_UNIX SOCK_SEQPACKET socket with an unguessable name,
- * which the tree learns from the sealed policy.  A connection is served
+ * An abstract AF_UNIX SOCK_SEQPACKET socket with a random name, which
+ * the tree learns from the sealed policy.  The name is no secret (the
+ * kernel lists abstract names in /proc/net/unix): a connection is served
  * only when its peer (SO_PEERCRED) runs as our user (or we are root) and
- * its request carries the session's own policy memfd: a process outside
- * the session has neither the name nor the fd.  Each connection gets one
+ * its request carries the session's own policy memfd, which a process
+ * outside the session does not have.  Each connection gets one
  * request and one response, on a thread of its own (a Kerberos token may
  * wait for the KDC), at most CTL_WORKERS at once.
  */

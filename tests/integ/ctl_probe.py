@@ -11,6 +11,8 @@ Usage: ctl_probe.py name          print the session's control socket name,
        and print "ANSWER status length" or "CLOSED" (no answer at all).
        ctl_probe.py time NAME SPN N  N policy requests one after another:
                                   print the median microseconds of one
+       ctl_probe.py flood NAME SPN N  N connections, each an empty message
+                                  carrying two pipe fds; print "SENT N"
 """
 import array
 import os
@@ -50,6 +52,20 @@ def main():
             if not r or r[0] != 0:
                 sys.exit("no token")
         print("%d" % statistics.median(ts))
+        return
+    if mode == "flood":
+        for _ in range(int(sys.argv[4])):
+            r, w = os.pipe()
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            s.settimeout(10)
+            s.connect("\0" + name)
+            s.sendmsg([b""], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                               array.array("i", [r, w]))])
+            s.recv(100)
+            s.close()
+            os.close(r)
+            os.close(w)
+        print("SENT %s" % sys.argv[4])
         return
     fds = []
     if mode == "policy":

@@ -267,10 +267,10 @@ tc_negotiate_wrong_key() {
 # answer at all.
 tcase negotiate_ctl_peers
 tc_negotiate_ctl_peers() {
-	local i name
+	local i name pid before after
 	neg_world
 	neg_kinit
-	pw -c k.conf sh -c "'$PY' '$NEG_PROBE' name >name; '$PY' '$NEG_PROBE' policy \$(cat name) $NEG_SPN >inside; sleep 6" \
+	pw -c k.conf sh -c "echo \$PPID >ppid; '$PY' '$NEG_PROBE' name >name; '$PY' '$NEG_PROBE' policy \$(cat name) $NEG_SPN >inside; sleep 8" \
 	    >bg.out 2>&1 &
 	NEG_BG=$!
 	for i in $(seq 1 50); do
@@ -288,7 +288,16 @@ tc_negotiate_ctl_peers() {
 	expect_out_has CLOSED
 	run -t 20 inc "$PY" "$NEG_PROBE" memfd "$name" "$NEG_SPN"
 	expect_out_has CLOSED
-	wait "$NEG_BG" 2>/dev/null || true	# its sleep 6 ends it
+	# fds sent with a message that is refused (an empty one, too) are
+	# closed: 100 of them leave proxywrap's fd count as it was
+	pid=$(cat ppid)
+	before=$(ls "/proc/$pid/fd" | wc -l)
+	run -t 20 inc "$PY" "$NEG_PROBE" flood "$name" "$NEG_SPN" 50
+	expect_out_has "SENT 50"
+	after=$(ls "/proc/$pid/fd" | wc -l)
+	[ "$after" -le $((before + 2)) ] ||
+	    fail "proxywrap held $before fds before the flood, $after after"
+	wait "$NEG_BG" 2>/dev/null || true	# its sleep 8 ends it
 	NEG_BG=
 	# the session is over: so is its socket
 	run -t 20 inc "$PY" "$NEG_PROBE" nofd "$name" "$NEG_SPN"
