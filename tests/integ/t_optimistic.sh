@@ -249,40 +249,37 @@ tc_optimistic_tfo() {
 	fi
 }
 
-# A session of non-blocking clients only: curl never tries pipelining on
-# a proxy not known yet, so its helper probes the proxy on a socket of its
-# own (a pipelined request for 0.0.0.0:0).  dante refuses it (REP 8),
-# which proves it reads past the greeting: the next curl goes optimistic.
-# microsocks stays silent (a curl that ends first leaves it unknown, one
-# that lives marks it): never sent early bytes either way.  No
+# A session of non-blocking clients only (opt_client.py poll: a
+# non-blocking connect, as curl's) never tries pipelining on a proxy not
+# known yet, so the helper probes the proxy on a socket of its own (a
+# pipelined request for 0.0.0.0:0).  dante refuses it (REP 8), which
+# proves it reads past the greeting: the next connection goes optimistic.
+# microsocks stays silent (a process that ends first leaves it unknown,
+# one that lives marks it): never sent early bytes either way.  No
 # destination sees a probe: it asks for 0.0.0.0:0.
 tcase optimistic_probe_nonblocking
 tc_optimistic_probe_nonblocking() {
-	need_prog curl
-	local m1 m2
-	m1=$(mark)
-	m2=$(mark)
 	opt_conf "$U_DANTE"
-	run pw -vv -c opt.conf sh -c 'curl -sS -m 10 -o /dev/null "http://$0$1" &&
-sleep 0.5 && curl -sS -m 10 -o /dev/null -w "curl %{http_code}\n" "http://$0$2"' "$W4" "$m1" "$m2"
+	run pw -vv -c opt.conf sh -c '"$0" "$1" poll "$2" 2222 1000 &&
+sleep 0.5 && "$0" "$1" poll "$2" 2222 1000' "$PY" "$OPT_CLIENT" "$W4"
 	expect_rc 0
-	expect_out_has "curl 200"
-	world_saw "$m1" "$PW4"
-	world_saw "$m2" "$PW4"
+	if [ "$(grep -c '^poll ok 1000 EAGAIN=0$' out)" != 2 ]; then
+		show
+		fail "wanted two whole echoes"
+	fi
 	expect_err_re "probe of proxy p .* ended: .*refused"
 	if [ "$(opt_lines 'optimistic: connected for the program')" != 1 ]; then
 		show
-		fail "wanted the second curl (only) optimistic"
+		fail "wanted the second connection (only) optimistic"
 	fi
-	m1=$(mark)
-	m2=$(mark)
 	opt_conf "$U_MS"
-	run pw -vv -c opt.conf sh -c 'curl -sS -m 10 -o /dev/null "http://$0$1" &&
-sleep 1 && curl -sS -m 10 -o /dev/null -w "curl %{http_code}\n" "http://$0$2"' "$W4" "$m1" "$m2"
+	run pw -vv -c opt.conf sh -c '"$0" "$1" poll "$2" 2222 1000 &&
+sleep 1 && "$0" "$1" poll "$2" 2222 1000' "$PY" "$OPT_CLIENT" "$W4"
 	expect_rc 0
-	expect_out_has "curl 200"
-	world_saw "$m1" "$PW4"
-	world_saw "$m2" "$PW4"
+	if [ "$(grep -c '^poll ok 1000 EAGAIN=0$' out)" != 2 ]; then
+		show
+		fail "wanted two whole echoes through microsocks"
+	fi
 	expect_err_lacks "optimistic: connected"
 	expect_err_lacks "$MS_PASS"
 }
