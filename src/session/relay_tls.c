@@ -71,6 +71,10 @@ make_ctx(const struct cfg_proxy *px, char *why, size_t n)
 	SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_alpn_protos(c, alpn, sizeof(alpn) - 1);
+	/* whole records in few reads: one recv for many records, not two
+	 * (header, body) per record */
+	SSL_CTX_set_read_ahead(c, 1);
+	SSL_CTX_set_default_read_buffer_len(c, RELAY_BUF);
 	if (px->tls.ca[0] != '\0' ?
 	    SSL_CTX_load_verify_locations(c, px->tls.ca, NULL) != 1 :
 	    SSL_CTX_set_default_verify_paths(c) != 1) {

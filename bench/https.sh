@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# bench/https.sh - what TLS to an https proxy costs: one transfer of BYTES
+# (default 1 GiB) from a loopback server through tinyproxy, by HTTP/1.1
+# CONNECT (http://) and by https:// (proxywrap's relay, TLS to stunnel in
+# front of the same tinyproxy).  Per row the median MB/s of ROUNDS (5)
+# and, for https, the CPU proxywrap spent (the relay thread: user+system,
+# from /proc/<proxywrap>/stat after the transfer) per GiB.  The tunnel's
+# other TLS end (stunnel) and tinyproxy are not counted.  A last row has
+# curl's own https proxy support through the same stunnel: what that TLS
+# proxy allows with no relay at all.
+# Needs build/ (make all), tinyproxy, stunnel4, openssl.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+ROUNDS=${ROUNDS:-5} BYTES=${BYTES:-1073741824}
+PW=$PWD/build/proxywrap
+PY=/usr/bin/python3
+[ -x "$PW" ] || { echo "bench: make all first" >&2; exit 1; }
+for p in tinyproxy stunnel4 openssl; do
+	command -v $p >/dev/null || { echo "bench: needs $p" >&2; exit 1; }
+done
+T=$(mktemp -d /tmp/pwhttps.XXXXXX) || exit 1
+chmod 755 "$T"
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+gcc -std=gnu11 -D_GNU_SOURCE -O2 -o "$T/pwbench" bench/pwbench.c -lpthread ||
+    exit 1
+read -r WEB TP TS < <($PY -c '
+import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
+wait_port() {
+	local i
+	for i in $(seq 100); do
+		$PY -c "import socket; socket.create_connection(('$1', $2), 0.2)" \
+		    2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "bench: $1:$2 did not come up" >&2
+	exit 1
+}
+"$T/pwbench" serve 127.0.0.2 "$WEB" & pids+=($!)
+mkdir -p "$T/tiny" && chown nobody:nogroup "$T/tiny"
+cat >"$T/tiny/tiny.conf" <<EOC
+User nobody
+Group nogroup
+Port $TP
+Listen 127.0.0.1
+Timeout 600
+MaxClients 16
+Allow 127.0.0.0/8
+ConnectPort $WEB
+EOC
+tinyproxy -d -c "$T/tiny/tiny.conf" >/dev/null 2>&1 & pids+=($!)
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bench-proxy \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$T/k.pem" \
+    -out "$T/c.pem" >/dev/null 2>&1 || exit 1
+cat "$T/c.pem" "$T/k.pem" >"$T/st.pem"
+cat >"$T/st.conf" <<EOC
+foreground = yes
+pid =
+debug = 3
+[https]
+accept = 127.0.0.1:$TS
+connect = 127.0.0.1:$TP
+cert = $T/st.pem
+EOC
+stunnel4 "$T/st.conf" >"$T/st.log" 2>&1 & pids+=($!)
+wait_port 127.0.0.2 "$WEB"; wait_port 127.0.0.1 "$TP"; wait_port 127.0.0.1 "$TS"
+printf 'proxy h1 http://127.0.0.1:%s\nvia h1 127.0.0.2\n' "$TP" >"$T/h1.conf"
+printf 'proxy tls https://127.0.0.1:%s ca=%s\nvia tls 127.0.0.2\n' "$TS" \
+    "$T/c.pem" >"$T/tls.conf"
+# one transfer under proxywrap; prints pwbench's line and proxywrap's CPU
+# ticks (utime+stime) once it is done
+run() {
+	"$PW" -c "$T/$1.conf" sh -c '"$0" get 127.0.0.2 "$1" "$2" &&
+	    awk "{print \"ticks=\" \$14 + \$15}" /proc/$PPID/stat' \
+	    "$T/pwbench" "$WEB" "$BYTES"
+}
+kv() { local w; for w in $1; do [ "${w%%=*}" = "$2" ] && echo "${w#*=}"; done; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+hz=$(getconf CLK_TCK)
+for c in h1 tls; do
+	: >"$T/$c.mbps"; : >"$T/$c.cpu"
+	for r in $(seq "$ROUNDS"); do
+		line=$(run $c)
+		[ "$(kv "$line" bytes)" = "$BYTES" ] ||
+		    { echo "bench: $c: $line" >&2; exit 1; }
+		kv "$line" mbps >>"$T/$c.mbps"
+		# CPU seconds per GiB
+		awk -v t="$(kv "$line" ticks)" -v hz="$hz" -v b="$BYTES" \
+		    'BEGIN {printf "%.2f\n", t / hz / (b / 1073741824)}' >>"$T/$c.cpu"
+	done
+done
+# the same stunnel with TLS in the client itself (curl's --proxy https://):
+# what the TLS proxy allows without a relay
+: >"$T/curl.mbps"
+if command -v curl >/dev/null; then
+	for r in $(seq "$ROUNDS"); do
+		curl -s --proxy "https://127.0.0.1:$TS" --proxy-cacert "$T/c.pem" \
+		    -p "http://127.0.0.2:$WEB/$BYTES" -o /dev/null \
+		    -w '%{speed_download}\n' |
+		    awk '{printf "%.0f\n", $1 / 1e6}' >>"$T/curl.mbps"
+	done
+fi
+h1=$(median <"$T/h1.mbps"); tls=$(median <"$T/tls.mbps")
+echo "| path ($BYTES bytes, median of $ROUNDS) | MB/s | proxywrap CPU s/GiB |"
+echo "|---|---|---|"
+echo "| http:// (HTTP/1.1 CONNECT, in-band) | $h1 | $(median <"$T/h1.cpu") |"
+echo "| https:// (relay, TLS to stunnel) | $tls | $(median <"$T/tls.cpu") |"
+[ -s "$T/curl.mbps" ] &&
+    echo "| curl --proxy https:// (TLS in curl, same stunnel) | $(median <"$T/curl.mbps") | - |"
+awk -v a="$tls" -v b="$h1" 'BEGIN {printf "https / http: %.2f\n", a / b}'
