@@ -41,10 +41,10 @@ TOOL_SRCS = $(PURE_SRCS) $(BASE_SRCS) $(sort $(wildcard src/session/*.c)) \
 
 # c-ares is linked statically and kept private (node exports its own).
 LIB_LDLIBS = -Wl,-Bstatic -lcares -Wl,-Bdynamic -ldl -lpthread
-# OpenSSL (its TLS relay for https proxies) and GSSAPI (HTTP Negotiate
-# tokens, made for the tree on the control socket) only in proxywrap,
-# never in the library: tests/lint.sh checks.
-TOOL_LDLIBS = -lssl -lcrypto -lgssapi_krb5 -lpthread
+# OpenSSL and nghttp2 (its relay for https proxies) and GSSAPI (HTTP
+# Negotiate tokens, made for the tree on the control socket) only in
+# proxywrap, never in the library: tests/lint.sh checks.
+TOOL_LDLIBS = -lnghttp2 -lssl -lcrypto -lgssapi_krb5 -lpthread
 
 HDRS          = $(wildcard include/*.h src/*/*.h src/shim/hooks/*.h)
 LIB_OBJS      = $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)

@@ -112,6 +112,11 @@ struct log_event {
 	int proxy_protocol;	/* PROXY protocol header sent: 1 or 2; 0 */
 	const char *proxy_tls;	/* TLS to an https proxy: its version
 				 * ("TLSv1.3"), or NULL (omitted) */
+	long long proxy_h2_stream;	/* the tunnel's HTTP/2 stream on the
+					 * proxy's connection: "proxy_h2":
+					 * {"stream":N,"shared":B} (shared: the
+					 * connection carried tunnels before);
+					 * 0: omitted */
 	const struct log_close *close;	/* "close"/"sni-mismatch", else
 					 * NULL */
 };

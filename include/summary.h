@@ -26,6 +26,7 @@ struct sum_ev {
 	char error[SUM_VAL_MAX], path[SUM_VAL_MAX];
 	char rule_at[300], rule_text[700];
 	char proxy_tls[24];		/* TLS to an https proxy: "TLSv1.3" */
+	char h2_stream[16];		/* proxy_h2.stream: its HTTP/2 stream */
 	/* the close event (absent in others) */
 	char bytes_up[24], bytes_down[24], end[24];
 	char tls[24], alert[64];	/* tls.outcome, tls.alert.description */

@@ -38,18 +38,18 @@ for f in src/core/*.c src/base/*.c src/shim/*.c src/shim/hooks/*.c; do
 	fi
 done
 
-# TLS runs in proxywrap's relay only (DESIGN.md): nothing the library is
-# built from includes OpenSSL, and the built library neither links nor
-# calls it.
-if grep -ln '#include <openssl/' src/core/*.c src/base/*.c src/shim/*.c \
-    src/shim/hooks/*.c include/*.h; then
-	echo "lint: OpenSSL outside src/session (the relay's)" >&2
+# TLS and HTTP/2 run in proxywrap's relay only (DESIGN.md): nothing the
+# library is built from includes OpenSSL or nghttp2, and the built library
+# neither links nor calls them.
+if grep -lE '#include <(openssl|nghttp2)/' src/core/*.c src/base/*.c \
+    src/shim/*.c src/shim/hooks/*.c include/*.h; then
+	echo "lint: OpenSSL or nghttp2 outside src/session (the relay's)" >&2
 	rc=1
 fi
 lib=${BUILD:-build}/libshim.so
-if [ -f "$lib" ] && { readelf -d "$lib" | grep -qE 'NEEDED.*lib(ssl|crypto)\.' ||
-    nm -D --undefined-only "$lib" | grep -qE ' (SSL|TLS|OPENSSL|EVP)_'; }; then
-	echo "lint: $lib links OpenSSL" >&2
+if [ -f "$lib" ] && { readelf -d "$lib" | grep -qE 'NEEDED.*lib(ssl|crypto|nghttp2)\.' ||
+    nm -D --undefined-only "$lib" | grep -qE ' (SSL|TLS|OPENSSL|EVP|nghttp2)_'; }; then
+	echo "lint: $lib links OpenSSL or nghttp2" >&2
 	rc=1
 fi
 # GSSAPI is proxywrap's (Negotiate tokens, src/session/negotiate.c): the

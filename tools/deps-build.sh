@@ -19,9 +19,10 @@ set -eu
 
 # libc6-dev is only a Recommends of gcc: name it, --no-install-recommends
 # would leave it out.  libc-ares-dev: headers and the static libcares.a;
-# libssl-dev: OpenSSL for proxywrap's TLS relay (https proxies);
-# libkrb5-dev: MIT krb5's GSSAPI, for proxywrap's Negotiate tokens.
-BUILD_PKGS="gcc libc6-dev make libc-ares-dev libssl-dev libkrb5-dev"
+# libssl-dev, libnghttp2-dev: OpenSSL and nghttp2 for proxywrap's relay
+# (https proxies, http2=on); libkrb5-dev: MIT krb5's GSSAPI, for
+# proxywrap's Negotiate tokens.
+BUILD_PKGS="gcc libc6-dev make libc-ares-dev libssl-dev libnghttp2-dev libkrb5-dev"
 DEMO_PKGS="microsocks tinyproxy curl python3"
 
 want=$BUILD_PKGS

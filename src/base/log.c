@@ -315,6 +315,11 @@ log_event_format(const struct log_event *ev, const char *time, long pid,
 		jw_num(&w, ",\"proxy_protocol\":", ev->proxy_protocol);
 	if (ev->proxy_tls != NULL)
 		jw_str(&w, ",\"proxy_tls\":", ev->proxy_tls, 24);
+	if (ev->proxy_h2_stream > 0) {
+		jw_num(&w, ",\"proxy_h2\":{\"stream\":", ev->proxy_h2_stream);
+		jw_raw(&w, ev->proxy_h2_stream > 1 ? ",\"shared\":true}" :
+		       ",\"shared\":false}");
+	}
 	if (ev->close != NULL)
 		jw_close(&w, ev->close);
 	jw_raw(&w, "}");

@@ -83,6 +83,27 @@ read_req(int cfd, char *buf, size_t n, size_t *have, size_t *used,
 	}
 }
 
+/* The CONNECT request after the line, whole in buf[used..*have). */
+static int
+read_head(int cfd, char *buf, size_t n, size_t *have, size_t used,
+	  long long deadline)
+{
+	struct pollfd p = { .fd = cfd, .events = POLLIN };
+	long long left;
+	ssize_t r;
+
+	while (memmem(buf + used, *have - used, "\r\n\r\n", 4) == NULL) {
+		left = deadline - tun_now_ms();
+		if (*have == n || left <= 0 || poll(&p, 1, (int)left) != 1)
+			return -1;
+		r = recv(cfd, buf + *have, n - *have, 0);
+		if (r <= 0)
+			return -1;
+		*have += (size_t)r;
+	}
+	return 0;
+}
+
 /* The proxy the request names, if it is the session's https proxy and
  * the secret is right. */
 static const struct cfg_proxy *
@@ -110,7 +131,8 @@ tunnel_main(void *arg)
 	struct relay_req req;
 	size_t have = 0, used = 0;
 	bool tls_failed = false;
-	SSL *ssl;
+	SSL *ssl = NULL;
+	int rc;
 
 	if (read_req(cfd, buf, sizeof(buf), &have, &used, &req,
 		     deadline) < 0 || (px = check_req(&req)) == NULL) {
@@ -118,8 +140,29 @@ tunnel_main(void *arg)
 		      "session's request)");
 		goto out;
 	}
-	ssl = relay_tls_open(px, req.index, deadline, why, sizeof(why),
-			     &tls_failed);
+	if (px->tls.http2) {
+		/* a stream of the proxy's shared connection, if it takes h2 */
+		if (read_head(cfd, buf, sizeof(buf), &have, used,
+			      deadline) < 0) {
+			reply(cfd, RELAY_REFUSED, "relay: no CONNECT request");
+			goto out;
+		}
+		rc = relay_h2_tunnel(px, req.index, cfd, buf + used,
+				     have - used, deadline, why, sizeof(why),
+				     &tls_failed, &ssl);
+		if (rc == 0) {
+			cfd = -1;	/* the connection's thread has it */
+			goto out;
+		}
+		if (rc < 0) {
+			reply(cfd, tls_failed ? RELAY_TLS_FAILED :
+			      RELAY_NO_PROXY, why);
+			goto out;
+		}
+	}
+	if (ssl == NULL)
+		ssl = relay_tls_open(px, req.index, deadline, why,
+				     sizeof(why), &tls_failed, false);
 	if (ssl == NULL) {
 		reply(cfd, tls_failed ? RELAY_TLS_FAILED : RELAY_NO_PROXY,
 		      why);

@@ -40,10 +40,22 @@ int relay_start(const struct config *cfg, char where[SESS_RELAY_MAX],
  * deadline_ms
  * (CLOCK_MONOTONIC).  The SSL (its fd set, non-blocking) or NULL with
  * why[] saying what failed (for the shim's one log line); *tls_failed
- * tells a TLS failure from a TCP one.
+ * tells a TLS failure from a TCP one.  h2: offer h2 before http/1.1 by
+ * ALPN (SSL_get0_alpn_selected tells).
  */
 SSL *relay_tls_open(const struct cfg_proxy *px, int idx, long long deadline_ms,
-		    char *why, size_t whylen, bool *tls_failed);
+		    char *why, size_t whylen, bool *tls_failed, bool h2);
+/*
+ * relay_h2.c (http2=on): head[0..n) is the shim's CONNECT request, whole.
+ * 0: the tunnel is a stream of the proxy's shared connection now (cfd is
+ * its); 1: the proxy speaks HTTP/1.1 (known already): open a connection
+ * of its own; 2: it chose http/1.1 just now on *h1, which is this
+ * tunnel's; -1: failed, why[] and *tls_failed as relay_tls_open's.
+ */
+int relay_h2_tunnel(const struct cfg_proxy *px, int idx, int cfd,
+		    const char *head, size_t n, long long deadline_ms,
+		    char *why, size_t whylen, bool *tls_failed, SSL **h1);
+
 /* Free what relay_tls_open made: the SSL and its socket. */
 void relay_tls_close(SSL *ssl, bool orderly);
 

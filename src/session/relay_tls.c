@@ -29,6 +29,7 @@
 #define RELAY_CTX_MAX 256
 
 static SSL_CTX *ctxs[RELAY_CTX_MAX];
+static const unsigned char alpn_h2[] = "\x02h2\x08http/1.1";
 static char ctx_err[RELAY_CTX_MAX][128];
 static pthread_mutex_t ctx_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -245,7 +246,7 @@ handshake(SSL *ssl, int fd, long long deadline, char *why, size_t n)
 
 SSL *
 relay_tls_open(const struct cfg_proxy *px, int idx, long long deadline,
-	       char *why, size_t whylen, bool *tls_failed)
+	       char *why, size_t whylen, bool *tls_failed, bool h2)
 {
 	SSL_CTX *ctx;
 	SSL *ssl = NULL;
@@ -266,7 +267,8 @@ relay_tls_open(const struct cfg_proxy *px, int idx, long long deadline,
 		close(fd);
 		return NULL;
 	}
-	if (SSL_set_fd(ssl, fd) != 1 || set_peer_name(ssl, px) < 0) {
+	if (SSL_set_fd(ssl, fd) != 1 || set_peer_name(ssl, px) < 0 ||
+	    (h2 && SSL_set_alpn_protos(ssl, alpn_h2, sizeof(alpn_h2) - 1))) {
 		ssl_reason(why, whylen, "cannot set up TLS");
 		goto fail;
 	}

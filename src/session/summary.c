@@ -126,10 +126,12 @@ summary_add(struct summary *s, const char *line, size_t len)
 	}
 	summary_dest(ev, dest, sizeof(dest));
 	who = ev->exe[0] != '\0' ? ev->exe : "?";
-	/* an https proxy's row says its TLS: "via corp (TLSv1.3)" */
-	snprintf(group, sizeof(group), "%.15s%s%.60s%s%.16s%s", ev->action,
+	/* an https proxy's row says its TLS: "via corp (TLSv1.3)", and
+	 * "(TLSv1.3, h2)" for streams of a shared HTTP/2 connection */
+	snprintf(group, sizeof(group), "%.15s%s%.60s%s%.16s%s%s", ev->action,
 		 ev->proxy[0] != '\0' ? " " : "", ev->proxy,
 		 ev->proxy_tls[0] != '\0' ? " (" : "", ev->proxy_tls,
+		 ev->h2_stream[0] != '\0' ? ", h2" : "",
 		 ev->proxy_tls[0] != '\0' ? ")" : "");
 	snprintf(key, sizeof(key), "%.590s/%s", dest, ev->proto);
 	if (strcmp(ev->event, "exec-refused") != 0 &&

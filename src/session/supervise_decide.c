@@ -628,6 +628,7 @@ sup_report_via(struct sup_call *c, const struct tun *t, int rc)
 			ev.proxy_protocol = rule->pp_version;
 		if (t->tls[0] != '\0')		/* an https proxy's TLS */
 			ev.proxy_tls = t->tls;
+		ev.proxy_h2_stream = t->h2_stream;
 		audit(c, &ev);
 	}
 	if (t->dst.name[0] != '\0') {

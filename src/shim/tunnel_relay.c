@@ -100,6 +100,26 @@ relay_prefix(struct tun *t)
 	return len;
 }
 
+/* "TLSv1.3", or "TLSv1.3 h2 5": the TLS version, and the HTTP/2 stream
+ * when the tunnel is one of a shared connection's. */
+static void
+relay_ok_text(struct tun *t, const char *text)
+{
+	const char *sp = strchr(text, ' ');
+	size_t len = sp != NULL ? (size_t)(sp - text) : strlen(text);
+	long id = 0;
+
+	if (len >= sizeof(t->tls))
+		len = sizeof(t->tls) - 1;
+	memcpy(t->tls, text, len);
+	t->tls[len] = '\0';
+	if (sp == NULL || strncmp(sp, " h2 ", 4) != 0)
+		return;
+	for (sp += 4; *sp >= '0' && *sp <= '9' && id < 0x7fffffff; sp++)
+		id = id * 10 + (*sp - '0');
+	t->h2_stream = (int32_t)id;
+}
+
 /*
  * The relay's line, read exactly (peek, then consume up to its end, as
  * step_http does): after it come the proxy's own bytes, for step_http.
@@ -142,7 +162,7 @@ step_relay(struct tun *t, const char *pstr)
 	}
 	t->have = 0;
 	if (rep.code == RELAY_OK) {
-		snprintf(t->tls, sizeof(t->tls), "%s", rep.text);
+		relay_ok_text(t, rep.text);
 		t->state = TUN_HTTP_HEAD;
 		return 0;
 	}

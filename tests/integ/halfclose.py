@@ -15,6 +15,12 @@
                                   bytes back to EOF; "HALFCLOSE ok N"
   halfclose.py recv HOST PORT N   read to EOF: the N bytes of "send";
                                   "RECV ok N"
+  halfclose.py slow HOST PORT N WHOST WPORT K
+                                  a slow reader: connect to a "send"
+                                  server and read nothing while K GETs
+                                  to WHOST:WPORT run one after another
+                                  ("OTHERS ok K in S s"), then read the N
+                                  bytes whole ("SLOW ok N")
 
 The pattern: byte k is ((k % 65521) * 131 + 7) & 0xff (a prime period, so
 no buffer size lines up with it); tests/bin/halfclose.c makes the same.
@@ -134,11 +140,44 @@ def recv(host, port, n):
     print("RECV ok %d" % n)
 
 
+def slow(host, port, n, whost, wport, k):
+    a = socket.create_connection((host, port), timeout=60)
+    time.sleep(1)       # its window fills; nothing is read
+    t0 = time.monotonic()
+    for i in range(k):
+        b = socket.create_connection((whost, wport), timeout=20)
+        b.sendall(b"GET /slow-%d HTTP/1.0\r\nHost: w\r\n\r\n" % i)
+        got = b""
+        while True:
+            d = b.recv(65536)
+            if not d:
+                break
+            got += d
+        b.close()
+        if not (got.startswith(b"HTTP/1.") and got[8:13] == b" 200 "):
+            print("BAD GET %d: %r" % (i, got[:60]))
+            sys.exit(1)
+    print("OTHERS ok %d in %.2f s" % (k, time.monotonic() - t0), flush=True)
+    data = bytearray()
+    while True:
+        d = a.recv(1 << 20)
+        if not d:
+            break
+        data += d
+    if bytes(data) != pattern(0, n):
+        print("BAD slow: %d bytes, wanted %d" % (len(data), n))
+        sys.exit(1)
+    print("SLOW ok %d" % n)
+
+
 if __name__ == "__main__":
     if sys.argv[1] in ("server", "proxy"):
         server(sys.argv[1], sys.argv[2], int(sys.argv[3]))
     elif sys.argv[1] == "send":
         server("send", sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif sys.argv[1] == "slow":
+        slow(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5],
+             int(sys.argv[6]), int(sys.argv[7]))
     elif sys.argv[1] == "recv":
         recv(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:

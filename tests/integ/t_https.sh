@@ -357,3 +357,79 @@ tc_https_chain_first_hop() {
 	proxy_saw dante "$W4" 80 "$n"
 	proxy_saw tiny "$P4" 1080 0
 }
+
+# http2=on through nghttpx: 50 tunnels at once are 50 streams of one TCP
+# connection from the session (ss in the proxy's namespace, while the
+# session runs), all answered, the audit log naming their streams.
+tcase https_h2_50
+tc_https_h2_50() {
+	local n
+	command -v nghttpx >/dev/null || fail "nghttpx missing (tests/deps.sh)"
+	https_certs
+	https_nghttpx 8470
+	conf t.conf <<-EOC
+	proxy ng https://$P4:8470 ca=$CD/ca.crt http2=on
+	via ng 198.18.1.0/24
+	EOC
+	run -t 60 pw --log "$CD/audit.log" -c t.conf sh -c "
+	    '$TOP/${PW_BUILD:-build}/bin/pwclient' threads 50 $W4 80 /h2-50 | tail -n 1
+	    ip netns exec '$NSP' ss -Htn state established '( sport = :8470 )' |
+	        wc -l | sed 's/^/CONNS /'"
+	https_nghttpx_stop
+	expect_rc 0
+	expect_out_has "ok 50/50"
+	expect_out_has "CONNS 1"
+	n=$(grep -c "CONNECT $W4:80 HTTP/2\" 200" ng-access.log || true)
+	[ "$n" -ge 50 ] || fail "nghttpx logged $n HTTP/2 CONNECTs, wanted 50"
+	n=$(grep -c '"proxy_h2":{"stream":[0-9]*,"shared":true}' audit.log || true)
+	[ "$n" -ge 49 ] || fail "$n connect events on a shared connection"
+}
+
+# A slow reader on one stream does not stall the others: it reads
+# nothing while 20 GETs go one after another over the same connection,
+# then gets its 32 MiB whole (its stream's window held it back, not the
+# connection's).
+tcase https_h2_slow_reader
+tc_https_h2_slow_reader() {
+	local spid
+	command -v nghttpx >/dev/null || fail "nghttpx missing (tests/deps.sh)"
+	https_certs
+	https_nghttpx 8471
+	ip netns exec "$NSW" "$PY" "$PW_INTEG_DIR/halfclose.py" send "$W4" 81 \
+	    33554432 </dev/null >hc.log 2>&1 &
+	spid=$!
+	env_wait_port "$NSW" "$W4" 81 10 || fail "sender did not start"
+	conf t.conf <<-EOC
+	proxy ng https://$P4:8471 ca=$CD/ca.crt http2=on
+	via ng 198.18.1.0/24
+	EOC
+	run -t 60 pw -c t.conf "$PY" "$PW_INTEG_DIR/halfclose.py" slow "$W4" 81 \
+	    33554432 "$W4" 80 20
+	kill "$spid" 2>/dev/null || true
+	wait "$spid" 2>/dev/null || true
+	https_nghttpx_stop
+	expect_rc 0
+	expect_out_re "OTHERS ok 20 in [0-4]\.[0-9]+ s"
+	expect_out_has "SLOW ok 33554432"
+}
+
+# http2=on to a proxy that offers only HTTP/1.1 (stunnel: no ALPN h2):
+# as curl, HTTP/1.1 CONNECT, one connection per tunnel.
+tcase https_h2_fallback
+tc_https_h2_fallback() {
+	local m
+	https_certs
+	https_stunnel good.pem 8472
+	conf t.conf <<-EOC
+	proxy tls https://$P4:8472 ca=$CD/ca.crt http2=on
+	via tls 198.18.1.0/24
+	EOC
+	m=$(mark)
+	run pw --log "$CD/audit.log" -c t.conf sh -c "'$PY' '$PYC' get $W4 80 $m-1 && '$PY' '$PYC' get $W4 80 $m-2"
+	https_stop
+	expect_rc 0
+	world_saw "$m-1" "$PW4"
+	world_saw "$m-2" "$PW4"
+	grep -q '"proxy_tls":"TLSv1.3"' audit.log || fail "no TLS in the audit log"
+	if grep -q '"proxy_h2"' audit.log; then fail "h2 claimed over HTTP/1.1"; fi
+}

@@ -1,0 +1,299 @@
+/*
+ * relay_h2.c - http2=on: every tunnel of the session to an https proxy
+ * that takes h2 (ALPN) is one stream of a shared connection, a CONNECT
+ * stream (RFC 9113 §8.5).  nghttp2 does the framing.
+ *
+ * One connection per proxy, one thread per connection: it polls the TLS
+ * socket, a wake-up pipe (new tunnels) and every tunnel's program socket.
+ * Per-stream flow control is ours (no automatic WINDOW_UPDATE): a
+ * stream's bytes for the program are acknowledged only once the program
+ * has taken them, so a slow reader holds back its own stream (at most
+ * H2_WIN bytes) and never the connection, whose window is large enough
+ * for every stream's.  The program's FIN is END_STREAM (half-close); the
+ * proxy's END_STREAM a shutdown(SHUT_WR); a reset either way resets the
+ * other; a tunnel closing closes its stream, not the connection.
+ * Tunnels reach a connection through relay_h2_tunnel (relay.c).
+ */
+#include "relay_h2_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/err.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "relaymsg.h"
+
+static struct h2c *conns[H2_CONNS_MAX];
+static bool no_h2[H2_CONNS_MAX];	/* the proxy chose http/1.1 */
+static pthread_mutex_t conns_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name,
+	  size_t nlen, const uint8_t *val, size_t vlen, uint8_t flags,
+	  void *ud)
+{
+	struct h2s *st = nghttp2_session_get_stream_user_data(s,
+							      f->hd.stream_id);
+	int code = 0;
+	size_t i;
+
+	(void)flags; (void)ud;
+	if (st == NULL || f->hd.type != NGHTTP2_HEADERS || nlen != 7 ||
+	    memcmp(name, ":status", 7) != 0 || vlen != 3)
+		return 0;
+	for (i = 0; i < 3; i++)
+		code = code * 10 + (val[i] - '0');
+	st->status = code;
+	return 0;
+}
+
+static int
+on_frame(nghttp2_session *s, const nghttp2_frame *f, void *ud)
+{
+	struct h2s *st = nghttp2_session_get_stream_user_data(s,
+							      f->hd.stream_id);
+	char head[96];
+	int n;
+
+	(void)ud;
+	if (st == NULL)
+		return 0;
+	if (f->hd.type == NGHTTP2_HEADERS && !st->answered &&
+	    st->status >= 200) {
+		/* the shim reads an HTTP/1.1 answer, as from the proxy */
+		n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n\r\n",
+			     st->status, st->status / 100 == 2 ?
+			     "Connection established" : "refused (h2)");
+		h2io_dn_put(st, head, (size_t)n);
+		st->answered = true;
+	}
+	if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
+	    (f->hd.flags & NGHTTP2_FLAG_END_STREAM))
+		st->s_eof = true;
+	return 0;
+}
+
+static int
+on_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
+	size_t len, void *ud)
+{
+	struct h2s *st = nghttp2_session_get_stream_user_data(s, id);
+
+	(void)flags; (void)ud;
+	if (st == NULL)
+		return 0;
+	if (H2_DN - st->dnlen < len) {
+		/* more than the window we gave: the proxy broke the rules */
+		nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, id,
+					  NGHTTP2_FLOW_CONTROL_ERROR);
+		return 0;
+	}
+	memcpy(st->dn + st->dnlen, data, len);
+	st->dnlen += len;
+	return 0;
+}
+
+static int
+on_close(nghttp2_session *s, int32_t id, uint32_t err, void *ud)
+{
+	struct h2s *st = nghttp2_session_get_stream_user_data(s, id);
+
+	(void)ud;
+	if (st != NULL) {
+		st->closed = true;
+		if (err != NGHTTP2_NO_ERROR || !st->answered)
+			st->reset = true;
+	}
+	return 0;
+}
+
+static nghttp2_session *
+h2_session(struct h2c *c)
+{
+	nghttp2_session_callbacks *cb;
+	nghttp2_option *opt;
+	nghttp2_session *s = NULL;
+	nghttp2_settings_entry set[] = {
+		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, H2_WIN },
+		{ NGHTTP2_SETTINGS_ENABLE_PUSH, 0 },
+	};
+
+	if (nghttp2_session_callbacks_new(&cb) != 0)
+		return NULL;
+	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
+	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_close);
+	if (nghttp2_option_new(&opt) == 0) {
+		nghttp2_option_set_no_auto_window_update(opt, 1);
+		nghttp2_session_client_new2(&s, cb, c, opt);
+		nghttp2_option_del(opt);
+	}
+	nghttp2_session_callbacks_del(cb);
+	if (s == NULL)
+		return NULL;
+	if (nghttp2_submit_settings(s, NGHTTP2_FLAG_NONE, set, 2) != 0 ||
+	    nghttp2_session_set_local_window_size(s, NGHTTP2_FLAG_NONE, 0,
+						  H2_CONN_WIN) != 0) {
+		nghttp2_session_del(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* The shim's CONNECT request, whole in head[0..n) (relay.c read it):
+ * its authority and Proxy-Authorization into st. */
+static int
+parse_connect(const char *head, size_t n, struct h2s *st)
+{
+	const char *end = memmem(head, n, "\r\n\r\n", 4), *sp, *line, *e;
+	const char *v;
+
+	if (end == NULL || n < 8 || strncmp(head, "CONNECT ", 8) != 0 ||
+	    (sp = memchr(head + 8, ' ', (size_t)(end - head) - 8)) == NULL ||
+	    (size_t)(sp - head - 8) >= sizeof(st->authority))
+		return -1;
+	memcpy(st->authority, head + 8, (size_t)(sp - head - 8));
+	for (line = memmem(head, (size_t)(end - head), "\r\n", 2);
+	     line != NULL && line < end;
+	     line = memmem(line + 2, (size_t)(end + 2 - line - 2), "\r\n", 2)) {
+		v = line + 2;
+		e = memmem(v, (size_t)(end + 2 - v), "\r\n", 2);
+		if (e == NULL || e - v < 20 ||
+		    strncasecmp(v, "Proxy-Authorization:", 20) != 0)
+			continue;
+		v += 20;
+		while (v < e && *v == ' ')
+			v++;
+		if ((size_t)(e - v) < sizeof(st->auth))
+			memcpy(st->auth, v, (size_t)(e - v));
+	}
+	return 0;
+}
+
+/* A new connection to px that took h2 (ssl), with its thread. */
+static struct h2c *
+h2_open(SSL *ssl)
+{
+	struct h2c *c = calloc(1, sizeof(*c));
+	pthread_t th;
+
+	if (c == NULL)
+		return NULL;
+	c->ssl = ssl;
+	c->fd = SSL_get_fd(ssl);
+	snprintf(c->tls, sizeof(c->tls), "%s", SSL_get_version(ssl));
+	pthread_mutex_init(&c->mu, NULL);
+	if (pipe2(c->wake, O_NONBLOCK | O_CLOEXEC) == -1) {
+		free(c);
+		return NULL;
+	}
+	c->s = h2_session(c);
+	if (c->s == NULL || pthread_create(&th, NULL, h2io_main, c) != 0) {
+		if (c->s != NULL)
+			nghttp2_session_del(c->s);
+		close(c->wake[0]);
+		close(c->wake[1]);
+		free(c);
+		return NULL;
+	}
+	pthread_detach(th);
+	return c;
+}
+
+/* Hand st to c's thread; false when c is gone. */
+static bool
+h2_add(struct h2c *c, struct h2s *st)
+{
+	bool ok;
+
+	pthread_mutex_lock(&c->mu);
+	ok = !c->dead;
+	if (ok) {
+		st->c = c;
+		st->next = c->pending;
+		c->pending = st;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (ok && write(c->wake[1], "", 1) < 0) {
+		/* the pipe is full: the thread wakes for the bytes there */
+	}
+	return ok;
+}
+
+int
+relay_h2_tunnel(const struct cfg_proxy *px, int idx, int cfd,
+		const char *first, size_t n, long long deadline, char *why,
+		size_t whylen, bool *tls_failed, SSL **h1)
+{
+	struct h2s *st = calloc(1, sizeof(*st));
+	const unsigned char *alpn = NULL;
+	unsigned alen = 0;
+	struct h2c *c;
+	SSL *ssl;
+	int rc = -1;
+
+	*h1 = NULL;
+	*tls_failed = false;
+	if (idx < 0 || idx >= H2_CONNS_MAX || st == NULL ||
+	    (st->dn = malloc(H2_DN)) == NULL) {
+		snprintf(why, whylen, "relay: out of memory");
+		goto fail;
+	}
+	st->cfd = cfd;
+	pthread_mutex_lock(&conns_mu);
+	if (no_h2[idx]) {
+		pthread_mutex_unlock(&conns_mu);
+		rc = 1;		/* HTTP/1.1, on a connection of its own */
+		goto fail;
+	}
+	if (parse_connect(first, n, st) < 0) {
+		pthread_mutex_unlock(&conns_mu);
+		snprintf(why, whylen, "relay: no CONNECT request");
+		goto fail;
+	}
+	c = conns[idx];
+	if (c == NULL || !h2_add(c, st)) {
+		ssl = relay_tls_open(px, idx, deadline, why, whylen,
+				     tls_failed, true);
+		if (ssl == NULL) {
+			pthread_mutex_unlock(&conns_mu);
+			goto fail;
+		}
+		SSL_get0_alpn_selected(ssl, &alpn, &alen);
+		if (alen != 2 || memcmp(alpn, "h2", 2) != 0) {
+			/* as curl: the proxy said http/1.1, so be it (this
+			 * tunnel on this connection, the later ones each on
+			 * their own) */
+			no_h2[idx] = true;
+			pthread_mutex_unlock(&conns_mu);
+			*h1 = ssl;
+			rc = 2;
+			goto fail;
+		}
+		c = h2_open(ssl);
+		if (c == NULL || !h2_add(c, st)) {
+			pthread_mutex_unlock(&conns_mu);
+			relay_tls_close(ssl, false);
+			snprintf(why, whylen, "relay: cannot start HTTP/2");
+			goto fail;
+		}
+		conns[idx] = c;		/* a dead one before it is leaked */
+	}
+	pthread_mutex_unlock(&conns_mu);
+	fcntl(cfd, F_SETFL, fcntl(cfd, F_GETFL) | O_NONBLOCK);
+	return 0;
+fail:
+	if (st != NULL)
+		free(st->dn);
+	free(st);
+	return rc;
+}
