@@ -82,11 +82,15 @@ cfg_tls_set(struct cfg_parser *p, struct cfg_proxy *px, const char *key,
 		}
 		memcpy(t->sni, val, strlen(val) + 1);
 	} else if (strcmp(key, "pin") == 0) {
-		/* curl writes sha256//B64 (--pinnedpubkey): both spellings */
-		if (strncmp(val, "sha256/", 7) == 0)
-			val += val[7] == '/' ? 8 : 7;
-		else
+		/* curl writes sha256//B64 (--pinnedpubkey): both spellings,
+		 * told apart by the length (a digest's base64 may itself
+		 * start with '/') */
+		if (strncmp(val, "sha256/", 7) != 0)
 			val = "";
+		else if (strlen(val + 7) == CFG_PIN_LEN + 1 && val[7] == '/')
+			val += 8;
+		else
+			val += 7;
 		if (!cfg_pin_ok(val)) {
 			cfg_err(p, "proxy '%s': bad pin (use sha256/ and the "
 				"base64 of a SHA-256, 44 characters)",

@@ -795,6 +795,37 @@ test_cfg_negotiate(void **state)
 	cfg_free(cfg);
 }
 
+/* An https proxy's TLS options; a pin may start with '/', in either
+ * spelling. */
+static void
+test_cfg_tls(void **state)
+{
+	static const char text[] =
+		"proxy a https://h ca=/etc/ca.pem sni=proxy.test http2=on "
+		"pin=sha256//EZeJnn/uNHBfP+g/76TUoW5ygLLV+MKTEIwnO5vKFU=\n"
+		"proxy b https://h:8443 "
+		"pin=sha256///EZeJnn/uNHBfP+g/76TUoW5ygLLV+MKTEIwnO5vKFU=\n"
+		"proxy c https://h pin=sha256//"
+		"EZeJnn/uNHBfP+g/76TUoW5ygLLV+MKTEIwnO5vKFUA=\n";
+	struct config *cfg = parse(text);
+
+	(void)state;
+	assert_int_equal(cfg->nerrs, 0);
+	assert_string_equal(cfg->proxies[0].tls.ca, "/etc/ca.pem");
+	assert_string_equal(cfg->proxies[0].tls.sni, "proxy.test");
+	assert_true(cfg->proxies[0].tls.http2);
+	assert_int_equal(cfg->proxies[0].url.port, 443);
+	assert_string_equal(cfg->proxies[0].tls.pin,
+			    "/EZeJnn/uNHBfP+g/76TUoW5ygLLV+MKTEIwnO5vKFU=");
+	assert_string_equal(cfg->proxies[1].tls.pin,
+			    "/EZeJnn/uNHBfP+g/76TUoW5ygLLV+MKTEIwnO5vKFU=");
+	assert_string_equal(cfg->proxies[2].tls.pin,
+			    "EZeJnn/uNHBfP+g/76TUoW5ygLLV+MKTEIwnO5vKFUA=");
+	assert_false(cfg->proxies[1].tls.http2);
+	assert_string_equal(cfg->proxies[1].tls.ca, "");
+	cfg_free(cfg);
+}
+
 int
 main(void)
 {
@@ -813,6 +844,7 @@ main(void)
 		cmocka_unit_test(test_cfg_load),
 		cmocka_unit_test(test_cfg_udp_unfit),
 		cmocka_unit_test(test_cfg_groups),
+		cmocka_unit_test(test_cfg_tls),
 		cmocka_unit_test(test_cfg_negotiate),
 		cmocka_unit_test(test_cfg_group_error_order),
 	};
