@@ -23,7 +23,8 @@
  * forward the early bytes (tests/integ/t_optimistic.sh checks both, and
  * microsocks' loss, without the shim).  The first connection to a proxy
  * not known yet waits for the replies as without optimistic=on (a
- * blocking connect learns; an unknown proxy is never sent early bytes).
+ * blocking connect learns; a non-blocking one has the proxy probed, see
+ * early_want_probe): an unknown proxy is never sent early bytes.
  * A proxy that reads its handshake as a stream and still drops what
  * follows (a buffered reader thrown away when it starts relaying) would
  * pass that test: that is why optimistic is opt-in per proxy.
@@ -34,7 +35,11 @@
  * timeout before the reply then fails the tunnel after the program was
  * told it was connected: its next call gets ECONNREFUSED (a refusal) or
  * ECONNRESET (the proxy went away), as a TCP Fast Open connection whose
- * SYN was refused does, and the log has one line saying so.
+ * SYN was refused does, and the log has one line saying so.  So there
+ * is no early-write buffer: what another carrier of the program's bytes
+ * (the https:// relay, tunnel_relay.c) would reuse is the early state
+ * itself, FD_TUNNEL_EARLY and its readiness (ready.c, async.c), with its
+ * own decision of when the program may go on.
  *
  * Only a single SOCKS5 hop: a chain's later hops are reached through the
  * earlier ones' replies.  Not for UDP associations or a PROXY protocol
