@@ -149,7 +149,7 @@ neg_refused_once() {
 # A valid ticket: the CONNECT carries a token at once (one request at
 # squid, no 407 first), squid names the user, the page arrives, and no
 # token is ever written to a log.
-tcase negotiate_ticket
+tcase negotiate_ticket smoke
 tc_negotiate_ticket() {
 	local m n
 	neg_world
