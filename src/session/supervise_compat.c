@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "cmsg32.h"
+
 /* The layouts of net/compat.h. */
 struct c32_msghdr {
 	uint32_t name;
@@ -37,14 +39,6 @@ struct c32_iovec {
 	uint32_t base;
 	uint32_t len;
 };
-
-struct c32_cmsghdr {
-	uint32_t len;
-	int32_t level;
-	int32_t type;
-};
-
-#define C32_ALIGN(n) (((n) + 3) & ~(size_t)3)	/* CMSG_COMPAT_ALIGN */
 
 static const struct {
 	int i386, nr;
@@ -180,44 +174,6 @@ sup_iov_read(struct sup_call *c, uint64_t addr, size_t n, struct iovec *v)
 	return rc;
 }
 
-/*
- * cmsghdr_from_user_compat_to_kern: each 12-byte header and its payload
- * into a 16-byte header and the same payload at native alignment.  A
- * length shorter than its header or past the buffer, or no message at
- * all in a non-empty buffer, is EINVAL.
- */
-static int
-cmsg_native(const uint8_t *cb, size_t n, uint8_t *out, size_t *outlen)
-{
-	struct c32_cmsghdr h;
-	struct cmsghdr k;
-	size_t off = 0, kl = 0, body;
-
-	while (n >= sizeof(h) && off <= n - sizeof(h)) {
-		memcpy(&h, cb + off, sizeof(h));
-		if (h.len < sizeof(h) || h.len > n - off)
-			return -EINVAL;
-		body = h.len - sizeof(h);
-		if (out != NULL) {
-			memset(out + kl, 0, CMSG_SPACE(body));
-			k.cmsg_len = CMSG_LEN(body);
-			k.cmsg_level = h.level;
-			k.cmsg_type = h.type;
-			memcpy(out + kl, &k, sizeof(k));
-			memcpy(out + kl + CMSG_LEN(0), cb + off + sizeof(h),
-			       body);
-		}
-		kl += CMSG_SPACE(body);
-		if (C32_ALIGN(h.len) > n - off)
-			break;
-		off += C32_ALIGN(h.len);
-	}
-	if (kl == 0)
-		return -EINVAL;
-	*outlen = kl;
-	return 0;
-}
-
 int
 sup_cmsg_native(const struct sup_call *c, void **ctl, size_t *len)
 {
@@ -227,13 +183,13 @@ sup_cmsg_native(const struct sup_call *c, void **ctl, size_t *len)
 
 	if (!c->compat || *len == 0)
 		return 0;
-	rc = cmsg_native(*ctl, *len, NULL, &kl);
+	rc = cmsg32_to_native(*ctl, *len, NULL, 0, &kl);
 	if (rc < 0)
 		return rc;
 	out = malloc(kl);
 	if (out == NULL)
 		return -ENOMEM;
-	cmsg_native(*ctl, *len, out, &kl);
+	cmsg32_to_native(*ctl, *len, out, kl, &kl);
 	free(*ctl);
 	*ctl = out;
 	*len = kl;
