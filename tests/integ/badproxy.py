@@ -99,14 +99,7 @@ def slowdest(c, first):
     r.take(r.take(1)[0])                # user
     r.take(r.take(1)[0])                # password
     c.sendall(b"\x01\x00")
-    head = r.take(4)                    # VER CMD RSV ATYP
-    if head[3] == 1:
-        r.take(4)
-    elif head[3] == 4:
-        r.take(16)
-    else:
-        r.take(r.take(1)[0])
-    r.take(2)                           # port
+    skip_addr(r)
     time.sleep(0.6)
     c.sendall(b"\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x50")
     r.c.recv(4096)

@@ -257,29 +257,28 @@ tc_optimistic_tfo() {
 # microsocks stays silent (a process that ends first leaves it unknown,
 # one that lives marks it): never sent early bytes either way.  No
 # destination sees a probe: it asks for 0.0.0.0:0.
-tcase optimistic_probe_nonblocking
-tc_optimistic_probe_nonblocking() {
-	opt_conf "$U_DANTE"
+# opt_probe_session URL PAUSE: two non-blocking echo connections in one
+# session, PAUSE seconds apart; both must come back whole.
+opt_probe_session() {
+	opt_conf "$1"
 	run pw -vv -c opt.conf sh -c '"$0" "$1" poll "$2" 2222 1000 &&
-sleep 0.5 && "$0" "$1" poll "$2" 2222 1000' "$PY" "$OPT_CLIENT" "$W4"
+sleep "$3" && "$0" "$1" poll "$2" 2222 1000' "$PY" "$OPT_CLIENT" "$W4" "$2"
 	expect_rc 0
 	if [ "$(grep -c '^poll ok 1000 EAGAIN=0$' out)" != 2 ]; then
 		show
-		fail "wanted two whole echoes"
+		fail "wanted two whole echoes through $1"
 	fi
+}
+
+tcase optimistic_probe_nonblocking
+tc_optimistic_probe_nonblocking() {
+	opt_probe_session "$U_DANTE" 0.5
 	expect_err_re "probe of proxy p .* ended: .*refused"
 	if [ "$(opt_lines 'optimistic: connected for the program')" != 1 ]; then
 		show
 		fail "wanted the second connection (only) optimistic"
 	fi
-	opt_conf "$U_MS"
-	run pw -vv -c opt.conf sh -c '"$0" "$1" poll "$2" 2222 1000 &&
-sleep 1 && "$0" "$1" poll "$2" 2222 1000' "$PY" "$OPT_CLIENT" "$W4"
-	expect_rc 0
-	if [ "$(grep -c '^poll ok 1000 EAGAIN=0$' out)" != 2 ]; then
-		show
-		fail "wanted two whole echoes through microsocks"
-	fi
+	opt_probe_session "$U_MS" 1
 	expect_err_lacks "optimistic: connected"
 	expect_err_lacks "$MS_PASS"
 }
