@@ -131,6 +131,13 @@ neg_wait_log() {
 	done
 }
 
+# neg_saw_user: squid logged a CONNECT of the case's user.
+neg_saw_user() {
+	neg_wait_log 1
+	grep -F "CONNECT $W4:80 " "$CD/krb/access.log" | grep -qF "$NEG_USER@$NEG_REALM" ||
+	    { cat "$CD/krb/access.log" >&2; fail "squid does not name $NEG_USER@$NEG_REALM"; }
+}
+
 # neg_refused_once N: N connects in one session, each refused (EACCES),
 # and squid saw exactly one CONNECT (none after the 407).
 neg_refused_once() {
@@ -164,8 +171,7 @@ tc_negotiate_ticket() {
 	neg_wait_log 1
 	n=$(neg_connects)
 	[ "$n" = 1 ] || { cat "$CD/krb/access.log" >&2; fail "squid saw $n CONNECTs, want 1 (the token goes with the first)"; }
-	grep -F "CONNECT $W4:80 " "$CD/krb/access.log" | grep -qF "$NEG_USER@$NEG_REALM" ||
-	    { cat "$CD/krb/access.log" >&2; fail "squid does not name $NEG_USER@$NEG_REALM"; }
+	neg_saw_user
 	grep -qF "TCP_TUNNEL/200" "$CD/krb/access.log" ||
 	    { cat "$CD/krb/access.log" >&2; fail "squid did not tunnel"; }
 	# SPNEGO tokens start 0x60 0x82: "YII" in base64
@@ -217,9 +223,7 @@ tc_negotiate_supervised() {
 	expect_out_re 'status=HTTP/1.1 200'
 	expect_err_re 'supervised: pid'
 	world_saw "$m" "$PW4"
-	neg_wait_log 1
-	grep -F "CONNECT $W4:80 " "$CD/krb/access.log" | grep -qF "$NEG_USER@$NEG_REALM" ||
-	    { cat "$CD/krb/access.log" >&2; fail "squid does not name $NEG_USER@$NEG_REALM"; }
+	neg_saw_user
 }
 
 # No ticket: one CONNECT without a token, the 407, a line that says to
@@ -336,9 +340,7 @@ tc_negotiate_https() {
 	expect_rc 0
 	expect_out_has "STATUS HTTP/1.1 200"
 	world_saw "$m" "$PW4"
-	neg_wait_log 1
-	grep -F "CONNECT $W4:80 " "$CD/krb/access.log" | grep -qF "$NEG_USER@$NEG_REALM" ||
-	    { cat "$CD/krb/access.log" >&2; fail "squid does not name $NEG_USER@$NEG_REALM"; }
+	neg_saw_user
 }
 
 # What a token costs: one session's first connect (the service ticket
