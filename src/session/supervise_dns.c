@@ -43,7 +43,6 @@
 #define DNS_TIMEOUT_MS 2000	/* per try, as c-ares 1.18 ignores
 				 * resolv.conf's options */
 #define DNS_TRIES 2
-#define DNS_WHO_MAX 1024
 #define DNS_ANSWER_MAX 2048	/* what we answer ourselves */
 #define DNS_POLL_MAX (4 + DNS_CONNS_MAX + 2 * ARES_GETSOCK_MAXNUM)
 
@@ -71,23 +70,12 @@ struct pending {
 	socklen_t tolen;
 };
 
-/* Who sent from a loopback port (for the log), as the redirect saw. */
-struct who {
-	int family;
-	uint16_t port;		/* network order; 0: free */
-	pid_t tgid;
-	char exe[256];
-};
-
 static const struct sup_policy *g_pol;
 static int g_udp[2] = { -1, -1 }, g_tcp[2] = { -1, -1 };	/* v4, v6 */
 static struct sockaddr_storage g_udp_sa[2], g_tcp_sa[2];
 static ares_channel g_ch_udp, g_ch_tcp;
 static struct conn g_conn[DNS_CONNS_MAX];
 static int g_npending;
-static struct who g_who[DNS_WHO_MAX];
-static size_t g_who_next;
-static pthread_mutex_t g_who_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool g_on;
 
 static uint64_t
@@ -162,65 +150,6 @@ sup_dns_responder(int family, bool tcp, struct sockaddr_storage *sa,
 	memcpy(&m->sin6_addr.s6_addr[12], &a4->sin_addr, 4);
 	*len = sizeof(*m);
 	return true;
-}
-
-/* The port and family of a loopback address as the responder sees it
- * (a v4-mapped one is IPv4). */
-static void
-port_of(const struct sockaddr_storage *sa, int *family, uint16_t *port)
-{
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)
-					(const void *)sa;
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	*family = sa->ss_family;
-	*port = ((const struct sockaddr_in *)(const void *)sa)->sin_port;
-	if (sa->ss_family == AF_INET6 &&
-	    memcmp(s6->sin6_addr.s6_addr, mapped, 12) == 0)
-		*family = AF_INET;
-}
-
-void
-sup_dns_who_note(struct sup_call *c, const struct sockaddr_storage *local)
-{
-	struct who *w;
-	pid_t tgid = sup_tgid(c);
-	const char *exe = sup_exe(c);
-
-	pthread_mutex_lock(&g_who_lock);
-	w = &g_who[g_who_next++ % DNS_WHO_MAX];
-	port_of(local, &w->family, &w->port);
-	w->tgid = tgid;
-	snprintf(w->exe, sizeof(w->exe), "%s", exe);
-	pthread_mutex_unlock(&g_who_lock);
-}
-
-/* The caller for the log: who last sent from that port. */
-static void
-who_find(const struct sockaddr_storage *from, struct sup_call *c)
-{
-	size_t i, k;
-	int fam;
-	uint16_t port;
-
-	memset(c, 0, sizeof(*c));
-	c->p = g_pol;
-	c->pidfd = -1;
-	snprintf(c->exe, sizeof(c->exe), "?");
-	port_of(from, &fam, &port);
-	pthread_mutex_lock(&g_who_lock);
-	for (i = 0; i < DNS_WHO_MAX; i++) {
-		k = (g_who_next - 1 - i) % DNS_WHO_MAX;
-		if (g_who[k].port == port && g_who[k].family == fam) {
-			c->tgid = g_who[k].tgid;
-			c->tid = c->tgid;
-			snprintf(c->exe, sizeof(c->exe), "%s", g_who[k].exe);
-			break;
-		}
-	}
-	pthread_mutex_unlock(&g_who_lock);
-	if (c->tgid == 0)
-		c->tgid = -1;	/* not a redirected socket's: no pid */
 }
 
 static void
@@ -335,7 +264,7 @@ query(const uint8_t *msg, size_t len, int udp, int conn,
 	struct pending pd, *p;
 	int n;
 
-	who_find(from, &who);
+	sup_dns_who(from, g_pol, &who);
 	memset(&pd, 0, sizeof(pd));
 	n = sup_dns_answer(&who, msg, len, out, sizeof(out), pd.learn,
 			   sizeof(pd.learn));

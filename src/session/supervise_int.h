@@ -6,8 +6,10 @@
  * supervise_via.c (a connect through proxies, with the shim's engine),
  * supervise_epoll.c (a refitted socket's epoll registrations),
  * supervise_dnsredir.c (queries for the resolvers sent to the DNS
- * responder instead), supervise_dns.c (the responder),
- * supervise_dnsans.c (its answers), supervise_dnsseen.c (the addresses
+ * responder instead), supervise_dns.c (the responder), supervise_dnswho.c
+ * (who sent a query),
+ * supervise_dnsans.c (its answers), supervise_dest.c (a call's
+ * destination, the proxies and resolvers), supervise_dnsseen.c (the addresses
  * its forwarded answers gave for names of direct rules),
  * supervise_peer.c (getpeername of the sockets it routed),
  * supervise_exec.c (execve and execveat, the shim's exec check),
@@ -85,6 +87,23 @@ struct sup_dest {
 
 /* Serve the listener lfd in threads of this process. 0 or -errno. */
 int sup_serve(int lfd, const struct sup_policy *p);
+
+/* --- supervise_dest.c ---------------------------------------------- */
+
+/* The proxies' addresses and the resolvers, once before serving. */
+void sup_endpoints_init(const struct sup_policy *p);
+
+/* Does d (proto "tcp", "udp", "raw") pass without a rule: a proxy, or a
+ * resolver of resolv.conf at port 53? */
+bool sup_endpoint(const struct sup_dest *d, const char *proto);
+
+/* Is d a resolver of resolv.conf, at port 53? */
+bool sup_is_resolver(const struct sup_dest *d);
+
+/* The destination in the bytes of an address (len as given); the
+ * socket's domain decides AF_UNSPEC for datagrams (udp_sendmsg). */
+void sup_dest_of(const uint8_t *sa, size_t len, int domain, bool send,
+		 struct sup_dest *d);
 
 /* --- supervise_dnsseen.c ------------------------------------------- */
 
@@ -276,9 +295,17 @@ int sup_dns_start(const struct sup_policy *p);
 bool sup_dns_responder(int family, bool tcp, struct sockaddr_storage *sa,
 		       socklen_t *len);
 
+
+/* --- supervise_dnswho.c -------------------------------------------- */
+
 /* A redirected socket's local address (as the responder will see it)
  * belongs to the caller c: the responder's log names it. */
 void sup_dns_who_note(struct sup_call *c, const struct sockaddr_storage *local);
+
+/* The caller of a query from `from`, as a call c of policy p for the log
+ * (pid -1, exe "?" when no redirect noted the port). */
+void sup_dns_who(const struct sockaddr_storage *from, const struct sup_policy *p,
+		 struct sup_call *c);
 
 /* --- supervise_dnsans.c -------------------------------------------- */
 
@@ -294,8 +321,6 @@ int sup_dns_answer(struct sup_call *who, const uint8_t *msg, size_t len,
 
 /* --- supervise_decide.c -------------------------------------------- */
 
-/* Is d a resolver of resolv.conf, at port 53? */
-bool sup_is_resolver(const struct sup_dest *d);
 
 /* A name's decision by the responder: a "resolve" audit event (action
  * "local", "remote" or "block"), and for a block the log line. */
@@ -332,9 +357,5 @@ void sup_report_call(struct sup_call *c, const char *what, int err,
 void sup_report_exec(struct sup_call *c, const char *path, int err,
 		     int level, const char *msg);
 
-/* The destination in the bytes of an address (len as given); the
- * socket's domain decides AF_UNSPEC for datagrams (udp_sendmsg). */
-void sup_dest_of(const uint8_t *sa, size_t len, int domain, bool send,
-		 struct sup_dest *d);
 
 #endif
