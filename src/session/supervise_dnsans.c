@@ -96,6 +96,72 @@ ptr(struct sup_call *who, const struct dnsmsg_query *q, int fam,
 	return reply(q, DNSMSG_NXDOMAIN, NULL, 0, out, n);
 }
 
+/*
+ * A query carries no port, and a rule may name one ("via p host:80",
+ * which --learn writes): the name is decided at port 0 and at every port
+ * a rule names (the first of each range).  Remote at any of them: the
+ * fake, whose connects are then decided by the name and their port; else
+ * local at any: the resolver's answer; else blocked (port 0's decision,
+ * for the log).  A connect to a fake at a port whose rule is direct
+ * fails (XXX: the shim resolves that name locally for that port).
+ */
+#define ANS_PORTS_MAX 64
+
+static uint16_t g_ports[ANS_PORTS_MAX];
+static size_t g_nports;
+static bool g_ports_done;	/* the responder's thread only */
+
+static void
+ports_init(const struct config *cfg)
+{
+	size_t i, j, k;
+	uint16_t p;
+
+	g_ports[g_nports++] = 0;
+	for (i = 0; cfg != NULL && i < cfg->nrules; i++)
+		for (j = 0; j < cfg->rules[i].ndests; j++) {
+			if (cfg->rules[i].dests[j].kind == DEST_CIDR)
+				continue;
+			p = cfg->rules[i].dests[j].port_lo;
+			for (k = 0; k < g_nports && g_ports[k] != p; k++)
+				;
+			if (k == g_nports && g_nports < ANS_PORTS_MAX)
+				g_ports[g_nports++] = p;
+		}
+	g_ports_done = true;
+}
+
+enum how { HOW_BLOCK, HOW_LOCAL, HOW_FAKE };
+
+static enum how
+route(struct sup_call *who, const char *key, struct decision *dec)
+{
+	struct decision d, local;
+	bool have_local = false;
+	size_t i;
+
+	if (!g_ports_done)
+		ports_init(who->p->cfg);
+	rules_decide_name(who->p->rules, key, 0, dec);
+	for (i = 0; i < g_nports; i++) {
+		d = *dec;
+		if (i > 0)
+			rules_decide_name(who->p->rules, key, g_ports[i], &d);
+		if (remote_dns(who->p->cfg, &d)) {
+			*dec = d;
+			return HOW_FAKE;
+		}
+		if (d.action != CFG_BLOCK && !have_local) {
+			local = d;
+			have_local = true;
+		}
+	}
+	if (!have_local)
+		return HOW_BLOCK;
+	*dec = local;
+	return HOW_LOCAL;
+}
+
 int
 sup_dns_answer(struct sup_call *who, const uint8_t *msg, size_t len,
 	       uint8_t *out, size_t n, char *learn, size_t ln)
@@ -104,6 +170,7 @@ sup_dns_answer(struct sup_call *who, const uint8_t *msg, size_t len,
 	struct decision dec;
 	char key[DNSMSG_TEXT_MAX + 1];
 	uint8_t addr[16];
+	enum how how;
 	size_t used, i;
 	int fam;
 
@@ -119,12 +186,12 @@ sup_dns_answer(struct sup_call *who, const uint8_t *msg, size_t len,
 	for (i = 0; q.name[i] != '\0'; i++)
 		key[i] = (char)tolower((unsigned char)q.name[i]);
 	key[i] = '\0';
-	rules_decide_name(who->p->rules, key, 0, &dec);
-	if (dec.action == CFG_BLOCK) {
+	how = route(who, key, &dec);
+	if (how == HOW_BLOCK) {
 		sup_report_name(who, key, q.qtype, &dec, "block");
 		return reply(&q, DNSMSG_NXDOMAIN, NULL, 0, out, n);
 	}
-	if (!remote_dns(who->p->cfg, &dec)) {
+	if (how == HOW_LOCAL) {
 		sup_report_name(who, key, q.qtype, &dec, "local");
 		/* its connects are decided by the name (supervise_dnsseen.c) */
 		if (dec.action == CFG_DIRECT && dec.rule != NULL)

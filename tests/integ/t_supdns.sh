@@ -233,3 +233,25 @@ tc_supdns_static() {
 	expect_out_re '^Server:[[:space:]]+127\.0\.0\.1$'
 	dnsq_lacks "$DNS_WORLD"
 }
+
+# Rules with a port (what --learn writes): a query has none, so the name
+# is decided at every port a rule names.  Under --strict, "via p
+# www.world.test:80" gives the Go client its fake (no query leaves), and
+# the connect at port 80 goes through the proxy.
+tcase supdns_ports
+tc_supdns_ports() {
+	local m
+	sdns_need
+	sup_go 0
+	dns_env
+	conf pt.conf <<-EOC
+	proxy p socks5h://$P4:1080
+	via p $DNS_WORLD:80
+	EOC
+	m=$(mark)
+	run pw --strict -c pt.conf "$SUPGO" "$DNS_WORLD:80" "$m"
+	expect_rc 0
+	expect_out_re 'status=HTTP/1.1 200'
+	world_saw "$m" "$PW4"
+	dnsq_lacks "$DNS_WORLD"
+}
