@@ -8,6 +8,8 @@
 # other TLS end (stunnel) and tinyproxy are not counted.  A last row has
 # curl's own https proxy support through the same stunnel: what that TLS
 # proxy allows with no relay at all.
+# With nghttpx installed, two rows more: TLS to nghttpx (tinyproxy behind
+# it) over HTTP/1.1, and with http2=on (the tunnel one HTTP/2 stream).
 # Needs build/ (make all), tinyproxy, stunnel4, openssl.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -30,9 +32,9 @@ cleanup() {
 trap cleanup EXIT
 gcc -std=gnu11 -D_GNU_SOURCE -O2 -o "$T/pwbench" bench/pwbench.c -lpthread ||
     exit 1
-read -r WEB TP TS < <($PY -c '
+read -r WEB TP TS TN < <($PY -c '
 import socket
-ss = [socket.socket() for _ in range(3)]
+ss = [socket.socket() for _ in range(4)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])')
 wait_port() {
@@ -73,6 +75,20 @@ cert = $T/st.pem
 EOC
 stunnel4 "$T/st.conf" >"$T/st.log" 2>&1 & pids+=($!)
 wait_port 127.0.0.2 "$WEB"; wait_port 127.0.0.1 "$TP"; wait_port 127.0.0.1 "$TS"
+# nghttpx (HTTP/2 forward proxy, same tinyproxy behind it), if installed:
+# https:// over HTTP/1.1 and with http2=on
+cases="h1 tls"
+if command -v nghttpx >/dev/null; then
+	nghttpx --http2-proxy --workers=1 --frontend="127.0.0.1,$TN" \
+	    --backend="127.0.0.1,$TP" --no-ocsp --errorlog-file="$T/ng.err" \
+	    "$T/k.pem" "$T/c.pem" >/dev/null 2>&1 & pids+=($!)
+	wait_port 127.0.0.1 "$TN"
+	printf 'proxy ng https://127.0.0.1:%s ca=%s\nvia ng 127.0.0.2\n' \
+	    "$TN" "$T/c.pem" >"$T/ng1.conf"
+	printf 'proxy ng https://127.0.0.1:%s ca=%s http2=on\nvia ng 127.0.0.2\n' \
+	    "$TN" "$T/c.pem" >"$T/ng2.conf"
+	cases="$cases ng1 ng2"
+fi
 printf 'proxy h1 http://127.0.0.1:%s\nvia h1 127.0.0.2\n' "$TP" >"$T/h1.conf"
 printf 'proxy tls https://127.0.0.1:%s ca=%s\nvia tls 127.0.0.2\n' "$TS" \
     "$T/c.pem" >"$T/tls.conf"
@@ -86,7 +102,7 @@ run() {
 kv() { local w; for w in $1; do [ "${w%%=*}" = "$2" ] && echo "${w#*=}"; done; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 hz=$(getconf CLK_TCK)
-for c in h1 tls; do
+for c in $cases; do
 	: >"$T/$c.mbps"; : >"$T/$c.cpu"
 	for r in $(seq "$ROUNDS"); do
 		line=$(run $c)
@@ -116,4 +132,8 @@ echo "| http:// (HTTP/1.1 CONNECT, in-band) | $h1 | $(median <"$T/h1.cpu") |"
 echo "| https:// (relay, TLS to stunnel) | $tls | $(median <"$T/tls.cpu") |"
 [ -s "$T/curl.mbps" ] &&
     echo "| curl --proxy https:// (TLS in curl, same stunnel) | $(median <"$T/curl.mbps") | - |"
+if [ -s "$T/ng1.mbps" ]; then
+	echo "| https:// (relay, TLS to nghttpx, HTTP/1.1) | $(median <"$T/ng1.mbps") | $(median <"$T/ng1.cpu") |"
+	echo "| https:// http2=on (relay, one stream of nghttpx's h2) | $(median <"$T/ng2.mbps") | $(median <"$T/ng2.cpu") |"
+fi
 awk -v a="$tls" -v b="$h1" 'BEGIN {printf "https / http: %.2f\n", a / b}'

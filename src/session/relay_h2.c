@@ -209,18 +209,20 @@ h2_open(SSL *ssl)
 	return c;
 }
 
-/* Hand st to c's thread; false when c is gone. */
+/* Hand st to c's thread; false when c is gone or carries as many
+ * streams as its thread polls (the tunnel then opens another). */
 static bool
 h2_add(struct h2c *c, struct h2s *st)
 {
 	bool ok;
 
 	pthread_mutex_lock(&c->mu);
-	ok = !c->dead;
+	ok = !c->dead && c->nstreams < H2_STREAMS_MAX;
 	if (ok) {
 		st->c = c;
 		st->next = c->pending;
 		c->pending = st;
+		c->nstreams++;
 	}
 	pthread_mutex_unlock(&c->mu);
 	if (ok && write(c->wake[1], "", 1) < 0) {
@@ -286,7 +288,9 @@ relay_h2_tunnel(const struct cfg_proxy *px, int idx, int cfd,
 			snprintf(why, whylen, "relay: cannot start HTTP/2");
 			goto fail;
 		}
-		conns[idx] = c;		/* a dead one before it is leaked */
+		/* the one it replaces (gone, or full) is not freed: a full
+		 * one goes on carrying its streams */
+		conns[idx] = c;
 	}
 	pthread_mutex_unlock(&conns_mu);
 	fcntl(cfd, F_SETFL, fcntl(cfd, F_GETFL) | O_NONBLOCK);

@@ -49,6 +49,7 @@ struct h2c {
 	nghttp2_session *s;
 	pthread_mutex_t mu;
 	struct h2s *pending;		/* handed over, not yet submitted */
+	int nstreams;			/* pending and open (mu) */
 	int wake[2];
 	struct h2s *streams;
 	unsigned char out[H2_OUT];

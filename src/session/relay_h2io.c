@@ -201,6 +201,9 @@ reap(struct h2c *c)
 			close(st->cfd);
 		free(st->dn);
 		free(st);
+		pthread_mutex_lock(&c->mu);
+		c->nstreams--;
+		pthread_mutex_unlock(&c->mu);
 	}
 }
 

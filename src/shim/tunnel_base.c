@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "parse.h"
 #include "real.h"
 
 /*
@@ -254,6 +255,33 @@ recv_some(struct tun *t, size_t n, int flags)
 		t->hs_down += (uint32_t)r;
 	}
 	return (int)r;
+}
+
+int
+recv_msg(struct tun *t, size_t max,
+	 int (*parse)(struct tun *t, size_t n, size_t *used, void *ctx),
+	 void *ctx)
+{
+	size_t used = 0;
+	int r, prc;
+
+	for (;;) {
+		if (t->have >= max)
+			return -EMSGSIZE;
+		r = recv_some(t, max - t->have, MSG_PEEK);
+		if (r < 0)
+			return r;
+		prc = parse(t, t->have + (size_t)r, &used, ctx);
+		if (prc == PARSE_ERR)
+			return -EBADMSG;
+		/* PARSE_MORE: all of it is the message's */
+		r = recv_some(t, prc == PARSE_MORE ? (size_t)r : used - t->have,
+			      0);
+		if (r < 0)
+			return r;
+		if (prc == PARSE_OK)
+			return 0;
+	}
 }
 
 int

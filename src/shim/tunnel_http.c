@@ -211,45 +211,33 @@ refused(struct tun *t, const struct httpc_response *r, const char *pstr)
 			r->reason, extra);
 }
 
-/*
- * HTTP: peek at what has arrived, and consume it only up to the end of
- * the response head.  Bytes peeked before the end is seen are all head
- * bytes, so they are consumed at once; this keeps poll() from reporting
- * the same bytes forever.
- */
+/* recv_msg's parser: the response head. */
+static int
+parse_head(struct tun *t, size_t n, size_t *used, void *ctx)
+{
+	size_t need = 0;
+
+	memset(ctx, 0, sizeof(struct httpc_response));
+	return httpc_parse_response(t->in, n, used, &need, ctx);
+}
+
+/* HTTP: the response head, read exactly (recv_msg), then its verdict. */
 int
 step_http(struct tun *t, const char *pstr)
 {
 	struct httpc_response resp;
-	size_t used = 0, need = 0;
-	int r, prc;
+	int r = recv_msg(t, sizeof(t->in), parse_head, &resp);
 
-	for (;;) {
-		if (t->have == sizeof(t->in))
-			return tun_fail(t, -EPROTO, "proxy %s: response head "
-					"too long", pstr);
-		r = recv_some(t, sizeof(t->in) - t->have, MSG_PEEK);
-		if (r == -EAGAIN)
-			return r;
-		if (r < 0)
-			return io_fail(t, r, pstr);
-		memset(&resp, 0, sizeof(resp));
-		prc = httpc_parse_response(t->in, t->have + (size_t)r, &used,
-					   &need, &resp);
-		if (prc == PARSE_ERR)
-			return tun_fail(t, -EPROTO, "proxy %s sent a malformed "
-					"HTTP response", pstr);
-		if (prc == PARSE_MORE) {
-			r = recv_some(t, (size_t)r, 0);
-			if (r < 0)
-				return io_fail(t, r, pstr);
-			continue;
-		}
-		r = recv_some(t, used - t->have, 0);
-		if (r < 0)
-			return io_fail(t, r, pstr);
-		break;
-	}
+	if (r == -EAGAIN)
+		return r;
+	if (r == -EMSGSIZE)
+		return tun_fail(t, -EPROTO, "proxy %s: response head too "
+				"long", pstr);
+	if (r == -EBADMSG)
+		return tun_fail(t, -EPROTO, "proxy %s sent a malformed HTTP "
+				"response", pstr);
+	if (r < 0)
+		return io_fail(t, r, pstr);
 	if (resp.code / 100 != 2)
 		return refused(t, &resp, pstr);
 	return TUN_NEXT_HOP;

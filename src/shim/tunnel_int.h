@@ -69,6 +69,18 @@ void queue(struct tun *t, int len, enum tun_state after);
 int recv_some(struct tun *t, size_t n, int flags);
 /* A failed recv/send (rc) as t's failure. */
 int io_fail(struct tun *t, int rc, const char *pstr);
+/*
+ * One message read exactly, into in[0..t->have): what has arrived is
+ * peeked at, parse(t, n, &used, ctx) looks at in[0..n) (parse.h's
+ * PARSE_*), and only the message's bytes are consumed; bytes peeked
+ * before its end is seen are all the message's, so they are taken at
+ * once (poll() must not report the same bytes forever).  0; -EAGAIN;
+ * -EMSGSIZE past max bytes; -EBADMSG when parse says PARSE_ERR; or
+ * recv's -errno (-ECONNRESET at EOF).
+ */
+int recv_msg(struct tun *t, size_t max,
+	     int (*parse)(struct tun *t, size_t n, size_t *used, void *ctx),
+	     void *ctx);
 
 /* tunnel_socks5.c */
 

@@ -120,46 +120,35 @@ relay_ok_text(struct tun *t, const char *text)
 	t->h2_stream = (int32_t)id;
 }
 
+/* recv_msg's parser: the relay's line. */
+static int
+parse_line(struct tun *t, size_t n, size_t *used, void *ctx)
+{
+	size_t need = 0;
+
+	return relay_parse_reply((const char *)t->in, n, used, &need, ctx);
+}
+
 /*
- * The relay's line, read exactly (peek, then consume up to its end, as
- * step_http does): after it come the proxy's own bytes, for step_http.
+ * The relay's line, read exactly (recv_msg): after it come the proxy's
+ * own bytes, for step_http.
  */
 int
 step_relay(struct tun *t, const char *pstr)
 {
 	struct relay_reply rep;
-	size_t used = 0, need = 0;
-	int r, prc;
+	int r = recv_msg(t, RELAY_LINE_MAX, parse_line, &rep);
 
-	for (;;) {
-		if (t->have >= RELAY_LINE_MAX)
-			return tun_fail(t, -EPROTO, "proxy %s: bad answer "
-					"from the relay", pstr);
-		r = recv_some(t, RELAY_LINE_MAX - t->have, MSG_PEEK);
-		if (r == -EAGAIN)
-			return r;
-		if (r == -ECONNRESET)
-			return tun_fail(t, -ECONNREFUSED, "proxy %s: the relay "
-					"closed the connection", pstr);
-		if (r < 0)
-			return io_fail(t, r, pstr);
-		prc = relay_parse_reply((const char *)t->in,
-					t->have + (size_t)r, &used, &need,
-					&rep);
-		if (prc == PARSE_ERR)
-			return tun_fail(t, -EPROTO, "proxy %s: bad answer "
-					"from the relay", pstr);
-		if (prc == PARSE_MORE) {
-			r = recv_some(t, (size_t)r, 0);	/* all line bytes */
-			if (r < 0)
-				return io_fail(t, r, pstr);
-			continue;
-		}
-		r = recv_some(t, used - t->have, 0);
-		if (r < 0)
-			return io_fail(t, r, pstr);
-		break;
-	}
+	if (r == -EAGAIN)
+		return r;
+	if (r == -ECONNRESET)
+		return tun_fail(t, -ECONNREFUSED, "proxy %s: the relay closed "
+				"the connection", pstr);
+	if (r == -EMSGSIZE || r == -EBADMSG)
+		return tun_fail(t, -EPROTO, "proxy %s: bad answer from the "
+				"relay", pstr);
+	if (r < 0)
+		return io_fail(t, r, pstr);
 	t->have = 0;
 	if (rep.code == RELAY_OK) {
 		relay_ok_text(t, rep.text);
