@@ -292,38 +292,64 @@ msg_free(struct msg_copy *k)
 	free(k->m.msg_control);
 }
 
-/*
- * SCM_CREDENTIALS naming the caller itself (a GDBus client sends its
- * own): the kernel takes them only from the process they name, so they
- * go as ours (the receiver sees proxywrap's pid, as it does for the
- * credentials the kernel attaches to any send made here).
- */
-static void
-translate_cred(struct sup_call *c, struct cmsghdr *h)
+/* The caller's SCM_CREDENTIALS, checked as the kernel would check them
+ * for it (*had: there is one). */
+static int
+translate_cred(struct sup_call *c, struct cmsghdr *h, bool *had)
 {
 	struct ucred u;
+	int rc;
 
 	if (h->cmsg_len < CMSG_LEN(sizeof(u)))
-		return;
+		return 0;	/* the kernel's EINVAL */
+	*had = true;
 	memcpy(&u, CMSG_DATA(h), sizeof(u));
-	if (u.pid != sup_tgid(c))
-		return;		/* someone else's: the kernel judges it */
-	u.pid = getpid();
+	rc = sup_cred_check(c, &u);
 	memcpy(CMSG_DATA(h), &u, sizeof(u));
+	return rc;
 }
 
-/* SCM_RIGHTS names the caller's fds: send duplicates of them. */
+/* None: the caller's own, where proxywrap's would be another user's. */
+static int
+add_cred(struct sup_call *c, struct msg_copy *k)
+{
+	size_t at = CMSG_ALIGN(k->m.msg_controllen);
+	struct cmsghdr *h;
+	struct ucred u;
+	uint8_t *ctl;
+
+	if (!sup_cred_implicit(c, &u))
+		return 0;
+	ctl = realloc(k->m.msg_control, at + CMSG_SPACE(sizeof(u)));
+	if (ctl == NULL)
+		return -ENOMEM;
+	memset(ctl + k->m.msg_controllen, 0,
+	       at + CMSG_SPACE(sizeof(u)) - k->m.msg_controllen);
+	h = (struct cmsghdr *)(void *)(ctl + at);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_CREDENTIALS;
+	h->cmsg_len = CMSG_LEN(sizeof(u));
+	memcpy(CMSG_DATA(h), &u, sizeof(u));
+	k->m.msg_control = ctl;
+	k->m.msg_controllen = at + CMSG_SPACE(sizeof(u));
+	return 0;
+}
+
+/* SCM_RIGHTS names the caller's fds: send duplicates of them; and the
+ * credentials are the caller's. */
 static int
 translate_fds(struct sup_call *c, struct msg_copy *k)
 {
 	struct cmsghdr *h;
 	size_t i, n;
-	int *v, d;
+	int *v, d, rc;
+	bool had = false;
 
 	for (h = CMSG_FIRSTHDR(&k->m); h != NULL; h = CMSG_NXTHDR(&k->m, h)) {
 		if (h->cmsg_level == SOL_SOCKET &&
-		    h->cmsg_type == SCM_CREDENTIALS)
-			translate_cred(c, h);
+		    h->cmsg_type == SCM_CREDENTIALS &&
+		    (rc = translate_cred(c, h, &had)) < 0)
+			return rc;
 		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS ||
 		    h->cmsg_len < CMSG_LEN(0))
 			continue;
@@ -339,7 +365,7 @@ translate_fds(struct sup_call *c, struct msg_copy *k)
 			v[i] = d;
 		}
 	}
-	return 0;
+	return had ? 0 : add_cred(c, k);
 }
 
 /*

@@ -248,6 +248,14 @@ int64_t sup_socket(struct sup_call *c);
 int sup_unix_name(struct sup_call *c, int domain, uint8_t *sa,
 		  socklen_t *len);
 
+/* An SCM_CREDENTIALS the caller sends: 0 (its pid made one proxywrap
+ * may send), or -EPERM where the kernel would refuse it to the caller. */
+int sup_cred_check(struct sup_call *c, struct ucred *u);
+
+/* The credentials to attach to an AF_UNIX send that has none (true), so
+ * that the receiver sees the caller's and not a root proxywrap's. */
+bool sup_cred_implicit(struct sup_call *c, struct ucred *u);
+
 /* --- supervise_exec.c ---------------------------------------------- */
 
 /* execve / execveat: SUP_CONTINUE (the kernel's exec; its line said), or

@@ -25,7 +25,9 @@
  *   supclient badlen                  connect with addrlen 129
  *   supclient unix                    connect to an AF_UNIX listener
  *   supclient scmfd                   two fds passed over an AF_UNIX pair
- *   supclient unixcred                its own SCM_CREDENTIALS over one
+ *   supclient unixcred [own|none|forge [drop]]
+ *                                     its own SCM_CREDENTIALS over one,
+ *                                     none, or root's (drop: as nobody)
  *   supclient unixrel DIR             AF_UNIX names relative to DIR
  *   supclient fdswap ADDR PORT MSG N  N sendmsg calls on an fd that another
  *                                     thread keeps switching between a
@@ -726,16 +728,18 @@ fdswap(const char *a, const char *p, const char *msg, int n)
 	return 0;
 }
 
-/* unixcred: a datagram with the sender's own SCM_CREDENTIALS (as a GDBus
- * client sends them) to a receiver that asks for credentials. */
+/* unixcred [own|none|forge [drop]]: a datagram with the sender's own
+ * SCM_CREDENTIALS (as a GDBus client sends them), with none (the kernel
+ * attaches the sender's), or with pid 1 and uid 0 (refused but to
+ * root), to a receiver that asks for credentials; drop: as nobody. */
 static int
-unixcred(void)
+unixcred(const char *how, int drop)
 {
 	union {
 		struct cmsghdr h;
 		char b[CMSG_SPACE(sizeof(struct ucred))];
 	} ctl, rctl;
-	struct ucred u = { getpid(), getuid(), getgid() }, got = { 0, 0, 0 };
+	struct ucred u, got = { 0, 0, 0 };
 	char data[4] = "cr", buf[4];
 	struct iovec io = { data, 3 }, rio = { buf, sizeof(buf) };
 	struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1,
@@ -750,8 +754,19 @@ unixcred(void)
 	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == -1)
 		return 2;
 	setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	if (drop && (setgid(65534) == -1 || setuid(65534) == -1))
+		return 2;
+	u.pid = getpid();
+	u.uid = getuid();
+	u.gid = getgid();
+	if (strcmp(how, "forge") == 0)
+		u = (struct ucred){ 1, 0, 0 };
 	memset(&ctl, 0, sizeof(ctl));
 	cmsg_put(CMSG_FIRSTHDR(&m), SCM_CREDENTIALS, &u, sizeof(u));
+	if (strcmp(how, "none") == 0) {
+		m.msg_control = NULL;
+		m.msg_controllen = 0;
+	}
 	rc = x_sendmsg(sv[0], &m, 0);
 	report(rc);
 	if (rc < 0 || recvmsg(sv[1], &r, 0) < 0)
@@ -889,7 +904,8 @@ main(int argc, char **argv)
 	if (strcmp(how, "epv6get") == 0 && argc == 5)
 		return epv6get(argv[2], argv[3], argv[4]);
 	if (strcmp(how, "unixcred") == 0)
-		return unixcred();
+		return unixcred(argc > 2 ? argv[2] : "own",
+				argc > 3 && strcmp(argv[3], "drop") == 0);
 	if (strcmp(how, "unixrel") == 0 && argc == 3)
 		return unixrel(argv[2]);
 	if (strcmp(how, "fdswap") == 0 && argc == 6)

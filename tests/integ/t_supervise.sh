@@ -747,9 +747,7 @@ tc_sup_exec_race() {
 # the socket it checked with the header as read, so none does (a check
 # followed by a CONTINUE would let the kernel find the UDP socket and the
 # name): those it saw as UDP with a name are refused, those it saw as TCP
-# go to the listener.  And a
-# datagram with the sender's own SCM_CREDENTIALS still goes (as
-# proxywrap's: the receiver sees its pid).
+# go to the listener.
 tcase sup_fdswap
 tc_sup_fdswap() {
 	local m
@@ -769,9 +767,31 @@ tc_sup_fdswap() {
 	if grep -qF "sup$m" "$T/log/udp-echo-local.log"; then
 		fail "under the supervisor a datagram reached the echo"
 	fi
-	run pw --strict "$SUPC" unixcred
-	expect_out_has "rc=3 errno=0"
-	expect_out_has "cred uid=0 gid=0 own_pid=0"
+}
+
+# AF_UNIX credentials of a send the supervisor makes (as root, as the
+# tests run): what the receiver sees (SO_PASSCRED) and what is refused
+# are the kernel's for the program, not for root proxywrap: its own
+# credentials sent explicitly or none (the kernel attaches the sender's),
+# root's claimed, each also after the program dropped to nobody (then a
+# claim of root's is EPERM, and no claim shows nobody, not root).
+tcase sup_unixcred
+tc_sup_unixcred() {
+	local how drop want
+	sup_build
+	for drop in "" drop; do
+		for how in own none forge; do
+			run inc "$SUPC" unixcred "$how" $drop
+			want=$(cat out)
+			run pw --strict "$SUPC" unixcred "$how" $drop
+			[ "$(cat out)" = "$want" ] ||
+			    { show; fail "unixcred $how $drop: '$(cat out)', the kernel says '$want'"; }
+		done
+	done
+	run pw --strict "$SUPC" unixcred forge drop
+	expect_out_has "rc=-1 errno=EPERM"
+	run pw --strict "$SUPC" unixcred none drop
+	expect_out_has "cred uid=65534 gid=65534 own_pid=1"
 }
 
 # A kernel without user notification or pidfd_getfd (made so by
