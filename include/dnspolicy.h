@@ -50,36 +50,38 @@ bool dnsp_localhost_default(const char *node, const char *service);
 extern int dnsp_lh_default;
 
 /*
- * dnsp_localhost_default for the usual call, "localhost" with a service
- * of up to 5 digits or none, once the rules were found not to name it:
- * inline, a few compares.  False only means "ask the long way".
- * (c | 0x20) is lowercase for a letter and never a letter for NUL, and
- * each byte is read only once the ones before it matched.
+ * dnsp_localhost_default for the usual call, "localhost" in lowercase
+ * with a service of up to 5 digits or none, once the rules were found not
+ * to name it: inline, a compare a byte, each byte read only once the ones
+ * before it matched.  False only means "ask the long way" (which also
+ * takes "LocalHost").
  */
 static inline bool
 dnsp_localhost_quick(const char *node, const char *service)
 {
-	static const char lh[] = "localhost";
-	unsigned int port = 0, i;
+	unsigned int port, i;
 
-	if (node == NULL ||
+	if (node == NULL || node[0] != 'l' || node[1] != 'o' ||
+	    node[2] != 'c' || node[3] != 'a' || node[4] != 'l' ||
+	    node[5] != 'h' || node[6] != 'o' || node[7] != 's' ||
+	    node[8] != 't' ||
+	    (node[9] != '\0' && (node[9] != '.' || node[10] != '\0')) ||
 	    !__atomic_load_n(&dnsp_lh_default, __ATOMIC_RELAXED))
-		return false;
-#define LH(k) ((node[k] | 0x20) == lh[k])
-	if (!(LH(0) && LH(1) && LH(2) && LH(3) && LH(4) && LH(5) && LH(6) &&
-	      LH(7) && LH(8)))
-		return false;
-#undef LH
-	if (node[9] != '\0' && (node[9] != '.' || node[10] != '\0'))
 		return false;
 	if (service == NULL)
 		return true;
-	for (i = 0; (unsigned int)(service[i] - '0') <= 9; i++) {
-		if (i == 5)
-			return false;
-		port = port * 10 + (unsigned int)(service[i] - '0');
+	/* up to 4 digits: no port number is too big */
+	for (i = 0; i < 4; i++) {
+		if ((unsigned int)(service[i] - '0') > 9)
+			return i > 0 && service[i] == '\0';
 	}
-	return i > 0 && service[i] == '\0' && port <= 65535;
+	if (service[4] == '\0')
+		return true;
+	port = 0;
+	for (i = 0; i < 5; i++)
+		port = port * 10 + (unsigned int)(service[i] - '0');
+	return (unsigned int)(service[4] - '0') <= 9 && service[5] == '\0' &&
+	       port <= 65535;
 }
 
 /* "x.localhost" (any case, a trailing dot allowed; not "localhost"

@@ -7,8 +7,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 
+#include "addrnames.h"
 #include "log.h"
 #include "rules.h"
 #include "shim.h"
@@ -41,6 +44,63 @@ struct route_udp {
 };
 
 /*
+ * The last destination this thread found direct in the tables: a program
+ * that connects to one server again and again then pays a compare, inline
+ * in the hook.  The rules and the fake pools never change in a process;
+ * the address-name map may, so its generation is part of the key.  An
+ * entry is made only where shim.fast holds.
+ */
+struct route_memo {
+	uint64_t w[3];		/* the address (IPv4 in w[0]), then
+				 * anames_gen() + 1 | family << 32 |
+				 * port << 48; 0: empty */
+};
+
+extern __thread struct route_memo route_memo
+	__attribute__((tls_model("initial-exec")));
+
+/* A memo miss: the tables, and the checks they leave (route_fast.c);
+ * k becomes the memo when the answer is yes. */
+bool route_fast_lookup(int family, const uint8_t *addr, uint16_t port,
+		       const struct route_memo *k);
+
+/* The memo's key for a destination. */
+static inline void
+route_memo_key(int family, const uint8_t *addr, uint16_t port,
+	       struct route_memo *k)
+{
+	uint32_t a4;
+
+	k->w[1] = 0;
+	if (family == AF_INET) {
+		memcpy(&a4, addr, 4);
+		k->w[0] = a4;
+	} else {
+		memcpy(&k->w[0], addr, 8);
+		memcpy(&k->w[1], addr + 8, 8);
+	}
+	k->w[2] = (uint64_t)(anames_gen() + 1) | (uint64_t)family << 32 |
+		  (uint64_t)port << 48;
+}
+
+static inline bool
+route_memo_is(const struct route_memo *k)
+{
+	return k->w[0] == route_memo.w[0] && k->w[1] == route_memo.w[1] &&
+	       k->w[2] == route_memo.w[2];
+}
+
+/* route_fast_direct's yes from the memo alone, without a call. */
+static inline bool
+route_memo_hit(int family, const uint8_t *addr, uint16_t port)
+{
+	struct route_memo k;
+
+	route_memo_key(family, addr, port, &k);
+	return route_memo_is(&k);
+}
+
+/*
  * True when a connect or datagram to family/addr/port goes direct for
  * sure, told without the rule decision: by the tables compiled with the
  * rules (rules_direct), and only when nothing else could change the
@@ -49,7 +109,14 @@ struct route_udp {
  * name this process resolved to it.  False: route_decide decides.
  * Cheap enough for every call (the connect hook asks first).
  */
-bool route_fast_direct(int family, const uint8_t *addr, uint16_t port);
+static inline bool
+route_fast_direct(int family, const uint8_t *addr, uint16_t port)
+{
+	struct route_memo k;
+
+	route_memo_key(family, addr, port, &k);
+	return route_memo_is(&k) || route_fast_lookup(family, addr, port, &k);
+}
 
 /* route_fast_direct for an AF_INET/AF_INET6 name as route_dest takes
  * it; false for any other. */

@@ -151,21 +151,29 @@ connect_slow(int fd, const struct sockaddr *sa, socklen_t len)
 	return route_connect(fd, sa, len, &hook_udp);
 }
 
+static __attribute__((noinline)) int
+connect_inet(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	if (plain_direct(fd, sa, len))
+		return real_connect(fd, sa, len);
+	return connect_slow(fd, sa, len);
+}
+
 HOOK int
 connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	sa_family_t family;
 
-	/* what the kernel refuses (EFAULT, EINVAL) it answers itself */
+	/* what the kernel refuses (EFAULT, EINVAL) it answers itself:
+	 * connect_slow, which also reads a name it has not seen before;
+	 * every call here is a tail call, so the checks keep no register */
 	if (sa == NULL || len < sizeof(sa_family_t) ||
-	    len > sizeof(struct sockaddr_storage) || bad_ptr(sa, len))
-		return real_connect(fd, sa, len);
+	    len > sizeof(struct sockaddr_storage) || !ptr_surely_good(sa, len))
+		return connect_slow(fd, sa, len);
 	family = sa->sa_family;
 	if (family != AF_INET && family != AF_INET6 && family != AF_UNSPEC)
 		return real_connect(fd, sa, len);	/* AF_UNIX and all */
-	if (plain_direct(fd, sa, len))
-		return real_connect(fd, sa, len);
-	return connect_slow(fd, sa, len);
+	return connect_inet(fd, sa, len);
 }
 
 /* A tunnelled socket's peer is the destination, not the proxy; so is a

@@ -64,18 +64,44 @@ extern USERPTR_TLS uintptr_t userptr_lo[2];
 extern USERPTR_TLS uintptr_t userptr_hi[2];
 bool userptr_unreadable(const void *p, size_t n);
 
+/* Inside the lowest 2^56 bytes, above the first page, not wrapping
+ * round (a < PG wraps round to above top - PG). */
+static inline bool
+ptr_in_bounds(uintptr_t a, size_t n)
+{
+	const uintptr_t top = (uintptr_t)1 << 56;
+
+	return !(a - PG > top - PG || n > top - a);
+}
+
+/* Known readable: inside one of the thread's last two ranges. */
+static inline bool
+ptr_cached(uintptr_t a, size_t n)
+{
+	return n == 0 || (a >= userptr_lo[0] && a + n <= userptr_hi[0]) ||
+	       (a >= userptr_lo[1] && a + n <= userptr_hi[1]);
+}
+
 static inline bool
 bad_ptr(const void *p, size_t n)
 {
 	uintptr_t a = (uintptr_t)p;
 
-	if (__builtin_expect(a < PG || a + n < a ||
-			     a + n > ((uintptr_t)1 << 56), 0))
+	if (__builtin_expect(!ptr_in_bounds(a, n), 0))
 		return true;
-	if (__builtin_expect(n == 0 || (a >= userptr_lo[0] && a + n <= userptr_hi[0]) ||
-			     (a >= userptr_lo[1] && a + n <= userptr_hi[1]), 1))
+	if (__builtin_expect(ptr_cached(a, n), 1))
 		return false;
 	return userptr_unreadable(p, n);
+}
+
+/* bad_ptr's answer when it takes no call: true for surely readable,
+ * false for "ask bad_ptr" (a hook's fast half then goes the long way). */
+static inline bool
+ptr_surely_good(const void *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p;
+
+	return ptr_in_bounds(a, n) && ptr_cached(a, n);
 }
 
 /*

@@ -156,6 +156,33 @@ plain_send(int fd, const void *dst, socklen_t len, int flags)
 	return false;
 }
 
+/*
+ * plain_send without a call, for the hooks' first look: the memo of the
+ * last destination found direct (route.h), a name the thread passed
+ * before.  False: ask plain_send, then the long way.
+ */
+static inline __attribute__((always_inline)) bool
+plain_send_quick(int fd, const void *dst, socklen_t len, int flags)
+{
+	const struct sockaddr_in *s4 = dst;
+	const struct sockaddr_in6 *s6 = dst;
+
+	if (__builtin_expect(watched(fd) != NULL || (flags & MSG_FASTOPEN), 0))
+		return false;
+	if (dst == NULL)
+		return true;
+	if (len < sizeof(*s4) || len > sizeof(struct sockaddr_storage) ||
+	    !ptr_surely_good(dst, len) || shim_internal())
+		return false;
+	if (s4->sin_family == AF_INET)
+		return route_memo_hit(AF_INET, (const uint8_t *)&s4->sin_addr,
+				      ntohs(s4->sin_port));
+	if (s4->sin_family == AF_INET6 && len >= sizeof(*s6))
+		return route_memo_hit(AF_INET6, s6->sin6_addr.s6_addr,
+				      ntohs(s6->sin6_port));
+	return false;
+}
+
 static __attribute__((noinline)) ssize_t
 sendto_slow(int fd, const void *buf, size_t n, int flags,
 	    const struct sockaddr *sa, socklen_t len)
@@ -168,6 +195,8 @@ sendto_slow(int fd, const void *buf, size_t n, int flags,
 	struct fd_entry *e;
 	int rc;
 
+	if (plain_send(fd, sa, len, flags))
+		return real_sendto(fd, buf, n, flags, sa, len);
 	/* the kernel refuses a longer name (EINVAL) or a bad one (EFAULT)
 	 * before sending */
 	if (sa != NULL && (__builtin_expect(len > sizeof(struct
@@ -216,7 +245,7 @@ HOOK ssize_t
 sendto(int fd, const void *buf, size_t n, int flags,
        const struct sockaddr *sa, socklen_t len)
 {
-	if (plain_send(fd, sa, len, flags))
+	if (plain_send_quick(fd, sa, len, flags))
 		return real_sendto(fd, buf, n, flags, sa, len);
 	return sendto_slow(fd, buf, n, flags, sa, len);
 }
@@ -338,6 +367,10 @@ sendmsg_slow(int fd, const struct msghdr *m, int flags)
 {
 	struct msghdr copy;
 
+	if (m != NULL && !bad_ptr(m, sizeof(*m)) &&
+	    plain_send(fd, m->msg_name, m->msg_namelen, flags))
+		return real_sendmsg(fd, m, flags);
+
 	if (m == NULL || bad_ptr(m, sizeof(*m)) ||
 	    (m->msg_name != NULL && bad_ptr(m->msg_name, m->msg_namelen)))
 		return real_sendmsg(fd, m, flags);
@@ -358,8 +391,8 @@ sendmsg_slow(int fd, const struct msghdr *m, int flags)
 HOOK ssize_t
 sendmsg(int fd, const struct msghdr *m, int flags)
 {
-	if (m != NULL && !bad_ptr(m, sizeof(*m)) &&
-	    plain_send(fd, m->msg_name, m->msg_namelen, flags))
+	if (m != NULL && ptr_surely_good(m, sizeof(*m)) &&
+	    plain_send_quick(fd, m->msg_name, m->msg_namelen, flags))
 		return real_sendmsg(fd, m, flags);
 	return sendmsg_slow(fd, m, flags);
 }
