@@ -168,4 +168,9 @@ REAL_FUNCS(REAL_DECL)
 /* Resolve every pointer now (idempotent, thread-safe). */
 void real_init(void);
 
+/* dlsym(lib, name), for proxywrap's libraries loaded when needed (the
+ * TLS relay's libssl, tlslib.h): this file stays the one that calls
+ * dlsym.  NULL when lib has no such symbol. */
+void *real_libsym(void *lib, const char *name);
+
 #endif

@@ -52,6 +52,12 @@
 REAL_FUNCS(REAL_PTR)
 #undef REAL_PTR
 
+void *
+real_libsym(void *lib, const char *name)
+{
+	return dlsym(lib, name);
+}
+
 void
 real_init(void)
 {

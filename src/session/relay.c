@@ -27,6 +27,7 @@
 
 #include "relaymsg.h"
 #include "tunnel.h"
+#include "tlslib.h"
 
 #define RELAY_TUNNELS_MAX 4096		/* threads at once */
 #define RELAY_STACK (256 * 1024)
@@ -272,6 +273,8 @@ relay_start(const struct config *cfg, char where[SESS_RELAY_MAX],
 	where[0] = '\0';
 	if (!needed(cfg))
 		return 0;
+	if (tlslib_load(why, whylen) < 0)
+		return -ENOENT;
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 		snprintf(why, whylen, "no random bytes for its secret");
 		return -EIO;

@@ -14,6 +14,7 @@
  * the other, as a kernel's TCP would report it.
  */
 #include "relay.h"
+#include "tlslib.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -24,6 +24,7 @@
 
 #include "http_connect.h"
 #include "tunnel.h"
+#include "tlslib.h"
 
 /* One SSL_CTX per proxy (its trust anchors), made on first use. */
 #define RELAY_CTX_MAX 256
