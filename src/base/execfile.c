@@ -88,16 +88,18 @@ static int check_path(const char *path, char *interp, size_t n, int depth);
 
 /*
  * Is path the loader this process runs under (the PT_INTERP of
- * /proc/self/exe, compared by real path), which honours LD_PRELOAD?  An
- * interpreter not seen in the bytes read ("") is not judged.
+ * /proc/self/exe), which honours LD_PRELOAD?  The same name is the same
+ * file; another name is compared by real path (a readlink a component,
+ * so only when the names differ).  An interpreter not seen in the bytes
+ * read ("") is not judged.
  */
 static bool
 system_loader(const char *path)
 {
-	static char own[PATH_MAX];
+	static char own[EXEC_INTERP_MAX];
 	static int known;		/* 1: own is set; -1: cannot tell */
 	struct exec_image self;
-	char real[PATH_MAX];
+	char real[PATH_MAX], ownreal[PATH_MAX];
 	int fd, k = __atomic_load_n(&known, __ATOMIC_ACQUIRE);
 
 	if (path[0] == '\0')
@@ -107,15 +109,21 @@ system_loader(const char *path)
 		k = -1;
 		if (fd != -1 && judge(fd, &self) == 0 &&
 		    self.kind == EXEC_ELF_DYNAMIC && self.interp[0] != '\0' &&
-		    realpath(self.interp, own) != NULL)
+		    strlen(self.interp) < sizeof(own)) {
+			/* threads racing here write the same bytes */
+			memcpy(own, self.interp, strlen(self.interp) + 1);
 			k = 1;
+		}
 		if (fd != -1)
 			real_close(fd);
 		__atomic_store_n(&known, k, __ATOMIC_RELEASE);
 	}
 	if (k != 1)
 		return true;	/* nothing to compare with: as before */
-	return realpath(path, real) != NULL && strcmp(real, own) == 0;
+	if (strcmp(path, own) == 0)
+		return true;
+	return realpath(path, real) != NULL &&
+	       realpath(own, ownreal) != NULL && strcmp(real, ownreal) == 0;
 }
 
 static int
