@@ -310,6 +310,8 @@ preflight(const struct config *cfg, const char *path, const char *cmd,
 static pid_t child;
 static void (*after_child)(void);	/* --summary, before we exit */
 static struct sup_launch *supervisor;	/* NULL: no supervision */
+static bool serving;		/* the TLS relay or the control socket
+				 * runs in this process */
 
 static void
 forward(int sig)
@@ -327,6 +329,19 @@ run(char **argv)
 	int status, e;
 	size_t i;
 
+	/* Nothing left to do once the command runs (no supervisor, no TLS
+	 * relay or control socket, no --summary or --learn): it takes our
+	 * place, as proxychains4 does, without a fork and a process waiting
+	 * on it.  Its exit status and signals are then its own, as they are
+	 * seen through us otherwise; the session's fds are the tree's
+	 * either way. */
+	if (supervisor == NULL && !serving && after_child == NULL) {
+		fflush(NULL);
+		execvp(argv[0], argv);
+		e = errno;
+		fprintf(stderr, "proxywrap: %s: %s\n", argv[0], strerror(e));
+		return e == ENOENT ? 127 : 126;
+	}
 	if (supervisor != NULL)
 		sup_launch_prepare(supervisor);
 	child = fork();
@@ -514,6 +529,8 @@ main(int argc, char **argv)
 	/* the control socket, for the tree's Negotiate tokens (negotiate.h) */
 	if (neg_setup(cfg, v.ctl) < 0)
 		err(2, "session: the control socket");
+	/* the relay and the control socket are served by this process */
+	serving = relay[0] != '\0' || v.ctl[0] != '\0';
 	pw_session_make(&sess, &v, o.log, o.summary || o.learn != NULL);
 	if (v.ctl[0] != '\0' && ctl_serve(sess.fd[0]) < 0)
 		errx(2, "session: cannot serve the control socket");
@@ -544,8 +561,10 @@ main(int argc, char **argv)
 	export_settings(lib, &sess);
 	/* the tree has the image: nothing of the rules stays here while it
 	 * runs (a million rules are some 300 MB parsed), unless the
-	 * supervisor decides with them */
-	if (supervisor == NULL && o.learn == NULL) {
+	 * supervisor decides with them; when the command takes our place
+	 * (run), exec drops them all at once */
+	if (supervisor == NULL && o.learn == NULL &&
+	    (serving || after_child != NULL)) {
 		rules_free(r);
 		cfg_free(cfg);
 		malloc_trim(0);
