@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,10 @@ struct sweep {
 	const struct fent **cand;	/* candidates of the current span */
 	uint32_t *ports;		/* their port breakpoints */
 	size_t work;
+	struct {			/* the ranges of a span no CIDR holds, */
+		bool known;		/* outside loopback and inside */
+		uint32_t seg, nseg;
+	} bare[2];
 };
 
 static bool
@@ -73,14 +78,6 @@ fent_cmp(const void *a, const void *b)
 	if (x->hi != y->hi)
 		return x->hi > y->hi ? -1 : 1;	/* the wider first */
 	return x->rule < y->rule ? -1 : x->rule > y->rule;
-}
-
-static int
-u128_cmp(const void *a, const void *b)
-{
-	const u128 *x = a, *y = b;
-
-	return *x < *y ? -1 : *x > *y;
 }
 
 static int
@@ -141,6 +138,25 @@ class_of(const struct fent *best, bool loop)
 	return best->good ? RFAST_DIRECT : 0;
 }
 
+/* Sort a few port breakpoints in place (qsort for many). */
+static void
+sort_ports(uint32_t *p, size_t n)
+{
+	size_t i, j;
+	uint32_t v;
+
+	if (n > 32) {
+		qsort(p, n, sizeof(*p), u32_cmp);
+		return;
+	}
+	for (i = 1; i < n; i++) {
+		v = p[i];
+		for (j = i; j > 0 && p[j - 1] > v; j--)
+			p[j] = p[j - 1];
+		p[j] = v;
+	}
+}
+
 /*
  * The port ranges of the current span (candidates w->cand[0..n)),
  * appended to f->seg.  Most rule sets name no ports: then the earliest
@@ -151,7 +167,7 @@ static int
 profile(struct sweep *w, size_t n, bool loop)
 {
 	const struct fent *best = NULL;
-	size_t first = w->f->nseg, np = 0, i, k;
+	size_t first = w->f->nseg, np = 0, i, k, c;
 	bool ports = false;
 	uint32_t p, q;
 	uint8_t cls;
@@ -172,7 +188,7 @@ profile(struct sweep *w, size_t n, bool loop)
 		w->ports[np++] = w->cand[i]->plo;
 		w->ports[np++] = (uint32_t)w->cand[i]->phi + 1;
 	}
-	qsort(w->ports, np, sizeof(*w->ports), u32_cmp);
+	sort_ports(w->ports, np);
 	for (k = 0; k < np; k = i) {
 		p = w->ports[k];
 		for (i = k + 1; i < np && w->ports[i] == p; i++)
@@ -181,7 +197,7 @@ profile(struct sweep *w, size_t n, bool loop)
 			break;
 		q = i < np ? w->ports[i] : 65536;	/* p..q-1 */
 		best = NULL;
-		for (size_t c = 0; c < n; c++)
+		for (c = 0; c < n; c++)
 			if (w->cand[c]->plo <= p && w->cand[c]->phi >= p &&
 			    (best == NULL || w->cand[c]->rule < best->rule))
 				best = w->cand[c];
@@ -196,198 +212,228 @@ profile(struct sweep *w, size_t n, bool loop)
 	return 0;
 }
 
-/* Whether the span just profiled (its ranges from `first` on) has the
- * same ports as the one before it (prev_seg, prev_n). */
+/* Whether two spans' port ranges are the same. */
 static bool
-same_ports(const struct rfast *f, size_t first, uint32_t prev_seg,
-	   uint32_t prev_n)
+same_ports(const struct rfast *f, uint32_t a, uint32_t na, uint32_t b,
+	   uint32_t nb)
 {
-	size_t n = f->nseg - first;
-
-	return n == prev_n && memcmp(&f->seg[prev_seg], &f->seg[first],
-				     n * sizeof(f->seg[0])) == 0;
-}
-
-/* A span from `start` with the ranges from `first` on, or the previous
- * span made longer when its ranges are the same. */
-static int
-put_span(struct sweep *w, int family, u128 start, size_t first)
-{
-	struct rfast *f = w->f;
-	uint32_t nseg = (uint32_t)(f->nseg - first);
-
-	if (family == AF_INET) {
-		struct rfast_span4 *s;
-
-		if (f->n4 > 0 && same_ports(f, first, f->s4[f->n4 - 1].seg,
-					    f->s4[f->n4 - 1].nseg)) {
-			f->nseg = first;
-			return 0;
-		}
-		s = grow(f->s4, &w->cap4, f->n4 + 1, sizeof(*s));
-		if (s == NULL)
-			return -ENOMEM;
-		f->s4 = s;
-		s[f->n4].start = (uint32_t)start;
-		s[f->n4].seg = (uint32_t)first;
-		s[f->n4++].nseg = nseg;
-		return 0;
-	}
-	{
-		struct rfast_span6 *s;
-
-		if (f->n6 > 0 && same_ports(f, first, f->s6[f->n6 - 1].seg,
-					    f->s6[f->n6 - 1].nseg)) {
-			f->nseg = first;
-			return 0;
-		}
-		s = grow(f->s6, &w->cap6, f->n6 + 1, sizeof(*s));
-		if (s == NULL)
-			return -ENOMEM;
-		f->s6 = s;
-		s[f->n6].hi = (uint64_t)(start >> 64);
-		s[f->n6].lo = (uint64_t)start;
-		s[f->n6].seg = (uint32_t)first;
-		s[f->n6++].nseg = nseg;
-	}
-	return 0;
+	return na == nb && memcmp(&f->seg[a], &f->seg[b],
+				  na * sizeof(f->seg[0])) == 0;
 }
 
 /*
- * One family: e[0..n) its CIDR destinations, sorted by fent_cmp; b[0..nb)
- * the span starts (sorted, unique, b[0] 0); loopback loop_lo..loop_hi.
- * 0, 1 when the table would be too big, or -ENOMEM.
+ * A span from `start` with the port ranges seg..seg+nseg, or the
+ * previous span made longer when its ranges are the same (then ranges
+ * appended for this one, from `fresh` on, are dropped; fresh is
+ * SIZE_MAX when none were).  *kept: where the span's ranges are now.
  */
 static int
-sweep_family(struct sweep *w, int family, const struct fent *e, size_t n,
-	     const u128 *b, size_t nb, u128 loop_lo, u128 loop_hi)
+put_span(struct sweep *w, int family, u128 start, uint32_t seg,
+	 uint32_t nseg, size_t fresh, uint32_t *kept)
 {
-	const struct fent **stack = w->cand;
-	size_t sp = 0, j = 0, k, i, c, first;
-	bool loop;
-	int rc;
+	struct rfast *f = w->f;
+	uint32_t pseg, pn;
+	size_t n = family == AF_INET ? f->n4 : f->n6;
 
-	for (k = 0; k < nb; k++) {
-		while (sp > 0 && stack[sp - 1]->hi < b[k])
-			sp--;
-		while (j < n && e[j].lo == b[k])
-			stack[sp++] = &e[j++];
-		loop = b[k] >= loop_lo && b[k] <= loop_hi;
-		/* the candidates: the stack, and outside loopback "*" on
-		 * top of it for this span only */
-		c = sp;
-		if (!loop)
-			for (i = 0; i < w->nany; i++)
-				w->cand[c++] = &w->any[i];
-		w->work += c + 1;
-		if (w->work > WORK_MAX ||
-		    w->f->n4 + w->f->n6 >= RFAST_SPANS_MAX)
-			return 1;
-		first = w->f->nseg;
-		rc = profile(w, c, loop);
-		if (rc == 0)
-			rc = put_span(w, family, b[k], first);
-		if (rc < 0)
-			return rc;
+	if (n > 0) {
+		pseg = family == AF_INET ? f->s4[n - 1].seg : f->s6[n - 1].seg;
+		pn = family == AF_INET ? f->s4[n - 1].nseg : f->s6[n - 1].nseg;
+		if (same_ports(f, pseg, pn, seg, nseg)) {
+			if (fresh != SIZE_MAX)
+				f->nseg = fresh;
+			*kept = pseg;
+			return 0;
+		}
+	}
+	*kept = seg;
+	if (family == AF_INET) {
+		struct rfast_span4 *s = grow(f->s4, &w->cap4, n + 1, sizeof(*s));
+
+		if (s == NULL)
+			return -ENOMEM;
+		f->s4 = s;
+		s[n].start = (uint32_t)start;
+		s[n].seg = seg;
+		s[n].nseg = nseg;
+		f->n4++;
+	} else {
+		struct rfast_span6 *s = grow(f->s6, &w->cap6, n + 1, sizeof(*s));
+
+		if (s == NULL)
+			return -ENOMEM;
+		f->s6 = s;
+		s[n].hi = (uint64_t)(start >> 64);
+		s[n].lo = (uint64_t)start;
+		s[n].seg = seg;
+		s[n].nseg = nseg;
+		f->n6++;
 	}
 	return 0;
 }
 
-/* Where spans start: 0, each destination's first address and the one
- * after its last, and the loopback range's. */
-static u128 *
-starts(const struct fent *e, size_t n, u128 max, u128 loop_lo, u128 loop_hi,
-       size_t *nb)
+/* The start of the span after the one at cur: where the next
+ * destination starts, the innermost open one ends, or loopback starts
+ * or ends; false after the last span. */
+static bool
+next_start(const struct fent *e, size_t n, size_t j,
+	   const struct fent *const *stack, size_t sp, u128 cur, u128 max,
+	   u128 loop_lo, u128 loop_hi, u128 *next)
 {
-	u128 *b = malloc((2 * n + 3) * sizeof(*b));
-	size_t i, m = 0, k;
+	bool any = false;
+	u128 v = max;
 
-	if (b == NULL)
-		return NULL;
-	b[m++] = 0;
-	b[m++] = loop_lo;
-	if (loop_hi < max)
-		b[m++] = loop_hi + 1;
-	for (i = 0; i < n; i++) {
-		b[m++] = e[i].lo;
-		if (e[i].hi < max)
-			b[m++] = e[i].hi + 1;
-	}
-	qsort(b, m, sizeof(*b), u128_cmp);
-	for (i = 1, k = 1; i < m; i++)
-		if (b[i] != b[k - 1])
-			b[k++] = b[i];
-	*nb = k;
-	return b;
+#define TAKE(x) do { if (!any || (x) < v) v = (x); any = true; } while (0)
+	if (j < n)
+		TAKE(e[j].lo);
+	if (sp > 0 && stack[sp - 1]->hi < max)
+		TAKE(stack[sp - 1]->hi + 1);
+	if (loop_lo > cur)
+		TAKE(loop_lo);
+	if (loop_hi < max && loop_hi + 1 > cur)
+		TAKE(loop_hi + 1);
+#undef TAKE
+	*next = v;
+	return any;
 }
 
-/* The destinations of one kind (CIDRs of `family`, or "*": family 0). */
-static struct fent *
-collect(const struct config *cfg, int family, size_t *n)
+/*
+ * One family: e[0..n) its CIDR destinations, sorted by fent_cmp;
+ * loopback loop_lo..loop_hi.  The spans start at 0 and wherever a
+ * destination or loopback starts or ends.  A span no CIDR destination
+ * holds has the same ranges as every other such span (in both
+ * families): worked out once (w->bare), pointed to after.  0, 1 when
+ * the table would be too big, or -ENOMEM.
+ */
+static int
+sweep_family(struct sweep *w, int family, const struct fent *e, size_t n,
+	     u128 max, u128 loop_lo, u128 loop_hi)
 {
-	size_t i, j, m = 0, cap = 0;
-	struct fent *e = NULL, *g;
-	int bits = family == AF_INET ? 32 : 128;
+	const struct fent **stack = w->cand;
+	size_t sp = 0, j = 0, i, c, fresh;
+	uint32_t seg, nseg, kept;
+	u128 cur = 0;
+	bool loop;
+	int rc;
 
+	for (;;) {
+		while (sp > 0 && stack[sp - 1]->hi < cur)
+			sp--;
+		while (j < n && e[j].lo == cur)
+			stack[sp++] = &e[j++];
+		loop = cur >= loop_lo && cur <= loop_hi;
+		if (w->work > WORK_MAX ||
+		    w->f->n4 + w->f->n6 >= RFAST_SPANS_MAX)
+			return 1;
+		if (sp == 0 && w->bare[loop].known) {
+			seg = w->bare[loop].seg;
+			nseg = w->bare[loop].nseg;
+			fresh = SIZE_MAX;
+			w->work++;
+		} else {
+			/* the candidates: the stack, and outside loopback
+			 * "*" on top of it for this span only */
+			c = sp;
+			if (!loop)
+				for (i = 0; i < w->nany; i++)
+					w->cand[c++] = &w->any[i];
+			w->work += c + 1;
+			fresh = w->f->nseg;
+			rc = profile(w, c, loop);
+			if (rc < 0)
+				return rc;
+			seg = (uint32_t)fresh;
+			nseg = (uint32_t)(w->f->nseg - fresh);
+		}
+		rc = put_span(w, family, cur, seg, nseg, fresh, &kept);
+		if (rc < 0)
+			return rc;
+		if (sp == 0 && !w->bare[loop].known) {
+			w->bare[loop].known = true;
+			w->bare[loop].seg = kept;
+			w->bare[loop].nseg = nseg;
+		}
+		if (!next_start(e, n, j, stack, sp, cur, max, loop_lo, loop_hi,
+				&cur))
+			return 0;
+	}
+}
+
+/* The destinations the tables are made of, by kind: "*", IPv4, IPv6. */
+struct dests {
+	struct fent *e[3];
+	size_t n[3], cap[3];
+};
+
+static void
+dests_free(struct dests *d)
+{
+	int k;
+
+	for (k = 0; k < 3; k++)
+		free(d->e[k]);
+}
+
+/* One pass over the rules: 0, or -ENOMEM. */
+static int
+collect(const struct config *cfg, struct dests *ds)
+{
+	size_t i, j;
+	struct fent *g, *x;
+	int k, bits;
+
+	memset(ds, 0, sizeof(*ds));
 	for (i = 0; i < cfg->nrules; i++)
 		for (j = 0; j < cfg->rules[i].ndests; j++) {
 			const struct cfg_dest *d = &cfg->rules[i].dests[j];
 			u128 a, span;
 
-			if (family == 0 ? d->kind != DEST_ANY :
-			    d->kind != DEST_CIDR || d->family != family)
+			if (d->kind == DEST_ANY)
+				k = 0;
+			else if (d->kind == DEST_CIDR)
+				k = d->family == AF_INET ? 1 : 2;
+			else
 				continue;
-			g = grow(e, &cap, m + 1, sizeof(*e));
-			if (g == NULL) {
-				free(e);
-				return NULL;
-			}
-			e = g;
-			memset(&e[m], 0, sizeof(e[m]));
-			if (family != 0) {
+			g = grow(ds->e[k], &ds->cap[k], ds->n[k] + 1,
+				 sizeof(*g));
+			if (g == NULL)
+				return -ENOMEM;
+			ds->e[k] = g;
+			x = &g[ds->n[k]++];
+			memset(x, 0, sizeof(*x));
+			if (k != 0) {
+				bits = k == 1 ? 32 : 128;
 				a = addr_num(d->addr, (size_t)bits / 8);
 				span = d->prefix >= bits ? 0 :
 				       ((u128)-1 >> (128 - bits)) >> d->prefix;
-				e[m].lo = a & ~span;
-				e[m].hi = e[m].lo | span;
+				x->lo = a & ~span;
+				x->hi = x->lo | span;
 			}
-			e[m].rule = (uint32_t)i;
-			e[m].plo = d->port_lo;
-			e[m].phi = d->port_hi;
-			e[m].good = good_rule(&cfg->rules[i]);
-			m++;
+			x->rule = (uint32_t)i;
+			x->plo = d->port_lo;
+			x->phi = d->port_hi;
+			x->good = good_rule(&cfg->rules[i]);
 		}
-	*n = m;
-	/* an empty list is not a failure */
-	return e != NULL ? e : calloc(1, sizeof(*e));
+	return 0;
 }
 
 static int
-build_family(struct sweep *w, const struct config *cfg, int family)
+build_family(struct sweep *w, struct fent *e, size_t n, int family)
 {
 	u128 max = family == AF_INET ? 0xffffffffu : (u128)-1;
 	u128 loop_lo = family == AF_INET ? (u128)127 << 24 : 1;
 	u128 loop_hi = family == AF_INET ? ((u128)128 << 24) - 1 : 1;
-	struct fent *e;
-	u128 *b = NULL;
-	size_t n = 0, nb = 0;
 	int rc = -ENOMEM;
 
-	e = collect(cfg, family, &n);
-	if (e == NULL)
-		return -ENOMEM;
-	qsort(e, n, sizeof(*e), fent_cmp);
-	b = starts(e, n, max, loop_lo, loop_hi, &nb);
+	if (n > 0)
+		qsort(e, n, sizeof(*e), fent_cmp);
 	w->cand = malloc((n + w->nany + 1) * sizeof(*w->cand));
 	w->ports = malloc((2 * (n + w->nany) + 1) * sizeof(*w->ports));
-	if (b != NULL && w->cand != NULL && w->ports != NULL)
-		rc = sweep_family(w, family, e, n, b, nb, loop_lo, loop_hi);
+	if (w->cand != NULL && w->ports != NULL)
+		rc = sweep_family(w, family, e, n, max, loop_lo, loop_hi);
 	free(w->cand);
 	free(w->ports);
 	w->cand = NULL;
 	w->ports = NULL;
-	free(b);
-	free(e);
 	return rc;
 }
 
@@ -395,20 +441,21 @@ int
 rfast_build(const struct config *cfg, struct rfast *f)
 {
 	struct sweep w;
-	struct fent *any;
+	struct dests d;
 	int rc;
 
 	memset(f, 0, sizeof(*f));
 	memset(&w, 0, sizeof(w));
 	w.f = f;
-	any = collect(cfg, 0, &w.nany);
-	if (any == NULL)
-		return -ENOMEM;
-	w.any = any;
-	rc = build_family(&w, cfg, AF_INET);
+	rc = collect(cfg, &d);
+	if (rc == 0) {
+		w.any = d.e[0];
+		w.nany = d.n[0];
+		rc = build_family(&w, d.e[1], d.n[1], AF_INET);
+	}
 	if (rc == 0)
-		rc = build_family(&w, cfg, AF_INET6);
-	free(any);
+		rc = build_family(&w, d.e[2], d.n[2], AF_INET6);
+	dests_free(&d);
 	if (rc != 0)
 		rfast_free(f);
 	if (rc < 0)
