@@ -43,10 +43,10 @@ TOOL_SRCS = $(PURE_SRCS) $(BASE_SRCS) $(sort $(wildcard src/session/*.c)) \
 LIB_LDLIBS = -Wl,-Bstatic -lcares -Wl,-Bdynamic -ldl -lpthread
 # OpenSSL and nghttp2 (its relay for https proxies) and GSSAPI (HTTP
 # Negotiate tokens, made for the tree on the control socket) only in
-# proxywrap, never in the library: tests/lint.sh checks.  OpenSSL is
-# loaded when the relay starts (src/session/tlslib.c), not linked: that
-# cost every start of proxywrap 3 ms.
-TOOL_LDLIBS = -lnghttp2 -lgssapi_krb5 -ldl -lpthread
+# proxywrap, never in the library: tests/lint.sh checks.  All three are
+# loaded when a session needs them (src/session/optlib.c), not linked:
+# that cost every start of proxywrap some 3 ms.
+TOOL_LDLIBS = -ldl -lpthread
 
 HDRS          = $(wildcard include/*.h src/*/*.h src/shim/hooks/*.h)
 LIB_OBJS      = $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)

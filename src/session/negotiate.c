@@ -21,6 +21,7 @@
 
 #include "ctl.h"
 #include "tunnel.h"
+#include "gsslib.h"
 
 /* SPNEGO, RFC 4178: iso.org.dod.internet.security.mechanism.snego */
 static gss_OID_desc spnego_oid = { 6, (void *)"\x2b\x06\x01\x05\x05\x02" };
@@ -176,6 +177,7 @@ neg_token_here(const char *spn, uint8_t *out, size_t n, size_t *len,
 int
 neg_setup(const struct config *cfg, char ctl[SESS_CTL_MAX])
 {
+	char why[256];
 	size_t i;
 	int rc;
 
@@ -184,6 +186,11 @@ neg_setup(const struct config *cfg, char ctl[SESS_CTL_MAX])
 			break;
 	if (i == cfg->nproxies)
 		return 0;
+	if (gsslib_load(why, sizeof(why)) < 0) {
+		fprintf(stderr, "proxywrap: Negotiate proxies: %s\n", why);
+		errno = ENOENT;
+		return -ENOENT;
+	}
 	rc = ctl_open(ctl);
 	if (rc < 0) {
 		errno = -rc;	/* for the caller's err() */

@@ -27,6 +27,7 @@
 
 #include "relaymsg.h"
 #include "tunnel.h"
+#include "h2lib.h"
 #include "tlslib.h"
 
 #define RELAY_TUNNELS_MAX 4096		/* threads at once */
@@ -275,6 +276,9 @@ relay_start(const struct config *cfg, char where[SESS_RELAY_MAX],
 		return 0;
 	if (tlslib_load(why, whylen) < 0)
 		return -ENOENT;
+	for (i = 0; i < cfg->nproxies; i++)
+		if (cfg->proxies[i].tls.http2 && h2lib_load(why, whylen) < 0)
+			return -ENOENT;
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 		snprintf(why, whylen, "no random bytes for its secret");
 		return -EIO;

@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 #include "relaymsg.h"
+#include "tlslib.h"
+#include "h2lib.h"
 
 static struct h2c *conns[H2_CONNS_MAX];
 static bool no_h2[H2_CONNS_MAX];	/* the proxy chose http/1.1 */

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "relaymsg.h"
+#include "tlslib.h"
+#include "h2lib.h"
 
 void
 h2io_reset_fd(int fd)

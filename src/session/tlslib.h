@@ -5,8 +5,10 @@
  * the whole rest of its start), and most sessions have no https proxy.
  *
  * Included by the relay's files after the OpenSSL headers: the functions
- * they call become calls through the table tlslib_load fills, the types
- * and macros stay OpenSSL's own.
+ * they call become calls through the table tlslib_load (optlib.c) fills, the types
+ * and macros stay OpenSSL's own.  A function the relay starts to use goes
+ * into TLSLIB_FUNCS and the list of names below (the link fails until it
+ * does: proxywrap does not link libssl).
  */
 #ifndef PROXYWRAP_TLSLIB_H
 #define PROXYWRAP_TLSLIB_H
@@ -33,7 +35,9 @@
 	X(SSL_set_quiet_shutdown) X(SSL_shutdown) X(SSL_write)		\
 	X(TLS_client_method) X(X509_VERIFY_PARAM_set1_ip_asc)		\
 	X(X509_free) X(X509_get_X509_PUBKEY)				\
-	X(X509_verify_cert_error_string) X(i2d_X509_PUBKEY)
+	X(X509_verify_cert_error_string) X(i2d_X509_PUBKEY)		\
+	X(SSL_CTX_set_default_read_buffer_len) X(SSL_get0_alpn_selected) \
+	X(SSL_pending) X(SSL_set_alpn_protos)
 
 struct tlslib {
 #define TLSLIB_PTR(f) __typeof__(f) *f;
@@ -49,7 +53,7 @@ extern struct tlslib tlslib;
 int tlslib_load(char *why, size_t whylen);
 
 /* The names, through the table (after it, so it keeps the real types). */
-#ifndef TLSLIB_NO_NAMES
+#ifndef OPTLIB_NO_NAMES
 #define CRYPTO_free (*tlslib.CRYPTO_free)
 #define CRYPTO_memcmp (*tlslib.CRYPTO_memcmp)
 #define ERR_clear_error (*tlslib.ERR_clear_error)
@@ -88,6 +92,11 @@ int tlslib_load(char *why, size_t whylen);
 #define X509_get_X509_PUBKEY (*tlslib.X509_get_X509_PUBKEY)
 #define X509_verify_cert_error_string (*tlslib.X509_verify_cert_error_string)
 #define i2d_X509_PUBKEY (*tlslib.i2d_X509_PUBKEY)
+#define SSL_CTX_set_default_read_buffer_len \
+	(*tlslib.SSL_CTX_set_default_read_buffer_len)
+#define SSL_get0_alpn_selected (*tlslib.SSL_get0_alpn_selected)
+#define SSL_pending (*tlslib.SSL_pending)
+#define SSL_set_alpn_protos (*tlslib.SSL_set_alpn_protos)
 #endif
 
 #endif
