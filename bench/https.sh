@@ -32,9 +32,9 @@ cleanup() {
 trap cleanup EXIT
 gcc -std=gnu11 -D_GNU_SOURCE -O2 -o "$T/pwbench" bench/pwbench.c -lpthread ||
     exit 1
-read -r WEB TP TS TN < <($PY -c '
+read -r WEB TP TS TN TR < <($PY -c '
 import socket
-ss = [socket.socket() for _ in range(4)]
+ss = [socket.socket() for _ in range(5)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])')
 wait_port() {
@@ -137,3 +137,30 @@ if [ -s "$T/ng1.mbps" ]; then
 	echo "| https:// http2=on (relay, one stream of nghttpx's h2) | $(median <"$T/ng2.mbps") | $(median <"$T/ng2.cpu") |"
 fi
 awk -v a="$tls" -v b="$h1" 'BEGIN {printf "https / http: %.2f\n", a / b}'
+[ -s "$T/ng1.mbps" ] || exit 0
+
+# Round trips of a new tunnel: nghttpx behind a relay that holds every
+# chunk DELAY_MS each way (its own TCP handshake is not delayed, so what
+# is counted is TLS and CONNECT), 10 tunnels one after another; the
+# median handshake_ms of the audit log's connect events over 2 x DELAY_MS.
+DELAY_MS=${DELAY_MS:-20}
+$PY bench/delayrelay.py "$DELAY_MS" "$TR:$TN" 2>/dev/null & pids+=($!)
+wait_port 127.0.0.1 "$TR"
+for c in ng1 ng2; do
+	sed "s/:$TN /:$TR /" "$T/$c.conf" >"$T/d$c.conf"
+	rm -f "$T/d$c.log"
+	"$PW" --log "$T/d$c.log" -c "$T/d$c.conf" "$T/pwbench" lat 127.0.0.2 \
+	    "$WEB" 10 >/dev/null || exit 1
+done
+rtt() {	# LOG [first|later]: round trips of the first tunnel or the others
+	grep '"event":"connect"' "$1" |
+	    sed 's/.*"handshake_ms":\([0-9]*\).*/\1/' |
+	    { if [ "$2" = first ]; then head -n 1; else tail -n +2; fi; } |
+	    median | awk -v d="$DELAY_MS" '{printf "%.1f (%d ms)", $1 / (2 * d), $1}'
+}
+echo
+echo "| new tunnel, ${DELAY_MS} ms each way to the proxy | round trips |"
+echo "|---|---|"
+echo "| https:// (HTTP/1.1): TLS + CONNECT, every tunnel | $(rtt "$T/dng1.log" later) |"
+echo "| http2=on, the first tunnel (TLS + stream) | $(rtt "$T/dng2.log" first) |"
+echo "| http2=on, a tunnel on the open connection | $(rtt "$T/dng2.log" later) |"

@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
@@ -145,6 +147,9 @@ tcp_open(const struct cfg_proxy *px, long long deadline, char *why,
 	if (err != 0)
 		goto fail;
 	freeaddrinfo(ai);
+	/* whole TLS records go out at once, as curl's (no Nagle wait for
+	 * the CONNECT behind the handshake's last flight) */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	return fd;
 fail:
 	snprintf(why, n, "unreachable: %s", strerror(err));
