@@ -145,6 +145,7 @@ do_connect(struct sup_call *c)
 	struct sup_sock s;
 	int len = (int)c->args[2], rc, ufd;
 	socklen_t rl = (socklen_t)len;
+	struct sup_as as;
 	int64_t r;
 
 	/* __sys_connect: the fd, then move_addr_to_kernel, then whether
@@ -189,7 +190,12 @@ do_connect(struct sup_call *c)
 	}
 	if (s.blocking)
 		sup_may_block();
+	/* a local server reads the caller's credentials, not ours */
+	if (s.domain == AF_UNIX)
+		sup_as_caller(c, &as);
 	r = connect(s.fd, (struct sockaddr *)sa, rl) == -1 ? -errno : 0;
+	if (s.domain == AF_UNIX)
+		sup_as_self(&as);
 	if (rc == 1)
 		sup_report_direct(c, proto_of(&s), &d,
 				  r == -EINPROGRESS ? 0 : (int)-r);
@@ -224,6 +230,7 @@ do_sendto(struct sup_call *c)
 {
 	uint8_t sa[SUP_ADDR_MAX], asked[SUP_ADDR_MAX];
 	int alen = (int)c->args[5], flags = (int)c->args[3], rc, ufd;
+	struct sup_as as;
 	socklen_t rl;
 	size_t n = (size_t)c->args[2];
 	bool redir;
@@ -263,8 +270,14 @@ do_sendto(struct sup_call *c)
 	}
 	if (s.blocking && !(flags & MSG_DONTWAIT))
 		sup_may_block();
+	/* a named socket's permissions, and the credentials the kernel
+	 * attaches: the caller's (a root proxywrap's otherwise) */
+	if (s.domain == AF_UNIX)
+		sup_as_caller(c, &as);
 	r = sent(c, sendto(s.fd, data, n, flags | MSG_NOSIGNAL,
 			   c->args[4] ? (struct sockaddr *)sa : NULL, rl), flags);
+	if (s.domain == AF_UNIX)
+		sup_as_self(&as);
 	if (ufd >= 0)
 		close(ufd);
 	free(data);
@@ -295,7 +308,7 @@ msg_free(struct msg_copy *k)
 /* The caller's SCM_CREDENTIALS, checked as the kernel would check them
  * for it (*had: there is one). */
 static int
-translate_cred(struct sup_call *c, struct cmsghdr *h, bool *had)
+translate_cred(struct sup_call *c, struct cmsghdr *h, bool as, bool *had)
 {
 	struct ucred u;
 	int rc;
@@ -304,7 +317,7 @@ translate_cred(struct sup_call *c, struct cmsghdr *h, bool *had)
 		return 0;	/* the kernel's EINVAL */
 	*had = true;
 	memcpy(&u, CMSG_DATA(h), sizeof(u));
-	rc = sup_cred_check(c, &u);
+	rc = sup_cred_check(c, &u, as);
 	memcpy(CMSG_DATA(h), &u, sizeof(u));
 	return rc;
 }
@@ -336,9 +349,10 @@ add_cred(struct sup_call *c, struct msg_copy *k)
 }
 
 /* SCM_RIGHTS names the caller's fds: send duplicates of them; and the
- * credentials are the caller's. */
+ * credentials are the caller's (as: the send is made as the caller, whose
+ * ids the kernel then attaches itself). */
 static int
-translate_fds(struct sup_call *c, struct msg_copy *k)
+translate_fds(struct sup_call *c, struct msg_copy *k, bool as)
 {
 	struct cmsghdr *h;
 	size_t i, n;
@@ -348,7 +362,7 @@ translate_fds(struct sup_call *c, struct msg_copy *k)
 	for (h = CMSG_FIRSTHDR(&k->m); h != NULL; h = CMSG_NXTHDR(&k->m, h)) {
 		if (h->cmsg_level == SOL_SOCKET &&
 		    h->cmsg_type == SCM_CREDENTIALS &&
-		    (rc = translate_cred(c, h, &had)) < 0)
+		    (rc = translate_cred(c, h, as, &had)) < 0)
 			return rc;
 		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS ||
 		    h->cmsg_len < CMSG_LEN(0))
@@ -365,7 +379,7 @@ translate_fds(struct sup_call *c, struct msg_copy *k)
 			v[i] = d;
 		}
 	}
-	return had ? 0 : add_cred(c, k);
+	return had || as ? 0 : add_cred(c, k);
 }
 
 /*
@@ -384,6 +398,7 @@ send_one(struct sup_call *c, const struct sup_sock *s,
 	uint8_t asked[SUP_ADDR_MAX];
 	socklen_t rl;
 	bool redir;
+	struct sup_as as;
 	int rc, ufd;
 	int64_t r;
 
@@ -453,7 +468,7 @@ send_one(struct sup_call *c, const struct sup_sock *s,
 	k.m.msg_control = ctl;
 	k.m.msg_controllen = cl;
 	if (rc == 0 && s->domain == AF_UNIX)
-		rc = translate_fds(c, &k);
+		rc = translate_fds(c, &k, nl > 0);
 	ufd = rc == 0 && nl ? sup_unix_name(c, s->domain, k.name, &rl) : -1;
 	if (rc < 0 || ufd < -1) {
 		msg_free(&k);
@@ -462,7 +477,11 @@ send_one(struct sup_call *c, const struct sup_sock *s,
 	k.m.msg_namelen = rl;
 	if (s->blocking && !(flags & MSG_DONTWAIT))
 		sup_may_block();
+	if (s->domain == AF_UNIX && nl > 0)
+		sup_as_caller(c, &as);	/* a named socket's permissions */
 	r = sent(c, sendmsg(s->fd, &k.m, flags | MSG_NOSIGNAL), flags);
+	if (s->domain == AF_UNIX && nl > 0)
+		sup_as_self(&as);
 	if (ufd >= 0)
 		close(ufd);
 	msg_free(&k);

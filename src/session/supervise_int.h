@@ -14,6 +14,7 @@
  * supervise_peer.c (getpeername of the sockets it routed),
  * supervise_exec.c (execve and execveat, the shim's exec check),
  * supervise_sock.c (socket(), AF_UNIX names as the caller has them),
+ * supervise_creds.c (the caller's credentials for what is done for it),
  * supervise_decide.c (the rules, the log lines and audit events),
  * supervise_compat.c (a 32-bit caller's arguments and headers, in the
  * native form) and supervise_target.c (the caller's memory, fds, pid
@@ -139,14 +140,6 @@ int sup_setfd(struct sup_call *c, int src, int fd, bool cloexec);
  * would): that fd, or -errno. */
 int sup_addfd(struct sup_call *c, int src, bool cloexec);
 
-/* The file at path as the caller resolves it: absolute in its root,
- * relative to its cwd or dirfd (AT_FDCWD: its cwd); "" with AT_EMPTY_PATH
- * the dirfd itself (fexecve); AT_SYMLINK_NOFOLLOW as O_NOFOLLOW.  An
- * O_PATH fd of ours, or -errno (-ESRCH: the caller's root, cwd or dirfd
- * could not be opened). */
-int sup_open_at(struct sup_call *c, int dirfd, const char *path,
-		int atflags);
-
 /* Is the caller in our network namespace (a socket we make for it
  * reaches what its own would)? */
 bool sup_same_netns(struct sup_call *c);
@@ -248,13 +241,40 @@ int64_t sup_socket(struct sup_call *c);
 int sup_unix_name(struct sup_call *c, int domain, uint8_t *sa,
 		  socklen_t *len);
 
+
+/* --- supervise_creds.c --------------------------------------------- */
+
 /* An SCM_CREDENTIALS the caller sends: 0 (its pid made one proxywrap
  * may send), or -EPERM where the kernel would refuse it to the caller. */
-int sup_cred_check(struct sup_call *c, struct ucred *u);
+int sup_cred_check(struct sup_call *c, struct ucred *u, bool as_caller);
 
 /* The credentials to attach to an AF_UNIX send that has none (true), so
  * that the receiver sees the caller's and not a root proxywrap's. */
 bool sup_cred_implicit(struct sup_call *c, struct ucred *u);
+
+/* This thread as the caller's user and groups (real and effective),
+ * where proxywrap is root and the caller is not, until sup_as_self. */
+struct sup_as {
+	bool on;
+	unsigned long gid[2];		/* ours, real and effective */
+	int ngroups;
+	gid_t groups[64];
+};
+void sup_as_caller(struct sup_call *c, struct sup_as *a);
+void sup_as_self(struct sup_as *a);
+
+/* The file at path as the caller resolves it: absolute in its root,
+ * relative to its cwd or dirfd (AT_FDCWD: its cwd); "" with AT_EMPTY_PATH
+ * the dirfd itself (fexecve); AT_SYMLINK_NOFOLLOW as O_NOFOLLOW.  An
+ * O_PATH fd of ours, or -errno (-ESRCH: the caller's root, cwd or dirfd
+ * could not be opened).  The lookup is made as
+ * the caller (sup_as_caller). */
+int sup_open_at(struct sup_call *c, int dirfd, const char *path,
+		int atflags);
+
+/* Could this thread not take its own credentials back (it must serve no
+ * more)? */
+bool sup_tainted(void);
 
 /* --- supervise_exec.c ---------------------------------------------- */
 

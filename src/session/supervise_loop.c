@@ -119,6 +119,8 @@ receiver(void *arg)
 		answer(&c, resp);
 		if (c.pidfd >= 0)
 			close(c.pidfd);
+		if (sup_tainted())
+			break;	/* not proxywrap's credentials any more */
 	}
 out:
 	free(n);

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,38 +244,4 @@ sup_same_netns(struct sup_call *c)
 		return false;
 	/* looked up by number: the caller's only while the call is live */
 	return id_valid(c) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
-}
-
-int
-sup_open_at(struct sup_call *c, int dirfd, const char *path, int atflags)
-{
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC };
-	char proc[64];
-	int base, fd;
-
-	if (atflags & AT_SYMLINK_NOFOLLOW)
-		how.flags |= O_NOFOLLOW;
-	if (path[0] == '\0')
-		return atflags & AT_EMPTY_PATH ? sup_dupfd(c, dirfd) : -ENOENT;
-	if (path[0] == '/') {
-		snprintf(proc, sizeof(proc), "/proc/%d/root", (int)c->tid);
-		base = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		how.resolve = RESOLVE_IN_ROOT;
-	} else if (dirfd == AT_FDCWD) {
-		snprintf(proc, sizeof(proc), "/proc/%d/cwd", (int)c->tid);
-		base = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	} else {
-		base = sup_dupfd(c, dirfd);
-	}
-	if (base < 0)	/* its /proc entries are not ours to open */
-		return base == -1 ? -ESRCH : base;
-	fd = (int)syscall(SYS_openat2, base, path, &how, sizeof(how));
-	fd = fd == -1 ? -errno : fd;
-	close(base);
-	/* /proc/TID by number: still the caller's only if the call is */
-	if (fd >= 0 && sup_read(c, 0, NULL, 0) < 0) {
-		close(fd);
-		return -ENOENT;
-	}
-	return fd;
 }

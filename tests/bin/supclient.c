@@ -29,6 +29,9 @@
  *                                     its own SCM_CREDENTIALS over one,
  *                                     none, or root's (drop: as nobody)
  *   supclient unixrel DIR             AF_UNIX names relative to DIR
+ *   supclient unixpeer DIR [drop]     a local server's SO_PEERCRED of us,
+ *                                     a connect to a socket only root may
+ *                                     use (drop: as nobody)
  *   supclient fdswap ADDR PORT MSG N  N sendmsg calls on an fd that another
  *                                     thread keeps switching between a
  *                                     connected TCP socket (no name in the
@@ -55,7 +58,8 @@
  *                                     a thread, N loopback connects
  *                                     meanwhile: they must not wait
  *
- * SUPCLIENT_LIBC=1 (or "-libc" in the program's name) makes every mode call libc's socket(), connect(),
+ * SUPCLIENT_DROP=1 runs every mode as nobody (setuid, as a daemon drops
+ * root).  SUPCLIENT_LIBC=1 (or "-libc" in the program's name) makes every mode call libc's socket(), connect(),
  * getpeername() and sends instead of the raw calls (in a 32-bit build,
  * glibc's socketcall(2)).
  */
@@ -73,6 +77,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
@@ -779,6 +784,43 @@ unixcred(const char *how, int drop)
 	return 0;
 }
 
+/* unixpeer DIR [drop]: the credentials a local server reads of our
+ * connect (SO_PEERCRED), and a connect to a socket only root may use
+ * (DIR/root.sock, mode 0600); drop: as nobody. */
+static int
+unixpeer(const char *dir, int drop)
+{
+	struct sockaddr_un ab = { .sun_family = AF_UNIX };
+	struct sockaddr_un rs = { .sun_family = AF_UNIX };
+	struct ucred u = { 0, 0, 0 };
+	socklen_t ul = sizeof(u);
+	int l, l2, fd, a;
+
+	snprintf(ab.sun_path + 1, sizeof(ab.sun_path) - 1, "supclient-peer-%d",
+		 (int)getpid());
+	snprintf(rs.sun_path, sizeof(rs.sun_path), "%s/root.sock", dir);
+	unlink(rs.sun_path);
+	l = socket(AF_UNIX, SOCK_STREAM, 0);
+	l2 = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (bind(l, (struct sockaddr *)&ab, sizeof(ab)) == -1 ||
+	    listen(l, 1) == -1 ||
+	    bind(l2, (struct sockaddr *)&rs, sizeof(rs)) == -1 ||
+	    listen(l2, 1) == -1 || chmod(rs.sun_path, 0600) == -1) {
+		perror("unixpeer");
+		return 2;
+	}
+	if (drop && (setgid(65534) == -1 || setuid(65534) == -1))
+		return 2;
+	fd = (int)x_socket(AF_UNIX, SOCK_STREAM, 0);
+	report(x_connect(fd, &ab, sizeof(ab)));
+	a = accept(l, NULL, NULL);
+	getsockopt(a, SOL_SOCKET, SO_PEERCRED, &u, &ul);
+	printf("peer uid=%u gid=%u\n", (unsigned)u.uid, (unsigned)u.gid);
+	fd = (int)x_socket(AF_UNIX, SOCK_STREAM, 0);
+	report(x_connect(fd, &rs, sizeof(rs)));
+	return 0;
+}
+
 /* unixrel DIR: in DIR, AF_UNIX sockets named by relative paths: a
  * stream connect, a datagram sendto and sendmsg to them by those names,
  * and a connect to a name that is not there. */
@@ -845,6 +887,10 @@ main(int argc, char **argv)
 	int fd, failed;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* SUPCLIENT_DROP=1: every mode as nobody */
+	if (getenv("SUPCLIENT_DROP") != NULL &&
+	    (setgid(65534) == -1 || setuid(65534) == -1))
+		return 2;
 	use_libc = getenv("SUPCLIENT_LIBC") != NULL ||
 		   strstr(argv[0], "-libc") != NULL;
 	if (strcmp(how, "get") == 0 && argc == 5)
@@ -908,6 +954,8 @@ main(int argc, char **argv)
 				argc > 3 && strcmp(argv[3], "drop") == 0);
 	if (strcmp(how, "unixrel") == 0 && argc == 3)
 		return unixrel(argv[2]);
+	if (strcmp(how, "unixpeer") == 0 && argc >= 3)
+		return unixpeer(argv[2], argc > 3 && strcmp(argv[3], "drop") == 0);
 	if (strcmp(how, "fdswap") == 0 && argc == 6)
 		return fdswap(argv[2], argv[3], argv[4], atoi(argv[5]));
 	if (strcmp(how, "exec") == 0 && argc >= 3) {

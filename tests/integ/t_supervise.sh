@@ -893,3 +893,32 @@ tc_sup_unix_path() {
 		[ "$(cat out)" = "$want" ] || { show; fail "under the supervisor: $(cat out)"; }
 	done
 }
+
+# What the supervisor does for a program that dropped root (proxywrap
+# runs as root, as the tests do) is done with the program's user and
+# groups: a local server reads nobody, not root, from its connect
+# (SO_PEERCRED), a socket only root may use refuses it (EACCES), and a
+# 32-bit program's raw socket (made by the supervisor for socketcall) is
+# EPERM; each as the kernel answers the program itself.
+tcase sup_dropped
+tc_sup_dropped() {
+	local b d want
+	sup_build
+	sup_m32_build s
+	mkdir -p "$T/sup/pd"
+	chmod 755 "$T/sup/pd"
+	for b in "$SUPC" "$T/sup/supclient-32s-libc"; do
+		for d in "" drop; do
+			run inc "$b" unixpeer "$T/sup/pd" $d
+			want=$(cat out)
+			run pw --strict "$b" unixpeer "$T/sup/pd" $d
+			[ "$(cat out)" = "$want" ] ||
+			    { show; fail "unixpeer $d: '$(cat out)', the kernel says '$want'"; }
+		done
+		run pw --strict "$b" unixpeer "$T/sup/pd" drop
+		expect_out_has "peer uid=65534 gid=65534"
+		expect_out_re "^rc=-1 errno=EACCES$"
+		run pw --supervise=all env SUPCLIENT_DROP=1 "$b" raw
+		expect_out_has "rc=-1 errno=EPERM"
+	done
+}
