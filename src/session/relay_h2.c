@@ -35,7 +35,20 @@
 
 static struct h2c *conns[H2_CONNS_MAX];
 static bool no_h2[H2_CONNS_MAX];	/* the proxy chose http/1.1 */
-static pthread_mutex_t conns_mu = PTHREAD_MUTEX_INITIALIZER;
+/* One lock per proxy, held while its connection is opened: the first
+ * tunnels to it wait for that one rather than open their own, and other
+ * proxies' tunnels do not wait at all. */
+static pthread_mutex_t px_mu[H2_CONNS_MAX];
+static pthread_once_t px_once = PTHREAD_ONCE_INIT;
+
+static void
+px_mu_init(void)
+{
+	int i;
+
+	for (i = 0; i < H2_CONNS_MAX; i++)
+		pthread_mutex_init(&px_mu[i], NULL);
+}
 
 static int
 on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name,
@@ -253,14 +266,15 @@ relay_h2_tunnel(const struct cfg_proxy *px, int idx, int cfd,
 		goto fail;
 	}
 	st->cfd = cfd;
-	pthread_mutex_lock(&conns_mu);
+	pthread_once(&px_once, px_mu_init);
+	pthread_mutex_lock(&px_mu[idx]);
 	if (no_h2[idx]) {
-		pthread_mutex_unlock(&conns_mu);
+		pthread_mutex_unlock(&px_mu[idx]);
 		rc = 1;		/* HTTP/1.1, on a connection of its own */
 		goto fail;
 	}
 	if (parse_connect(first, n, st) < 0) {
-		pthread_mutex_unlock(&conns_mu);
+		pthread_mutex_unlock(&px_mu[idx]);
 		snprintf(why, whylen, "relay: no CONNECT request");
 		goto fail;
 	}
@@ -269,7 +283,7 @@ relay_h2_tunnel(const struct cfg_proxy *px, int idx, int cfd,
 		ssl = relay_tls_open(px, idx, deadline, why, whylen,
 				     tls_failed, true);
 		if (ssl == NULL) {
-			pthread_mutex_unlock(&conns_mu);
+			pthread_mutex_unlock(&px_mu[idx]);
 			goto fail;
 		}
 		SSL_get0_alpn_selected(ssl, &alpn, &alen);
@@ -278,14 +292,14 @@ relay_h2_tunnel(const struct cfg_proxy *px, int idx, int cfd,
 			 * tunnel on this connection, the later ones each on
 			 * their own) */
 			no_h2[idx] = true;
-			pthread_mutex_unlock(&conns_mu);
+			pthread_mutex_unlock(&px_mu[idx]);
 			*h1 = ssl;
 			rc = 2;
 			goto fail;
 		}
 		c = h2_open(ssl);
 		if (c == NULL || !h2_add(c, st)) {
-			pthread_mutex_unlock(&conns_mu);
+			pthread_mutex_unlock(&px_mu[idx]);
 			relay_tls_close(ssl, false);
 			snprintf(why, whylen, "relay: cannot start HTTP/2");
 			goto fail;
@@ -294,7 +308,7 @@ relay_h2_tunnel(const struct cfg_proxy *px, int idx, int cfd,
 		 * one goes on carrying its streams */
 		conns[idx] = c;
 	}
-	pthread_mutex_unlock(&conns_mu);
+	pthread_mutex_unlock(&px_mu[idx]);
 	fcntl(cfd, F_SETFL, fcntl(cfd, F_GETFL) | O_NONBLOCK);
 	return 0;
 fail:
