@@ -45,6 +45,15 @@ def pattern(off, n):
     return bytes(out)
 
 
+def read_eof(s, chunk=65536):
+    data = bytearray()
+    while True:
+        b = s.recv(chunk)
+        if not b:
+            return bytes(data)
+        data += b
+
+
 def serve_one(c, proxy=False):
     n, good, b = 0, True, b""
     if proxy:
@@ -110,13 +119,7 @@ def client(host, port, n):
         s.sendall(pattern(off, k))
         off += k
     s.shutdown(socket.SHUT_WR)
-    data = bytearray()
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        data += b
-    head, _, rest = bytes(data).partition(b"\n")
+    head, _, rest = read_eof(s).partition(b"\n")
     if head != b"GOT %d ok" % n:
         print("BAD answer %r" % head[:80])
         sys.exit(1)
@@ -128,13 +131,8 @@ def client(host, port, n):
 
 def recv(host, port, n):
     s = socket.create_connection((host, port), timeout=30)
-    data = bytearray()
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        data += b
-    if bytes(data) != pattern(0, n):
+    data = read_eof(s)
+    if data != pattern(0, n):
         print("BAD: %d bytes, wanted %d" % (len(data), n))
         sys.exit(1)
     print("RECV ok %d" % n)
@@ -147,24 +145,14 @@ def slow(host, port, n, whost, wport, k):
     for i in range(k):
         b = socket.create_connection((whost, wport), timeout=20)
         b.sendall(b"GET /slow-%d HTTP/1.0\r\nHost: w\r\n\r\n" % i)
-        got = b""
-        while True:
-            d = b.recv(65536)
-            if not d:
-                break
-            got += d
+        got = read_eof(b)
         b.close()
         if not (got.startswith(b"HTTP/1.") and got[8:13] == b" 200 "):
             print("BAD GET %d: %r" % (i, got[:60]))
             sys.exit(1)
     print("OTHERS ok %d in %.2f s" % (k, time.monotonic() - t0), flush=True)
-    data = bytearray()
-    while True:
-        d = a.recv(1 << 20)
-        if not d:
-            break
-        data += d
-    if bytes(data) != pattern(0, n):
+    data = read_eof(a, 1 << 20)
+    if data != pattern(0, n):
         print("BAD slow: %d bytes, wanted %d" % (len(data), n))
         sys.exit(1)
     print("SLOW ok %d" % n)
