@@ -64,6 +64,17 @@ sup_audit() {
 	fi
 }
 
+# sup_as_kernel PROG ARG...: under --strict PROG prints what it prints
+# without proxywrap (the kernel's answers).
+sup_as_kernel() {
+	local want
+	run inc "$@"
+	want=$(cat out)
+	run pw --strict "$@"
+	[ "$(cat out)" = "$want" ] ||
+	    { show; fail "$*: '$(cat out)', the kernel says '$want'"; }
+}
+
 # sup_blocked PROG...: refused by a block rule, logged, audited, unseen.
 sup_blocked() {
 	local m
@@ -777,15 +788,11 @@ tc_sup_fdswap() {
 # claim of root's is EPERM, and no claim shows nobody, not root).
 tcase sup_unixcred
 tc_sup_unixcred() {
-	local how drop want
+	local how drop
 	sup_build
 	for drop in "" drop; do
 		for how in own none forge; do
-			run inc "$SUPC" unixcred "$how" $drop
-			want=$(cat out)
-			run pw --strict "$SUPC" unixcred "$how" $drop
-			[ "$(cat out)" = "$want" ] ||
-			    { show; fail "unixcred $how $drop: '$(cat out)', the kernel says '$want'"; }
+			sup_as_kernel "$SUPC" unixcred "$how" $drop
 		done
 	done
 	run pw --strict "$SUPC" unixcred forge drop
@@ -902,18 +909,14 @@ tc_sup_unix_path() {
 # EPERM; each as the kernel answers the program itself.
 tcase sup_dropped
 tc_sup_dropped() {
-	local b d want
+	local b d
 	sup_build
 	sup_m32_build s
 	mkdir -p "$T/sup/pd"
 	chmod 755 "$T/sup/pd"
 	for b in "$SUPC" "$T/sup/supclient-32s-libc"; do
 		for d in "" drop; do
-			run inc "$b" unixpeer "$T/sup/pd" $d
-			want=$(cat out)
-			run pw --strict "$b" unixpeer "$T/sup/pd" $d
-			[ "$(cat out)" = "$want" ] ||
-			    { show; fail "unixpeer $d: '$(cat out)', the kernel says '$want'"; }
+			sup_as_kernel "$b" unixpeer "$T/sup/pd" $d
 		done
 		run pw --strict "$b" unixpeer "$T/sup/pd" drop
 		expect_out_has "peer uid=65534 gid=65534"
