@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "addrnames.h"
@@ -118,9 +119,35 @@ route_fast_direct(int family, const uint8_t *addr, uint16_t port)
 	return route_memo_is(&k) || route_fast_lookup(family, addr, port, &k);
 }
 
-/* route_fast_direct for an AF_INET/AF_INET6 name as route_dest takes
- * it; false for any other. */
-bool route_fast_sa(const struct sockaddr *sa, socklen_t len);
+/*
+ * route_fast_direct for an AF_INET/AF_INET6 name of len bytes as
+ * route_dest takes it (an RFC 2133 AF_INET6 one too: the address is in
+ * its 24 bytes); false for any other.  memo_only: the memo's answer
+ * alone, without a call (a hook's first look).
+ */
+static inline __attribute__((always_inline)) bool
+route_fast_name(const struct sockaddr *sa, socklen_t len, bool memo_only)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+	const uint8_t *a;
+	uint16_t port;
+	int family;
+
+	if (sa->sa_family == AF_INET && len >= sizeof(*s4)) {
+		family = AF_INET;
+		a = (const uint8_t *)&s4->sin_addr;
+		port = __builtin_bswap16(s4->sin_port);
+	} else if (sa->sa_family == AF_INET6 && len >= SIN6_LEN_RFC2133) {
+		family = AF_INET6;
+		a = s6->sin6_addr.s6_addr;
+		port = __builtin_bswap16(s6->sin6_port);
+	} else {
+		return false;
+	}
+	return memo_only ? route_memo_hit(family, a, port) :
+			   route_fast_direct(family, a, port);
+}
 
 /*
  * connect() for an AF_INET/AF_INET6 address.  Returns what connect()

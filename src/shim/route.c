@@ -532,7 +532,7 @@ route_datagram(int fd, const struct sockaddr *sa, socklen_t len,
 	k.gen = anames_gen() + 1;
 	if (memcmp(&k, &memo, sizeof(k)) == 0)
 		return 0;
-	if (route_fast_sa(sa, len)) {
+	if (route_fast_name(sa, len, false)) {
 		memo = k;
 		return 0;
 	}
@@ -571,7 +571,7 @@ route_connect(int fd, const struct sockaddr *sa, socklen_t len,
 		return -1;
 	}
 	/* a socket without an entry (no UDP association to end) */
-	if (route_fast_sa(sa, len) && fdtab_get(fd) == NULL)
+	if (route_fast_name(sa, len, false) && fdtab_get(fd) == NULL)
 		return real_connect(fd, sa, len);
 	route_dest(sa, len, &d);
 	s = shim_get();

@@ -78,19 +78,10 @@ const struct route_udp hook_udp = { udp_connect, udp_disconnect };
 static inline bool
 plain_direct(int fd, const struct sockaddr *sa, socklen_t len)
 {
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-
-	if (len < sizeof(*s4) || shim_internal() || fdtab_get(fd) != NULL)
+	if (len < sizeof(struct sockaddr_in) || shim_internal() ||
+	    fdtab_get(fd) != NULL)
 		return false;
-	if (sa->sa_family == AF_INET)
-		return route_fast_direct(AF_INET,
-					 (const uint8_t *)&s4->sin_addr,
-					 ntohs(s4->sin_port));
-	if (sa->sa_family == AF_INET6 && len >= sizeof(*s6))
-		return route_fast_direct(AF_INET6, s6->sin6_addr.s6_addr,
-					 ntohs(s6->sin6_port));
-	return false;
+	return route_fast_name(sa, len, false);
 }
 
 static __attribute__((noinline)) int

@@ -3,7 +3,6 @@
  * sendmsg, sendmmsg, recvmsg and recvmmsg, with TCP Fast Open and the
  * datagram routing they share.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -131,56 +130,24 @@ fastopen(int fd, int flags, const struct sockaddr *sa, socklen_t len)
  * first gives an fd an entry, that is one load), without a destination
  * or to one that no rule sends anywhere but direct (route.h): the
  * kernel's, after a few compares.  Everything else, and every check the
- * kernel makes of the name, is the long way's.
- */
-static inline bool
-plain_send(int fd, const void *dst, socklen_t len, int flags)
-{
-	const struct sockaddr_in *s4 = dst;
-	const struct sockaddr_in6 *s6 = dst;
-
-	if (__builtin_expect(watched(fd) != NULL || (flags & MSG_FASTOPEN), 0))
-		return false;
-	if (dst == NULL)
-		return true;
-	if (len < sizeof(*s4) || len > sizeof(struct sockaddr_storage) ||
-	    bad_ptr(dst, len) || shim_internal())
-		return false;
-	if (s4->sin_family == AF_INET)
-		return route_fast_direct(AF_INET,
-					 (const uint8_t *)&s4->sin_addr,
-					 ntohs(s4->sin_port));
-	if (s4->sin_family == AF_INET6 && len >= sizeof(*s6))
-		return route_fast_direct(AF_INET6, s6->sin6_addr.s6_addr,
-					 ntohs(s6->sin6_port));
-	return false;
-}
-
-/*
- * plain_send without a call, for the hooks' first look: the memo of the
- * last destination found direct (route.h), a name the thread passed
- * before.  False: ask plain_send, then the long way.
+ * kernel makes of the name, is the long way's.  quick: without a call,
+ * for the hooks' first look (the memo of the last destination found
+ * direct, a name the thread passed before); false then means "ask
+ * again without quick, then go the long way".
  */
 static inline __attribute__((always_inline)) bool
-plain_send_quick(int fd, const void *dst, socklen_t len, int flags)
+plain_send(int fd, const void *dst, socklen_t len, int flags, bool quick)
 {
-	const struct sockaddr_in *s4 = dst;
-	const struct sockaddr_in6 *s6 = dst;
-
 	if (__builtin_expect(watched(fd) != NULL || (flags & MSG_FASTOPEN), 0))
 		return false;
 	if (dst == NULL)
 		return true;
-	if (len < sizeof(*s4) || len > sizeof(struct sockaddr_storage) ||
-	    !ptr_surely_good(dst, len) || shim_internal())
+	if (len < sizeof(struct sockaddr_in) ||
+	    len > sizeof(struct sockaddr_storage) ||
+	    (quick ? !ptr_surely_good(dst, len) : bad_ptr(dst, len)) ||
+	    shim_internal())
 		return false;
-	if (s4->sin_family == AF_INET)
-		return route_memo_hit(AF_INET, (const uint8_t *)&s4->sin_addr,
-				      ntohs(s4->sin_port));
-	if (s4->sin_family == AF_INET6 && len >= sizeof(*s6))
-		return route_memo_hit(AF_INET6, s6->sin6_addr.s6_addr,
-				      ntohs(s6->sin6_port));
-	return false;
+	return route_fast_name(dst, len, quick);
 }
 
 static __attribute__((noinline)) ssize_t
@@ -195,7 +162,7 @@ sendto_slow(int fd, const void *buf, size_t n, int flags,
 	struct fd_entry *e;
 	int rc;
 
-	if (plain_send(fd, sa, len, flags))
+	if (plain_send(fd, sa, len, flags, false))
 		return real_sendto(fd, buf, n, flags, sa, len);
 	/* the kernel refuses a longer name (EINVAL) or a bad one (EFAULT)
 	 * before sending */
@@ -245,7 +212,7 @@ HOOK ssize_t
 sendto(int fd, const void *buf, size_t n, int flags,
        const struct sockaddr *sa, socklen_t len)
 {
-	if (plain_send_quick(fd, sa, len, flags))
+	if (plain_send(fd, sa, len, flags, true))
 		return real_sendto(fd, buf, n, flags, sa, len);
 	return sendto_slow(fd, buf, n, flags, sa, len);
 }
@@ -368,7 +335,8 @@ sendmsg_slow(int fd, const struct msghdr *m, int flags)
 	struct msghdr copy;
 
 	if (m != NULL && !bad_ptr(m, sizeof(*m)) &&
-	    plain_send(fd, m->msg_name, m->msg_namelen, flags))
+	    plain_send(fd, m->msg_name, m->msg_namelen, flags,
+		       false))
 		return real_sendmsg(fd, m, flags);
 
 	if (m == NULL || bad_ptr(m, sizeof(*m)) ||
@@ -392,7 +360,7 @@ HOOK ssize_t
 sendmsg(int fd, const struct msghdr *m, int flags)
 {
 	if (m != NULL && ptr_surely_good(m, sizeof(*m)) &&
-	    plain_send_quick(fd, m->msg_name, m->msg_namelen, flags))
+	    plain_send(fd, m->msg_name, m->msg_namelen, flags, true))
 		return real_sendmsg(fd, m, flags);
 	return sendmsg_slow(fd, m, flags);
 }
