@@ -29,78 +29,74 @@ struct tlslib tlslib;
 struct h2lib h2lib;
 struct gsslib gsslib;
 
-/* Open lib (its dependencies come with it: libcrypto's names are found
- * through libssl's handle); NULL with why[] set. */
-static void *
-open_lib(const char *lib, char *why, size_t whylen)
+/* A library's names and where they go, in one order. */
+#define NAME(f) #f,
+#define SLOT_TLS(f) (void **)&tlslib.f,
+#define SLOT_H2(f) (void **)&h2lib.f,
+#define SLOT_GSS(f) (void **)&gsslib.f,
+static const char *const tls_names[] = { TLSLIB_FUNCS(NAME) };
+static void **const tls_slots[] = { TLSLIB_FUNCS(SLOT_TLS) };
+static const char *const h2_names[] = { H2LIB_FUNCS(NAME) };
+static void **const h2_slots[] = { H2LIB_FUNCS(SLOT_H2) };
+static const char *const gss_names[] = { GSSLIB_NAMES(NAME) };
+static void **const gss_slots[] = { GSSLIB_NAMES(SLOT_GSS) };
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Open lib (its dependencies come with it: libcrypto's names are found
+ * through libssl's handle) and fill slots[i] with names[i], once:
+ * *loaded is set only when every name was there.  0, or -1 with why[]
+ * set.
+ */
+static int
+load(const char *lib, const char *const *names, void **const *slots,
+     size_t n, bool *loaded, char *why, size_t whylen)
 {
-	void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+	void *h;
+	size_t i;
 
-	if (h == NULL)
+	if (*loaded)
+		return 0;
+	h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
 		snprintf(why, whylen, "cannot load %s: %s", lib, dlerror());
-	return h;
-}
-
-#define OPTLIB_GET(tab, f)						\
-	*(void **)&tab.f = real_libsym(h, #f);				\
-	if (tab.f == NULL) {						\
-		snprintf(why, whylen, "%s has no %s", lib, #f);		\
-		return -1;						\
+		return -1;
 	}
+	for (i = 0; i < n; i++) {
+		*slots[i] = real_libsym(h, names[i]);
+		if (*slots[i] == NULL) {
+			snprintf(why, whylen, "%s has no %s", lib, names[i]);
+			return -1;
+		}
+	}
+	*loaded = true;
+	return 0;
+}
 
 int
 tlslib_load(char *why, size_t whylen)
 {
 	static bool loaded;
-	const char *lib = LIBSSL;
-	void *h;
 
-	if (loaded)
-		return 0;
-	h = open_lib(lib, why, whylen);
-	if (h == NULL)
-		return -1;
-#define GET(f) OPTLIB_GET(tlslib, f)
-	TLSLIB_FUNCS(GET)
-#undef GET
-	loaded = true;
-	return 0;
+	return load(LIBSSL, tls_names, tls_slots, N(tls_names), &loaded, why,
+		    whylen);
 }
 
 int
 h2lib_load(char *why, size_t whylen)
 {
 	static bool loaded;
-	const char *lib = LIBNGHTTP2;
-	void *h;
 
-	if (loaded)
-		return 0;
-	h = open_lib(lib, why, whylen);
-	if (h == NULL)
-		return -1;
-#define GET(f) OPTLIB_GET(h2lib, f)
-	H2LIB_FUNCS(GET)
-#undef GET
-	loaded = true;
-	return 0;
+	return load(LIBNGHTTP2, h2_names, h2_slots, N(h2_names), &loaded,
+		    why, whylen);
 }
 
 int
 gsslib_load(char *why, size_t whylen)
 {
 	static bool loaded;
-	const char *lib = LIBGSSAPI;
-	void *h;
 
-	if (loaded)
-		return 0;
-	h = open_lib(lib, why, whylen);
-	if (h == NULL)
-		return -1;
-#define GET(f) OPTLIB_GET(gsslib, f)
-	GSSLIB_NAMES(GET)
-#undef GET
-	loaded = true;
-	return 0;
+	return load(LIBGSSAPI, gss_names, gss_slots, N(gss_names), &loaded,
+		    why, whylen);
 }
