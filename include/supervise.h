@@ -44,6 +44,11 @@ bool sup_mode_parse(const char *s, enum sup_mode *m);
 int sup_preflight(const struct config *cfg, bool strict, const char *file,
 		  char *msg, size_t n);
 
+/* exec_check_cmd for a command sup_choose judged already (its answer is
+ * kept): an unsupervised session's preflight. */
+int sup_check_cmd(const struct config *cfg, bool strict, const char *file,
+		  char *msg, size_t n);
+
 /* What the supervisor decides with (all must outlive the supervisor). */
 struct sup_policy {
 	const struct config *cfg;

@@ -295,7 +295,7 @@ preflight(const struct config *cfg, const char *path, const char *cmd,
 	if (supervised)
 		rc = sup_preflight(cfg, cfg->strict, cmd, msg, sizeof(msg));
 	else
-		rc = exec_check_cmd(cfg, cfg->strict, cmd, msg, sizeof(msg));
+		rc = sup_check_cmd(cfg, cfg->strict, cmd, msg, sizeof(msg));
 	if (rc < 0 || msg[0] != '\0')
 		audit_exec(cmd, rc, msg);
 	if (rc < 0)

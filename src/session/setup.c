@@ -89,13 +89,17 @@ fail:
 static long
 low_mark(void)
 {
+	static long mark;	/* 0: not asked yet (the limit stays put) */
 	struct rlimit rl;
 	long lo = 1000;
 
+	if (mark != 0)
+		return mark;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    (long)rl.rlim_cur - (long)rl.rlim_cur / 8 < lo)
 		lo = (long)rl.rlim_cur - (long)rl.rlim_cur / 8;
-	return lo > 3 ? lo : 3;
+	mark = lo > 3 ? lo : 3;
+	return mark;
 }
 
 /* fd, moved high and inherited by exec; fd itself closed. */

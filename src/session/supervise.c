@@ -385,9 +385,30 @@ static int
 sup_judge_cmd(const char *file, char *path, size_t n, char *interp,
 	      size_t in)
 {
+	/* sup_choose and the preflight ask about the same command within
+	 * microseconds: the second gets the first's answer, not another
+	 * read of the file (exec itself decides in the end) */
+	static struct {
+		char file[PATH_MAX], path[PATH_MAX], interp[EXEC_INTERP_MAX];
+		int why;
+	} last;
+
+	if (last.file[0] != '\0' && strcmp(file, last.file) == 0 &&
+	    strlen(last.path) < n && strlen(last.interp) < in) {
+		memcpy(path, last.path, strlen(last.path) + 1);
+		memcpy(interp, last.interp, strlen(last.interp) + 1);
+		return last.why;
+	}
 	if (!exec_search(file, getenv("PATH"), path, n))
 		return EXEC_FOLLOWS;	/* exec will report it */
-	return exec_check_path(path, interp, in);
+	last.why = exec_check_path(path, interp, in);
+	if (strlen(file) < sizeof(last.file) && strlen(path) < sizeof(last.path) &&
+	    strlen(interp) < sizeof(last.interp)) {
+		memcpy(last.file, file, strlen(file) + 1);
+		memcpy(last.path, path, strlen(path) + 1);
+		memcpy(last.interp, interp, strlen(interp) + 1);
+	}
+	return last.why;
 }
 
 static bool
@@ -410,6 +431,20 @@ sup_preflight(const struct config *cfg, bool strict, const char *file,
 	if (why <= 0)
 		return 0;
 	if (exec_supervised(cfg, path, why, interp, msg, n))
+		return 0;
+	return exec_verdict(cfg, strict, path, why, interp, msg, n);
+}
+
+int
+sup_check_cmd(const struct config *cfg, bool strict, const char *file,
+	      char *msg, size_t n)
+{
+	char path[PATH_MAX], interp[EXEC_INTERP_MAX];
+	int why;
+
+	msg[0] = '\0';
+	why = sup_judge_cmd(file, path, sizeof(path), interp, sizeof(interp));
+	if (why <= 0)
 		return 0;
 	return exec_verdict(cfg, strict, path, why, interp, msg, n);
 }
