@@ -118,14 +118,6 @@ bool exec_supervised(const struct config *cfg, const char *shown, int why,
 bool exec_search(const char *file, const char *pathvar, char *buf, size_t n);
 
 /*
- * proxywrap's check of the command it starts: 0 (go on; a warning may be
- * in msg) or -EACCES (refused; the reason is in msg).  msg[0] is '\0'
- * when there is nothing to say.
- */
-int exec_check_cmd(const struct config *cfg, bool strict, const char *file,
-		   char *msg, size_t n);
-
-/*
  * Library side (hooks/exec.c): remember LD_PRELOAD and the SHIM_*
  * settings as this process has them now, before the program can change
  * its environment; exec re-inserts them where a program scrubbed them.

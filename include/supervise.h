@@ -37,15 +37,19 @@ enum sup_mode {
 bool sup_mode_parse(const char *s, enum sup_mode *m);
 
 /*
- * exec_check_cmd for a supervised command: static, Go, custom-loader and
- * 32-bit programs run (the supervisor covers them; msg says so), the
- * rest as exec_check_cmd decides.
+ * proxywrap's check of the command it starts, supervised: static, Go,
+ * custom-loader and 32-bit programs run (the supervisor covers them; msg
+ * says so), the rest as sup_check_cmd decides.
  */
 int sup_preflight(const struct config *cfg, bool strict, const char *file,
 		  char *msg, size_t n);
 
-/* exec_check_cmd for a command sup_choose judged already (its answer is
- * kept): an unsupervised session's preflight. */
+/*
+ * proxywrap's check of the command it starts, unsupervised (sup_choose's
+ * look at the file is kept for it): 0 (go on; a warning may be in msg)
+ * or -EACCES (refused; the reason is in msg).  msg[0] is '\0' when there
+ * is nothing to say.
+ */
 int sup_check_cmd(const struct config *cfg, bool strict, const char *file,
 		  char *msg, size_t n);
 

@@ -317,19 +317,3 @@ exec_search(const char *file, const char *pathvar, char *buf, size_t n)
 		p = end + 1;
 	}
 }
-
-int
-exec_check_cmd(const struct config *cfg, bool strict, const char *file,
-	       char *msg, size_t n)
-{
-	char path[PATH_MAX], interp[EXEC_INTERP_MAX];
-	int why;
-
-	msg[0] = '\0';
-	if (!exec_search(file, getenv("PATH"), path, sizeof(path)))
-		return 0;	/* exec will report it */
-	why = exec_check_path(path, interp, sizeof(interp));
-	if (why <= 0)
-		return 0;
-	return exec_verdict(cfg, strict, path, why, interp, msg, n);
-}

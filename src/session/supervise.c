@@ -419,9 +419,11 @@ sup_wanted(enum sup_mode m, int why)
 	return m == SUP_AUTO && why > 0 && covered(why);
 }
 
-int
-sup_preflight(const struct config *cfg, bool strict, const char *file,
-	      char *msg, size_t n)
+/* The preflight's verdict on file; supervised: what the supervisor
+ * covers runs (msg says so). */
+static int
+check_cmd(const struct config *cfg, bool strict, const char *file,
+	  char *msg, size_t n, bool supervised)
 {
 	char path[PATH_MAX], interp[EXEC_INTERP_MAX];
 	int why;
@@ -430,23 +432,23 @@ sup_preflight(const struct config *cfg, bool strict, const char *file,
 	why = sup_judge_cmd(file, path, sizeof(path), interp, sizeof(interp));
 	if (why <= 0)
 		return 0;
-	if (exec_supervised(cfg, path, why, interp, msg, n))
+	if (supervised && exec_supervised(cfg, path, why, interp, msg, n))
 		return 0;
 	return exec_verdict(cfg, strict, path, why, interp, msg, n);
+}
+
+int
+sup_preflight(const struct config *cfg, bool strict, const char *file,
+	      char *msg, size_t n)
+{
+	return check_cmd(cfg, strict, file, msg, n, true);
 }
 
 int
 sup_check_cmd(const struct config *cfg, bool strict, const char *file,
 	      char *msg, size_t n)
 {
-	char path[PATH_MAX], interp[EXEC_INTERP_MAX];
-	int why;
-
-	msg[0] = '\0';
-	why = sup_judge_cmd(file, path, sizeof(path), interp, sizeof(interp));
-	if (why <= 0)
-		return 0;
-	return exec_verdict(cfg, strict, path, why, interp, msg, n);
+	return check_cmd(cfg, strict, file, msg, n, false);
 }
 
 struct sup_launch *
