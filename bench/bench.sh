@@ -54,19 +54,10 @@ fi
 printf '%s:%s\n' "$BUSER" "$BPASS" | chpasswd -c SHA512 -s 1000 || die "chpasswd failed"
 
 # --- temp dir, services, cleanup ------------------------------------------
-T=$(mktemp -d /tmp/pwbench.XXXXXX) || exit 1
-chmod 755 "$T"
-pids=()
+. bench/lib.sh
+bench_tmp pwbench
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do
-		timeout 5 tail --pid="$p" -f /dev/null 2>/dev/null ||
-		    kill -9 "$p" 2>/dev/null
-	done
-	for p in "$T"/*.pid; do
-		[ -s "$p" ] && kill "$(cat "$p")" 2>/dev/null
-	done
+	bench_reap
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
@@ -101,29 +92,7 @@ UCPU=0
 taskset -c $UCPU "$B" udpecho 127.0.0.2 "$UECHO" & pids+=($!)
 
 dante_conf() {	# NAME PORT METHOD EXTERNAL
-	cat >"$T/$1.conf" <<EOF
-logoutput: $T/$1.log
-internal: 127.0.0.1 port = $2
-external: $4
-socksmethod: $3
-clientmethod: none
-user.privileged: root
-user.unprivileged: nobody
-client pass {
-	from: 127.0.0.0/8 to: 0.0.0.0/0
-	log: error
-}
-socks pass {
-	from: 127.0.0.0/8 to: 127.0.0.2/32
-	command: connect udpassociate
-	log: error
-}
-socks pass {
-	from: 127.0.0.2/32 to: 127.0.0.0/8
-	command: udpreply
-	log: error
-}
-EOF
+	bench_dante_conf "$T/$1.conf" "$T/$1.log" "$2" "$3" "$4" udp
 	danted -f "$T/$1.conf" -p "$T/$1.pid" -N 2 >"$T/$1.out" 2>&1 &
 	pids+=($!)
 	eval "PID_$1=\$!"

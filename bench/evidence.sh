@@ -8,8 +8,8 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 NEW=$PWD/build BASE=${1:-} ROUNDS=${ROUNDS:-5} BYTES=${BYTES:-1073741824}
-T=$(mktemp -d /tmp/pwevid.XXXXXX) || exit 1
-pids=()
+. bench/lib.sh
+bench_tmp pwevid
 trap 'kill "${pids[@]}" 2>/dev/null; [ -s "$T/d.pid" ] && kill "$(cat "$T/d.pid")" 2>/dev/null; rm -rf "$T"' EXIT
 gcc -std=gnu11 -D_GNU_SOURCE -Iinclude -O2 -o "$T/pwbench" bench/pwbench.c \
     -lpthread || exit 1
@@ -19,7 +19,6 @@ ss = [socket.socket() for _ in range(2)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])')
 "$T/pwbench" serve 127.0.0.2 "$WEB" & pids+=($!)
-. bench/dante.sh
 bench_dante_conf "$T/d.conf" "$T/d.log" "$DO"
 danted -f "$T/d.conf" -p "$T/d.pid" -N 2 >"$T/d.out" 2>&1 & pids+=($!)
 for i in $(seq 50); do

@@ -20,13 +20,10 @@ PY=/usr/bin/python3
 for p in tinyproxy stunnel4 openssl; do
 	command -v $p >/dev/null || { echo "bench: needs $p" >&2; exit 1; }
 done
-T=$(mktemp -d /tmp/pwhttps.XXXXXX) || exit 1
-chmod 755 "$T"
-pids=()
+. bench/lib.sh
+bench_tmp pwhttps
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	bench_reap
 	rm -rf "$T"
 }
 trap cleanup EXIT

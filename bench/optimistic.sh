@@ -38,14 +38,10 @@ AA=198.18.10.1 AB=198.18.10.2	# the wire's two ends
 [ -x build/proxywrap ] || make -s all >/dev/null || die "make failed"
 command -v danted >/dev/null || die "needs dante-server"
 
-T=$(mktemp -d /tmp/pwopt.XXXXXX) || exit 1
-chmod 755 "$T"
-pids=()
+. bench/lib.sh
+bench_tmp pwopt
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	[ -s "$T/dante.pid" ] && kill "$(cat "$T/dante.pid")" 2>/dev/null
-	wait 2>/dev/null
+	bench_reap
 	ip netns del "$NA" 2>/dev/null
 	ip netns del "$NB" 2>/dev/null
 	rm -rf "$T"
@@ -67,8 +63,7 @@ WEB=8080 DO=1080 RDO=1180 RTF=1181 WTF=1081
 $PY bench/tunwire.py "$DELAY_MS" "$NA" "$AA" "$NB" "$AB" >"$T/wire.out" 2>&1 &
 pids+=($!)
 Bn "$B" serve 127.0.0.2 "$WEB" >"$T/serve.out" 2>&1 & pids+=($!)
-# bench/dante.sh's configuration, also on the wire's end and for its client
-. bench/dante.sh
+# bench/lib.sh's dante configuration, also on the wire's end and for its client
 bench_dante_conf "$T/dante.conf" "$T/dante.log" "$DO"
 sed -i "s|^internal: .*|&\ninternal: $AB port = $DO|; s|from: 127.0.0.0/8|from: 0.0.0.0/0|" \
     "$T/dante.conf"

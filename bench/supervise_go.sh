@@ -16,14 +16,10 @@ if [ -z "${PW_SUPGO_NS:-}" ]; then
 fi
 ROUNDS=${ROUNDS:-7} K=${K:-4} BYTES=${BYTES:-268435456}
 PW=$PWD/build/proxywrap
-T=$(mktemp -d /tmp/pwsupgo.XXXXXX) || exit 1
-chmod 755 "$T"
-pids=()
+. bench/lib.sh
+bench_tmp pwsupgo
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	[ -s "$T/dante.pid" ] && kill "$(cat "$T/dante.pid")" 2>/dev/null
-	wait 2>/dev/null
+	bench_reap
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -34,7 +30,6 @@ gcc -std=gnu11 -D_GNU_SOURCE -O2 -o "$T/pwbench" bench/pwbench.c -lpthread ||
 HOME=$T GOCACHE=$T/gocache GOPATH=$T/gopath GOFLAGS= GOPROXY=off \
     CGO_ENABLED=0 go build -o "$T/gofetch" bench/gofetch.go || exit 1
 "$T/pwbench" serve 127.0.0.2 8080 >"$T/serve.out" 2>&1 & pids+=($!)
-. bench/dante.sh
 bench_dante_conf "$T/dante.conf" "$T/dante.log" 1080
 danted -f "$T/dante.conf" -p "$T/dante.pid" -N 2 >"$T/dante.out" 2>&1 &
 pids+=($!)
