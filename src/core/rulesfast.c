@@ -217,8 +217,9 @@ static bool
 same_ports(const struct rfast *f, uint32_t a, uint32_t na, uint32_t b,
 	   uint32_t nb)
 {
-	return na == nb && memcmp(&f->seg[a], &f->seg[b],
-				  na * sizeof(f->seg[0])) == 0;
+	/* no ranges at all: f->seg may be NULL, which memcmp must not see */
+	return na == nb && (na == 0 || memcmp(&f->seg[a], &f->seg[b],
+					      na * sizeof(f->seg[0])) == 0);
 }
 
 /*
