@@ -75,15 +75,6 @@ ss = [socket.socket() for _ in range(8)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])')
 
-wait_port() {	# HOST PORT: up to 10 s
-	local i
-	for i in $(seq 100); do
-		$PY -c "import socket; socket.create_connection(('$1', $2), 0.2)" \
-		    2>/dev/null && return 0
-		sleep 0.1
-	done
-	die "$1:$2 did not come up"
-}
 
 "$B" serve 127.0.0.2 "$WEB" & pids+=($!)
 # The UDP echo, and in section 7 dante and the clients, run on one CPU:
@@ -121,7 +112,7 @@ $PY bench/delayrelay.py "$DELAY_MS" "$RDO:$DO" "$RDU:$DU" "$RTP:$TP" \
 
 for p in "$WEB:127.0.0.2" "$DO:127.0.0.1" "$DU:127.0.0.1" "$TP:127.0.0.1" \
     "$RDO:127.0.0.1" "$RDU:127.0.0.1" "$RTP:127.0.0.1"; do
-	wait_port "${p#*:}" "${p%%:*}"
+	bench_wait_port "${p#*:}" "${p%%:*}"
 done
 
 # --- rule files: one proxy each, the server (127.0.0.2) routed through it -

@@ -34,16 +34,6 @@ import socket
 ss = [socket.socket() for _ in range(5)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])')
-wait_port() {
-	local i
-	for i in $(seq 100); do
-		$PY -c "import socket; socket.create_connection(('$1', $2), 0.2)" \
-		    2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "bench: $1:$2 did not come up" >&2
-	exit 1
-}
 "$T/pwbench" serve 127.0.0.2 "$WEB" & pids+=($!)
 mkdir -p "$T/tiny" && chown nobody:nogroup "$T/tiny"
 cat >"$T/tiny/tiny.conf" <<EOC
@@ -71,7 +61,7 @@ connect = 127.0.0.1:$TP
 cert = $T/st.pem
 EOC
 stunnel4 "$T/st.conf" >"$T/st.log" 2>&1 & pids+=($!)
-wait_port 127.0.0.2 "$WEB"; wait_port 127.0.0.1 "$TP"; wait_port 127.0.0.1 "$TS"
+bench_wait_port 127.0.0.2 "$WEB"; bench_wait_port 127.0.0.1 "$TP"; bench_wait_port 127.0.0.1 "$TS"
 # nghttpx (HTTP/2 forward proxy, same tinyproxy behind it), if installed:
 # https:// over HTTP/1.1 and with http2=on
 cases="h1 tls"
@@ -79,7 +69,7 @@ if command -v nghttpx >/dev/null; then
 	nghttpx --http2-proxy --workers=1 --frontend="127.0.0.1,$TN" \
 	    --backend="127.0.0.1,$TP" --no-ocsp --errorlog-file="$T/ng.err" \
 	    "$T/k.pem" "$T/c.pem" >/dev/null 2>&1 & pids+=($!)
-	wait_port 127.0.0.1 "$TN"
+	bench_wait_port 127.0.0.1 "$TN"
 	printf 'proxy ng https://127.0.0.1:%s ca=%s\nvia ng 127.0.0.2\n' \
 	    "$TN" "$T/c.pem" >"$T/ng1.conf"
 	printf 'proxy ng https://127.0.0.1:%s ca=%s http2=on\nvia ng 127.0.0.2\n' \
@@ -142,7 +132,7 @@ awk -v a="$tls" -v b="$h1" 'BEGIN {printf "https / http: %.2f\n", a / b}'
 # median handshake_ms of the audit log's connect events over 2 x DELAY_MS.
 DELAY_MS=${DELAY_MS:-20}
 $PY bench/delayrelay.py "$DELAY_MS" "$TR:$TN" 2>/dev/null & pids+=($!)
-wait_port 127.0.0.1 "$TR"
+bench_wait_port 127.0.0.1 "$TR"
 for c in ng1 ng2; do
 	sed "s/:$TN /:$TR /" "$T/$c.conf" >"$T/d$c.conf"
 	rm -f "$T/d$c.log"

@@ -25,6 +25,19 @@ bench_reap() {
 	return 0
 }
 
+# bench_wait_port HOST PORT: returns once HOST:PORT takes a connection;
+# the bench ends with a line if that does not happen within 10 s.
+bench_wait_port() {
+	local i
+	for i in $(seq 100); do
+		python3 -c "import socket; socket.create_connection(('$1', $2), 0.2)" \
+		    2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "bench: $1:$2 did not come up" >&2
+	exit 1
+}
+
 # bench_dante_conf FILE LOG PORT [METHOD [EXTERNAL [udp]]] writes dante's
 # configuration: on 127.0.0.1:PORT, authentication METHOD (default none),
 # connecting out from EXTERNAL (default 127.0.0.4, so the server can tell
