@@ -30,6 +30,19 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 PYC=$PW_INTEG_DIR/pyclient.py
 
+# static_bin NAME: tests/bin/NAME.c built static, once per run, as $SBIN:
+# a program only the supervisor sees (the shim cannot load into it).  The
+# case is skipped where gcc cannot link statically.
+static_bin() {
+	SBIN=$T/static/$1
+	mkdir -p "$T/static"
+	[ -x "$SBIN" ] && return 0
+	gcc -D_GNU_SOURCE -O1 -static -o "$SBIN.tmp$BASHPID" "$TOP/tests/bin/$1.c" \
+	    -lpthread >"$T/static/cc-$1.log" 2>&1 ||
+	    { printf '# SKIP: gcc -static failed: %s\n' "$(tail -n 1 "$T/static/cc-$1.log")" >&2; exit 77; }
+	mv "$SBIN.tmp$BASHPID" "$SBIN"
+}
+
 # need_prog NAME: skip the case when NAME cannot run under this setup.
 need_prog() {
 	case " ${PW_BROKEN_PROGS:-} " in

@@ -104,9 +104,7 @@ tcase https_strict_supervised
 tc_https_strict_supervised() {
 	local m
 	need_prog curl
-	gcc -D_GNU_SOURCE -O1 -static -o supclient "$TOP/tests/bin/supclient.c" \
-	    -lpthread >cc.log 2>&1 ||
-	    { printf '# SKIP: gcc -static failed\n' >&2; exit 77; }
+	static_bin supclient
 	https_certs
 	https_stunnel good.pem 8452
 	conf t.conf <<-EOC
@@ -119,7 +117,7 @@ tc_https_strict_supervised() {
 	expect_out_has "world $W4:80 $m"
 	world_saw "$m" "$PW4"
 	m=$(mark)
-	run pw --strict --log "$CD/audit.log" -c t.conf ./supclient get "$W4" 80 "$m"
+	run pw --strict --log "$CD/audit.log" -c t.conf "$SBIN" get "$W4" 80 "$m"
 	https_stop
 	expect_rc 0
 	expect_out_has "peer=$W4:80 len=16"

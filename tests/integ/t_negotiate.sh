@@ -210,12 +210,11 @@ tc_negotiate_ticket() {
 # connect through the same proxy, and proxywrap makes its token itself.
 tcase negotiate_supervised
 tc_negotiate_supervised() {
-	local m c=$CD/supclient-static
+	local m c
 	neg_world
 	neg_kinit
-	gcc -D_GNU_SOURCE -O1 -static -o "$c" "$PW_INTEG_DIR/../bin/supclient.c" \
-	    -lpthread >cc.log 2>&1 ||
-	    { printf '# SKIP: gcc -static failed: %s\n' "$(tail -n 1 cc.log)" >&2; exit 77; }
+	static_bin supclient
+	c=$SBIN
 	m=$(mark)
 	run -t 30 pw --strict -v -c k.conf "$c" get "$W4" 80 "$m"
 	expect_rc 0

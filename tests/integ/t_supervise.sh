@@ -11,13 +11,8 @@ SUP_GO_SRC=$TOP/tests/go/supgo.go
 
 # sup_build: the static client, once per run, as $SUPC.
 sup_build() {
-	SUPC=$T/sup/supclient-static
-	mkdir -p "$T/sup"
-	[ -x "$SUPC" ] && return 0
-	gcc -D_GNU_SOURCE -O1 -static -o "$SUPC.tmp" "$SUP_SRC" -lpthread \
-	    >"$T/sup/cc.log" 2>&1 ||
-	    { printf '# SKIP: gcc -static failed: %s\n' "$(tail -n 1 "$T/sup/cc.log")" >&2; exit 77; }
-	mv "$SUPC.tmp" "$SUPC"
+	static_bin supclient
+	SUPC=$SBIN
 }
 
 # sup_m32_build s|d: the client built 32-bit (gcc -m32, static or

@@ -6,31 +6,20 @@
 # what the kernel would.  All static programs: only the supervisor sees
 # their calls.
 
-# hostile_cc NAME: tests/bin/NAME.c built static, once per run, as $HCC.
-hostile_cc() {
-	HCC=$T/suphostile/$1
-	mkdir -p "$T/suphostile"
-	[ -x "$HCC" ] && return 0
-	gcc -D_GNU_SOURCE -O1 -static -o "$HCC.tmp" "$TOP/tests/bin/$1.c" \
-	    -lpthread >"$T/suphostile/cc-$1.log" 2>&1 ||
-	    { printf '# SKIP: gcc -static failed: %s\n' "$(tail -n 1 "$T/suphostile/cc-$1.log")" >&2; exit 77; }
-	mv "$HCC.tmp" "$HCC"
-}
-
 # Twenty children are killed while their connect waits on a proxy that
 # never answers: each dies at once (the supervisor's wait is killable),
 # and the program's own connect afterwards is answered.  The proxy sees
 # each handshake attempt at most once.
 tcase sup_die
 tc_sup_die() {
-	hostile_cc suphostile
+	static_bin suphostile
 	badproxy silent 18173
 	conf s.conf <<-EOC
 	connect_timeout 3s
 	proxy p socks5://127.0.0.1:18173
 	via p $W4:80
 	EOC
-	run -t 60 pw --strict -c s.conf "$HCC" die "$W4" 80 20
+	run -t 60 pw --strict -c s.conf "$SBIN" die "$W4" 80 20
 	kill "$BADPID" 2>/dev/null || true
 	expect_rc 0
 	expect_out_re "^die children=20 killed=20 worst_ms=[0-9]+ after rc=0$"
@@ -50,8 +39,8 @@ tc_sup_die() {
 # another's call).
 tcase sup_bomb
 tc_sup_bomb() {
-	hostile_cc suphostile
-	run -t 90 pw --strict "$HCC" bomb 7
+	static_bin suphostile
+	run -t 90 pw --strict "$SBIN" bomb 7
 	expect_rc 0
 	expect_out_re "^bomb leaves=128 connected=128 in [0-9]+ ms$"
 }
@@ -59,8 +48,8 @@ tc_sup_bomb() {
 # 1,000 threads connect at the same moment: every one is answered.
 tcase sup_threads1000
 tc_sup_threads1000() {
-	hostile_cc supclient
-	run -t 90 pw --strict "$HCC" threads 1000
+	static_bin supclient
+	run -t 90 pw --strict "$SBIN" threads 1000
 	expect_rc 0
 	expect_out_re "^threads=1000 connected=1000 "
 }
@@ -70,11 +59,11 @@ tc_sup_threads1000() {
 # supervised, the same, and never another errno or a hang.
 tcase sup_flip
 tc_sup_flip() {
-	hostile_cc suphostile
-	run -t 30 inc "$HCC" flip 8
+	static_bin suphostile
+	run -t 30 inc "$SBIN" flip 8
 	expect_rc 0
 	expect_out_re "^flip threads=8 ok=[1-9][0-9]* efault=[1-9][0-9]* other=0$"
-	run -t 60 pw --strict "$HCC" flip 8
+	run -t 60 pw --strict "$SBIN" flip 8
 	expect_rc 0
 	expect_out_re "^flip threads=8 ok=[1-9][0-9]* efault=[1-9][0-9]* other=0$"
 }
