@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "dnsmsg.h"
+#include "tunnel.h"
 
 #define DNS_CONNS_MAX 64
 #define DNS_PENDING_MAX 256
@@ -49,7 +50,7 @@
 struct conn {
 	int fd;			/* -1: free */
 	uint32_t gen;		/* changes when the slot is reused */
-	uint64_t last_ms;
+	int64_t last_ms;
 	uint8_t in[2 + DNS_QUERY_MAX];
 	size_t inlen;
 	uint8_t *out;		/* a reply being written, or NULL */
@@ -77,15 +78,6 @@ static ares_channel g_ch_udp, g_ch_tcp;
 static struct conn g_conn[DNS_CONNS_MAX];
 static int g_npending;
 static bool g_on;
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* A non-blocking socket on loopback of the family, port 0. */
 static int
@@ -336,7 +328,7 @@ tcp_accept(int lfd)
 	}
 	g_conn[i].fd = fd;
 	g_conn[i].inlen = 0;
-	g_conn[i].last_ms = now_ms();
+	g_conn[i].last_ms = tun_now_ms();
 	g_conn[i].peer = from;
 }
 
@@ -356,7 +348,7 @@ tcp_read(int i)
 		return;
 	}
 	k->inlen += (size_t)n;
-	k->last_ms = now_ms();
+	k->last_ms = tun_now_ms();
 	if (k->inlen == 2) {
 		want = (size_t)(k->in[0] << 8 | k->in[1]);
 		if (want > DNS_QUERY_MAX || want < DNSMSG_HDR)
@@ -381,7 +373,7 @@ tcp_write(struct conn *k)
 		return;
 	}
 	k->outoff += (size_t)n;
-	k->last_ms = now_ms();
+	k->last_ms = tun_now_ms();
 	if (k->outoff == k->outlen) {
 		free(k->out);
 		k->out = NULL;
@@ -441,7 +433,7 @@ loop(void *arg)
 	struct pollfd pf[DNS_POLL_MAX];
 	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
 	int idx[DNS_CONNS_MAX], i, n, nc, au, at;
-	uint64_t now;
+	int64_t now;
 
 	(void)arg;
 	for (;;) {
@@ -453,7 +445,7 @@ loop(void *arg)
 						   .events = POLLIN };
 		}
 		nc = 0;
-		now = now_ms();
+		now = tun_now_ms();
 		for (i = 0; i < DNS_CONNS_MAX; i++) {
 			struct conn *k = &g_conn[i];
 
