@@ -4,74 +4,6 @@
 # certificate for the proxy's address and name, an expired one, one for
 # another name, and a second CA that signed none of them.
 
-# https_certs: ca.crt, ca2.crt, good.pem, expired.pem, wrongname.pem in $CD.
-https_certs() {
-	local c
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=pw-test-ca \
-	    -keyout ca.key -out ca.crt >/dev/null 2>&1
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=pw-other-ca \
-	    -keyout ca2.key -out ca2.crt >/dev/null 2>&1
-	for c in good expired wrongname; do
-		openssl req -newkey rsa:2048 -nodes -subj "/CN=$c" \
-		    -keyout "$c.key" -out "$c.csr" >/dev/null 2>&1
-	done
-	printf 'subjectAltName=IP:%s,DNS:proxy.test\n' "$P4" >good.ext
-	printf 'subjectAltName=DNS:other.test\n' >wrongname.ext
-	openssl x509 -req -in good.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
-	    -days 2 -extfile good.ext -out good.crt >/dev/null 2>&1
-	openssl x509 -req -in wrongname.csr -CA ca.crt -CAkey ca.key \
-	    -CAcreateserial -days 2 -extfile wrongname.ext \
-	    -out wrongname.crt >/dev/null 2>&1
-	# expired: a minimal `openssl ca` can date it in the past
-	mkdir -p ca.db
-	: >ca.db/index.txt
-	echo 01 >ca.db/serial
-	cat >ca.cnf <<-EOC
-	[ca]
-	default_ca = d
-	[d]
-	database = $CD/ca.db/index.txt
-	serial = $CD/ca.db/serial
-	new_certs_dir = $CD/ca.db
-	default_md = sha256
-	policy = p
-	copy_extensions = none
-	[p]
-	commonName = supplied
-	[x]
-	subjectAltName = IP:$P4,DNS:proxy.test
-	EOC
-	openssl ca -batch -config ca.cnf -cert ca.crt -keyfile ca.key \
-	    -startdate 20200101000000Z -enddate 20200102000000Z \
-	    -extensions x -in expired.csr -out expired.crt >/dev/null 2>&1
-	for c in good expired wrongname; do
-		[ -s "$c.crt" ] || fail "could not make the $c certificate"
-		cat "$c.crt" "$c.key" >"$c.pem"
-	done
-}
-
-# https_stunnel CERT PORT [BACKEND]: stunnel on $P4:PORT in front of
-# tinyproxy (or BACKEND, ADDR:PORT); its pid in STPID.
-https_stunnel() {
-	cat >"st-$2.conf" <<-EOC
-	foreground = yes
-	pid =
-	debug = 4
-	[https]
-	accept = $P4:$2
-	connect = ${3:-$P4:8888}
-	cert = $CD/$1
-	EOC
-	ip netns exec "$NSP" stunnel4 "st-$2.conf" >"st-$2.log" 2>&1 </dev/null &
-	STPID=$!
-	env_wait_port "$NSP" "$P4" "$2" 10 || fail "stunnel did not start"
-}
-
-https_stop() {
-	kill "$STPID" 2>/dev/null || true
-	wait "$STPID" 2>/dev/null || true
-}
-
 tcase https_curl_tinyproxy smoke
 tc_https_curl_tinyproxy() {
 	need_prog curl
@@ -286,22 +218,6 @@ tc_https_bytes_tinyproxy() {
 	https_stop
 	expect_rc 0
 	expect_out_has "RECV ok 16777216"
-}
-
-# https_nghttpx PORT: nghttpx as an HTTP/2 forward proxy with TLS on
-# $P4:PORT (good.crt), tinyproxy behind it; its pid in NGPID.
-https_nghttpx() {
-	ip netns exec "$NSP" nghttpx --http2-proxy --workers=1 \
-	    --frontend="$P4,$1" --backend="$P4,8888" \
-	    --accesslog-file="$CD/ng-access.log" --errorlog-file="$CD/ng-error.log" \
-	    --no-ocsp "$CD/good.key" "$CD/good.crt" </dev/null >ng.out 2>&1 &
-	NGPID=$!
-	env_wait_port "$NSP" "$P4" "$1" 10 || { cat ng.out ng-error.log >&2; fail "nghttpx did not start"; }
-}
-
-https_nghttpx_stop() {
-	kill "$NGPID" 2>/dev/null || true
-	wait "$NGPID" 2>/dev/null || true
 }
 
 # nghttpx with --http2-proxy as an https proxy, spoken to over HTTP/1.1

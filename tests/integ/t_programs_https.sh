@@ -41,11 +41,10 @@ socat_connect_timeout nc telnet dig_tcp host_tcp nslookup_vc
 "
 
 # In a case's process only (run.sh sources just this file there): the
-# bodies reused, and https_certs.  In run.sh itself they are sourced on
+# bodies reused.  In run.sh itself they are sourced on
 # their own, and a second time would register their cases twice.
 if [ -n "${CASE:-}" ] && ! declare -F tc_prog_nc >/dev/null; then
 	. "$PW_INTEG_DIR/t_programs.sh"
-	. "$PW_INTEG_DIR/t_https.sh"
 fi
 
 # hps_up: certificates, tinyproxy on 127.0.0.1:8889 and stunnel on
