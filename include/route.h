@@ -205,4 +205,9 @@ void route_rule_str(const struct shim *s, const struct decision *dec,
 /* "198.18.1.2:80", "[2001:db8::1]:443", "example.com:443" */
 void route_dest_str(const struct tun_dest *d, char *buf, size_t n);
 
+/* Strict mode's "; add: direct NAME:PORT" after the rule text in buf, for
+ * a refusal no rule made. */
+void route_hint(const struct shim *s, const struct decision *dec,
+		const struct tun_dest *d, char *buf, size_t n);
+
 #endif
