@@ -5,8 +5,9 @@
  *
  *   +--------------------------------------------------------------+
  *   | struct rimg_hdr   magic "pwRULES\0", version, sections       |
- *   | names: entries (struct rimg_ent) sorted by key then rule,    |
- *   |        slots (struct rimg_slot), open addressing on FNV-1a   |
+ *   | names: entries (struct rimg_ent), a run per key in the order |
+ *   |        of its rules; slots (struct rimg_slot), one per run,  |
+ *   |        open addressing on FNV-1a                             |
  *   | cidrs: the same, keyed family, prefix, masked address        |
  *   | any:   "*" entries by rule index                             |
  *   | rules: struct rimg_rule per rule (optional: the records a     |

@@ -4,9 +4,9 @@
  *
  * Every destination of every rule becomes one entry keyed by what it
  * matches (see rules.c for how a query uses the keys).  Entries with the
- * same key sit next to each other sorted by rule index and share one copy
- * of the key, and one hash slot points at the run, so the first entry
- * whose port range fits is that key's earliest rule.
+ * same key sit next to each other in the order of their rules and share
+ * one copy of the key, and one hash slot points at the run, so the first
+ * entry whose port range fits is that key's earliest rule.
  *
  * Pure: no I/O.
  */
@@ -28,9 +28,21 @@ struct bent {
 	uint8_t kind;
 };
 
+/* The entries of one key, in the order of their rules. */
+struct brun {
+	uint64_t hash;			/* key_hash of the key */
+	uint32_t first;			/* its first entry in btab.e */
+	uint32_t count;
+	uint32_t start;			/* btab_put: where the next one goes */
+	uint32_t key;			/* btab_put: the key's offset in strs */
+};
+
 struct btab {
-	struct bent *e;
+	struct bent *e;			/* in the rules' order */
 	size_t n, runs, nslots;
+	struct brun *run;		/* btab_group: the keys */
+	uint32_t *of;			/* entry i's run */
+	uint64_t keybytes;		/* one copy of each key */
 };
 
 /* FNV-1a, 64 bits: short keys, good enough spread for open addressing. */
@@ -101,90 +113,108 @@ rimg_cidr_key(uint8_t *k, int family, int prefix, const uint8_t *addr)
 	mask(k + 2, addr, family == AF_INET ? 4 : 16, prefix);
 }
 
-static int
-bent_cmp(const void *a, const void *b)
-{
-	const struct bent *x = a, *y = b;
-	int c;
-
-	if (x->klen != y->klen)
-		return x->klen < y->klen ? -1 : 1;
-	c = memcmp(x->key, y->key, x->klen);
-	if (c != 0)
-		return c;
-	if (x->rule != y->rule)
-		return x->rule < y->rule ? -1 : 1;
-	return 0;
-}
-
 static bool
 same_key(const struct bent *a, const struct bent *b)
 {
 	return a->klen == b->klen && memcmp(a->key, b->key, a->klen) == 0;
 }
 
-/* Sort, count the runs of equal keys, size the slots (load <= 1/2). */
-static void
-btab_sort(struct btab *t)
+/*
+ * Group the entries by key with a hash table, no sort: the runs come in
+ * the order of their keys' first entries, and a run's entries keep the
+ * order fill gave them, which is the rules' (a rule's first-match needs
+ * only that).  The table's hashes are the slots' own.  Then size the
+ * slots (load <= 1/2).  0, or -ENOMEM.
+ */
+static int
+btab_group(struct btab *t)
 {
-	size_t i;
+	struct { uint32_t hash, run; } *tab;	/* run + 1; 0: empty */
+	size_t cap = 16, mask_, i, s;
+	uint32_t r;
 
-	if (t->n > 0)
-		qsort(t->e, t->n, sizeof(*t->e), bent_cmp);
-	t->runs = 0;
-	for (i = 0; i < t->n; i++)
-		if (i == 0 || !same_key(&t->e[i - 1], &t->e[i]))
-			t->runs++;
+	while (cap < t->n * 2)
+		cap *= 2;
+	tab = calloc(cap, sizeof(*tab));
+	t->run = malloc((t->n + 1) * sizeof(*t->run));
+	t->of = malloc((t->n + 1) * sizeof(*t->of));
+	if (tab == NULL || t->run == NULL || t->of == NULL) {
+		free(tab);
+		return -ENOMEM;
+	}
+	mask_ = cap - 1;
+	for (i = 0; i < t->n; i++) {
+		const struct bent *e = &t->e[i];
+		uint64_t h = key_hash(e->key, e->klen);
+
+		for (s = (size_t)h & mask_; (r = tab[s].run) != 0;
+		     s = (s + 1) & mask_)
+			if (tab[s].hash == (uint32_t)h &&
+			    same_key(&t->e[t->run[r - 1].first], e))
+				break;
+		if (r == 0) {
+			r = (uint32_t)++t->runs;
+			tab[s].hash = (uint32_t)h;
+			tab[s].run = r;
+			t->run[r - 1].hash = h;
+			t->run[r - 1].first = (uint32_t)i;
+			t->run[r - 1].count = 0;
+			t->keybytes += e->klen;
+		}
+		t->run[r - 1].count++;
+		t->of[i] = r - 1;
+	}
+	free(tab);
 	t->nslots = 16;
 	while (t->nslots < t->runs * 2)
 		t->nslots *= 2;
+	return 0;
 }
 
-/* Bytes of strs a table's keys take: one copy per run. */
-static uint64_t
-btab_keybytes(const struct btab *t)
+static void
+btab_free(struct btab *t)
 {
-	uint64_t n = 0;
-	size_t i;
-
-	for (i = 0; i < t->n; i++)
-		if (i == 0 || !same_key(&t->e[i - 1], &t->e[i]))
-			n += t->e[i].klen;
-	return n;
+	free(t->e);
+	free(t->run);
+	free(t->of);
 }
 
-/* Fill entries, slots and keys of one table; *so is the strs offset. */
+/* Fill entries, slots and keys of one table; *so is the strs offset.
+ * Each run's key is stored once, and its slot points at the run. */
 static void
 btab_put(const struct btab *t, struct rimg_ent *ents,
 	 struct rimg_slot *slots, uint8_t *strs, uint64_t *so)
 {
-	size_t i, run, mask_ = t->nslots - 1;
-	uint32_t key = 0;
+	size_t i, r, s, mask_ = t->nslots - 1;
+	uint32_t at = 0;
 
-	for (i = 0; i < t->n; i += run) {
-		const struct bent *e = &t->e[i];
-		uint64_t h = key_hash(e->key, e->klen);
-		size_t s = (size_t)h & mask_, j;
+	for (r = 0; r < t->runs; r++) {
+		struct brun *u = &t->run[r];
+		const struct bent *e = &t->e[u->first];
 
-		key = (uint32_t)*so;
+		u->key = (uint32_t)*so;
 		memcpy(strs + *so, e->key, e->klen);
 		*so += e->klen;
-		for (run = 1; i + run < t->n; run++)
-			if (!same_key(e, &t->e[i + run]))
-				break;
-		for (j = i; j < i + run; j++) {
-			ents[j].key = key;
-			ents[j].klen = (uint16_t)t->e[j].klen;
-			ents[j].rule = t->e[j].rule;
-			ents[j].port_lo = t->e[j].port_lo;
-			ents[j].port_hi = t->e[j].port_hi;
-			ents[j].kind = t->e[j].kind;
-		}
-		while (slots[s].count != 0)
-			s = (s + 1) & mask_;
-		slots[s].hash = (uint32_t)h;
-		slots[s].start = (uint32_t)i;
-		slots[s].count = (uint32_t)run;
+		for (s = (size_t)u->hash & mask_; slots[s].count != 0;
+		     s = (s + 1) & mask_)
+			;
+		slots[s].hash = (uint32_t)u->hash;
+		slots[s].start = at;
+		slots[s].count = u->count;
+		u->start = at;
+		at += u->count;
+	}
+	for (i = 0; i < t->n; i++) {
+		const struct bent *e = &t->e[i];
+		struct brun *u = &t->run[t->of[i]];
+		struct rimg_ent *o = &ents[u->start++];
+
+		o->key = u->key;
+		o->klen = (uint16_t)e->klen;
+		o->rule = e->rule;
+		o->port_lo = e->port_lo;
+		o->port_hi = e->port_hi;
+		o->kind = e->kind;
 	}
 }
 
@@ -319,7 +349,7 @@ text_bytes(const struct config *cfg)
 	return n;
 }
 
-/* Lay the sorted tables out; NULL when out of memory or too big. */
+/* Lay the grouped tables out; NULL when out of memory or too big. */
 static void *
 layout(const struct config *cfg, bool records, struct btab *names,
        struct btab *cidrs, const struct bent *any, size_t nany,
@@ -332,7 +362,7 @@ layout(const struct config *cfg, bool records, struct btab *names,
 	size_t i;
 
 	memset(&h, 0, sizeof(h));
-	nstrs = btab_keybytes(names) + btab_keybytes(cidrs) +
+	nstrs = names->keybytes + cidrs->keybytes +
 		(records ? text_bytes(cfg) : 0);
 	if (nstrs > UINT32_MAX || cfg->nrules >= RIMG_BAD)
 		return NULL;
@@ -417,14 +447,13 @@ rimg_build(const struct config *cfg, bool records, size_t *len)
 	    any != NULL && rfast_build(cfg, &fast) == 0) {
 		nany = 0;
 		fill(cfg, &names, &cidrs, any, &nany, ckeys);
-		btab_sort(&names);
-		btab_sort(&cidrs);
-		img = layout(cfg, records, &names, &cidrs, any, nany, &fast,
-			     len);
+		if (btab_group(&names) == 0 && btab_group(&cidrs) == 0)
+			img = layout(cfg, records, &names, &cidrs, any, nany,
+				     &fast, len);
 		rfast_free(&fast);
 	}
-	free(names.e);
-	free(cidrs.e);
+	btab_free(&names);
+	btab_free(&cidrs);
 	free(ckeys);
 	free(any);
 	return img;
