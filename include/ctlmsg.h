@@ -32,6 +32,11 @@
 enum ctl_type {
 	CTL_NEGOTIATE = 1,	/* payload: SERVICE/HOST[@REALM]; answer:
 				 * a GSSAPI (Kerberos) initial token */
+	CTL_RELAY_PEER = 2,	/* payload: a socket's own address (a
+				 * sockaddr_in, peername.h's form) whose
+				 * peer is the TLS relay; answer: the
+				 * destination its tunnel goes to, in
+				 * that form (CTL_FAILED: none known) */
 };
 
 enum ctl_status {

@@ -108,6 +108,11 @@ fdtab_get(int fd)
  * out of range. */
 struct fd_entry *fdtab_set(int fd);
 
+/* Attach a copy of init, whole, to fd unless fd has an entry already
+ * (another thread's): readers never see it half made.  It holds no
+ * references (udp, evid, lease NULL).  false when it did not. */
+bool fdtab_adopt(int fd, const struct fd_entry *init);
+
 /* Forget fd (on close), dropping its UDP reference.  Cheap when fd has
  * no entry. */
 void fdtab_clear(int fd);

@@ -243,6 +243,12 @@ int tun_http_errno(int code);
  * TOKEN" (sessfmt.h), or NULL/"" for none; before any tunnel. */
 void tun_relay_use(const char *where);
 
+/* The relay's port (network order), 0 without a relay: a socket whose
+ * peer has another port is surely not connected to it.  tun_relay_is: is
+ * ss[0..len) the relay's address (IPv4, or v4-mapped)? */
+extern uint16_t tun_relay_port;
+bool tun_relay_is(const struct sockaddr_storage *ss, socklen_t len);
+
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t tun_now_ms(void);
 

@@ -2,6 +2,7 @@
  * relaymsg.c - the shim's and the TLS relay's lines (relaymsg.h).  Pure.
  */
 #include "relaymsg.h"
+#include "peername.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -57,10 +58,16 @@ relay_num(const char *s, size_t *i, size_t end, size_t maxd)
 
 int
 relay_build_req(char *buf, size_t n, const char *token, int index,
-		const char *name)
+		const char *name, const struct sockaddr_storage *peer,
+		socklen_t peerlen)
 {
-	int len = snprintf(buf, n, RELAY_MAGIC "%s %d %s\r\n", token, index,
-			   name);
+	char hex[PEER_HEX_MAX] = "";
+	int len;
+
+	if (peer != NULL && peerlen > 0)
+		peer_hex(peer, peerlen, hex);
+	len = snprintf(buf, n, RELAY_MAGIC "%s %d %s%s%s\r\n", token, index,
+		       name, hex[0] != '\0' ? " " : "", hex);
 
 	return len < 0 || (size_t)len >= n ? -ENOSPC : len;
 }
@@ -70,6 +77,7 @@ relay_parse_req(const char *p, size_t len, size_t *used, size_t *need,
 		struct relay_req *r)
 {
 	size_t llen = 0, i = sizeof(RELAY_MAGIC) - 1, nlen;
+	const char *sp;
 	long idx;
 	int rc = relay_line(p, len, used, need, &llen);
 
@@ -91,8 +99,16 @@ relay_parse_req(const char *p, size_t len, size_t *used, size_t *need,
 	if (idx < 0 || i >= llen || p[i++] != ' ')
 		return PARSE_ERR;
 	nlen = llen - i;
-	if (nlen == 0 || nlen >= sizeof(r->name) ||
-	    memchr(p + i, ' ', nlen) != NULL)
+	sp = memchr(p + i, ' ', nlen);
+	if (sp != NULL) {
+		/* the destination, in the form getpeername gives */
+		r->peerlen = peer_unhex(sp + 1, (size_t)(p + llen - sp - 1),
+					&r->peer);
+		if (r->peerlen == 0)
+			return PARSE_ERR;
+		nlen = (size_t)(sp - (p + i));
+	}
+	if (nlen == 0 || nlen >= sizeof(r->name))
 		return PARSE_ERR;
 	memcpy(r->name, p + i, nlen);
 	r->index = (int)idx;

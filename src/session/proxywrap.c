@@ -529,6 +529,9 @@ main(int argc, char **argv)
 	/* the control socket, for the tree's Negotiate tokens (negotiate.h) */
 	if (neg_setup(cfg, v.ctl) < 0)
 		err(2, "session: the control socket");
+	/* ... and for getpeername of an https tunnel after exec */
+	if (relay[0] != '\0' && relay_peer_serve(v.ctl) < 0)
+		err(2, "session: the control socket");
 	/* the relay and the control socket are served by this process */
 	serving = relay[0] != '\0' || v.ctl[0] != '\0';
 	pw_session_make(&sess, &v, o.log, o.summary || o.learn != NULL);

@@ -138,10 +138,14 @@ tunnel_main(void *arg)
 
 	if (read_req(cfd, buf, sizeof(buf), &have, &used, &req,
 		     deadline) < 0 || (px = check_req(&req)) == NULL) {
+		relay_peer_note(cfd, NULL, 0);
 		reply(cfd, RELAY_REFUSED, "relay: refused (not this "
 		      "session's request)");
 		goto out;
 	}
+	/* before any answer: once the program's connect returns, a
+	 * process it passes the socket to may ask */
+	relay_peer_note(cfd, &req.peer, req.peerlen);
 	if (px->tls.http2) {
 		/* a stream of the proxy's shared connection, if it takes h2 */
 		if (read_head(cfd, buf, sizeof(buf), &have, used,
@@ -258,6 +262,7 @@ listen_loopback(unsigned *port)
 		return -e;
 	}
 	*port = ntohs(sin.sin_port);
+	relay_peer_listen(&sin);
 	return fd;
 }
 

@@ -13,12 +13,16 @@
  *   relay.c       the listener, the secret, one thread per tunnel
  *   relay_tls.c   TCP + TLS to the proxy and the certificate's checks
  *   relay_pump.c  the bytes both ways: bounded buffers, half-close
+ *   relay_peer.c  each tunnel's destination, for getpeername elsewhere
  */
 #ifndef PROXYWRAP_RELAY_H
 #define PROXYWRAP_RELAY_H
 
+#include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "config.h"
 #include "sessfmt.h"
@@ -66,5 +70,20 @@ void relay_tls_close(SSL *ssl, bool orderly);
  * proxy.  Closes cfd.
  */
 void relay_pump(int cfd, SSL *ssl, const void *first, size_t n);
+
+/*
+ * relay_peer.c: the relay listens at *at (its tunnels are known by it).
+ * relay_peer_note: the tunnel accepted as cfd goes to dest (getpeername's
+ * form, peername.h), or says none (NULL).  relay_peer_of: when the
+ * socket fd (any process's, duplicated here) is connected to the relay,
+ * its tunnel's destination into *out.  relay_peer_serve: the same for the
+ * tree, on the control socket (CTL_RELAY_PEER; it is opened when ctl is
+ * ""): 0 or -errno (errno set too).
+ */
+void relay_peer_listen(const struct sockaddr_in *at);
+void relay_peer_note(int cfd, const struct sockaddr_storage *dest,
+		     socklen_t len);
+bool relay_peer_of(int fd, struct sockaddr_storage *out, socklen_t *len);
+int relay_peer_serve(char ctl[SESS_CTL_MAX]);
 
 #endif

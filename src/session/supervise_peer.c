@@ -8,10 +8,15 @@
  * known by its inode (the duplicate's st_dev and st_ino); the supervisor
  * sees no close, so the table is bounded (least recently used out), and
  * an entry is believed only while that inode is still a socket connected
- * to the proxy it was tunnelled through.  Any other socket gets the
- * kernel's own answer (CONTINUE: getpeername decides nothing).
+ * to the proxy it was tunnelled through.  A socket connected to the TLS
+ * relay that the supervisor did not route (the shim did, in a process
+ * that passed it on) is the relay's to tell (relay_peer.c).  Any other
+ * socket gets the kernel's own answer (CONTINUE: getpeername decides
+ * nothing).
  */
 #include "supervise_int.h"
+#include "peername.h"
+#include "relay.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -35,25 +40,6 @@ static struct peer g_peer[PEER_MAX];
 static size_t g_npeer;
 static uint64_t g_clock;
 static pthread_mutex_t g_peer_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* The address as the kernel's getpeername gives it for the family: a
- * whole sockaddr_in or sockaddr_in6 (RFC 2133's 24 bytes grow to 28). */
-static socklen_t
-as_kernel(const struct sockaddr_storage *sa, socklen_t len,
-	  struct sockaddr_storage *out)
-{
-	struct sockaddr_in6 *o6 = (struct sockaddr_in6 *)out;
-
-	memset(out, 0, sizeof(*out));
-	if (sa->ss_family == AF_INET) {
-		memcpy(out, sa, sizeof(struct sockaddr_in));
-		memset(((struct sockaddr_in *)out)->sin_zero, 0, 8);
-		return sizeof(struct sockaddr_in);
-	}
-	memcpy(out, sa, len < sizeof(*o6) ? len : sizeof(*o6));
-	o6->sin6_flowinfo = 0;
-	return sizeof(*o6);
-}
 
 static struct peer *
 find(uint64_t dev, uint64_t ino)
@@ -102,7 +88,7 @@ sup_peer_note_via(int fd, const struct sockaddr_storage *proxy,
 	p->used = ++g_clock;
 	p->proxy = *proxy;
 	p->proxylen = plen;
-	p->destlen = as_kernel(dest, len, &p->dest);
+	p->destlen = peer_kernel_form(dest, len, &p->dest);
 	pthread_mutex_unlock(&g_peer_lock);
 }
 
@@ -152,7 +138,9 @@ sup_getpeername(struct sup_call *c)
 	fd = sup_dupfd(c, (int)c->args[0]);
 	if (fd < 0)
 		return SUP_CONTINUE;	/* EBADF and the rest: the kernel's */
-	ours = routed(fd, &dest, &dlen);
+	/* or an https proxy's tunnel that a process with the shim made and
+	 * passed on (exec, SCM_RIGHTS): the relay knows its destination */
+	ours = routed(fd, &dest, &dlen) || relay_peer_of(fd, &dest, &dlen);
 	close(fd);
 	if (!ours)
 		return SUP_CONTINUE;

@@ -22,6 +22,7 @@
 
 #include "fdtab.h"
 #include "log.h"
+#include "peername.h"
 #include "ready.h"
 #include "real.h"
 
@@ -361,8 +362,7 @@ async_start(struct tun *t)
 	e->tun = t;
 	e->internal = owner != NULL;	/* a UDP association's control fd */
 	e->owner = owner;
-	memcpy(&e->peer, &t->peer, sizeof(e->peer));
-	e->peerlen = t->peerlen;
+	e->peerlen = peer_kernel_form(&t->peer, t->peerlen, &e->peer);
 	e->tunfd = t->fd;
 	ready_pending(e, t->ep);	/* state: pending */
 	t->ep = NULL;

@@ -102,6 +102,22 @@ fdtab_set(int fd)
 	return e;
 }
 
+bool
+fdtab_adopt(int fd, const struct fd_entry *init)
+{
+	struct fd_entry **s = slot(fd, true);
+	struct fd_entry *e, *none = NULL;
+
+	if (s == NULL || (e = malloc(sizeof(*e))) == NULL)
+		return false;
+	memcpy(e, init, sizeof(*e));
+	if (__atomic_compare_exchange_n(s, &none, e, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
+		return true;
+	free(e);
+	return false;
+}
+
 void
 fdtab_clear(int fd)
 {

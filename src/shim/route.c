@@ -23,6 +23,7 @@
 #include "guard.h"
 #include "ready.h"
 #include "log.h"
+#include "peername.h"
 #include "real.h"
 #include "shim.h"
 #include "udp.h"
@@ -242,8 +243,9 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 	if (rc == 0) {
 		e = fdtab_set(fd);
 		if (e != NULL) {
-			memcpy(&e->peer, &t->peer, sizeof(e->peer));
-			e->peerlen = t->peerlen;
+			/* getpeername's answer, as the kernel forms it */
+			e->peerlen = peer_kernel_form(&t->peer, t->peerlen,
+						      &e->peer);
 			e->acked = true;	/* connect() said 0 */
 			v = evid_new(d, dec, start_ms);
 			if (v != NULL) {

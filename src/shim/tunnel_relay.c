@@ -15,18 +15,42 @@
 #include <string.h>
 
 #include "health.h"
+#include "peername.h"
 #include "relaymsg.h"
 #include "sessfmt.h"
 
 /* "ADDR:PORT TOKEN", set once before any tunnel (the session's policy,
- * or proxywrap's own relay), read-only afterwards. */
+ * or proxywrap's own relay), read-only afterwards; its address too. */
 static char relay_where[SESS_RELAY_MAX];
+static struct sockaddr_in relay_sin;
+uint16_t tun_relay_port;
+
+static int relay_addr(struct sockaddr_in *sin);
 
 void
 tun_relay_use(const char *where)
 {
 	snprintf(relay_where, sizeof(relay_where), "%s",
 		 where != NULL ? where : "");
+	if (relay_addr(&relay_sin) == 0)
+		tun_relay_port = relay_sin.sin_port;
+}
+
+bool
+tun_relay_is(const struct sockaddr_storage *ss, socklen_t len)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+	if (tun_relay_port == 0)
+		return false;
+	if (ss->ss_family == AF_INET && len >= sizeof(*sin))
+		return sin->sin_port == relay_sin.sin_port &&
+		       sin->sin_addr.s_addr == relay_sin.sin_addr.s_addr;
+	return ss->ss_family == AF_INET6 && len >= sizeof(*s6) &&
+	       s6->sin6_port == relay_sin.sin_port &&
+	       IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
+	       memcmp(s6->sin6_addr.s6_addr + 12, &relay_sin.sin_addr, 4) == 0;
 }
 
 static bool
@@ -82,6 +106,8 @@ relay_prefix(struct tun *t)
 	const struct cfg_proxy *px = hop_proxy(t, t->hop);
 	const char *sp = strchr(relay_where, ' ');
 	char pstr[TUN_MSG_MAX / 2];
+	struct sockaddr_storage dest;
+	socklen_t dlen;
 	int len;
 
 	if (!hop_https(t, t->hop))
@@ -92,8 +118,10 @@ relay_prefix(struct tun *t)
 				"first hop of a chain may be", pstr);
 	if (sp == NULL)
 		return tun_fail(t, -EACCES, "proxy %s: no relay", pstr);
+	/* what getpeername says, for the relay to tell after exec */
+	dlen = peer_kernel_form(&t->peer, t->peerlen, &dest);
 	len = relay_build_req((char *)t->out, sizeof(t->out), sp + 1,
-			      t->px[t->hop], px->name);
+			      t->px[t->hop], px->name, &dest, dlen);
 	if (len < 0)
 		return tun_fail(t, -EINVAL, "proxy %s: relay request too "
 				"long", pstr);

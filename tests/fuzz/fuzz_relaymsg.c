@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "peername.h"
 #include "relaymsg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,8 +32,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(used >= 2 && used <= size && p[used - 2] == '\r' &&
 		      p[used - 1] == '\n');
 		CHECK(strlen(rq.token) == RELAY_TOKEN_LEN);
+		CHECK(rq.peerlen == 0 ||
+		      peer_is_kernel_form(&rq.peer, rq.peerlen));
 		n = relay_build_req(line, sizeof(line), rq.token, rq.index,
-				    rq.name);
+				    rq.name, &rq.peer, rq.peerlen);
 		/* the index may have been written with leading zeros */
 		CHECK(n > 0 && (size_t)n <= used);
 	}

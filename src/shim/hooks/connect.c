@@ -7,6 +7,7 @@
 
 #include "async.h"
 #include "guard.h"
+#include "peer_ask.h"
 #include "ready.h"
 #include "route.h"
 #include "hooks.h"
@@ -168,13 +169,20 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 }
 
 /* A tunnelled socket's peer is the destination, not the proxy; so is a
- * UDP socket's that is connected through a relay. */
+ * UDP socket's that is connected through a relay, and an https proxy's
+ * tunnel that another process of the session made (peer_ask.h). */
 HOOK int
 getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	struct fd_entry *e = fdtab_get(fd);
 	int state;
 
+	/* the session's relay is known once the policy is loaded (one load
+	 * after the first call) */
+	if (e == NULL && shim_get() != NULL &&
+	    __builtin_expect(tun_relay_port != 0, 0) && sa != NULL &&
+	    len != NULL && !bad_ptr(len, sizeof(*len)))
+		return peer_ask_getpeername(fd, sa, len);
 	if (e == NULL || sa == NULL || len == NULL)
 		return real_getpeername(fd, sa, len);
 	if (e->udp != NULL) {

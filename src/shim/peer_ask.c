@@ -1,0 +1,106 @@
+/*
+ * peer_ask.c - getpeername on a socket connected to proxywrap's TLS
+ * relay (an https proxy's tunnel) that this process has no record of:
+ * it came through exec, or over SCM_RIGHTS, from the process whose
+ * connect made the tunnel.  The kernel says the relay; the destination
+ * is asked of proxywrap on the control socket (CTL_RELAY_PEER, by the
+ * socket's own address, which is the relay's peer) and kept in the fd
+ * table, so each such socket asks once.  Only a socket whose kernel
+ * peer is the relay pays more than a compare.
+ */
+#include "peer_ask.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "ctl_client.h"
+#include "fdtab.h"
+#include "guard.h"
+#include "peername.h"
+#include "real.h"
+#include "tunnel.h"
+
+#define ASK_MS 2000		/* proxywrap answers from a table */
+
+/* The destination of fd's tunnel, or 0. */
+static socklen_t
+ask(int fd, struct sockaddr_storage *dest)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in self;
+	uint8_t out[sizeof(struct sockaddr_storage) + 1];
+	socklen_t len = sizeof(ss);
+	size_t n = 0;
+	int rc;
+
+	if (real_getpeername(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    !tun_relay_is(&ss, len))
+		return 0;
+	len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return 0;
+	/* the relay listens on IPv4: an IPv6 socket's name is v4-mapped */
+	memset(&self, 0, sizeof(self));
+	self.sin_family = AF_INET;
+	if (ss.ss_family == AF_INET && len >= sizeof(self)) {
+		memcpy(&self, &ss, sizeof(self));
+		memset(self.sin_zero, 0, sizeof(self.sin_zero));
+	} else if (ss.ss_family == AF_INET6 &&
+		   len >= sizeof(struct sockaddr_in6) &&
+		   IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&ss)->sin6_addr)) {
+		self.sin_port = ((struct sockaddr_in6 *)&ss)->sin6_port;
+		memcpy(&self.sin_addr,
+		       ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr + 12, 4);
+	} else {
+		return 0;
+	}
+	rc = ctl_call(CTL_RELAY_PEER, &self, sizeof(self), out, sizeof(out),
+		      &n, tun_now_ms() + ASK_MS);
+	if (rc != CTL_OK || !peer_is_kernel_form(out, n))
+		return 0;
+	memset(dest, 0, sizeof(*dest));
+	memcpy(dest, out, n);
+	return (socklen_t)n;
+}
+
+int
+peer_ask_getpeername(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	struct sockaddr_storage dest;
+	struct fd_entry init, *e;
+	socklen_t in, dl;
+	int saved, rc;
+
+	if (shim_internal())
+		return real_getpeername(fd, sa, len);
+	in = *len;
+	rc = real_getpeername(fd, sa, len);
+	/* the kernel's answer stands unless it names the relay's port
+	 * (a buffer too short to show the port is looked at too) */
+	if (rc == -1 || (in >= 4 && *len >= 4 &&
+			 ((const struct sockaddr_in *)sa)->sin_port !=
+			 tun_relay_port))
+		return rc;
+	saved = errno;
+	dl = ask(fd, &dest);
+	errno = saved;
+	if (dl == 0)
+		return rc;
+	memset(&init, 0, sizeof(init));
+	init.state = FD_TUNNEL_READY;
+	init.acked = true;	/* connected: connecting again is EISCONN */
+	init.tunfd = fd;
+	init.peer = dest;
+	init.peerlen = dl;
+	fdtab_adopt(fd, &init);
+	e = fdtab_get(fd);
+	if (e != NULL && e->peerlen > 0 &&
+	    __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == FD_TUNNEL_READY) {
+		dest = e->peer;	/* another thread's, just as good */
+		dl = e->peerlen;
+	}
+	/* move_addr_to_user: at most the caller's length, the whole back */
+	memcpy(sa, &dest, in < dl ? in : dl);
+	*len = dl;
+	return 0;
+}

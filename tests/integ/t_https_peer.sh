@@ -1,0 +1,123 @@
+# t_https_peer.sh - getpeername of an https proxy's tunnel in every
+# process that holds it.  The program's socket is connected to proxywrap's
+# relay on loopback; the process whose connect made the tunnel knows the
+# destination, and so must one that got the socket by exec (no record of
+# it survives), fork, SCM_RIGHTS, or a static program the supervisor
+# watches.  tests/bin/peerpass prints getpeername in the process that
+# connected and in the one it hands the socket to (with a whole buffer,
+# an 8-byte one, and after the server has closed): each line must be the
+# kernel's own answer for a direct connection to the destination, which
+# the same program run without proxywrap prints (where it can connect
+# direct: in the proxy host's namespace).
+
+# hpeer_up PORT: stunnel on PORT (its CA in ca.crt) in front of the
+# shared tinyproxy, stopped when the case ends however it ends, and t.conf
+# sending the world through it.
+hpeer_up() {
+	https_certs
+	https_stunnel good.pem "$1"
+	trap https_stop EXIT
+	conf t.conf <<-EOC
+	proxy tls https://$P4:$1 ca=$CD/ca.crt
+	via tls $W4:80
+	EOC
+}
+
+# hpeer_lines FILE: the getpeername lines, the pid-free part.
+hpeer_lines() {
+	grep -E '^[a-z]+( eof)? peer=' "$1" | sort
+}
+
+# hpeer_with MARK ARG...: the arguments, @M replaced by MARK.
+hpeer_with() {
+	local m=$1 a
+	shift
+	HPEER_ARGS=()
+	for a in "$@"; do
+		HPEER_ARGS+=("${a//@M/$m}")
+	done
+}
+
+# hpeer_check WANT CMD...: CMD (@M: the request's path) prints WANT
+# (ADDR:PORT len=N) in every process, just as when it connects direct;
+# the request arrives through the proxy host.  The direct run comes
+# first (from the proxy host's namespace: the client's has no route to
+# the world), then the run under proxywrap.  HPEER_PW: proxywrap's options before CMD.
+hpeer_check() {
+	local want=$1 m n host
+	shift
+	# what the proxy is asked for: the address, a v4-mapped one unmapped
+	host=${want%:*}
+	host=${host#[}
+	host=${host%]}
+	host=${host#::ffff:}
+	m=$(mark)
+	hpeer_with "$m" "$@"
+	run ip netns exec "$NSP" "${HPEER_ARGS[@]}"
+	expect_rc 0
+	hpeer_lines out >direct.txt
+	[ "$(wc -l <direct.txt)" -ge 3 ] || { show; fail "peerpass direct printed $(cat out)"; }
+	grep -qF "peer=$want " direct.txt || { show; fail "direct: not $want: $(cat direct.txt)"; }
+	n=$(pcount tiny "$host" 80)
+	m=$(mark)
+	hpeer_with "$m" "$@"
+	# shellcheck disable=SC2086
+	run pw ${HPEER_PW:-} -c t.conf "${HPEER_ARGS[@]}"
+	expect_rc 0
+	hpeer_lines out >via.txt
+	if ! cmp -s direct.txt via.txt; then
+		show
+		say "direct: $(tr '\n' '|' <direct.txt)"
+		say "via:    $(tr '\n' '|' <via.txt)"
+		fail "getpeername through the https proxy is not the kernel's direct answer"
+	fi
+	grep -qF "peer=$want " via.txt || { show; fail "not $want"; }
+	expect_out_re 'status=HTTP/1.[01] 200'
+	world_saw "$m" "$PW4"
+	proxy_saw tiny "$host" 80 "$n"
+}
+
+# The program execs itself: the new image has no record of the socket.
+tcase https_peer_exec smoke
+tc_https_peer_exec() {
+	hpeer_up 8461
+	hpeer_check "$W4:80 len=16" "$TOP/build/bin/peerpass" exec "$W4" 80 @M
+}
+
+# The same from an AF_INET6 socket, to a v4-mapped address: the kernel's
+# 28 bytes.  (No IPv6 destination: the test proxies reach the world from
+# $PW4 only.)
+tcase https_peer_exec_v6
+tc_https_peer_exec_v6() {
+	hpeer_up 8462
+	hpeer_check "[::ffff:$W4]:80 len=28" "$TOP/build/bin/peerpass" exec \
+	    "::ffff:$W4" 80 @M
+}
+
+tcase https_peer_fork
+tc_https_peer_fork() {
+	hpeer_up 8463
+	hpeer_check "$W4:80 len=16" "$TOP/build/bin/peerpass" fork "$W4" 80 @M
+}
+
+# A process forked before the connect gets the socket over an AF_UNIX
+# pair.
+tcase https_peer_scm
+tc_https_peer_scm() {
+	hpeer_up 8464
+	hpeer_check "$W4:80 len=16" "$TOP/build/bin/peerpass" scm "$W4" 80 @M
+}
+
+# Under the supervisor: a dynamic program connects (the shim's tunnel)
+# and execs a static one, whose getpeername the supervisor answers; and a
+# static program connects (the supervisor's tunnel) and execs a dynamic
+# one, whose shim asks.
+tcase https_peer_static
+tc_https_peer_static() {
+	static_bin peerpass
+	hpeer_up 8465
+	HPEER_PW=--supervise=all hpeer_check "$W4:80 len=16" \
+	    "$TOP/build/bin/peerpass" exec "$W4" 80 @M "$SBIN"
+	HPEER_PW=--supervise=all hpeer_check "$W4:80 len=16" \
+	    "$SBIN" exec "$W4" 80 @M "$TOP/build/bin/peerpass"
+}
