@@ -406,8 +406,12 @@ layout(const struct config *cfg, bool records, struct btab *names,
 	if (fast->ok) {
 		memcpy(img + h.fast4.off, fast->s4, fast->n4 * sizeof(*fast->s4));
 		memcpy(img + h.fast6.off, fast->s6, fast->n6 * sizeof(*fast->s6));
-		memcpy(img + h.fseg.off, fast->seg,
-		       fast->nseg * sizeof(*fast->seg));
+		/* no span with a direct port (fuzz_config: a "block *"
+		 * and loopback taken by other rules): seg is NULL, which
+		 * memcpy must not see */
+		if (fast->nseg > 0)
+			memcpy(img + h.fseg.off, fast->seg,
+			       fast->nseg * sizeof(*fast->seg));
 	}
 	memcpy(img, &h, sizeof(h));
 	*len = (size_t)off;
