@@ -158,6 +158,17 @@ bad:
 		"IPv6 /8../126 prefix, not multicast)", p->tok[i]);
 }
 
+/* Whether the line holds a NUL byte: reported once, in the first pass. */
+static bool
+cfg_has_nul(struct cfg_parser *p, const char *line, size_t len)
+{
+	if (memchr(line, '\0', len) == NULL)
+		return false;
+	if (p->pass == CFG_PASS_PROXIES)
+		cfg_err(p, "NUL byte in line");
+	return true;
+}
+
 /* Split line[0..len) into p->tok, cutting comments.  The words point into
  * `buf`, a writable copy of the line. */
 static int
@@ -165,12 +176,8 @@ cfg_split(struct cfg_parser *p, char *buf, const char *line, size_t len)
 {
 	char *s, *hash;
 
-	/* Line errors are reported once, in the first pass. */
-	if (memchr(line, '\0', len) != NULL) {
-		if (p->pass == CFG_PASS_PROXIES)
-			cfg_err(p, "NUL byte in line");
+	if (cfg_has_nul(p, line, len))
 		return -1;
-	}
 	memcpy(buf, line, len);
 	buf[len] = '\0';
 	hash = strchr(buf, '#');
@@ -340,7 +347,42 @@ cfg_statement(struct cfg_parser *p, int pass, struct cfg_caps *caps)
 	}
 }
 
-/* Run one pass over every line of text[0..len). */
+/*
+ * Whether line s[0..len) is a statement of this pass: its first word (as
+ * cfg_split cuts it, ended by a blank or '#') is "proxy" in the first,
+ * "group" in the second, anything else in the last (cfg_statement
+ * ignores the others).
+ */
+static bool
+cfg_pass_line(int pass, const char *s, size_t len)
+{
+	size_t i = 0;
+	bool five, proxy, group;
+
+	/* cfg_split's check of a '#' in a URL looks at "proxy..." lines */
+	if (pass == CFG_PASS_PROXIES && len >= 5 && memcmp(s, "proxy", 5) == 0)
+		return true;
+	while (i < len && cfg_blank(s[i]))
+		i++;
+	if (i == len || s[i] == '#')
+		return false;		/* no words */
+	s += i;
+	len -= i;
+	five = len == 5 || (len > 5 && (cfg_blank(s[5]) || s[5] == '#'));
+	proxy = five && memcmp(s, "proxy", 5) == 0;
+	group = five && memcmp(s, "group", 5) == 0;
+	if (pass == CFG_PASS_PROXIES)
+		return proxy;
+	if (pass == CFG_PASS_GROUPS)
+		return group;
+	return !proxy && !group;
+}
+
+/*
+ * Run one pass over every line of text[0..len).  Only the pass's own
+ * statements are copied and split: a rule file is mostly rules, which
+ * the first two passes would otherwise cut into words to throw away.
+ */
 static void
 cfg_pass(struct cfg_parser *p, int pass, const char *text, size_t len,
 	 struct cfg_caps *caps)
@@ -361,6 +403,13 @@ cfg_pass(struct cfg_parser *p, int pass, const char *text, size_t len,
 			 * statement cut by cfg_strip_rules (a session's
 			 * process reads a million of them) */
 			off++;
+			continue;
+		}
+		if (!cfg_pass_line(pass, text + off, llen)) {
+			/* the first pass checks every line */
+			if (pass == CFG_PASS_PROXIES)
+				(void)cfg_has_nul(p, text + off, llen);
+			off += llen + 1;
 			continue;
 		}
 		if (!cfg_grow((void **)&buf, &bufcap, llen + 1, 1)) {

@@ -747,6 +747,49 @@ test_cfg_group_error_order(void **state)
 	cfg_free(cfg);
 }
 
+/* Each pass splits only its own statements: the keyword is the first
+ * word wherever the line's blanks and comments put it, and a line's
+ * errors still come once, in line order. */
+static void
+test_cfg_pass_keywords(void **state)
+{
+	static const char text[] =
+		"  via\tp>g  .a.test # later proxy and group\n"
+		"\tgroup g p\n"
+		"proxyx a#b\n"
+		"proxy#c\n"
+		"direct b\0.test\n"
+		"groupie g\n"
+		"   # proxy q socks5://198.18.0.1:1\n"
+		"proxy\tp socks5://198.18.0.1:1080#x\n"
+		"block 198.18.9.0/24\n";
+	struct config *cfg = cfg_parse("shim.conf", text, sizeof(text) - 1);
+
+	(void)state;
+	assert_non_null(cfg);
+	assert_int_equal(cfg->nproxies, 1);
+	assert_int_equal(cfg->ngroups, 1);
+	assert_int_equal(cfg->nrules, 2);
+	assert_int_equal(cfg->rules[0].action, CFG_VIA);
+	assert_int_equal(cfg->rules[1].action, CFG_BLOCK);
+	assert_int_equal(cfg->nerrs, 7);
+	assert_string_equal(cfg->errs[0], "shim.conf:3: '#' starts a comment: "
+			    "write it as %23 inside a URL");
+	assert_string_equal(cfg->errs[1], "shim.conf:3: unknown keyword "
+			    "'proxyx'");
+	assert_string_equal(cfg->errs[2], "shim.conf:4: '#' starts a comment: "
+			    "write it as %23 inside a URL");
+	assert_string_equal(cfg->errs[3], "shim.conf:4: proxy: expected NAME "
+			    "URL [max_conns=N] [optimistic=on] [tfo=on] "
+			    "[auth=negotiate [spn=SERVICE/HOST]]");
+	assert_string_equal(cfg->errs[4], "shim.conf:5: NUL byte in line");
+	assert_string_equal(cfg->errs[5], "shim.conf:6: unknown keyword "
+			    "'groupie'");
+	assert_string_equal(cfg->errs[6], "shim.conf:8: '#' starts a comment: "
+			    "write it as %23 inside a URL");
+	cfg_free(cfg);
+}
+
 static void
 test_cfg_udp_unfit(void **state)
 {
@@ -847,6 +890,7 @@ main(void)
 		cmocka_unit_test(test_cfg_tls),
 		cmocka_unit_test(test_cfg_negotiate),
 		cmocka_unit_test(test_cfg_group_error_order),
+		cmocka_unit_test(test_cfg_pass_keywords),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
