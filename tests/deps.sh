@@ -16,7 +16,7 @@ redis-server redis-tools perl wget rsync git postgresql mariadb-server
 mariadb-client mosquitto mosquitto-clients lftp python3-pyftpdlib telnet
 dpkg-dev apt-utils bind9-host ncat openjdk-17-jdk-headless whois tnftp
 gcc-multilib debhelper lintian bash-completion golang-go rsyslog
-etcd-server etcd-client rclone stunnel4 nghttp2-proxy krb5-kdc
+etcd-server etcd-client rclone stunnel4 nghttp2-proxy apache2-bin krb5-kdc
 krb5-admin-server krb5-user"
 
 # nodejs is often installed outside apt (nvm, a tarball): only ask apt for

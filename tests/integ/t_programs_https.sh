@@ -20,11 +20,15 @@
 # Every case of the matrix is TCP with no check bound to SOCKS (no UDP,
 # no socks5h name check, no test of the SOCKS password itself), so none
 # is left out for being SOCKS-only.  Left out for a failure, not the
-# relay's:
+# relay's... but one:
 #   ncat: it shuts its write side at the end of stdin, and tinyproxy
 #     closes both ways at the first FIN, so the answer is lost in a race
 #     (through plain http:// tinyproxy or squid it fails the same way,
-#     without TLS; prog_ncat goes through dante, which keeps half-close)
+#     without TLS; prog_ncat goes through dante, which keeps half-close).
+#     https_prog_ncat goes through Apache httpd instead (mod_ssl and
+#     mod_proxy_connect, https://$P4:8491): its tunnel forwards a
+#     half-close (2.4.47 on), a FIN or close_notify as a shutdown of its
+#     write side toward the other end.
 
 HPS_PORT=8490
 HPS_CASES="
@@ -39,6 +43,7 @@ openssl_s_client curl_connect_timeout curl_https whois ab
 setpriv_nobody apt_get_update apt_get_update_rules lftp_passive tnftp
 socat_connect_timeout nc telnet dig_tcp host_tcp nslookup_vc
 "
+HPA_PORT=8491
 
 # In a case's process only (run.sh sources just this file there): the
 # bodies reused.  In run.sh itself they are sourced on
@@ -86,6 +91,64 @@ hps_up() {
 	env_wait_port "$NSP" 127.0.0.1 8889 10 || fail "tinyproxy (https) did not start"
 	env_wait_port "$NSP" "$P4" "$HPS_PORT" 10 || fail "stunnel did not start"
 	touch "$d/up"
+}
+
+# hpa_up: Apache httpd on $P4:$HPA_PORT, TLS itself (the certificates of
+# hps_up), a forward proxy for CONNECT to port 80; it too outlives the
+# case.
+hpa_up() {
+	local d=$T/hpa m=/usr/lib/apache2/modules
+	hps_up
+	[ -e "$d/up" ] && return 0
+	[ -x /usr/sbin/apache2 ] || fail "apache2 is not installed (tests/deps.sh)"
+	mkdir -p "$d"
+	cat >"$d/httpd.conf" <<-EOF
+	ServerRoot $d
+	PidFile $d/httpd.pid
+	Mutex file:$d
+	ServerName proxy.test
+	Listen $P4:$HPA_PORT
+	User nobody
+	Group nogroup
+	LoadModule mpm_event_module $m/mod_mpm_event.so
+	LoadModule authz_core_module $m/mod_authz_core.so
+	LoadModule socache_shmcb_module $m/mod_socache_shmcb.so
+	LoadModule ssl_module $m/mod_ssl.so
+	LoadModule proxy_module $m/mod_proxy.so
+	LoadModule proxy_connect_module $m/mod_proxy_connect.so
+	ErrorLog $d/error.log
+	LogFormat "%h %r %>s" pw
+	CustomLog $d/access.log pw
+	SSLEngine on
+	SSLCertificateFile $T/hps/good.crt
+	SSLCertificateKeyFile $T/hps/good.key
+	ProxyRequests On
+	AllowCONNECT 80
+	<Proxy "*">
+	Require all granted
+	</Proxy>
+	EOF
+	setsid ip netns exec "$NSP" /usr/sbin/apache2 -f "$d/httpd.conf" \
+	    -DFOREGROUND >"$T/log/hpa-apache.out" 2>&1 </dev/null &
+	env_wait_port "$NSP" "$P4" "$HPA_PORT" 10 ||
+	    fail "apache did not start: $(cat "$T/log/hpa-apache.out" "$d/error.log" 2>/dev/null)"
+	touch "$d/up"
+}
+
+hpa_connects() {
+	grep -c 'CONNECT ' "$T/hpa/access.log" 2>/dev/null || true
+}
+
+# https_prog_ncat: the case through Apache, which keeps half-close.
+tcase https_prog_ncat
+tc_https_prog_ncat() {
+	local n
+	hpa_up
+	U_DANTE_USER=https://$P4:$HPA_PORT
+	export SSL_CERT_FILE=$T/hps/ca.crt
+	n=$(hpa_connects)
+	tc_prog_ncat
+	[ "$(hpa_connects)" -gt "$n" ] || fail "apache logged no CONNECT"
 }
 
 hps_connects() {
