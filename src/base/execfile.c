@@ -10,13 +10,16 @@
  */
 #include "execcheck.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
@@ -87,43 +90,103 @@ judge(int fd, struct exec_image *img)
 static int check_path(const char *path, char *interp, size_t n, int depth);
 
 /*
- * Is path the loader this process runs under (the PT_INTERP of
- * /proc/self/exe), which honours LD_PRELOAD?  The same name is the same
- * file; another name is compared by real path (a readlink a component,
- * so only when the names differ).  An interpreter not seen in the bytes
- * read ("") is not judged.
+ * The PT_INTERP of the running program, read from its program headers in
+ * memory (the auxiliary vector's AT_PHDR; the loader puts the program's
+ * there even when run as "ld.so PROG"): no open and read of
+ * /proc/self/exe at every process's first exec.  false: no PT_PHDR to
+ * place them by, or no interpreter.
+ */
+static bool
+own_interp_mapped(char *own, size_t n)
+{
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
+	unsigned long i, num = getauxval(AT_PHNUM);
+	uintptr_t bias = 0;
+	bool placed = false;
+	const char *s;
+	size_t len;
+
+	if (ph == NULL || num == 0)
+		return false;
+	for (i = 0; i < num; i++)
+		if (ph[i].p_type == PT_PHDR) {
+			bias = (uintptr_t)ph - ph[i].p_vaddr;
+			placed = true;
+		}
+	for (i = 0; placed && i < num; i++) {
+		if (ph[i].p_type != PT_INTERP || ph[i].p_filesz == 0)
+			continue;
+		s = (const char *)(bias + ph[i].p_vaddr);
+		len = strnlen(s, ph[i].p_filesz);
+		if (len == 0 || len >= ph[i].p_filesz || len >= n)
+			return false;
+		memcpy(own, s, len + 1);
+		return true;
+	}
+	return false;
+}
+
+/* The same, from the file's head: a program without PT_PHDR. */
+static bool
+own_interp_file(char *own, size_t n)
+{
+	struct exec_image self;
+	bool ok = false;
+	int fd;
+
+	fd = real_open("/proc/self/exe", O_RDONLY | O_CLOEXEC, 0);
+	if (fd == -1)
+		return false;
+	if (judge(fd, &self) == 0 && self.kind == EXEC_ELF_DYNAMIC &&
+	    self.interp[0] != '\0' && strlen(self.interp) < n) {
+		memcpy(own, self.interp, strlen(self.interp) + 1);
+		ok = true;
+	}
+	real_close(fd);
+	return ok;
+}
+
+/* Another name for the same file, by real path (a readlink a component,
+ * so only when the names differ). */
+static __attribute__((noinline)) bool
+same_file(const char *a, const char *b)
+{
+	char ra[PATH_MAX], rb[PATH_MAX];
+
+	return realpath(a, ra) != NULL && realpath(b, rb) != NULL &&
+	       strcmp(ra, rb) == 0;
+}
+
+/*
+ * Is path the loader this process runs under, which honours LD_PRELOAD?
+ * The same name is the same file; another name is compared by real path.
+ * An interpreter not seen in the bytes read ("") is not judged.
  */
 static bool
 system_loader(const char *path)
 {
 	static char own[EXEC_INTERP_MAX];
 	static int known;		/* 1: own is set; -1: cannot tell */
-	struct exec_image self;
-	char real[PATH_MAX], ownreal[PATH_MAX];
-	int fd, k = __atomic_load_n(&known, __ATOMIC_ACQUIRE);
+	char mine[EXEC_INTERP_MAX];
+	int k = __atomic_load_n(&known, __ATOMIC_ACQUIRE);
 
 	if (path[0] == '\0')
 		return true;
 	if (k == 0) {
-		fd = real_open("/proc/self/exe", O_RDONLY | O_CLOEXEC, 0);
 		k = -1;
-		if (fd != -1 && judge(fd, &self) == 0 &&
-		    self.kind == EXEC_ELF_DYNAMIC && self.interp[0] != '\0' &&
-		    strlen(self.interp) < sizeof(own)) {
+		if (own_interp_mapped(mine, sizeof(mine)) ||
+		    own_interp_file(mine, sizeof(mine))) {
 			/* threads racing here write the same bytes */
-			memcpy(own, self.interp, strlen(self.interp) + 1);
+			memcpy(own, mine, strlen(mine) + 1);
 			k = 1;
 		}
-		if (fd != -1)
-			real_close(fd);
 		__atomic_store_n(&known, k, __ATOMIC_RELEASE);
 	}
 	if (k != 1)
 		return true;	/* nothing to compare with: as before */
 	if (strcmp(path, own) == 0)
 		return true;
-	return realpath(path, real) != NULL &&
-	       realpath(own, ownreal) != NULL && strcmp(real, ownreal) == 0;
+	return same_file(path, own);
 }
 
 static int

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 
 #include "ctl.h"
@@ -108,28 +109,34 @@ load(const struct opts *o, const char *path, const char *text, size_t len)
 	exit(2);
 }
 
-/* libshim.so next to this executable (build tree), else the install. */
-static void
-find_lib(char *buf, size_t n)
+/* libshim.so next to this executable (build tree), else the install;
+ * allocated. */
+static __attribute__((noinline)) char *
+find_lib(void)
 {
-	char exe[PATH_MAX];
+	char exe[PATH_MAX], buf[PATH_MAX], *lib;
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
 	if (len > 0) {
 		exe[len] = '\0';
-		snprintf(buf, n, "%s/libshim.so", dirname(exe));
+		snprintf(buf, sizeof(buf), "%s/libshim.so", dirname(exe));
 		if (readable(buf))
-			return;
+			goto found;
 		/* dirname() left the bin directory in exe */
-		snprintf(buf, n, "%s/../%s/libshim.so", exe,
+		snprintf(buf, sizeof(buf), "%s/../%s/libshim.so", exe,
 			 PROXYWRAP_LIBDIR_REL);
 		if (readable(buf))
-			return;
+			goto found;
 	}
-	snprintf(buf, n, "%s/libshim.so", PROXYWRAP_LIBDIR);
+	snprintf(buf, sizeof(buf), "%s/libshim.so", PROXYWRAP_LIBDIR);
 	if (!readable(buf))
 		errx(2, "cannot find libshim.so next to proxywrap or in %s",
 		     PROXYWRAP_LIBDIR);
+found:
+	lib = strdup(buf);
+	if (lib == NULL)
+		errx(2, "out of memory");
+	return lib;
 }
 
 /* A local name's answers, looked up here (proxywrap runs unwrapped), each
@@ -164,23 +171,65 @@ explain_answers(const struct config *cfg, const struct rules *r,
 	freeaddrinfo(ai);
 }
 
-static void
-set_env(const char *name, const char *value)
+/* --explain DEST: what connect() would do, on stdout.  Out of line, as
+ * the other rare paths with buffers of their own: main's frame stays
+ * small, and so do the stack pages every start touches below it. */
+static __attribute__((noinline)) int
+explain_dest(const struct config *cfg, const struct rules *r,
+	     const char *dest)
 {
-	if (value == NULL ? unsetenv(name) : setenv(name, value, 1))
-		err(2, "setenv %s", name);
+	char host[URL_HOST_MAX], *out;
+	unsigned int port;
+
+	if (explain_parse_dest(dest, host, sizeof(host), &port))
+		errx(2, "--explain: bad destination '%s' (want "
+		     "host[:port] or [v6]:port)", dest);
+	out = malloc(4096);
+	if (out == NULL)
+		errx(2, "out of memory");
+	live_health_explain();	/* inside a session: its health */
+	explain(cfg, r, host, port, out, 4096);
+	if (explain_dns_local(cfg, r, host, port))
+		explain_answers(cfg, r, host, port, out, 4096);
+	fputs(out, stdout);
+	free(out);
+	return 0;
 }
 
-/* "url url ..." of the -p proxies (one chain), into buf. */
-static void
-join_proxies(const struct opts *o, char *buf, size_t n)
+/* "url url ..." of the -p proxies (one chain), allocated; its length
+ * in *len. */
+static char *
+join_proxies(const struct opts *o, size_t *len)
 {
-	size_t i, off = 0;
+	size_t i, n = 1, off = 0;
+	char *buf;
 
+	for (i = 0; i < o->nproxies; i++)
+		n += strlen(o->proxies[i]) + 1;
+	buf = malloc(n);
+	if (buf == NULL)
+		errx(2, "out of memory");
 	buf[0] = '\0';
-	for (i = 0; i < o->nproxies && off < n; i++)
+	for (i = 0; i < o->nproxies; i++)
 		off += (size_t)snprintf(buf + off, n - off, "%s%s",
 					i ? " " : "", o->proxies[i]);
+	*len = n;
+	return buf;
+}
+
+/* "NAME=value", in memory that stays with the environment. */
+static char *
+env_str(const char *name, const char *value, const char *more)
+{
+	size_t n = strlen(name) + 1 + strlen(value) +
+		   (more != NULL ? 1 + strlen(more) : 0) + 1;
+	char *s = malloc(n);
+
+	if (s == NULL)
+		errx(2, "out of memory");
+	snprintf(s, n, "%s=%s%s%s", name, value, more != NULL ? " " : "",
+		 more != NULL ? more : "");
+	return s;
 }
 
 /*
@@ -188,7 +237,9 @@ join_proxies(const struct opts *o, char *buf, size_t n)
  * session's fds reach every process of the tree through the environment;
  * the settings themselves are in the session's policy, so the SHIM_*
  * variables of a bare LD_PRELOAD are dropped (nothing in the tree reads
- * them, and the proxies' passwords stay out of every environment).
+ * them, and the proxies' passwords stay out of every environment).  One
+ * pass over the environment, not a setenv or unsetenv (each a pass) a
+ * variable.
  */
 static void
 export_settings(const char *lib, const struct pw_session *sess)
@@ -196,30 +247,40 @@ export_settings(const char *lib, const struct pw_session *sess)
 	static const char *const drop[] = {
 		"SHIM_CONFIG", "SHIM_PROXY", "SHIM_STRICT", "SHIM_LOG",
 		"SHIM_VERBOSE", "SHIM_SESSION", "SHIM_FAKE_POOL",
+		"SHIM_SESSION_FD", "LD_PRELOAD",
 	};
-	char *preload, fds[64];
 	const char *old = getenv("LD_PRELOAD");
-	size_t len, i;
+	char **env, fds[64];
+	size_t n, i, k, d, len;
 
-	if (old != NULL && old[0] != '\0') {
-		len = strlen(lib) + 1 + strlen(old) + 1;
-		preload = malloc(len);
-		if (preload == NULL)
-			errx(2, "out of memory");
-		snprintf(preload, len, "%s %s", lib, old);
-		set_env("LD_PRELOAD", preload);
-		free(preload);
-	} else {
-		set_env("LD_PRELOAD", lib);
+	for (n = 0; environ[n] != NULL; n++)
+		;
+	env = malloc((n + 3) * sizeof(*env));
+	if (env == NULL)
+		errx(2, "out of memory");
+	for (i = k = 0; i < n; i++) {
+		/* all of drop[] starts so */
+		d = environ[i][0] == 'S' || environ[i][0] == 'L' ? 0 :
+		    sizeof(drop) / sizeof(drop[0]);
+		for (; d < sizeof(drop) / sizeof(drop[0]); d++) {
+			len = strlen(drop[d]);
+			if (strncmp(environ[i], drop[d], len) == 0 &&
+			    environ[i][len] == '=')
+				break;
+		}
+		if (d == sizeof(drop) / sizeof(drop[0]))
+			env[k++] = environ[i];
 	}
-	for (i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
-		set_env(drop[i], NULL);
+	env[k++] = env_str("LD_PRELOAD", lib,
+			   old != NULL && old[0] != '\0' ? old : NULL);
 	pw_session_env(sess, fds, sizeof(fds));
-	set_env("SHIM_SESSION_FD", fds);
+	env[k++] = env_str("SHIM_SESSION_FD", fds, NULL);
+	env[k] = NULL;
+	environ = env;	/* execvp's, the supervised child's, getenv's */
 }
 
 /* --log FILE as an absolute path (the file may not exist yet). */
-static const char *
+static __attribute__((noinline)) const char *
 abs_log(const char *log, char *abs, size_t n)
 {
 	char cwd[PATH_MAX];
@@ -238,7 +299,7 @@ static struct pw_session sess;		/* the fds the tree inherits */
 
 /* The verdict on the command itself, in the audit log as the library
  * writes one for every exec inside the tree. */
-static void
+static __attribute__((noinline)) void
 audit_exec(const char *cmd, int rc, const char *msg)
 {
 	char line[LOG_JSON_MAX + 2], now[40], path[PATH_MAX], exe[PATH_MAX];
@@ -275,7 +336,7 @@ audit_exec(const char *cmd, int rc, const char *msg)
  * strict mode and warned about otherwise (the library does the same for
  * every exec inside the tree).
  */
-static void
+static __attribute__((noinline)) void
 preflight(const struct config *cfg, const char *path, const char *cmd,
 	  bool supervised, int verbose)
 {
@@ -422,13 +483,12 @@ main(int argc, char **argv)
 	struct config *cfg;
 	struct rules *r;
 	struct sess_view v;
-	char buf[PATH_MAX], lib[PATH_MAX], host[URL_HOST_MAX], *out;
-	char abs[PATH_MAX], name[PATH_MAX], relay[SESS_RELAY_MAX], why[256];
-	char proxies[MAX_CLI_PROXIES * (URL_HOST_MAX + 3 * URL_CRED_MAX)];
+	/* static: main's frame small (see explain_dest) */
+	static char buf[PATH_MAX], abs[PATH_MAX];
+	char relay[SESS_RELAY_MAX], why[256], *name = NULL, *proxies;
 	const char *path, *pool;
-	unsigned int port;
 	char *text = NULL, *stripped;
-	size_t len = 0, slen;
+	size_t len = 0, slen, plen;
 
 	parse_opts(argc, argv, &o);
 	if (o.from_env && o.config != NULL)
@@ -465,21 +525,8 @@ main(int argc, char **argv)
 		       cfg->strict ? ", strict" : "");
 		return 0;
 	}
-	if (o.explain != NULL) {
-		if (explain_parse_dest(o.explain, host, sizeof(host), &port))
-			errx(2, "--explain: bad destination '%s' (want "
-			     "host[:port] or [v6]:port)", o.explain);
-		out = malloc(4096);
-		if (out == NULL)
-			errx(2, "out of memory");
-		live_health_explain();	/* inside a session: its health */
-		explain(cfg, r, host, port, out, 4096);
-		if (explain_dns_local(cfg, r, host, port))
-			explain_answers(cfg, r, host, port, out, 4096);
-		fputs(out, stdout);
-		free(out);
-		return 0;
-	}
+	if (o.explain != NULL)
+		return explain_dest(cfg, r, o.explain);
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;
@@ -500,9 +547,10 @@ main(int argc, char **argv)
 	/* The session: the policy exactly as checked above, and its logs. */
 	memset(&v, 0, sizeof(v));
 	v.name = path != NULL ? path : "(none)";
-	if (path != NULL && !o.from_env && realpath(path, name) != NULL)
+	if (path != NULL && !o.from_env &&
+	    (name = realpath(path, NULL)) != NULL)
 		v.name = name;	/* as the library named it: file:line */
-	join_proxies(&o, proxies, sizeof(proxies));
+	proxies = join_proxies(&o, &plen);
 	v.proxies = proxies;
 	pool = getenv("SHIM_FAKE_POOL");
 	v.pool = pool != NULL ? pool : "";
@@ -544,7 +592,8 @@ main(int argc, char **argv)
 	}
 	explicit_bzero(stripped, slen);
 	free(stripped);
-	explicit_bzero(proxies, sizeof(proxies));
+	explicit_bzero(proxies, plen);
+	free(proxies);
 	if (text != NULL)
 		explicit_bzero(text, len);
 	free(text);
@@ -560,8 +609,7 @@ main(int argc, char **argv)
 
 	preflight(cfg, o.from_env ? NULL : path, argv[optind],
 		  supervisor != NULL, o.verbose);
-	find_lib(lib, sizeof(lib));
-	export_settings(lib, &sess);
+	export_settings(find_lib(), &sess);
 	/* the tree has the image: nothing of the rules stays here while it
 	 * runs (a million rules are some 300 MB parsed), unless the
 	 * supervisor decides with them; when the command takes our place

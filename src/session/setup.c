@@ -50,7 +50,11 @@ pw_read_rules(const char *path, size_t *len)
 		     path);
 	for (;;) {
 		if (*len + 1 >= cap) {
-			cap = cap != 0 ? cap * 2 : 65536;
+			/* the file's size and its NUL, read to the end: a
+			 * small file takes a small buffer */
+			cap = cap != 0 ? cap * 2 :
+			      st.st_size > 0 && st.st_size < SESS_TEXT_MAX ?
+			      (size_t)st.st_size + 2 : 65536;
 			if (cap > SESS_TEXT_MAX) {
 				e = EFBIG;
 				goto fail;

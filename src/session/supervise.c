@@ -387,13 +387,17 @@ sup_judge_cmd(const char *file, char *path, size_t n, char *interp,
 {
 	/* sup_choose and the preflight ask about the same command within
 	 * microseconds: the second gets the first's answer, not another
-	 * read of the file (exec itself decides in the end) */
+	 * read of the file (exec itself decides in the end); the three
+	 * names in one allocation, not in pages of their own */
 	static struct {
-		char file[PATH_MAX], path[PATH_MAX], interp[EXEC_INTERP_MAX];
+		char *file, *path, *interp;
 		int why;
 	} last;
+	size_t fl, pl, il;
+	char *m;
+	int why;
 
-	if (last.file[0] != '\0' && strcmp(file, last.file) == 0 &&
+	if (last.file != NULL && strcmp(file, last.file) == 0 &&
 	    strlen(last.path) < n && strlen(last.interp) < in) {
 		memcpy(path, last.path, strlen(last.path) + 1);
 		memcpy(interp, last.interp, strlen(last.interp) + 1);
@@ -401,14 +405,19 @@ sup_judge_cmd(const char *file, char *path, size_t n, char *interp,
 	}
 	if (!exec_search(file, getenv("PATH"), path, n))
 		return EXEC_FOLLOWS;	/* exec will report it */
-	last.why = exec_check_path(path, interp, in);
-	if (strlen(file) < sizeof(last.file) && strlen(path) < sizeof(last.path) &&
-	    strlen(interp) < sizeof(last.interp)) {
-		memcpy(last.file, file, strlen(file) + 1);
-		memcpy(last.path, path, strlen(path) + 1);
-		memcpy(last.interp, interp, strlen(interp) + 1);
+	why = exec_check_path(path, interp, in);
+	fl = strlen(file) + 1;
+	pl = strlen(path) + 1;
+	il = strlen(interp) + 1;
+	m = malloc(fl + pl + il);
+	if (m != NULL) {
+		free(last.file);
+		last.file = memcpy(m, file, fl);
+		last.path = memcpy(m + fl, path, pl);
+		last.interp = memcpy(m + fl + pl, interp, il);
+		last.why = why;
 	}
-	return last.why;
+	return why;
 }
 
 static bool
