@@ -11,7 +11,9 @@
 #ifndef PROXYWRAP_ASYNC_H
 #define PROXYWRAP_ASYNC_H
 
+#include <errno.h>
 #include <stdbool.h>
+#include <sys/uio.h>
 
 #include "tunnel.h"
 
@@ -43,6 +45,40 @@ void async_poke(int fd);
 /* The application is closing fd (or dup2-ing over it): drop its
  * handshake and its fd-table entry. */
 void async_forget(int fd);
+
+/*
+ * Optimistic tunnels whose handshake waits for the program's first bytes
+ * (tunnel_early.c; fd_entry.held): how many there are now.
+ */
+extern int async_nheld;
+
+/*
+ * The program sends iov[0..n) on fd (or a copy of it) whose handshake is
+ * held: both go in one write.  1 with *taken the program's bytes the
+ * kernel took (maybe 0: the handshake's were all it took); 0 when nothing
+ * is held (send as usual); -EAGAIN when the kernel took nothing and the
+ * handshake is still to go; -errno when the tunnel failed (the fd's
+ * entry has the error, as for any failed tunnel).
+ */
+int async_early_send(int fd, const struct iovec *iov, size_t n,
+		     size_t *taken);
+
+/* The handshake held on fd goes now, alone (what comes next is not the
+ * program's bytes through a send: a read, a FIN, another process).
+ * Keeps errno; a failure is the fd's entry's, as for any tunnel. */
+static inline void
+async_early_flush(int fd)
+{
+	size_t taken;
+	int saved = errno;
+
+	async_early_send(fd, NULL, 0, &taken);
+	errno = saved;
+}
+
+/* Every held handshake of the process goes now (fork, exec, fds passed
+ * to another process).  try: give up rather than wait for the lock. */
+void async_early_flush_all(bool try);
 
 /* True if fd is one of the helper's own fds (protect from close/dup2). */
 bool async_internal_fd(int fd);

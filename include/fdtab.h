@@ -75,6 +75,10 @@ struct fd_entry {
 	struct evid *evid;		/* one reference (its fd_ref) */
 	unsigned char peek;		/* EVID_PEEK_*: the I/O hooks still
 					 * look at its first bytes */
+	bool held;			/* EARLY: its handshake is not in the
+					 * kernel yet (tunnel_early.c): the
+					 * program's bytes must not go
+					 * before it (async_early_send) */
 };
 
 /* The table's pages (fdtab.c): FDTAB_PAGES pointers to FDTAB_PAGE

@@ -91,6 +91,11 @@ void ready_pending(struct fd_entry *e, struct ep_reg *ep);
  */
 void ready_early(struct fd_entry *e);
 
+/* One of the program's epoll registrations of e's fd waits to read and
+ * not to write (a handshake held for its first bytes must not wait on
+ * it: tunnel_early.c). */
+bool ready_waits_to_read(struct fd_entry *e);
+
 /* The read events an optimistic tunnel's socket does not report. */
 #define READY_EARLY_HIDE (POLLIN | POLLRDNORM | POLLRDBAND | POLLPRI | \
 			  POLLRDHUP)

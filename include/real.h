@@ -63,6 +63,12 @@ struct __res_state;	/* <resolv.h>'s res_state, not included here */
 	  (fd, m, f))							\
 	X(int, sendmmsg, (int fd, struct mmsghdr *v, unsigned int n,	\
 			  int f), (fd, v, n, f))			\
+	/* optimistic tunnels that hold their handshake (hooks/held.c) */ \
+	X(int, shutdown, (int fd, int how), (fd, how))			\
+	X(ssize_t, sendfile, (int o, int i, off_t *off, size_t n),	\
+	  (o, i, off, n))						\
+	X(ssize_t, splice, (int i, loff_t *oi, int o, loff_t *oo,	\
+			    size_t n, unsigned int f), (i, oi, o, oo, n, f)) \
 	X(int, recvmmsg, (int fd, struct mmsghdr *v, unsigned int n,	\
 			  int f, struct timespec *t), (fd, v, n, f, t))	\
 	X(int, poll, (struct pollfd *p, nfds_t n, int t), (p, n, t))	\

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "config.h"
 #include "ctlmsg.h"
@@ -87,6 +88,12 @@ struct tun {
 					 * still to come */
 	bool nagle;			/* TCP_NODELAY was off: put it back
 					 * at tun_early_end */
+	bool hold_ok;			/* optimistic with tfo=on: the
+					 * pipelined handshake may wait for
+					 * the program's first bytes */
+	bool hold;			/* ... and does, until hold_until_ms
+					 * (tunnel_early.c) */
+	int64_t hold_until_ms;
 	bool want_probe;		/* an optimistic proxy not known yet:
 					 * async.c probes it */
 	bool probing;			/* this is that probe */
@@ -189,6 +196,24 @@ bool tun_early_check(struct tun *t);
 /* The replies are read (or the tunnel failed): the socket's options are
  * the program's again.  Keeps errno. */
 void tun_early_end(struct tun *t);
+/*
+ * t is optimistic with tfo=on and its pipelined handshake is built
+ * (TUN_SEND): true while it waits for the program's first bytes, which
+ * then go with it in one write (tun_early_send), in the SYN when the
+ * kernel has the proxy's Fast Open cookie.  The first call starts the
+ * wait (t->early, t->hold); the wait ends at hold_until_ms (the backstop)
+ * or when t->hold is cleared.
+ */
+bool tun_early_hold(struct tun *t);
+/*
+ * The held (or not yet wholly written) handshake of t, then the
+ * program's iov[0..n), in one non-blocking send.  0 with *taken the
+ * program's bytes the kernel took (0 when it took only the handshake's,
+ * or part of them); -EAGAIN when it took nothing; -errno with t failed.
+ * Once the handshake is all written t waits for the replies (t->want).
+ */
+int tun_early_send(struct tun *t, const struct iovec *iov, size_t n,
+		   size_t *taken);
 /* What a tunnel that failed after the program was told it was
  * connected gives the program: -ECONNREFUSED, -ECONNRESET, or rc itself
  * where a connected socket may see it too (-ETIMEDOUT). */

@@ -27,6 +27,7 @@
 #include "real.h"
 
 int async_used;
+int async_nheld;
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
@@ -74,8 +75,26 @@ dead(int fd)
 	int saved = errno;
 
 	real_connect(fd, &sa, sizeof(sa));
-	shutdown(fd, SHUT_RDWR);
+	real_shutdown(fd, SHUT_RDWR);
 	errno = saved;
+}
+
+/*
+ * With mu held: e->held says whether t's handshake is still to go into
+ * the kernel while the program may send (tunnel_early.c), so that the
+ * send hooks, which look at e->held without mu, hand the program's
+ * bytes to async_early_send.  Set before the program is told it is
+ * connected; cleared for good once the handshake is written.
+ */
+static void
+held_sync(struct fd_entry *e, const struct tun *t)
+{
+	bool h = t != NULL && t->early && t->state == TUN_SEND;
+
+	if (h == e->held)
+		return;
+	__atomic_store_n(&e->held, h, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&async_nheld, h ? 1 : -1, __ATOMIC_SEQ_CST);
 }
 
 /* Runs with mu held.  Ends t: ready or failed, wakes waiters. */
@@ -85,6 +104,7 @@ finish(struct tun *t, struct fd_entry *e, int rc)
 	size_t n;
 
 	real_epoll_ctl(epfd, EPOLL_CTL_DEL, t->fd, NULL);
+	held_sync(e, NULL);
 	tun_early_end(t);
 	if (rc < 0 && t->early) {
 		/* the program was told it was connected (tunnel_early.c):
@@ -203,9 +223,33 @@ probe_run(const struct config *cfg, const struct cfg_rule *rule)
 	real_close(fd);
 }
 
-/* Runs with mu held: step fd's handshake after an event. */
+/* With mu held: t's held handshake goes now, alone: -EAGAIN (it waits
+ * for the replies, or for room), or -errno (t failed). */
+static int
+unhold(struct fd_entry *e, struct tun *t)
+{
+	size_t taken;
+	int rc = tun_early_send(t, NULL, 0, &taken);
+
+	held_sync(e, t);
+	return rc == 0 ? -EAGAIN : rc;
+}
+
+/* With mu held: t just went optimistic; a registration of the program's
+ * that waits to read and not to write must not wait on a held handshake
+ * (a server that speaks first). */
+static int
+early_readers(struct fd_entry *e, struct tun *t)
+{
+	if (e->held && ready_waits_to_read(e))
+		return unhold(e, t);
+	return -EAGAIN;
+}
+
+/* Runs with mu held: step fd's handshake (err: epoll or poll reported
+ * an error or a hang-up). */
 static void
-step(int fd)
+step(int fd, bool err)
 {
 	struct fd_entry *e = fdtab_get(fd);
 	struct tun *t;
@@ -214,17 +258,24 @@ step(int fd)
 	if (e == NULL || e->tun == NULL)
 		return;
 	t = e->tun;
+	/* held: the handshake's send meets the error */
+	if (err)
+		t->hold = false;
 	rc = tun_step(t);
 	if (t->want_probe)
 		probe_note(t);
 	if (rc == -EAGAIN) {
+		held_sync(e, t);
 		if (t->early && __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) ==
-				FD_TUNNEL_PENDING)
+				FD_TUNNEL_PENDING) {
 			ready_early(e);	/* connected, to the program */
-		arm(t, EPOLL_CTL_MOD);
-	} else {
-		finish(t, e, rc);
+			rc = early_readers(e, t);
+		}
 	}
+	if (rc == -EAGAIN)
+		arm(t, EPOLL_CTL_MOD);
+	else
+		finish(t, e, rc);
 }
 
 /* Runs with mu held: fail every handshake past its deadline. */
@@ -245,7 +296,8 @@ expire(void)
 			continue;
 		}
 		if (tun_wake_ms(t) <= now) {
-			step(t->fd);	/* a pipelining probation ran out */
+			step(t->fd, false);	/* a probation or a
+						 * hold ran out */
 			if (e->tun != t)
 				continue;	/* finished and freed */
 		}
@@ -271,7 +323,8 @@ helper(void *arg)
 			real_poll(NULL, 0, 100);  /* epfd being moved: retry */
 		pthread_mutex_lock(&mu);
 		for (i = 0; i < n; i++)
-			step(ev[i].data.fd);
+			step(ev[i].data.fd,
+			     ev[i].events & (EPOLLERR | EPOLLHUP));
 		wait_ms = npending > 0 ? expire() : 1000;
 		cfg = probe_cfg;
 		rule = probe_rule;
@@ -329,10 +382,19 @@ atfork_child(void)
 	epfd = -1;
 }
 
+/* A child shares the parent's sockets but not its helper: no handshake
+ * may still be held in the parent when the child can write (trylock: a
+ * fork from a signal handler that interrupted a hook holding mu). */
+static void
+atfork_prepare(void)
+{
+	async_early_flush_all(true);
+}
+
 static void
 atfork_init(void)
 {
-	pthread_atfork(NULL, NULL, atfork_child);
+	pthread_atfork(atfork_prepare, NULL, atfork_child);
 }
 
 int
@@ -366,14 +428,79 @@ async_start(struct tun *t)
 	e->tunfd = t->fd;
 	ready_pending(e, t->ep);	/* state: pending */
 	t->ep = NULL;
+	held_sync(e, t);
 	if (t->early)
 		ready_early(e);	/* a blocking connect's, returning 0 */
 	__atomic_store_n(&async_used, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&fdtab_live, 1, __ATOMIC_RELEASE);
 	link_tun(t);
-	arm(t, EPOLL_CTL_ADD);
+	rc = t->early ? early_readers(e, t) : -EAGAIN;
+	/* a held handshake asks for no event, and the helper may sleep
+	 * past its bound: asking once for POLLOUT (which the socket has)
+	 * wakes it to take the bound into its reckoning */
+	if (e->held && t->want == 0)
+		t->want = POLLOUT;
+	if (rc == -EAGAIN)
+		arm(t, EPOLL_CTL_ADD);
+	else
+		finish(t, e, rc);	/* the program's next call learns */
 	pthread_mutex_unlock(&mu);
 	return 0;
+}
+
+int
+async_early_send(int fd, const struct iovec *iov, size_t n, size_t *taken)
+{
+	struct fd_entry *e;
+	struct tun *t;
+	int rc;
+
+	*taken = 0;
+	pthread_mutex_lock(&mu);
+	e = fdtab_get(fd);
+	if (e != NULL && e->tun == NULL && e->tunfd != fd)
+		e = fdtab_get(e->tunfd);	/* a dup'ed copy: the socket's */
+	if (e == NULL || (t = e->tun) == NULL || !e->held) {
+		pthread_mutex_unlock(&mu);
+		return 0;
+	}
+	rc = tun_early_send(t, iov, n, taken);
+	held_sync(e, t);
+	if (rc < 0 && rc != -EAGAIN) {
+		finish(t, e, rc);
+	} else {
+		arm(t, EPOLL_CTL_MOD);
+		rc = rc == 0 ? 1 : rc;
+	}
+	pthread_mutex_unlock(&mu);
+	return rc;
+}
+
+void
+async_early_flush_all(bool try)
+{
+	struct tun *t, *next;
+	struct fd_entry *e;
+	int rc, saved = errno;
+
+	if (!__atomic_load_n(&async_nheld, __ATOMIC_ACQUIRE))
+		return;
+	if (try ? pthread_mutex_trylock(&mu) != 0 :
+		  pthread_mutex_lock(&mu) != 0)
+		return;
+	for (t = pending; t != NULL; t = next) {
+		next = t->next;
+		e = fdtab_get(t->fd);
+		if (e == NULL || e->tun != t || !e->held)
+			continue;
+		rc = unhold(e, t);
+		if (rc == -EAGAIN)
+			arm(t, EPOLL_CTL_MOD);
+		else
+			finish(t, e, rc);
+	}
+	pthread_mutex_unlock(&mu);
+	errno = saved;
 }
 
 int
@@ -414,7 +541,7 @@ async_poke(int fd)
 		p.events = e->tun->want;
 		p.revents = 0;
 		if (real_poll(&p, 1, 0) == 1)
-			step(fd);
+			step(fd, p.revents & (POLLERR | POLLHUP));
 	}
 	pthread_mutex_unlock(&mu);
 	errno = saved;
@@ -440,6 +567,7 @@ async_forget(int fd)
 	e = fdtab_get(fd);
 	if (e != NULL && e->tun != NULL) {
 		real_epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+		held_sync(e, NULL);
 		unlink_tun(e->tun);
 		tun_free(e->tun);
 		e->tun = NULL;

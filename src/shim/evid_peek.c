@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "real.h"
 #include "shim.h"
 
 /* Pieces handed to the peeker: what an earlier send left, then a call's
@@ -219,7 +220,7 @@ evid_sending(int fd, struct fd_entry *e, const struct iovec *iov, size_t n)
 	if (rc == PARSE_OK && v->sni_mismatch) {
 		/* as a reset from the peer leaves a socket: this call fails
 		 * with ECONNRESET, later writes EPIPE, reads see the end */
-		shutdown(fd, SHUT_RDWR);
+		real_shutdown(fd, SHUT_RDWR);
 		v->refused = true;
 		evid_mismatch(v, true);
 		ret = -ECONNRESET;

@@ -268,6 +268,21 @@ ready_early(struct fd_entry *e)
 	pthread_mutex_unlock(&rmu);
 }
 
+bool
+ready_waits_to_read(struct fd_entry *e)
+{
+	const uint32_t in = EPOLLIN | EPOLLPRI | EPOLLRDHUP;
+	struct ep_reg *r;
+	bool w = false;
+
+	pthread_mutex_lock(&rmu);
+	for (r = e->ep; r != NULL; r = r->next)
+		if ((r->ev.events & in) && !(r->ev.events & EPOLLOUT))
+			w = true;
+	pthread_mutex_unlock(&rmu);
+	return w;
+}
+
 void
 ready_end(struct fd_entry *e, int rc)
 {

@@ -182,7 +182,7 @@ early_up(int fd, struct tun *t, const struct tun_dest *d,
 	}
 	if (v != NULL)
 		evid_free(v);
-	shutdown(fd, SHUT_RDWR);	/* no half-made tunnel */
+	real_shutdown(fd, SHUT_RDWR);	/* no half-made tunnel */
 	return rc < 0 ? rc : -ENOMEM;
 }
 
@@ -238,7 +238,7 @@ via(const struct shim *s, int fd, const struct sockaddr *sa, socklen_t len,
 	if (rc == TUN_EARLY_UP)
 		return early_up(fd, t, d, dec, start_ms);
 	if (rc < 0 && t->state != TUN_CONNECTING)
-		shutdown(fd, SHUT_RDWR);	/* no half-made tunnel */
+		real_shutdown(fd, SHUT_RDWR);	/* no half-made tunnel */
 	route_report(t, rc);
 	if (rc == 0) {
 		e = fdtab_set(fd);

@@ -39,6 +39,8 @@ tun_wake_ms(const struct tun *t)
 		w = t->attempt_deadline_ms;
 	if (t->state == TUN_WAIT_SLOT && t->slot_wait_ms < w)
 		w = t->slot_wait_ms;
+	if (t->hold && t->hold_until_ms < w)
+		w = t->hold_until_ms;
 	return w;
 }
 
@@ -277,6 +279,17 @@ hop_done(struct tun *t)
 	return tun_finish(t);
 }
 
+/* out[] is all written: on to t->after_send. */
+static void
+sent(struct tun *t)
+{
+	/* requests may hold credentials: wipe them once sent */
+	explicit_bzero(t->out, t->outlen);
+	t->sent_ms = tun_now_ms();
+	t->state = t->after_send;
+	t->have = 0;
+}
+
 static int
 step_send(struct tun *t, const char *pstr)
 {
@@ -299,11 +312,55 @@ step_send(struct tun *t, const char *pstr)
 		t->outoff += (size_t)r;
 		t->hs_up += (uint32_t)r;
 	}
-	/* requests may hold credentials: wipe them once sent */
-	explicit_bzero(t->out, t->outlen);
-	t->sent_ms = tun_now_ms();
-	t->state = t->after_send;
-	t->have = 0;
+	sent(t);
+	return 0;
+}
+
+/* At most this many of the program's buffers ride with a held handshake;
+ * the send takes the rest as the kernel would (a short count). */
+#define EARLY_IOV 8
+
+int
+tun_early_send(struct tun *t, const struct iovec *iov, size_t n,
+	       size_t *taken)
+{
+	struct iovec v[EARLY_IOV + 1];
+	struct msghdr m = { .msg_iov = v };
+	char pstr[TUN_MSG_MAX / 2];
+	size_t left = t->outlen - t->outoff, i, k = 1;
+	ssize_t r;
+
+	*taken = 0;
+	t->hold = false;
+	if (t->state != TUN_SEND)
+		return 0;	/* all of it is in the kernel already */
+	v[0].iov_base = t->out + t->outoff;
+	v[0].iov_len = left;
+	for (i = 0; i < n && k < EARLY_IOV + 1; i++)
+		if (iov[i].iov_len > 0)
+			v[k++] = iov[i];
+	m.msg_iovlen = k;
+	do
+		r = real_sendmsg(t->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (r == -1 && errno == EINTR);
+	t->want = POLLOUT;
+	if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+			errno == EINPROGRESS))
+		return -EAGAIN;
+	if (r == -1) {
+		tun_proxy_str(t, 0, pstr, sizeof(pstr));
+		return io_fail(t, -errno, pstr);
+	}
+	if ((size_t)r < left) {
+		t->outoff += (size_t)r;
+		t->hs_up += (uint32_t)r;
+		return 0;
+	}
+	t->outoff = t->outlen;
+	t->hs_up += (uint32_t)left;
+	*taken = (size_t)r - left;
+	sent(t);
+	t->want = POLLIN;
 	return 0;
 }
 
@@ -414,6 +471,12 @@ tun_step(struct tun *t)
 			rc = next_move(t, fallback(t, pstr, "got no answer "
 						   "after the method reply"));
 			continue;
+		}
+		/* optimistic with tfo=on: the handshake waits for the
+		 * program's first bytes (tunnel_early.c) */
+		if (t->state == TUN_SEND && tun_early_hold(t)) {
+			t->want = 0;
+			return -EAGAIN;
 		}
 		prev = t->state;
 		switch (t->state) {

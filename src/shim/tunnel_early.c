@@ -82,6 +82,7 @@ early_decide(struct tun *t, bool known_pipelining)
 	t->optimistic = t->early_ok && t->rule->nchain == 1 && !t->udp &&
 			t->rule->pp_version == 0 &&
 			hop_proxy(t, 0)->optimistic && known_pipelining;
+	t->hold_ok = t->optimistic && hop_proxy(t, 0)->tfo && !t->probing;
 }
 
 /*
@@ -139,6 +140,65 @@ tun_early_check(struct tun *t)
 			"program before proxy %s answers", t->fd, pstr);
 	}
 	return true;
+}
+
+/*
+ * The program's first bytes in the SYN (optimistic=on with tfo=on).
+ * With TCP_FASTOPEN_CONNECT and a cookie for the proxy the kernel sends
+ * no SYN at connect(): the first write goes in it.  Written at once, the
+ * pipelined greeting and request take that SYN alone and the program's
+ * bytes follow a round trip later; so the handshake waits in t->out for
+ * the program's first send, and that one write carries both (about 1 RTT
+ * for connect + request + answer instead of 2).  Without a cookie the
+ * kernel has sent a plain SYN and the wait starts once it is answered:
+ * the handshake and the bytes then share the first segment after it.
+ *
+ * While it waits nothing of the connection is in the kernel, so every
+ * way the program's bytes, its FIN or its waiting could reach the socket
+ * first sends the handshake before (async_early_send, the hooks): the
+ * send family merges it with the bytes; a read, a poll or select with
+ * read interest and no write interest, an epoll registration like that,
+ * sendfile, splice, shutdown, close, dup, fork, exec and passing fds
+ * send it alone.  A program that reads first (SSH, SMTP) so never waits
+ * on it.  What the library cannot see (io_uring, a raw system call other
+ * than syscall()'s) is covered by the bound below: after it the helper
+ * sends the handshake alone.  100 ms is far above the time a program
+ * takes from connect() to its first write (microseconds; a TLS
+ * ClientHello is ready in a few ms even on a loaded machine) and far
+ * below a server-speaks-first client's timeout, so it costs a program
+ * that waits through such a path at most a fraction of a second, once.
+ */
+#define EARLY_HOLD_MS 100
+
+bool
+tun_early_hold(struct tun *t)
+{
+	if (t->hold_ok && !t->hold && !t->early && t->hop == 0 &&
+	    t->outoff == 0) {
+		t->hold_ok = false;	/* once per connection */
+		t->hold = true;
+		t->early = true;
+		t->hold_until_ms = tun_now_ms() + EARLY_HOLD_MS;
+		nagle_off(t);
+		if (log_enabled(LOG_DEBUG)) {
+			char pstr[TUN_MSG_MAX / 2];
+
+			tun_proxy_str(t, 0, pstr, sizeof(pstr));
+			log_msg(LOG_DEBUG, "fd %d: optimistic: connected for "
+				"the program before proxy %s answers; the "
+				"handshake goes with its first bytes (tfo=on)",
+				t->fd, pstr);
+		}
+		return true;
+	}
+	if (!t->hold)
+		return false;
+	if (tun_now_ms() < t->hold_until_ms)
+		return true;
+	t->hold = false;
+	log_msg(LOG_DEBUG, "fd %d: optimistic: nothing from the program in "
+		"%d ms: the handshake goes alone", t->fd, EARLY_HOLD_MS);
+	return false;
 }
 
 int

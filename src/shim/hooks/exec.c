@@ -28,6 +28,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
+#include "async.h"
 #include "execcheck.h"
 #include "guard.h"
 #include "log.h"
@@ -222,7 +223,9 @@ sessfd_fix(char *const env[], size_t *old)
 
 /*
  * The environment to pass on: env with our settings put back where they
- * are missing.  On no memory the original goes on unchanged.
+ * are missing.  On no memory the original goes on unchanged.  Every exec
+ * and spawn comes here last: handshakes held for the program's first
+ * bytes go now, as the new program has no helper (tunnel_early.c).
  */
 static char *const *
 env_fix(char *const env[], struct newenv *ne)
@@ -231,6 +234,8 @@ env_fix(char *const env[], struct newenv *ne)
 	size_t n = 0, i, k, at = 0, sat;
 	bool add[ENV_N];
 	size_t nadd = 0;
+
+	async_early_flush_all(false);
 
 	ne->env = NULL;
 	ne->preload = NULL;

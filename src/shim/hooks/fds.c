@@ -82,6 +82,10 @@ close(int fd)
 			errno = EBADF;
 			return -1;
 		}
+		/* as a kernel's connection, one closed at once still reaches
+		 * its destination */
+		if (held(e))
+			async_early_flush(fd);
 		forget(fd, e);
 	}
 	return real_close(fd);
@@ -103,10 +107,26 @@ replaced(int oldfd, int newfd)
 
 /* A copy names the same socket: it shares the fd's entry (a UDP
  * socket's associations, a tunnel's peer). */
+/* A copy of a socket whose handshake is held for the program's first
+ * bytes would be a second way for them to go before it (the copy's
+ * entry has no handshake): it goes first. */
+static void
+unhold_copied(int fd)
+{
+	struct fd_entry *e = watched(fd);
+
+	if (held(e))
+		async_early_flush(fd);
+}
+
 HOOK int
 dup(int fd)
 {
-	int rc = real_dup(fd), saved = errno;
+	int rc, saved;
+
+	unhold_copied(fd);
+	rc = real_dup(fd);
+	saved = errno;
 
 	if (rc >= 0 && fdtab_get(fd) != NULL) {
 		fdtab_dup(fd, rc);
@@ -143,6 +163,8 @@ fcntl_after(int fd, int cmd, int rc)
 		va_start(ap, cmd);					\
 		arg = va_arg(ap, void *);				\
 		va_end(ap);						\
+		if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)		\
+			unhold_copied(fd);				\
 		return fcntl_after(fd, cmd, real(fd, cmd, arg));	\
 	}
 FCNTL_HOOK(fcntl, real_fcntl)
@@ -156,6 +178,7 @@ dup2(int oldfd, int newfd)
 	int rc, saved;
 
 	if (oldfd != newfd) {
+		unhold_copied(oldfd);
 		move_ours(newfd);
 		replaced(oldfd, newfd);
 	}
@@ -178,6 +201,7 @@ dup3(int oldfd, int newfd, int flags)
 	int rc, saved;
 
 	if (oldfd != newfd) {
+		unhold_copied(oldfd);
 		move_ours(newfd);
 		replaced(oldfd, newfd);
 	}

@@ -168,6 +168,29 @@ hook_wait_tunnel_out(int fd, struct fd_entry *e, int flags)
 	return hook_wait_tunnel_slow(fd, e, flags, true);
 }
 
+/*
+ * An optimistic tunnel whose handshake is not in the kernel yet
+ * (tunnel_early.c): a send goes through hook_held_send, which writes the
+ * handshake and the program's bytes together; anything else that puts
+ * bytes or a FIN on the socket calls hook_unhold first.
+ */
+static inline bool
+held(const struct fd_entry *e)
+{
+	return e != NULL &&
+	       __builtin_expect(__atomic_load_n(&e->held, __ATOMIC_ACQUIRE), 0);
+}
+
+/* send(fd, iov[0..n), flags) on a held tunnel (entry e), done: its
+ * result; or -2 when it must go the usual way (then nothing is held any
+ * more, or the tunnel failed and the usual checks say so). */
+ssize_t hook_held_send(int fd, struct fd_entry *e, const struct iovec *iov,
+		       size_t n, int flags);
+
+/* Send fd's held handshake alone and wait until it is in the kernel, as
+ * a send with these flags would wait: 0, or -1 with errno (EAGAIN). */
+int hook_unhold(int fd, struct fd_entry *e, int flags);
+
 /* A send without a destination on a socket with UDP associations. */
 ssize_t hook_udp_out(int fd, struct fd_entry *e, const void *buf, size_t n,
 		     int flags);

@@ -73,6 +73,11 @@ hook_wait_tunnel_slow(int fd, struct fd_entry *e, int flags, bool out)
 {
 	int err;
 
+	/* a read must not wait on a handshake held for the program's first
+	 * bytes (a server that speaks first): it goes now */
+	if (!out && held(e))
+		async_early_flush(fd);
+
 	/* optimistic: the program's bytes follow the request in the
 	 * kernel's queue; only its reads wait for the proxy's replies */
 	if (out && __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) ==
@@ -98,49 +103,6 @@ hook_wait_tunnel_slow(int fd, struct fd_entry *e, int flags, bool out)
 		return -1;
 	}
 	return 0;
-}
-
-int
-hook_peek_pre(int fd, struct fd_entry *e, const struct iovec *iov, size_t n)
-{
-	size_t i;
-	int rc;
-
-	if (!evid_strict())
-		return 0;
-	/* what the kernel refuses (EFAULT, EINVAL) it answers itself */
-	if (n > UIO_MAXIOV || bad_ptr(iov, n * sizeof(*iov)))
-		return 0;
-	for (i = 0; i < n; i++)
-		if (bad_ptr(iov[i].iov_base, iov[i].iov_len < TLSPEEK_MAX ?
-			    iov[i].iov_len : TLSPEEK_MAX))
-			return 0;
-	rc = evid_sending(fd, e, iov, n);
-	if (rc < 0) {
-		errno = -rc;
-		return -1;
-	}
-	return 0;
-}
-
-/* After the real call the entry is looked up again: another thread may
- * have closed fd meanwhile. */
-void
-hook_peek_out(int fd, const struct iovec *iov, size_t n, ssize_t r)
-{
-	struct fd_entry *e = fdtab_get(fd);
-
-	if (e != NULL && e->evid != NULL)
-		evid_sent(fd, e, iov, n, r);
-}
-
-void
-hook_peek_in(int fd, const struct iovec *iov, size_t n, ssize_t r, int flags)
-{
-	struct fd_entry *e = fdtab_get(fd);
-
-	if (e != NULL && e->evid != NULL)
-		evid_received(fd, e, iov, n, r, flags);
 }
 
 /* What a receive that began before fd had associations got (see
@@ -276,6 +238,8 @@ write(int fd, const void *buf, size_t n)
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL)
 			return hook_udp_out(fd, e, buf, n, 0);
+		if (held(e) && (r = hook_held_send(fd, e, &v, 1, 0)) != -2)
+			return r;
 		if (hook_wait_tunnel_out(fd, e, 0) < 0)
 			return -1;
 		if (__builtin_expect(peeking(e, EVID_PEEK_OUT), 0)) {
@@ -325,6 +289,9 @@ writev(int fd, const struct iovec *iov, int n)
 		if (e->udp != NULL)
 			return iov_msg(&m, iov, n) < 0 ? -1 :
 			       udp_send_connected(fd, e->udp, &m, 0);
+		if (held(e) && n >= 0 &&
+		    (r = hook_held_send(fd, e, iov, (size_t)n, 0)) != -2)
+			return r;
 		if (hook_wait_tunnel_out(fd, e, 0) < 0)
 			return -1;
 		if (__builtin_expect(peeking(e, EVID_PEEK_OUT), 0) && n > 0) {
@@ -392,6 +359,8 @@ send(int fd, const void *buf, size_t n, int flags)
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL)
 			return hook_udp_out(fd, e, buf, n, flags);
+		if (held(e) && (r = hook_held_send(fd, e, &v, 1, flags)) != -2)
+			return r;
 		if (hook_wait_tunnel_out(fd, e, flags) < 0)
 			return -1;
 		if (__builtin_expect(peeking(e, EVID_PEEK_OUT), 0)) {

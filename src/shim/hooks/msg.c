@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "async.h"
 #include "guard.h"
 #include "route.h"
 #include "hooks.h"
@@ -193,6 +194,12 @@ sendto_slow(int fd, const void *buf, size_t n, int flags,
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL && sa == NULL)
 			return hook_udp_out(fd, e, buf, n, flags);
+		if (e->udp == NULL && held(e)) {
+			ssize_t r = hook_held_send(fd, e, &v, 1, flags);
+
+			if (r != -2)
+				return r;
+		}
 		if (e->udp == NULL && hook_wait_tunnel_out(fd, e, flags) < 0)
 			return -1;
 		if (__builtin_expect(peeking(e, EVID_PEEK_OUT), 0)) {
@@ -313,6 +320,20 @@ send_msg(int fd, const struct msghdr *m, int flags)
 	if (__builtin_expect(e != NULL, 0)) {
 		if (e->udp != NULL && m->msg_name == NULL)
 			return udp_send_connected(fd, e->udp, m, flags);
+		if (e->udp == NULL && held(e)) {
+			ssize_t r = -2;
+
+			/* ancillary data belongs to these bytes alone */
+			if (m->msg_controllen > 0) {
+				if (hook_unhold(fd, e, flags) < 0)
+					return -1;
+			} else {
+				r = hook_held_send(fd, e, m->msg_iov,
+						   m->msg_iovlen, flags);
+			}
+			if (r != -2)
+				return r;
+		}
 		if (e->udp == NULL && hook_wait_tunnel_out(fd, e, flags) < 0)
 			return -1;
 		if (__builtin_expect(peeking(e, EVID_PEEK_OUT), 0) &&
@@ -356,9 +377,24 @@ sendmsg_slow(int fd, const struct msghdr *m, int flags)
 	return send_msg(fd, m, flags);
 }
 
+/*
+ * fds passed to another process (SCM_RIGHTS, or any ancillary data: it
+ * is not worth telling apart) reach it without the helper that holds
+ * their handshakes (tunnel_early.c): those go first.
+ */
+static __attribute__((noinline)) void
+passing(const struct msghdr *m)
+{
+	if (m != NULL && !bad_ptr(m, sizeof(*m)) && m->msg_controllen > 0)
+		async_early_flush_all(false);
+}
+
 HOOK ssize_t
 sendmsg(int fd, const struct msghdr *m, int flags)
 {
+	if (__builtin_expect(__atomic_load_n(&async_nheld, __ATOMIC_RELAXED),
+			     0))
+		passing(m);
 	if (m != NULL && ptr_surely_good(m, sizeof(*m)) &&
 	    plain_send(fd, m->msg_name, m->msg_namelen, flags, true))
 		return real_sendmsg(fd, m, flags);
@@ -414,8 +450,12 @@ sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
 		if (rc != 0)
 			break;
 	}
-	if (i == n && (e == NULL || e->udp == NULL))
+	if (i == n && (e == NULL || e->udp == NULL)) {
+		/* a held handshake goes before the batch */
+		if (held(e) && hook_unhold(fd, e, flags) < 0)
+			return -1;
 		return real_sendmmsg(fd, v, n, flags);
+	}
 	if (i > 0) {
 		sent = real_sendmmsg(fd, v, i, flags);
 		if (sent < (int)i)

@@ -16,6 +16,7 @@
 #include <sys/select.h>
 #include <time.h>
 
+#include "async.h"
 #include "ready.h"
 #include "real.h"
 
@@ -39,11 +40,56 @@ ms_ts(int ms, struct timespec *ts)
 	return ts;
 }
 
+/*
+ * A wait for input on an fd whose handshake is held for the program's
+ * first bytes (tunnel_early.c) would wait for nothing: it goes now.  A
+ * wait that also asks to write returns at once (the socket is writable)
+ * and the program's write takes the handshake with it.
+ */
+static bool
+held_fd(int fd)
+{
+	struct fd_entry *e = fdtab_get(fd);
+
+	return e != NULL && __atomic_load_n(&e->held, __ATOMIC_ACQUIRE);
+}
+
+static void
+poll_unhold(const struct pollfd *fds, nfds_t n)
+{
+	nfds_t i;
+
+	if (!__atomic_load_n(&async_nheld, __ATOMIC_RELAXED))
+		return;
+	for (i = 0; i < n; i++)
+		if ((fds[i].events & (POLLIN | POLLPRI | POLLRDNORM)) &&
+		    !(fds[i].events & (POLLOUT | POLLWRNORM)) &&
+		    held_fd(fds[i].fd))
+			async_early_flush(fds[i].fd);
+}
+
+#define FDS_BITS (8 * (int)sizeof(fd_mask))
+#define FD_ISIN(s, fd) ((s) != NULL && \
+	((s)->fds_bits[(fd) / FDS_BITS] & ((fd_mask)1 << ((fd) % FDS_BITS))))
+
+static void
+select_unhold(int n, fd_set *r, fd_set *w)
+{
+	int fd;
+
+	if (!__atomic_load_n(&async_nheld, __ATOMIC_RELAXED) || r == NULL)
+		return;
+	for (fd = 0; fd < n && fd < (1 << 20); fd++)
+		if (FD_ISIN(r, fd) && !FD_ISIN(w, fd) && held_fd(fd))
+			async_early_flush(fd);
+}
+
 static __attribute__((noinline)) int
 slow_poll(struct pollfd *fds, nfds_t n, int ms)
 {
 	struct timespec ts;
 
+	poll_unhold(fds, n);
 	return ready_poll(fds, n, ms_ts(ms, &ts), NULL);
 }
 
@@ -84,6 +130,7 @@ watch_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *t,
 {
 	if (quiet() || !ready_poll_special(fds, n))
 		return real_ppoll(fds, n, t, m);
+	poll_unhold(fds, n);
 	return ready_poll(fds, n, t, m);
 }
 
@@ -110,6 +157,7 @@ watch_select(int n, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
 		ts.tv_sec = tv->tv_sec;
 		ts.tv_nsec = tv->tv_usec * 1000;
 	}
+	select_unhold(n, r, w);
 	rc = ready_select(n, r, w, x, tv != NULL ? &ts : NULL, NULL, &left);
 	if (rc == -2)
 		return real_select(n, r, w, x, tv);
@@ -136,6 +184,7 @@ watch_pselect(int n, fd_set *r, fd_set *w, fd_set *x, const struct timespec *t,
 				      t->tv_nsec >= 1000000000)) ||
 	    !ready_select_special(n, r, w, x))
 		return real_pselect(n, r, w, x, t, m);
+	select_unhold(n, r, w);
 	rc = ready_select(n, r, w, x, t, m, NULL);
 	if (rc == -2)
 		return real_pselect(n, r, w, x, t, m);
@@ -165,6 +214,12 @@ watch_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
 	if (quiet())
 		return real_epoll_ctl(epfd, op, fd, ev);
+	/* a registration that waits to read and not to write */
+	if (op != EPOLL_CTL_DEL && ev != NULL &&
+	    (ev->events & (EPOLLIN | EPOLLPRI | EPOLLRDHUP)) &&
+	    !(ev->events & EPOLLOUT) &&
+	    __atomic_load_n(&async_nheld, __ATOMIC_RELAXED) && held_fd(fd))
+		async_early_flush(fd);
 	return ready_epoll_ctl(epfd, op, fd, ev);
 }
 
