@@ -16,6 +16,7 @@
 	X(nghttp2_option_set_no_auto_window_update) \
 	X(nghttp2_session_callbacks_del) X(nghttp2_session_callbacks_new) \
 	X(nghttp2_session_callbacks_set_on_data_chunk_recv_callback) \
+	X(nghttp2_session_callbacks_set_on_frame_not_send_callback) \
 	X(nghttp2_session_callbacks_set_on_frame_recv_callback) \
 	X(nghttp2_session_callbacks_set_on_header_callback) \
 	X(nghttp2_session_callbacks_set_on_stream_close_callback) \
@@ -24,7 +25,8 @@
 	X(nghttp2_session_mem_recv) X(nghttp2_session_mem_send) \
 	X(nghttp2_session_resume_data) \
 	X(nghttp2_session_set_local_window_size) \
-	X(nghttp2_session_set_stream_user_data) X(nghttp2_session_want_read) \
+	X(nghttp2_session_set_stream_user_data) \
+	X(nghttp2_session_terminate_session) X(nghttp2_session_want_read) \
 	X(nghttp2_session_want_write) X(nghttp2_submit_request) \
 	X(nghttp2_submit_rst_stream) X(nghttp2_submit_settings)
 
@@ -49,6 +51,8 @@ int h2lib_load(char *why, size_t whylen);
 #define nghttp2_session_callbacks_new (*h2lib.nghttp2_session_callbacks_new)
 #define nghttp2_session_callbacks_set_on_data_chunk_recv_callback \
 	(*h2lib.nghttp2_session_callbacks_set_on_data_chunk_recv_callback)
+#define nghttp2_session_callbacks_set_on_frame_not_send_callback \
+	(*h2lib.nghttp2_session_callbacks_set_on_frame_not_send_callback)
 #define nghttp2_session_callbacks_set_on_frame_recv_callback \
 	(*h2lib.nghttp2_session_callbacks_set_on_frame_recv_callback)
 #define nghttp2_session_callbacks_set_on_header_callback \
@@ -67,6 +71,8 @@ int h2lib_load(char *why, size_t whylen);
 	(*h2lib.nghttp2_session_set_local_window_size)
 #define nghttp2_session_set_stream_user_data \
 	(*h2lib.nghttp2_session_set_stream_user_data)
+#define nghttp2_session_terminate_session \
+	(*h2lib.nghttp2_session_terminate_session)
 #define nghttp2_session_want_read (*h2lib.nghttp2_session_want_read)
 #define nghttp2_session_want_write (*h2lib.nghttp2_session_want_write)
 #define nghttp2_submit_request (*h2lib.nghttp2_submit_request)

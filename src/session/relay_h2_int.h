@@ -20,7 +20,11 @@
 #define H2_UP (64 * 1024)		/* program -> proxy, per stream */
 #define H2_DN (H2_WIN + 1024)		/* proxy -> program: the window,
 					 * and the relay line and head */
-#define H2_STREAMS_MAX 1024		/* poll entries */
+#define H2_STREAMS_MAX 1024		/* at once: poll entries */
+#define H2_IDS (1 << 30)		/* in all: a client's stream ids are
+					 * the odd ones below 2^31 */
+#define H2_IDLE_MS 60000		/* a connection without streams
+					 * closes after this */
 #define H2_CONNS_MAX 256
 #define H2_OUT (160 * 1024)		/* frames gathered for SSL_write */
 #define H2_GATHER (64 * 1024)		/* ... up to this much */
@@ -43,21 +47,41 @@ struct h2s {
 	struct h2s *next;
 };
 
+/*
+ * One connection's life: it sits in its proxy's slot (relay_h2.c) and
+ * takes tunnels until it is full (the streams of its life, or as many at
+ * once as its thread polls), the proxy sends GOAWAY, TLS fails, or it
+ * has been idle idle_ms.  From then on (shut) it takes none; a tunnel
+ * that finds it so opens a new one, which takes the slot (this one is
+ * retired).  Once its last stream has ended its thread says GOAWAY and
+ * close_notify, closes and frees what it holds; relay_h2.c then frees
+ * the struct, under the slot's lock, so that no tunnel still looks at it.
+ */
 struct h2c {
 	SSL *ssl;
 	int fd;
+	int idx;			/* the proxy's slot */
 	nghttp2_session *s;
 	pthread_mutex_t mu;
+	/* under mu: */
 	struct h2s *pending;		/* handed over, not yet submitted */
-	int nstreams;			/* pending and open (mu) */
+	int nstreams;			/* pending and open */
+	int total;			/* streams taken, in all */
+	int total_max;
+	bool shut;			/* takes no more streams */
+	bool retired;			/* another has the slot: close after
+					 * the last stream */
+	/* the thread's own: */
 	int wake[2];
 	struct h2s *streams;
 	unsigned char out[H2_OUT];
 	size_t outlen, outoff;		/* mem_send's bytes SSL_write owes */
 	char tls[24];
-	bool dead;
+	bool broken;			/* TLS or framing failed */
+	bool goaway;			/* the proxy sent GOAWAY */
+	int idle_ms;
+	long long idle_since;		/* when its last stream ended */
 };
-
 
 /* relay_h2io.c */
 
@@ -67,7 +91,14 @@ void h2io_reset_fd(int fd);
 /* Bytes of ours for the program (the relay line, the HTTP head), ahead
  * of the stream's DATA. */
 void h2io_dn_put(struct h2s *st, const char *p, size_t n);
-/* The connection's thread (arg: its struct h2c). */
-void *h2io_main(void *arg);
+/* A stream the proxy refused before it answered (GOAWAY, REFUSED_STREAM):
+ * the program's connect fails as refused (an HTTP/1.1 502 naming why). */
+void h2io_refused(struct h2s *st, const char *why);
+/* The proxy's GOAWAY: the connection takes no more streams. */
+void h2io_goaway(struct h2c *c);
+/* The connection's life (relay_h2.c's thread runs it): until its last
+ * stream is over and it takes no more, then GOAWAY, close_notify and
+ * close.  Everything but the struct itself is freed on return. */
+void h2io_main(struct h2c *c);
 
 #endif

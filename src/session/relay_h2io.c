@@ -5,6 +5,8 @@
  * nghttp2 what TLS brings, writes what nghttp2 has to send, moves each
  * stream's bytes within its buffers and acknowledges a stream's DATA to
  * the proxy only once the program took it (per-stream flow control).
+ * Once the connection takes no more streams and its last one is over,
+ * it says GOAWAY and close_notify and closes (relay_h2_int.h).
  */
 #include "relay_h2_int.h"
 
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "relaymsg.h"
+#include "tunnel.h"
 #include "tlslib.h"
 #include "h2lib.h"
 
@@ -39,6 +42,26 @@ h2io_dn_put(struct h2s *st, const char *p, size_t n)
 		st->dnlen += n;
 		st->notdata += n;
 	}
+}
+
+void
+h2io_refused(struct h2s *st, const char *why)
+{
+	char head[128];
+	int n = snprintf(head, sizeof(head), "HTTP/1.1 502 %s\r\n\r\n", why);
+
+	if (n > 0 && (size_t)n < sizeof(head))
+		h2io_dn_put(st, head, (size_t)n);
+	st->answered = st->s_eof = true;
+}
+
+void
+h2io_goaway(struct h2c *c)
+{
+	c->goaway = true;
+	pthread_mutex_lock(&c->mu);
+	c->shut = true;
+	pthread_mutex_unlock(&c->mu);
 }
 
 static ssize_t
@@ -98,6 +121,24 @@ submit(struct h2c *c, struct h2s *st)
 	c->streams = st;
 }
 
+/* A tunnel handed over just before the connection stopped taking them
+ * (the proxy's GOAWAY, or TLS failed): refused, with the relay's line. */
+static void
+refuse(struct h2c *c, struct h2s *st)
+{
+	char line[RELAY_LINE_MAX];
+	int len;
+
+	len = relay_build_reply(line, sizeof(line), RELAY_NO_PROXY, c->broken ?
+				"HTTP/2: the connection to the proxy failed" :
+				"HTTP/2: the proxy is going away (GOAWAY)");
+	if (len > 0)
+		h2io_dn_put(st, line, (size_t)len);
+	st->closed = st->s_eof = true;
+	st->next = c->streams;
+	c->streams = st;
+}
+
 static void
 take_pending(struct h2c *c)
 {
@@ -112,7 +153,10 @@ take_pending(struct h2c *c)
 	pthread_mutex_unlock(&c->mu);
 	for (; st != NULL; st = next) {
 		next = st->next;
-		submit(c, st);
+		if (c->broken || c->goaway)
+			refuse(c, st);
+		else
+			submit(c, st);
 	}
 }
 
@@ -196,7 +240,9 @@ reap(struct h2c *c)
 			continue;
 		}
 		*pp = st->next;
-		nghttp2_session_set_stream_user_data(c->s, st->id, NULL);
+		if (st->id > 0)
+			nghttp2_session_set_stream_user_data(c->s, st->id,
+							     NULL);
 		if (st->reset)
 			h2io_reset_fd(st->cfd);
 		else
@@ -204,7 +250,8 @@ reap(struct h2c *c)
 		free(st->dn);
 		free(st);
 		pthread_mutex_lock(&c->mu);
-		c->nstreams--;
+		if (--c->nstreams == 0)
+			c->idle_since = tun_now_ms();
 		pthread_mutex_unlock(&c->mu);
 	}
 }
@@ -275,14 +322,88 @@ tls_out(struct h2c *c)
 	}
 }
 
-/* The connection is over: every tunnel on it is reset. */
+/* TLS or the framing failed: no more bytes either way.  The streams
+ * still open are reset; those the proxy had finished, and refusals, go
+ * on until the program has their last bytes. */
+static void
+h2_broke(struct h2c *c)
+{
+	struct h2s *st;
+
+	c->broken = true;
+	pthread_mutex_lock(&c->mu);
+	c->shut = true;
+	pthread_mutex_unlock(&c->mu);
+	for (st = c->streams; st != NULL; st = st->next)
+		if (!st->closed)
+			st->closed = st->reset = true;
+}
+
+/*
+ * Whether the connection is over: no stream left, and none to come
+ * (retired, full, shut by GOAWAY or a failure, idle for idle_ms, or
+ * nghttp2 is done with it).  Decided under mu, where tunnels are handed
+ * over: from then on it takes none.  *wait: the poll's timeout.
+ */
+static bool
+h2_done(struct h2c *c, int *wait)
+{
+	long long idle = tun_now_ms() - c->idle_since;
+	bool done = false;
+
+	*wait = -1;
+	pthread_mutex_lock(&c->mu);
+	if (c->nstreams == 0) {
+		done = c->shut || c->retired || c->total >= c->total_max ||
+		       idle >= c->idle_ms ||
+		       (!nghttp2_session_want_read(c->s) &&
+			!nghttp2_session_want_write(c->s));
+		if (done)
+			c->shut = true;
+		else
+			*wait = (int)(c->idle_ms - idle);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return done;
+}
+
+/* An orderly end: GOAWAY, close_notify, FIN, and the proxy's bytes read
+ * until its own FIN (a close with unread bytes would be a reset), all
+ * within a second: a proxy that reads nothing does not hold the thread. */
+static void
+h2_goodbye(struct h2c *c)
+{
+	struct pollfd p = { .fd = c->fd };
+	long long end = tun_now_ms() + 1000, left;
+	char junk[4096];
+	int r;
+
+	if (c->broken ||
+	    nghttp2_session_terminate_session(c->s, NGHTTP2_NO_ERROR) != 0)
+		return;
+	p.events = POLLOUT;
+	while ((r = tls_out(c)) > 0 && (left = end - tun_now_ms()) > 0)
+		poll(&p, 1, (int)left);
+	if (r != 0)
+		return;
+	ERR_clear_error();
+	SSL_shutdown(c->ssl);
+	shutdown(c->fd, SHUT_WR);
+	p.events = POLLIN;
+	while ((left = end - tun_now_ms()) > 0 && poll(&p, 1, (int)left) == 1 &&
+	       recv(c->fd, junk, sizeof(junk), 0) > 0)
+		;
+}
+
+/* What the connection holds, freed; a tunnel still on it (only when
+ * poll failed) is reset. */
 static void
 h2_end(struct h2c *c)
 {
 	struct h2s *st, *next;
 
 	pthread_mutex_lock(&c->mu);
-	c->dead = true;
+	c->shut = true;
 	st = c->pending;
 	c->pending = NULL;
 	pthread_mutex_unlock(&c->mu);
@@ -300,26 +421,23 @@ h2_end(struct h2c *c)
 	c->streams = NULL;
 	nghttp2_session_del(c->s);
 	relay_tls_close(c->ssl, false);
-	close(c->wake[0]);
-	close(c->wake[1]);
 }
 
-void *
-h2io_main(void *arg)
+void
+h2io_main(struct h2c *c)
 {
 	static __thread struct pollfd fds[H2_STREAMS_MAX + 2];
 	struct h2s *st, *at[H2_STREAMS_MAX + 2];
-	struct h2c *c = arg;
-	int n, i, wout;
+	int n, i, wout = 0, wait;
 
 	for (;;) {
 		take_pending(c);
-		wout = tls_out(c);
-		if (wout < 0 ||
-		    (!nghttp2_session_want_read(c->s) &&
-		     !nghttp2_session_want_write(c->s) && c->streams == NULL))
+		if (!c->broken && (wout = tls_out(c)) < 0)
+			h2_broke(c);
+		if (h2_done(c, &wait))
 			break;
-		fds[0] = (struct pollfd){ .fd = c->fd, .events = POLLIN |
+		fds[0] = (struct pollfd){ .fd = c->broken ? -1 : c->fd,
+					  .events = POLLIN |
 					  (wout > 0 ? POLLOUT : 0) };
 		fds[1] = (struct pollfd){ .fd = c->wake[0], .events = POLLIN };
 		n = 2;
@@ -338,18 +456,18 @@ h2io_main(void *arg)
 						    .events = ev };
 		}
 		/* bytes OpenSSL holds need no poll */
-		if (SSL_pending(c->ssl) == 0 &&
-		    poll(fds, (nfds_t)n, -1) == -1 && errno != EINTR)
+		if ((c->broken || SSL_pending(c->ssl) == 0) &&
+		    poll(fds, (nfds_t)n, wait) == -1 && errno != EINTR)
 			break;
-		if ((fds[0].revents || SSL_pending(c->ssl) > 0) &&
+		if (!c->broken &&
+		    (fds[0].revents || SSL_pending(c->ssl) > 0) &&
 		    tls_in(c) < 0)
-			break;
+			h2_broke(c);
 		for (i = 2; i < n; i++)
 			if (fds[i].revents)
 				stream_io(c, at[i], fds[i].revents);
 		reap(c);
 	}
+	h2_goodbye(c);
 	h2_end(c);
-	return NULL;
 }
-

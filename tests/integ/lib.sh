@@ -408,10 +408,10 @@ https_stop() {
 	wait "$STPID" 2>/dev/null || true
 }
 
-# https_nghttpx PORT: nghttpx as an HTTP/2 forward proxy with TLS on
-# $P4:PORT (good.crt), tinyproxy behind it; its pid in NGPID.
+# https_nghttpx PORT [OPTION...]: nghttpx as an HTTP/2 forward proxy with
+# TLS on $P4:PORT (good.crt), tinyproxy behind it; its pid in NGPID.
 https_nghttpx() {
-	ip netns exec "$NSP" nghttpx --http2-proxy --workers=1 \
+	ip netns exec "$NSP" nghttpx --http2-proxy --workers=1 "${@:2}" \
 	    --frontend="$P4,$1" --backend="$P4,8888" \
 	    --accesslog-file="$CD/ng-access.log" --errorlog-file="$CD/ng-error.log" \
 	    --no-ocsp "$CD/good.key" "$CD/good.crt" </dev/null >ng.out 2>&1 &
