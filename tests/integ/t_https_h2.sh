@@ -77,3 +77,177 @@ tc_https_h2_retire() {
 	    sed 's/.*://' | sort -n | tail -n 1)
 	[ "$max" = 5 ] || fail "stream $max on a connection of 3 streams"
 }
+
+# The proxy's GOAWAY on a connection with a stream open: that stream goes
+# on to its end, the one it refused (above the GOAWAY's last stream id)
+# fails the program's connect with ECONNREFUSED and one line, and the
+# next tunnel goes on a new connection; the old one, once its stream is
+# over, says GOAWAY itself and closes.  nghttpx never leaves a stream
+# above its last stream id (its GOAWAY on SIGQUIT names every stream it
+# took), so the proxy here is a stand-in, h2goaway.py, that is its own
+# destination.
+tcase https_h2_goaway_refused
+tc_https_h2_goaway_refused() {
+	local spid
+	https_certs
+	ip netns exec "$NSP" "$PY" "$PW_INTEG_DIR/h2goaway.py" server "$P4" 8482 \
+	    "$CD/good.crt" "$CD/good.key" "$CD/h2g.log" </dev/null >h2g.out 2>&1 &
+	spid=$!
+	env_wait_port "$NSP" "$P4" 8482 10 || fail "h2goaway.py did not start"
+	conf t.conf <<-EOC
+	proxy fake https://$P4:8482 ca=$CD/ca.crt http2=on
+	via fake 198.18.1.0/24
+	EOC
+	run -t 30 pw -c t.conf "$PY" "$PW_INTEG_DIR/h2goaway.py" client "$W4" 9
+	sleep 0.5
+	kill "$spid" 2>/dev/null || true
+	wait "$spid" 2>/dev/null || true
+	expect_rc 0
+	expect_out_has "A ping1"
+	expect_out_has "B ECONNREFUSED"
+	expect_out_has "A ping2 eof"
+	expect_out_has "C ping3"
+	[ "$(err_lines)" = 1 ] || { show; fail "wanted one line"; }
+	expect_err_re "proxy fake \\(https://$P4:8482\\) refused: HTTP 502 stream refused \\(HTTP/2 GOAWAY"
+	# the first connection ends (with the relay's GOAWAY) before the
+	# second is opened: A ends before C connects
+	case "$(tr '\n' ' ' <h2g.log)" in
+	"conn 1 goaway-sent 1 goaway-got 1 eof 1 conn 2 "*) ;;
+	*) fail "the stand-in proxy saw: $(tr '\n' ' ' <h2g.log)" ;;
+	esac
+}
+
+# nghttpx's graceful shutdown (SIGQUIT: GOAWAY, then it ends once its
+# connections have): a tunnel open on the connection gets its answer
+# whole after it, a new tunnel does not go on that connection (it tries a
+# new one, which nghttpx no longer takes), and once the open one ends the
+# relay's connection closes, its thread ends and nghttpx exits.
+tcase https_h2_goaway_nghttpx
+tc_https_h2_goaway_nghttpx() {
+	local i
+	command -v nghttpx >/dev/null || fail "nghttpx missing (tests/deps.sh)"
+	https_certs
+	https_nghttpx 8481
+	conf t.conf <<-EOC
+	proxy ng https://$P4:8481 ca=$CD/ca.crt http2=on
+	via ng 198.18.1.0/24
+	EOC
+	{ h2_watch 8481; cat <<-EOS; } >s.sh
+	'$PY' -c '
+	import os, socket, sys, time
+	s = socket.create_connection(("$W4", 80), timeout=10)
+	open("held", "w").close()
+	for i in range(200):
+	    if os.path.exists("go"):
+	        break
+	    time.sleep(0.05)
+	s.sendall(b"GET /h2-held HTTP/1.0\r\nHost: w\r\n\r\n")
+	data = b""
+	while True:
+	    b = s.recv(65536)
+	    if not b:
+	        break
+	    data += b
+	print("HELD", data.split(b"\r\n\r\n", 1)[-1].decode().strip())
+	' &
+	held=\$!
+	i=0
+	while [ ! -e held ] && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done
+	echo "BEFORE conns \$(conns)"
+	kill -QUIT $NGPID
+	i=0
+	while ip netns exec $NSP ss -Hltn '( sport = :8481 )' | grep -q . &&
+	    [ \$i -lt 100 ]; do
+		sleep 0.1
+		i=\$((i + 1))
+	done
+	'$PY' '$PYC' get $W4 80 /h2-after | sed 's/^/AFTER /'
+	touch go
+	wait \$held
+	settle 0 \$base
+	echo "END conns \$(conns) threads +\$((\$(thr) - base))"
+	EOS
+	run -t 60 pw -c t.conf sh s.sh
+	for i in $(seq 1 50); do
+		kill -0 "$NGPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$NGPID" 2>/dev/null && { https_nghttpx_stop; fail "nghttpx did not exit: a connection stayed open"; }
+	wait "$NGPID" 2>/dev/null || true
+	expect_rc 0
+	expect_out_has "BEFORE conns 1"
+	expect_out_has "HELD world $W4:80 /h2-held"
+	expect_out_has "AFTER ERRNO ECONNREFUSED"
+	expect_err_re "proxy ng \\(https://$P4:8481\\): unreachable: Connection refused"
+	expect_out_has "END conns 0 threads +0"
+}
+
+# proxywrap itself under valgrind (memcheck) through every end a
+# connection has: full (2 streams a connection), failed (nghttpx killed
+# under an idle connection; the next tunnels go on a new one to a new
+# nghttpx) and idle (1 s): no memory error, no definite leak (before,
+# the struct of a failed connection was lost when the next replaced it),
+# and every relay thread gone at the end.
+tcase https_h2_valgrind
+tc_https_h2_valgrind() {
+	local vpid i
+	command -v nghttpx >/dev/null || fail "nghttpx missing (tests/deps.sh)"
+	command -v valgrind >/dev/null || fail "valgrind missing (tests/deps.sh)"
+	if [ -n "${PW_PRELOAD_EXTRA:-}" ]; then
+		say "SKIP: valgrind with the sanitizer runtime preloaded"
+		exit 77
+	fi
+	https_certs
+	https_nghttpx 8483 --single-process
+	conf t.conf <<-EOC
+	proxy ng https://$P4:8483 ca=$CD/ca.crt http2=on
+	via ng 198.18.1.0/24
+	EOC
+	{ h2_watch 8483; cat <<-EOS; } >s.sh
+	for i in 1 2 3; do
+		'$PWC' get $W4 80 /h2-vg-\$i >/dev/null || echo "GET \$i failed"
+	done
+	echo "FULL conns \$(conns) threads +\$((\$(thr) - base))"
+	touch killnow
+	i=0
+	while [ ! -e restarted ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i + 1)); done
+	settle 0 \$base
+	echo "KILLED threads +\$((\$(thr) - base))"
+	for i in 4 5; do
+		'$PWC' get $W4 80 /h2-vg-\$i >/dev/null || echo "GET \$i failed"
+	done
+	settle 0 \$base
+	echo "IDLE conns \$(conns) threads +\$((\$(thr) - base))"
+	EOS
+	PROXYWRAP_H2_STREAMS=2 PROXYWRAP_H2_IDLE=1 timeout -k 2 100 \
+	    ip netns exec "$NSC" valgrind -q --error-exitcode=99 \
+	    --leak-check=full --errors-for-leak-kinds=definite \
+	    --show-leak-kinds=definite --child-silent-after-fork=yes \
+	    --log-file="$CD/vg.log" "$PW_TOOL_RUN" -c t.conf sh s.sh \
+	    >out 2>err </dev/null &
+	vpid=$!
+	for i in $(seq 1 600); do
+		[ -e killnow ] && break
+		sleep 0.1
+	done
+	[ -e killnow ] || { kill "$vpid" 2>/dev/null || true; fail "the session did not get through its first tunnels"; }
+	kill -9 "$NGPID" 2>/dev/null || true
+	wait "$NGPID" 2>/dev/null || true
+	https_nghttpx 8483 --single-process
+	touch restarted
+	set +e
+	wait "$vpid"
+	RC=$?
+	set -e
+	https_nghttpx_stop
+	printf '$ valgrind proxywrap sh s.sh\n' >>cmds
+	if [ "$RC" != 0 ]; then
+		sed 's/^/# vg: /' vg.log | head -n 40 >&2
+	fi
+	expect_rc 0
+	expect_out_lacks "failed"
+	expect_out_has "FULL conns 1 threads +1"
+	expect_out_has "KILLED threads +0"
+	expect_out_has "IDLE conns 0 threads +0"
+	[ ! -s vg.log ] || { sed 's/^/# vg: /' vg.log | head -n 40 >&2; fail "valgrind said something"; }
+}
