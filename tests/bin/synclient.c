@@ -13,14 +13,19 @@
  *   sendfile splice        from a file, from a pipe
  *   shutwr                 write, shutdown(SHUT_WR), read to the end
  *   nbwrite                non-blocking connect, poll for POLLOUT, write
+ *   race                   one thread writes while another, let go at the
+ *                          same moment, polls for input and reads it all
  * or reading first (a server that speaks first), then writing:
  *   readfirst              read()
  *   pollfirst              non-blocking: POLLOUT for the connect, then
  *                          poll for POLLIN alone
  *   selectfirst            the same with select
  *   epollfirst             the same with an epoll registered EPOLLIN
- *   rawfirst               syscall(SYS_poll) for POLLIN, which the library
- *                          does not see
+ *   sysfirst               syscall(SYS_poll) for POLLIN (libc's syscall(),
+ *                          which the library sees)
+ *   rawfirst               the poll system call itself for POLLIN, which
+ *                          the library cannot see (x86-64: the syscall
+ *                          instruction; elsewhere syscall(), seen)
  * Prints "MODE ok N banner_ms=MS" (how long the banner took after
  * connect() returned or said writable), or "MODE bad ..." (exit 1), or
  * "ERRNO NAME" (exit 3) for a call that failed.
@@ -30,6 +35,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +157,28 @@ read_upto(int fd, char *buf, size_t want, int eof)
 	return got;
 }
 
+/* poll(2) without libc. */
+static long
+raw_poll(struct pollfd *p, long n, long ms)
+{
+#ifdef __x86_64__
+	long r;
+
+	__asm__ volatile("syscall" : "=a"(r)
+			 : "0"((long)SYS_poll), "D"(p), "S"(n), "d"(ms)
+			 : "rcx", "r11", "memory");
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+#else
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	return syscall(SYS_ppoll, p, n, &ts, NULL, 0);
+#endif
+}
+
 /* Wait for the banner without writing, by the mode's way; its arrival. */
 static double
 banner_first(int fd, double t0)
@@ -179,9 +207,16 @@ banner_first(int fd, double t0)
 		if (epoll_wait(ep, &out, 1, 10000) != 1)
 			die_errno("epoll_wait");
 		close(ep);
-	} else if (strcmp(mode, "rawfirst") == 0) {
+	} else if (strcmp(mode, "sysfirst") == 0) {
+#ifdef SYS_poll
 		if (syscall(SYS_poll, &p, 1, 10000) != 1)
-			die_errno("SYS_poll");
+#else
+		if (syscall(SYS_ppoll, &p, 1, NULL, NULL, 0) != 1)
+#endif
+			die_errno("syscall(SYS_poll)");
+	} else if (strcmp(mode, "rawfirst") == 0) {
+		if (raw_poll(&p, 1, 10000) != 1)
+			die_errno("poll system call");
 	}
 	while (got < sizeof(BANNER) - 1) {
 		r = read(fd, b + got, sizeof(BANNER) - 1 - got);
@@ -273,6 +308,26 @@ send_first(int fd, const char *data, size_t n)
 	}
 }
 
+/* race: the reader's side. */
+struct reader {
+	pthread_barrier_t go;
+	int fd;
+	char *buf;
+	size_t want, got;
+};
+
+static void *
+reader(void *arg)
+{
+	struct reader *r = arg;
+	struct pollfd p = { .fd = r->fd, .events = POLLIN };
+
+	pthread_barrier_wait(&r->go);
+	poll(&p, 1, 10000);
+	r->got = read_upto(r->fd, r->buf, r->want, 0);
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -311,6 +366,19 @@ main(int argc, char **argv)
 		memcpy(buf, BANNER, sizeof(BANNER) - 1);
 		want = n;
 	}
+	if (strcmp(mode, "race") == 0) {
+		struct reader r = { .fd = fd, .buf = buf, .want = want };
+		pthread_t th;
+
+		pthread_barrier_init(&r.go, NULL, 2);
+		if (pthread_create(&th, NULL, reader, &r) != 0)
+			return 2;
+		pthread_barrier_wait(&r.go);
+		write_all(fd, data, n);
+		pthread_join(th, NULL);
+		got = r.got;
+		goto check;
+	}
 	send_first(fd, data, n);
 	if (strcmp(mode, "shutwr") == 0 && shutdown(fd, SHUT_WR) < 0)
 		die_errno("shutdown");
@@ -318,6 +386,7 @@ main(int argc, char **argv)
 			strcmp(mode, "shutwr") == 0);
 	if (first)
 		got += sizeof(BANNER) - 1;
+check:
 	if (got != sizeof(BANNER) - 1 + n ||
 	    memcmp(buf, BANNER, sizeof(BANNER) - 1) != 0 ||
 	    memcmp(buf + sizeof(BANNER) - 1, data, n) != 0) {

@@ -137,9 +137,10 @@ ip tcp_metrics flush all || exit 1
 # A program that reads first (a server that speaks first: SSH, SMTP)
 # must not wait on a handshake held for bytes it will not send yet: a
 # read, a poll or select for input alone, an epoll registration for input
-# alone each send it at once (no SYN carries the bytes written after the
-# banner, and the 100 ms bound never runs out).  Only a wait the library
-# cannot see (syscall(SYS_poll)) waits for that bound, once.
+# alone, syscall(SYS_poll) each send it at once (no SYN carries the bytes
+# written after the banner, and the 100 ms bound never runs out).  Only a
+# wait the library cannot see (the poll system call made without libc)
+# waits for that bound, once.
 tcase optimistic_syn_readfirst
 tc_optimistic_syn_readfirst() {
 	local m mode
@@ -147,17 +148,17 @@ tc_optimistic_syn_readfirst() {
 	m=$(mark)
 	run pw -vv -c syn.conf sh -c 'c=$0 w=$1 m=$2
 "$c" write "$w" 2222 "$m-learn-" 1000 || exit 1
-for mode in readfirst pollfirst selectfirst epollfirst; do
+for mode in readfirst pollfirst selectfirst epollfirst sysfirst; do
 	"$c" $mode "$w" 2222 "$m-$mode-" 5000 || exit 1
 done' "$SYN_CLIENT" "$W4" "$m"
 	expect_rc 0
-	for mode in readfirst pollfirst selectfirst epollfirst; do
+	for mode in readfirst pollfirst selectfirst epollfirst sysfirst; do
 		expect_out_has "$mode ok 5000"
 		syn_not_in "$m-$mode-"
 	done
-	if [ "$(syn_count 'the handshake goes with its first bytes')" != 4 ]; then
+	if [ "$(syn_count 'the handshake goes with its first bytes')" != 5 ]; then
 		show
-		fail "wanted 4 connections holding the handshake"
+		fail "wanted 5 connections holding the handshake"
 	fi
 	expect_err_lacks "the handshake goes alone"
 	run pw -vv -c syn.conf sh -c '"$0" write "$1" 2222 "$2-learn-" 1000 &&
@@ -179,7 +180,9 @@ done' "$SYN_CLIENT" "$W4" "$m"
 # The other ways bytes or a FIN reach the socket: sendfile and splice
 # (the handshake goes first, alone), a dup'ed fd, a forked child, and a
 # shutdown(SHUT_WR) right after the write (which must not meet the socket
-# in SYN_SENT: the kernel would drop the connection).  Byte-exact each.
+# in SYN_SENT: the kernel would drop the connection); and a thread that
+# writes while another, let go at the same moment, waits for input (the
+# hold ends once, under the tunnel's lock, either way).  Byte-exact each.
 tcase optimistic_syn_paths
 tc_optimistic_syn_paths() {
 	local m mode
@@ -187,7 +190,7 @@ tc_optimistic_syn_paths() {
 	m=$(mark)
 	run pw -vv -c syn.conf sh -c 'c=$0 w=$1 m=$2
 "$c" write "$w" 2222 "$m-learn-" 1000 || exit 1
-for mode in sendfile splice dup fork shutwr; do
+for mode in sendfile splice dup fork shutwr race race race race race; do
 	"$c" $mode "$w" 2222 "$m-$mode-" 50000 || exit 1
 done' "$SYN_CLIENT" "$W4" "$m"
 	syn_stop
@@ -195,6 +198,10 @@ done' "$SYN_CLIENT" "$W4" "$m"
 	for mode in sendfile splice dup fork shutwr; do
 		expect_out_has "$mode ok 50000"
 	done
+	if [ "$(grep -c '^race ok 50000' out)" != 5 ]; then
+		show
+		fail "wanted five whole echoes with two threads"
+	fi
 	syn_in "$m-shutwr-"
 	expect_err_lacks "the handshake goes alone"
 }

@@ -20,6 +20,40 @@
 #define FD_SCAN_MAX (1L << 20)	/* fdtab's range */
 
 /*
+ * A raw call that may put bytes or a FIN on a socket, or wait on one,
+ * while a handshake is held for a program's first bytes (tunnel_early.c):
+ * that handshake goes first (all of them for a wait on many fds, or for
+ * io_uring's submissions), then the call goes to the kernel as it is.
+ */
+static __attribute__((noinline)) void
+unhold_raw(long n, const long *a)
+{
+	switch (n) {
+	case SYS_write:
+	case SYS_writev:
+	case SYS_sendfile:
+	case SYS_shutdown:
+	case SYS_read:
+	case SYS_readv:
+		async_early_flush((int)a[0]);
+		break;
+	case SYS_splice:
+		async_early_flush((int)a[2]);
+		break;
+	case SYS_poll:
+	case SYS_ppoll:
+	case SYS_select:
+	case SYS_pselect6:
+	case SYS_epoll_wait:
+	case SYS_epoll_pwait:
+	case SYS_epoll_pwait2:
+	case SYS_io_uring_enter:
+		async_early_flush_all(false);
+		break;
+	}
+}
+
+/*
  * libc's syscall() takes six register arguments whatever the call; read
  * them the same way and hand the socket calls the shim routes to their
  * hooks (which keep libc's return and errno convention, as syscall()
@@ -71,6 +105,8 @@ syscall(long n, ...)
 	case SYS_dup2:
 		return dup2((int)a[0], (int)a[1]);
 	}
+	if (__builtin_expect(__atomic_load_n(&async_nheld, __ATOMIC_RELAXED), 0))
+		unhold_raw(n, a);
 	return real_syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
@@ -106,6 +142,9 @@ ended(int fd)
 	struct fd_entry *e = fdtab_get(fd);
 	struct evid *v;
 
+	if (e != NULL && !e->internal &&
+	    __atomic_load_n(&e->held, __ATOMIC_ACQUIRE))
+		async_early_flush(fd);	/* as close() does */
 	if (e == NULL || e->evid == NULL || e->internal)
 		return;
 	v = evid_take(e);
