@@ -117,58 +117,71 @@ consumed(struct dir *d, size_t n)
 	}
 }
 
+/* SSL_write sends one record per call (partial writes): go on while
+ * the socket takes them, so that a round moves the whole buffer. */
 static bool
 to_proxy(struct pump *p)
 {
 	struct dir *d = &p->up;
+	bool moved = false;
 	int rc;
 
-	if (d->off < d->len) {
+	while (d->off < d->len) {
 		ERR_clear_error();
 		errno = 0;
 		rc = SSL_write(p->ssl, d->buf + d->off, (int)(d->len - d->off));
-		if (rc > 0) {
-			consumed(d, (size_t)rc);
-			return true;
+		if (rc <= 0) {
+			if (ssl_result(p, rc) != 0)
+				p->failed = true;
+			return moved;
 		}
-		if (ssl_result(p, rc) != 0)
-			p->failed = true;
-		return false;
+		consumed(d, (size_t)rc);
+		moved = true;
 	}
 	if (d->eof && !d->shut) {
 		ERR_clear_error();
 		rc = SSL_shutdown(p->ssl);
 		if (rc < 0 && ssl_result(p, rc) == 0)
-			return false;
+			return moved;
 		/* close_notify, then TCP's FIN: the proxy's read side ends */
 		shutdown(p->sfd, SHUT_WR);
 		d->shut = true;
 		return true;
 	}
-	return false;
+	return moved;
 }
 
+/*
+ * SSL_read returns one record (16 KiB at most) per call: take records
+ * until the buffer is full or none is left, so that the program gets
+ * them in one send (a quarter of the sends and of its wakeups).  Only
+ * the last call reaches the socket when read-ahead holds the rest.
+ */
 static bool
 from_proxy(struct pump *p)
 {
 	struct dir *d = &p->dn;
+	bool moved = false;
 	int rc;
 
-	if (d->eof || d->len == RELAY_BUF)
-		return false;
-	ERR_clear_error();
-	errno = 0;
-	rc = SSL_read(p->ssl, d->buf + d->len, (int)(RELAY_BUF - d->len));
-	if (rc > 0) {
-		d->len += (size_t)rc;
-		return true;
+	while (!d->eof && d->len < RELAY_BUF) {
+		ERR_clear_error();
+		errno = 0;
+		rc = SSL_read(p->ssl, d->buf + d->len,
+			      (int)(RELAY_BUF - d->len));
+		if (rc > 0) {
+			d->len += (size_t)rc;
+			moved = true;
+			continue;
+		}
+		rc = ssl_result(p, rc);
+		if (rc == -1)
+			d->eof = true;
+		else if (rc == -2)
+			p->failed = true;
+		return moved || rc == -1;
 	}
-	rc = ssl_result(p, rc);
-	if (rc == -1)
-		d->eof = true;
-	else if (rc == -2)
-		p->failed = true;
-	return rc == -1;
+	return moved;
 }
 
 static bool
