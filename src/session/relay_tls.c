@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "http_connect.h"
+#include "tlsorder.h"
 #include "tunnel.h"
 #include "tlslib.h"
 
@@ -56,6 +57,45 @@ ssl_reason(char *why, size_t n, const char *what)
 	ERR_clear_error();
 }
 
+/*
+ * The ciphers the system's configuration allows, AES-128-GCM offered
+ * before AES-256-GCM (tlsorder.h; OpenSSL's default is the other way,
+ * browsers' and curl's this one): AES-128 costs a fifth less CPU per
+ * byte, here and in the proxy, which follows the client's order (stunnel,
+ * nghttpx and squid do).  0 or -1.
+ */
+static int
+prefer_aes128(SSL_CTX *c)
+{
+	const STACK_OF(SSL_CIPHER) *sk = SSL_CTX_get_ciphers(c);
+	char v13[256], v12[2048], out[2048];
+	size_t l13 = 0, l12 = 0;
+	const char *name;
+	int i, num = sk != NULL ? OPENSSL_sk_num((const OPENSSL_STACK *)sk) : 0;
+
+	v13[0] = v12[0] = '\0';
+	for (i = 0; i < num; i++) {
+		name = SSL_CIPHER_get_name(
+			OPENSSL_sk_value((const OPENSSL_STACK *)sk, i));
+		/* TLS 1.3's suites have IANA names, the others OpenSSL's */
+		if (strncmp(name, "TLS_", 4) == 0)
+			l13 += (size_t)snprintf(v13 + l13, sizeof(v13) - l13,
+						"%s%s", l13 ? ":" : "", name);
+		else
+			l12 += (size_t)snprintf(v12 + l12, sizeof(v12) - l12,
+						"%s%s", l12 ? ":" : "", name);
+		if (l13 >= sizeof(v13) || l12 >= sizeof(v12))
+			return 0;	/* a list too long to be ours: as it is */
+	}
+	if (l13 > 0 && (tlsorder_prefer128(v13, out, sizeof(out)) < 0 ||
+			SSL_CTX_set_ciphersuites(c, out) != 1))
+		return -1;
+	if (l12 > 0 && (tlsorder_prefer128(v12, out, sizeof(out)) < 0 ||
+			SSL_CTX_set_cipher_list(c, out) != 1))
+		return -1;
+	return 0;
+}
+
 static SSL_CTX *
 make_ctx(const struct cfg_proxy *px, char *why, size_t n)
 {
@@ -75,6 +115,11 @@ make_ctx(const struct cfg_proxy *px, char *why, size_t n)
 	SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_alpn_protos(c, alpn, sizeof(alpn) - 1);
+	if (prefer_aes128(c) < 0) {
+		ssl_reason(why, n, "cannot set up TLS");
+		SSL_CTX_free(c);
+		return NULL;
+	}
 	/* whole records in few reads: one recv for many records, not two
 	 * (header, body) per record */
 	SSL_CTX_set_read_ahead(c, 1);

@@ -37,7 +37,9 @@
 	X(X509_free) X(X509_get_X509_PUBKEY)				\
 	X(X509_verify_cert_error_string) X(i2d_X509_PUBKEY)		\
 	X(SSL_CTX_set_default_read_buffer_len) X(SSL_get0_alpn_selected) \
-	X(SSL_pending) X(SSL_set_alpn_protos)
+	X(SSL_pending) X(SSL_set_alpn_protos) X(SSL_CTX_set_ciphersuites)	\
+	X(SSL_CTX_set_cipher_list) X(SSL_CTX_get_ciphers) X(SSL_CIPHER_get_name) \
+	X(OPENSSL_sk_num) X(OPENSSL_sk_value)
 
 struct tlslib {
 #define TLSLIB_PTR(f) __typeof__(f) *f;
@@ -96,6 +98,12 @@ int tlslib_load(char *why, size_t whylen);
 	(*tlslib.SSL_CTX_set_default_read_buffer_len)
 #define SSL_get0_alpn_selected (*tlslib.SSL_get0_alpn_selected)
 #define SSL_pending (*tlslib.SSL_pending)
+#define SSL_CTX_set_ciphersuites (*tlslib.SSL_CTX_set_ciphersuites)
+#define SSL_CTX_set_cipher_list (*tlslib.SSL_CTX_set_cipher_list)
+#define SSL_CTX_get_ciphers (*tlslib.SSL_CTX_get_ciphers)
+#define SSL_CIPHER_get_name (*tlslib.SSL_CIPHER_get_name)
+#define OPENSSL_sk_num (*tlslib.OPENSSL_sk_num)
+#define OPENSSL_sk_value (*tlslib.OPENSSL_sk_value)
 #define SSL_set_alpn_protos (*tlslib.SSL_set_alpn_protos)
 #endif
 
