@@ -34,6 +34,7 @@ struct fent {
 	u128 lo, hi;			/* addresses, host order */
 	uint32_t rule;
 	uint16_t plo, phi;
+	uint8_t prefix;			/* lo..hi's length: the wider, the shorter */
 	bool good;			/* its rule: direct without a header */
 };
 
@@ -57,27 +58,84 @@ good_rule(const struct cfg_rule *r)
 	return r->action == CFG_DIRECT && r->pp_version == 0;
 }
 
+/* An address (network order) as a number. */
 static u128
-addr_num(const uint8_t *a, size_t len)
+addr_num(const uint8_t *a, int family)
 {
-	u128 v = 0;
-	size_t i;
+	uint32_t v4;
+	uint64_t hi, lo;
 
-	for (i = 0; i < len; i++)
-		v = v << 8 | a[i];
-	return v;
+	if (family == AF_INET) {
+		memcpy(&v4, a, 4);
+		return ntohl(v4);
+	}
+	memcpy(&hi, a, 8);
+	memcpy(&lo, a + 8, 8);
+	return (u128)be64toh(hi) << 64 | be64toh(lo);
 }
 
-static int
-fent_cmp(const void *a, const void *b)
+/* Digit d of a destination's sort key, from the lowest: its prefix
+ * length, then the bytes of its start. */
+static inline unsigned
+key_digit(const struct fent *e, unsigned d)
 {
-	const struct fent *x = a, *y = b;
+	return d == 0 ? e->prefix : (unsigned)(e->lo >> (8 * (d - 1))) & 0xff;
+}
 
-	if (x->lo != y->lo)
-		return x->lo < y->lo ? -1 : 1;
-	if (x->hi != y->hi)
-		return x->hi > y->hi ? -1 : 1;	/* the wider first */
-	return x->rule < y->rule ? -1 : x->rule > y->rule;
+/*
+ * Sort e[0..n) by start, the wider first where starts are equal, then by
+ * rule, into a fresh array (*ep replaced): a radix sort of the key's
+ * ndig bytes (the prefix length's, then the start's) from the lowest,
+ * each pass stable, over the order collect made, which is the rules'.
+ * A digit all destinations share takes no pass.  0, or -ENOMEM.
+ */
+static int
+sort_dests(struct fent **ep, size_t n, unsigned ndig)
+{
+	uint32_t (*cnt)[256] = calloc(ndig, sizeof(*cnt));
+	uint32_t *a = malloc(n * sizeof(*a)), *b = malloc(n * sizeof(*b)), *t;
+	struct fent *e = *ep, *out = malloc(n * sizeof(*out));
+	uint32_t sum, c;
+	unsigned d, k;
+	size_t i;
+	int rc = -ENOMEM;
+
+	if (cnt == NULL || a == NULL || b == NULL || out == NULL)
+		goto done;
+	for (i = 0; i < n; i++) {
+		u128 v = e[i].lo;
+
+		a[i] = (uint32_t)i;
+		cnt[0][e[i].prefix]++;
+		for (d = 1; d < ndig; d++, v >>= 8)
+			cnt[d][(unsigned)v & 0xff]++;
+	}
+	for (d = 0; d < ndig; d++) {
+		if (cnt[d][key_digit(&e[0], d)] == n)
+			continue;
+		for (sum = 0, k = 0; k < 256; k++) {
+			c = cnt[d][k];
+			cnt[d][k] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			b[cnt[d][key_digit(&e[a[i]], d)]++] = a[i];
+		t = a;
+		a = b;
+		b = t;
+	}
+	for (i = 0; i < n; i++)
+		out[i] = e[a[i]];
+	free(e);
+	*ep = out;
+	out = NULL;
+	rc = 0;
+done:
+	free(cnt);
+	free(a);
+	free(b);
+	free(out);
+	return rc;
 }
 
 static int
@@ -160,8 +218,9 @@ sort_ports(uint32_t *p, size_t n)
 /*
  * The port ranges of the current span (candidates w->cand[0..n)),
  * appended to f->seg.  Most rule sets name no ports: then the earliest
- * candidate decides every port.  Otherwise the ports are cut where a
- * candidate's range starts or ends, and each piece is decided alone.
+ * candidate decides every port, as it does whenever it holds them all.
+ * Otherwise the ports are cut where a candidate's range starts or ends,
+ * and each piece is decided alone.
  */
 static int
 profile(struct sweep *w, size_t n, bool loop)
@@ -179,7 +238,8 @@ profile(struct sweep *w, size_t n, bool loop)
 		if (best == NULL || w->cand[i]->rule < best->rule)
 			best = w->cand[i];
 	}
-	if (!ports) {
+	/* the earliest candidate holds every port: no other one decides any */
+	if (!ports || (best->plo == 0 && best->phi == 65535)) {
 		cls = class_of(best, loop);
 		return cls != 0 ? put_seg(w, first, 0, 65535, cls) : 0;
 	}
@@ -298,7 +358,7 @@ next_start(const struct fent *e, size_t n, size_t j,
 }
 
 /*
- * One family: e[0..n) its CIDR destinations, sorted by fent_cmp;
+ * One family: e[0..n) its CIDR destinations, sorted by sort_dests;
  * loopback loop_lo..loop_hi.  The spans start at 0 and wherever a
  * destination or loopback starts or ends.  A span no CIDR destination
  * holds has the same ranges as every other such span (in both
@@ -362,7 +422,7 @@ sweep_family(struct sweep *w, int family, const struct fent *e, size_t n,
 /* The destinations the tables are made of, by kind: "*", IPv4, IPv6. */
 struct dests {
 	struct fent *e[3];
-	size_t n[3], cap[3];
+	size_t n[3];
 };
 
 static void
@@ -374,40 +434,47 @@ dests_free(struct dests *d)
 		free(d->e[k]);
 }
 
-/* One pass over the rules: 0, or -ENOMEM. */
+static int
+dest_kind(const struct cfg_dest *d)
+{
+	if (d->kind == DEST_ANY)
+		return 0;
+	if (d->kind == DEST_CIDR)
+		return d->family == AF_INET ? 1 : 2;
+	return -1;
+}
+
+/* Two passes over the rules, counting then filling: 0, or -ENOMEM. */
 static int
 collect(const struct config *cfg, struct dests *ds)
 {
-	size_t i, j;
-	struct fent *g, *x;
+	size_t i, j, cap[3] = { 0, 0, 0 };
+	struct fent *x;
 	int k, bits;
 
 	memset(ds, 0, sizeof(*ds));
 	for (i = 0; i < cfg->nrules; i++)
+		for (j = 0; j < cfg->rules[i].ndests; j++)
+			if ((k = dest_kind(&cfg->rules[i].dests[j])) >= 0)
+				cap[k]++;
+	for (k = 0; k < 3; k++)
+		if ((ds->e[k] = calloc(cap[k] + 1, sizeof(*x))) == NULL)
+			return -ENOMEM;
+	for (i = 0; i < cfg->nrules; i++)
 		for (j = 0; j < cfg->rules[i].ndests; j++) {
 			const struct cfg_dest *d = &cfg->rules[i].dests[j];
-			u128 a, span;
+			u128 span;
 
-			if (d->kind == DEST_ANY)
-				k = 0;
-			else if (d->kind == DEST_CIDR)
-				k = d->family == AF_INET ? 1 : 2;
-			else
+			if ((k = dest_kind(d)) < 0)
 				continue;
-			g = grow(ds->e[k], &ds->cap[k], ds->n[k] + 1,
-				 sizeof(*g));
-			if (g == NULL)
-				return -ENOMEM;
-			ds->e[k] = g;
-			x = &g[ds->n[k]++];
-			memset(x, 0, sizeof(*x));
+			x = &ds->e[k][ds->n[k]++];
 			if (k != 0) {
 				bits = k == 1 ? 32 : 128;
-				a = addr_num(d->addr, (size_t)bits / 8);
 				span = d->prefix >= bits ? 0 :
 				       ((u128)-1 >> (128 - bits)) >> d->prefix;
-				x->lo = a & ~span;
+				x->lo = addr_num(d->addr, d->family) & ~span;
 				x->hi = x->lo | span;
+				x->prefix = (uint8_t)d->prefix;
 			}
 			x->rule = (uint32_t)i;
 			x->plo = d->port_lo;
@@ -417,20 +484,24 @@ collect(const struct config *cfg, struct dests *ds)
 	return 0;
 }
 
+/* One family's spans from its destinations *e (n of them, sorted here:
+ * the array may be replaced).  As sweep_family. */
 static int
-build_family(struct sweep *w, struct fent *e, size_t n, int family)
+build_family(struct sweep *w, struct fent **e, size_t n, int family)
 {
 	u128 max = family == AF_INET ? 0xffffffffu : (u128)-1;
 	u128 loop_lo = family == AF_INET ? (u128)127 << 24 : 1;
 	u128 loop_hi = family == AF_INET ? ((u128)128 << 24) - 1 : 1;
 	int rc = -ENOMEM;
 
-	if (n > 0)
-		qsort(e, n, sizeof(*e), fent_cmp);
+	if (n >= UINT32_MAX)
+		return 1;	/* too big for the sort's indexes */
+	if (n > 0 && sort_dests(e, n, family == AF_INET ? 5 : 17) != 0)
+		return -ENOMEM;
 	w->cand = malloc((n + w->nany + 1) * sizeof(*w->cand));
 	w->ports = malloc((2 * (n + w->nany) + 1) * sizeof(*w->ports));
 	if (w->cand != NULL && w->ports != NULL)
-		rc = sweep_family(w, family, e, n, max, loop_lo, loop_hi);
+		rc = sweep_family(w, family, *e, n, max, loop_lo, loop_hi);
 	free(w->cand);
 	free(w->ports);
 	w->cand = NULL;
@@ -452,10 +523,10 @@ rfast_build(const struct config *cfg, struct rfast *f)
 	if (rc == 0) {
 		w.any = d.e[0];
 		w.nany = d.n[0];
-		rc = build_family(&w, d.e[1], d.n[1], AF_INET);
+		rc = build_family(&w, &d.e[1], d.n[1], AF_INET);
 	}
 	if (rc == 0)
-		rc = build_family(&w, d.e[2], d.n[2], AF_INET6);
+		rc = build_family(&w, &d.e[2], d.n[2], AF_INET6);
 	dests_free(&d);
 	if (rc != 0)
 		rfast_free(f);

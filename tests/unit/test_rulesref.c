@@ -4,8 +4,9 @@
  * suffixes, globs and prefixes with other ports, actions and orders,
  * every decision (compiled here, and attached from a session's image) is
  * the one of the first rule in the file that matches, as a plain scan of
- * the config finds it.  Whatever the image does to group its keys, a
- * key's earliest rule must win.
+ * the config finds it, and the direct-only tables (rulesfast.h) agree.
+ * Whatever the image does to group or sort its keys, a key's earliest
+ * rule must win.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -203,6 +204,7 @@ queries(const struct config *cfg, const struct rules *const *rs,
 	uint8_t a[16];
 	uint16_t port;
 	int k, family, w;
+	bool direct;
 	size_t i;
 
 	for (k = 0; k < 400; k++) {
@@ -233,9 +235,17 @@ queries(const struct config *cfg, const struct rules *const *rs,
 				    family == AF_INET ? a[0] == 127 :
 				    memcmp(a, v6lo, 16) == 0);
 			inet_ntop(family, a, as, sizeof(as));
+			/* the direct-only tables: direct, no PROXY header */
+			direct = want.action == CFG_DIRECT &&
+				 (want.index == RULES_NO_INDEX ||
+				  cfg->rules[want.index].pp_version == 0);
 			for (w = 0; w < 3; w++) {
 				rules_decide_addr(rs[w], family, a, port, &d);
 				same(&d, &want, as, port, text);
+				if (rules_direct(rs[w], family, a, port) != direct)
+					fail_msg("%s port %u: tables %d, the "
+						 "file %d\n%s", as, port,
+						 !direct, direct, text);
 			}
 		}
 		*hits += want.index != RULES_NO_INDEX;
