@@ -117,6 +117,10 @@ struct rimg {
  */
 void *rimg_build(const struct config *cfg, bool records, size_t *len);
 
+/* A key's hash (FNV-1a, 64 bits, folded): a slot's is its low 32 bits,
+ * and its low bits the first slot to probe. */
+uint64_t rimg_hash(const uint8_t *key, size_t len);
+
 /* FNV-1a of the proxies' names, NULs included, in order, then of each
  * group's name and members (nothing for a file without groups). */
 uint64_t rimg_proxy_sum(const struct config *cfg);
