@@ -145,7 +145,7 @@ on_close(nghttp2_session *s, int32_t id, uint32_t err, void *ud)
 	struct h2s *st = nghttp2_session_get_stream_user_data(s, id);
 
 	(void)ud;
-	if (st == NULL)
+	if (st == NULL || st->closed)	/* on_not_sent refused it */
 		return 0;
 	st->closed = true;
 	/* above the last stream id of the proxy's GOAWAY, or refused on
@@ -406,6 +406,8 @@ relay_h2_tunnel(const struct cfg_proxy *px, int idx, int cfd,
 		goto fail;
 	}
 	st->cfd = cfd;
+	/* before its connection's thread may see it */
+	fcntl(cfd, F_SETFL, fcntl(cfd, F_GETFL) | O_NONBLOCK);
 	pthread_once(&px_once, px_init);
 	pthread_mutex_lock(&px_mu[idx]);
 	if (no_h2[idx]) {
@@ -419,10 +421,8 @@ relay_h2_tunnel(const struct cfg_proxy *px, int idx, int cfd,
 				tls_failed, h1);
 	}
 	pthread_mutex_unlock(&px_mu[idx]);
-	if (rc == 0) {
-		fcntl(cfd, F_SETFL, fcntl(cfd, F_GETFL) | O_NONBLOCK);
+	if (rc == 0)
 		return 0;
-	}
 fail:
 	if (st != NULL)
 		free(st->dn);
