@@ -22,7 +22,16 @@
 # takes pipelining and is not optimistic; the median is of all N.  tfo=on
 # goes through a port whose listener takes Fast Open (a relay in front of
 # dante, which does not): the client kernel's TCPFastOpenActive counter
-# says how many SYNs carried the greeting.
+# says how many SYNs carried data.  With both, the handshake waits for the
+# program's first write and goes with it, in the SYN once the client
+# kernel has the front's cookie ("first bytes in SYN"); the row after it
+# sends the GET with sendfile(), which the handshake goes before, alone
+# (what a tfo=on tunnel did for every program before).  The load average
+# is printed with the tables: the machine may be shared.  "round trips"
+# runs to the server's EOF; "first byte" to the response's first byte: a
+# Fast Open server sends its FIN only once the handshake's last ACK is in,
+# a round trip after data it sent with its SYN-ACK (the kernel's, with or
+# without the shim).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 [ "$(id -u)" = 0 ] || { echo "optimistic.sh: needs root" >&2; exit 1; }
@@ -95,13 +104,14 @@ served() { Bn "$B" count 127.0.0.2 "$WEB" 4; }
 ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
 
 rows=()
+rtt() { awk -v u="$1" -v d="$DELAY_MS" 'BEGIN { printf "%.1f", u / 1000 / (2 * d) }'; }
 row() {	# LABEL LINE TFO-SYNS
-	local p50 c50 rt
-	p50=$(kv "$2" p50); c50=$(kv "$2" conn_p50)
+	local p50 c50 f50 rt
+	p50=$(kv "$2" p50); c50=$(kv "$2" conn_p50); f50=$(kv "$2" first_p50)
 	[ -n "$p50" ] && [ "$(kv "$2" fail)" = 0 ] || die "$1: $2"
-	rt=$(awk -v u="$p50" -v d="$DELAY_MS" 'BEGIN { printf "%.1f", u / 1000 / (2 * d) }')
-	rows+=("| $1 | $rt | $(ms "$p50") | $(ms "$c50") | $3 |")
-	say "$1: $rt round trips (p50 $p50 us, connect() $c50 us)"
+	rt=$(rtt "$p50")
+	rows+=("| $1 | $rt | $(ms "$p50") | $(rtt "$f50") | $(ms "$c50") | $3 |")
+	say "$1: $rt round trips (p50 $p50 us, first byte $f50 us, connect() $c50 us)"
 }
 # one WHERE LABEL CONF|-x URL: N connections from WHERE (Bn: in the proxy's
 # namespace, through the relay; A: across the wire)
@@ -111,7 +121,7 @@ one() {
 	if [ "$3" = -x ]; then
 		line=$("$where" "$B" lat 127.0.0.2 "$WEB" "$N" -x "$4")
 	else
-		line=$("$where" build/proxywrap -q -c "$T/$3.pw" "$B" lat \
+		line=$("$where" build/proxywrap -q -c "$T/$3.pw" "$B" "${LAT:-lat}" \
 		    127.0.0.2 "$WEB" "$N")
 	fi
 	t1=$(tfo_active "$where")
@@ -120,6 +130,7 @@ one() {
 	row "$label" "$line" "$(( ${t1:-0} - ${t0:-0} ))"
 }
 say "$N connections per case, ${DELAY_MS} ms each way"
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 conf off 127.0.0.1 "$RDO" ""
 conf on 127.0.0.1 "$RDO" "optimistic=on"
 conf tfo 127.0.0.1 "$RTF" "tfo=on"
@@ -128,7 +139,8 @@ one Bn "no shim (one message at a time)" -x "socks5://127.0.0.1:$RDO"
 one Bn "proxywrap, pipelined (before)" off
 one Bn "proxywrap, optimistic=on" on
 one Bn "proxywrap, tfo=on" tfo
-one Bn "proxywrap, optimistic=on tfo=on" both
+one Bn "proxywrap, optimistic=on tfo=on, first bytes in SYN" both
+LAT=latsf one Bn "proxywrap, optimistic=on tfo=on, GET by sendfile" both
 relay_rows=("${rows[@]}")
 rows=()
 conf off "$AB" "$DO" ""
@@ -139,8 +151,10 @@ one A "no shim (one message at a time)" -x "socks5://$AB:$DO"
 one A "proxywrap, pipelined (before)" off
 one A "proxywrap, optimistic=on" on
 one A "proxywrap, tfo=on" tfo
-one A "proxywrap, optimistic=on tfo=on" both
+one A "proxywrap, optimistic=on tfo=on, first bytes in SYN" both
+LAT=latsf one A "proxywrap, optimistic=on tfo=on, GET by sendfile" both
 wire_rows=("${rows[@]}")
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 {
 	echo "<!-- bench/optimistic.sh -->"
@@ -152,18 +166,18 @@ wire_rows=("${rows[@]}")
 	echo "Through bench/delayrelay.py ($DELAY_MS ms each way on every chunk; the TCP"
 	echo "handshake with the relay is not delayed):"
 	echo
-	echo "| case | round trips | ms | connect() returns, ms | SYNs with data (TCPFastOpenActive) |"
-	echo "|---|---|---|---|---|"
+	echo "| case | round trips | ms | first byte, round trips | connect() returns, ms | SYNs with data (TCPFastOpenActive) |"
+	echo "|---|---|---|---|---|---|"
 	printf '%s\n' "${relay_rows[@]}"
 	echo
 	echo "Across bench/tunwire.py ($DELAY_MS ms each way on every packet, SYNs"
 	echo "included: the connection's own handshake counts):"
 	echo
-	echo "| case | round trips | ms | connect() returns, ms | SYNs with data (TCPFastOpenActive) |"
-	echo "|---|---|---|---|---|"
+	echo "| case | round trips | ms | first byte, round trips | connect() returns, ms | SYNs with data (TCPFastOpenActive) |"
+	echo "|---|---|---|---|---|---|"
 	printf '%s\n' "${wire_rows[@]}"
 	echo
-	echo "$(uname -r), $(nproc) cores."
+	echo "$(uname -r), $(nproc) cores; load average $load0 at the start, $load1 at the end."
 	echo "<!-- end bench/optimistic.sh -->"
 } >"$T/section.md"
 cat "$T/section.md"

@@ -5,7 +5,12 @@
  *                                      zero bytes (N = 0: a short page);
  *                                      counts connections per source
  *   pwbench lat ADDR PORT N [-x URL]   N sequential connect + GET + read to
- *                                      EOF + close; percentiles in µs
+ *                                      EOF + close; percentiles in µs (and
+ *                                      the median until the first byte)
+ *   pwbench latsf ADDR PORT N          the same, the GET sent by sendfile()
+ *                                      from a file (optimistic.sh: what an
+ *                                      optimistic tfo=on tunnel does when
+ *                                      the first bytes are not a write's)
  *   pwbench conc ADDR PORT N INFLIGHT  one thread, non-blocking connects,
  *                                      epoll; total ms
  *   pwbench count ADDR PORT K          how many connections the server took
@@ -44,6 +49,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -340,32 +346,52 @@ pct(double *v, int n, int p)
 	return v[i < 0 ? 0 : i];
 }
 
+/* latsf: the request from this file, by sendfile(); -1 for a write. */
+static int lat_file = -1;
+
+static int
+send_req(int fd, const char *req, size_t n)
+{
+	off_t off = 0;
+
+	if (lat_file < 0)
+		return write_all(fd, req, n);
+	while ((size_t)off < n)
+		if (sendfile(fd, lat_file, &off, n - (size_t)off) <= 0)
+			return -1;
+	return 0;
+}
+
 static int
 lat(const struct sockaddr_in *d, int n, const struct xproxy *x)
 {
 	static const char req[] = "GET /0 HTTP/1.0\r\n\r\n";
 	double *tot = calloc((size_t)n, sizeof(double));
 	double *con = calloc((size_t)n, sizeof(double));
-	double t0, t1;
+	double *fst = calloc((size_t)n, sizeof(double));
+	double t0, t1, tf;
 	char buf[512];
 	int i, fd, fail = 0;
 	ssize_t r;
 
-	if (tot == NULL || con == NULL)
+	if (tot == NULL || con == NULL || fst == NULL)
 		return 1;
 	for (i = 0; i < n; i++) {
 		t0 = now_ns();
 		fd = open_conn(d, x);
 		t1 = now_ns();
-		if (fd < 0 || write_all(fd, req, sizeof(req) - 1) < 0) {
+		if (fd < 0 || send_req(fd, req, sizeof(req) - 1) < 0) {
 			fail++;
 			if (fd >= 0)
 				close(fd);
 			continue;
 		}
+		tf = 0;
 		while ((r = read(fd, buf, sizeof(buf))) > 0)
-			;
+			if (tf == 0)
+				tf = now_ns();
 		close(fd);
+		fst[i - fail] = (tf - t0) / 1e3;
 		con[i - fail] = (t1 - t0) / 1e3;
 		tot[i - fail] = (now_ns() - t0) / 1e3;
 	}
@@ -376,9 +402,10 @@ lat(const struct sockaddr_in *d, int n, const struct xproxy *x)
 	}
 	qsort(tot, (size_t)n, sizeof(double), cmp_d);
 	qsort(con, (size_t)n, sizeof(double), cmp_d);
-	printf("p50=%.0f p95=%.0f conn_p50=%.0f conn_p95=%.0f fail=%d\n",
-	       pct(tot, n, 50), pct(tot, n, 95), pct(con, n, 50),
-	       pct(con, n, 95), fail);
+	qsort(fst, (size_t)n, sizeof(double), cmp_d);
+	printf("p50=%.0f p95=%.0f conn_p50=%.0f conn_p95=%.0f first_p50=%.0f "
+	       "fail=%d\n", pct(tot, n, 50), pct(tot, n, 95), pct(con, n, 50),
+	       pct(con, n, 95), pct(fst, n, 50), fail);
 	return fail != 0;
 }
 
@@ -923,6 +950,17 @@ main(int argc, char **argv)
 	n = argc >= 5 ? atoi(argv[4]) : 0;
 	if (argc == 5 && strcmp(argv[1], "lat") == 0 && n > 0 && n <= MAXN)
 		return lat(&d, n, xp);
+	if (argc == 5 && strcmp(argv[1], "latsf") == 0 && n > 0 && n <= MAXN) {
+		char tmpl[] = "/tmp/pwbench.XXXXXX";
+
+		lat_file = mkstemp(tmpl);
+		if (lat_file < 0)
+			return 1;
+		unlink(tmpl);
+		if (write_all(lat_file, "GET /0 HTTP/1.0\r\n\r\n", 19) < 0)
+			return 1;
+		return lat(&d, n, xp);
+	}
 	if (argc == 6 && strcmp(argv[1], "conc") == 0 && n > 0 && n <= MAXN &&
 	    atoi(argv[5]) > 0)
 		return conc(&d, n, atoi(argv[5]));

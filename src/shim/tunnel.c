@@ -98,7 +98,8 @@ unreachable(struct tun *t, const char *pstr, int err)
 /*
  * tfo=on: TCP Fast Open to the first proxy.  With TCP_FASTOPEN_CONNECT
  * the kernel holds back the SYN until the first write, which then
- * carries the (pipelined) greeting in the SYN when it has the proxy's
+ * carries the (pipelined) greeting in the SYN (with optimistic=on, the
+ * program's first bytes too: tunnel_early.c) when it has the proxy's
  * cookie from an earlier connection, and asks for one otherwise.  The
  * option stays on the program's socket (the kernel changes it only on a
  * closed socket); it matters to nothing but a later connect() of that

@@ -29,8 +29,9 @@
  * follows (a buffered reader thrown away when it starts relaying) would
  * pass that test: that is why optimistic is opt-in per proxy.
  *
- * Nothing is held back: the early bytes are in the kernel, behind the
- * request, so they reach the destination only once the proxy has made
+ * Nothing of the program's is held back: the early bytes are in the
+ * kernel, behind the request (with tfo=on it is the request that waits for
+ * them, below), so they reach the destination only once the proxy has made
  * the connection, and not at all if it refuses.  A refusal, a reset or a
  * timeout before the reply then fails the tunnel after the program was
  * told it was connected: its next call gets ECONNREFUSED (a refusal) or
