@@ -8,10 +8,12 @@
 
 #include <sys/socket.h>
 
-/* getpeername(2) for an fd without an fd-table entry, in a session with
- * a TLS relay: the kernel's answer, or the tunnel's destination when the
- * kernel's peer is the relay (then remembered for fd).  sa and len are
- * not NULL, *len is readable. */
-int peer_ask_getpeername(int fd, struct sockaddr *sa, socklen_t *len);
+/*
+ * fd has no fd-table entry, in a session with a TLS relay: when its
+ * kernel peer is the relay, its tunnel's destination (getpeername's
+ * form) into *dest, and fd gets an entry that remembers it.  Its length,
+ * or 0 (another socket, or nobody knows).  errno is kept.
+ */
+socklen_t peer_ask(int fd, struct sockaddr_storage *dest);
 
 #endif

@@ -63,44 +63,30 @@ ask(int fd, struct sockaddr_storage *dest)
 	return (socklen_t)n;
 }
 
-int
-peer_ask_getpeername(int fd, struct sockaddr *sa, socklen_t *len)
+socklen_t
+peer_ask(int fd, struct sockaddr_storage *dest)
 {
-	struct sockaddr_storage dest;
 	struct fd_entry init, *e;
-	socklen_t in, dl;
-	int saved, rc;
+	socklen_t dl;
+	int saved = errno;
 
 	if (shim_internal())
-		return real_getpeername(fd, sa, len);
-	in = *len;
-	rc = real_getpeername(fd, sa, len);
-	/* the kernel's answer stands unless it names the relay's port
-	 * (a buffer too short to show the port is looked at too) */
-	if (rc == -1 || (in >= 4 && *len >= 4 &&
-			 ((const struct sockaddr_in *)sa)->sin_port !=
-			 tun_relay_port))
-		return rc;
-	saved = errno;
-	dl = ask(fd, &dest);
+		return 0;
+	dl = ask(fd, dest);
 	errno = saved;
 	if (dl == 0)
-		return rc;
+		return 0;
 	memset(&init, 0, sizeof(init));
 	init.state = FD_TUNNEL_READY;
 	init.acked = true;	/* connected: connecting again is EISCONN */
 	init.tunfd = fd;
-	init.peer = dest;
+	init.peer = *dest;
 	init.peerlen = dl;
-	fdtab_adopt(fd, &init);
-	e = fdtab_get(fd);
-	if (e != NULL && e->peerlen > 0 &&
+	if (!fdtab_adopt(fd, &init) && (e = fdtab_get(fd)) != NULL &&
+	    e->peerlen > 0 &&
 	    __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == FD_TUNNEL_READY) {
-		dest = e->peer;	/* another thread's, just as good */
+		*dest = e->peer;	/* another thread's, just as good */
 		dl = e->peerlen;
 	}
-	/* move_addr_to_user: at most the caller's length, the whole back */
-	memcpy(sa, &dest, in < dl ? in : dl);
-	*len = dl;
-	return 0;
+	return dl;
 }

@@ -4,12 +4,14 @@
  * the socket by exec, fork or SCM_RIGHTS (for an https proxy's tunnel,
  * the kernel's peer there is proxywrap's relay).  Each process prints
  *
- *   WHO peer=ADDR:PORT len=N short=HEX shortlen=N
+ *   WHO peer=ADDR:PORT len=N short=HEX shortlen=N opt=HEX optbig=ERR
  *
- * (short: the first 8 bytes and the length with an 8-byte buffer); the
+ * (short: the first 8 bytes and the length with an 8-byte buffer; opt:
+ * getsockopt(SO_PEERNAME) of 8 bytes, optbig its answer for 128); the
  * last one sends "GET PATH", prints the status line, reads to the end and
  * prints getpeername again ("WHO eof peer=...": a socket whose peer has
- * closed still has one).
+ * closed still has one), then shuts its own side and once more ("WHO
+ * closed peer=...": closed both ways, it has none).
  *
  *   peerpass exec ADDR PORT PATH [CHILD]  connect, exec CHILD (default:
  *                                         this program) with the fd
@@ -30,6 +32,25 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* getsockopt(SO_PEERNAME) with n bytes: " opt=HEX" or " optbig=..." */
+static void
+opt(int fd, socklen_t n)
+{
+	unsigned char b[128];
+	socklen_t len = n;
+	char hex[17] = "";
+	int i;
+
+	memset(b, 0xee, sizeof(b));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERNAME, b, &len) == -1) {
+		printf(" opt%s=%s", n > 8 ? "big" : "", strerrorname_np(errno));
+		return;
+	}
+	for (i = 0; i < 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", b[i]);
+	printf(" opt%s=%s/%u", n > 8 ? "big" : "", hex, (unsigned)len);
+}
+
 static void
 show(const char *who, int fd)
 {
@@ -42,7 +63,9 @@ show(const char *who, int fd)
 
 	memset(&ss, 0, sizeof(ss));
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1) {
-		printf("%s peer=error:%s\n", who, strerror(errno));
+		printf("%s peer=error:%s", who, strerrorname_np(errno));
+		opt(fd, 8);
+		printf("\n");
 		return;
 	}
 	if (ss.ss_family == AF_INET) {
@@ -60,8 +83,11 @@ show(const char *who, int fd)
 	for (i = 0; i < 8; i++)
 		snprintf(hex + 2 * i, 3, "%02x", sh[i]);
 	printf(ss.ss_family == AF_INET6 ? "%s peer=[%s]:%u len=%u short=%s "
-	       "shortlen=%u\n" : "%s peer=%s:%u len=%u short=%s shortlen=%u\n",
+	       "shortlen=%u" : "%s peer=%s:%u len=%u short=%s shortlen=%u",
 	       who, host, port, (unsigned)len, hex, (unsigned)slen);
+	opt(fd, 8);
+	opt(fd, 128);
+	printf("\n");
 	fflush(stdout);
 }
 
@@ -90,6 +116,12 @@ get(const char *who, int fd, const char *path)
 		*eol = '\0';
 	printf("%s status=%s\n", who, buf);
 	snprintf(req, sizeof(req), "%s eof", who);
+	show(req, fd);
+	/* our FIN, its ACK: closed both ways (on loopback or a veth, well
+	 * within the wait) */
+	shutdown(fd, SHUT_WR);
+	usleep(300 * 1000);
+	snprintf(req, sizeof(req), "%s closed", who);
 	show(req, fd);
 	return have > 0 ? 0 : 1;
 }

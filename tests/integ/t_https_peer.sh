@@ -5,7 +5,8 @@
 # it survives), fork, SCM_RIGHTS, or a static program the supervisor
 # watches.  tests/bin/peerpass prints getpeername in the process that
 # connected and in the one it hands the socket to (with a whole buffer,
-# an 8-byte one, and after the server has closed): each line must be the
+# an 8-byte one, getsockopt(SO_PEERNAME) of 8 and 128 bytes; after the
+# server has closed, and after both sides have): each line must be the
 # kernel's own answer for a direct connection to the destination, which
 # the same program run without proxywrap prints (where it can connect
 # direct: in the proxy host's namespace).
@@ -23,9 +24,15 @@ hpeer_up() {
 	EOC
 }
 
-# hpeer_lines FILE: the getpeername lines, the pid-free part.
+# hpeer_lines FILE: the getpeername lines (HPEER_NOOPT: without
+# SO_PEERNAME's fields).
 hpeer_lines() {
-	grep -E '^[a-z]+( eof)? peer=' "$1" | sort
+	if [ -n "${HPEER_NOOPT:-}" ]; then
+		grep -E '^[a-z]+( eof| closed)? peer=' "$1" |
+		    sed -E 's/ opt(big)?=[^ ]*//g' | sort
+	else
+		grep -E '^[a-z]+( eof| closed)? peer=' "$1" | sort
+	fi
 }
 
 # hpeer_with MARK ARG...: the arguments, @M replaced by MARK.
@@ -56,9 +63,9 @@ hpeer_check() {
 	run ip netns exec "$NSP" "${HPEER_ARGS[@]}"
 	expect_rc 0
 	hpeer_lines out >direct.txt
-	[ "$(wc -l <direct.txt)" -ge 3 ] || { show; fail "peerpass direct printed $(cat out)"; }
+	[ "$(wc -l <direct.txt)" -ge 4 ] || { show; fail "peerpass direct printed $(cat out)"; }
 	grep -qF "peer=$want " direct.txt || { show; fail "direct: not $want: $(cat direct.txt)"; }
-	n=$(pcount tiny "$host" 80)
+	n=$(pcount "${HPEER_PROXY:-tiny}" "$host" 80)
 	m=$(mark)
 	hpeer_with "$m" "$@"
 	# shellcheck disable=SC2086
@@ -74,7 +81,7 @@ hpeer_check() {
 	grep -qF "peer=$want " via.txt || { show; fail "not $want"; }
 	expect_out_re 'status=HTTP/1.[01] 200'
 	world_saw "$m" "$PW4"
-	proxy_saw tiny "$host" 80 "$n"
+	proxy_saw "${HPEER_PROXY:-tiny}" "$host" 80 "$n"
 }
 
 # The program execs itself: the new image has no record of the socket.
@@ -111,13 +118,31 @@ tc_https_peer_scm() {
 # Under the supervisor: a dynamic program connects (the shim's tunnel)
 # and execs a static one, whose getpeername the supervisor answers; and a
 # static program connects (the supervisor's tunnel) and execs a dynamic
-# one, whose shim asks.
+# one, whose shim asks.  SO_PEERNAME is left out: the supervisor does not
+# trap getsockopt, so a static program's is the kernel's (the relay).
 tcase https_peer_static
 tc_https_peer_static() {
 	static_bin peerpass
 	hpeer_up 8465
-	HPEER_PW=--supervise=all hpeer_check "$W4:80 len=16" \
+	HPEER_PW=--supervise=all HPEER_NOOPT=1 hpeer_check "$W4:80 len=16" \
 	    "$TOP/build/bin/peerpass" exec "$W4" 80 @M "$SBIN"
-	HPEER_PW=--supervise=all hpeer_check "$W4:80 len=16" \
+	HPEER_PW=--supervise=all HPEER_NOOPT=1 hpeer_check "$W4:80 len=16" \
 	    "$SBIN" exec "$W4" 80 @M "$TOP/build/bin/peerpass"
+}
+
+# The process that connects through an http:// or socks5 proxy answers
+# from its own record, in the same form, and with the kernel's ENOTCONN
+# once the connection is closed both ways.
+tcase https_peer_plain_proxies
+tc_https_peer_plain_proxies() {
+	conf t.conf <<-EOC
+	proxy tiny $U_TINY
+	via tiny $W4:80
+	EOC
+	hpeer_check "$W4:80 len=16" "$TOP/build/bin/peerpass" fork "$W4" 80 @M
+	conf t.conf <<-EOC
+	proxy dante $U_DANTE
+	via dante $W4:80
+	EOC
+	HPEER_PROXY=dante hpeer_check "$W4:80 len=16" "$TOP/build/bin/peerpass" fork "$W4" 80 @M
 }

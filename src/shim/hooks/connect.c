@@ -168,12 +168,50 @@ connect(int fd, const struct sockaddr *sa, socklen_t len)
 	return connect_inet(fd, sa, len);
 }
 
+/* move_addr_to_user: at most the caller's length of the address, the
+ * whole length back (a length the kernel reads as negative: EINVAL). */
+static int
+give_peer(struct sockaddr *sa, socklen_t *len,
+	  const struct sockaddr_storage *p, socklen_t plen)
+{
+	if ((int)*len < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(sa, p, *len < plen ? *len : plen);
+	*len = plen;
+	return 0;
+}
+
+/* A socket without an entry in a session with a TLS relay: the kernel's
+ * answer, unless it names the relay (peer_ask.h).  A buffer too short to
+ * show the port is looked at too. */
+static __attribute__((noinline)) int
+getpeername_relay(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	struct sockaddr_storage dest;
+	socklen_t in = *len, dl;
+	int rc = real_getpeername(fd, sa, len);
+
+	if (rc == -1 || (in >= 4 && *len >= 4 &&
+			 ((const struct sockaddr_in *)sa)->sin_port !=
+			 tun_relay_port))
+		return rc;
+	dl = peer_ask(fd, &dest);
+	if (dl == 0)
+		return rc;
+	*len = in;
+	return give_peer(sa, len, &dest, dl);
+}
+
 /* A tunnelled socket's peer is the destination, not the proxy; so is a
  * UDP socket's that is connected through a relay, and an https proxy's
  * tunnel that another process of the session made (peer_ask.h). */
 HOOK int
 getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 {
+	struct sockaddr_storage now;
+	socklen_t nl = sizeof(now);
 	struct fd_entry *e = fdtab_get(fd);
 	int state;
 
@@ -182,7 +220,7 @@ getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 	if (e == NULL && shim_get() != NULL &&
 	    __builtin_expect(tun_relay_port != 0, 0) && sa != NULL &&
 	    len != NULL && !bad_ptr(len, sizeof(*len)))
-		return peer_ask_getpeername(fd, sa, len);
+		return getpeername_relay(fd, sa, len);
 	if (e == NULL || sa == NULL || len == NULL)
 		return real_getpeername(fd, sa, len);
 	if (e->udp != NULL) {
@@ -195,8 +233,52 @@ getpeername(int fd, struct sockaddr *sa, socklen_t *len)
 		errno = ENOTCONN;	/* still connecting, or failed */
 		return -1;
 	}
-	memcpy(sa, &e->peer, *len < e->peerlen ? *len : e->peerlen);
-	*len = e->peerlen;
+	/* a connection both ends have closed, or reset, has no peer any
+	 * more: the kernel says so of the socket (to the proxy or relay) */
+	if (real_getpeername(fd, (struct sockaddr *)&now, &nl) == -1)
+		return -1;
+	return give_peer(sa, len, &e->peer, e->peerlen);
+}
+
+/*
+ * getsockopt(SO_PEERNAME) (sk_getsockopt): the caller's length must not
+ * exceed the address's (EINVAL), that many bytes are copied, the length
+ * stays; ENOTCONN is the kernel's to say (a connecting socket has a
+ * peer here).  A tunnel's is its destination, as for getpeername.
+ */
+static __attribute__((noinline)) int
+peername_opt(int fd, void *val, socklen_t *len)
+{
+	struct fd_entry *e = fdtab_get(fd);
+	struct sockaddr_storage dest;
+	socklen_t dl = 0, zero = 0;
+	int state, in;
+
+	if (val == NULL || len == NULL || bad_ptr(len, sizeof(*len)))
+		return real_getsockopt(fd, SOL_SOCKET, SO_PEERNAME, val, len);
+	if (e != NULL && e->udp == NULL) {
+		state = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+		if (state == FD_TUNNEL_READY || state == FD_TUNNEL_EARLY ||
+		    state == FD_TUNNEL_PENDING) {
+			dest = e->peer;
+			dl = e->peerlen;
+		}
+	} else if (e == NULL && shim_get() != NULL && tun_relay_port != 0) {
+		dl = peer_ask(fd, &dest);
+	}
+	if (dl == 0 || real_getsockopt(fd, SOL_SOCKET, SO_PEERNAME, &zero,
+				       &zero) == -1)
+		return real_getsockopt(fd, SOL_SOCKET, SO_PEERNAME, val, len);
+	in = (int)*len;
+	if (in < 0 || (socklen_t)in > dl) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (bad_ptr(val, (size_t)in)) {
+		errno = EFAULT;
+		return -1;
+	}
+	memcpy(val, &dest, (size_t)in);
 	return 0;
 }
 
@@ -211,6 +293,8 @@ getsockopt(int fd, int level, int opt, void *val, socklen_t *len)
 	struct fd_entry *e;
 	int err;
 
+	if (__builtin_expect(level == SOL_SOCKET && opt == SO_PEERNAME, 0))
+		return peername_opt(fd, val, len);
 	if (level != SOL_SOCKET || opt != SO_ERROR ||
 	    (e = watched(fd)) == NULL || e->udp != NULL || val == NULL ||
 	    len == NULL || bad_ptr(len, sizeof(*len)) || *len < sizeof(int) ||
