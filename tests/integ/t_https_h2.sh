@@ -11,12 +11,14 @@
 PWC=$TOP/${PW_BUILD:-build}/bin/pwclient
 
 # h2_watch PORT: a shell prelude for the program's script: thr (proxywrap's
-# threads), conns (established to the proxy's PORT), settle N T (until at
-# most N connections and T threads, 10 s at most), base (threads now).
+# threads), fds (its open files), conns (established to the proxy's
+# PORT), settle N T (until at most N connections and T threads, 10 s at
+# most), base and fbase (threads and files now).
 h2_watch() {
 	cat <<-EOS
 	pwpid=\$PPID
 	thr() { ls /proc/\$pwpid/task | wc -l; }
+	fds() { ls /proc/\$pwpid/fd | wc -l; }
 	conns() {
 		ip netns exec $NSP ss -Htn state established '( sport = :$1 )' |
 		    wc -l
@@ -30,14 +32,15 @@ h2_watch() {
 		done
 	}
 	base=\$(thr)
+	fbase=\$(fds)
 	EOS
 }
 
 # With at most 3 streams in a connection's life: 10 tunnels one after
 # another take 4 connections, and 12 at once 4 more; each full one closes
-# when its last stream ends (one left open, one relay thread more than
-# before the first tunnel), and the last closes after 3 idle seconds
-# (back to the threads before).
+# when its last stream ends (one left open, one relay thread and three
+# files more than before the first tunnel), and the last closes after 3
+# idle seconds (back to the threads and files before).
 tcase https_h2_retire
 tc_https_h2_retire() {
 	local n max
@@ -54,12 +57,14 @@ tc_https_h2_retire() {
 	done
 	settle 1 \$((base + 1))
 	echo "SEQ conns \$(conns) threads +\$((\$(thr) - base))" \
+	    "fds +\$((\$(fds) - fbase))" \
 	    "new \$(grep -c '"shared":false' '$CD/audit.log')"
 	'$PWC' threads 12 $W4 80 /h2-retire-t | tail -n 1
 	settle 1 \$((base + 1))
 	echo "PAR conns \$(conns) threads +\$((\$(thr) - base))"
 	settle 0 \$base
-	echo "IDLE conns \$(conns) threads +\$((\$(thr) - base))"
+	echo "IDLE conns \$(conns) threads +\$((\$(thr) - base))" \
+	    "fds +\$((\$(fds) - fbase))"
 	EOS
 	export PROXYWRAP_H2_STREAMS=3 PROXYWRAP_H2_IDLE=3
 	run -t 60 pw --log "$CD/audit.log" -c t.conf sh s.sh
@@ -67,10 +72,11 @@ tc_https_h2_retire() {
 	https_nghttpx_stop
 	expect_rc 0
 	expect_out_lacks "failed"
-	expect_out_has "SEQ conns 1 threads +1 new 4"
+	# one connection open: its socket and its wake-up pipe
+	expect_out_has "SEQ conns 1 threads +1 fds +3 new 4"
 	expect_out_has "ok 12/12"
 	expect_out_has "PAR conns 1 threads +1"
-	expect_out_has "IDLE conns 0 threads +0"
+	expect_out_has "IDLE conns 0 threads +0 fds +0"
 	n=$(grep -c '"shared":false' audit.log || true)
 	[ "$n" -ge 8 ] || fail "$n new connections for 22 tunnels, 3 each"
 	max=$(grep -o '"proxy_h2":{"stream":[0-9]*' audit.log |
