@@ -187,11 +187,14 @@ tc_optimistic_readiness() {
 # and its send has gone out.  Its next call gets ECONNREFUSED, and one log
 # line says why.  (dante refuses a closed port too fast for this: the
 # refusal is back before connect() would return, and then connect() gets
-# ECONNREFUSED itself, as from the kernel.)
-tcase optimistic_refused_after_write
-tc_optimistic_refused_after_write() {
-	badproxy refuselate 18089
-	opt_conf socks5://127.0.0.1:18089
+# ECONNREFUSED itself, as from the kernel.)  The same with tfo=on, where
+# the handshake waits for the program's line and goes with it
+# (t_optimistic_syn.sh; badproxy.py takes no Fast Open: after a plain
+# handshake).
+# opt_refused PORT OPTIONS
+opt_refused() {
+	badproxy refuselate "$1"
+	opt_conf "socks5://127.0.0.1:$1" "$2"
 	run pw -vv -c opt.conf sh -c '
 "$0" -c "import socket; s = socket.socket(); s.connect((\"$2\", 80)); s.sendall(b\"GET / HTTP/1.0\r\n\r\n\"); print(s.recv(100).split()[1].decode())" || exit 1
 "$0" "$1" refused "$2" 9' "$PY" "$OPT_CLIENT" "$W4"
@@ -207,6 +210,13 @@ tc_optimistic_refused_after_write() {
 		show
 		fail "wanted one log line for the refusal"
 	fi
+}
+
+tcase optimistic_refused_after_write
+tc_optimistic_refused_after_write() {
+	opt_refused 18089 optimistic=on
+	opt_refused 18090 "optimistic=on tfo=on"
+	expect_err_re "the handshake goes with its first bytes"
 }
 
 # tfo=on: the greeting goes in the SYN once the client namespace's kernel

@@ -56,6 +56,21 @@ syn_stop() {
 	ip netns exec "$NSP" sysctl -qw "net.ipv4.tcp_fastopen=$SYN_OLD"
 }
 
+# syn_session N MODE...: one proxywrap session: a first connection that
+# learns the proxy (and fetches the cookie), then synclient MODE with N
+# bytes for each MODE, its tag "$SYN_M-MODE-" (SYN_M: a new mark).
+syn_session() {
+	local n=$1
+	shift
+	SYN_M=$(mark)
+	run pw -vv -c syn.conf sh -c 'c=$0 w=$1 m=$2 n=$3
+shift 3
+"$c" write "$w" 2222 "$m-learn-" 1000 || exit 1
+for mode in "$@"; do
+	"$c" "$mode" "$w" 2222 "$m-$mode-" "$n" || exit 1
+done' "$SYN_CLIENT" "$W4" "$SYN_M" "$n" "$@"
+}
+
 # syn_in TAG: a SYN carried TAG; syn_not_in TAG: none did.
 syn_in() {
 	if ! grep -E '^syn [0-9]+ ' sniff.out | grep -qF -- "$1"; then
@@ -84,23 +99,18 @@ syn_tfo_active() {
 # the program's first bytes (its TAG), and 20 kB come back whole.
 tcase optimistic_syn_write smoke
 tc_optimistic_syn_write() {
-	local m before after mode
+	local before after mode
 	syn_start
-	m=$(mark)
 	before=$(syn_tfo_active)
-	run pw -vv -c syn.conf sh -c 'c=$0 w=$1 m=$2
-"$c" write "$w" 2222 "$m-learn" 1000 || exit 1
-for mode in write writev sendmsg nbwrite; do
-	"$c" $mode "$w" 2222 "$m-$mode-" 20000 || exit 1
-done' "$SYN_CLIENT" "$W4" "$m"
+	syn_session 20000 write writev sendmsg nbwrite
 	after=$(syn_tfo_active)
 	syn_stop
 	expect_rc 0
 	for mode in write writev sendmsg nbwrite; do
 		expect_out_has "$mode ok 20000"
-		syn_in "$m-$mode-"
+		syn_in "$SYN_M-$mode-"
 	done
-	syn_not_in "$m-learn"
+	syn_not_in "$SYN_M-learn-"
 	if [ "$(syn_count 'the handshake goes with its first bytes')" != 4 ]; then
 		show
 		fail "wanted 4 connections holding the handshake"
@@ -143,26 +153,20 @@ ip tcp_metrics flush all || exit 1
 # waits for that bound, once.
 tcase optimistic_syn_readfirst
 tc_optimistic_syn_readfirst() {
-	local m mode
+	local mode
 	syn_start
-	m=$(mark)
-	run pw -vv -c syn.conf sh -c 'c=$0 w=$1 m=$2
-"$c" write "$w" 2222 "$m-learn-" 1000 || exit 1
-for mode in readfirst pollfirst selectfirst epollfirst sysfirst; do
-	"$c" $mode "$w" 2222 "$m-$mode-" 5000 || exit 1
-done' "$SYN_CLIENT" "$W4" "$m"
+	syn_session 5000 readfirst pollfirst selectfirst epollfirst sysfirst
 	expect_rc 0
 	for mode in readfirst pollfirst selectfirst epollfirst sysfirst; do
 		expect_out_has "$mode ok 5000"
-		syn_not_in "$m-$mode-"
+		syn_not_in "$SYN_M-$mode-"
 	done
 	if [ "$(syn_count 'the handshake goes with its first bytes')" != 5 ]; then
 		show
 		fail "wanted 5 connections holding the handshake"
 	fi
 	expect_err_lacks "the handshake goes alone"
-	run pw -vv -c syn.conf sh -c '"$0" write "$1" 2222 "$2-learn-" 1000 &&
-"$0" rawfirst "$1" 2222 "$2-raw-" 5000' "$SYN_CLIENT" "$W4" "$m"
+	syn_session 5000 rawfirst
 	syn_stop
 	expect_rc 0
 	expect_out_has "rawfirst ok 5000"
@@ -185,14 +189,9 @@ done' "$SYN_CLIENT" "$W4" "$m"
 # hold ends once, under the tunnel's lock, either way).  Byte-exact each.
 tcase optimistic_syn_paths
 tc_optimistic_syn_paths() {
-	local m mode
+	local mode
 	syn_start
-	m=$(mark)
-	run pw -vv -c syn.conf sh -c 'c=$0 w=$1 m=$2
-"$c" write "$w" 2222 "$m-learn-" 1000 || exit 1
-for mode in sendfile splice dup fork shutwr race race race race race; do
-	"$c" $mode "$w" 2222 "$m-$mode-" 50000 || exit 1
-done' "$SYN_CLIENT" "$W4" "$m"
+	syn_session 50000 sendfile splice dup fork shutwr race race race race race
 	syn_stop
 	expect_rc 0
 	for mode in sendfile splice dup fork shutwr; do
@@ -202,7 +201,7 @@ done' "$SYN_CLIENT" "$W4" "$m"
 		show
 		fail "wanted five whole echoes with two threads"
 	fi
-	syn_in "$m-shutwr-"
+	syn_in "$SYN_M-shutwr-"
 	expect_err_lacks "the handshake goes alone"
 }
 
@@ -233,29 +232,4 @@ print(\"python\", c.getresponse().status)" "$1" "$4"' "$PY" "$W4" "$m1" "$m2" "$
 	syn_in "GET $m2 "
 	syn_in "GET $m3 "
 	expect_err_lacks "the handshake goes alone"
-}
-
-# A refusal after the program has written, with tfo=on: as without it
-# (t_optimistic.sh's optimistic_refused_after_write), ECONNREFUSED on the
-# next call and one log line.  badproxy.py takes no Fast Open: the held
-# handshake goes with the program's line after a plain handshake.
-tcase optimistic_syn_refused
-tc_optimistic_syn_refused() {
-	badproxy refuselate 18090
-	syn_conf socks5://127.0.0.1:18090
-	run pw -vv -c syn.conf sh -c '
-"$0" -c "import socket; s = socket.socket(); s.connect((\"$2\", 80)); s.sendall(b\"GET / HTTP/1.0\r\n\r\n\"); print(s.recv(100).split()[1].decode())" || exit 1
-"$0" "$1" refused "$2" 9' "$PY" "$PW_INTEG_DIR/opt_client.py" "$W4"
-	kill "$BADPID" 2>/dev/null || true
-	expect_rc 0
-	expect_out_has "200"
-	expect_out_has "connect ok"
-	expect_out_has "send ok"
-	expect_errno ECONNREFUSED
-	expect_err_re "the handshake goes with its first bytes"
-	expect_err_re "failed $W4:9: proxy p .* refused: .*after its connect had completed \(optimistic=on\): Connection refused on its next call"
-	if [ "$(grep -c "failed $W4:9" err)" != 1 ]; then
-		show
-		fail "wanted one log line for the refusal"
-	fi
 }

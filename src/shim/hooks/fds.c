@@ -179,6 +179,7 @@ dup2(int oldfd, int newfd)
 
 	if (oldfd != newfd) {
 		unhold_copied(oldfd);
+		unhold_copied(newfd);	/* closed by it: as close() */
 		move_ours(newfd);
 		replaced(oldfd, newfd);
 	}
@@ -202,6 +203,7 @@ dup3(int oldfd, int newfd, int flags)
 
 	if (oldfd != newfd) {
 		unhold_copied(oldfd);
+		unhold_copied(newfd);	/* closed by it: as close() */
 		move_ours(newfd);
 		replaced(oldfd, newfd);
 	}
