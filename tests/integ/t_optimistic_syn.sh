@@ -233,3 +233,38 @@ print(\"python\", c.getresponse().status)" "$1" "$4"' "$PY" "$W4" "$m1" "$m2" "$
 	syn_in "GET $m3 "
 	expect_err_lacks "the handshake goes alone"
 }
+
+# An event loop with many connections at once: asyncio opens 40 through
+# the front together, each writes a tagged 20 kB as soon as it is told
+# connected and reads the banner and the echo back.  asyncio registers
+# its reader (EPOLLIN alone) before the protocol writes, so each held
+# handshake goes alone at that registration, never waiting for the bound;
+# every echo comes back whole.
+tcase optimistic_syn_asyncio
+tc_optimistic_syn_asyncio() {
+	syn_start
+	run pw -vv -c syn.conf sh -c '
+"$1" write "$2" 2222 learn- 1000 || exit 1
+"$0" -c "
+import asyncio, sys
+BANNER = b\"PWBANNER-0123456789 hello\r\n\"
+async def one(i):
+    r, w = await asyncio.open_connection(sys.argv[1], 2222)
+    data = b\"tag-%d-\" % i + bytes(range(256)) * 80
+    w.write(data)
+    got = await asyncio.wait_for(r.readexactly(len(BANNER) + len(data)), 20)
+    w.close()
+    return got == BANNER + data
+async def main():
+    ok = await asyncio.gather(*(one(i) for i in range(40)))
+    print(\"asyncio ok\", sum(ok))
+asyncio.run(main())" "$2"' "$PY" "$SYN_CLIENT" "$W4"
+	syn_stop
+	expect_rc 0
+	expect_out_has "asyncio ok 40"
+	if [ "$(syn_count 'the handshake goes with its first bytes')" -lt 30 ]; then
+		show
+		fail "wanted most of the 40 connections holding the handshake"
+	fi
+	expect_err_lacks "the handshake goes alone"
+}
