@@ -1,7 +1,8 @@
 /*
  * real.h - the libc functions the hooks stand in front of.
  *
- * real.c resolves each once with dlsym(RTLD_NEXT) and is the only file that
+ * real.c resolves each once with dlsym(RTLD_NEXT) (in proxywrap, built with
+ * REAL_DIRECT, the linker binds them) and is the only file that
  * calls dlsym.  Internal code (tunnel, dns, log, reading the rule file and
  * judging executables) calls real_xxx() so that it never recurses into our
  * own hooks.  A function missing from libc stays NULL; callers of optional

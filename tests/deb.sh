@@ -3,7 +3,8 @@
 # copy of the tree, as make deb does), lintian finds nothing at its default
 # level, the file list is what debian/ promises, and the package works
 # after dpkg -i into a scratch root: --version matches the package's
-# version, the wrapper loads that root's libshim.so (not a system one), and
+# version, the wrapper loads that root's libshim.so (not a system one) and
+# runs its proxywrap-dl for an https proxy, and
 # curl fetches a page through microsocks by a rule, in a network namespace
 # of its own (microsocks's log names the connection); dpkg -P removes it.
 # Prints "ok"/"not ok" lines.
@@ -40,6 +41,7 @@ multi=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 list=$(dpkg-deb -c "$deb" | awk '{ print $6 }')
 missing=""
 for f in ./usr/bin/proxywrap "./usr/lib/$multi/proxywrap/libshim.so" \
+	"./usr/lib/$multi/proxywrap/proxywrap-dl" \
 	./usr/share/man/man1/proxywrap.1.gz ./usr/share/man/man5/shim.conf.5.gz \
 	./usr/share/doc/proxywrap/examples/shim.conf.example \
 	./usr/share/doc/proxywrap/copyright \
@@ -49,7 +51,7 @@ done
 if [ -z "$missing" ]; then ok "dpkg-deb -c: every file in place"
 else not_ok "dpkg-deb -c lacks:$missing"; fi
 # nothing of the build or the test tree leaks into the package
-stray=$(grep -vE '^\./(usr/(bin|lib|share/(man|doc|bash-completion))(/|$))|^\./((usr|usr/share)/)?$' <<<"$list")
+stray=$(grep -vE '^\./(usr/(bin|lib|share/(man|doc|bash-completion|lintian))(/|$))|^\./((usr|usr/share)/)?$' <<<"$list")
 [ -z "$stray" ] && ok "dpkg-deb -c: nothing else" || not_ok "stray files: $stray"
 
 # dpkg -i into a throw-away root with its own dpkg database (empty: the
@@ -79,6 +81,11 @@ out=$("$pw" -p socks5://127.0.0.1:1 -- sh -c 'echo "$LD_PRELOAD"' 2>&1)
 want="$root/usr/bin/../lib/$multi/proxywrap/libshim.so"
 [ "$out" = "$want" ] && ok "the unpacked tree's libshim.so is preloaded" ||
 	not_ok "LD_PRELOAD is '$out', not $want"
+# an https session: the static proxywrap runs the tree's proxywrap-dl
+out=$("$pw" -p https://127.0.0.1:1 -- sh -c 'readlink /proc/$PPID/exe' 2>&1)
+want=$(readlink -f "$root/usr/lib/$multi/proxywrap/proxywrap-dl")
+[ "$out" = "$want" ] && ok "an https session runs the unpacked tree's proxywrap-dl" ||
+	not_ok "an https session's wrapper is '$out', not $want"
 out=$("$pw" -p socks5h://127.0.0.1:1 --explain example.com:443 2>&1)
 grep -q 'socks5h://127.0.0.1:1' <<<"$out" && ok "--explain names the -p proxy" ||
 	not_ok "--explain: $out"

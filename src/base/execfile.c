@@ -146,6 +146,30 @@ own_interp_file(char *own, size_t n)
 	return ok;
 }
 
+/*
+ * Set in a static proxywrap only (the build writes it from the dynamic
+ * twin's PT_INTERP): the system's loader, which the tree runs under and
+ * which loads the library, when this program runs under none.
+ */
+extern const char pw_static_loader[] __attribute__((weak));
+
+/* The loader this process runs under, or the system's for a static
+ * proxywrap. */
+static bool
+own_loader(char *own, size_t n)
+{
+	size_t len;
+
+	if (pw_static_loader != NULL) {
+		len = strlen(pw_static_loader);
+		if (len == 0 || len >= n)
+			return false;
+		memcpy(own, pw_static_loader, len + 1);
+		return true;
+	}
+	return own_interp_mapped(own, n) || own_interp_file(own, n);
+}
+
 /* Another name for the same file, by real path (a readlink a component,
  * so only when the names differ). */
 static __attribute__((noinline)) bool
@@ -174,8 +198,7 @@ system_loader(const char *path)
 		return true;
 	if (k == 0) {
 		k = -1;
-		if (own_interp_mapped(mine, sizeof(mine)) ||
-		    own_interp_file(mine, sizeof(mine))) {
+		if (own_loader(mine, sizeof(mine))) {
 			/* threads racing here write the same bytes */
 			memcpy(own, mine, strlen(mine) + 1);
 			k = 1;

@@ -11,6 +11,25 @@
 #include <dlfcn.h>
 #include <errno.h>
 
+#ifdef REAL_DIRECT
+/*
+ * proxywrap (built with REAL_DIRECT): a program without hooks, where the
+ * next definition is libc's own, so its functions are called directly,
+ * bound by the linker.  A static proxywrap has no loader to ask for
+ * RTLD_NEXT at all.  The asm name: libc's symbol, without its header's
+ * declaration (open's variadic one, fortify's wrappers).
+ */
+#define REAL_PTR(ret, name, params, args)				\
+	extern ret libc_##name params __asm__(#name);			\
+	ret(*real_fn_##name(void)) params				\
+	{								\
+		return libc_##name;					\
+	}								\
+	ret real_##name params						\
+	{								\
+		return libc_##name args;				\
+	}
+#else
 #define REAL_PTR(ret, name, params, args)				\
 	static ret(*p_##name) params;					\
 	static ret(*load_##name(void)) params				\
@@ -49,6 +68,7 @@
 			return cold_##name args;			\
 		return fn_ args;					\
 	}
+#endif
 REAL_FUNCS(REAL_PTR)
 #undef REAL_PTR
 
@@ -61,7 +81,9 @@ real_libsym(void *lib, const char *name)
 void
 real_init(void)
 {
+#ifndef REAL_DIRECT
 #define REAL_LOAD(ret, name, params, args) (void)load_##name();
 	REAL_FUNCS(REAL_LOAD)
 #undef REAL_LOAD
+#endif
 }

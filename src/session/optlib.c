@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "optlib.h"
 #include "real.h"
 
 /* The tables' own names: not through them. */
@@ -99,4 +100,25 @@ gsslib_load(char *why, size_t whylen)
 
 	return load(LIBGSSAPI, gss_names, gss_slots, N(gss_names), &loaded,
 		    why, whylen);
+}
+
+/* Defined in the static build only (Makefile: static_loader.c). */
+extern const char pw_static_loader[] __attribute__((weak));
+
+bool
+optlib_static(void)
+{
+	return pw_static_loader != NULL;
+}
+
+bool
+optlib_wanted(const struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nproxies; i++)
+		if (cfg->proxies[i].url.scheme == URL_HTTPS ||
+		    cfg->proxies[i].auth == CFG_AUTH_NEGOTIATE)
+			return true;
+	return false;
 }

@@ -34,6 +34,7 @@
 #include "log_syslog.h"
 #include "negotiate.h"
 #include "options.h"
+#include "optlib.h"
 #include "relay.h"
 #include "setup.h"
 #include "report.h"
@@ -109,34 +110,45 @@ load(const struct opts *o, const char *path, const char *text, size_t len)
 	exit(2);
 }
 
-/* libshim.so next to this executable (build tree), else the install;
- * allocated. */
+/* name (libshim.so, proxywrap-dl) next to this executable (build tree),
+ * else in the install's library directory; allocated. */
 static __attribute__((noinline)) char *
-find_lib(void)
+find_file(const char *name)
 {
-	char exe[PATH_MAX], buf[PATH_MAX], *lib;
+	char exe[PATH_MAX], buf[PATH_MAX], *found;
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
 	if (len > 0) {
 		exe[len] = '\0';
-		snprintf(buf, sizeof(buf), "%s/libshim.so", dirname(exe));
+		snprintf(buf, sizeof(buf), "%s/%s", dirname(exe), name);
 		if (readable(buf))
 			goto found;
 		/* dirname() left the bin directory in exe */
-		snprintf(buf, sizeof(buf), "%s/../%s/libshim.so", exe,
-			 PROXYWRAP_LIBDIR_REL);
+		snprintf(buf, sizeof(buf), "%s/../%s/%s", exe,
+			 PROXYWRAP_LIBDIR_REL, name);
 		if (readable(buf))
 			goto found;
 	}
-	snprintf(buf, sizeof(buf), "%s/libshim.so", PROXYWRAP_LIBDIR);
+	snprintf(buf, sizeof(buf), "%s/%s", PROXYWRAP_LIBDIR, name);
 	if (!readable(buf))
-		errx(2, "cannot find libshim.so next to proxywrap or in %s",
+		errx(2, "cannot find %s next to proxywrap or in %s", name,
 		     PROXYWRAP_LIBDIR);
 found:
-	lib = strdup(buf);
-	if (lib == NULL)
+	found = strdup(buf);
+	if (found == NULL)
 		errx(2, "out of memory");
-	return lib;
+	return found;
+}
+
+/* A static proxywrap cannot load libssl, nghttp2 or GSSAPI (optlib.h):
+ * the dynamic build runs the same command line. */
+static __attribute__((noinline)) void
+exec_dynamic(char **argv)
+{
+	char *dl = find_file("proxywrap-dl");
+
+	execv(dl, argv);
+	err(2, "%s", dl);
 }
 
 /* A local name's answers, looked up here (proxywrap runs unwrapped), each
@@ -539,6 +551,8 @@ main(int argc, char **argv)
 		execvp(argv[optind], argv + optind);
 		err(errno == ENOENT ? 127 : 126, "%s", argv[optind]);
 	}
+	if (optlib_static() && optlib_wanted(cfg))
+		exec_dynamic(argv);
 	if (o.log == NULL && cfg->log != NULL)
 		o.log = cfg->log;
 	if (o.log != NULL)
@@ -609,7 +623,7 @@ main(int argc, char **argv)
 
 	preflight(cfg, o.from_env ? NULL : path, argv[optind],
 		  supervisor != NULL, o.verbose);
-	export_settings(find_lib(), &sess);
+	export_settings(find_file("libshim.so"), &sess);
 	/* the tree has the image: nothing of the rules stays here while it
 	 * runs (a million rules are some 300 MB parsed), unless the
 	 * supervisor decides with them; when the command takes our place

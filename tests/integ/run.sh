@@ -94,6 +94,9 @@ if ! [ "$(dirname "$PW_TOOL")/libshim.so" -ef "$PW_LIB" ]; then
 	mkdir -p "$T/bin"
 	cp "$PW_TOOL" "$T/bin/proxywrap"
 	ln -s "$PW_LIB" "$T/bin/libshim.so"
+	# and its dynamic build, for https and Negotiate sessions
+	[ ! -e "$(dirname "$PW_TOOL")/proxywrap-dl" ] ||
+	    ln -s "$(dirname "$PW_TOOL")/proxywrap-dl" "$T/bin/proxywrap-dl"
 	PW_TOOL_RUN=$T/bin/proxywrap
 fi
 export PW_TOOL_RUN

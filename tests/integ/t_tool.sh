@@ -119,6 +119,31 @@ tc_exports_only_hooks() {
 	fi
 }
 
+# proxywrap is linked statically (its start without a loader); a session
+# that needs libssl (an https proxy) runs the same command line in
+# proxywrap-dl, which sits next to it and stays to serve the TLS relay.
+tcase static_wrapper_and_dl
+tc_static_wrapper_and_dl() {
+	local dl
+	if readelf -lW "$PW_TOOL" | grep -q 'program interpreter'; then
+		fail "$PW_TOOL is not a static executable"
+	fi
+	dl=$(dirname "$PW_TOOL")/proxywrap-dl
+	readelf -lW "$dl" | grep -q 'program interpreter' ||
+	    fail "$dl is not dynamically linked"
+	# a socks5 session: the command takes proxywrap's place
+	run pw -p "$U_DANTE" sh -c 'readlink /proc/$PPID/exe'
+	expect_rc 0
+	if grep -qE '/proxywrap(-dl)?$' out; then
+		show
+		fail "a socks5 session's wrapper stayed"
+	fi
+	# an https one: the relay runs in proxywrap-dl, the command its child
+	run pw -p https://127.0.0.1:9 sh -c 'readlink /proc/$PPID/exe'
+	expect_rc 0
+	grep -qx '.*/proxywrap-dl' out || { show; fail "not run by proxywrap-dl"; }
+}
+
 tcase explain smoke
 tc_explain() {
 	conf t.conf <<-EOC
