@@ -217,6 +217,7 @@ struct cfg_caps {
 	size_t proxies;
 	size_t groups;
 	size_t rules;
+	size_t group_lines;	/* seen by the first pass */
 };
 
 /* allow_exec PATH...: each an absolute path. */
@@ -347,35 +348,29 @@ cfg_statement(struct cfg_parser *p, int pass, struct cfg_caps *caps)
 	}
 }
 
-/*
- * Whether line s[0..len) is a statement of this pass: its first word (as
- * cfg_split cuts it, ended by a blank or '#') is "proxy" in the first,
- * "group" in the second, anything else in the last (cfg_statement
- * ignores the others).
- */
-static bool
-cfg_pass_line(int pass, const char *s, size_t len)
+/* What a line is, by its first word (as cfg_split cuts it, ended by a
+ * blank or '#'): cfg_statement takes proxy lines in the first pass,
+ * group lines in the second and the others in the last. */
+enum cfg_line { LINE_EMPTY, LINE_PROXY, LINE_GROUP, LINE_OTHER };
+
+static enum cfg_line
+cfg_line_kind(const char *s, size_t len)
 {
 	size_t i = 0;
-	bool five, proxy, group;
+	bool five;
 
-	/* cfg_split's check of a '#' in a URL looks at "proxy..." lines */
-	if (pass == CFG_PASS_PROXIES && len >= 5 && memcmp(s, "proxy", 5) == 0)
-		return true;
 	while (i < len && cfg_blank(s[i]))
 		i++;
 	if (i == len || s[i] == '#')
-		return false;		/* no words */
+		return LINE_EMPTY;
 	s += i;
 	len -= i;
 	five = len == 5 || (len > 5 && (cfg_blank(s[5]) || s[5] == '#'));
-	proxy = five && memcmp(s, "proxy", 5) == 0;
-	group = five && memcmp(s, "group", 5) == 0;
-	if (pass == CFG_PASS_PROXIES)
-		return proxy;
-	if (pass == CFG_PASS_GROUPS)
-		return group;
-	return !proxy && !group;
+	if (five && memcmp(s, "proxy", 5) == 0)
+		return LINE_PROXY;
+	if (five && memcmp(s, "group", 5) == 0)
+		return LINE_GROUP;
+	return LINE_OTHER;
 }
 
 /*
@@ -387,8 +382,11 @@ static void
 cfg_pass(struct cfg_parser *p, int pass, const char *text, size_t len,
 	 struct cfg_caps *caps)
 {
+	static const enum cfg_line mine[] = { [CFG_PASS_PROXIES] = LINE_PROXY,
+		[CFG_PASS_GROUPS] = LINE_GROUP, [CFG_PASS_REST] = LINE_OTHER };
 	char *buf = NULL;
 	size_t off = 0, bufcap = 0;
+	enum cfg_line k;
 
 	p->line = 0;
 	p->pass = pass;
@@ -405,7 +403,11 @@ cfg_pass(struct cfg_parser *p, int pass, const char *text, size_t len,
 			off++;
 			continue;
 		}
-		if (!cfg_pass_line(pass, text + off, llen)) {
+		k = cfg_line_kind(text + off, llen);
+		caps->group_lines += pass == CFG_PASS_PROXIES && k == LINE_GROUP;
+		/* cfg_split's check of a '#' in a URL looks at "proxy..." */
+		if (k != mine[pass] && !(pass == CFG_PASS_PROXIES && llen >= 5 &&
+					 memcmp(text + off, "proxy", 5) == 0)) {
 			/* the first pass checks every line */
 			if (pass == CFG_PASS_PROXIES)
 				(void)cfg_has_nul(p, text + off, llen);
@@ -459,7 +461,7 @@ struct config *
 cfg_parse(const char *file, const char *text, size_t len)
 {
 	struct cfg_parser *ps[CFG_PASS_REST] = { NULL };
-	struct cfg_caps caps = { 0, 0, 0 };
+	struct cfg_caps caps = { 0, 0, 0, 0 };
 	struct config *cfg;
 	bool oom = false;
 	size_t i;
@@ -481,6 +483,9 @@ cfg_parse(const char *file, const char *text, size_t len)
 	for (i = 0; i < CFG_PASS_REST && !oom; i++) {
 		ps[i]->cfg = cfg;
 		ps[i]->origin = cfg->file;
+		/* most files have no groups: no second pass to look for them */
+		if (i + 1 == CFG_PASS_GROUPS && caps.group_lines == 0)
+			continue;
 		cfg_pass(ps[i], (int)i + 1, text, len, &caps);
 		oom = ps[i]->oom;
 	}

@@ -182,16 +182,17 @@ cfg_parse_dest(struct cfg_parser *p, const char *tok, struct cfg_dest *d)
 {
 	char s[CFG_MSG_MAX / 2];
 	char *host = s, *ports = NULL, *colon;
+	size_t len = strlen(tok);
 	int rc;
 
 	memset(d, 0, sizeof(*d));
 	d->port_lo = 0;
 	d->port_hi = 65535;
-	if (strlen(tok) >= sizeof(s)) {
+	if (len >= sizeof(s)) {
 		cfg_err(p, "destination too long: '%.40s...'", tok);
 		return -1;
 	}
-	memcpy(s, tok, strlen(tok) + 1);
+	memcpy(s, tok, len + 1);
 	if (s[0] == '[') {
 		char *end = strchr(s, ']');
 
