@@ -152,6 +152,8 @@ struct cfg_allow {
 	int line;
 };
 
+struct cfg_chunk;
+
 struct config {
 	char *file;			/* name used in messages */
 	struct cfg_proxy *proxies;
@@ -172,6 +174,8 @@ struct config {
 					 * or NULL */
 	char **errs;			/* "file:line: message", at most CFG_ERR_MAX */
 	size_t nerrs;			/* all errors, also those not recorded */
+	struct cfg_chunk *arena;	/* the rules' texts, destinations and
+					 * names, freed with the config */
 };
 
 /*

@@ -556,15 +556,12 @@ cfg_add_cli_proxies(struct config *cfg, const char *origin,
 		return 0;
 	snprintf(text + off, sizeof(text) - off, " *");
 	rule.action = CFG_VIA;
-	rule.dests = calloc(1, sizeof(*rule.dests));
-	rule.text = strdup(text);
+	rule.dests = cfg_alloc(cfg, sizeof(*rule.dests));
+	rule.text = cfg_strndup(cfg, text, strlen(text));
 	if (rule.dests == NULL || rule.text == NULL ||
 	    !cfg_grow((void **)&cfg->rules, &rcap, cfg->nrules + 1,
-		      sizeof(*cfg->rules))) {
-		free(rule.dests);
-		free(rule.text);
+		      sizeof(*cfg->rules)))
 		return -ENOMEM;
-	}
 	rule.dests[0].kind = DEST_ANY;
 	rule.dests[0].port_hi = 65535;
 	rule.ndests = 1;
@@ -575,7 +572,7 @@ cfg_add_cli_proxies(struct config *cfg, const char *origin,
 void
 cfg_free(struct config *cfg)
 {
-	size_t i, j;
+	size_t i;
 
 	if (cfg == NULL)
 		return;
@@ -584,12 +581,7 @@ cfg_free(struct config *cfg)
 			       cfg->nproxies * sizeof(*cfg->proxies));
 	free(cfg->proxies);
 	free(cfg->groups);
-	for (i = 0; i < cfg->nrules; i++) {
-		for (j = 0; j < cfg->rules[i].ndests; j++)
-			free(cfg->rules[i].dests[j].name);
-		free(cfg->rules[i].dests);
-		free(cfg->rules[i].text);
-	}
+	cfg_arena_free(cfg);	/* the rules' texts and destinations */
 	free(cfg->rules);
 	for (i = 0; i < cfg->nallow_exec; i++)
 		free(cfg->allow_exec[i].path);

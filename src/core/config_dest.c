@@ -150,7 +150,7 @@ cfg_name(struct cfg_parser *p, const char *tok, char *s, struct cfg_dest *d)
 	/* "a.." loses one dot above and must not pass as "a." (fuzz) */
 	if (label == 0)
 		goto bad;
-	d->name = strdup(s);
+	d->name = cfg_strndup(p->cfg, s, len);
 	if (d->name == NULL) {
 		p->oom = true;
 		return -1;

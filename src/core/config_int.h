@@ -53,6 +53,14 @@ cfg_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
+/* n zeroed bytes (aligned for any type), or a copy of s[0..len) with a
+ * NUL, from cfg's arena: freed by cfg_free, never alone.  NULL when out
+ * of memory. */
+void *cfg_alloc(struct config *cfg, size_t n);
+char *cfg_strndup(struct config *cfg, const char *s, size_t len);
+/* Free the arena's chunks. */
+void cfg_arena_free(struct config *cfg);
+
 /* Grow *arr (of *cap elements of size bytes) to hold need; false on OOM. */
 bool cfg_grow(void **arr, size_t *cap, size_t need, size_t size);
 

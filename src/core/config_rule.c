@@ -114,16 +114,17 @@ cfg_chain(struct cfg_parser *p, const char *s, struct cfg_rule *rule)
 	return rc;
 }
 
-/* The words joined by single blanks: the rule as shown in log lines. */
+/* The words joined by single blanks: the rule as shown in log lines (in
+ * the arena). */
 static char *
-cfg_join(char *const *tok, size_t ntok)
+cfg_join(struct config *cfg, char *const *tok, size_t ntok)
 {
 	size_t i, len = 0;
 	char *s, *o;
 
 	for (i = 0; i < ntok; i++)
 		len += strlen(tok[i]) + 1;
-	s = malloc(len);
+	s = cfg_alloc(cfg, len);
 	if (s == NULL)
 		return NULL;
 	o = s;
@@ -265,7 +266,7 @@ cfg_rule(struct cfg_parser *p, enum cfg_action action, size_t *cap)
 	}
 	if (action == CFG_VIA && cfg_chain(p, p->tok[1], &rule) != 0)
 		bad = true;
-	rule.dests = calloc(p->ntok - first, sizeof(*rule.dests));
+	rule.dests = cfg_alloc(cfg, (p->ntok - first) * sizeof(*rule.dests));
 	if (rule.dests == NULL) {
 		p->oom = true;
 		return;
@@ -287,19 +288,16 @@ cfg_rule(struct cfg_parser *p, enum cfg_action action, size_t *cap)
 	}
 	if (!bad && cfg_rule_pp_check(p, &rule) != 0)
 		bad = true;
-	rule.text = cfg_join(p->tok, p->ntok);
+	rule.text = cfg_join(cfg, p->tok, p->ntok);
 	if (rule.text == NULL)
 		p->oom = true;
 	if (bad || p->oom || !cfg_grow((void **)&cfg->rules, cap,
 				       cfg->nrules + 1, sizeof(*cfg->rules))) {
 		/* A broken rule is dropped whole: its errors make the config
-		 * unusable anyway, and half a rule must not match. */
+		 * unusable anyway, and half a rule must not match.  Its
+		 * memory stays in the arena until cfg_free. */
 		if (!bad)
 			p->oom = true;
-		for (i = 0; i < rule.ndests; i++)
-			free(rule.dests[i].name);
-		free(rule.dests);
-		free(rule.text);
 		return;
 	}
 	cfg->rules[cfg->nrules++] = rule;
