@@ -75,15 +75,18 @@ void relay_pump(int cfd, SSL *ssl, const void *first, size_t n);
  * relay_peer.c: the relay listens at *at (its tunnels are known by it).
  * relay_peer_note: the tunnel accepted as cfd goes to dest (getpeername's
  * form, peername.h), or says none (NULL).  relay_peer_of: when the
- * socket fd (any process's, duplicated here) is connected to the relay,
- * its tunnel's destination into *out.  relay_peer_serve: the same for the
+ * socket fd (any process's, duplicated here), whose kernel peer is
+ * peer[0..plen), is connected to the relay, its tunnel's destination
+ * into *out.  relay_peer_serve: the same for the
  * tree, on the control socket (CTL_RELAY_PEER; it is opened when ctl is
  * ""): 0 or -errno (errno set too).
  */
 void relay_peer_listen(const struct sockaddr_in *at);
 void relay_peer_note(int cfd, const struct sockaddr_storage *dest,
 		     socklen_t len);
-bool relay_peer_of(int fd, struct sockaddr_storage *out, socklen_t *len);
+bool relay_peer_of(int fd, const struct sockaddr_storage *peer,
+		   socklen_t plen, struct sockaddr_storage *out,
+		   socklen_t *len);
 int relay_peer_serve(char ctl[SESS_CTL_MAX]);
 
 #endif

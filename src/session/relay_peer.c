@@ -127,16 +127,21 @@ relay_peer_note(int cfd, const struct sockaddr_storage *dest,
 }
 
 bool
-relay_peer_of(int fd, struct sockaddr_storage *out, socklen_t *len)
+relay_peer_of(int fd, const struct sockaddr_storage *peer, socklen_t plen,
+	      struct sockaddr_storage *out, socklen_t *len)
 {
 	struct sockaddr_storage ss;
 	struct sockaddr_in at;
-	socklen_t sl = sizeof(ss);
+	socklen_t sl = sizeof(ss), tl = sizeof(int);
+	int type = 0;
 
-	if (listen_at.sin_port == 0 ||
-	    getpeername(fd, (struct sockaddr *)&ss, &sl) == -1 ||
-	    !as_v4(&ss, sl, &at) || at.sin_port != listen_at.sin_port ||
+	if (listen_at.sin_port == 0 || !as_v4(peer, plen, &at) ||
+	    at.sin_port != listen_at.sin_port ||
 	    at.sin_addr.s_addr != listen_at.sin_addr.s_addr)
+		return false;
+	/* the tunnels are TCP: a UDP socket's port is another's */
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == -1 ||
+	    type != SOCK_STREAM)
 		return false;
 	sl = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1 ||

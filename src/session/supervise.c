@@ -54,7 +54,8 @@ sup_mode_parse(const char *s, enum sup_mode *m)
  */
 enum lbl {
 	L_NEXT = 0,		/* fall through */
-	L_X64, L_I386, L_SENDTO, L_RECVFROM, L_SOCKET, L_SOCKTYPE, L_SOCKETCALL,
+	L_X64, L_I386, L_SENDTO, L_RECVFROM, L_GETSOCKOPT, L_SOCKET,
+	L_SOCKTYPE, L_SOCKETCALL,
 	L_ALLOW, L_NOTIFY, L_KILL, L_ENOSYS,
 	L_N,
 };
@@ -143,6 +144,8 @@ resolve(struct prog *p)
  * sendto only with a destination (a NULL one is the connected peer's);
  * recvmsg, recvmmsg and recvfrom with an address (a reply of the DNS
  * responder is given the resolver's source);
+ * getsockopt only for SOL_SOCKET's SO_PEERNAME (the kernel reads both as
+ * ints: the low words), which says the peer as getpeername does;
  * socket only for raw IP and packet sockets (netlink's SOCK_RAW is how
  * getaddrinfo reads the interfaces: allowed).  x32 calls get ENOSYS.
  * i386: the same calls by their 32-bit numbers (sendto always: the
@@ -174,6 +177,7 @@ build(struct prog *p)
 	jeq(p, __NR_recvmmsg, L_NOTIFY, L_NEXT);
 	jeq(p, __NR_recvfrom, L_RECVFROM, L_NEXT);
 	jeq(p, __NR_sendto, L_SENDTO, L_NEXT);
+	jeq(p, __NR_getsockopt, L_GETSOCKOPT, L_NEXT);
 	jeq(p, __NR_socket, L_SOCKET, L_ALLOW);
 
 	label(p, L_SENDTO);
@@ -188,6 +192,12 @@ build(struct prog *p)
 	jeq(p, 0, L_NEXT, L_NOTIFY);
 	ld(p, D_ARG_HI(4));
 	jeq(p, 0, L_ALLOW, L_NOTIFY);
+
+	label(p, L_GETSOCKOPT);
+	ld(p, D_ARG_LO(2));
+	jeq(p, SO_PEERNAME, L_NEXT, L_ALLOW);
+	ld(p, D_ARG_LO(1));
+	jeq(p, SOL_SOCKET, L_NOTIFY, L_ALLOW);
 
 	label(p, L_I386);
 	ld(p, D_NR);

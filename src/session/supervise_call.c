@@ -586,6 +586,8 @@ sup_handle(struct sup_call *c, int64_t *val, int *err, bool *cont)
 		r = sup_socket(c);
 	else if (c->nr == __NR_getpeername)
 		r = sup_getpeername(c);
+	else if (c->nr == __NR_getsockopt)
+		r = sup_peername_opt(c);
 	else if (c->nr == __NR_execve || c->nr == __NR_execveat)
 		r = sup_exec(c);
 	else if (c->nr == __NR_recvfrom || c->nr == __NR_recvmsg ||

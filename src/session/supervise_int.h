@@ -229,6 +229,10 @@ void sup_peer_note_via(int fd, const struct sockaddr_storage *proxy,
  * kernel's length rules), or SUP_CONTINUE for any other. */
 int64_t sup_getpeername(struct sup_call *c);
 
+/* getsockopt(SOL_SOCKET, SO_PEERNAME) (the filter passes no other): the
+ * same, by sk_getsockopt's rules (x86-64 only). */
+int64_t sup_peername_opt(struct sup_call *c);
+
 /* --- supervise_sock.c ---------------------------------------------- */
 
 /* socket(): a raw IP or packet socket refused (strict) or allowed with

@@ -10,7 +10,8 @@
  * an entry is believed only while that inode is still a socket connected
  * to the proxy it was tunnelled through.  A socket connected to the TLS
  * relay that the supervisor did not route (the shim did, in a process
- * that passed it on) is the relay's to tell (relay_peer.c).  Any other
+ * that passed it on) is the relay's to tell (relay_peer.c).  So is
+ * getsockopt(SO_PEERNAME), the filter's only getsockopt.  Any other
  * socket gets the kernel's own answer (CONTINUE: getpeername decides
  * nothing).
  */
@@ -92,17 +93,39 @@ sup_peer_note_via(int fd, const struct sockaddr_storage *proxy,
 	pthread_mutex_unlock(&g_peer_lock);
 }
 
-/* Is the duplicate fd a socket we routed (still connected to its
- * proxy)?  Then its destination in *out. */
-static bool
-routed(int fd, struct sockaddr_storage *out, socklen_t *outlen)
+/* The kernel's peer of the duplicate fd: as getpeername says it, or
+ * (opt) as SO_PEERNAME does, which still names it once the connection
+ * is closed both ways.  0, or -errno. */
+static int
+kernel_peer(int fd, bool opt, struct sockaddr_storage *ss, socklen_t *len)
 {
-	struct sockaddr_storage now;
-	socklen_t nl = sizeof(now);
+	socklen_t dl = sizeof(int);
+	int dom = 0;
+
+	memset(ss, 0, sizeof(*ss));
+	*len = sizeof(*ss);
+	if (!opt)
+		return getpeername(fd, (struct sockaddr *)ss, len) == 0 ? 0 :
+									  -errno;
+	/* SO_PEERNAME refuses a buffer longer than the address */
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &dl) == -1)
+		return -errno;
+	*len = dom == AF_INET6 ? sizeof(struct sockaddr_in6) :
+				 sizeof(struct sockaddr_in);
+	return getsockopt(fd, SOL_SOCKET, SO_PEERNAME, ss, len) == 0 ? 0 :
+									  -errno;
+}
+
+/* Is the duplicate fd, whose kernel peer is now[0..nl) (prc: 0, or the
+ * -errno of asking), a socket we routed (still connected to its proxy)?
+ * Then its destination in *out. */
+static bool
+routed(int fd, int prc, const struct sockaddr_storage *now, socklen_t nl,
+       struct sockaddr_storage *out, socklen_t *outlen)
+{
 	struct stat st;
 	struct peer *p;
 	bool ok = false;
-	int rc;
 
 	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode))
 		return false;
@@ -112,14 +135,13 @@ routed(int fd, struct sockaddr_storage *out, socklen_t *outlen)
 		/* the inode may be a new socket's: believe it only while it
 		 * is connected where the tunnel went (one still connecting,
 		 * to the DNS responder, keeps its entry) */
-		rc = getpeername(fd, (struct sockaddr *)&now, &nl);
-		ok = rc == 0 && nl == p->proxylen &&
-		     memcmp(&now, &p->proxy, nl) == 0;
+		ok = prc == 0 && nl == p->proxylen &&
+		     memcmp(now, &p->proxy, nl) == 0;
 		if (ok) {
 			p->used = ++g_clock;
 			*out = p->dest;
 			*outlen = p->destlen;
-		} else if (rc == 0 || errno != ENOTCONN) {
+		} else if (prc != -ENOTCONN) {
 			*p = g_peer[--g_npeer];
 		}
 	}
@@ -127,22 +149,36 @@ routed(int fd, struct sockaddr_storage *out, socklen_t *outlen)
 	return ok;
 }
 
+/* The target's fd's destination, when it is a tunnel: one we routed, or
+ * an https proxy's tunnel that a process with the shim made and passed
+ * on (exec, SCM_RIGHTS), which the relay knows. */
+static bool
+dest_of(struct sup_call *c, bool opt, struct sockaddr_storage *dest,
+	socklen_t *dlen)
+{
+	struct sockaddr_storage now;
+	socklen_t nl;
+	int fd, prc;
+	bool ours;
+
+	fd = sup_dupfd(c, (int)c->args[0]);
+	if (fd < 0)
+		return false;	/* EBADF and the rest: the kernel's */
+	prc = kernel_peer(fd, opt, &now, &nl);
+	ours = routed(fd, prc, &now, nl, dest, dlen) ||
+	       (prc == 0 && relay_peer_of(fd, &now, nl, dest, dlen));
+	close(fd);
+	return ours;
+}
+
 int64_t
 sup_getpeername(struct sup_call *c)
 {
 	struct sockaddr_storage dest;
 	socklen_t dlen;
-	int fd, len, rc;
-	bool ours;
+	int len, rc;
 
-	fd = sup_dupfd(c, (int)c->args[0]);
-	if (fd < 0)
-		return SUP_CONTINUE;	/* EBADF and the rest: the kernel's */
-	/* or an https proxy's tunnel that a process with the shim made and
-	 * passed on (exec, SCM_RIGHTS): the relay knows its destination */
-	ours = routed(fd, &dest, &dlen) || relay_peer_of(fd, &dest, &dlen);
-	close(fd);
-	if (!ours)
+	if (!dest_of(c, false, &dest, &dlen))
 		return SUP_CONTINUE;
 	/* move_addr_to_user: the length, then at most that much of the
 	 * address, then the whole length back */
@@ -160,4 +196,28 @@ sup_getpeername(struct sup_call *c)
 	}
 	len = (int)dlen;
 	return sup_write(c, c->args[2], &len, sizeof(len));
+}
+
+int64_t
+sup_peername_opt(struct sup_call *c)
+{
+	struct sockaddr_storage dest;
+	socklen_t dlen;
+	int len, rc;
+
+	if (c->compat || !dest_of(c, true, &dest, &dlen))
+		return SUP_CONTINUE;
+	/* sk_getsockopt: the length, which must not exceed the address's,
+	 * that many bytes, the length back as it was */
+	rc = sup_read(c, c->args[4], &len, sizeof(len));
+	if (rc < 0)
+		return rc;
+	if (len < 0 || (socklen_t)len > dlen)
+		return -EINVAL;
+	if (len > 0) {
+		rc = sup_write(c, c->args[3], &dest, (size_t)len);
+		if (rc < 0)
+			return rc;
+	}
+	return sup_write(c, c->args[4], &len, sizeof(len));
 }

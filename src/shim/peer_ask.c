@@ -29,12 +29,15 @@ ask(int fd, struct sockaddr_storage *dest)
 	struct sockaddr_storage ss;
 	struct sockaddr_in self;
 	uint8_t out[sizeof(struct sockaddr_storage) + 1];
-	socklen_t len = sizeof(ss);
+	socklen_t len = sizeof(ss), tl = sizeof(int);
 	size_t n = 0;
-	int rc;
+	int rc, type = 0;
 
+	/* the relay's tunnels are TCP: a UDP socket's port is another's */
 	if (real_getpeername(fd, (struct sockaddr *)&ss, &len) == -1 ||
-	    !tun_relay_is(&ss, len))
+	    !tun_relay_is(&ss, len) ||
+	    real_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == -1 ||
+	    type != SOCK_STREAM)
 		return 0;
 	len = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)

@@ -24,15 +24,9 @@ hpeer_up() {
 	EOC
 }
 
-# hpeer_lines FILE: the getpeername lines (HPEER_NOOPT: without
-# SO_PEERNAME's fields).
+# hpeer_lines FILE: the getpeername lines.
 hpeer_lines() {
-	if [ -n "${HPEER_NOOPT:-}" ]; then
-		grep -E '^[a-z]+( eof| closed)? peer=' "$1" |
-		    sed -E 's/ opt(big)?=[^ ]*//g' | sort
-	else
-		grep -E '^[a-z]+( eof| closed)? peer=' "$1" | sort
-	fi
+	grep -E '^[a-z]+( eof| closed)? peer=' "$1" | sort
 }
 
 # hpeer_with MARK ARG...: the arguments, @M replaced by MARK.
@@ -118,23 +112,25 @@ tc_https_peer_scm() {
 # Under the supervisor: a dynamic program connects (the shim's tunnel)
 # and execs a static one, whose getpeername the supervisor answers; and a
 # static program connects (the supervisor's tunnel) and execs a dynamic
-# one, whose shim asks.  SO_PEERNAME is left out: the supervisor does not
-# trap getsockopt, so a static program's is the kernel's (the relay).
+# one, whose shim asks.  The supervisor answers SO_PEERNAME too (the
+# one getsockopt it traps).
 tcase https_peer_static
 tc_https_peer_static() {
 	static_bin peerpass
 	hpeer_up 8465
-	HPEER_PW=--supervise=all HPEER_NOOPT=1 hpeer_check "$W4:80 len=16" \
+	HPEER_PW=--supervise=all hpeer_check "$W4:80 len=16" \
 	    "$TOP/build/bin/peerpass" exec "$W4" 80 @M "$SBIN"
-	HPEER_PW=--supervise=all HPEER_NOOPT=1 hpeer_check "$W4:80 len=16" \
+	HPEER_PW=--supervise=all hpeer_check "$W4:80 len=16" \
 	    "$SBIN" exec "$W4" 80 @M "$TOP/build/bin/peerpass"
 }
 
 # The process that connects through an http:// or socks5 proxy answers
 # from its own record, in the same form, and with the kernel's ENOTCONN
-# once the connection is closed both ways.
+# once the connection is closed both ways; so does the supervisor for a
+# static one.
 tcase https_peer_plain_proxies
 tc_https_peer_plain_proxies() {
+	static_bin peerpass
 	conf t.conf <<-EOC
 	proxy tiny $U_TINY
 	via tiny $W4:80
@@ -145,4 +141,6 @@ tc_https_peer_plain_proxies() {
 	via dante $W4:80
 	EOC
 	HPEER_PROXY=dante hpeer_check "$W4:80 len=16" "$TOP/build/bin/peerpass" fork "$W4" 80 @M
+	HPEER_PW=--supervise=all HPEER_PROXY=dante hpeer_check "$W4:80 len=16" \
+	    "$SBIN" fork "$W4" 80 @M
 }
