@@ -44,6 +44,7 @@ static bool no_h2[H2_CONNS_MAX];	/* the proxy chose http/1.1 */
 static pthread_mutex_t px_mu[H2_CONNS_MAX];
 static pthread_once_t px_once = PTHREAD_ONCE_INIT;
 static int total_max = H2_IDS;		/* streams in a connection's life */
+static int at_once_max = H2_STREAMS_MAX;
 static int idle_ms = H2_IDLE_MS;
 
 /* A knob for tests (proxywrap(1)): N in [lo, hi], else dflt. */
@@ -68,6 +69,8 @@ px_init(void)
 	for (i = 0; i < H2_CONNS_MAX; i++)
 		pthread_mutex_init(&px_mu[i], NULL);
 	total_max = knob("PROXYWRAP_H2_STREAMS", 1, H2_IDS, H2_IDS);
+	at_once_max = knob("PROXYWRAP_H2_AT_ONCE", 1, H2_STREAMS_MAX,
+			   H2_STREAMS_MAX);
 	idle_ms = knob("PROXYWRAP_H2_IDLE", 0, 86400, H2_IDLE_MS / 1000) *
 		  1000;
 }
@@ -287,6 +290,7 @@ h2_new(SSL *ssl, int idx)
 	c->fd = SSL_get_fd(ssl);
 	c->idx = idx;
 	c->total_max = total_max;
+	c->at_once_max = at_once_max;
 	c->idle_ms = idle_ms;
 	c->idle_since = tun_now_ms();
 	snprintf(c->tls, sizeof(c->tls), "%s", SSL_get_version(ssl));
@@ -322,7 +326,7 @@ h2_add(struct h2c *c, struct h2s *st)
 	bool ok;
 
 	pthread_mutex_lock(&c->mu);
-	ok = !c->shut && c->nstreams < H2_STREAMS_MAX &&
+	ok = !c->shut && c->nstreams < c->at_once_max &&
 	     c->total < c->total_max;
 	if (ok) {
 		st->c = c;

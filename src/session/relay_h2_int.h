@@ -67,7 +67,7 @@ struct h2c {
 	struct h2s *pending;		/* handed over, not yet submitted */
 	int nstreams;			/* pending and open */
 	int total;			/* streams taken, in all */
-	int total_max;
+	int total_max, at_once_max;	/* ... and at once */
 	bool shut;			/* takes no more streams */
 	bool retired;			/* another has the slot: close after
 					 * the last stream */

@@ -4,16 +4,17 @@
 # stream is over it closes and its thread ends.  The cases count the
 # proxy's TCP connections with ss in its namespace and proxywrap's
 # threads in /proc/PID/task, from inside the session (the program is
-# proxywrap's child: $PPID).  PROXYWRAP_H2_STREAMS and PROXYWRAP_H2_IDLE
-# (proxywrap(1)) make the stream cap and the idle close small enough to
-# reach.
+# proxywrap's child: $PPID).  PROXYWRAP_H2_STREAMS, PROXYWRAP_H2_AT_ONCE
+# and PROXYWRAP_H2_IDLE (proxywrap(1)) make the stream caps and the idle
+# close small enough to reach.
 
 PWC=$TOP/${PW_BUILD:-build}/bin/pwclient
 
 # h2_watch PORT: a shell prelude for the program's script: thr (proxywrap's
 # threads), fds (its open files), conns (established to the proxy's
-# PORT), settle N T (until at most N connections and T threads, 10 s at
-# most), base and fbase (threads and files now).
+# PORT), settle N T [TENTHS] (until at most N connections and T threads,
+# 10 s at most, or TENTHS of a second), base and fbase (threads and files
+# now).
 h2_watch() {
 	cat <<-EOS
 	pwpid=\$PPID
@@ -25,7 +26,7 @@ h2_watch() {
 	}
 	settle() {
 		i=0
-		while [ \$i -lt 100 ] && { [ "\$(conns)" -gt "\$1" ] ||
+		while [ \$i -lt "\${3:-100}" ] && { [ "\$(conns)" -gt "\$1" ] ||
 		    [ "\$(thr)" -gt "\$2" ]; }; do
 			sleep 0.1
 			i=\$((i + 1))
@@ -82,6 +83,62 @@ tc_https_h2_retire() {
 	max=$(grep -o '"proxy_h2":{"stream":[0-9]*' audit.log |
 	    sed 's/.*://' | sort -n | tail -n 1)
 	[ "$max" = 5 ] || fail "stream $max on a connection of 3 streams"
+}
+
+# At most 2 streams at once: 5 tunnels held open take 3 connections; the
+# two that were full (retired: the next took the proxy's slot) close once
+# their tunnels end (within 4 s: before the idle time), though they
+# have room again, and the last one stays until its idle time (6 s).
+tcase https_h2_retire_at_once
+tc_https_h2_retire_at_once() {
+	command -v nghttpx >/dev/null || fail "nghttpx missing (tests/deps.sh)"
+	https_certs
+	https_nghttpx 8484
+	conf t.conf <<-EOC
+	proxy ng https://$P4:8484 ca=$CD/ca.crt http2=on
+	via ng 198.18.1.0/24
+	EOC
+	{ h2_watch 8484; cat <<-EOS; } >s.sh
+	'$PY' -c '
+	import os, socket, time
+	held = [socket.create_connection(("$W4", 80), timeout=10)
+	        for i in range(5)]
+	open("held", "w").close()
+	for i in range(200):
+	    if os.path.exists("release"):
+	        break
+	    time.sleep(0.05)
+	n = 0
+	for s in held:
+	    # a whole answer ends the stream (a FIN alone would leave it
+	    # half-open until the world times out)
+	    s.sendall(b"GET /h2-at-once HTTP/1.0\\r\\nHost: w\\r\\n\\r\\n")
+	    while s.recv(65536):
+	        pass
+	    s.close()
+	    n += 1
+	print("RELEASED", n)
+	' &
+	py=\$!
+	i=0
+	while [ ! -e held ] && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done
+	echo "HELD conns \$(conns) threads +\$((\$(thr) - base))"
+	touch release
+	wait \$py
+	settle 1 \$((base + 1)) 40
+	echo "AFTER conns \$(conns) threads +\$((\$(thr) - base))"
+	settle 0 \$base
+	echo "IDLE conns \$(conns) threads +\$((\$(thr) - base))"
+	EOS
+	export PROXYWRAP_H2_AT_ONCE=2 PROXYWRAP_H2_IDLE=6
+	run -t 60 pw -c t.conf sh s.sh
+	unset PROXYWRAP_H2_AT_ONCE PROXYWRAP_H2_IDLE
+	https_nghttpx_stop
+	expect_rc 0
+	expect_out_has "HELD conns 3 threads +3"
+	expect_out_has "RELEASED 5"
+	expect_out_has "AFTER conns 1 threads +1"
+	expect_out_has "IDLE conns 0 threads +0"
 }
 
 # The proxy's GOAWAY on a connection with a stream open: that stream goes
