@@ -144,3 +144,23 @@ tc_https_peer_plain_proxies() {
 	HPEER_PW=--supervise=all HPEER_PROXY=dante hpeer_check "$W4:80 len=16" \
 	    "$SBIN" fork "$W4" 80 @M
 }
+
+# With http2=on the tunnel is one stream of the relay's shared
+# connection to nghttpx (in front of the shared tinyproxy): the relay
+# knows its destination all the same.
+tcase https_peer_h2
+tc_https_peer_h2() {
+	https_certs
+	https_nghttpx 8466
+	trap https_nghttpx_stop EXIT
+	conf t.conf <<-EOC
+	proxy ng https://$P4:8466 ca=$CD/ca.crt http2=on
+	via ng $W4:80
+	EOC
+	HPEER_PW="--log $CD/audit.log" hpeer_check "$W4:80 len=16" \
+	    "$TOP/build/bin/peerpass" exec "$W4" 80 @M
+	HPEER_PW="--log $CD/audit.log" hpeer_check "$W4:80 len=16" \
+	    "$TOP/build/bin/peerpass" scm "$W4" 80 @M
+	[ "$(grep -c '"proxy_h2":{"stream":' audit.log)" -ge 2 ] ||
+	    fail "the tunnels were not HTTP/2 streams: $(head -c 400 audit.log)"
+}
