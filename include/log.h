@@ -112,6 +112,8 @@ struct log_event {
 	int proxy_protocol;	/* PROXY protocol header sent: 1 or 2; 0 */
 	const char *proxy_tls;	/* TLS to an https proxy: its version
 				 * ("TLSv1.3"), or NULL (omitted) */
+	bool proxy_tls_resumed;	/* that TLS resumed a session:
+				 * "proxy_tls_resumed":true; false: omitted */
 	long long proxy_h2_stream;	/* the tunnel's HTTP/2 stream on the
 					 * proxy's connection: "proxy_h2":
 					 * {"stream":N,"shared":B} (shared: the

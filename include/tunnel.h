@@ -146,6 +146,7 @@ struct tun {
 	char trail[TUN_TRAIL_MAX];	/* "a: why; b: why" */
 	char tls[24];			/* an https hop's TLS version, from
 					 * the relay; "" */
+	bool tls_resumed;		/* the relay resumed a TLS session */
 	int32_t h2_stream;		/* its HTTP/2 stream on the proxy's
 					 * shared connection; 0: none */
 	/* The buffers last: tun_init clears everything before them. */

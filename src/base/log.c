@@ -315,6 +315,8 @@ log_event_format(const struct log_event *ev, const char *time, long pid,
 		jw_num(&w, ",\"proxy_protocol\":", ev->proxy_protocol);
 	if (ev->proxy_tls != NULL)
 		jw_str(&w, ",\"proxy_tls\":", ev->proxy_tls, 24);
+	if (ev->proxy_tls_resumed)
+		jw_raw(&w, ",\"proxy_tls_resumed\":true");
 	if (ev->proxy_h2_stream > 0) {
 		jw_num(&w, ",\"proxy_h2\":{\"stream\":", ev->proxy_h2_stream);
 		jw_raw(&w, ev->proxy_h2_stream > 1 ? ",\"shared\":true}" :

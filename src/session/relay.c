@@ -174,7 +174,10 @@ tunnel_main(void *arg)
 		      why);
 		goto out;
 	}
-	reply(cfd, RELAY_OK, SSL_get_version(ssl));
+	/* "TLSv1.3", "TLSv1.3 resumed" (relay_sess.c) */
+	snprintf(why, sizeof(why), "%s%s", SSL_get_version(ssl),
+		 SSL_session_reused(ssl) ? " resumed" : "");
+	reply(cfd, RELAY_OK, why);
 	relay_pump(cfd, ssl, buf + used, have - used);
 	cfd = -1;		/* relay_pump closed it */
 	relay_tls_close(ssl, true);

@@ -28,6 +28,8 @@
 #include "sessfmt.h"
 
 #define RELAY_BUF (64 * 1024)	/* each direction's buffer, per tunnel */
+#define RELAY_CTX_MAX 256	/* proxies with a TLS context (and sessions)
+				 * kept; past it, one per connection */
 
 /*
  * Start the relay when cfg names an https proxy: a loopback listener and
@@ -59,6 +61,17 @@ SSL *relay_tls_open(const struct cfg_proxy *px, int idx, long long deadline_ms,
 int relay_h2_tunnel(const struct cfg_proxy *px, int idx, int cfd,
 		    const char *head, size_t n, long long deadline_ms,
 		    char *why, size_t whylen, bool *tls_failed, SSL **h1);
+
+/*
+ * relay_sess.c: relay_sess_ctx sets up a proxy's context to keep the
+ * proxy's sessions; relay_sess_offer makes ssl (before its handshake, an
+ * HTTP/1.1 connection to the session's proxy idx) offer one and keep the
+ * ones it gets; relay_sess_forget drops the one ssl got (its proxy failed
+ * a check after the handshake).  SSL_session_reused tells.
+ */
+void relay_sess_ctx(SSL_CTX *c);
+void relay_sess_offer(SSL *ssl, int idx);
+void relay_sess_forget(SSL *ssl);
 
 /* Free what relay_tls_open made: the SSL and its socket. */
 void relay_tls_close(SSL *ssl, bool orderly);

@@ -30,8 +30,6 @@
 #include "tlslib.h"
 
 /* One SSL_CTX per proxy (its trust anchors), made on first use. */
-#define RELAY_CTX_MAX 256
-
 static SSL_CTX *ctxs[RELAY_CTX_MAX];
 static const unsigned char alpn_h2[] = "\x02h2\x08http/1.1";
 static char ctx_err[RELAY_CTX_MAX][128];
@@ -115,6 +113,7 @@ make_ctx(const struct cfg_proxy *px, char *why, size_t n)
 	SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_alpn_protos(c, alpn, sizeof(alpn) - 1);
+	relay_sess_ctx(c);
 	if (prefer_aes128(c) < 0) {
 		ssl_reason(why, n, "cannot set up TLS");
 		SSL_CTX_free(c);
@@ -323,9 +322,15 @@ relay_tls_open(const struct cfg_proxy *px, int idx, long long deadline,
 		ssl_reason(why, whylen, "cannot set up TLS");
 		goto fail;
 	}
-	if (handshake(ssl, fd, deadline, why, whylen) < 0 ||
-	    check_pin(ssl, px, why, whylen) < 0)
+	if (!h2)
+		relay_sess_offer(ssl, idx);
+	if (handshake(ssl, fd, deadline, why, whylen) < 0)
 		goto fail;
+	/* on a resumed session too: it keeps the proxy's certificate */
+	if (check_pin(ssl, px, why, whylen) < 0) {
+		relay_sess_forget(ssl);
+		goto fail;
+	}
 	return ssl;
 fail:
 	relay_tls_close(ssl, false);

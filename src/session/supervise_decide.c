@@ -474,6 +474,7 @@ sup_report_via(struct sup_call *c, const struct tun *t, int rc)
 			ev.proxy_protocol = rule->pp_version;
 		if (t->tls[0] != '\0')		/* an https proxy's TLS */
 			ev.proxy_tls = t->tls;
+		ev.proxy_tls_resumed = t->tls_resumed;
 		ev.proxy_h2_stream = t->h2_stream;
 		audit(c, &ev);
 	}

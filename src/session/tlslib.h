@@ -39,7 +39,11 @@
 	X(SSL_CTX_set_default_read_buffer_len) X(SSL_get0_alpn_selected) \
 	X(SSL_pending) X(SSL_set_alpn_protos) X(SSL_CTX_set_ciphersuites)	\
 	X(SSL_CTX_set_cipher_list) X(SSL_CTX_get_ciphers) X(SSL_CIPHER_get_name) \
-	X(OPENSSL_sk_num) X(OPENSSL_sk_value)
+	X(OPENSSL_sk_num) X(OPENSSL_sk_value) X(SSL_CTX_sess_set_new_cb)	\
+	X(SSL_SESSION_free) X(SSL_SESSION_get_protocol_version)		\
+	X(SSL_SESSION_is_resumable) X(SSL_SESSION_up_ref) X(SSL_get_ex_data)	\
+	X(SSL_get_session) X(SSL_session_reused) X(SSL_set_ex_data)	\
+	X(SSL_set_session)
 
 struct tlslib {
 #define TLSLIB_PTR(f) __typeof__(f) *f;
@@ -104,6 +108,16 @@ int tlslib_load(char *why, size_t whylen);
 #define SSL_CIPHER_get_name (*tlslib.SSL_CIPHER_get_name)
 #define OPENSSL_sk_num (*tlslib.OPENSSL_sk_num)
 #define OPENSSL_sk_value (*tlslib.OPENSSL_sk_value)
+#define SSL_CTX_sess_set_new_cb (*tlslib.SSL_CTX_sess_set_new_cb)
+#define SSL_SESSION_free (*tlslib.SSL_SESSION_free)
+#define SSL_SESSION_get_protocol_version (*tlslib.SSL_SESSION_get_protocol_version)
+#define SSL_SESSION_is_resumable (*tlslib.SSL_SESSION_is_resumable)
+#define SSL_SESSION_up_ref (*tlslib.SSL_SESSION_up_ref)
+#define SSL_get_ex_data (*tlslib.SSL_get_ex_data)
+#define SSL_get_session (*tlslib.SSL_get_session)
+#define SSL_session_reused (*tlslib.SSL_session_reused)
+#define SSL_set_ex_data (*tlslib.SSL_set_ex_data)
+#define SSL_set_session (*tlslib.SSL_set_session)
 #define SSL_set_alpn_protos (*tlslib.SSL_set_alpn_protos)
 #endif
 

@@ -161,6 +161,7 @@ route_report(const struct tun *t, int rc)
 			ev.proxy_protocol = t->rule->pp_version;
 		if (t->tls[0] != '\0')		/* an https proxy's TLS */
 			ev.proxy_tls = t->tls;
+		ev.proxy_tls_resumed = t->tls_resumed;
 		ev.proxy_h2_stream = t->h2_stream;
 		/* the proxy this connect went through (a group's member) */
 		if (t->rule->nchain > 0) {

@@ -128,8 +128,9 @@ relay_prefix(struct tun *t)
 	return len;
 }
 
-/* "TLSv1.3", or "TLSv1.3 h2 5": the TLS version, and the HTTP/2 stream
- * when the tunnel is one of a shared connection's. */
+/* "TLSv1.3", "TLSv1.3 resumed" (a resumed TLS session) or "TLSv1.3 h2
+ * 5": the TLS version, and the HTTP/2 stream when the tunnel is one of a
+ * shared connection's. */
 static void
 relay_ok_text(struct tun *t, const char *text)
 {
@@ -141,6 +142,7 @@ relay_ok_text(struct tun *t, const char *text)
 		len = sizeof(t->tls) - 1;
 	memcpy(t->tls, text, len);
 	t->tls[len] = '\0';
+	t->tls_resumed = sp != NULL && strcmp(sp, " resumed") == 0;
 	if (sp == NULL || strncmp(sp, " h2 ", 4) != 0)
 		return;
 	for (sp += 4; *sp >= '0' && *sp <= '9' && id < 0x7fffffff; sp++)
