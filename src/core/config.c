@@ -562,6 +562,7 @@ cfg_add_cli_proxies(struct config *cfg, const char *origin,
 	    !cfg_grow((void **)&cfg->rules, &rcap, cfg->nrules + 1,
 		      sizeof(*cfg->rules)))
 		return -ENOMEM;
+	memset(rule.dests, 0, sizeof(*rule.dests));
 	rule.dests[0].kind = DEST_ANY;
 	rule.dests[0].port_hi = 65535;
 	rule.ndests = 1;

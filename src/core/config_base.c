@@ -89,8 +89,9 @@ cfg_bump(struct config *cfg, size_t n, size_t align)
 	}
 	cap = n > CFG_CHUNK / 4 ? n : CFG_CHUNK - sizeof(*c);
 	if (cap > SIZE_MAX - sizeof(*c) ||
-	    (fresh = calloc(1, sizeof(*c) + cap)) == NULL)
+	    (fresh = malloc(sizeof(*c) + cap)) == NULL)
 		return NULL;
+	fresh->next = NULL;
 	fresh->cap = cap;
 	fresh->used = n;
 	if (cap == n && c != NULL) {
@@ -114,8 +115,10 @@ cfg_strndup(struct config *cfg, const char *s, size_t len)
 {
 	char *d = len < SIZE_MAX ? cfg_bump(cfg, len + 1, 1) : NULL;
 
-	if (d != NULL)
-		memcpy(d, s, len);	/* the NUL: calloc's */
+	if (d != NULL) {
+		memcpy(d, s, len);
+		d[len] = '\0';
+	}
 	return d;
 }
 

@@ -53,9 +53,9 @@ cfg_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/* n zeroed bytes (aligned for any type), or a copy of s[0..len) with a
- * NUL, from cfg's arena: freed by cfg_free, never alone.  NULL when out
- * of memory. */
+/* n bytes, not cleared (aligned for any type), or a copy of s[0..len)
+ * with a NUL, from cfg's arena: freed by cfg_free, never alone.  NULL
+ * when out of memory. */
 void *cfg_alloc(struct config *cfg, size_t n);
 char *cfg_strndup(struct config *cfg, const char *s, size_t len);
 /* Free the arena's chunks. */

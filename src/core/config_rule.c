@@ -266,6 +266,7 @@ cfg_rule(struct cfg_parser *p, enum cfg_action action, size_t *cap)
 	}
 	if (action == CFG_VIA && cfg_chain(p, p->tok[1], &rule) != 0)
 		bad = true;
+	/* each one cleared by cfg_parse_dest before it is filled */
 	rule.dests = cfg_alloc(cfg, (p->ntok - first) * sizeof(*rule.dests));
 	if (rule.dests == NULL) {
 		p->oom = true;
