@@ -423,3 +423,49 @@ https_nghttpx_stop() {
 	kill "$NGPID" 2>/dev/null || true
 	wait "$NGPID" 2>/dev/null || true
 }
+
+# https_apache DIR CERTS PORT: Apache httpd on $P4:PORT, TLS itself
+# (mod_ssl, CERTS/good.crt), a forward proxy for CONNECT to port 80
+# (mod_proxy_connect, which keeps half-close: a FIN or close_notify
+# from one side is a shutdown of its write side toward the other); its
+# files in DIR, its pid in AHPID.
+https_apache() {
+	local d=$1 m=/usr/lib/apache2/modules
+	[ -x /usr/sbin/apache2 ] || fail "apache2 is not installed (tests/deps.sh)"
+	mkdir -p "$d"
+	cat >"$d/httpd.conf" <<-EOF
+	ServerRoot $d
+	PidFile $d/httpd.pid
+	Mutex file:$d
+	ServerName proxy.test
+	Listen $P4:$3
+	User nobody
+	Group nogroup
+	LoadModule mpm_event_module $m/mod_mpm_event.so
+	LoadModule authz_core_module $m/mod_authz_core.so
+	LoadModule socache_shmcb_module $m/mod_socache_shmcb.so
+	LoadModule ssl_module $m/mod_ssl.so
+	LoadModule proxy_module $m/mod_proxy.so
+	LoadModule proxy_connect_module $m/mod_proxy_connect.so
+	ErrorLog $d/error.log
+	LogFormat "%h %r %>s" pw
+	CustomLog $d/access.log pw
+	SSLEngine on
+	SSLCertificateFile $2/good.crt
+	SSLCertificateKeyFile $2/good.key
+	ProxyRequests On
+	AllowCONNECT 80
+	<Proxy "*">
+	Require all granted
+	</Proxy>
+	EOF
+	setsid ip netns exec "$NSP" /usr/sbin/apache2 -f "$d/httpd.conf" \
+	    -DFOREGROUND >"$d/apache.out" 2>&1 </dev/null &
+	AHPID=$!
+	env_wait_port "$NSP" "$P4" "$3" 10 ||
+	    fail "apache did not start: $(cat "$d/apache.out" "$d/error.log" 2>/dev/null)"
+}
+https_apache_stop() {
+	kill "$AHPID" 2>/dev/null || true
+	wait "$AHPID" 2>/dev/null || true
+}

@@ -59,7 +59,7 @@ hpeer_check() {
 	hpeer_lines out >direct.txt
 	[ "$(wc -l <direct.txt)" -ge 4 ] || { show; fail "peerpass direct printed $(cat out)"; }
 	grep -qF "peer=$want " direct.txt || { show; fail "direct: not $want: $(cat direct.txt)"; }
-	n=$(pcount "${HPEER_PROXY:-tiny}" "$host" 80)
+	n=$(hpeer_count "$host")
 	m=$(mark)
 	hpeer_with "$m" "$@"
 	# shellcheck disable=SC2086
@@ -74,8 +74,23 @@ hpeer_check() {
 	fi
 	grep -qF "peer=$want " via.txt || { show; fail "not $want"; }
 	expect_out_re 'status=HTTP/1.[01] 200'
-	world_saw "$m" "$PW4"
-	proxy_saw "${HPEER_PROXY:-tiny}" "$host" 80 "$n"
+	world_saw "$m" "${HPEER_FROM:-$PW4}"
+	for m in $(seq 1 30); do
+		[ "$(hpeer_count "$host")" -gt "$n" ] && return 0
+		sleep 0.1
+	done
+	fail "proxy ${HPEER_PROXY:-tiny} did not log a tunnel to $host:80"
+}
+
+# hpeer_count HOST: the tunnels to HOST:80 the proxy logged.
+hpeer_count() {
+	case ${HPEER_PROXY:-tiny} in
+	apache)
+		grep -cF -e "CONNECT [$1]:80 " -e "CONNECT $1:80 " \
+		    "$CD/apache/access.log" 2>/dev/null || true ;;
+	*)
+		pcount "${HPEER_PROXY:-tiny}" "$1" 80 ;;
+	esac
 }
 
 # The program execs itself: the new image has no record of the socket.
@@ -86,8 +101,7 @@ tc_https_peer_exec() {
 }
 
 # The same from an AF_INET6 socket, to a v4-mapped address: the kernel's
-# 28 bytes.  (No IPv6 destination: the test proxies reach the world from
-# $PW4 only.)
+# 28 bytes.
 tcase https_peer_exec_v6
 tc_https_peer_exec_v6() {
 	hpeer_up 8462
@@ -163,4 +177,21 @@ tc_https_peer_h2() {
 	    "$TOP/build/bin/peerpass" scm "$W4" 80 @M
 	[ "$(grep -c '"proxy_h2":{"stream":' audit.log)" -ge 2 ] ||
 	    fail "the tunnels were not HTTP/2 streams: $(head -c 400 audit.log)"
+}
+
+# An IPv6 destination, through Apache (tinyproxy and squid reach the
+# world from $PW4 only).
+tcase https_peer_v6dest
+tc_https_peer_v6dest() {
+	https_certs
+	https_apache "$CD/apache" "$CD" 8467
+	trap https_apache_stop EXIT
+	conf t.conf <<-EOC
+	proxy ap https://$P4:8467 ca=$CD/ca.crt
+	via ap [$W6]:80
+	EOC
+	HPEER_PROXY=apache HPEER_FROM=$PW6 hpeer_check "[$W6]:80 len=28" \
+	    "$TOP/build/bin/peerpass" exec "$W6" 80 @M
+	HPEER_PROXY=apache HPEER_FROM=$PW6 hpeer_check "[$W6]:80 len=28" \
+	    "$TOP/build/bin/peerpass" scm "$W6" 80 @M
 }

@@ -93,46 +93,13 @@ hps_up() {
 	touch "$d/up"
 }
 
-# hpa_up: Apache httpd on $P4:$HPA_PORT, TLS itself (the certificates of
-# hps_up), a forward proxy for CONNECT to port 80; it too outlives the
-# case.
+# hpa_up: Apache httpd on $P4:$HPA_PORT (https_apache, the certificates
+# of hps_up); it too outlives the case.
 hpa_up() {
-	local d=$T/hpa m=/usr/lib/apache2/modules
 	hps_up
-	[ -e "$d/up" ] && return 0
-	[ -x /usr/sbin/apache2 ] || fail "apache2 is not installed (tests/deps.sh)"
-	mkdir -p "$d"
-	cat >"$d/httpd.conf" <<-EOF
-	ServerRoot $d
-	PidFile $d/httpd.pid
-	Mutex file:$d
-	ServerName proxy.test
-	Listen $P4:$HPA_PORT
-	User nobody
-	Group nogroup
-	LoadModule mpm_event_module $m/mod_mpm_event.so
-	LoadModule authz_core_module $m/mod_authz_core.so
-	LoadModule socache_shmcb_module $m/mod_socache_shmcb.so
-	LoadModule ssl_module $m/mod_ssl.so
-	LoadModule proxy_module $m/mod_proxy.so
-	LoadModule proxy_connect_module $m/mod_proxy_connect.so
-	ErrorLog $d/error.log
-	LogFormat "%h %r %>s" pw
-	CustomLog $d/access.log pw
-	SSLEngine on
-	SSLCertificateFile $T/hps/good.crt
-	SSLCertificateKeyFile $T/hps/good.key
-	ProxyRequests On
-	AllowCONNECT 80
-	<Proxy "*">
-	Require all granted
-	</Proxy>
-	EOF
-	setsid ip netns exec "$NSP" /usr/sbin/apache2 -f "$d/httpd.conf" \
-	    -DFOREGROUND >"$T/log/hpa-apache.out" 2>&1 </dev/null &
-	env_wait_port "$NSP" "$P4" "$HPA_PORT" 10 ||
-	    fail "apache did not start: $(cat "$T/log/hpa-apache.out" "$d/error.log" 2>/dev/null)"
-	touch "$d/up"
+	[ -e "$T/hpa/up" ] && return 0
+	https_apache "$T/hpa" "$T/hps" "$HPA_PORT"
+	touch "$T/hpa/up"
 }
 
 hpa_connects() {
