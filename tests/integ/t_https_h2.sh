@@ -37,6 +37,18 @@ h2_watch() {
 	EOS
 }
 
+# h2_setup PORT [OPTION...]: certificates, nghttpx on PORT (with nghttpx's
+# OPTIONs) and t.conf sending the world's tunnels to it with http2=on.
+h2_setup() {
+	command -v nghttpx >/dev/null || fail "nghttpx missing (tests/deps.sh)"
+	https_certs
+	https_nghttpx "$@"
+	conf t.conf <<-EOC
+	proxy ng https://$P4:$1 ca=$CD/ca.crt http2=on
+	via ng 198.18.1.0/24
+	EOC
+}
+
 # With at most 3 streams in a connection's life: 10 tunnels one after
 # another take 4 connections, and 12 at once 4 more; each full one closes
 # when its last stream ends (one left open, one relay thread and three
@@ -45,13 +57,7 @@ h2_watch() {
 tcase https_h2_retire
 tc_https_h2_retire() {
 	local n max
-	command -v nghttpx >/dev/null || fail "nghttpx missing (tests/deps.sh)"
-	https_certs
-	https_nghttpx 8480
-	conf t.conf <<-EOC
-	proxy ng https://$P4:8480 ca=$CD/ca.crt http2=on
-	via ng 198.18.1.0/24
-	EOC
+	h2_setup 8480
 	{ h2_watch 8480; cat <<-EOS; } >s.sh
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		'$PWC' get $W4 80 /h2-retire-\$i >/dev/null || echo "GET \$i failed"
@@ -91,13 +97,7 @@ tc_https_h2_retire() {
 # have room again, and the last one stays until its idle time (6 s).
 tcase https_h2_retire_at_once
 tc_https_h2_retire_at_once() {
-	command -v nghttpx >/dev/null || fail "nghttpx missing (tests/deps.sh)"
-	https_certs
-	https_nghttpx 8484
-	conf t.conf <<-EOC
-	proxy ng https://$P4:8484 ca=$CD/ca.crt http2=on
-	via ng 198.18.1.0/24
-	EOC
+	h2_setup 8484
 	{ h2_watch 8484; cat <<-EOS; } >s.sh
 	'$PY' -c '
 	import os, socket, time
@@ -188,13 +188,7 @@ tc_https_h2_goaway_refused() {
 tcase https_h2_goaway_nghttpx
 tc_https_h2_goaway_nghttpx() {
 	local i
-	command -v nghttpx >/dev/null || fail "nghttpx missing (tests/deps.sh)"
-	https_certs
-	https_nghttpx 8481
-	conf t.conf <<-EOC
-	proxy ng https://$P4:8481 ca=$CD/ca.crt http2=on
-	via ng 198.18.1.0/24
-	EOC
+	h2_setup 8481
 	{ h2_watch 8481; cat <<-EOS; } >s.sh
 	'$PY' -c '
 	import os, socket, sys, time
@@ -304,18 +298,12 @@ h2_vg_wait() {
 tcase https_h2_valgrind
 tc_https_h2_valgrind() {
 	local i
-	command -v nghttpx >/dev/null || fail "nghttpx missing (tests/deps.sh)"
 	command -v valgrind >/dev/null || fail "valgrind missing (tests/deps.sh)"
 	if [ -n "${PW_PRELOAD_EXTRA:-}" ]; then
 		say "SKIP: valgrind with the sanitizer runtime preloaded"
 		exit 77
 	fi
-	https_certs
-	https_nghttpx 8483 --single-process
-	conf t.conf <<-EOC
-	proxy ng https://$P4:8483 ca=$CD/ca.crt http2=on
-	via ng 198.18.1.0/24
-	EOC
+	h2_setup 8483 --single-process
 	{ h2_watch 8483; cat <<-EOS; } >s.sh
 	for i in 1 2 3; do
 		'$PWC' get $W4 80 /h2-vg-\$i >/dev/null || echo "GET \$i failed"
