@@ -425,10 +425,10 @@ https_nghttpx_stop() {
 }
 
 # https_apache DIR CERTS PORT: Apache httpd on $P4:PORT, TLS itself
-# (mod_ssl, CERTS/good.crt), a forward proxy for CONNECT to port 80
-# (mod_proxy_connect, which keeps half-close: a FIN or close_notify
-# from one side is a shutdown of its write side toward the other); its
-# files in DIR, its pid in AHPID.
+# (mod_ssl, CERTS/good.crt), a forward proxy for CONNECT to ports 80 and
+# 7182 (a halfclose.py server) with mod_proxy_connect, which keeps
+# half-close (a FIN or close_notify from one side is a shutdown of its
+# write side toward the other); its files in DIR, its pid in AHPID.
 https_apache() {
 	local d=$1 m=/usr/lib/apache2/modules
 	[ -x /usr/sbin/apache2 ] || fail "apache2 is not installed (tests/deps.sh)"
@@ -454,7 +454,7 @@ https_apache() {
 	SSLCertificateFile $2/good.crt
 	SSLCertificateKeyFile $2/good.key
 	ProxyRequests On
-	AllowCONNECT 80
+	AllowCONNECT 80 7182
 	<Proxy "*">
 	Require all granted
 	</Proxy>

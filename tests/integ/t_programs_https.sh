@@ -140,3 +140,25 @@ for _c in $HPS_CASES; do
 	eval "tc_https_prog_$_c() { hps_run $_c; }"
 done
 unset _c
+
+# What https_prog_ncat needs of Apache, byte for byte: a server that
+# reads to EOF before it answers gets the client's FIN through the
+# tunnel (relay, TLS, Apache) and its answer arrives whole.
+tcase https_apache_halfclose
+tc_https_apache_halfclose() {
+	local spid
+	hpa_up
+	export SSL_CERT_FILE=$T/hps/ca.crt
+	ip netns exec "$NSW" "$PY" "$PW_INTEG_DIR/halfclose.py" server "$W4" 7182 \
+	    </dev/null >hc.log 2>&1 &
+	spid=$!
+	env_wait_port "$NSW" "$W4" 7182 10 || fail "halfclose server did not start"
+	run pw -p "https://$P4:$HPA_PORT" "$PY" "$PW_INTEG_DIR/halfclose.py" \
+	    client "$W4" 7182 4194304
+	kill "$spid" 2>/dev/null || true
+	wait "$spid" 2>/dev/null || true
+	expect_rc 0
+	expect_out_has "HALFCLOSE ok 4194304"
+	grep -q "CONNECT $W4:7182 " "$T/hpa/access.log" ||
+	    fail "apache logged no CONNECT to $W4:7182"
+}
