@@ -30,6 +30,13 @@ class Side(asyncio.Protocol):
 
     def connection_made(self, transport):
         self.transport = transport
+        # no Nagle here, as in a network: asyncio sets TCP_NODELAY only on
+        # sockets made with IPPROTO_TCP, and the listener's (socket.socket())
+        # has proto 0, so an accepted one held a small write back until
+        # the peer's delayed ACK, some 40 ms
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def attach(self, peer):
         self.peer = peer
