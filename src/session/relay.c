@@ -284,6 +284,7 @@ relay_start(const struct config *cfg, char where[SESS_RELAY_MAX],
 		return 0;
 	if (tlslib_load(why, whylen) < 0)
 		return -ENOENT;
+	relay_sess_init();
 	for (i = 0; i < cfg->nproxies; i++)
 		if (cfg->proxies[i].tls.http2 && h2lib_load(why, whylen) < 0)
 			return -ENOENT;

@@ -63,12 +63,14 @@ int relay_h2_tunnel(const struct cfg_proxy *px, int idx, int cfd,
 		    char *why, size_t whylen, bool *tls_failed, SSL **h1);
 
 /*
- * relay_sess.c: relay_sess_ctx sets up a proxy's context to keep the
+ * relay_sess.c: relay_sess_init reads PROXYWRAP_TLS_RESUME (before the
+ * relay's threads start); relay_sess_ctx sets up a proxy's context to keep the
  * proxy's sessions; relay_sess_offer makes ssl (before its handshake, an
  * HTTP/1.1 connection to the session's proxy idx) offer one and keep the
  * ones it gets; relay_sess_forget drops the one ssl got (its proxy failed
  * a check after the handshake).  SSL_session_reused tells.
  */
+void relay_sess_init(void);
 void relay_sess_ctx(SSL_CTX *c);
 void relay_sess_offer(SSL *ssl, int idx);
 void relay_sess_forget(SSL *ssl);

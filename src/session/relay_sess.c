@@ -21,6 +21,7 @@
 #include "relay.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tlslib.h"
@@ -59,6 +60,18 @@ on_new(SSL *ssl, SSL_SESSION *s)
 	return 1;
 }
 
+/* PROXYWRAP_TLS_RESUME=off: no resumption (benches compare); read
+ * before the relay's threads start. */
+static bool resume_off;
+
+void
+relay_sess_init(void)
+{
+	const char *v = getenv("PROXYWRAP_TLS_RESUME");
+
+	resume_off = v != NULL && strcmp(v, "off") == 0;
+}
+
 void
 relay_sess_ctx(SSL_CTX *c)
 {
@@ -75,7 +88,7 @@ relay_sess_offer(SSL *ssl, int idx)
 	SSL_SESSION *s = NULL;
 	bool once;
 
-	if (idx < 0 || idx >= RELAY_CTX_MAX)
+	if (idx < 0 || idx >= RELAY_CTX_MAX || resume_off)
 		return;
 	st = &stores[idx];
 	SSL_set_ex_data(ssl, APP_DATA, st);
