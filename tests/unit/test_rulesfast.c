@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "rnd.h"
 #include "rules.h"
 #include "rulesimg.h"
 
@@ -197,18 +198,6 @@ test_attached(void **state)
 	cfg_free(full);
 }
 
-/* xorshift: the same sequence every run, so a failure is repeatable */
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint32_t
-rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng % n);
-}
-
 /* Addresses from a few small pools, so that rules nest and overlap. */
 static void
 rnd_addr(int family, uint8_t *a)
@@ -240,7 +229,7 @@ rnd_rule(char *buf, size_t n)
 					   "direct proxy_protocol=v1" };
 	char as[INET6_ADDRSTRLEN], ports[24] = "";
 	uint8_t a[16];
-	int family = rnd(2) ? AF_INET : AF_INET6, plen, lo, i;
+	int family = rnd(2) ? AF_INET : AF_INET6, plen, lo;
 
 	if (rnd(3) == 0) {
 		lo = 1 + (int)rnd(6) * 10;
@@ -254,11 +243,7 @@ rnd_rule(char *buf, size_t n)
 	plen = family == AF_INET ? 16 + (int)rnd(17) : 96 + (int)rnd(33);
 	if (rnd(10) == 0)
 		plen = (int)rnd(family == AF_INET ? 9 : 17);
-	for (i = 0; i < (family == AF_INET ? 4 : 16); i++)
-		if (plen <= i * 8)
-			a[i] = 0;
-		else if (plen < i * 8 + 8)
-			a[i] = (uint8_t)(a[i] & (0xff00 >> (plen - i * 8)));
+	mask_prefix(a, family == AF_INET ? 4 : 16, plen);
 	inet_ntop(family, a, as, sizeof(as));
 	return (size_t)snprintf(buf, n, family == AF_INET6 && ports[0] ?
 				"%s [%s/%d]%s\n" : "%s %s/%d%s\n",

@@ -19,19 +19,8 @@
 
 #include <cmocka.h>
 
+#include "rnd.h"
 #include "rules.h"
-
-/* xorshift: the same sequence every run, so a failure is repeatable */
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-
-static uint32_t
-rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng % n);
-}
 
 static const char *const labels[] = { "a", "b", "www", "x" };
 static const char *const bases[] = { "x.test", "y.test", "test",
@@ -55,7 +44,7 @@ rnd_name(char *buf, size_t n)
 static void
 rnd_addr(int family, uint8_t *a, int plen)
 {
-	int i, n = family == AF_INET ? 4 : 16;
+	int n = family == AF_INET ? 4 : 16;
 
 	memset(a, 0, 16);
 	if (family == AF_INET) {
@@ -73,11 +62,8 @@ rnd_addr(int family, uint8_t *a, int plen)
 		a[7] = (uint8_t)rnd(3);
 		a[15] = (uint8_t)rnd(4);
 	}
-	for (i = 0; plen >= 0 && i < n; i++)
-		if (plen <= i * 8)
-			a[i] = 0;
-		else if (plen < i * 8 + 8)
-			a[i] = (uint8_t)(a[i] & (0xff00 >> (plen - i * 8)));
+	if (plen >= 0)
+		mask_prefix(a, n, plen);
 }
 
 /* One destination, with or without a port. */
