@@ -271,7 +271,8 @@ ready_early(struct fd_entry *e)
 bool
 ready_waits_to_read(struct fd_entry *e)
 {
-	const uint32_t in = EPOLLIN | EPOLLPRI | EPOLLRDHUP;
+	const uint32_t in = EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLRDNORM |
+			    EPOLLRDBAND;
 	struct ep_reg *r;
 	bool w = false;
 

@@ -62,7 +62,7 @@ poll_unhold(const struct pollfd *fds, nfds_t n)
 	if (!__atomic_load_n(&async_nheld, __ATOMIC_RELAXED))
 		return;
 	for (i = 0; i < n; i++)
-		if ((fds[i].events & (POLLIN | POLLPRI | POLLRDNORM)) &&
+		if ((fds[i].events & READY_EARLY_HIDE) &&
 		    !(fds[i].events & (POLLOUT | POLLWRNORM)) &&
 		    held_fd(fds[i].fd))
 			async_early_flush(fds[i].fd);
@@ -73,14 +73,15 @@ poll_unhold(const struct pollfd *fds, nfds_t n)
 	((s)->fds_bits[(fd) / FDS_BITS] & ((fd_mask)1 << ((fd) % FDS_BITS))))
 
 static void
-select_unhold(int n, fd_set *r, fd_set *w)
+select_unhold(int n, fd_set *r, fd_set *w, fd_set *x)
 {
 	int fd;
 
-	if (!__atomic_load_n(&async_nheld, __ATOMIC_RELAXED) || r == NULL)
+	if (!__atomic_load_n(&async_nheld, __ATOMIC_RELAXED))
 		return;
 	for (fd = 0; fd < n && fd < (1 << 20); fd++)
-		if (FD_ISIN(r, fd) && !FD_ISIN(w, fd) && held_fd(fd))
+		if ((FD_ISIN(r, fd) || FD_ISIN(x, fd)) && !FD_ISIN(w, fd) &&
+		    held_fd(fd))
 			async_early_flush(fd);
 }
 
@@ -157,7 +158,7 @@ watch_select(int n, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
 		ts.tv_sec = tv->tv_sec;
 		ts.tv_nsec = tv->tv_usec * 1000;
 	}
-	select_unhold(n, r, w);
+	select_unhold(n, r, w, x);
 	rc = ready_select(n, r, w, x, tv != NULL ? &ts : NULL, NULL, &left);
 	if (rc == -2)
 		return real_select(n, r, w, x, tv);
@@ -184,7 +185,7 @@ watch_pselect(int n, fd_set *r, fd_set *w, fd_set *x, const struct timespec *t,
 				      t->tv_nsec >= 1000000000)) ||
 	    !ready_select_special(n, r, w, x))
 		return real_pselect(n, r, w, x, t, m);
-	select_unhold(n, r, w);
+	select_unhold(n, r, w, x);
 	rc = ready_select(n, r, w, x, t, m, NULL);
 	if (rc == -2)
 		return real_pselect(n, r, w, x, t, m);
@@ -216,7 +217,8 @@ watch_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 		return real_epoll_ctl(epfd, op, fd, ev);
 	/* a registration that waits to read and not to write */
 	if (op != EPOLL_CTL_DEL && ev != NULL &&
-	    (ev->events & (EPOLLIN | EPOLLPRI | EPOLLRDHUP)) &&
+	    (ev->events & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLRDNORM |
+			   EPOLLRDBAND)) &&
 	    !(ev->events & EPOLLOUT) &&
 	    __atomic_load_n(&async_nheld, __ATOMIC_RELAXED) && held_fd(fd))
 		async_early_flush(fd);
