@@ -172,12 +172,14 @@ tc_https_h2_goaway_refused() {
 	expect_out_has "C ping3"
 	[ "$(err_lines)" = 1 ] || { show; fail "wanted one line"; }
 	expect_err_re "proxy fake \\(https://$P4:8482\\) refused: HTTP 502 stream refused \\(HTTP/2 GOAWAY"
-	# the first connection ends (with the relay's GOAWAY) before the
-	# second is opened: A ends before C connects
-	case "$(tr '\n' ' ' <h2g.log)" in
-	"conn 1 goaway-sent 1 goaway-got 1 eof 1 conn 2 "*) ;;
-	*) fail "the stand-in proxy saw: $(tr '\n' ' ' <h2g.log)" ;;
-	esac
+	# the relay's GOAWAY on the first connection (its own, once A is
+	# over: C may be on the second by then), and a second connection
+	for e in "conn 1" "goaway-sent 1" "goaway-got 1" "conn 2"; do
+		grep -qx "$e" h2g.log ||
+		    fail "the stand-in proxy did not log $e: $(tr '\n' ' ' <h2g.log)"
+	done
+	sed -n '/^goaway-sent 1$/,$p' h2g.log | grep -qx "goaway-got 1" ||
+	    fail "the relay's GOAWAY came before the proxy's: $(tr '\n' ' ' <h2g.log)"
 }
 
 # nghttpx's graceful shutdown (SIGQUIT: GOAWAY, then it ends once its
@@ -275,15 +277,26 @@ h2_vg() {
 	printf '$ valgrind proxywrap %s\n' "$*" >>cmds
 }
 
-# h2_vg_wait: its exit status in RC; valgrind's words shown.
+# h2_vg_wait: its exit status in RC, nghttpx stopped; valgrind's words
+# shown.
 h2_vg_wait() {
 	set +e
 	wait "$VPID"
 	RC=$?
 	set -e
+	https_nghttpx_stop
 	if [ -s vg.log ]; then
 		sed 's/^/# vg: /' vg.log | head -n 40 >&2
 		fail "valgrind: memory errors or leaks (exit $RC)"
+	fi
+}
+
+# h2_vg_need: valgrind is there, and no sanitizer runtime is preloaded.
+h2_vg_need() {
+	command -v valgrind >/dev/null || fail "valgrind missing (tests/deps.sh)"
+	if [ -n "${PW_PRELOAD_EXTRA:-}" ]; then
+		say "SKIP: valgrind with the sanitizer runtime preloaded"
+		exit 77
 	fi
 }
 
@@ -292,17 +305,11 @@ h2_vg_wait() {
 # connection; the next tunnels go on a new one to a new nghttpx) and
 # idle (1 s): no memory error, no definite leak (before, the struct of a
 # failed connection was lost when the next replaced it), and every relay
-# thread gone at the end.  Then 16 tunnels at once at one stream a
-# connection, each closing as its stream ends (idle 0), while the next
-# ones replace them in the proxy's slot.
+# thread gone at the end.
 tcase https_h2_valgrind
 tc_https_h2_valgrind() {
 	local i
-	command -v valgrind >/dev/null || fail "valgrind missing (tests/deps.sh)"
-	if [ -n "${PW_PRELOAD_EXTRA:-}" ]; then
-		say "SKIP: valgrind with the sanitizer runtime preloaded"
-		exit 77
-	fi
+	h2_vg_need
 	h2_setup 8483 --single-process
 	{ h2_watch 8483; cat <<-EOS; } >s.sh
 	for i in 1 2 3; do
@@ -325,7 +332,7 @@ tc_https_h2_valgrind() {
 		[ -e killnow ] && break
 		sleep 0.1
 	done
-	[ -e killnow ] || { kill "$VPID" 2>/dev/null || true; fail "the session did not get through its first tunnels"; }
+	[ -e killnow ] || { kill "$VPID" 2>/dev/null || true; https_nghttpx_stop; fail "the session did not get through its first tunnels"; }
 	kill -9 "$NGPID" 2>/dev/null || true
 	wait "$NGPID" 2>/dev/null || true
 	https_nghttpx 8483 --single-process
@@ -336,18 +343,29 @@ tc_https_h2_valgrind() {
 	expect_out_has "FULL conns 1 threads +1"
 	expect_out_has "KILLED threads +0"
 	expect_out_has "IDLE conns 0 threads +0"
-	{ h2_watch 8483; cat <<-EOS; } >s2.sh
-	'$PWC' threads 16 $W4 80 /h2-vg-burst | tail -n 1
+}
+
+# Under valgrind too: 8 tunnels at once at one stream a connection, each
+# closing as its stream ends (idle 0), while the next ones replace them
+# in the proxy's slot (their handshakes, one after another under valgrind
+# on a busy machine, get 30 s).
+tcase https_h2_valgrind_burst
+tc_https_h2_valgrind_burst() {
+	local i
+	h2_vg_need
+	h2_setup 8485
+	{ h2_watch 8485; cat <<-EOS; } >s2.sh
+	'$PWC' threads 8 $W4 80 /h2-vg-burst | tail -n 1
 	settle 0 \$base
 	echo "BURST conns \$(conns) threads +\$((\$(thr) - base))"
 	EOS
+	{ echo "connect_timeout 30s"; cat t.conf; } >t2.conf
 	h2_vg PROXYWRAP_H2_STREAMS=1 PROXYWRAP_H2_IDLE=0 -- \
-	    --log "$CD/audit.log" -c t.conf sh s2.sh
+	    --log "$CD/audit.log" -c t2.conf sh s2.sh
 	h2_vg_wait
-	https_nghttpx_stop
 	expect_rc 0
-	expect_out_has "ok 16/16"
+	expect_out_has "ok 8/8"
 	expect_out_has "BURST conns 0 threads +0"
 	i=$(grep -c '"shared":false' audit.log || true)
-	[ "$i" = 16 ] || fail "$i new connections for 16 tunnels at one stream each"
+	[ "$i" = 8 ] || fail "$i new connections for 8 tunnels at one stream each"
 }
