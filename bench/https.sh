@@ -120,9 +120,11 @@ run() {
 kv() { local w; for w in $1; do [ "${w%%=*}" = "$2" ] && echo "${w#*=}"; done; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 hz=$(getconf CLK_TCK)
-for c in $cases; do
-	: >"$T/$c.mbps"; : >"$T/$c.cpu"
-	for r in $(seq "$ROUNDS"); do
+# the rows take turns, round by round: a load that comes and goes on the
+# shared machine then falls on every row alike
+for c in $cases; do : >"$T/$c.mbps"; done
+for r in $(seq "$ROUNDS"); do
+	for c in $cases; do
 		line=$(run $c)
 		[ "$(kv "$line" bytes)" = "$BYTES" ] ||
 		    { echo "bench: $c: $line" >&2; exit 1; }
@@ -134,8 +136,8 @@ for c in $cases; do
 			    >>"$T/$c.$k"
 		done
 	done
-	cp "$T/$c.ticks" "$T/$c.cpu"
 done
+for c in $cases; do cp "$T/$c.ticks" "$T/$c.cpu"; done
 # the same stunnel with TLS in the client itself (curl's --proxy https://):
 # what the TLS proxy allows without a relay
 : >"$T/curl.mbps"
@@ -160,6 +162,8 @@ if [ -s "$T/ng1.mbps" ]; then
 	echo "| https:// http2=on (relay, one stream of nghttpx's h2) | $(median <"$T/ng2.mbps") | $(median <"$T/ng2.cpu") |"
 fi
 awk -v a="$tls" -v b="$h1" 'BEGIN {printf "https / http: %.2f\n", a / b}'
+paste "$T/tls.mbps" "$T/h1.mbps" | awk '{printf "%.2f\n", $1 / $2}' | median |
+    awk '{print "https / http, the median of the rounds (each its two rows side by side): " $1}'
 echo
 echo "| CPU s/GiB (median) | proxywrap (relay) | stunnel / tlspeer | tinyproxy | server | program | all |"
 echo "|---|---|---|---|---|---|---|"
