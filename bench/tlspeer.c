@@ -9,7 +9,7 @@
  *   tlspeer PORT CERT KEY
  *
  * One thread per connection; a line "reused N" on stderr per resumed
- * session (counting them is what tests of session resumption need).
+ * session, to check resumption by hand.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>

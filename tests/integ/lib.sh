@@ -387,16 +387,19 @@ https_certs() {
 }
 
 # https_stunnel CERT PORT [BACKEND]: stunnel on $P4:PORT in front of
-# tinyproxy (or BACKEND, ADDR:PORT); its pid in STPID.
+# tinyproxy (or BACKEND, ADDR:PORT); its pid in STPID.  ST_DEBUG: its log
+# level (default 4; info logs each handshake); ST_OPT: one more line for
+# the service ("sslVersionMax = TLSv1.2").
 https_stunnel() {
 	cat >"st-$2.conf" <<-EOC
 	foreground = yes
 	pid =
-	debug = 4
+	debug = ${ST_DEBUG:-4}
 	[https]
 	accept = $P4:$2
 	connect = ${3:-$P4:8888}
 	cert = $CD/$1
+	${ST_OPT:-}
 	EOC
 	ip netns exec "$NSP" stunnel4 "st-$2.conf" >"st-$2.log" 2>&1 </dev/null &
 	STPID=$!

@@ -4,24 +4,6 @@
 # behind it) logs each handshake as "new session negotiated" or "previous
 # session reused"; the audit log says "proxy_tls_resumed":true.
 
-# https_stunnel_info CERT PORT [OPTION]: https_stunnel with the log at
-# info (the handshakes' lines) and one more service OPTION line.
-https_stunnel_info() {
-	cat >"st-$2.conf" <<-EOC
-	foreground = yes
-	pid =
-	debug = info
-	[https]
-	accept = $P4:$2
-	connect = $P4:8888
-	cert = $CD/$1
-	${3:-}
-	EOC
-	ip netns exec "$NSP" stunnel4 "st-$2.conf" >"st-$2.log" 2>&1 </dev/null &
-	STPID=$!
-	env_wait_port "$NSP" "$P4" "$2" 10 || fail "stunnel did not start"
-}
-
 # resume_run PORT OPTIONS N: N curl runs one after another in one session
 # through stunnel on PORT (proxy line OPTIONS), each a tunnel of its own;
 # then stunnel's counts of full and resumed handshakes in FULL, RESUMED
@@ -54,7 +36,7 @@ tcase https_resume_tls13
 tc_https_resume_tls13() {
 	need_prog curl
 	https_certs
-	https_stunnel_info good.pem 8541
+	ST_DEBUG=info https_stunnel good.pem 8541
 	resume_run 8541 "ca=$CD/ca.crt" 4
 	expect_rc 0
 	[ "$FULL" = 1 ] && [ "$RESUMED" = 3 ] ||
@@ -70,7 +52,7 @@ tcase https_resume_tls12
 tc_https_resume_tls12() {
 	need_prog curl
 	https_certs
-	https_stunnel_info good.pem 8542 "sslVersionMax = TLSv1.2"
+	ST_DEBUG=info ST_OPT="sslVersionMax = TLSv1.2" https_stunnel good.pem 8542
 	resume_run 8542 "ca=$CD/ca.crt" 3
 	expect_rc 0
 	[ "$FULL" = 1 ] && [ "$RESUMED" = 2 ] ||
@@ -89,7 +71,7 @@ tc_https_resume_pin() {
 	pin=$(openssl x509 -in good.crt -pubkey -noout |
 	    openssl pkey -pubin -outform der | openssl dgst -sha256 -binary |
 	    base64)
-	https_stunnel_info good.pem 8543
+	ST_DEBUG=info https_stunnel good.pem 8543
 	resume_run 8543 "ca=$CD/ca.crt pin=sha256/$pin" 3
 	expect_rc 0
 	[ "$FULL" = 1 ] && [ "$RESUMED" = 2 ] && [ "$LOGGED" = 2 ] ||
@@ -105,7 +87,7 @@ tc_https_resume_pin_mismatch() {
 	https_certs
 	pin=$(openssl pkey -in ca.key -pubout -outform der |
 	    openssl dgst -sha256 -binary | base64)
-	https_stunnel_info good.pem 8544 "sslVersionMax = TLSv1.2"
+	ST_DEBUG=info ST_OPT="sslVersionMax = TLSv1.2" https_stunnel good.pem 8544
 	m=$(mark)
 	conf t.conf <<-EOC
 	proxy tls https://$P4:8544 ca=$CD/ca.crt pin=sha256/$pin
