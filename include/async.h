@@ -56,9 +56,10 @@ extern int async_nheld;
  * The program sends iov[0..n) on fd (or a copy of it) whose handshake is
  * held: both go in one write.  1 with *taken the program's bytes the
  * kernel took (maybe 0: the handshake's were all it took); 0 when nothing
- * is held (send as usual); -EAGAIN when the kernel took nothing and the
- * handshake is still to go; -errno when the tunnel failed (the fd's
- * entry has the error, as for any failed tunnel).
+ * is held (send as usual); -EAGAIN when the kernel took none of the
+ * program's bytes and some of the handshake is still to go; -errno when
+ * the tunnel failed (the fd's entry has the error, as for any failed
+ * tunnel).
  */
 int async_early_send(int fd, const struct iovec *iov, size_t n,
 		     size_t *taken);

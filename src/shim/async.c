@@ -451,16 +451,18 @@ async_start(struct tun *t)
 int
 async_early_send(int fd, const struct iovec *iov, size_t n, size_t *taken)
 {
-	struct fd_entry *e;
+	struct fd_entry *e, *c;
 	struct tun *t;
 	int rc;
 
 	*taken = 0;
 	pthread_mutex_lock(&mu);
-	e = fdtab_get(fd);
+	e = c = fdtab_get(fd);
 	if (e != NULL && e->tun == NULL && e->tunfd != fd)
 		e = fdtab_get(e->tunfd);	/* a dup'ed copy: the socket's */
 	if (e == NULL || (t = e->tun) == NULL || !e->held) {
+		if (c != NULL && c != e)
+			__atomic_store_n(&c->held, false, __ATOMIC_RELEASE);
 		pthread_mutex_unlock(&mu);
 		return 0;
 	}
@@ -470,7 +472,8 @@ async_early_send(int fd, const struct iovec *iov, size_t n, size_t *taken)
 		finish(t, e, rc);
 	} else {
 		arm(t, EPOLL_CTL_MOD);
-		rc = rc == 0 ? 1 : rc;
+		/* none of the program's and the handshake still not in */
+		rc = rc == -EAGAIN || (*taken == 0 && e->held) ? -EAGAIN : 1;
 	}
 	pthread_mutex_unlock(&mu);
 	return rc;

@@ -85,8 +85,8 @@ send_rest(int fd, const struct iovec *iov, size_t n, size_t done,
 	m.msg_iovlen = k;
 	while (done < total) {
 		r = real_sendmsg(fd, &m, flags);
-		if (r < 0)
-			return done > 0 ? (ssize_t)done : -1;
+		if (r <= 0)
+			return done > 0 ? (ssize_t)done : r;
 		done += (size_t)r;
 		while (r > 0 && m.msg_iovlen > 0) {
 			if ((size_t)r < m.msg_iov->iov_len) {
@@ -125,10 +125,10 @@ hook_held_send(int fd, struct fd_entry *e, const struct iovec *iov, size_t n,
 		return -1;
 	for (i = 0;; i++) {
 		rc = async_early_send(fd, iov, n, &taken);
-		/* the kernel took none of ours (or only part of the
-		 * handshake): a non-blocking send says so, a blocking one
-		 * waits for room, as the kernel's would */
-		if (rc != -EAGAIN && (rc != 1 || taken > 0 || !held(e)))
+		/* the kernel took none of ours and the handshake is not all
+		 * in: a non-blocking send says so, a blocking one waits for
+		 * room, as the kernel's would */
+		if (rc != -EAGAIN)
 			break;
 		if (nonblocking(fd, flags) || i == 600) {
 			errno = EAGAIN;
