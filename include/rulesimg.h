@@ -7,7 +7,7 @@
  *   | struct rimg_hdr   magic "pwRULES\0", version, sections       |
  *   | names: entries (struct rimg_ent), a run per key in the order |
  *   |        of its rules; slots (struct rimg_slot), one per run,  |
- *   |        open addressing on FNV-1a                             |
+ *   |        open addressing on rimg_hash                          |
  *   | cidrs: the same, keyed family, prefix, masked address        |
  *   | any:   "*" entries by rule index                             |
  *   | rules: struct rimg_rule per rule (optional: the records a     |
@@ -33,8 +33,9 @@
 #include "rulesfast.h"
 
 #define RIMG_MAGIC "pwRULES"		/* 8 bytes with its NUL */
-#define RIMG_VERSION 3u		/* 2: rules record their hops' groups;
-				 * 3: the direct-only tables */
+#define RIMG_VERSION 4u		/* 2: rules record their hops' groups;
+				 * 3: the direct-only tables;
+				 * 4: rimg_hash reads 8 bytes a step */
 #define RIMG_NONE UINT32_MAX		/* no rule matched */
 #define RIMG_BAD (UINT32_MAX - 1)	/* a damaged entry: fail closed */
 #define RIMG_KEY_MAX 256		/* a name is at most 253 octets */
@@ -117,8 +118,8 @@ struct rimg {
  */
 void *rimg_build(const struct config *cfg, bool records, size_t *len);
 
-/* A key's hash (FNV-1a, 64 bits, folded): a slot's is its low 32 bits,
- * and its low bits the first slot to probe. */
+/* A key's hash: a slot's is its low 32 bits, and its low bits the first
+ * slot to probe. */
 uint64_t rimg_hash(const uint8_t *key, size_t len);
 
 /* FNV-1a of the proxies' names, NULs included, in order, then of each

@@ -16,7 +16,7 @@
 #include <errno.h>
 #include <string.h>
 
-/* FNV-1a, 64 bits: short keys, good enough spread for open addressing. */
+/* FNV-1a, 64 bits: the sum of the proxies' names (rimg_proxy_sum). */
 static uint64_t
 fnv(const uint8_t *p, size_t len, uint64_t h)
 {
@@ -29,12 +29,41 @@ fnv(const uint8_t *p, size_t len, uint64_t h)
 	return h;
 }
 
+/* Mix one 8-byte word into h (a multiply and a shift, as splitmix64). */
+static inline uint64_t
+mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 31);
+}
+
+/*
+ * Eight bytes a step (a name is looked up once per label suffix, so the
+ * hash is most of a name's decision), the length in the seed, then
+ * murmur3's finalizer so that the low bits, which pick the slot, depend
+ * on every byte.  The words are read in the host's order: an image is
+ * built and used on one machine.
+ */
 uint64_t
 rimg_hash(const uint8_t *p, size_t len)
 {
-	uint64_t h = fnv(p, len, 0xcbf29ce484222325ull);
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (len * 0xff51afd7ed558ccdull), w;
+	size_t i;
 
-	return h ^ (h >> 29);
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		h = mix(h, w);
+	}
+	if (len > 0) {
+		for (w = 0, i = 0; i < len; i++)
+			w |= (uint64_t)p[i] << (8 * i);
+		h = mix(h, w);
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
 }
 
 uint64_t
