@@ -295,6 +295,7 @@ rules_literal(const struct rules *r, const char *name, size_t len,
 {
 	char buf[64];
 	uint8_t a[16];
+	size_t i;
 
 	if (len >= sizeof(buf))
 		return false;
@@ -302,6 +303,13 @@ rules_literal(const struct rules *r, const char *name, size_t len,
 		name++;
 		len -= 2;
 	}
+	/* inet_pton takes only digits and dots for IPv4, and an IPv6
+	 * address has a ':': a name like most is neither, without asking */
+	for (i = 0; i < len && ((name[i] >= '0' && name[i] <= '9') ||
+				name[i] == '.'); i++)
+		;
+	if (i < len && memchr(name, ':', len) == NULL)
+		return false;
 	memcpy(buf, name, len);
 	buf[len] = '\0';
 	if (inet_pton(AF_INET, buf, a) == 1) {
