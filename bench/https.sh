@@ -19,7 +19,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROUNDS=${ROUNDS:-5} BYTES=${BYTES:-1073741824}
-PW=$PWD/build/proxywrap
+PW=${PW:-$PWD/build/proxywrap}	# another build: PW=/path/to/proxywrap
 PY=/usr/bin/python3
 [ -x "$PW" ] || { echo "bench: make all first" >&2; exit 1; }
 for p in tinyproxy stunnel4 openssl; do
