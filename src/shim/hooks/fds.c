@@ -67,6 +67,23 @@ forget(int fd, struct fd_entry *e)
 		evid_end(fd, v, ready, EVID_END_CLOSE);
 }
 
+/* close() of an fd the table knows: out of line, so that the common
+ * close (an fd the shim never saw) stays a tail call to the kernel's. */
+static __attribute__((noinline)) int
+close_known(int fd, struct fd_entry *e)
+{
+	if (e->internal) {
+		errno = EBADF;
+		return -1;
+	}
+	/* as a kernel's connection, one closed at once still reaches its
+	 * destination */
+	if (held(e))
+		async_early_flush(fd);
+	forget(fd, e);
+	return real_close(fd);
+}
+
 HOOK int
 close(int fd)
 {
@@ -77,17 +94,8 @@ close(int fd)
 		return -1;
 	}
 	e = fdtab_get(fd);
-	if (e != NULL) {
-		if (e->internal) {
-			errno = EBADF;
-			return -1;
-		}
-		/* as a kernel's connection, one closed at once still reaches
-		 * its destination */
-		if (held(e))
-			async_early_flush(fd);
-		forget(fd, e);
-	}
+	if (__builtin_expect(e != NULL, 0))
+		return close_known(fd, e);
 	return real_close(fd);
 }
 

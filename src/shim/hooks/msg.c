@@ -382,11 +382,30 @@ sendmsg_slow(int fd, const struct msghdr *m, int flags)
  * is not worth telling apart) reach it without the helper that holds
  * their handshakes (tunnel_early.c): those go first.
  */
-static __attribute__((noinline)) void
+static void
 passing(const struct msghdr *m)
 {
 	if (m != NULL && !bad_ptr(m, sizeof(*m)) && m->msg_controllen > 0)
 		async_early_flush_all(false);
+}
+
+/* sendmsg's own path: straight to the kernel when nothing is to decide */
+static inline ssize_t
+sendmsg_go(int fd, const struct msghdr *m, int flags)
+{
+	if (m != NULL && ptr_surely_good(m, sizeof(*m)) &&
+	    plain_send(fd, m->msg_name, m->msg_namelen, flags, true))
+		return real_sendmsg(fd, m, flags);
+	return sendmsg_slow(fd, m, flags);
+}
+
+/* sendmsg while some handshake is held: out of line, so that the
+ * common one stays tail calls. */
+static __attribute__((noinline)) ssize_t
+sendmsg_passing(int fd, const struct msghdr *m, int flags)
+{
+	passing(m);
+	return sendmsg_go(fd, m, flags);
 }
 
 HOOK ssize_t
@@ -394,11 +413,8 @@ sendmsg(int fd, const struct msghdr *m, int flags)
 {
 	if (__builtin_expect(__atomic_load_n(&async_nheld, __ATOMIC_RELAXED),
 			     0))
-		passing(m);
-	if (m != NULL && ptr_surely_good(m, sizeof(*m)) &&
-	    plain_send(fd, m->msg_name, m->msg_namelen, flags, true))
-		return real_sendmsg(fd, m, flags);
-	return sendmsg_slow(fd, m, flags);
+		return sendmsg_passing(fd, m, flags);
+	return sendmsg_go(fd, m, flags);
 }
 
 /*
