@@ -291,7 +291,11 @@ tc_groups_failover_cost() {
 	expect_rc 0
 	fo=$(sort -n out | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 	say "connect through tinyproxy, median of 40: ${direct} us alone, ${fo} us after a refused first member"
-	[ $((fo - direct)) -lt 2000 ] ||
+	# The refused member costs one refused connect, no wait: a timer,
+	# a retry or a back-off would add a second or more.  The bound is
+	# loose because a loaded machine stretches every connect (what it
+	# costs is measured in bench/, not here).
+	[ $((fo - direct)) -lt 250000 ] ||
 	    fail "failover cost $((fo - direct)) us over a direct connect"
 }
 
