@@ -52,9 +52,7 @@ struct route_udp {
  * entry is made only where shim.fast holds.
  */
 struct route_memo {
-	uint64_t w[3];		/* the address (IPv4 in w[0]), then
-				 * anames_gen() + 1 | family << 32 |
-				 * port << 48; 0: empty */
+	uint64_t w[3];		/* the key (route_fast_name); 0: empty */
 };
 
 extern __thread struct route_memo route_memo
@@ -65,25 +63,6 @@ extern __thread struct route_memo route_memo
 bool route_fast_lookup(int family, const uint8_t *addr, uint16_t port,
 		       const struct route_memo *k);
 
-/* The memo's key for a destination. */
-static inline void
-route_memo_key(int family, const uint8_t *addr, uint16_t port,
-	       struct route_memo *k)
-{
-	uint32_t a4;
-
-	k->w[1] = 0;
-	if (family == AF_INET) {
-		memcpy(&a4, addr, 4);
-		k->w[0] = a4;
-	} else {
-		memcpy(&k->w[0], addr, 8);
-		memcpy(&k->w[1], addr + 8, 8);
-	}
-	k->w[2] = (uint64_t)(anames_gen() + 1) | (uint64_t)family << 32 |
-		  (uint64_t)port << 48;
-}
-
 static inline bool
 route_memo_is(const struct route_memo *k)
 {
@@ -91,62 +70,54 @@ route_memo_is(const struct route_memo *k)
 	       k->w[2] == route_memo.w[2];
 }
 
-/* route_fast_direct's yes from the memo alone, without a call. */
-static inline bool
-route_memo_hit(int family, const uint8_t *addr, uint16_t port)
-{
-	struct route_memo k;
-
-	route_memo_key(family, addr, port, &k);
-	return route_memo_is(&k);
-}
-
 /*
- * True when a connect or datagram to family/addr/port goes direct for
- * sure, told without the rule decision: by the tables compiled with the
- * rules (rules_direct), and only when nothing else could change the
- * outcome or what is written about it - no log line or audit event to
- * write (-v, a JSON log, --summary: shim.fast), not a fake address, no
- * name this process resolved to it.  False: route_decide decides.
- * Cheap enough for every call (the connect hook asks first).
- */
-static inline bool
-route_fast_direct(int family, const uint8_t *addr, uint16_t port)
-{
-	struct route_memo k;
-
-	route_memo_key(family, addr, port, &k);
-	return route_memo_is(&k) || route_fast_lookup(family, addr, port, &k);
-}
-
-/*
- * route_fast_direct for an AF_INET/AF_INET6 name of len bytes as
- * route_dest takes it (an RFC 2133 AF_INET6 one too: the address is in
- * its 24 bytes); false for any other.  memo_only: the memo's answer
- * alone, without a call (a hook's first look).
+ * True when a connect or datagram to an AF_INET/AF_INET6 name of len
+ * bytes (as route_dest takes it: an RFC 2133 AF_INET6 one too, the
+ * address is in its 24 bytes) goes direct for sure, told without the
+ * rule decision: by the tables compiled with the rules (rules_direct),
+ * and only when nothing else could change the outcome or what is written
+ * about it - no log line or audit event to write (-v, a JSON log,
+ * --summary: shim.fast), not a fake address, no name this process
+ * resolved to it.  False: route_decide decides (and for any other name).
+ * Cheap enough for every call (the connect hook asks first).  memo_only:
+ * the memo's answer alone, without a call (a hook's first look).
+ *
+ * The memo's key is the name's own bytes, read whole: an IPv4 one's
+ * family, port and address are its first 8, then the address-name map's
+ * generation (the rules and the fake pools never change in a process;
+ * that map may); an IPv6 one's family and port (its first 4) with the
+ * generation, then its address.  The family in the low bits of w[0]
+ * keeps the two kinds apart, and an empty memo matches neither.
  */
 static inline __attribute__((always_inline)) bool
 route_fast_name(const struct sockaddr *sa, socklen_t len, bool memo_only)
 {
 	const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
 	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-	const uint8_t *a;
-	uint16_t port;
-	int family;
+	uint64_t gen = (uint64_t)anames_gen() + 1;
+	struct route_memo k;
+	uint32_t head;
 
 	if (sa->sa_family == AF_INET && len >= sizeof(*s4)) {
-		family = AF_INET;
-		a = (const uint8_t *)&s4->sin_addr;
-		port = __builtin_bswap16(s4->sin_port);
-	} else if (sa->sa_family == AF_INET6 && len >= SIN6_LEN_RFC2133) {
-		family = AF_INET6;
-		a = s6->sin6_addr.s6_addr;
-		port = __builtin_bswap16(s6->sin6_port);
-	} else {
-		return false;
+		memcpy(&k.w[0], s4, 8);
+		k.w[1] = gen;
+		k.w[2] = 0;
+		if (route_memo_is(&k))
+			return true;
+		return !memo_only && route_fast_lookup(AF_INET,
+					 (const uint8_t *)&s4->sin_addr,
+					 __builtin_bswap16(s4->sin_port), &k);
 	}
-	return memo_only ? route_memo_hit(family, a, port) :
-			   route_fast_direct(family, a, port);
+	if (sa->sa_family == AF_INET6 && len >= SIN6_LEN_RFC2133) {
+		memcpy(&head, s6, 4);
+		k.w[0] = head | gen << 32;
+		memcpy(&k.w[1], s6->sin6_addr.s6_addr, 16);
+		if (route_memo_is(&k))
+			return true;
+		return !memo_only && route_fast_lookup(AF_INET6, s6->sin6_addr.s6_addr,
+					 __builtin_bswap16(s6->sin6_port), &k);
+	}
+	return false;
 }
 
 /*

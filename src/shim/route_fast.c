@@ -1,5 +1,5 @@
 /*
- * route_fast.c - route_fast_direct (route.h): the connects and datagrams
+ * route_fast.c - route_fast_name (route.h): the connects and datagrams
  * no rule sends anywhere but direct, told without the rule decision.
  */
 #include "route.h"

@@ -94,14 +94,26 @@ bad_ptr(const void *p, size_t n)
 	return userptr_unreadable(p, n);
 }
 
+/* [a, a + n) inside [lo, hi), nothing wrapping round (an empty range,
+ * lo = hi, holds nothing) */
+static inline bool
+ptr_in_range(uintptr_t a, size_t n, uintptr_t lo, uintptr_t hi)
+{
+	return a >= lo && a < hi && n <= hi - a;
+}
+
 /* bad_ptr's answer when it takes no call: true for surely readable,
- * false for "ask bad_ptr" (a hook's fast half then goes the long way). */
+ * false for "ask bad_ptr" (a hook's fast half then goes the long way).
+ * The ranges remembered lie inside the bounds (bad_ptr looks at those
+ * first), so being inside one is enough; a zero-length buffer at an
+ * address outside them asks bad_ptr, which says what it always did. */
 static inline bool
 ptr_surely_good(const void *p, size_t n)
 {
 	uintptr_t a = (uintptr_t)p;
 
-	return ptr_in_bounds(a, n) && ptr_cached(a, n);
+	return ptr_in_range(a, n, userptr_lo[0], userptr_hi[0]) ||
+	       ptr_in_range(a, n, userptr_lo[1], userptr_hi[1]);
 }
 
 /*

@@ -390,7 +390,7 @@ passing(const struct msghdr *m)
 }
 
 /* sendmsg's own path: straight to the kernel when nothing is to decide */
-static inline ssize_t
+static inline __attribute__((always_inline)) ssize_t
 sendmsg_go(int fd, const struct msghdr *m, int flags)
 {
 	if (m != NULL && ptr_surely_good(m, sizeof(*m)) &&
