@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #define PEER_HEX_MAX (2 * 28 + 1)	/* a sockaddr_in6 in hex, and NUL */
@@ -31,5 +32,11 @@ bool peer_is_kernel_form(const void *p, size_t n);
 void peer_hex(const struct sockaddr_storage *sa, socklen_t len,
 	      char out[PEER_HEX_MAX]);
 socklen_t peer_unhex(const char *s, size_t n, struct sockaddr_storage *out);
+
+/* A socket's own address as the relay (which listens on IPv4) sees it:
+ * an IPv4 one, or an IPv6 socket's v4-mapped one unmapped, into *out
+ * (sin_zero zeroed).  false for anything else. */
+bool peer_as_v4(const struct sockaddr_storage *ss, socklen_t len,
+		struct sockaddr_in *out);
 
 #endif

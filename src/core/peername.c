@@ -7,6 +7,8 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "buf.h"
+
 /* ipv6_iface_scope_id: the kernel reports a scope only for an address
  * that needs one (link-local unicast, interface- and link-local
  * multicast). */
@@ -70,16 +72,6 @@ peer_hex(const struct sockaddr_storage *sa, socklen_t len,
 	out[2 * i] = '\0';
 }
 
-static int
-nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 socklen_t
 peer_unhex(const char *s, size_t n, struct sockaddr_storage *out)
 {
@@ -91,8 +83,8 @@ peer_unhex(const char *s, size_t n, struct sockaddr_storage *out)
 	if (n % 2 != 0 || n / 2 > sizeof(b))
 		return 0;
 	for (i = 0; i < n / 2; i++) {
-		hi = nibble(s[2 * i]);
-		lo = nibble(s[2 * i + 1]);
+		hi = buf_hexval((unsigned char)s[2 * i]);
+		lo = buf_hexval((unsigned char)s[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return 0;
 		b[i] = (unsigned char)(hi << 4 | lo);
@@ -101,4 +93,25 @@ peer_unhex(const char *s, size_t n, struct sockaddr_storage *out)
 		return 0;
 	memcpy(out, b, n / 2);
 	return (socklen_t)(n / 2);
+}
+
+bool
+peer_as_v4(const struct sockaddr_storage *ss, socklen_t len,
+	   struct sockaddr_in *out)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	if (ss->ss_family == AF_INET && len >= sizeof(*out)) {
+		out->sin_port = ((const struct sockaddr_in *)ss)->sin_port;
+		out->sin_addr = ((const struct sockaddr_in *)ss)->sin_addr;
+		return true;
+	}
+	if (ss->ss_family != AF_INET6 || len < sizeof(*s6) ||
+	    !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		return false;
+	out->sin_port = s6->sin6_port;
+	memcpy(&out->sin_addr, s6->sin6_addr.s6_addr + 12, 4);
+	return true;
 }

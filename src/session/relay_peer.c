@@ -46,29 +46,6 @@ relay_peer_listen(const struct sockaddr_in *at)
 	listen_at = *at;
 }
 
-/* A socket's address as the relay sees it: IPv4, an IPv6 socket's
- * v4-mapped one unmapped.  false for anything else. */
-static bool
-as_v4(const struct sockaddr_storage *ss, socklen_t len,
-      struct sockaddr_in *out)
-{
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-
-	memset(out, 0, sizeof(*out));
-	out->sin_family = AF_INET;
-	if (ss->ss_family == AF_INET && len >= sizeof(*out)) {
-		out->sin_port = ((const struct sockaddr_in *)ss)->sin_port;
-		out->sin_addr = ((const struct sockaddr_in *)ss)->sin_addr;
-		return true;
-	}
-	if (ss->ss_family != AF_INET6 || len < sizeof(*s6) ||
-	    !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-		return false;
-	out->sin_port = s6->sin6_port;
-	memcpy(&out->sin_addr, s6->sin6_addr.s6_addr + 12, 4);
-	return true;
-}
-
 static void
 put(const struct sockaddr_in *at, const struct sockaddr_storage *dest,
     socklen_t len)
@@ -119,7 +96,7 @@ relay_peer_note(int cfd, const struct sockaddr_storage *dest,
 	socklen_t sl = sizeof(ss);
 
 	if (getpeername(cfd, (struct sockaddr *)&ss, &sl) == -1 ||
-	    !as_v4(&ss, sl, &at))
+	    !peer_as_v4(&ss, sl, &at))
 		return;
 	if (dest == NULL || !peer_is_kernel_form(dest, len))
 		len = 0;	/* a tunnel that said none: forget the last */
@@ -135,7 +112,7 @@ relay_peer_of(int fd, const struct sockaddr_storage *peer, socklen_t plen,
 	socklen_t sl = sizeof(ss), tl = sizeof(int);
 	int type = 0;
 
-	if (listen_at.sin_port == 0 || !as_v4(peer, plen, &at) ||
+	if (listen_at.sin_port == 0 || !peer_as_v4(peer, plen, &at) ||
 	    at.sin_port != listen_at.sin_port ||
 	    at.sin_addr.s_addr != listen_at.sin_addr.s_addr)
 		return false;
@@ -143,9 +120,8 @@ relay_peer_of(int fd, const struct sockaddr_storage *peer, socklen_t plen,
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == -1 ||
 	    type != SOCK_STREAM)
 		return false;
-	sl = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1 ||
-	    !as_v4(&ss, sl, &at))
+	    !peer_as_v4(&ss, sl, &at))
 		return false;
 	*len = get(&at, out);
 	return *len > 0;
@@ -157,15 +133,14 @@ static enum ctl_status
 serve(const uint8_t *p, size_t len, uint8_t *out, size_t n, size_t *outlen)
 {
 	static const char none[] = "no tunnel of the relay from there";
-	struct sockaddr_storage ss, dest;
+	struct sockaddr_storage dest;
 	struct sockaddr_in at;
 	socklen_t dl;
 
+	/* the kernel's form of an AF_INET address: sin_zero is zero */
 	if (len != sizeof(struct sockaddr_in) || !peer_is_kernel_form(p, len))
 		return CTL_BAD;
-	memcpy(&ss, p, len);
-	if (!as_v4(&ss, (socklen_t)len, &at))
-		return CTL_BAD;
+	memcpy(&at, p, len);
 	dl = get(&at, &dest);
 	if (dl == 0 || dl > n) {
 		memcpy(out, none, sizeof(none) - 1);

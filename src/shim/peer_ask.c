@@ -43,20 +43,8 @@ ask(int fd, struct sockaddr_storage *dest)
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
 		return 0;
 	/* the relay listens on IPv4: an IPv6 socket's name is v4-mapped */
-	memset(&self, 0, sizeof(self));
-	self.sin_family = AF_INET;
-	if (ss.ss_family == AF_INET && len >= sizeof(self)) {
-		memcpy(&self, &ss, sizeof(self));
-		memset(self.sin_zero, 0, sizeof(self.sin_zero));
-	} else if (ss.ss_family == AF_INET6 &&
-		   len >= sizeof(struct sockaddr_in6) &&
-		   IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&ss)->sin6_addr)) {
-		self.sin_port = ((struct sockaddr_in6 *)&ss)->sin6_port;
-		memcpy(&self.sin_addr,
-		       ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr + 12, 4);
-	} else {
+	if (!peer_as_v4(&ss, len, &self))
 		return 0;
-	}
 	rc = ctl_call(CTL_RELAY_PEER, &self, sizeof(self), out, sizeof(out),
 		      &n, tun_now_ms() + ASK_MS);
 	if (rc != CTL_OK || !peer_is_kernel_form(out, n))
