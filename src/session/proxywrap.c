@@ -524,6 +524,11 @@ main(int argc, char **argv)
 		errx(2, "log syslog: the socket's path is too long");
 	if (path != NULL && text == NULL)
 		err(2, "%s", path);	/* cfg_load could, we could not */
+	/* a session proxywrap-dl must run: before the image, which it
+	 * compiles itself */
+	if (optlib_static() && optlib_wanted(cfg) && !o.check &&
+	    o.explain == NULL && optind < argc && !pw_session_inherited())
+		exec_dynamic(argv);
 	/* compiled once for the whole session: every process of the tree
 	 * matches on this image, mapped from the policy */
 	r = rules_compile_image(cfg);
@@ -551,8 +556,6 @@ main(int argc, char **argv)
 		execvp(argv[optind], argv + optind);
 		err(errno == ENOENT ? 127 : 126, "%s", argv[optind]);
 	}
-	if (optlib_static() && optlib_wanted(cfg))
-		exec_dynamic(argv);
 	if (o.log == NULL && cfg->log != NULL)
 		o.log = cfg->log;
 	if (o.log != NULL)
