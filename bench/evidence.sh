@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.." || exit 1
 NEW=$PWD/build BASE=${1:-} ROUNDS=${ROUNDS:-5} BYTES=${BYTES:-1073741824}
 . bench/lib.sh
 bench_tmp pwevid
-trap 'kill "${pids[@]}" 2>/dev/null; [ -s "$T/d.pid" ] && kill "$(cat "$T/d.pid")" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'bench_reap; rm -rf "$T"' EXIT
 gcc -std=gnu11 -D_GNU_SOURCE -Iinclude -O2 -o "$T/pwbench" bench/pwbench.c \
     -lpthread || exit 1
 read -r WEB DO < <(python3 -c '

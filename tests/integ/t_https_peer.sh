@@ -11,6 +11,8 @@
 # the same program run without proxywrap prints (where it can connect
 # direct: in the proxy host's namespace).
 
+PEERPASS=$TOP/${PW_BUILD:-build}/bin/peerpass
+
 # hpeer_up PORT: stunnel on PORT (its CA in ca.crt) in front of the
 # shared tinyproxy, stopped when the case ends however it ends, and t.conf
 # sending the world through it.
@@ -97,7 +99,7 @@ hpeer_count() {
 tcase https_peer_exec smoke
 tc_https_peer_exec() {
 	hpeer_up 8461
-	hpeer_check "$W4:80 len=16" "$TOP/build/bin/peerpass" exec "$W4" 80 @M
+	hpeer_check "$W4:80 len=16" "$PEERPASS" exec "$W4" 80 @M
 }
 
 # The same from an AF_INET6 socket, to a v4-mapped address: the kernel's
@@ -105,14 +107,14 @@ tc_https_peer_exec() {
 tcase https_peer_exec_v6
 tc_https_peer_exec_v6() {
 	hpeer_up 8462
-	hpeer_check "[::ffff:$W4]:80 len=28" "$TOP/build/bin/peerpass" exec \
+	hpeer_check "[::ffff:$W4]:80 len=28" "$PEERPASS" exec \
 	    "::ffff:$W4" 80 @M
 }
 
 tcase https_peer_fork
 tc_https_peer_fork() {
 	hpeer_up 8463
-	hpeer_check "$W4:80 len=16" "$TOP/build/bin/peerpass" fork "$W4" 80 @M
+	hpeer_check "$W4:80 len=16" "$PEERPASS" fork "$W4" 80 @M
 }
 
 # A process forked before the connect gets the socket over an AF_UNIX
@@ -120,7 +122,7 @@ tc_https_peer_fork() {
 tcase https_peer_scm
 tc_https_peer_scm() {
 	hpeer_up 8464
-	hpeer_check "$W4:80 len=16" "$TOP/build/bin/peerpass" scm "$W4" 80 @M
+	hpeer_check "$W4:80 len=16" "$PEERPASS" scm "$W4" 80 @M
 }
 
 # Under the supervisor: a dynamic program connects (the shim's tunnel)
@@ -133,9 +135,9 @@ tc_https_peer_static() {
 	static_bin peerpass
 	hpeer_up 8465
 	HPEER_PW=--supervise=all hpeer_check "$W4:80 len=16" \
-	    "$TOP/build/bin/peerpass" exec "$W4" 80 @M "$SBIN"
+	    "$PEERPASS" exec "$W4" 80 @M "$SBIN"
 	HPEER_PW=--supervise=all hpeer_check "$W4:80 len=16" \
-	    "$SBIN" exec "$W4" 80 @M "$TOP/build/bin/peerpass"
+	    "$SBIN" exec "$W4" 80 @M "$PEERPASS"
 }
 
 # The process that connects through an http:// or socks5 proxy answers
@@ -149,12 +151,12 @@ tc_https_peer_plain_proxies() {
 	proxy tiny $U_TINY
 	via tiny $W4:80
 	EOC
-	hpeer_check "$W4:80 len=16" "$TOP/build/bin/peerpass" fork "$W4" 80 @M
+	hpeer_check "$W4:80 len=16" "$PEERPASS" fork "$W4" 80 @M
 	conf t.conf <<-EOC
 	proxy dante $U_DANTE
 	via dante $W4:80
 	EOC
-	HPEER_PROXY=dante hpeer_check "$W4:80 len=16" "$TOP/build/bin/peerpass" fork "$W4" 80 @M
+	HPEER_PROXY=dante hpeer_check "$W4:80 len=16" "$PEERPASS" fork "$W4" 80 @M
 	HPEER_PW=--supervise=all HPEER_PROXY=dante hpeer_check "$W4:80 len=16" \
 	    "$SBIN" fork "$W4" 80 @M
 }
@@ -172,9 +174,9 @@ tc_https_peer_h2() {
 	via ng $W4:80
 	EOC
 	HPEER_PW="--log $CD/audit.log" hpeer_check "$W4:80 len=16" \
-	    "$TOP/build/bin/peerpass" exec "$W4" 80 @M
+	    "$PEERPASS" exec "$W4" 80 @M
 	HPEER_PW="--log $CD/audit.log" hpeer_check "$W4:80 len=16" \
-	    "$TOP/build/bin/peerpass" scm "$W4" 80 @M
+	    "$PEERPASS" scm "$W4" 80 @M
 	[ "$(grep -c '"proxy_h2":{"stream":' audit.log)" -ge 2 ] ||
 	    fail "the tunnels were not HTTP/2 streams: $(head -c 400 audit.log)"
 }
@@ -191,7 +193,7 @@ tc_https_peer_v6dest() {
 	via ap [$W6]:80
 	EOC
 	HPEER_PROXY=apache HPEER_FROM=$PW6 hpeer_check "[$W6]:80 len=28" \
-	    "$TOP/build/bin/peerpass" exec "$W6" 80 @M
+	    "$PEERPASS" exec "$W6" 80 @M
 	HPEER_PROXY=apache HPEER_FROM=$PW6 hpeer_check "[$W6]:80 len=28" \
-	    "$TOP/build/bin/peerpass" scm "$W6" 80 @M
+	    "$PEERPASS" scm "$W6" 80 @M
 }
