@@ -170,7 +170,9 @@ struct __res_state;	/* <resolv.h>'s res_state, not included here */
 REAL_FUNCS(REAL_DECL)
 #undef REAL_DECL
 
-/* real_fn_NAME(): libc's function itself, NULL when libc lacks it. */
+/* real_fn_NAME(): libc's function itself, NULL when libc lacks it (found
+ * at run time; in a REAL_DIRECT build the linker binds it, and a libc
+ * without it fails the link). */
 
 /* Resolve every pointer now (idempotent, thread-safe). */
 void real_init(void);
