@@ -7,7 +7,6 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "buf.h"
 
 /* ipv6_iface_scope_id: the kernel reports a scope only for an address
  * that needs one (link-local unicast, interface- and link-local
@@ -72,6 +71,18 @@ peer_hex(const struct sockaddr_storage *sa, socklen_t len,
 	out[2 * i] = '\0';
 }
 
+/* A lowercase hex digit's value, or -1: peer_hex writes lowercase, and
+ * the relay's line takes only what it writes. */
+static int
+nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
 socklen_t
 peer_unhex(const char *s, size_t n, struct sockaddr_storage *out)
 {
@@ -83,8 +94,8 @@ peer_unhex(const char *s, size_t n, struct sockaddr_storage *out)
 	if (n % 2 != 0 || n / 2 > sizeof(b))
 		return 0;
 	for (i = 0; i < n / 2; i++) {
-		hi = buf_hexval((unsigned char)s[2 * i]);
-		lo = buf_hexval((unsigned char)s[2 * i + 1]);
+		hi = nibble(s[2 * i]);
+		lo = nibble(s[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return 0;
 		b[i] = (unsigned char)(hi << 4 | lo);
